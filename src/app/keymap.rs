@@ -1,0 +1,426 @@
+//! Actions and the keys bound to them. Defaults live here; `[keys]` in the config
+//! replaces the keys of any action, and the help screen is generated from the live map.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+/// Everything a key can do outside of text input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Action {
+    Quit,
+    Help,
+    Palette,
+    Filter,
+    Back,
+    NextView,
+    PrevView,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    ScrollPreviewUp,
+    ScrollPreviewDown,
+    Edit,
+    Regenerate,
+    Approve,
+    Reject,
+    Publish,
+    NewDigest,
+    CycleTheme,
+    Save,
+    View1,
+    View2,
+    View3,
+    View4,
+    View5,
+}
+
+impl Action {
+    pub const ALL: [Action; 28] = [
+        Action::Quit,
+        Action::Help,
+        Action::Palette,
+        Action::Filter,
+        Action::Back,
+        Action::NextView,
+        Action::PrevView,
+        Action::Up,
+        Action::Down,
+        Action::PageUp,
+        Action::PageDown,
+        Action::Top,
+        Action::Bottom,
+        Action::ScrollPreviewUp,
+        Action::ScrollPreviewDown,
+        Action::Edit,
+        Action::Regenerate,
+        Action::Approve,
+        Action::Reject,
+        Action::Publish,
+        Action::NewDigest,
+        Action::CycleTheme,
+        Action::Save,
+        Action::View1,
+        Action::View2,
+        Action::View3,
+        Action::View4,
+        Action::View5,
+    ];
+
+    /// The name used in `[keys]` and in the command palette.
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Quit => "quit",
+            Action::Help => "help",
+            Action::Palette => "palette",
+            Action::Filter => "filter",
+            Action::Back => "back",
+            Action::NextView => "next-view",
+            Action::PrevView => "prev-view",
+            Action::Up => "up",
+            Action::Down => "down",
+            Action::PageUp => "page-up",
+            Action::PageDown => "page-down",
+            Action::Top => "top",
+            Action::Bottom => "bottom",
+            Action::ScrollPreviewUp => "scroll-preview-up",
+            Action::ScrollPreviewDown => "scroll-preview-down",
+            Action::Edit => "edit",
+            Action::Regenerate => "regenerate",
+            Action::Approve => "approve",
+            Action::Reject => "reject",
+            Action::Publish => "publish",
+            Action::NewDigest => "new-digest",
+            Action::CycleTheme => "cycle-theme",
+            Action::Save => "save",
+            Action::View1 => "view-1",
+            Action::View2 => "view-2",
+            Action::View3 => "view-3",
+            Action::View4 => "view-4",
+            Action::View5 => "view-5",
+        }
+    }
+
+    pub fn description(self) -> &'static str {
+        match self {
+            Action::Quit => "quit raibid",
+            Action::Help => "show this help",
+            Action::Palette => "open the command palette",
+            Action::Filter => "filter the list",
+            Action::Back => "close, cancel or unfilter",
+            Action::NextView => "next view",
+            Action::PrevView => "previous view",
+            Action::Up => "move up",
+            Action::Down => "move down",
+            Action::PageUp => "page up",
+            Action::PageDown => "page down",
+            Action::Top => "first item",
+            Action::Bottom => "last item",
+            Action::ScrollPreviewUp => "scroll the preview up",
+            Action::ScrollPreviewDown => "scroll the preview down",
+            Action::Edit => "edit the selected draft",
+            Action::Regenerate => "write the draft again",
+            Action::Approve => "approve the selected draft",
+            Action::Reject => "reject the selected draft",
+            Action::Publish => "publish the selected draft",
+            Action::NewDigest => "write this week's digest",
+            Action::CycleTheme => "next theme",
+            Action::Save => "save the edited draft",
+            Action::View1 | Action::View2 | Action::View3 | Action::View4 | Action::View5 => "show that view",
+        }
+    }
+
+    /// The position of the view a `view-N` action shows.
+    pub fn view_index(self) -> Option<usize> {
+        [Action::View1, Action::View2, Action::View3, Action::View4, Action::View5]
+            .iter()
+            .position(|a| *a == self)
+    }
+
+    pub fn from_name(name: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|a| a.name() == name)
+    }
+
+    fn default_keys(self) -> &'static [&'static str] {
+        match self {
+            Action::Quit => &["q"],
+            Action::Help => &["?"],
+            Action::Palette => &[":"],
+            Action::Filter => &["/"],
+            Action::Back => &["esc"],
+            Action::NextView => &["tab"],
+            Action::PrevView => &["shift-tab"],
+            Action::Up => &["k", "up"],
+            Action::Down => &["j", "down"],
+            Action::PageUp => &["pageup"],
+            Action::PageDown => &["pagedown"],
+            Action::Top => &["g", "home"],
+            Action::Bottom => &["G", "end"],
+            Action::ScrollPreviewUp => &["K"],
+            Action::ScrollPreviewDown => &["J"],
+            Action::Edit => &["e"],
+            Action::Regenerate => &["r"],
+            Action::Approve => &["a"],
+            Action::Reject => &["x"],
+            Action::Publish => &["p"],
+            Action::NewDigest => &["n"],
+            Action::CycleTheme => &["t"],
+            Action::Save => &["ctrl-s"],
+            Action::View1 => &["1"],
+            Action::View2 => &["2"],
+            Action::View3 => &["3"],
+            Action::View4 => &["4"],
+            Action::View5 => &["5"],
+        }
+    }
+}
+
+/// One key with its modifiers, as written in the config: `q`, `G`, `ctrl-s`, `shift-tab`, `f5`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Key {
+    code: KeyCodeOrd,
+    ctrl: bool,
+    alt: bool,
+}
+
+/// `KeyCode` is not `Ord`; the subset a binding can name is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum KeyCodeOrd {
+    Char(char),
+    F(u8),
+    Named(Named),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Named {
+    Esc,
+    Enter,
+    Tab,
+    BackTab,
+    Backspace,
+    Delete,
+    Insert,
+    Up,
+    Down,
+    Left,
+    Right,
+    Home,
+    End,
+    PageUp,
+    PageDown,
+}
+
+const NAMED: [(&str, Named); 15] = [
+    ("esc", Named::Esc),
+    ("enter", Named::Enter),
+    ("tab", Named::Tab),
+    ("shift-tab", Named::BackTab),
+    ("backspace", Named::Backspace),
+    ("delete", Named::Delete),
+    ("insert", Named::Insert),
+    ("up", Named::Up),
+    ("down", Named::Down),
+    ("left", Named::Left),
+    ("right", Named::Right),
+    ("home", Named::Home),
+    ("end", Named::End),
+    ("pageup", Named::PageUp),
+    ("pagedown", Named::PageDown),
+];
+
+impl Key {
+    /// Parses a binding such as `ctrl-s`, `alt-x`, `shift-tab`, `space`, `f2`, `G`, `?`.
+    pub fn parse(text: &str) -> Result<Key, String> {
+        if let Some((_, named)) = NAMED.iter().find(|(name, _)| *name == text) {
+            return Ok(Key { code: KeyCodeOrd::Named(*named), ctrl: false, alt: false });
+        }
+        let (ctrl, alt, rest) = match text.split_once('-') {
+            Some(("ctrl", rest)) if !rest.is_empty() => (true, false, rest),
+            Some(("alt", rest)) if !rest.is_empty() => (false, true, rest),
+            _ => (false, false, text),
+        };
+        if ctrl || alt {
+            let inner = Key::parse(rest)?;
+            return Ok(Key { ctrl, alt, ..inner });
+        }
+        let code = if rest == "space" {
+            KeyCodeOrd::Char(' ')
+        } else if let Some(n) = rest.strip_prefix('f').and_then(|n| n.parse::<u8>().ok()) {
+            KeyCodeOrd::F(n)
+        } else {
+            let mut chars = rest.chars();
+            match (chars.next(), chars.next()) {
+                (Some(c), None) => KeyCodeOrd::Char(c),
+                _ => return Err(format!("`{text}` is not a key (try `q`, `ctrl-s`, `shift-tab`, `f5`)")),
+            }
+        };
+        Ok(Key { code, ctrl: false, alt: false })
+    }
+
+    /// The key a terminal event stands for, if a binding can name it.
+    pub fn from_event(event: &KeyEvent) -> Option<Key> {
+        let code = match event.code {
+            KeyCode::Char(c) => KeyCodeOrd::Char(c),
+            KeyCode::F(n) => KeyCodeOrd::F(n),
+            KeyCode::Esc => KeyCodeOrd::Named(Named::Esc),
+            KeyCode::Enter => KeyCodeOrd::Named(Named::Enter),
+            KeyCode::Tab => KeyCodeOrd::Named(Named::Tab),
+            KeyCode::BackTab => KeyCodeOrd::Named(Named::BackTab),
+            KeyCode::Backspace => KeyCodeOrd::Named(Named::Backspace),
+            KeyCode::Delete => KeyCodeOrd::Named(Named::Delete),
+            KeyCode::Insert => KeyCodeOrd::Named(Named::Insert),
+            KeyCode::Up => KeyCodeOrd::Named(Named::Up),
+            KeyCode::Down => KeyCodeOrd::Named(Named::Down),
+            KeyCode::Left => KeyCodeOrd::Named(Named::Left),
+            KeyCode::Right => KeyCodeOrd::Named(Named::Right),
+            KeyCode::Home => KeyCodeOrd::Named(Named::Home),
+            KeyCode::End => KeyCodeOrd::Named(Named::End),
+            KeyCode::PageUp => KeyCodeOrd::Named(Named::PageUp),
+            KeyCode::PageDown => KeyCodeOrd::Named(Named::PageDown),
+            _ => return None,
+        };
+        Some(Key {
+            code,
+            ctrl: event.modifiers.contains(KeyModifiers::CONTROL),
+            alt: event.modifiers.contains(KeyModifiers::ALT),
+        })
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.ctrl {
+            f.write_str("ctrl-")?;
+        }
+        if self.alt {
+            f.write_str("alt-")?;
+        }
+        match self.code {
+            KeyCodeOrd::Char(' ') => f.write_str("space"),
+            KeyCodeOrd::Char(c) => write!(f, "{c}"),
+            KeyCodeOrd::F(n) => write!(f, "f{n}"),
+            KeyCodeOrd::Named(named) => {
+                let name = NAMED.iter().find(|(_, n)| *n == named).map_or("?", |(name, _)| name);
+                f.write_str(name)
+            }
+        }
+    }
+}
+
+/// Why a `[keys]` entry was refused: the action name and the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeymapError {
+    pub action: String,
+    pub message: String,
+}
+
+/// The live bindings.
+#[derive(Debug, Clone)]
+pub struct Keymap {
+    by_key: BTreeMap<Key, Action>,
+    by_action: BTreeMap<Action, Vec<Key>>,
+}
+
+impl Default for Keymap {
+    fn default() -> Self {
+        Keymap::new(&BTreeMap::new()).expect("the default bindings are valid")
+    }
+}
+
+impl Keymap {
+    /// The defaults, with each action named in `overrides` bound to exactly the keys given.
+    pub fn new(overrides: &BTreeMap<String, Vec<String>>) -> Result<Keymap, KeymapError> {
+        let mut by_action = BTreeMap::new();
+        for action in Action::ALL {
+            let keys: Vec<Key> =
+                action.default_keys().iter().map(|k| Key::parse(k).expect("default key parses")).collect();
+            by_action.insert(action, keys);
+        }
+        for (name, keys) in overrides {
+            let error = |message: String| KeymapError { action: name.clone(), message };
+            let action = Action::from_name(name).ok_or_else(|| {
+                let known: Vec<&str> = Action::ALL.iter().map(|a| a.name()).collect();
+                error(format!("unknown action `{name}`; actions: {}", known.join(", ")))
+            })?;
+            let parsed = keys.iter().map(|k| Key::parse(k)).collect::<Result<Vec<_>, _>>().map_err(error)?;
+            by_action.insert(action, parsed);
+        }
+        let mut by_key = BTreeMap::new();
+        for (action, keys) in &by_action {
+            for key in keys {
+                if let Some(other) = by_key.insert(*key, *action) {
+                    return Err(KeymapError {
+                        action: action.name().into(),
+                        message: format!("`{key}` is bound to both `{}` and `{}`", other.name(), action.name()),
+                    });
+                }
+            }
+        }
+        Ok(Keymap { by_key, by_action })
+    }
+
+    pub fn action(&self, event: &KeyEvent) -> Option<Action> {
+        Key::from_event(event).and_then(|key| self.by_key.get(&key).copied())
+    }
+
+    pub fn keys(&self, action: Action) -> &[Key] {
+        self.by_action.get(&action).map_or(&[], Vec::as_slice)
+    }
+
+    /// `q`, or `k/up` when several keys are bound; empty when unbound.
+    pub fn label(&self, action: Action) -> String {
+        self.keys(action).iter().map(Key::to_string).collect::<Vec<_>>().join("/")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(code: KeyCode, modifiers: KeyModifiers) -> KeyEvent {
+        KeyEvent::new(code, modifiers)
+    }
+
+    #[test]
+    fn defaults_resolve_events() {
+        let keymap = Keymap::default();
+        assert_eq!(keymap.action(&event(KeyCode::Char('q'), KeyModifiers::NONE)), Some(Action::Quit));
+        assert_eq!(keymap.action(&event(KeyCode::Char('G'), KeyModifiers::SHIFT)), Some(Action::Bottom));
+        assert_eq!(keymap.action(&event(KeyCode::Char('s'), KeyModifiers::CONTROL)), Some(Action::Save));
+        assert_eq!(keymap.action(&event(KeyCode::BackTab, KeyModifiers::SHIFT)), Some(Action::PrevView));
+        assert_eq!(keymap.action(&event(KeyCode::Char('s'), KeyModifiers::NONE)), None);
+        assert_eq!(keymap.label(Action::Up), "k/up");
+    }
+
+    #[test]
+    fn overrides_replace_an_actions_keys() {
+        let overrides = BTreeMap::from([("quit".to_string(), vec!["ctrl-q".to_string(), "f10".to_string()])]);
+        let keymap = Keymap::new(&overrides).unwrap();
+        assert_eq!(keymap.action(&event(KeyCode::Char('q'), KeyModifiers::NONE)), None);
+        assert_eq!(keymap.action(&event(KeyCode::Char('q'), KeyModifiers::CONTROL)), Some(Action::Quit));
+        assert_eq!(keymap.action(&event(KeyCode::F(10), KeyModifiers::NONE)), Some(Action::Quit));
+        assert_eq!(keymap.label(Action::Quit), "ctrl-q/f10");
+    }
+
+    #[test]
+    fn bad_overrides_say_what_is_wrong() {
+        let unknown = BTreeMap::from([("launch".to_string(), vec!["l".to_string()])]);
+        assert!(Keymap::new(&unknown).unwrap_err().message.contains("unknown action `launch`"));
+        let bad_key = BTreeMap::from([("quit".to_string(), vec!["ctrl-".to_string()])]);
+        assert!(Keymap::new(&bad_key).unwrap_err().message.contains("is not a key"));
+        let clash = BTreeMap::from([("quit".to_string(), vec!["j".to_string()])]);
+        let err = Keymap::new(&clash).unwrap_err();
+        assert!(err.message.contains("`j` is bound to both"), "{}", err.message);
+    }
+
+    #[test]
+    fn every_key_round_trips_through_display() {
+        for text in ["q", "G", "?", "ctrl-s", "alt-x", "shift-tab", "space", "f5", "pagedown", "esc"] {
+            assert_eq!(Key::parse(text).unwrap().to_string(), text);
+        }
+    }
+}

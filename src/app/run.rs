@@ -1,0 +1,160 @@
+//! The console loop: waits for input, backend events, signals or a due timer; applies
+//! everything that arrived; draws once. With nothing happening it sleeps without waking.
+
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossterm::event::{Event as TermEvent, EventStream, KeyEventKind};
+use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
+use futures_util::FutureExt as _;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc;
+use tokio::time::{Instant, sleep_until};
+use tokio_stream::StreamExt as _;
+use tokio_util::sync::CancellationToken;
+
+use crate::backend::sparky::actor::{self, Command, Places};
+use crate::backend::sparky::model::PeriodKind;
+use crate::backend::sparky::pipeline::WriterChoice;
+use crate::config::Config;
+
+use super::keymap::Keymap;
+use super::state::{Mode, State};
+use super::terminal::{self, Tui};
+use super::theme::Themes;
+use super::update::{Msg, Settings, update};
+
+const SPIN_EVERY: Duration = Duration::from_millis(120);
+
+pub struct Console {
+    pub config: Arc<Config>,
+    pub keymap: Keymap,
+    pub themes: Themes,
+    pub places: Places,
+}
+
+/// Runs the console until the user quits or a signal arrives; the terminal is restored
+/// on every path out.
+pub async fn run(console: Console) -> color_eyre::Result<()> {
+    let mut tui = terminal::enter()?;
+    let result = event_loop(&mut tui, console).await;
+    terminal::restore();
+    result
+}
+
+async fn event_loop(tui: &mut Tui, console: Console) -> color_eyre::Result<()> {
+    let Console { config, keymap, themes, places } = console;
+    let names = themes.names().into_iter().map(String::from).collect();
+    let mut state = State::new(keymap, config.ui.theme.clone(), names, jiff::Timestamp::now());
+    let settings = Settings { writer: WriterChoice::from_config(&config.sparky.writer) };
+    let frame_gap = Duration::from_secs(1) / config.ui.max_fps.max(1);
+    let autosave_gap = Duration::from_secs(config.ui.autosave_secs.max(1));
+
+    let cancel = CancellationToken::new();
+    let (events_tx, mut events) = mpsc::unbounded_channel();
+    let sparky = actor::spawn(Arc::clone(&config), places, events_tx, cancel.clone());
+    if let Some(kind) = startup_period(&config.sparky.startup_digest) {
+        let _ = sparky.send(Command::DigestIfMissing(kind));
+    }
+
+    let mut input = EventStream::new();
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut hangup = signal(SignalKind::hangup())?;
+    let mut dirty = true;
+    let mut last_draw: Option<Instant> = None;
+    let mut last_spin = Instant::now();
+    let mut last_autosave = Instant::now();
+    let mut backend_alive = true;
+
+    loop {
+        let now = Instant::now();
+        if dirty && last_draw.is_none_or(|at| now >= at + frame_gap) {
+            let theme = themes.get(&state.theme).unwrap_or_else(|| themes.next_after(""));
+            draw(tui, &state, theme)?;
+            dirty = false;
+            last_draw = Some(now);
+        }
+        // Timers exist only while they have work: idle means no wake-ups at all.
+        let frame_due = dirty.then(|| last_draw.map_or(now, |at| at + frame_gap));
+        let spin_due = (!state.busy.is_empty()).then(|| last_spin + SPIN_EVERY);
+        let editing_dirty = matches!(&state.mode, Mode::Editing(e) if e.is_dirty());
+        let autosave_due = editing_dirty.then(|| last_autosave + autosave_gap);
+
+        let mut msgs = Vec::new();
+        tokio::select! {
+            term = input.next() => match term {
+                Some(Ok(event)) => push_terminal(event, &mut msgs, &mut dirty),
+                Some(Err(e)) => return Err(e.into()),
+                None => break,
+            },
+            event = events.recv(), if backend_alive => match event {
+                Some(event) => msgs.push(Msg::Backend(event)),
+                None => {
+                    backend_alive = false;
+                    state.error("the Sparky worker stopped; see the log file for why");
+                    dirty = true;
+                }
+            },
+            _ = sleep_until(frame_due.unwrap_or(now)), if frame_due.is_some() => {}
+            _ = sleep_until(spin_due.unwrap_or(now)), if spin_due.is_some() => {
+                last_spin = Instant::now();
+                msgs.push(Msg::Spin);
+            }
+            _ = sleep_until(autosave_due.unwrap_or(now)), if autosave_due.is_some() => {
+                last_autosave = Instant::now();
+                msgs.push(Msg::Autosave);
+            }
+            _ = terminate.recv() => state.quit = true,
+            _ = hangup.recv() => state.quit = true,
+        }
+        // Drain whatever else is already waiting, so a burst costs one frame.
+        while let Ok(event) = events.try_recv() {
+            msgs.push(Msg::Backend(event));
+        }
+        while let Some(Some(Ok(event))) = input.next().now_or_never() {
+            push_terminal(event, &mut msgs, &mut dirty);
+        }
+        for msg in msgs {
+            if matches!(msg, Msg::Key(_)) && !matches!(state.mode, Mode::Editing(_)) {
+                last_autosave = Instant::now();
+            }
+            state.now = jiff::Timestamp::now();
+            for command in update(&mut state, settings, msg) {
+                let _ = sparky.send(command);
+            }
+            dirty = true;
+        }
+        if state.quit {
+            break;
+        }
+    }
+    cancel.cancel();
+    Ok(())
+}
+
+fn startup_period(name: &str) -> Option<PeriodKind> {
+    match name {
+        "day" => Some(PeriodKind::Day),
+        "week" => Some(PeriodKind::Week),
+        "month" => Some(PeriodKind::Month),
+        _ => None,
+    }
+}
+
+/// Key presses become messages; a resize only asks for a redraw (coalesced with the rest).
+fn push_terminal(event: TermEvent, msgs: &mut Vec<Msg>, dirty: &mut bool) {
+    match event {
+        TermEvent::Key(key) if key.kind != KeyEventKind::Release => msgs.push(Msg::Key(key)),
+        TermEvent::Resize(..) | TermEvent::FocusGained => *dirty = true,
+        _ => {}
+    }
+}
+
+/// One frame, inside a synchronized update so the terminal shows it whole.
+fn draw(tui: &mut Tui, state: &State, theme: &super::theme::Theme) -> std::io::Result<()> {
+    crossterm::queue!(tui.backend_mut(), BeginSynchronizedUpdate)?;
+    tui.draw(|frame| crate::views::draw(frame, state, theme))?;
+    crossterm::queue!(tui.backend_mut(), EndSynchronizedUpdate)?;
+    tui.backend_mut().flush()
+}

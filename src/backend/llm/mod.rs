@@ -1,0 +1,3 @@
+//! Language model clients: Ollama through ollama-rs.
+
+pub mod ollama;

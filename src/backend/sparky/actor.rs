@@ -1,0 +1,332 @@
+//! The Sparky actor: owns the drafts store, runs digests, reports back as events.
+//!
+//! Store operations run one at a time on the blocking pool (git commits must not race);
+//! digests run as their own tasks so a slow model never holds up an approval, and hand
+//! their finished text back here to be stored.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::model::{DigestData, DraftState, PeriodKind};
+use super::pipeline::{self, Composed, DigestRequest, PeriodSpec, Prepared, WriterChoice};
+use super::publish::{self, PublishOutcome};
+use super::store::{DraftSummary, Store};
+use crate::config::Config;
+
+#[derive(Debug)]
+pub enum Command {
+    /// List the drafts again.
+    Refresh,
+    /// Load a draft for the preview.
+    Open(String),
+    Digest(DigestRequest),
+    /// Write the digest of this calendar period unless a draft for it exists.
+    DigestIfMissing(PeriodKind),
+    /// Write a draft again from the same period and repositories.
+    Regenerate(String),
+    SaveBody { id: String, body: String },
+    Autosave { id: String, body: String },
+    ClearRecovery(String),
+    SetState { id: String, state: DraftState },
+    Publish(String),
+}
+
+#[derive(Debug)]
+pub enum Event {
+    Listed { drafts: Vec<DraftSummary>, problems: Vec<String> },
+    Opened { id: String, body: String, data: Option<Box<DigestData>>, recovery: Option<String> },
+    /// A digest started: its tokens follow as `Token`s.
+    Writing { label: String },
+    Token(String),
+    Written { id: String, notices: Vec<String> },
+    /// The period had no commits and the config says such periods yield no draft.
+    Skipped { label: String },
+    Saved { id: String },
+    StateChanged { id: String, state: DraftState },
+    Published { id: String, message: String },
+    Failed { action: String, message: String },
+}
+
+/// Where the actor keeps its files.
+#[derive(Debug, Clone)]
+pub struct Places {
+    pub drafts_dir: PathBuf,
+    pub default_docs_dir: PathBuf,
+    pub cwd: PathBuf,
+}
+
+/// Starts the actor; it stops when `cancel` fires or every command sender is gone.
+pub fn spawn(
+    config: Arc<Config>,
+    places: Places,
+    events: mpsc::UnboundedSender<Event>,
+    cancel: CancellationToken,
+) -> mpsc::UnboundedSender<Command> {
+    let (commands, inbox) = mpsc::unbounded_channel();
+    tokio::spawn(run(config, places, inbox, events, cancel));
+    commands
+}
+
+type Finished = Result<(Prepared, Option<Composed>), String>;
+
+async fn run(
+    config: Arc<Config>,
+    places: Places,
+    mut inbox: mpsc::UnboundedReceiver<Command>,
+    events: mpsc::UnboundedSender<Event>,
+    cancel: CancellationToken,
+) {
+    let store = match blocking({
+        let dir = places.drafts_dir.clone();
+        move || Store::open(&dir).map_err(|e| e.to_string())
+    })
+    .await
+    {
+        Ok(store) => Arc::new(store),
+        Err(message) => {
+            let _ = events.send(Event::Failed { action: "open the drafts store".into(), message });
+            return;
+        }
+    };
+    let (finished_tx, mut finished) = mpsc::unbounded_channel::<Finished>();
+    let actor = Actor { config, places, store, events, finished: finished_tx };
+    actor.list().await;
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => break,
+            command = inbox.recv() => match command {
+                Some(command) => actor.handle(command).await,
+                None => break,
+            },
+            Some(done) = finished.recv() => actor.store_digest(done).await,
+        }
+    }
+}
+
+struct Actor {
+    config: Arc<Config>,
+    places: Places,
+    store: Arc<Store>,
+    events: mpsc::UnboundedSender<Event>,
+    finished: mpsc::UnboundedSender<Finished>,
+}
+
+impl Actor {
+    fn send(&self, event: Event) {
+        // The console may be gone while we finish; nothing to tell then.
+        let _ = self.events.send(event);
+    }
+
+    fn failed(&self, action: &str, message: String) {
+        self.send(Event::Failed { action: action.into(), message });
+    }
+
+    /// Runs a store operation on the blocking pool.
+    async fn with_store<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Store) -> Result<T, String> + Send + 'static,
+    ) -> Result<T, String> {
+        let store = Arc::clone(&self.store);
+        blocking(move || work(&store)).await
+    }
+
+    async fn list(&self) {
+        match self.with_store(|s| s.list().map_err(|e| e.to_string())).await {
+            Ok(listing) => self.send(Event::Listed {
+                drafts: listing.drafts,
+                problems: listing.problems.iter().map(ToString::to_string).collect(),
+            }),
+            Err(message) => self.failed("list drafts", message),
+        }
+    }
+
+    async fn handle(&self, command: Command) {
+        match command {
+            Command::Refresh => self.list().await,
+            Command::Open(id) => self.open(id).await,
+            Command::Digest(request) => self.start_digest(request, None),
+            Command::DigestIfMissing(kind) => {
+                let request = DigestRequest {
+                    period: PeriodSpec::Calendar { kind, date: None },
+                    repos: Vec::new(),
+                    writer: WriterChoice::from_config(&self.config.sparky.writer),
+                };
+                self.start_digest(request, Some(Arc::clone(&self.store)));
+            }
+            Command::Regenerate(id) => self.regenerate(id).await,
+            Command::SaveBody { id, body } => {
+                let target = id.clone();
+                let saved = self
+                    .with_store(move |s| {
+                        s.save_body(&target, &body).and_then(|()| s.clear_recovery(&target)).map_err(|e| e.to_string())
+                    })
+                    .await;
+                match saved {
+                    Ok(()) => {
+                        self.send(Event::Saved { id });
+                        self.list().await;
+                    }
+                    Err(message) => self.failed("save the draft", message),
+                }
+            }
+            Command::Autosave { id, body } => {
+                if let Err(message) =
+                    self.with_store(move |s| s.write_recovery(&id, &body).map_err(|e| e.to_string())).await
+                {
+                    self.failed("autosave", message);
+                }
+            }
+            Command::ClearRecovery(id) => {
+                if let Err(message) = self.with_store(move |s| s.clear_recovery(&id).map_err(|e| e.to_string())).await {
+                    self.failed("discard the recovery file", message);
+                }
+            }
+            Command::SetState { id, state } => {
+                let target = id.clone();
+                match self.with_store(move |s| s.set_state(&target, state).map_err(|e| e.to_string())).await {
+                    Ok(()) => {
+                        self.send(Event::StateChanged { id, state });
+                        self.list().await;
+                    }
+                    Err(message) => self.failed(&format!("mark the draft {}", state.as_str()), message),
+                }
+            }
+            Command::Publish(id) => self.publish(id).await,
+        }
+    }
+
+    async fn open(&self, id: String) {
+        let target = id.clone();
+        let loaded = self
+            .with_store(move |s| {
+                let draft = s.load(&target).map_err(|e| e.to_string())?;
+                let data = s.data(&target).ok().map(Box::new);
+                let recovery = s.recovery(&target).map_err(|e| e.to_string())?;
+                Ok((draft.body, data, recovery))
+            })
+            .await;
+        match loaded {
+            Ok((body, data, recovery)) => self.send(Event::Opened { id, body, data, recovery }),
+            Err(message) => self.failed("open the draft", message),
+        }
+    }
+
+    async fn regenerate(&self, id: String) {
+        let target = id.clone();
+        match self.with_store(move |s| s.data(&target).map_err(|e| e.to_string())).await {
+            Ok(data) => {
+                let request = DigestRequest {
+                    period: PeriodSpec::Exact(data.period),
+                    repos: data.repo_paths.into_iter().map(PathBuf::from).collect(),
+                    writer: WriterChoice::from_config(&self.config.sparky.writer),
+                };
+                self.start_digest(request, None);
+            }
+            Err(message) => self.failed("regenerate", message),
+        }
+    }
+
+    /// Runs a digest in its own task; `skip_if_stored` makes it a no-op when the draft exists.
+    fn start_digest(&self, request: DigestRequest, skip_if_stored: Option<Arc<Store>>) {
+        let config = Arc::clone(&self.config);
+        let cwd = self.places.cwd.clone();
+        let events = self.events.clone();
+        let finished = self.finished.clone();
+        tokio::spawn(async move {
+            let prepared = {
+                let config = Arc::clone(&config);
+                blocking(move || {
+                    pipeline::prepare(&config, &cwd, &request, jiff::Timestamp::now())
+                        .map(|p| (p, request.writer))
+                        .map_err(|e| e.to_string())
+                })
+                .await
+            };
+            let (prepared, writer) = match prepared {
+                Ok(ready) => ready,
+                Err(message) => {
+                    let _ = finished.send(Err(message));
+                    return;
+                }
+            };
+            if skip_if_stored.is_some_and(|store| store.exists(&prepared.id)) {
+                return;
+            }
+            let _ = events.send(Event::Writing { label: prepared.data.period.label.clone() });
+            let (tokens, mut stream) = mpsc::unbounded_channel();
+            let forward = {
+                let events = events.clone();
+                tokio::spawn(async move {
+                    while let Some(token) = stream.recv().await {
+                        let _ = events.send(Event::Token(token));
+                    }
+                })
+            };
+            let composed = pipeline::compose(&config, writer, &prepared, &tokens).await;
+            drop(tokens);
+            let _ = forward.await;
+            let _ = finished.send(composed.map(|c| (prepared, c)).map_err(|e| e.to_string()));
+        });
+    }
+
+    async fn store_digest(&self, done: Finished) {
+        let (prepared, composed) = match done {
+            Ok(done) => done,
+            Err(message) => return self.failed("write the digest", message),
+        };
+        let Some(composed) = composed else {
+            return self.send(Event::Skipped { label: prepared.data.period.label });
+        };
+        let id = prepared.id.clone();
+        let notices = composed.notices.clone();
+        let saved = self
+            .with_store(move |s| pipeline::save(s, &prepared, &composed).map_err(|e| e.to_string()))
+            .await;
+        match saved {
+            Ok(_) => {
+                self.list().await;
+                self.send(Event::Written { id, notices });
+            }
+            Err(message) => self.failed("store the digest", message),
+        }
+    }
+
+    async fn publish(&self, id: String) {
+        let config = Arc::clone(&self.config);
+        let docs = self.places.default_docs_dir.clone();
+        let target = id.clone();
+        let outcome = self
+            .with_store(move |s| {
+                publish::publish(s, &target, &config.publish, &docs, false).map_err(|e| e.to_string())
+            })
+            .await;
+        match outcome {
+            Ok(outcome) => {
+                self.send(Event::Published { id, message: describe(&outcome) });
+                self.list().await;
+            }
+            Err(message) => self.failed("publish", message),
+        }
+    }
+}
+
+/// One line for the status bar and the CLI.
+pub fn describe(outcome: &PublishOutcome) -> String {
+    match outcome {
+        PublishOutcome::Committed { path, commit, pushed } => format!(
+            "published {} in {}{}",
+            path.display(),
+            &commit[..commit.len().min(7)],
+            if *pushed { ", pushed" } else { "" }
+        ),
+        PublishOutcome::Unchanged { path } => format!("{} is already published, unchanged", path.display()),
+        PublishOutcome::DryRun { path, .. } => format!("would publish {}", path.display()),
+    }
+}
+
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T, String> + Send + 'static) -> Result<T, String> {
+    tokio::task::spawn_blocking(work).await.unwrap_or_else(|e| Err(format!("background task failed: {e}")))
+}

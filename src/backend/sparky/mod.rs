@@ -1,0 +1,12 @@
+//! Sparky: collect -> analyze -> write -> store -> publish.
+
+pub mod actor;
+pub mod analyze;
+pub mod collect;
+pub mod git;
+pub mod model;
+pub mod period;
+pub mod pipeline;
+pub mod publish;
+pub mod store;
+pub mod write;

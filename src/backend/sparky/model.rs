@@ -1,0 +1,156 @@
+//! Plain data shared by Sparky's stages: collect -> analyze -> write -> store -> publish.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// One commit as `git log --numstat` would count it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitRecord {
+    /// Repository name (the folder name of its work tree).
+    pub repo: String,
+    /// Full hex object id.
+    pub sha: String,
+    /// Author name and email after the repository's mailmap.
+    pub author: String,
+    pub email: String,
+    /// Author time; `offset_seconds` is the author's UTC offset at that time.
+    pub time: Timestamp,
+    pub offset_seconds: i32,
+    /// Committer time: what `git log --since/--until` filter on.
+    pub committed: Timestamp,
+    pub subject: String,
+    pub files_changed: u32,
+    pub insertions: u64,
+    pub deletions: u64,
+    /// Merges count as commits, but their lines are not counted again.
+    pub is_merge: bool,
+    pub is_bot: bool,
+}
+
+/// A named calendar period, or a custom range. `since` inclusive, `until` exclusive.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Period {
+    pub kind: PeriodKind,
+    pub since: Timestamp,
+    pub until: Timestamp,
+    /// `2026-11-21`, `2026-W47`, `2026-11`, or `2026-11-01..2026-11-09` for custom.
+    pub label: String,
+    /// IANA name of the time zone the calendar period was cut in.
+    pub time_zone: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum PeriodKind {
+    Day,
+    Week,
+    Month,
+    Custom,
+}
+
+/// Everything collected for one period, per repository.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Activity {
+    pub period: Period,
+    pub repos: Vec<RepoActivity>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepoActivity {
+    pub name: String,
+    pub path: String,
+    /// Newest first.
+    pub commits: Vec<CommitRecord>,
+}
+
+/// What a person decided about a draft.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DraftState {
+    Draft,
+    Approved,
+    Published,
+    Rejected,
+}
+
+impl DraftState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DraftState::Draft => "draft",
+            DraftState::Approved => "approved",
+            DraftState::Published => "published",
+            DraftState::Rejected => "rejected",
+        }
+    }
+}
+
+/// The kind of text a draft is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DraftKind {
+    Daily,
+    Weekly,
+    Monthly,
+    /// A digest of a `--since/--until` range.
+    Digest,
+}
+
+impl DraftKind {
+    pub fn for_period(kind: PeriodKind) -> Self {
+        match kind {
+            PeriodKind::Day => DraftKind::Daily,
+            PeriodKind::Week => DraftKind::Weekly,
+            PeriodKind::Month => DraftKind::Monthly,
+            PeriodKind::Custom => DraftKind::Digest,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DraftKind::Daily => "daily",
+            DraftKind::Weekly => "weekly",
+            DraftKind::Monthly => "monthly",
+            DraftKind::Digest => "digest",
+        }
+    }
+
+    /// Target length in words for a period with enough activity to fill it.
+    pub fn word_bounds(self) -> (usize, usize) {
+        match self {
+            DraftKind::Daily => (200, 300),
+            DraftKind::Weekly => (800, 1200),
+            DraftKind::Monthly => (2000, 3000),
+            DraftKind::Digest => (200, 1200),
+        }
+    }
+}
+
+/// The front matter of a draft's Markdown file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FrontMatter {
+    pub title: String,
+    /// The day the draft is dated (the period's first day), `YYYY-MM-DD`.
+    pub date: String,
+    /// The period label, see [`Period::label`].
+    pub period: String,
+    pub kind: DraftKind,
+    pub state: DraftState,
+    /// `builtin` or `ollama`.
+    pub writer: String,
+    /// The model that wrote the prose, when a model did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+}
+
+/// What a draft was written from: stored beside it as JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DigestData {
+    pub period: Period,
+    /// Every repository collected, active or not, by name.
+    pub repos: Vec<String>,
+    /// Their paths, in the same order: regenerating a draft collects them again.
+    pub repo_paths: Vec<String>,
+    pub metrics: super::analyze::Metrics,
+    /// Every commit of the period, newest first.
+    pub commits: Vec<CommitRecord>,
+}

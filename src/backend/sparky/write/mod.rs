@@ -1,0 +1,117 @@
+//! Writers turn digest data into Markdown: a built-in one and a model-backed one.
+//!
+//! Every number, name, sha and repository in a digest is rendered from the data
+//! ([`render`]); a model only writes the prose of Summary and Highlights, referring to facts
+//! by id, and its text is checked before it is used ([`check`]). docs/sparky.md has the
+//! sections per kind and the rules.
+
+mod builtin;
+mod check;
+mod ollama;
+mod prompt;
+mod render;
+
+use std::future::Future;
+use std::pin::Pin;
+
+pub use builtin::{BuiltinWriter, one_line};
+pub use ollama::OllamaWriter;
+
+use super::model::{DigestData, DraftKind};
+use crate::backend::llm::ollama::LlmError;
+
+/// Where a writer streams its text as it is produced (the console's live preview).
+pub type TokenSink = tokio::sync::mpsc::UnboundedSender<String>;
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A written digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    pub title: String,
+    /// Markdown, without front matter.
+    pub body: String,
+    /// The model that wrote the prose, when a model did.
+    pub model: Option<String>,
+    /// What the writer changed in the model's text, e.g. "dropped 1 model sentence with a number".
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("ollama.url {url:?} is not valid: {reason}")]
+    InvalidUrl { url: String, reason: String },
+    #[error("Ollama is not reachable at {url}")]
+    Unreachable { url: String },
+    #[error("Ollama did not finish the digest within {secs} s (ollama.timeout_secs)")]
+    Timeout { secs: u64 },
+    #[error("Ollama does not have the model {model:?} (pull it with `ollama pull {model}`)")]
+    UnknownModel { model: String },
+    #[error(
+        "the digest prompt needs about {estimated_tokens} tokens plus {reserved_tokens} for the \
+         answer, more than ollama.num_ctx {num_ctx}: raise num_ctx or use the built-in writer"
+    )]
+    PromptTooLarge {
+        estimated_tokens: usize,
+        reserved_tokens: usize,
+        num_ctx: u32,
+    },
+    #[error(
+        "Ollama read {prompt_eval_count} prompt tokens with ollama.num_ctx {num_ctx}, so it cut \
+         the prompt: raise num_ctx"
+    )]
+    Truncated {
+        prompt_eval_count: u64,
+        num_ctx: u32,
+    },
+    #[error("Ollama answered with an error: {message}")]
+    Server { message: String },
+    #[error("request to Ollama at {url} failed: {message}")]
+    Request { url: String, message: String },
+    #[error("Ollama's stream ended before its final message")]
+    Incomplete,
+}
+
+impl WriteError {
+    /// Connection refused or name not resolved: the pipeline then falls back to the
+    /// built-in writer and tells the user.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, WriteError::Unreachable { .. })
+    }
+}
+
+impl From<LlmError> for WriteError {
+    fn from(error: LlmError) -> Self {
+        match error {
+            LlmError::InvalidUrl { url, reason } => WriteError::InvalidUrl { url, reason },
+            LlmError::Unreachable { url } => WriteError::Unreachable { url },
+            LlmError::Timeout { secs } => WriteError::Timeout { secs },
+            LlmError::UnknownModel { model } => WriteError::UnknownModel { model },
+            LlmError::Truncated {
+                prompt_eval_count,
+                num_ctx,
+            } => WriteError::Truncated {
+                prompt_eval_count,
+                num_ctx,
+            },
+            LlmError::Server { message } => WriteError::Server { message },
+            LlmError::Request { url, message } => WriteError::Request { url, message },
+            LlmError::Incomplete => WriteError::Incomplete,
+        }
+    }
+}
+
+/// Writes one digest from its data.
+pub trait Writer: Send + Sync {
+    /// `builtin` or `ollama`: the `writer` of the draft's front matter.
+    fn name(&self) -> &'static str;
+
+    /// Writes `data` as a digest of `kind`, streaming text to `tokens` as it is produced.
+    /// A closed sink is not an error.
+    fn write<'a>(
+        &'a self,
+        data: &'a DigestData,
+        kind: DraftKind,
+        tokens: &'a TokenSink,
+    ) -> BoxFuture<'a, Result<Written, WriteError>>;
+}

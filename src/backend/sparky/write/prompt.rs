@@ -1,0 +1,345 @@
+//! The prompt for a model: pre-digested facts with ids, never raw data.
+//!
+//! A model refers to facts as `[C2]`, `[P1]`, `[R1]`, `[T1]`; each id is replaced by its
+//! reference rendered from the data ([`Fact::reference`]). Descriptions spell numbers out so
+//! the model has no digits to copy.
+
+use super::render::{self, commit_ref, count, day_name, lines};
+use crate::backend::sparky::analyze::Metrics;
+use crate::backend::sparky::model::{DigestData, DraftKind};
+
+/// How many people and repositories a model is told about at most.
+const PEOPLE_LIMIT: usize = 10;
+const REPO_LIMIT: usize = 10;
+
+/// One fact a model may refer to by its id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Fact {
+    /// `T1`, `P2`, `R1`, `C3`: a letter for the kind of fact and its rank.
+    pub id: String,
+    /// What the model reads, numbers spelled out.
+    pub description: String,
+    /// What replaces `[id]` in the model's text: numbers and names from the data.
+    pub reference: String,
+}
+
+/// The facts of one digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Facts(Vec<Fact>);
+
+impl Facts {
+    pub fn from_data(data: &DigestData, kind: DraftKind) -> Self {
+        let m = &data.metrics;
+        let mut facts = totals(data);
+        let repo_id = |name: &str| {
+            m.repos
+                .iter()
+                .take(REPO_LIMIT)
+                .position(|r| r.name == name)
+                .map(|i| format!("[R{}]", i + 1))
+        };
+        let person_id = |name: &str| {
+            m.contributors
+                .iter()
+                .take(PEOPLE_LIMIT)
+                .position(|c| c.name == name)
+                .map(|i| format!("[P{}]", i + 1))
+        };
+        for (i, c) in m.contributors.iter().take(PEOPLE_LIMIT).enumerate() {
+            let repos: Vec<String> = c
+                .repos
+                .iter()
+                .map(|r| repo_id(r).unwrap_or_else(|| "another repository".into()))
+                .collect();
+            facts.push(Fact {
+                id: format!("P{}", i + 1),
+                description: format!(
+                    "a {}: {}, {} lines added and {} removed, in {}",
+                    if c.is_bot { "bot" } else { "contributor" },
+                    spell_count(c.commits, "commit", "commits"),
+                    spell(c.insertions),
+                    spell(c.deletions),
+                    render::name_list(&repos),
+                ),
+                reference: c.name.clone(),
+            });
+        }
+        for (i, r) in m.repos.iter().take(REPO_LIMIT).enumerate() {
+            facts.push(Fact {
+                id: format!("R{}", i + 1),
+                description: format!(
+                    "the repository \"{}\": {} by {}, {} lines added and {} removed",
+                    r.name,
+                    spell_count(r.commits, "commit", "commits"),
+                    spell_count(r.contributors, "contributor", "contributors"),
+                    spell(r.insertions),
+                    spell(r.deletions),
+                ),
+                reference: r.name.clone(),
+            });
+        }
+        for (i, n) in m
+            .notable
+            .iter()
+            .take(render::notable_limit(kind))
+            .enumerate()
+        {
+            let breaking = n.subject.contains("!:") || n.subject.contains("BREAKING");
+            facts.push(Fact {
+                id: format!("C{}", i + 1),
+                description: format!(
+                    "a change in {} by {}: \"{}\", {} lines added and {} removed in {}{}",
+                    repo_id(&n.repo).unwrap_or_else(|| "another repository".into()),
+                    person_id(&n.author).unwrap_or_else(|| "another contributor".into()),
+                    n.subject,
+                    spell(n.insertions),
+                    spell(n.deletions),
+                    spell_count(u64::from(n.files_changed), "file", "files"),
+                    if breaking { ", a breaking change" } else { "" },
+                ),
+                reference: commit_ref(n),
+            });
+        }
+        Facts(facts)
+    }
+
+    /// The rendered reference of a fact, by id without brackets.
+    pub fn reference(&self, id: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|f| f.id == id)
+            .map(|f| f.reference.as_str())
+    }
+}
+
+/// Totals, the busiest day and the trend.
+fn totals(data: &DigestData) -> Vec<Fact> {
+    let m: &Metrics = &data.metrics;
+    let t = &m.totals;
+    let mut facts = vec![
+        (
+            "the number of commits",
+            spell(t.commits),
+            count(t.commits, "commit", "commits"),
+        ),
+        (
+            "the number of contributors",
+            spell(t.contributors),
+            count(t.contributors, "contributor", "contributors"),
+        ),
+        (
+            "the number of repositories with commits",
+            spell(t.active_repos),
+            count(t.active_repos, "repository", "repositories"),
+        ),
+        (
+            "the lines changed",
+            format!(
+                "{} added and {} removed",
+                spell(t.insertions),
+                spell(t.deletions)
+            ),
+            format!("{} lines", lines(t.insertions, t.deletions)),
+        ),
+    ];
+    if t.merges > 0 {
+        facts.push((
+            "the merge commits among them",
+            spell(t.merges),
+            count(t.merges, "merge", "merges"),
+        ));
+    }
+    let busiest = m.commits_per_day.iter().rev().max_by_key(|d| d.commits);
+    if let Some(day) = busiest.filter(|_| m.commits_per_day.len() > 1) {
+        facts.push((
+            "the busiest day",
+            spell_count(day.commits, "commit", "commits"),
+            format!(
+                "{} ({})",
+                day_name(&day.date),
+                count(day.commits, "commit", "commits")
+            ),
+        ));
+    }
+    if let Some(trend) = &m.trend {
+        let (said, reference) = match trend.commits_change_pct {
+            Some(pct) => (
+                format!("{} the previous period", spelled_change(pct)),
+                format!(
+                    "{} commits, {} {} in {}",
+                    t.commits,
+                    render::change(pct),
+                    trend.previous.commits,
+                    trend.previous_label
+                ),
+            ),
+            None => (
+                "the previous period had none".to_owned(),
+                format!("no commits in {}", trend.previous_label),
+            ),
+        };
+        facts.push(("commits compared with the previous period", said, reference));
+    }
+    facts
+        .into_iter()
+        .enumerate()
+        .map(|(i, (what, said, reference))| Fact {
+            id: format!("T{}", i + 1),
+            description: format!("{what}: {said}"),
+            reference,
+        })
+        .collect()
+}
+
+/// The whole prompt: the facts, the rules, and the form of the answer.
+pub(super) fn prompt(data: &DigestData, kind: DraftKind, facts: &Facts) -> String {
+    let (low, high) = summary_words(kind);
+    let mut out = format!(
+        "You write part of a {} digest of software development activity for the period {}.\n\n\
+         Facts, each with an id:\n",
+        kind.as_str(),
+        data.period.label
+    );
+    for fact in &facts.0 {
+        out.push_str(&format!("[{}] {}\n", fact.id, fact.description));
+    }
+    out.push_str(
+        "\nRules:\n\
+         - Use only these facts. Do not guess causes or plans; no praise, no advice.\n\
+         - Refer to a fact only by its id in square brackets, one id per bracket, like [C1] or \
+         [P2]. Each id is replaced later by its exact text: a count, a name, or a commit.\n\
+         - Write no digits, numbers, names, commit hashes, handles or links yourself: use ids.\n\
+         - Plain sentences. No headings, no conclusion, no recommendations.\n\n\
+         Answer in exactly this form:\n",
+    );
+    out.push_str(&format!(
+        "SUMMARY:\n<one paragraph of {low} to {high} words>\n"
+    ));
+    if render::has_highlights(kind) {
+        out.push_str(&format!(
+            "HIGHLIGHTS:\n- <one or two sentences per bullet, at most {} bullets>\n",
+            render::highlight_limit(kind)
+        ));
+    }
+    out
+}
+
+/// A conservative token count for a prompt: about three bytes per token.
+pub(super) fn estimate_tokens(prompt: &str) -> usize {
+    prompt.len().div_ceil(3)
+}
+
+/// The most words a model is asked for: the Summary plus about forty words per highlight.
+/// The renderer writes the rest of the digest, so the kind's whole word bounds do not apply.
+pub(super) fn answer_words(kind: DraftKind) -> usize {
+    summary_words(kind).1 + 40 * render::highlight_limit(kind)
+}
+
+/// How long the model's Summary should be; the renderer writes the rest of the digest.
+fn summary_words(kind: DraftKind) -> (usize, usize) {
+    match kind {
+        DraftKind::Daily => (60, 120),
+        DraftKind::Weekly | DraftKind::Digest => (120, 200),
+        DraftKind::Monthly => (200, 350),
+    }
+}
+
+fn spelled_change(pct: f64) -> String {
+    let rounded = pct.abs().round() as u64;
+    if rounded == 0 {
+        "about the same as".into()
+    } else if pct > 0.0 {
+        format!("up {} percent from", spell(rounded))
+    } else {
+        format!("down {} percent from", spell(rounded))
+    }
+}
+
+fn spell_count(n: u64, one: &str, many: &str) -> String {
+    format!("{} {}", spell(n), if n == 1 { one } else { many })
+}
+
+/// A number in English words: 342 -> "three hundred forty-two".
+fn spell(n: u64) -> String {
+    const SMALL: [&str; 20] = [
+        "zero",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+        "thirteen",
+        "fourteen",
+        "fifteen",
+        "sixteen",
+        "seventeen",
+        "eighteen",
+        "nineteen",
+    ];
+    const TENS: [&str; 10] = [
+        "", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety",
+    ];
+    const SCALES: [(u64, &str); 4] = [
+        (1_000_000_000_000, "trillion"),
+        (1_000_000_000, "billion"),
+        (1_000_000, "million"),
+        (1_000, "thousand"),
+    ];
+    if n < 20 {
+        return SMALL[n as usize].to_owned();
+    }
+    if n < 100 {
+        let tens = TENS[(n / 10) as usize];
+        return match n % 10 {
+            0 => tens.to_owned(),
+            unit => format!("{tens}-{}", SMALL[unit as usize]),
+        };
+    }
+    if n < 1000 {
+        let head = format!("{} hundred", SMALL[(n / 100) as usize]);
+        return match n % 100 {
+            0 => head,
+            rest => format!("{head} {}", spell(rest)),
+        };
+    }
+    for (scale, name) in SCALES {
+        if n >= scale {
+            let head = format!("{} {name}", spell(n / scale));
+            return match n % scale {
+                0 => head,
+                rest => format!("{head} {}", spell(rest)),
+            };
+        }
+    }
+    unreachable!("every n >= 1000 has a scale")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_spelled_out() {
+        assert_eq!(spell(0), "zero");
+        assert_eq!(spell(42), "forty-two");
+        assert_eq!(spell(340), "three hundred forty");
+        assert_eq!(
+            spell(1_205_007),
+            "one million two hundred five thousand seven"
+        );
+        assert!(!spell(u64::MAX).chars().any(|c| c.is_ascii_digit()));
+    }
+
+    #[test]
+    fn tokens_are_overestimated() {
+        assert_eq!(estimate_tokens("abcd"), 2);
+        assert_eq!(estimate_tokens(""), 0);
+    }
+}

@@ -1,0 +1,379 @@
+//! The data-driven Markdown of a digest: its sections per kind and every reference in them.
+//!
+//! Numbers, names, shas (7 characters, in backticks), dates and repositories are all taken
+//! from [`DigestData`]; writers only supply the [`Prose`] of Summary and Highlights.
+
+use jiff::civil::{Date, Weekday};
+
+use crate::backend::sparky::analyze::{Contributor, DayCount, Notable, RepoStats, Trend};
+use crate::backend::sparky::model::{DigestData, DraftKind};
+
+/// The part of a digest a writer composes; the renderer does the rest.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(super) struct Prose {
+    pub summary: String,
+    /// One Markdown bullet each, without the leading `- `.
+    pub highlights: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Section {
+    Summary,
+    Highlights,
+    NotableChanges,
+    Contributors,
+    Repositories,
+    ActivityByDay,
+    ActivityByWeek,
+    Trend,
+}
+
+impl Section {
+    fn heading(self) -> &'static str {
+        match self {
+            Section::Summary => "Summary",
+            Section::Highlights => "Highlights",
+            Section::NotableChanges => "Notable changes",
+            Section::Contributors => "Contributors",
+            Section::Repositories => "Repositories",
+            Section::ActivityByDay => "Activity by day",
+            Section::ActivityByWeek => "Activity by week",
+            Section::Trend => "Trend",
+        }
+    }
+}
+
+fn sections(kind: DraftKind) -> &'static [Section] {
+    use Section::*;
+    match kind {
+        DraftKind::Daily => &[Summary, NotableChanges, Contributors, Repositories],
+        DraftKind::Weekly | DraftKind::Digest => &[
+            Summary,
+            Highlights,
+            NotableChanges,
+            Contributors,
+            Repositories,
+            ActivityByDay,
+            Trend,
+        ],
+        DraftKind::Monthly => &[
+            Summary,
+            Highlights,
+            NotableChanges,
+            Contributors,
+            Repositories,
+            ActivityByWeek,
+            Trend,
+        ],
+    }
+}
+
+/// Whether a digest of `kind` has a Highlights section for a writer to fill.
+pub(super) fn has_highlights(kind: DraftKind) -> bool {
+    sections(kind).contains(&Section::Highlights)
+}
+
+/// How many notable changes a digest of `kind` lists (and a model is told about).
+pub(super) fn notable_limit(kind: DraftKind) -> usize {
+    match kind {
+        DraftKind::Daily => 5,
+        DraftKind::Weekly | DraftKind::Digest => 10,
+        DraftKind::Monthly => 20,
+    }
+}
+
+/// How many Highlights bullets a digest of `kind` has at most.
+pub(super) fn highlight_limit(kind: DraftKind) -> usize {
+    match kind {
+        DraftKind::Daily => 0,
+        DraftKind::Weekly | DraftKind::Digest => 6,
+        DraftKind::Monthly => 10,
+    }
+}
+
+pub(super) fn title(data: &DigestData, kind: DraftKind) -> String {
+    let name = match kind {
+        DraftKind::Daily => "Daily digest",
+        DraftKind::Weekly => "Weekly digest",
+        DraftKind::Monthly => "Monthly digest",
+        DraftKind::Digest => "Digest",
+    };
+    format!("{name} — {}", data.period.label)
+}
+
+/// The whole Markdown body: `prose` for Summary and Highlights, the data for the rest.
+/// Sections with nothing to say (no trend, no highlights) are left out.
+pub(super) fn render(data: &DigestData, kind: DraftKind, prose: &Prose) -> String {
+    let mut out = String::new();
+    for &section in sections(kind) {
+        let content = match section {
+            Section::Summary => Some(prose.summary.trim().to_owned()),
+            Section::Highlights => bullets(prose.highlights.iter().map(|h| h.trim().to_owned())),
+            Section::NotableChanges => Some(notable_changes(data, kind)),
+            Section::Contributors => {
+                bullets(data.metrics.contributors.iter().map(contributor_line))
+            }
+            Section::Repositories => repositories(data),
+            Section::ActivityByDay => bullets(data.metrics.commits_per_day.iter().map(day_line)),
+            Section::ActivityByWeek => bullets(weeks(&data.metrics.commits_per_day).into_iter()),
+            Section::Trend => data.metrics.trend.as_ref().map(|t| trend(data, t)),
+        };
+        if let Some(content) = content.filter(|c| !c.is_empty()) {
+            out.push_str(&format!("## {}\n\n{content}\n\n", section.heading()));
+        }
+    }
+    out.truncate(out.trim_end().len());
+    out.push('\n');
+    out
+}
+
+fn bullets(lines: impl Iterator<Item = String>) -> Option<String> {
+    let lines: Vec<String> = lines
+        .filter(|l| !l.is_empty())
+        .map(|l| format!("- {l}"))
+        .collect();
+    (!lines.is_empty()).then(|| lines.join("\n"))
+}
+
+fn notable_changes(data: &DigestData, kind: DraftKind) -> String {
+    let ranked = data.metrics.notable.iter().take(notable_limit(kind));
+    bullets(ranked.map(|n| {
+        format!(
+            "`{}` {} — {} in {}, {} lines in {}",
+            short_sha(&n.sha),
+            n.subject,
+            n.author,
+            n.repo,
+            lines(n.insertions, n.deletions),
+            count(u64::from(n.files_changed), "file", "files"),
+        )
+    }))
+    .unwrap_or_else(|| "No ranked changes: every commit was a merge or a bot's.".into())
+}
+
+fn contributor_line(c: &Contributor) -> String {
+    format!(
+        "{}{} — {}, {} lines in {}",
+        c.name,
+        if c.is_bot { " (bot)" } else { "" },
+        count(c.commits, "commit", "commits"),
+        lines(c.insertions, c.deletions),
+        name_list(&c.repos),
+    )
+}
+
+fn repositories(data: &DigestData) -> Option<String> {
+    let active = data.metrics.repos.iter().map(repo_line);
+    let quiet: Vec<String> = data
+        .repos
+        .iter()
+        .filter(|name| !data.metrics.repos.iter().any(|r| &r.name == *name))
+        .cloned()
+        .collect();
+    let quiet_line = (!quiet.is_empty()).then(|| format!("Without commits: {}", name_list(&quiet)));
+    bullets(active.chain(quiet_line))
+}
+
+fn repo_line(r: &RepoStats) -> String {
+    format!(
+        "{} — {} by {}, {} lines",
+        r.name,
+        count(r.commits, "commit", "commits"),
+        count(r.contributors, "contributor", "contributors"),
+        lines(r.insertions, r.deletions),
+    )
+}
+
+fn day_line(day: &DayCount) -> String {
+    let commits = match day.commits {
+        0 => "no commits".to_owned(),
+        n => count(n, "commit", "commits"),
+    };
+    format!("{} — {commits}", day_name(&day.date))
+}
+
+/// Days grouped by ISO week (Monday first), each week cut to the period.
+fn weeks(days: &[DayCount]) -> Vec<String> {
+    struct Week<'a> {
+        first: &'a str,
+        last: &'a str,
+        commits: u64,
+        /// ISO year and week; `None` for a date that does not parse, which stands alone.
+        key: Option<(i16, i8)>,
+    }
+    let mut groups: Vec<Week> = Vec::new();
+    for day in days {
+        let key = day.date.parse::<Date>().ok().map(|d| {
+            let iso = d.iso_week_date();
+            (iso.year(), iso.week())
+        });
+        match groups.last_mut() {
+            Some(week) if key.is_some() && week.key == key => {
+                week.last = &day.date;
+                week.commits += day.commits;
+            }
+            _ => groups.push(Week {
+                first: &day.date,
+                last: &day.date,
+                commits: day.commits,
+                key,
+            }),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|week| {
+            let span = if week.first == week.last {
+                week.first.to_owned()
+            } else {
+                format!("{} to {}", week.first, week.last)
+            };
+            let commits = match week.commits {
+                0 => "no commits".to_owned(),
+                n => count(n, "commit", "commits"),
+            };
+            format!("{span} — {commits}")
+        })
+        .collect()
+}
+
+fn trend(data: &DigestData, t: &Trend) -> String {
+    let now = &data.metrics.totals;
+    let before = &t.previous;
+    let commits = match t.commits_change_pct {
+        Some(pct) => format!(
+            "Commits: {}, {} {}",
+            now.commits,
+            change(pct),
+            before.commits
+        ),
+        None => format!("Commits: {}; {} had none", now.commits, t.previous_label),
+    };
+    let now_lines = lines(now.insertions, now.deletions);
+    let lines_line = match t.lines_change_pct {
+        Some(pct) => format!(
+            "Lines: {now_lines}, {} {}",
+            change(pct),
+            lines(before.insertions, before.deletions)
+        ),
+        None => format!("Lines: {now_lines}; {} had none", t.previous_label),
+    };
+    format!(
+        "Against {}:\n\n- {commits}\n- {lines_line}\n- Contributors: {}, against {}\n- Active \
+         repositories: {}, against {}",
+        t.previous_label,
+        now.contributors,
+        before.contributors,
+        now.active_repos,
+        before.active_repos,
+    )
+}
+
+/// "up 50% from", "down 10% from" or "about the same as", for a percent change.
+pub(super) fn change(pct: f64) -> String {
+    let rounded = pct.abs().round();
+    if rounded < 1.0 {
+        "about the same as".into()
+    } else if pct > 0.0 {
+        format!("up {rounded:.0}% from")
+    } else {
+        format!("down {rounded:.0}% from")
+    }
+}
+
+/// The first 7 characters of a sha.
+pub(super) fn short_sha(sha: &str) -> &str {
+    sha.get(..7).unwrap_or(sha)
+}
+
+/// "1 commit", "12 commits".
+pub(super) fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// "+340/−120".
+pub(super) fn lines(insertions: u64, deletions: u64) -> String {
+    format!("+{insertions}/−{deletions}")
+}
+
+/// "a", "a and b", "a, b and c".
+pub(super) fn name_list(names: &[String]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// How a commit is referred to in prose: "`abc1234` feat: x (ann)".
+pub(super) fn commit_ref(n: &Notable) -> String {
+    format!("`{}` {} ({})", short_sha(&n.sha), n.subject, n.author)
+}
+
+/// "Wed 2026-11-18"; the date alone when it does not parse.
+pub(super) fn day_name(date: &str) -> String {
+    match date.parse::<Date>() {
+        Ok(d) => format!("{} {date}", weekday(d.weekday())),
+        Err(_) => date.to_owned(),
+    }
+}
+
+fn weekday(day: Weekday) -> &'static str {
+    match day {
+        Weekday::Monday => "Mon",
+        Weekday::Tuesday => "Tue",
+        Weekday::Wednesday => "Wed",
+        Weekday::Thursday => "Thu",
+        Weekday::Friday => "Fri",
+        Weekday::Saturday => "Sat",
+        Weekday::Sunday => "Sun",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(date: &str, commits: u64) -> DayCount {
+        DayCount {
+            date: date.into(),
+            commits,
+        }
+    }
+
+    #[test]
+    fn weeks_split_on_mondays_and_keep_the_period_edges() {
+        let days = [
+            day("2026-11-01", 2), // Sunday
+            day("2026-11-02", 1),
+            day("2026-11-08", 0),
+            day("2026-11-09", 0),
+        ];
+        let lines = weeks(&days);
+        assert_eq!(
+            lines,
+            [
+                "2026-11-01 — 2 commits",
+                "2026-11-02 to 2026-11-08 — 1 commit",
+                "2026-11-09 — no commits"
+            ]
+        );
+    }
+
+    #[test]
+    fn changes_round_and_say_which_way() {
+        assert_eq!(change(49.6), "up 50% from");
+        assert_eq!(change(-10.2), "down 10% from");
+        assert_eq!(change(0.4), "about the same as");
+        assert_eq!(change(-0.4), "about the same as");
+    }
+
+    #[test]
+    fn names_read_as_a_list() {
+        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(name_list(&names(&["a"])), "a");
+        assert_eq!(name_list(&names(&["a", "b", "c"])), "a, b and c");
+        assert_eq!(short_sha("abc"), "abc");
+        assert_eq!(day_name("2026-11-18"), "Wed 2026-11-18");
+    }
+}

@@ -1,0 +1,77 @@
+//! What every command needs: paths, the checked config, keymap and themes, logging.
+
+use std::fs::OpenOptions;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use crate::app::Console;
+use crate::app::keymap::Keymap;
+use crate::app::theme::Themes;
+use crate::backend::sparky::actor::Places;
+use crate::backend::sparky::store::Store;
+use crate::config::{self, CONFIG_ENV, Config, Paths};
+
+use super::Failure;
+
+pub struct Context {
+    pub paths: Paths,
+    pub config: Arc<Config>,
+    pub keymap: Keymap,
+    pub themes: Themes,
+    pub cwd: PathBuf,
+}
+
+impl Context {
+    /// Loads and checks everything; any fault in the user's files is exit 2.
+    pub fn load(config_override: Option<&Path>) -> Result<Context, Failure> {
+        let paths = Paths::resolve(config_override).map_err(Failure::bad_input)?;
+        let explicit = config_override.is_some() || std::env::var_os(CONFIG_ENV).is_some_and(|v| !v.is_empty());
+        let config = config::load(&paths, explicit).map_err(Failure::bad_input)?;
+        let keymap = Keymap::new(&config.keys).map_err(|e| {
+            let key = format!("keys.{}", e.action);
+            let at = std::fs::read_to_string(&paths.config_file)
+                .ok()
+                .and_then(|text| config::locate_key(&text, &key))
+                .map(|(line, column)| format!(":{line}:{column}"))
+                .unwrap_or_default();
+            Failure::bad_input(format!("{}{at}: key `{key}`: {}", paths.config_file.display(), e.message))
+        })?;
+        let themes = Themes::load(&paths.themes_dir).map_err(Failure::bad_input)?;
+        init_logging(&paths.log_file);
+        let cwd = std::env::current_dir().map_err(|e| Failure::failed(format!("cannot read the current directory: {e}")))?;
+        Ok(Context { paths, config: Arc::new(config), keymap, themes, cwd })
+    }
+
+    pub fn places(&self) -> Places {
+        let store = &self.config.store.dir;
+        Places {
+            drafts_dir: if store.as_os_str().is_empty() { self.paths.data_dir.join("drafts") } else { store.clone() },
+            default_docs_dir: self.paths.data_dir.join("docs"),
+            cwd: self.cwd.clone(),
+        }
+    }
+
+    pub fn store(&self) -> Result<Store, Failure> {
+        Store::open(&self.places().drafts_dir).map_err(Failure::failed)
+    }
+
+    pub fn console(self) -> Result<Console, Failure> {
+        let places = self.places();
+        Ok(Console { config: self.config, keymap: self.keymap, themes: self.themes, places })
+    }
+}
+
+/// Logs go to a file under the data dir, never to the terminal the console draws on.
+/// A log that cannot be opened only costs the log.
+fn init_logging(log_file: &Path) {
+    let opened = log_file
+        .parent()
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .and_then(|()| OpenOptions::new().create(true).append(true).open(log_file));
+    let Ok(file) = opened else { return };
+    let level = std::env::var("RAIBID_LOG")
+        .ok()
+        .and_then(|v| v.parse::<tracing_subscriber::filter::LevelFilter>().ok())
+        .unwrap_or(tracing_subscriber::filter::LevelFilter::INFO);
+    let _ = tracing_subscriber::fmt().with_writer(Mutex::new(file)).with_ansi(false).with_max_level(level).try_init();
+}

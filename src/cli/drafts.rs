@@ -1,0 +1,153 @@
+//! `raibid digest` and `raibid drafts ...`: the console's code paths, printed.
+
+use std::io::Write;
+
+use serde::Serialize;
+use tokio::sync::mpsc;
+
+use super::{Context, DigestArgs, DraftsCommand, Failure};
+use crate::backend::sparky::actor::describe;
+use crate::backend::sparky::model::DraftState;
+use crate::backend::sparky::pipeline::{self, DigestReport, DigestRequest, PeriodSpec, WriterChoice};
+use crate::backend::sparky::publish::{self, PublishOutcome};
+
+pub async fn digest(context: &Context, args: DigestArgs) -> Result<(), Failure> {
+    let period = match (args.since, args.until) {
+        (Some(since), Some(until)) => PeriodSpec::Range { since, until },
+        _ => PeriodSpec::Calendar { kind: args.period.into(), date: args.date },
+    };
+    let request = DigestRequest {
+        period,
+        repos: args.repos,
+        writer: args.writer.unwrap_or_else(|| WriterChoice::from_config(&context.config.sparky.writer)),
+    };
+    let config = std::sync::Arc::clone(&context.config);
+    let cwd = context.cwd.clone();
+    let prepared = tokio::task::spawn_blocking(move || pipeline::prepare(&config, &cwd, &request, jiff::Timestamp::now()).map(|p| (p, request.writer)))
+        .await
+        .map_err(Failure::failed)?;
+    // Repositories and periods are the user's input: their faults are exit 2.
+    let (prepared, writer) = prepared.map_err(Failure::bad_input)?;
+
+    // Without --json the model's tokens stream to stderr, so stdout stays the id and path.
+    let (tokens, mut stream) = mpsc::unbounded_channel::<String>();
+    let show_tokens = !args.json;
+    let echo = tokio::spawn(async move {
+        while let Some(token) = stream.recv().await {
+            if show_tokens {
+                let mut err = std::io::stderr();
+                let _ = err.write_all(token.as_bytes());
+                let _ = err.flush();
+            }
+        }
+    });
+    let composed = pipeline::compose(&context.config, writer, &prepared, &tokens).await;
+    drop(tokens);
+    let _ = echo.await;
+    if show_tokens {
+        eprintln!();
+    }
+    let composed = composed.map_err(Failure::failed)?;
+    let path = match &composed {
+        Some(composed) => {
+            let store = context.store()?;
+            Some(pipeline::save(&store, &prepared, composed).map_err(Failure::failed)?)
+        }
+        None => None,
+    };
+    let notices = composed.as_ref().map(|c| c.notices.clone()).unwrap_or_default();
+    if args.json {
+        let report = DigestReport {
+            id: &prepared.id,
+            path: path.as_deref(),
+            period: &prepared.data.period,
+            writer: composed.as_ref().map(|c| c.front.writer.as_str()),
+            notices: &notices,
+            metrics: &prepared.data.metrics,
+        };
+        println!("{}", serde_json::to_string_pretty(&report).map_err(Failure::failed)?);
+        return Ok(());
+    }
+    for notice in &notices {
+        eprintln!("note: {notice}");
+    }
+    match path {
+        Some(path) => println!("{}\t{}", prepared.id, path.display()),
+        None => println!("{}\tno commits in {}: no draft written", prepared.id, prepared.data.period.label),
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct ListedDraft<'a> {
+    id: &'a str,
+    title: &'a str,
+    date: &'a str,
+    period: &'a str,
+    kind: &'a str,
+    state: &'a str,
+    writer: &'a str,
+    words: usize,
+    path: &'a std::path::Path,
+}
+
+pub fn run(context: &Context, command: DraftsCommand) -> Result<(), Failure> {
+    let store = context.store()?;
+    match command {
+        DraftsCommand::List { json } => {
+            let listing = store.list().map_err(Failure::failed)?;
+            for problem in &listing.problems {
+                eprintln!("warning: {problem}");
+            }
+            if json {
+                let rows: Vec<ListedDraft> = listing
+                    .drafts
+                    .iter()
+                    .map(|d| ListedDraft {
+                        id: &d.id,
+                        title: &d.front.title,
+                        date: &d.front.date,
+                        period: &d.front.period,
+                        kind: d.front.kind.as_str(),
+                        state: d.front.state.as_str(),
+                        writer: &d.front.writer,
+                        words: d.words,
+                        path: &d.path,
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&rows).map_err(Failure::failed)?);
+            } else {
+                for d in &listing.drafts {
+                    println!("{:<32} {:<9} {:>5}w  {}", d.id, d.front.state.as_str(), d.words, d.front.title);
+                }
+            }
+        }
+        DraftsCommand::Show { id } => {
+            let draft = store.load(&id).map_err(Failure::bad_input)?;
+            let front = &draft.front;
+            println!("# {}\n", front.title);
+            println!("state: {}  kind: {}  period: {}  writer: {}{}\n", front.state.as_str(), front.kind.as_str(), front.period, front.writer,
+                front.model.as_deref().map(|m| format!(" ({m})")).unwrap_or_default());
+            print!("{}", draft.body);
+        }
+        DraftsCommand::Approve { id } => set_state(&store, &id, DraftState::Approved)?,
+        DraftsCommand::Reject { id } => set_state(&store, &id, DraftState::Rejected)?,
+        DraftsCommand::Publish { id, dry_run } => {
+            let outcome = publish::publish(&store, &id, &context.config.publish, &context.places().default_docs_dir, dry_run)
+                .map_err(Failure::failed)?;
+            if let PublishOutcome::DryRun { content, .. } = &outcome {
+                print!("{content}");
+                eprintln!("{}", describe(&outcome));
+            } else {
+                println!("{}", describe(&outcome));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn set_state(store: &crate::backend::sparky::store::Store, id: &str, state: DraftState) -> Result<(), Failure> {
+    store.set_state(id, state).map_err(Failure::failed)?;
+    println!("{id}\t{}", state.as_str());
+    Ok(())
+}

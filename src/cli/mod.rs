@@ -1,0 +1,168 @@
+//! Command line: the console by default, or a headless command. Exit codes: 0 success,
+//! 1 the command failed, 2 bad usage, config or input.
+
+mod config_cmd;
+mod context;
+mod drafts;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::backend::sparky::model::PeriodKind;
+use crate::backend::sparky::pipeline::WriterChoice;
+
+pub use context::Context;
+
+#[derive(Debug, Parser)]
+#[command(name = "raibid", version, about = "Console of a self-hosted dev lab: CI agent pool, cluster and Sparky digests")]
+pub struct Cli {
+    /// Config file to use instead of <config dir>/raibid/config.toml (also RAIBID_CONFIG).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write a digest of the repositories' activity as a draft.
+    Digest(DigestArgs),
+    /// List, show, approve, reject or publish drafts.
+    #[command(subcommand)]
+    Drafts(DraftsCommand),
+    /// Show, locate or check the config.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DigestArgs {
+    /// The calendar period containing --date (default: today).
+    #[arg(long, value_enum, default_value = "week", conflicts_with_all = ["since", "until"])]
+    pub period: PeriodArg,
+    /// A day in the period, YYYY-MM-DD.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub date: Option<jiff::civil::Date>,
+    /// Start of a custom range: YYYY-MM-DD (local midnight) or an RFC 3339 time.
+    #[arg(long, requires = "until")]
+    pub since: Option<String>,
+    /// End of a custom range (exclusive).
+    #[arg(long, requires = "since")]
+    pub until: Option<String>,
+    /// A repository to collect (repeatable); default: the config's, or the current one.
+    #[arg(long = "repo", value_name = "PATH")]
+    pub repos: Vec<PathBuf>,
+    /// The writer; default: the config's `sparky.writer`.
+    #[arg(long, value_enum)]
+    pub writer: Option<WriterChoice>,
+    /// Print the draft id, path and metrics as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum PeriodArg {
+    Day,
+    Week,
+    Month,
+}
+
+impl From<PeriodArg> for PeriodKind {
+    fn from(arg: PeriodArg) -> PeriodKind {
+        match arg {
+            PeriodArg::Day => PeriodKind::Day,
+            PeriodArg::Week => PeriodKind::Week,
+            PeriodArg::Month => PeriodKind::Month,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DraftsCommand {
+    /// Every draft with its state, newest first.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a draft's Markdown file.
+    Show { id: String },
+    Approve { id: String },
+    Reject { id: String },
+    /// Publish an approved draft to the docs repository.
+    Publish {
+        id: String,
+        /// Print the target path and content; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// The effective config, secrets masked.
+    Show,
+    /// Where the config, data and log files are.
+    Path,
+    /// Check the config and exit 0, or print what is wrong and exit 2.
+    Check,
+}
+
+/// A failure and its exit code.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl Failure {
+    /// The command could not do its work (exit 1).
+    pub fn failed(message: impl std::fmt::Display) -> Failure {
+        Failure { code: 1, message: message.to_string() }
+    }
+
+    /// The input was wrong: config, arguments, files (exit 2).
+    pub fn bad_input(message: impl std::fmt::Display) -> Failure {
+        Failure { code: 2, message: message.to_string() }
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("raibid: {}", failure.message);
+            ExitCode::from(failure.code)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), Failure> {
+    let config_override = cli.config.as_deref();
+    // Where the files are is worth knowing even when the config is broken.
+    let command = match cli.command {
+        Some(Command::Config(ConfigCommand::Path)) => return config_cmd::path(config_override),
+        command => command,
+    };
+    let context = Context::load(config_override)?;
+    let runtime = tokio::runtime::Runtime::new().map_err(Failure::failed)?;
+    match command {
+        None => console(&runtime, context),
+        Some(Command::Digest(args)) => runtime.block_on(drafts::digest(&context, args)),
+        Some(Command::Drafts(command)) => drafts::run(&context, command),
+        Some(Command::Config(command)) => config_cmd::run(&context, command),
+    }
+}
+
+fn console(runtime: &tokio::runtime::Runtime, context: Context) -> Result<(), Failure> {
+    if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
+        return Err(Failure::bad_input(
+            "the console needs a terminal (TTY). Headless commands: raibid digest, raibid drafts list|show|approve|reject|publish, raibid config show|path|check (see raibid --help)",
+        ));
+    }
+    let console = context.console()?;
+    runtime.block_on(crate::app::run(console)).map_err(Failure::failed)
+}

@@ -1,0 +1,112 @@
+//! The Digests view: drafts with their state on the left, the preview (or the editor) on
+//! the right.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+use crate::app::state::{Mode, Pending, State};
+use crate::app::theme::Theme;
+
+use super::{markdown, panel, state_color};
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let list_width = (area.width / 3).clamp(28, 48);
+    let [list, preview] = Layout::horizontal([Constraint::Length(list_width), Constraint::Min(10)]).areas(area);
+    draw_list(frame, list, state, theme);
+    match &state.mode {
+        Mode::Editing(editor) => draw_editor(frame, preview, editor, theme),
+        Mode::Confirm(confirm) => match &confirm.on_yes {
+            Pending::DiscardEdits(editor) => draw_editor(frame, preview, editor, theme),
+            _ => draw_preview(frame, preview, state, theme),
+        },
+        _ => draw_preview(frame, preview, state, theme),
+    }
+}
+
+fn draw_list(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let visible = state.visible_drafts();
+    let title = if state.filter.is_empty() {
+        format!(" Drafts ({}) ", visible.len())
+    } else {
+        format!(" Drafts ({}/{}) /{} ", visible.len(), state.drafts.len(), state.filter)
+    };
+    let block = panel(title, !matches!(state.mode, Mode::Editing(_)), theme);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if visible.is_empty() {
+        let hint = if state.drafts.is_empty() { "No drafts yet. Press n to write this week's digest." } else { "Nothing matches the filter." };
+        frame.render_widget(Paragraph::new(hint).style(Style::default().fg(theme.muted)).wrap(Wrap { trim: true }), inner);
+        return;
+    }
+    // Only the rows that fit are built: the window follows the selection.
+    let rows = usize::from(inner.height);
+    let first = state.selected.saturating_sub(rows.saturating_sub(1));
+    let width = usize::from(inner.width);
+    let lines: Vec<Line> = visible
+        .iter()
+        .enumerate()
+        .skip(first)
+        .take(rows)
+        .map(|(index, draft)| {
+            let badge = format!("{:<9}", draft.front.state.as_str());
+            let label = truncate(&draft.id, width.saturating_sub(badge.len() + 1));
+            let selected = index == state.selected;
+            let base = if selected {
+                Style::default().bg(theme.selection_bg).fg(theme.selection_fg).add_modifier(Modifier::BOLD)
+            } else {
+                Style::default()
+            };
+            let badge_style = if selected { base } else { base.fg(state_color(draft.front.state, theme)) };
+            let used = badge.len() + 1 + label.chars().count();
+            Line::from(vec![
+                Span::styled(badge, badge_style),
+                Span::styled(" ", base),
+                Span::styled(label, base),
+                Span::styled(" ".repeat(width.saturating_sub(used)), base),
+            ])
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn draw_preview(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let preview = &state.preview;
+    let title = match (&preview.id, preview.streaming) {
+        (_, true) => " Writing… ".to_string(),
+        (Some(id), false) => match state.drafts.iter().find(|d| &d.id == id) {
+            Some(draft) => format!(" {} · {} · {} words · {} ", id, draft.front.state.as_str(), draft.words, draft.front.writer),
+            None => format!(" {id} "),
+        },
+        (None, false) => " Preview ".to_string(),
+    };
+    let block = panel(title, false, theme);
+    let text = if preview.text.is_empty() && !preview.streaming {
+        vec![Line::styled("Select a draft to preview it.", Style::default().fg(theme.muted))]
+    } else {
+        markdown::lines(&preview.text, theme)
+    };
+    frame.render_widget(
+        Paragraph::new(text).block(block).wrap(Wrap { trim: false }).scroll((preview.scroll, 0)),
+        area,
+    );
+}
+
+fn draw_editor(frame: &mut Frame, area: Rect, editor: &crate::app::state::Editor, theme: &Theme) {
+    let marker = if editor.is_dirty() { " [modified]" } else { "" };
+    let block = panel(format!(" Editing {}{} ", editor.id, marker), true, theme);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    frame.render_widget(&editor.textarea, inner);
+}
+
+fn truncate(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        text.to_string()
+    } else {
+        let kept: String = text.chars().take(width.saturating_sub(1)).collect();
+        format!("{kept}…")
+    }
+}

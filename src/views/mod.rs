@@ -1,0 +1,111 @@
+//! Pure drawing of the console state: `fn(frame, area, &State, &Theme)`, no I/O.
+
+mod activity;
+mod digests;
+mod markdown;
+mod overlays;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+
+use crate::app::keymap::Action;
+use crate::app::state::{Level, Mode, State, ViewId};
+use crate::app::theme::Theme;
+use crate::backend::sparky::model::DraftState;
+
+const SPINNER: [&str; 8] = ["⣾", "⣽", "⣻", "⢿", "⡿", "⣟", "⣯", "⣷"];
+
+/// Draws the whole screen: view tabs, the current view, the status line, any overlay.
+pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
+    let area = frame.area();
+    frame.render_widget(Block::default().style(Style::default().bg(theme.bg).fg(theme.fg)), area);
+    let [tabs, body, status] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(1), Constraint::Length(1)]).areas(area);
+    draw_tabs(frame, tabs, state, theme);
+    match state.view {
+        ViewId::Digests => digests::draw(frame, body, state, theme),
+        ViewId::Activity => activity::draw(frame, body, state, theme),
+    }
+    draw_status(frame, status, state, theme);
+    overlays::draw(frame, area, state, theme);
+}
+
+fn draw_tabs(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let mut spans = vec![Span::styled(" raibid ", Style::default().fg(theme.bg).bg(theme.accent).add_modifier(Modifier::BOLD))];
+    for (index, view) in ViewId::ALL.iter().enumerate() {
+        let style = if *view == state.view {
+            Style::default().fg(theme.title).add_modifier(Modifier::BOLD | Modifier::UNDERLINED)
+        } else {
+            Style::default().fg(theme.muted)
+        };
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled(format!("{} {}", index + 1, view.title()), style));
+    }
+    if let Some(busy) = state.busy.last() {
+        spans.push(Span::raw("  "));
+        spans.push(Span::styled(
+            format!("{} {}", SPINNER[state.spinner % SPINNER.len()], busy.label),
+            Style::default().fg(theme.info),
+        ));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn draw_status(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let line = match (&state.mode, &state.status) {
+        (Mode::Filter(input), _) => Line::from(vec![
+            Span::styled("/", Style::default().fg(theme.accent)),
+            Span::raw(input.clone()),
+            Span::styled("▏", Style::default().fg(theme.accent)),
+        ]),
+        (Mode::Editing(_), _) => hints(state, theme, &[Action::Save, Action::Back]),
+        (_, Some(status)) => {
+            let color = match status.level {
+                Level::Info => theme.info,
+                Level::Warn => theme.warn,
+                Level::Error => theme.error,
+            };
+            Line::from(Span::styled(status.text.clone(), Style::default().fg(color)))
+        }
+        _ => hints(
+            state,
+            theme,
+            &[Action::Help, Action::Edit, Action::Approve, Action::Publish, Action::NewDigest, Action::Palette, Action::Quit],
+        ),
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+/// `? help  e edit ...` from the live keymap, so remapped keys show as they are.
+fn hints(state: &State, theme: &Theme, actions: &[Action]) -> Line<'static> {
+    let mut spans = Vec::new();
+    for action in actions {
+        let keys = state.keymap.label(*action);
+        if keys.is_empty() {
+            continue;
+        }
+        spans.push(Span::styled(keys, Style::default().fg(theme.accent).add_modifier(Modifier::BOLD)));
+        spans.push(Span::styled(format!(" {}  ", action.name()), Style::default().fg(theme.muted)));
+    }
+    Line::from(spans)
+}
+
+/// A bordered block, highlighted when it has the focus.
+fn panel<'a>(title: impl Into<Line<'a>>, focused: bool, theme: &Theme) -> Block<'a> {
+    Block::default()
+        .borders(Borders::ALL)
+        .border_style(Style::default().fg(if focused { theme.border_focus } else { theme.border }))
+        .title(title.into().style(Style::default().fg(theme.title)))
+}
+
+fn state_color(state: DraftState, theme: &Theme) -> ratatui::style::Color {
+    match state {
+        DraftState::Draft => theme.draft,
+        DraftState::Approved => theme.approved,
+        DraftState::Published => theme.published,
+        DraftState::Rejected => theme.rejected,
+    }
+}

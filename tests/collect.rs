@@ -1,0 +1,650 @@
+//! collect() against `git log --numstat` on a fixture repository built with the git CLI.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use jiff::Timestamp;
+use jiff::civil::date;
+use raibid::backend::sparky::collect::{self, CollectError};
+use raibid::backend::sparky::model::{CommitRecord, Period, PeriodKind};
+use raibid::backend::sparky::period;
+
+const BOT_EMAIL: &str = "49699333+dependabot[bot]@users.noreply.github.com";
+
+/// Runs git in `dir`, isolated from the machine's configuration.
+fn git(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
+    let output = Command::new("git")
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .args([
+            "-c",
+            "user.useConfigOnly=false",
+            "-c",
+            "init.defaultBranch=main",
+            "-c",
+            "commit.gpgSign=false",
+        ])
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .expect("git runs");
+    assert!(
+        output.status.success(),
+        "git {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("git prints UTF-8 here")
+}
+
+struct Fixture {
+    dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        git(dir.path(), &["init", "-q"], &[]);
+        // Modes come from the index only, so `git add -A` keeps `update-index --chmod`.
+        git(dir.path(), &["config", "core.fileMode", "false"], &[]);
+        Fixture { dir }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn write(&self, file: &str, content: impl AsRef<[u8]>) {
+        let path = self.path().join(file);
+        std::fs::create_dir_all(path.parent().expect("file has a folder")).expect("mkdir");
+        std::fs::write(path, content).expect("write fixture file");
+    }
+
+    fn git(&self, args: &[&str]) -> String {
+        git(self.path(), args, &[])
+    }
+
+    /// Commits everything with `who` = (name, email) as author and committer.
+    fn commit(&self, who: (&str, &str), when: &str, message: &str) -> String {
+        self.commit_dated(who, when, when, message)
+    }
+
+    fn commit_dated(
+        &self,
+        who: (&str, &str),
+        authored: &str,
+        committed: &str,
+        message: &str,
+    ) -> String {
+        self.git(&["add", "-A"]);
+        self.commit_index(who, authored, committed, message)
+    }
+
+    /// Commits what is staged, without `git add`.
+    fn commit_index(
+        &self,
+        who: (&str, &str),
+        authored: &str,
+        committed: &str,
+        message: &str,
+    ) -> String {
+        git(
+            self.path(),
+            &["commit", "-q", "-m", message],
+            &dated(who, authored, committed),
+        );
+        self.git(&["rev-parse", "HEAD"]).trim().to_string()
+    }
+}
+
+fn dated<'a>(
+    who: (&'a str, &'a str),
+    authored: &'a str,
+    committed: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("GIT_AUTHOR_NAME", who.0),
+        ("GIT_AUTHOR_EMAIL", who.1),
+        ("GIT_AUTHOR_DATE", authored),
+        ("GIT_COMMITTER_NAME", who.0),
+        ("GIT_COMMITTER_EMAIL", who.1),
+        ("GIT_COMMITTER_DATE", committed),
+    ]
+}
+
+fn numbered(prefix: &str, count: usize) -> String {
+    (1..=count)
+        .map(|n| format!("{prefix} line {n}\n"))
+        .collect()
+}
+
+const ALICE: (&str, &str) = ("Alice Example", "alice@example.com");
+const BOB: (&str, &str) = ("Bob Builder", "bob@example.com");
+const BOBBY: (&str, &str) = ("bobby", "bob@old.example.org");
+const CAROL: (&str, &str) = ("Carol", "carol@example.com");
+const DAVE: (&str, &str) = ("Dave", "dave@example.com");
+const BOT: (&str, &str) = ("dependabot[bot]", BOT_EMAIL);
+
+/// Shas of the commits the assertions single out.
+struct History {
+    bobby: String,
+    binary: String,
+    pure_rename: String,
+    edited_rename: String,
+    merge: String,
+    bot: String,
+    before_utc_midnight: String,
+    at_utc_midnight: String,
+    backdated_author: String,
+    out_of_order: String,
+    mode_change: String,
+    no_final_newline: String,
+}
+
+/// Several authors (two identities of Bob merged by .mailmap), a branch merged with changes
+/// on both sides, renames, a binary file, a bot, commits around midnight in UTC and Tokyo,
+/// offsets +09:00, -07:00 and +05:30, and committer times that go back in time.
+fn build_history(repo: &Fixture) -> History {
+    repo.write(
+        ".mailmap",
+        "Bob Builder <bob@example.com> <bob@old.example.org>\n",
+    );
+    repo.write("README.md", "# Fixture\n\nA test repository.\n");
+    repo.write("src/lib.rs", numbered("lib", 20));
+    repo.write("empty.txt", "");
+    repo.write("script.sh", "echo hello\n");
+    repo.commit(ALICE, "2026-11-01T10:00:00+00:00", "Initial commit");
+
+    let mut lib = numbered("lib", 20).replace("lib line 3\n", "lib line three\n");
+    lib.push_str("extra 1\nextra 2\n");
+    repo.write("src/lib.rs", &lib);
+    repo.commit(BOB, "2026-11-02T08:00:00+09:00", "Edit lib");
+
+    repo.write("docs/guide.md", numbered("guide", 12));
+    let bobby = repo.commit(
+        BOBBY,
+        "2026-11-02T09:00:00-07:00",
+        "Add the guide\n\nWith a body.",
+    );
+
+    repo.write("assets/logo.bin", [0u8, 1, 2, 0, 255, 10, 0, 7]);
+    repo.write("README.md", "# Fixture\n\nA test repository with a logo.\n");
+    let binary = repo.commit(CAROL, "2026-11-03T12:00:00+05:30", "Add a logo");
+
+    repo.git(&["mv", "docs/guide.md", "docs/manual.md"]);
+    repo.git(&["mv", "empty.txt", "empty-renamed.txt"]);
+    let pure_rename = repo.commit(ALICE, "2026-11-03T13:00:00+00:00", "Rename the guide");
+
+    repo.git(&["mv", "src/lib.rs", "src/core.rs"]);
+    repo.write(
+        "src/core.rs",
+        lib.replace("lib line 10\n", "core line 10\n") + "core tail\n",
+    );
+    let edited_rename = repo.commit(BOB, "2026-11-04T09:00:00+09:00", "Rename lib to core");
+
+    repo.write("assets/logo.bin", [0u8, 9, 9, 0, 255, 10, 0, 8, 0]);
+    repo.commit(CAROL, "2026-11-04T10:00:00+05:30", "Update the logo");
+
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    repo.write(
+        "README.md",
+        "# Fixture project\n\nA test repository with a logo.\n",
+    );
+    repo.write("feature.txt", numbered("feature", 5));
+    repo.commit(DAVE, "2026-11-04T18:00:00+02:00", "Add the feature");
+
+    repo.git(&["checkout", "-q", "main"]);
+    let core = std::fs::read_to_string(repo.path().join("src/core.rs")).expect("core.rs");
+    repo.write(
+        "src/core.rs",
+        core.replace("lib line 15\n", "core line 15\n"),
+    );
+    repo.commit(ALICE, "2026-11-04T19:00:00+00:00", "Tune core");
+
+    let when = "2026-11-04T20:00:00+00:00";
+    git(
+        repo.path(),
+        &[
+            "merge",
+            "-q",
+            "--no-ff",
+            "feature",
+            "-m",
+            "Merge branch 'feature'",
+        ],
+        &dated(ALICE, when, when),
+    );
+    let merge = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
+
+    repo.write("deps.toml", "serde = \"1.0.1\"\n");
+    let bot = repo.commit(BOT, "2026-11-05T03:00:00+00:00", "Bump serde");
+
+    // Around midnight in Tokyo (15:00 UTC), then in UTC.
+    repo.write("tokyo.txt", "before\n");
+    repo.commit(
+        BOB,
+        "2026-11-05T23:59:59+09:00",
+        "Just before midnight in Tokyo",
+    );
+    repo.write("tokyo.txt", "before\nafter\n");
+    repo.commit(BOB, "2026-11-06T00:00:00+09:00", "Midnight in Tokyo");
+    repo.write("utc.txt", "before\n");
+    let before_utc_midnight = repo.commit(
+        CAROL,
+        "2026-11-05T23:59:59+00:00",
+        "Just before midnight UTC",
+    );
+    repo.write("utc.txt", "before\nat\n");
+    let at_utc_midnight = repo.commit(DAVE, "2026-11-05T17:00:00-07:00", "Midnight UTC");
+    repo.write("utc.txt", "before\nat\nafter\n");
+    repo.commit(
+        CAROL,
+        "2026-11-06T05:30:01+05:30",
+        "Just after midnight UTC",
+    );
+
+    repo.write("rebased.txt", numbered("rebased", 3));
+    let backdated_author = repo.commit_dated(
+        ALICE,
+        "2026-10-20T09:00:00+02:00",
+        "2026-11-06T09:00:00+00:00",
+        "Written long ago, committed now",
+    );
+
+    repo.write("clock.txt", "skewed\n");
+    let out_of_order = repo.commit(
+        DAVE,
+        "2026-11-03T06:00:00+00:00",
+        "Committed with a slow clock",
+    );
+
+    repo.git(&["update-index", "--chmod=+x", "script.sh"]);
+    let when = "2026-11-06T10:00:00+00:00";
+    let mode_change = repo.commit_index(ALICE, when, when, "Make the script executable");
+
+    repo.write(
+        "README.md",
+        "# Fixture project\n\nA test repository with a logo.",
+    );
+    let no_final_newline = repo.commit(BOB, "2026-11-06T11:00:00+00:00", "Drop the final newline");
+
+    repo.git(&["rm", "-q", "feature.txt"]);
+    repo.commit(DAVE, "2026-11-06T12:00:00+00:00", "Remove the feature");
+
+    repo.write("week.txt", "sunday\n");
+    repo.commit(ALICE, "2026-11-08T23:30:00+00:00", "Sunday night");
+    repo.write("week.txt", "sunday\nmonday\n");
+    repo.commit(ALICE, "2026-11-09T00:30:00+00:00", "Monday morning");
+
+    History {
+        bobby,
+        binary,
+        pure_rename,
+        edited_rename,
+        merge,
+        bot,
+        before_utc_midnight,
+        at_utc_midnight,
+        backdated_author,
+        out_of_order,
+        mode_change,
+        no_final_newline,
+    }
+}
+
+/// One commit as git log prints it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct GitCommit {
+    author: String,
+    email: String,
+    authored: i64,
+    committed: i64,
+    subject: String,
+    is_merge: bool,
+    files_changed: u32,
+    insertions: u64,
+    deletions: u64,
+}
+
+impl GitCommit {
+    fn of(record: &CommitRecord) -> Self {
+        GitCommit {
+            author: record.author.clone(),
+            email: record.email.clone(),
+            authored: record.time.as_second(),
+            committed: record.committed.as_second(),
+            subject: record.subject.clone(),
+            is_merge: record.is_merge,
+            files_changed: record.files_changed,
+            insertions: record.insertions,
+            deletions: record.deletions,
+        }
+    }
+}
+
+/// `git log --numstat` for the half-open range: `--until` is inclusive, hence one second less.
+fn git_log(repo: &Path, since: Timestamp, until: Timestamp) -> BTreeMap<String, GitCommit> {
+    let output = Command::new("git")
+        .current_dir(repo)
+        .args([
+            "log",
+            "--numstat",
+            "--format=commit\t%H\t%P\t%aN\t%aE\t%at\t%ct\t%s",
+            &format!("--since-as-filter=@{} +0000", since.as_second()),
+            &format!("--until=@{} +0000", until.as_second() - 1),
+        ])
+        .output()
+        .expect("git log runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8(output.stdout).expect("UTF-8");
+    let mut commits = BTreeMap::new();
+    let mut current: Option<(String, GitCommit)> = None;
+    for line in text.lines().filter(|line| !line.is_empty()) {
+        if let Some(header) = line.strip_prefix("commit\t") {
+            commits.extend(current.take());
+            let fields: Vec<&str> = header.splitn(7, '\t').collect();
+            let [sha, parents, author, email, authored, committed, subject] = fields[..] else {
+                panic!("unexpected header {header:?}");
+            };
+            let commit = GitCommit {
+                author: author.to_string(),
+                email: email.to_string(),
+                authored: authored.parse().expect("%at"),
+                committed: committed.parse().expect("%ct"),
+                subject: subject.to_string(),
+                is_merge: parents.split(' ').count() > 1,
+                files_changed: 0,
+                insertions: 0,
+                deletions: 0,
+            };
+            current = Some((sha.to_string(), commit));
+        } else {
+            let (_, commit) = current.as_mut().expect("numstat follows a header");
+            let mut fields = line.splitn(3, '\t');
+            let mut count = || {
+                fields
+                    .next()
+                    .and_then(|n| n.parse::<u64>().ok())
+                    .unwrap_or(0)
+            };
+            commit.insertions += count();
+            commit.deletions += count();
+            commit.files_changed += 1;
+        }
+    }
+    commits.extend(current);
+    commits
+}
+
+fn collected(repo: &Path, period: &Period) -> Vec<CommitRecord> {
+    let bots = vec!["[bot]".to_string()];
+    collect::collect(repo, period.since, period.until, &bots)
+        .expect("collect succeeds")
+        .commits
+}
+
+/// collect() and git log agree on the period; returns what collect() found, by sha.
+fn assert_same_as_git(repo: &Path, period: &Period) -> BTreeMap<String, CommitRecord> {
+    let records = collected(repo, period);
+    let ours: BTreeMap<String, GitCommit> = records
+        .iter()
+        .map(|r| (r.sha.clone(), GitCommit::of(r)))
+        .collect();
+    assert_eq!(
+        ours.len(),
+        records.len(),
+        "no commit twice in {}",
+        period.label
+    );
+    let theirs = git_log(repo, period.since, period.until);
+    assert_eq!(ours, theirs, "period {}", period.label);
+    let total = |pick: fn(&GitCommit) -> u64| -> (u64, u64) {
+        (
+            ours.values().map(pick).sum(),
+            theirs.values().map(pick).sum(),
+        )
+    };
+    let (a, b) = total(|c| c.insertions);
+    assert_eq!(a, b, "insertions in {}", period.label);
+    let (a, b) = total(|c| c.deletions);
+    assert_eq!(a, b, "deletions in {}", period.label);
+    let (a, b) = total(|c| u64::from(c.files_changed));
+    assert_eq!(a, b, "files in {}", period.label);
+    let committed: Vec<Timestamp> = records.iter().map(|r| r.committed).collect();
+    assert!(
+        committed
+            .iter()
+            .all(|t| period.since <= *t && *t < period.until),
+        "every commit inside {}",
+        period.label
+    );
+    records.into_iter().map(|r| (r.sha.clone(), r)).collect()
+}
+
+#[test]
+fn collect_equals_git_log_numstat() {
+    let repo = Fixture::new();
+    let history = build_history(&repo);
+    let utc = period::time_zone("UTC").expect("UTC");
+    let tokyo = period::time_zone("Asia/Tokyo").expect("Asia/Tokyo");
+
+    let whole = period::custom(
+        "2000-01-01T00:00:00Z".parse().expect("ts"),
+        "2030-01-01T00:00:00Z".parse().expect("ts"),
+        &utc,
+    )
+    .expect("range");
+    let all = assert_same_as_git(repo.path(), &whole);
+    assert_eq!(all.len(), 23, "every commit of the fixture");
+
+    let merge = &all[&history.merge];
+    assert!(merge.is_merge);
+    assert_eq!(
+        (merge.files_changed, merge.insertions, merge.deletions),
+        (0, 0, 0)
+    );
+    let bobby = &all[&history.bobby];
+    assert_eq!(
+        (bobby.author.as_str(), bobby.email.as_str()),
+        BOB,
+        "mailmap applied"
+    );
+    assert_eq!(bobby.subject, "Add the guide");
+    assert_eq!(bobby.offset_seconds, -7 * 3600);
+    assert!(all[&history.bot].is_bot);
+    assert_eq!(all.values().filter(|c| c.is_bot).count(), 1);
+    let binary = &all[&history.binary];
+    assert_eq!(
+        (binary.files_changed, binary.insertions, binary.deletions),
+        (2, 1, 1)
+    );
+    assert_eq!(binary.offset_seconds, 5 * 3600 + 1800);
+    let pure = &all[&history.pure_rename];
+    assert_eq!(
+        (pure.files_changed, pure.insertions, pure.deletions),
+        (2, 0, 0)
+    );
+    let edited = &all[&history.edited_rename];
+    assert_eq!(
+        (edited.files_changed, edited.insertions, edited.deletions),
+        (1, 2, 1)
+    );
+    assert_eq!(edited.offset_seconds, 9 * 3600);
+    let mode = &all[&history.mode_change];
+    assert_eq!(
+        (mode.files_changed, mode.insertions, mode.deletions),
+        (1, 0, 0)
+    );
+    let newline = &all[&history.no_final_newline];
+    assert_eq!(
+        (newline.files_changed, newline.insertions, newline.deletions),
+        (1, 1, 1)
+    );
+    let backdated = &all[&history.backdated_author];
+    assert_eq!(
+        backdated.time,
+        "2026-10-20T07:00:00Z".parse::<Timestamp>().expect("ts")
+    );
+    assert_eq!(
+        backdated.committed,
+        "2026-11-06T09:00:00Z".parse::<Timestamp>().expect("ts")
+    );
+    assert!(
+        all.values()
+            .all(|c| c.repo == repo_folder_name(repo.path()))
+    );
+
+    let utc_5th = period::calendar(PeriodKind::Day, date(2026, 11, 5), &utc);
+    let day = assert_same_as_git(repo.path(), &utc_5th);
+    assert!(day.contains_key(&history.before_utc_midnight));
+    assert!(!day.contains_key(&history.at_utc_midnight));
+    let utc_6th = period::calendar(PeriodKind::Day, date(2026, 11, 6), &utc);
+    let day = assert_same_as_git(repo.path(), &utc_6th);
+    assert!(day.contains_key(&history.at_utc_midnight));
+    assert!(!day.contains_key(&history.before_utc_midnight));
+
+    let tokyo_6th = period::calendar(PeriodKind::Day, date(2026, 11, 6), &tokyo);
+    let day = assert_same_as_git(repo.path(), &tokyo_6th);
+    assert_eq!(day.len(), 8, "Tokyo's 6th ends at 15:00 UTC");
+    assert!(day.values().any(|c| c.subject == "Midnight in Tokyo"));
+    assert!(
+        !day.values()
+            .any(|c| c.subject == "Just before midnight in Tokyo")
+    );
+
+    // Behind newer commits in the walk, so plain `--since` would stop before it.
+    let third = period::calendar(PeriodKind::Day, date(2026, 11, 3), &utc);
+    let day = assert_same_as_git(repo.path(), &third);
+    assert!(day.contains_key(&history.out_of_order));
+
+    let week = period::calendar(PeriodKind::Week, date(2026, 11, 5), &utc);
+    assert_eq!(week.label, "2026-W45");
+    let days = assert_same_as_git(repo.path(), &week);
+    assert!(days.values().any(|c| c.subject == "Sunday night"));
+    assert!(!days.values().any(|c| c.subject == "Monday morning"));
+    assert_same_as_git(repo.path(), &period::previous(&week));
+}
+
+fn repo_folder_name(path: &Path) -> String {
+    path.file_name()
+        .expect("named")
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[test]
+fn empty_repository_has_no_commits() {
+    let repo = Fixture::new();
+    let activity = collect::collect(repo.path(), Timestamp::MIN, Timestamp::MAX, &[])
+        .expect("an unborn HEAD is no error");
+    assert!(activity.commits.is_empty());
+    assert_eq!(activity.name, repo_folder_name(repo.path()));
+}
+
+#[test]
+fn bare_repository_is_named_without_git_suffix() {
+    let source = Fixture::new();
+    source.write("a.txt", "a\n");
+    source.commit(ALICE, "2026-11-01T10:00:00+00:00", "One");
+    let parent = tempfile::tempdir().expect("tempdir");
+    let bare = parent.path().join("tools.git");
+    git(
+        parent.path(),
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            &source.path().display().to_string(),
+            "tools.git",
+        ],
+        &[],
+    );
+    let activity = collect::collect(&bare, Timestamp::MIN, Timestamp::MAX, &[]).expect("bare repo");
+    assert_eq!(activity.name, "tools");
+    assert_eq!(activity.commits.len(), 1);
+    assert_eq!(activity.commits[0].repo, "tools");
+    assert_eq!(activity.commits[0].files_changed, 1);
+}
+
+#[test]
+fn find_repos_rejects_plain_folders_and_missing_paths() {
+    let folder = tempfile::tempdir().expect("tempdir");
+    let plain = folder.path().join("plain");
+    std::fs::create_dir(&plain).expect("mkdir");
+    let error = collect::find_repos(std::slice::from_ref(&plain), &[], folder.path())
+        .expect_err("a plain folder is no repository");
+    assert!(matches!(error, CollectError::NotARepository { .. }));
+    assert_eq!(
+        error.to_string(),
+        format!("{} is not a git repository", plain.display())
+    );
+
+    let missing = folder.path().join("missing");
+    let error = collect::find_repos(&[PathBuf::from("missing")], &[], folder.path())
+        .expect_err("a missing path is no repository");
+    assert_eq!(
+        error.to_string(),
+        format!("{} does not exist", missing.display())
+    );
+
+    let error = collect::find_repos(&[], &[], &plain).expect_err("no repository around");
+    assert!(
+        error.to_string().contains(&plain.display().to_string()),
+        "{error}"
+    );
+}
+
+#[test]
+fn find_repos_scans_folders_and_deduplicates() {
+    let root = tempfile::tempdir().expect("tempdir");
+    for name in ["beta", "alpha"] {
+        git(root.path(), &["init", "-q", name], &[]);
+    }
+    git(root.path(), &["init", "-q", "--bare", "gamma.git"], &[]);
+    std::fs::create_dir(root.path().join("plain")).expect("mkdir");
+    std::fs::write(root.path().join("notes.txt"), "not a folder").expect("write");
+    let canonical = |name: &str| std::fs::canonicalize(root.path().join(name)).expect("exists");
+
+    let found = collect::find_repos(
+        &[PathBuf::from("beta"), root.path().join("beta")],
+        &[PathBuf::from(".")],
+        root.path(),
+    )
+    .expect("scan");
+    assert_eq!(
+        found,
+        vec![
+            canonical("beta"),
+            canonical("alpha"),
+            canonical("gamma.git")
+        ]
+    );
+
+    let nested = root.path().join("alpha/src/deep");
+    std::fs::create_dir_all(&nested).expect("mkdir");
+    let found = collect::find_repos(&[], &[], &nested).expect("discovered upward");
+    assert_eq!(found, vec![canonical("alpha")]);
+}
+
+#[test]
+fn bots_match_name_or_email_ignoring_case() {
+    let bots = vec!["[bot]".to_string(), "Renovate".to_string()];
+    assert!(collect::is_bot("dependabot[bot]", BOT_EMAIL, &bots));
+    assert!(collect::is_bot(
+        "renovate",
+        "renovate@whitesourcesoftware.com",
+        &bots
+    ));
+    assert!(collect::is_bot("Someone", "x+RENOVATE@example.com", &bots));
+    assert!(!collect::is_bot("Alice", "alice@example.com", &bots));
+    assert!(!collect::is_bot(
+        "Alice",
+        "alice@example.com",
+        &[String::new()]
+    ));
+}

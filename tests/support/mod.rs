@@ -1,0 +1,104 @@
+//! Console fixtures shared by the reducer and view tests: a fixed clock and known drafts.
+#![allow(dead_code)] // each test binary uses its own part
+
+use std::path::PathBuf;
+
+use raibid::app::keymap::Keymap;
+use raibid::app::state::State;
+use raibid::backend::sparky::analyze::analyze;
+use raibid::backend::sparky::model::{
+    Activity, CommitRecord, DigestData, DraftKind, DraftState, FrontMatter, Period, PeriodKind, RepoActivity,
+};
+use raibid::backend::sparky::store::DraftSummary;
+
+pub const NOW: &str = "2026-11-20T09:30:00Z";
+
+pub fn now() -> jiff::Timestamp {
+    NOW.parse().unwrap()
+}
+
+pub fn summary(id: &str, kind: DraftKind, state: DraftState, words: usize) -> DraftSummary {
+    DraftSummary {
+        id: id.to_string(),
+        front: FrontMatter {
+            title: format!("Digest {id}"),
+            date: "2026-11-16".into(),
+            period: id.split("-raibid").next().unwrap_or(id).into(),
+            kind,
+            state,
+            writer: "builtin".into(),
+            model: None,
+        },
+        path: PathBuf::from(format!("/data/drafts/{id}.md")),
+        words,
+    }
+}
+
+pub fn drafts() -> Vec<DraftSummary> {
+    vec![
+        summary("2026-W47-raibid", DraftKind::Weekly, DraftState::Draft, 842),
+        summary("2026-11-19-raibid", DraftKind::Daily, DraftState::Approved, 231),
+        summary("2026-11-18-raibid", DraftKind::Daily, DraftState::Published, 207),
+        summary("2026-10-raibid", DraftKind::Monthly, DraftState::Rejected, 2140),
+    ]
+}
+
+pub fn state() -> State {
+    let mut state = State::new(
+        Keymap::default(),
+        "dark".into(),
+        vec!["dark".into(), "light".into(), "high-contrast".into()],
+        now(),
+    );
+    state.drafts = drafts();
+    state
+}
+
+fn commit(n: u64, author: &str, day: u32, ins: u64, del: u64, subject: &str) -> CommitRecord {
+    let time: jiff::Timestamp = format!("2026-11-{day:02}T1{}:00:00Z", n % 10).parse().unwrap();
+    CommitRecord {
+        repo: "raibid".into(),
+        sha: format!("{:x}{}", 0xabc0000 + n, "0".repeat(33)),
+        author: author.into(),
+        email: format!("{}@example.org", author.to_lowercase()),
+        time,
+        offset_seconds: 0,
+        committed: time,
+        subject: subject.into(),
+        files_changed: (n % 4 + 1) as u32,
+        insertions: ins,
+        deletions: del,
+        is_merge: false,
+        is_bot: false,
+    }
+}
+
+pub fn data() -> DigestData {
+    let period = Period {
+        kind: PeriodKind::Week,
+        since: "2026-11-16T00:00:00Z".parse().unwrap(),
+        until: "2026-11-23T00:00:00Z".parse().unwrap(),
+        label: "2026-W47".into(),
+        time_zone: "UTC".into(),
+    };
+    let commits = vec![
+        commit(1, "Ann", 16, 120, 10, "feat: queue contract"),
+        commit(2, "Bob", 17, 40, 5, "fix: agent heartbeat"),
+        commit(3, "Ann", 17, 8, 2, "docs: runbook"),
+        commit(4, "Cleo", 19, 300, 80, "feat!: new job schema"),
+        commit(5, "Ann", 20, 15, 15, "refactor: split store"),
+    ];
+    let activity = Activity {
+        period: period.clone(),
+        repos: vec![RepoActivity { name: "raibid".into(), path: "/src/raibid".into(), commits: commits.clone() }],
+    };
+    DigestData {
+        period,
+        repos: vec!["raibid".into()],
+        repo_paths: vec!["/src/raibid".into()],
+        metrics: analyze(&activity, None),
+        commits,
+    }
+}
+
+pub const BODY: &str = "## Summary\n\n5 commits by 3 contributors in `raibid`; +483/-112 lines.\n\n## Notable changes\n\n- `abc0004` feat!: new job schema (Cleo)\n- `abc0001` feat: queue contract (Ann)\n";
