@@ -89,7 +89,7 @@ fn activity(period: Period, specs: &[Spec], offset: usize) -> Activity {
         repos: by_repo
             .into_iter()
             .map(|(name, mut commits)| {
-                commits.sort_by(|a, b| b.committed.cmp(&a.committed));
+                commits.sort_by_key(|c| std::cmp::Reverse(c.committed));
                 RepoActivity {
                     name: name.into(),
                     path: format!("/src/{name}"),
@@ -107,7 +107,7 @@ fn data(current: Activity, previous: Option<Activity>) -> DigestData {
         .iter()
         .flat_map(|r| r.commits.clone())
         .collect();
-    commits.sort_by(|a, b| b.committed.cmp(&a.committed));
+    commits.sort_by_key(|c| std::cmp::Reverse(c.committed));
     DigestData {
         period: current.period,
         repos: REPOS.iter().map(|r| r.to_string()).collect(),

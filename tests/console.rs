@@ -12,18 +12,30 @@ use raibid::backend::sparky::actor::{Command, Event};
 use raibid::backend::sparky::model::{DraftState, PeriodKind};
 use raibid::backend::sparky::pipeline::{PeriodSpec, WriterChoice};
 
-const SETTINGS: Settings = Settings { writer: WriterChoice::Builtin };
+const SETTINGS: Settings = Settings {
+    writer: WriterChoice::Builtin,
+};
 
 fn key(state: &mut State, code: KeyCode) -> Vec<Command> {
-    update(state, SETTINGS, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+    update(
+        state,
+        SETTINGS,
+        Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)),
+    )
 }
 
 fn ctrl(state: &mut State, c: char) -> Vec<Command> {
-    update(state, SETTINGS, Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)))
+    update(
+        state,
+        SETTINGS,
+        Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)),
+    )
 }
 
 fn typed(state: &mut State, text: &str) -> Vec<Command> {
-    text.chars().flat_map(|c| key(state, KeyCode::Char(c))).collect()
+    text.chars()
+        .flat_map(|c| key(state, KeyCode::Char(c)))
+        .collect()
 }
 
 fn event(state: &mut State, event: Event) -> Vec<Command> {
@@ -47,14 +59,29 @@ fn opened() -> State {
 }
 
 fn opens(commands: &[Command]) -> Vec<&str> {
-    commands.iter().filter_map(|c| if let Command::Open(id) = c { Some(id.as_str()) } else { None }).collect()
+    commands
+        .iter()
+        .filter_map(|c| {
+            if let Command::Open(id) = c {
+                Some(id.as_str())
+            } else {
+                None
+            }
+        })
+        .collect()
 }
 
 #[test]
 fn listing_selects_and_opens_the_first_draft() {
     let mut state = support::state();
     state.drafts.clear();
-    let commands = event(&mut state, Event::Listed { drafts: support::drafts(), problems: vec![] });
+    let commands = event(
+        &mut state,
+        Event::Listed {
+            drafts: support::drafts(),
+            problems: vec![],
+        },
+    );
     assert_eq!(opens(&commands), ["2026-W47-raibid"]);
     assert_eq!(state.selected, 0);
 }
@@ -62,11 +89,26 @@ fn listing_selects_and_opens_the_first_draft() {
 #[test]
 fn moving_the_selection_opens_each_draft_once() {
     let mut state = opened();
-    assert_eq!(opens(&key(&mut state, KeyCode::Char('j'))), ["2026-11-19-raibid"]);
-    assert_eq!(opens(&key(&mut state, KeyCode::Down)), ["2026-11-18-raibid"]);
-    assert_eq!(opens(&key(&mut state, KeyCode::Char('G'))), ["2026-10-raibid"]);
-    assert!(key(&mut state, KeyCode::Char('j')).is_empty(), "already at the bottom");
-    assert_eq!(opens(&key(&mut state, KeyCode::Char('g'))), ["2026-W47-raibid"]);
+    assert_eq!(
+        opens(&key(&mut state, KeyCode::Char('j'))),
+        ["2026-11-19-raibid"]
+    );
+    assert_eq!(
+        opens(&key(&mut state, KeyCode::Down)),
+        ["2026-11-18-raibid"]
+    );
+    assert_eq!(
+        opens(&key(&mut state, KeyCode::Char('G'))),
+        ["2026-10-raibid"]
+    );
+    assert!(
+        key(&mut state, KeyCode::Char('j')).is_empty(),
+        "already at the bottom"
+    );
+    assert_eq!(
+        opens(&key(&mut state, KeyCode::Char('g'))),
+        ["2026-W47-raibid"]
+    );
     assert_eq!(state.selected, 0);
 }
 
@@ -76,24 +118,43 @@ fn the_preview_follows_only_the_selected_draft() {
     key(&mut state, KeyCode::Char('j'));
     event(
         &mut state,
-        Event::Opened { id: "2026-W47-raibid".into(), body: "stale".into(), data: None, recovery: None },
+        Event::Opened {
+            id: "2026-W47-raibid".into(),
+            body: "stale".into(),
+            data: None,
+            recovery: None,
+        },
     );
-    assert_ne!(state.preview.text, "stale", "a late answer for another draft is ignored");
+    assert_ne!(
+        state.preview.text, "stale",
+        "a late answer for another draft is ignored"
+    );
 }
 
 #[test]
 fn approve_is_immediate_but_reject_and_publish_ask_first() {
     let mut state = opened();
     let approve = key(&mut state, KeyCode::Char('a'));
-    assert!(matches!(&approve[..], [Command::SetState { id, state: DraftState::Approved }] if id == "2026-W47-raibid"));
+    assert!(
+        matches!(&approve[..], [Command::SetState { id, state: DraftState::Approved }] if id == "2026-W47-raibid")
+    );
 
     assert!(key(&mut state, KeyCode::Char('x')).is_empty());
     assert!(matches!(state.mode, Mode::Confirm(_)));
-    assert!(key(&mut state, KeyCode::Char('n')).is_empty(), "declining does nothing");
+    assert!(
+        key(&mut state, KeyCode::Char('n')).is_empty(),
+        "declining does nothing"
+    );
     assert!(matches!(state.mode, Mode::Normal));
     key(&mut state, KeyCode::Char('x'));
     let reject = key(&mut state, KeyCode::Char('y'));
-    assert!(matches!(&reject[..], [Command::SetState { state: DraftState::Rejected, .. }]));
+    assert!(matches!(
+        &reject[..],
+        [Command::SetState {
+            state: DraftState::Rejected,
+            ..
+        }]
+    ));
 
     // Publishing a draft that is not approved only explains why not.
     assert!(key(&mut state, KeyCode::Char('p')).is_empty());
@@ -103,8 +164,18 @@ fn approve_is_immediate_but_reject_and_publish_ask_first() {
     assert!(key(&mut state, KeyCode::Char('p')).is_empty());
     let publish = key(&mut state, KeyCode::Enter);
     assert!(matches!(&publish[..], [Command::Publish(id)] if id == "2026-11-19-raibid"));
-    assert_eq!(state.busy.len(), 1, "the spinner runs until the result arrives");
-    event(&mut state, Event::Published { id: "2026-11-19-raibid".into(), message: "published x".into() });
+    assert_eq!(
+        state.busy.len(),
+        1,
+        "the spinner runs until the result arrives"
+    );
+    event(
+        &mut state,
+        Event::Published {
+            id: "2026-11-19-raibid".into(),
+            message: "published x".into(),
+        },
+    );
     assert!(state.busy.is_empty());
 }
 
@@ -126,12 +197,21 @@ fn editing_saves_with_ctrl_s_and_asks_before_discarding() {
     }
     typed(&mut state, "more");
     assert!(key(&mut state, KeyCode::Esc).is_empty());
-    assert!(matches!(state.mode, Mode::Confirm(_)), "dirty editor asks before closing");
+    assert!(
+        matches!(state.mode, Mode::Confirm(_)),
+        "dirty editor asks before closing"
+    );
     key(&mut state, KeyCode::Char('n'));
-    assert!(matches!(state.mode, Mode::Editing(_)), "declining returns to the editor");
+    assert!(
+        matches!(state.mode, Mode::Editing(_)),
+        "declining returns to the editor"
+    );
     key(&mut state, KeyCode::Esc);
     let closed = key(&mut state, KeyCode::Char('y'));
-    assert!(matches!(&closed[..], [Command::ClearRecovery(_), Command::Open(_)]));
+    assert!(matches!(
+        &closed[..],
+        [Command::ClearRecovery(_), Command::Open(_)]
+    ));
     assert!(matches!(state.mode, Mode::Normal));
 }
 
@@ -139,10 +219,15 @@ fn editing_saves_with_ctrl_s_and_asks_before_discarding() {
 fn autosave_sends_the_dirty_text_only() {
     let mut state = opened();
     key(&mut state, KeyCode::Char('e'));
-    assert!(update(&mut state, SETTINGS, Msg::Autosave).is_empty(), "nothing to save yet");
+    assert!(
+        update(&mut state, SETTINGS, Msg::Autosave).is_empty(),
+        "nothing to save yet"
+    );
     typed(&mut state, "x");
     let autosaved = update(&mut state, SETTINGS, Msg::Autosave);
-    assert!(matches!(&autosaved[..], [Command::Autosave { body, .. }] if body.starts_with("x## Summary")));
+    assert!(
+        matches!(&autosaved[..], [Command::Autosave { body, .. }] if body.starts_with("x## Summary"))
+    );
 }
 
 #[test]
@@ -158,7 +243,14 @@ fn recovered_edits_are_offered_back() {
             recovery: Some("recovered text".into()),
         },
     );
-    assert!(state.status.as_ref().unwrap().text.contains("unsaved edits"));
+    assert!(
+        state
+            .status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("unsaved edits")
+    );
     key(&mut state, KeyCode::Char('e'));
     assert!(matches!(state.mode, Mode::Confirm(_)));
     key(&mut state, KeyCode::Char('y'));
@@ -177,7 +269,12 @@ fn declining_recovery_discards_it() {
     state.preview.id = Some("2026-W47-raibid".into());
     event(
         &mut state,
-        Event::Opened { id: "2026-W47-raibid".into(), body: "saved".into(), data: None, recovery: Some("old".into()) },
+        Event::Opened {
+            id: "2026-W47-raibid".into(),
+            body: "saved".into(),
+            data: None,
+            recovery: Some("old".into()),
+        },
     );
     key(&mut state, KeyCode::Char('e'));
     let commands = key(&mut state, KeyCode::Char('n'));
@@ -222,7 +319,13 @@ fn the_palette_runs_commands_by_unambiguous_prefix() {
     let commands = key(&mut state, KeyCode::Enter);
     match &commands[..] {
         [Command::Digest(request)] => {
-            assert_eq!(request.period, PeriodSpec::Calendar { kind: PeriodKind::Day, date: None });
+            assert_eq!(
+                request.period,
+                PeriodSpec::Calendar {
+                    kind: PeriodKind::Day,
+                    date: None
+                }
+            );
             assert_eq!(request.writer, WriterChoice::Builtin);
         }
         other => panic!("expected a digest, got {other:?}"),
@@ -233,8 +336,18 @@ fn the_palette_runs_commands_by_unambiguous_prefix() {
     assert_eq!(state.theme, "light");
     key(&mut state, KeyCode::Char(':'));
     typed(&mut state, "digest");
-    assert!(key(&mut state, KeyCode::Enter).is_empty(), "three commands match `digest`");
-    assert!(state.status.as_ref().unwrap().text.contains("no single command"));
+    assert!(
+        key(&mut state, KeyCode::Enter).is_empty(),
+        "three commands match `digest`"
+    );
+    assert!(
+        state
+            .status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("no single command")
+    );
 }
 
 #[test]
@@ -243,7 +356,10 @@ fn help_opens_and_closes() {
     key(&mut state, KeyCode::Char('?'));
     assert!(matches!(state.mode, Mode::Help));
     key(&mut state, KeyCode::Char('j'));
-    assert!(matches!(state.mode, Mode::Help), "other keys keep the help open");
+    assert!(
+        matches!(state.mode, Mode::Help),
+        "other keys keep the help open"
+    );
     key(&mut state, KeyCode::Esc);
     assert!(matches!(state.mode, Mode::Normal));
 }
@@ -263,34 +379,71 @@ fn themes_cycle_in_order() {
 fn a_written_digest_streams_into_the_preview_then_opens() {
     let mut state = opened();
     let commands = key(&mut state, KeyCode::Char('n'));
-    assert!(matches!(&commands[..], [Command::Digest(r)] if r.period == PeriodSpec::Calendar { kind: PeriodKind::Week, date: None }));
-    event(&mut state, Event::Writing { label: "2026-W47".into() });
+    assert!(
+        matches!(&commands[..], [Command::Digest(r)] if r.period == PeriodSpec::Calendar { kind: PeriodKind::Week, date: None })
+    );
+    event(
+        &mut state,
+        Event::Writing {
+            label: "2026-W47".into(),
+        },
+    );
     assert!(state.preview.streaming);
     assert_eq!(state.busy.len(), 1);
-    assert!(key(&mut state, KeyCode::Char('n')).is_empty(), "one digest at a time");
+    assert!(
+        key(&mut state, KeyCode::Char('n')).is_empty(),
+        "one digest at a time"
+    );
     event(&mut state, Event::Token("## Sum".into()));
     event(&mut state, Event::Token("mary".into()));
     assert_eq!(state.preview.text, "## Summary");
     assert!(key(&mut state, KeyCode::Char('e')).is_empty());
-    assert!(matches!(state.mode, Mode::Normal), "a draft being written cannot be edited");
+    assert!(
+        matches!(state.mode, Mode::Normal),
+        "a draft being written cannot be edited"
+    );
     let commands = event(
         &mut state,
-        Event::Written { id: "2026-11-19-raibid".into(), notices: vec!["Ollama is not reachable".into()] },
+        Event::Written {
+            id: "2026-11-19-raibid".into(),
+            notices: vec!["Ollama is not reachable".into()],
+        },
     );
     assert_eq!(opens(&commands), ["2026-11-19-raibid"]);
     assert_eq!(state.selected, 1);
     assert!(!state.preview.streaming);
     assert!(state.busy.is_empty());
-    assert!(state.status.as_ref().unwrap().text.contains("Ollama is not reachable"));
+    assert!(
+        state
+            .status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("Ollama is not reachable")
+    );
 }
 
 #[test]
 fn failures_stop_the_spinner_and_say_what_failed() {
     let mut state = opened();
-    event(&mut state, Event::Writing { label: "2026-W47".into() });
-    event(&mut state, Event::Failed { action: "write the digest".into(), message: "boom".into() });
+    event(
+        &mut state,
+        Event::Writing {
+            label: "2026-W47".into(),
+        },
+    );
+    event(
+        &mut state,
+        Event::Failed {
+            action: "write the digest".into(),
+            message: "boom".into(),
+        },
+    );
     assert!(state.busy.is_empty());
-    assert_eq!(state.status.as_ref().unwrap().text, "could not write the digest: boom");
+    assert_eq!(
+        state.status.as_ref().unwrap().text,
+        "could not write the digest: boom"
+    );
 }
 
 #[test]

@@ -3,13 +3,13 @@
 mod support;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use raibid::app::state::{Mode, State, ViewId};
 use raibid::app::theme::Themes;
 use raibid::app::update::{Msg, Settings, update};
 use raibid::backend::sparky::actor::Event;
 use raibid::backend::sparky::pipeline::WriterChoice;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
 
@@ -17,12 +17,20 @@ fn render(state: &State, width: u16, height: u16) -> String {
     let themes = Themes::builtin();
     let theme = themes.get(&state.theme).expect("built-in theme");
     let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    terminal.draw(|frame| raibid::views::draw(frame, state, theme)).unwrap();
+    terminal
+        .draw(|frame| raibid::views::draw(frame, state, theme))
+        .unwrap();
     terminal.backend().to_string()
 }
 
 fn press(state: &mut State, code: KeyCode) {
-    update(state, Settings { writer: WriterChoice::Builtin }, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    update(
+        state,
+        Settings {
+            writer: WriterChoice::Builtin,
+        },
+        Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)),
+    );
 }
 
 fn opened() -> State {
@@ -30,7 +38,9 @@ fn opened() -> State {
     state.preview.id = Some("2026-W47-raibid".into());
     update(
         &mut state,
-        Settings { writer: WriterChoice::Builtin },
+        Settings {
+            writer: WriterChoice::Builtin,
+        },
         Msg::Backend(Event::Opened {
             id: "2026-W47-raibid".into(),
             body: support::BODY.into(),
@@ -43,7 +53,10 @@ fn opened() -> State {
 
 fn snapshot(name: &str, state: &State) {
     for (width, height) in SIZES {
-        insta::assert_snapshot!(format!("{name}_{width}x{height}"), render(state, width, height));
+        insta::assert_snapshot!(
+            format!("{name}_{width}x{height}"),
+            render(state, width, height)
+        );
     }
 }
 
@@ -81,9 +94,21 @@ fn editor() {
 #[test]
 fn writing_in_progress() {
     let mut state = opened();
-    let settings = Settings { writer: WriterChoice::Builtin };
-    update(&mut state, settings, Msg::Backend(Event::Writing { label: "2026-W47".into() }));
-    update(&mut state, settings, Msg::Backend(Event::Token("## Summary\n\nFive commits".into())));
+    let settings = Settings {
+        writer: WriterChoice::Builtin,
+    };
+    update(
+        &mut state,
+        settings,
+        Msg::Backend(Event::Writing {
+            label: "2026-W47".into(),
+        }),
+    );
+    update(
+        &mut state,
+        settings,
+        Msg::Backend(Event::Token("## Summary\n\nFive commits".into())),
+    );
     snapshot("writing", &state);
 }
 

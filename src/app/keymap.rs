@@ -130,15 +130,23 @@ impl Action {
             Action::NewDigest => "write this week's digest",
             Action::CycleTheme => "next theme",
             Action::Save => "save the edited draft",
-            Action::View1 | Action::View2 | Action::View3 | Action::View4 | Action::View5 => "show that view",
+            Action::View1 | Action::View2 | Action::View3 | Action::View4 | Action::View5 => {
+                "show that view"
+            }
         }
     }
 
     /// The position of the view a `view-N` action shows.
     pub fn view_index(self) -> Option<usize> {
-        [Action::View1, Action::View2, Action::View3, Action::View4, Action::View5]
-            .iter()
-            .position(|a| *a == self)
+        [
+            Action::View1,
+            Action::View2,
+            Action::View3,
+            Action::View4,
+            Action::View5,
+        ]
+        .iter()
+        .position(|a| *a == self)
     }
 
     pub fn from_name(name: &str) -> Option<Action> {
@@ -236,7 +244,11 @@ impl Key {
     /// Parses a binding such as `ctrl-s`, `alt-x`, `shift-tab`, `space`, `f2`, `G`, `?`.
     pub fn parse(text: &str) -> Result<Key, String> {
         if let Some((_, named)) = NAMED.iter().find(|(name, _)| *name == text) {
-            return Ok(Key { code: KeyCodeOrd::Named(*named), ctrl: false, alt: false });
+            return Ok(Key {
+                code: KeyCodeOrd::Named(*named),
+                ctrl: false,
+                alt: false,
+            });
         }
         let (ctrl, alt, rest) = match text.split_once('-') {
             Some(("ctrl", rest)) if !rest.is_empty() => (true, false, rest),
@@ -255,10 +267,18 @@ impl Key {
             let mut chars = rest.chars();
             match (chars.next(), chars.next()) {
                 (Some(c), None) => KeyCodeOrd::Char(c),
-                _ => return Err(format!("`{text}` is not a key (try `q`, `ctrl-s`, `shift-tab`, `f5`)")),
+                _ => {
+                    return Err(format!(
+                        "`{text}` is not a key (try `q`, `ctrl-s`, `shift-tab`, `f5`)"
+                    ));
+                }
             }
         };
-        Ok(Key { code, ctrl: false, alt: false })
+        Ok(Key {
+            code,
+            ctrl: false,
+            alt: false,
+        })
     }
 
     /// The key a terminal event stands for, if a binding can name it.
@@ -304,7 +324,10 @@ impl fmt::Display for Key {
             KeyCodeOrd::Char(c) => write!(f, "{c}"),
             KeyCodeOrd::F(n) => write!(f, "f{n}"),
             KeyCodeOrd::Named(named) => {
-                let name = NAMED.iter().find(|(_, n)| *n == named).map_or("?", |(name, _)| name);
+                let name = NAMED
+                    .iter()
+                    .find(|(_, n)| *n == named)
+                    .map_or("?", |(name, _)| name);
                 f.write_str(name)
             }
         }
@@ -336,17 +359,30 @@ impl Keymap {
     pub fn new(overrides: &BTreeMap<String, Vec<String>>) -> Result<Keymap, KeymapError> {
         let mut by_action = BTreeMap::new();
         for action in Action::ALL {
-            let keys: Vec<Key> =
-                action.default_keys().iter().map(|k| Key::parse(k).expect("default key parses")).collect();
+            let keys: Vec<Key> = action
+                .default_keys()
+                .iter()
+                .map(|k| Key::parse(k).expect("default key parses"))
+                .collect();
             by_action.insert(action, keys);
         }
         for (name, keys) in overrides {
-            let error = |message: String| KeymapError { action: name.clone(), message };
+            let error = |message: String| KeymapError {
+                action: name.clone(),
+                message,
+            };
             let action = Action::from_name(name).ok_or_else(|| {
                 let known: Vec<&str> = Action::ALL.iter().map(|a| a.name()).collect();
-                error(format!("unknown action `{name}`; actions: {}", known.join(", ")))
+                error(format!(
+                    "unknown action `{name}`; actions: {}",
+                    known.join(", ")
+                ))
             })?;
-            let parsed = keys.iter().map(|k| Key::parse(k)).collect::<Result<Vec<_>, _>>().map_err(error)?;
+            let parsed = keys
+                .iter()
+                .map(|k| Key::parse(k))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(error)?;
             by_action.insert(action, parsed);
         }
         let mut by_key = BTreeMap::new();
@@ -355,7 +391,11 @@ impl Keymap {
                 if let Some(other) = by_key.insert(*key, *action) {
                     return Err(KeymapError {
                         action: action.name().into(),
-                        message: format!("`{key}` is bound to both `{}` and `{}`", other.name(), action.name()),
+                        message: format!(
+                            "`{key}` is bound to both `{}` and `{}`",
+                            other.name(),
+                            action.name()
+                        ),
                     });
                 }
             }
@@ -373,7 +413,11 @@ impl Keymap {
 
     /// `q`, or `k/up` when several keys are bound; empty when unbound.
     pub fn label(&self, action: Action) -> String {
-        self.keys(action).iter().map(Key::to_string).collect::<Vec<_>>().join("/")
+        self.keys(action)
+            .iter()
+            .map(Key::to_string)
+            .collect::<Vec<_>>()
+            .join("/")
     }
 }
 
@@ -388,38 +432,90 @@ mod tests {
     #[test]
     fn defaults_resolve_events() {
         let keymap = Keymap::default();
-        assert_eq!(keymap.action(&event(KeyCode::Char('q'), KeyModifiers::NONE)), Some(Action::Quit));
-        assert_eq!(keymap.action(&event(KeyCode::Char('G'), KeyModifiers::SHIFT)), Some(Action::Bottom));
-        assert_eq!(keymap.action(&event(KeyCode::Char('s'), KeyModifiers::CONTROL)), Some(Action::Save));
-        assert_eq!(keymap.action(&event(KeyCode::BackTab, KeyModifiers::SHIFT)), Some(Action::PrevView));
-        assert_eq!(keymap.action(&event(KeyCode::Char('s'), KeyModifiers::NONE)), None);
+        assert_eq!(
+            keymap.action(&event(KeyCode::Char('q'), KeyModifiers::NONE)),
+            Some(Action::Quit)
+        );
+        assert_eq!(
+            keymap.action(&event(KeyCode::Char('G'), KeyModifiers::SHIFT)),
+            Some(Action::Bottom)
+        );
+        assert_eq!(
+            keymap.action(&event(KeyCode::Char('s'), KeyModifiers::CONTROL)),
+            Some(Action::Save)
+        );
+        assert_eq!(
+            keymap.action(&event(KeyCode::BackTab, KeyModifiers::SHIFT)),
+            Some(Action::PrevView)
+        );
+        assert_eq!(
+            keymap.action(&event(KeyCode::Char('s'), KeyModifiers::NONE)),
+            None
+        );
         assert_eq!(keymap.label(Action::Up), "k/up");
     }
 
     #[test]
     fn overrides_replace_an_actions_keys() {
-        let overrides = BTreeMap::from([("quit".to_string(), vec!["ctrl-q".to_string(), "f10".to_string()])]);
+        let overrides = BTreeMap::from([(
+            "quit".to_string(),
+            vec!["ctrl-q".to_string(), "f10".to_string()],
+        )]);
         let keymap = Keymap::new(&overrides).unwrap();
-        assert_eq!(keymap.action(&event(KeyCode::Char('q'), KeyModifiers::NONE)), None);
-        assert_eq!(keymap.action(&event(KeyCode::Char('q'), KeyModifiers::CONTROL)), Some(Action::Quit));
-        assert_eq!(keymap.action(&event(KeyCode::F(10), KeyModifiers::NONE)), Some(Action::Quit));
+        assert_eq!(
+            keymap.action(&event(KeyCode::Char('q'), KeyModifiers::NONE)),
+            None
+        );
+        assert_eq!(
+            keymap.action(&event(KeyCode::Char('q'), KeyModifiers::CONTROL)),
+            Some(Action::Quit)
+        );
+        assert_eq!(
+            keymap.action(&event(KeyCode::F(10), KeyModifiers::NONE)),
+            Some(Action::Quit)
+        );
         assert_eq!(keymap.label(Action::Quit), "ctrl-q/f10");
     }
 
     #[test]
     fn bad_overrides_say_what_is_wrong() {
         let unknown = BTreeMap::from([("launch".to_string(), vec!["l".to_string()])]);
-        assert!(Keymap::new(&unknown).unwrap_err().message.contains("unknown action `launch`"));
+        assert!(
+            Keymap::new(&unknown)
+                .unwrap_err()
+                .message
+                .contains("unknown action `launch`")
+        );
         let bad_key = BTreeMap::from([("quit".to_string(), vec!["ctrl-".to_string()])]);
-        assert!(Keymap::new(&bad_key).unwrap_err().message.contains("is not a key"));
+        assert!(
+            Keymap::new(&bad_key)
+                .unwrap_err()
+                .message
+                .contains("is not a key")
+        );
         let clash = BTreeMap::from([("quit".to_string(), vec!["j".to_string()])]);
         let err = Keymap::new(&clash).unwrap_err();
-        assert!(err.message.contains("`j` is bound to both"), "{}", err.message);
+        assert!(
+            err.message.contains("`j` is bound to both"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]
     fn every_key_round_trips_through_display() {
-        for text in ["q", "G", "?", "ctrl-s", "alt-x", "shift-tab", "space", "f5", "pagedown", "esc"] {
+        for text in [
+            "q",
+            "G",
+            "?",
+            "ctrl-s",
+            "alt-x",
+            "shift-tab",
+            "space",
+            "f5",
+            "pagedown",
+            "esc",
+        ] {
             assert_eq!(Key::parse(text).unwrap().to_string(), text);
         }
     }

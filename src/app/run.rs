@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use crossterm::event::{Event as TermEvent, EventStream, KeyEventKind};
 use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
-use futures_util::FutureExt as _;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
@@ -44,10 +43,22 @@ pub async fn run(console: Console) -> color_eyre::Result<()> {
 }
 
 async fn event_loop(tui: &mut Tui, console: Console) -> color_eyre::Result<()> {
-    let Console { config, keymap, themes, places } = console;
+    let Console {
+        config,
+        keymap,
+        themes,
+        places,
+    } = console;
     let names = themes.names().into_iter().map(String::from).collect();
-    let mut state = State::new(keymap, config.ui.theme.clone(), names, jiff::Timestamp::now());
-    let settings = Settings { writer: WriterChoice::from_config(&config.sparky.writer) };
+    let mut state = State::new(
+        keymap,
+        config.ui.theme.clone(),
+        names,
+        jiff::Timestamp::now(),
+    );
+    let settings = Settings {
+        writer: WriterChoice::from_config(&config.sparky.writer),
+    };
     let frame_gap = Duration::from_secs(1) / config.ui.max_fps.max(1);
     let autosave_gap = Duration::from_secs(config.ui.autosave_secs.max(1));
 
@@ -70,7 +81,9 @@ async fn event_loop(tui: &mut Tui, console: Console) -> color_eyre::Result<()> {
     loop {
         let now = Instant::now();
         if dirty && last_draw.is_none_or(|at| now >= at + frame_gap) {
-            let theme = themes.get(&state.theme).unwrap_or_else(|| themes.next_after(""));
+            let theme = themes
+                .get(&state.theme)
+                .unwrap_or_else(|| themes.next_after(""));
             draw(tui, &state, theme)?;
             dirty = false;
             last_draw = Some(now);
@@ -108,12 +121,11 @@ async fn event_loop(tui: &mut Tui, console: Console) -> color_eyre::Result<()> {
             _ = terminate.recv() => state.quit = true,
             _ = hangup.recv() => state.quit = true,
         }
-        // Drain whatever else is already waiting, so a burst costs one frame.
+        // Drain the backend events already waiting, so a burst costs one frame. (Terminal
+        // input is not drained: polling crossterm's EventStream outside the task loses its
+        // wake-up; key bursts are coalesced by the frame limit instead.)
         while let Ok(event) = events.try_recv() {
             msgs.push(Msg::Backend(event));
-        }
-        while let Some(Some(Ok(event))) = input.next().now_or_never() {
-            push_terminal(event, &mut msgs, &mut dirty);
         }
         for msg in msgs {
             if matches!(msg, Msg::Key(_)) && !matches!(state.mode, Mode::Editing(_)) {

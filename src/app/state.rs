@@ -158,9 +158,14 @@ impl State {
             .iter()
             .filter(|d| {
                 needle.is_empty()
-                    || [d.id.as_str(), d.front.title.as_str(), d.front.state.as_str(), d.front.kind.as_str()]
-                        .iter()
-                        .any(|field| field.to_lowercase().contains(&needle))
+                    || [
+                        d.id.as_str(),
+                        d.front.title.as_str(),
+                        d.front.state.as_str(),
+                        d.front.kind.as_str(),
+                    ]
+                    .iter()
+                    .any(|field| field.to_lowercase().contains(&needle))
             })
             .collect()
     }
@@ -174,14 +179,23 @@ impl State {
     }
 
     pub fn info(&mut self, text: impl Into<String>) {
-        self.status = Some(Status { level: Level::Info, text: text.into() });
+        self.status = Some(Status {
+            level: Level::Info,
+            text: text.into(),
+        });
     }
 
     pub fn warn(&mut self, text: impl Into<String>) {
-        self.status = Some(Status { level: Level::Warn, text: text.into() });
+        self.status = Some(Status {
+            level: Level::Warn,
+            text: text.into(),
+        });
     }
 
     pub fn error(&mut self, text: impl Into<String>) {
-        self.status = Some(Status { level: Level::Error, text: text.into() });
+        self.status = Some(Status {
+            level: Level::Error,
+            text: text.into(),
+        });
     }
 }

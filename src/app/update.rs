@@ -107,7 +107,9 @@ fn on_key(state: &mut State, settings: Settings, key: KeyEvent) -> Vec<Command> 
 }
 
 fn on_action(state: &mut State, settings: Settings, action: Option<Action>) -> Vec<Command> {
-    let Some(action) = action else { return Vec::new() };
+    let Some(action) = action else {
+        return Vec::new();
+    };
     if let Some(index) = action.view_index() {
         if let Some(view) = ViewId::ALL.get(index) {
             state.view = *view;
@@ -128,7 +130,10 @@ fn on_action(state: &mut State, settings: Settings, action: Option<Action>) -> V
         }
         Action::NextView | Action::PrevView => {
             let n = ViewId::ALL.len();
-            let at = ViewId::ALL.iter().position(|v| *v == state.view).unwrap_or(0);
+            let at = ViewId::ALL
+                .iter()
+                .position(|v| *v == state.view)
+                .unwrap_or(0);
             let step = if action == Action::NextView { 1 } else { n - 1 };
             state.view = ViewId::ALL[(at + step) % n];
         }
@@ -141,23 +146,37 @@ fn on_action(state: &mut State, settings: Settings, action: Option<Action>) -> V
         Action::ScrollPreviewUp => state.preview.scroll = state.preview.scroll.saturating_sub(3),
         Action::ScrollPreviewDown => state.preview.scroll = state.preview.scroll.saturating_add(3),
         Action::Edit => return start_editing(state),
-        Action::Regenerate => ask(state, "Write this draft again? Its current text stays in the history. (y/n)", Pending::Regenerate),
+        Action::Regenerate => ask(
+            state,
+            "Write this draft again? Its current text stays in the history. (y/n)",
+            Pending::Regenerate,
+        ),
         Action::Approve => {
             if let Some(id) = selected_id(state) {
-                return vec![Command::SetState { id, state: DraftState::Approved }];
+                return vec![Command::SetState {
+                    id,
+                    state: DraftState::Approved,
+                }];
             }
         }
         Action::Reject => ask(state, "Reject this draft? (y/n)", Pending::Reject),
         Action::Publish => match state.selected_state() {
-            Some(DraftState::Approved | DraftState::Published) => {
-                ask(state, "Publish this draft to the docs repository? (y/n)", Pending::Publish)
-            }
+            Some(DraftState::Approved | DraftState::Published) => ask(
+                state,
+                "Publish this draft to the docs repository? (y/n)",
+                Pending::Publish,
+            ),
             Some(_) => state.warn("approve the draft before publishing it"),
             None => {}
         },
         Action::NewDigest => return digest(state, settings, PeriodKind::Week),
         Action::CycleTheme => cycle_theme(state),
-        Action::Save | Action::View1 | Action::View2 | Action::View3 | Action::View4 | Action::View5 => {}
+        Action::Save
+        | Action::View1
+        | Action::View2
+        | Action::View3
+        | Action::View4
+        | Action::View5 => {}
     }
     Vec::new()
 }
@@ -169,7 +188,10 @@ fn selected_id(state: &State) -> Option<String> {
 /// Asks before an action on the selected draft.
 fn ask(state: &mut State, question: &str, pending: fn(String) -> Pending) {
     if let Some(id) = selected_id(state) {
-        state.mode = Mode::Confirm(Confirm { question: format!("{id}: {question}"), on_yes: pending(id) });
+        state.mode = Mode::Confirm(Confirm {
+            question: format!("{id}: {question}"),
+            on_yes: pending(id),
+        });
     }
 }
 
@@ -215,7 +237,12 @@ fn cycle_theme(state: &mut State) {
 }
 
 fn start_editing(state: &mut State) -> Vec<Command> {
-    let Some(id) = state.preview.id.clone().filter(|_| !state.preview.streaming) else {
+    let Some(id) = state
+        .preview
+        .id
+        .clone()
+        .filter(|_| !state.preview.streaming)
+    else {
         return Vec::new();
     };
     if state.preview.recovery.is_some() {
@@ -234,7 +261,13 @@ fn open_editor(state: &mut State, id: String, text: &str, saved: String) {
     // Split on every newline so the text round-trips, trailing newline included.
     let mut textarea = TextArea::new(text.split('\n').map(String::from).collect());
     textarea.set_max_histories(200);
-    state.mode = Mode::Editing(Box::new(Editor { id, textarea, saved, autosaved: state.now }));
+    state.status = None;
+    state.mode = Mode::Editing(Box::new(Editor {
+        id,
+        textarea,
+        saved,
+        autosaved: state.now,
+    }));
 }
 
 fn close_editor(state: &mut State, id: String) -> Vec<Command> {
@@ -247,9 +280,15 @@ fn close_editor(state: &mut State, id: String) -> Vec<Command> {
 
 fn confirmed(state: &mut State, pending: Pending) -> Vec<Command> {
     match pending {
-        Pending::Reject(id) => vec![Command::SetState { id, state: DraftState::Rejected }],
+        Pending::Reject(id) => vec![Command::SetState {
+            id,
+            state: DraftState::Rejected,
+        }],
         Pending::Publish(id) => {
-            state.busy.push(Busy { label: PUBLISHING.into(), since: state.now });
+            state.busy.push(Busy {
+                label: PUBLISHING.into(),
+                since: state.now,
+            });
             vec![Command::Publish(id)]
         }
         Pending::Regenerate(id) => {
@@ -257,7 +296,8 @@ fn confirmed(state: &mut State, pending: Pending) -> Vec<Command> {
         }
         Pending::DiscardEdits(editor) => close_editor(state, editor.id),
         Pending::RecoverEdits => {
-            let (Some(id), Some(text)) = (state.preview.id.clone(), state.preview.recovery.take()) else {
+            let (Some(id), Some(text)) = (state.preview.id.clone(), state.preview.recovery.take())
+            else {
                 return Vec::new();
             };
             let saved = state.preview.text.clone();
@@ -274,7 +314,9 @@ fn declined(state: &mut State, pending: Pending) -> Vec<Command> {
             Vec::new()
         }
         Pending::RecoverEdits => {
-            let Some(id) = state.preview.id.clone() else { return Vec::new() };
+            let Some(id) = state.preview.id.clone() else {
+                return Vec::new();
+            };
             state.preview.recovery = None;
             let body = state.preview.text.clone();
             open_editor(state, id.clone(), &body, body.clone());
@@ -289,7 +331,10 @@ fn autosave(state: &mut State) -> Vec<Command> {
     match &mut state.mode {
         Mode::Editing(editor) if editor.is_dirty() => {
             editor.autosaved = now;
-            vec![Command::Autosave { id: editor.id.clone(), body: editor.text() }]
+            vec![Command::Autosave {
+                id: editor.id.clone(),
+                body: editor.text(),
+            }]
         }
         _ => Vec::new(),
     }
@@ -324,9 +369,18 @@ pub fn palette_entries(state: &State) -> Vec<String> {
         .into_iter()
         .map(String::from)
         .collect();
-    entries.extend(ViewId::ALL.iter().map(|v| format!("view {}", v.title().to_lowercase())));
+    entries.extend(
+        ViewId::ALL
+            .iter()
+            .map(|v| format!("view {}", v.title().to_lowercase())),
+    );
     entries.extend(state.theme_names.iter().map(|t| format!("theme {t}")));
-    entries.extend(Action::ALL.iter().filter(|a| a.view_index().is_none()).map(|a| a.name().to_string()));
+    entries.extend(
+        Action::ALL
+            .iter()
+            .filter(|a| a.view_index().is_none())
+            .map(|a| a.name().to_string()),
+    );
     entries
 }
 
@@ -354,7 +408,10 @@ fn run_palette(state: &mut State, settings: Settings, input: &str) -> Vec<Comman
         }
         "refresh" => vec![Command::Refresh],
         "view" => {
-            if let Some(view) = ViewId::ALL.iter().find(|v| v.title().eq_ignore_ascii_case(arg)) {
+            if let Some(view) = ViewId::ALL
+                .iter()
+                .find(|v| v.title().eq_ignore_ascii_case(arg))
+            {
                 state.view = *view;
             }
             Vec::new()
@@ -389,19 +446,29 @@ fn on_event(state: &mut State, event: Event) -> Vec<Command> {
             // A changed state shows in the list; reload the preview only when its draft changed.
             Vec::new()
         }
-        Event::Opened { id, body, data, recovery } => {
+        Event::Opened {
+            id,
+            body,
+            data,
+            recovery,
+        } => {
             if state.preview.id.as_deref() == Some(&id) && !state.preview.streaming {
                 state.preview.text = body;
                 state.preview.data = data;
                 if recovery.is_some() {
-                    state.warn(format!("{id} has unsaved edits from an earlier session: press e to recover them"));
+                    state.warn(format!(
+                        "{id} has unsaved edits from an earlier session: press e to recover them"
+                    ));
                 }
                 state.preview.recovery = recovery;
             }
             Vec::new()
         }
         Event::Writing { label } => {
-            state.busy.push(Busy { label: WRITING.into(), since: state.now });
+            state.busy.push(Busy {
+                label: WRITING.into(),
+                since: state.now,
+            });
             state.preview.id = None;
             state.preview.text.clear();
             state.preview.data = None;
@@ -437,8 +504,12 @@ fn on_event(state: &mut State, event: Event) -> Vec<Command> {
             state.preview.id = None;
             open_selected(state)
         }
-        Event::Saved { id } => {
-            state.info(format!("saved {id}"));
+        Event::Saved { id, unapproved } => {
+            if unapproved {
+                state.warn(format!("saved {id}; the edit needs approval again"));
+            } else {
+                state.info(format!("saved {id}"));
+            }
             if let Mode::Editing(editor) = &state.mode {
                 if editor.id == id {
                     state.preview.text = editor.saved.clone();

@@ -25,7 +25,8 @@ impl Context {
     /// Loads and checks everything; any fault in the user's files is exit 2.
     pub fn load(config_override: Option<&Path>) -> Result<Context, Failure> {
         let paths = Paths::resolve(config_override).map_err(Failure::bad_input)?;
-        let explicit = config_override.is_some() || std::env::var_os(CONFIG_ENV).is_some_and(|v| !v.is_empty());
+        let explicit = config_override.is_some()
+            || std::env::var_os(CONFIG_ENV).is_some_and(|v| !v.is_empty());
         let config = config::load(&paths, explicit).map_err(Failure::bad_input)?;
         let keymap = Keymap::new(&config.keys).map_err(|e| {
             let key = format!("keys.{}", e.action);
@@ -34,18 +35,33 @@ impl Context {
                 .and_then(|text| config::locate_key(&text, &key))
                 .map(|(line, column)| format!(":{line}:{column}"))
                 .unwrap_or_default();
-            Failure::bad_input(format!("{}{at}: key `{key}`: {}", paths.config_file.display(), e.message))
+            Failure::bad_input(format!(
+                "{}{at}: key `{key}`: {}",
+                paths.config_file.display(),
+                e.message
+            ))
         })?;
         let themes = Themes::load(&paths.themes_dir).map_err(Failure::bad_input)?;
         init_logging(&paths.log_file);
-        let cwd = std::env::current_dir().map_err(|e| Failure::failed(format!("cannot read the current directory: {e}")))?;
-        Ok(Context { paths, config: Arc::new(config), keymap, themes, cwd })
+        let cwd = std::env::current_dir()
+            .map_err(|e| Failure::failed(format!("cannot read the current directory: {e}")))?;
+        Ok(Context {
+            paths,
+            config: Arc::new(config),
+            keymap,
+            themes,
+            cwd,
+        })
     }
 
     pub fn places(&self) -> Places {
         let store = &self.config.store.dir;
         Places {
-            drafts_dir: if store.as_os_str().is_empty() { self.paths.data_dir.join("drafts") } else { store.clone() },
+            drafts_dir: if store.as_os_str().is_empty() {
+                self.paths.data_dir.join("drafts")
+            } else {
+                store.clone()
+            },
             default_docs_dir: self.paths.data_dir.join("docs"),
             cwd: self.cwd.clone(),
         }
@@ -57,7 +73,12 @@ impl Context {
 
     pub fn console(self) -> Result<Console, Failure> {
         let places = self.places();
-        Ok(Console { config: self.config, keymap: self.keymap, themes: self.themes, places })
+        Ok(Console {
+            config: self.config,
+            keymap: self.keymap,
+            themes: self.themes,
+            places,
+        })
     }
 }
 
@@ -73,5 +94,9 @@ fn init_logging(log_file: &Path) {
         .ok()
         .and_then(|v| v.parse::<tracing_subscriber::filter::LevelFilter>().ok())
         .unwrap_or(tracing_subscriber::filter::LevelFilter::INFO);
-    let _ = tracing_subscriber::fmt().with_writer(Mutex::new(file)).with_ansi(false).with_max_level(level).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_writer(Mutex::new(file))
+        .with_ansi(false)
+        .with_max_level(level)
+        .try_init();
 }

@@ -8,24 +8,34 @@ use tokio::sync::mpsc;
 use super::{Context, DigestArgs, DraftsCommand, Failure};
 use crate::backend::sparky::actor::describe;
 use crate::backend::sparky::model::DraftState;
-use crate::backend::sparky::pipeline::{self, DigestReport, DigestRequest, PeriodSpec, WriterChoice};
+use crate::backend::sparky::pipeline::{
+    self, DigestReport, DigestRequest, PeriodSpec, WriterChoice,
+};
 use crate::backend::sparky::publish::{self, PublishOutcome};
 
 pub async fn digest(context: &Context, args: DigestArgs) -> Result<(), Failure> {
     let period = match (args.since, args.until) {
         (Some(since), Some(until)) => PeriodSpec::Range { since, until },
-        _ => PeriodSpec::Calendar { kind: args.period.into(), date: args.date },
+        _ => PeriodSpec::Calendar {
+            kind: args.period.into(),
+            date: args.date,
+        },
     };
     let request = DigestRequest {
         period,
         repos: args.repos,
-        writer: args.writer.unwrap_or_else(|| WriterChoice::from_config(&context.config.sparky.writer)),
+        writer: args
+            .writer
+            .unwrap_or_else(|| WriterChoice::from_config(&context.config.sparky.writer)),
     };
     let config = std::sync::Arc::clone(&context.config);
     let cwd = context.cwd.clone();
-    let prepared = tokio::task::spawn_blocking(move || pipeline::prepare(&config, &cwd, &request, jiff::Timestamp::now()).map(|p| (p, request.writer)))
-        .await
-        .map_err(Failure::failed)?;
+    let prepared = tokio::task::spawn_blocking(move || {
+        pipeline::prepare(&config, &cwd, &request, jiff::Timestamp::now())
+            .map(|p| (p, request.writer))
+    })
+    .await
+    .map_err(Failure::failed)?;
     // Repositories and periods are the user's input: their faults are exit 2.
     let (prepared, writer) = prepared.map_err(Failure::bad_input)?;
 
@@ -55,7 +65,10 @@ pub async fn digest(context: &Context, args: DigestArgs) -> Result<(), Failure> 
         }
         None => None,
     };
-    let notices = composed.as_ref().map(|c| c.notices.clone()).unwrap_or_default();
+    let notices = composed
+        .as_ref()
+        .map(|c| c.notices.clone())
+        .unwrap_or_default();
     if args.json {
         let report = DigestReport {
             id: &prepared.id,
@@ -65,7 +78,10 @@ pub async fn digest(context: &Context, args: DigestArgs) -> Result<(), Failure> 
             notices: &notices,
             metrics: &prepared.data.metrics,
         };
-        println!("{}", serde_json::to_string_pretty(&report).map_err(Failure::failed)?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).map_err(Failure::failed)?
+        );
         return Ok(());
     }
     for notice in &notices {
@@ -73,7 +89,10 @@ pub async fn digest(context: &Context, args: DigestArgs) -> Result<(), Failure> 
     }
     match path {
         Some(path) => println!("{}\t{}", prepared.id, path.display()),
-        None => println!("{}\tno commits in {}: no draft written", prepared.id, prepared.data.period.label),
+        None => println!(
+            "{}\tno commits in {}: no draft written",
+            prepared.id, prepared.data.period.label
+        ),
     }
     Ok(())
 }
@@ -115,10 +134,19 @@ pub fn run(context: &Context, command: DraftsCommand) -> Result<(), Failure> {
                         path: &d.path,
                     })
                     .collect();
-                println!("{}", serde_json::to_string_pretty(&rows).map_err(Failure::failed)?);
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&rows).map_err(Failure::failed)?
+                );
             } else {
                 for d in &listing.drafts {
-                    println!("{:<32} {:<9} {:>5}w  {}", d.id, d.front.state.as_str(), d.words, d.front.title);
+                    println!(
+                        "{:<32} {:<9} {:>5}w  {}",
+                        d.id,
+                        d.front.state.as_str(),
+                        d.words,
+                        d.front.title
+                    );
                 }
             }
         }
@@ -126,15 +154,31 @@ pub fn run(context: &Context, command: DraftsCommand) -> Result<(), Failure> {
             let draft = store.load(&id).map_err(Failure::bad_input)?;
             let front = &draft.front;
             println!("# {}\n", front.title);
-            println!("state: {}  kind: {}  period: {}  writer: {}{}\n", front.state.as_str(), front.kind.as_str(), front.period, front.writer,
-                front.model.as_deref().map(|m| format!(" ({m})")).unwrap_or_default());
+            println!(
+                "state: {}  kind: {}  period: {}  writer: {}{}\n",
+                front.state.as_str(),
+                front.kind.as_str(),
+                front.period,
+                front.writer,
+                front
+                    .model
+                    .as_deref()
+                    .map(|m| format!(" ({m})"))
+                    .unwrap_or_default()
+            );
             print!("{}", draft.body);
         }
         DraftsCommand::Approve { id } => set_state(&store, &id, DraftState::Approved)?,
         DraftsCommand::Reject { id } => set_state(&store, &id, DraftState::Rejected)?,
         DraftsCommand::Publish { id, dry_run } => {
-            let outcome = publish::publish(&store, &id, &context.config.publish, &context.places().default_docs_dir, dry_run)
-                .map_err(Failure::failed)?;
+            let outcome = publish::publish(
+                &store,
+                &id,
+                &context.config.publish,
+                &context.places().default_docs_dir,
+                dry_run,
+            )
+            .map_err(Failure::failed)?;
             if let PublishOutcome::DryRun { content, .. } = &outcome {
                 print!("{content}");
                 eprintln!("{}", describe(&outcome));
@@ -146,7 +190,11 @@ pub fn run(context: &Context, command: DraftsCommand) -> Result<(), Failure> {
     Ok(())
 }
 
-fn set_state(store: &crate::backend::sparky::store::Store, id: &str, state: DraftState) -> Result<(), Failure> {
+fn set_state(
+    store: &crate::backend::sparky::store::Store,
+    id: &str,
+    state: DraftState,
+) -> Result<(), Failure> {
     store.set_state(id, state).map_err(Failure::failed)?;
     println!("{id}\t{}", state.as_str());
     Ok(())

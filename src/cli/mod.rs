@@ -17,7 +17,11 @@ use crate::backend::sparky::pipeline::WriterChoice;
 pub use context::Context;
 
 #[derive(Debug, Parser)]
-#[command(name = "raibid", version, about = "Console of a self-hosted dev lab: CI agent pool, cluster and Sparky digests")]
+#[command(
+    name = "raibid",
+    version,
+    about = "Console of a self-hosted dev lab: CI agent pool, cluster and Sparky digests"
+)]
 pub struct Cli {
     /// Config file to use instead of <config dir>/raibid/config.toml (also RAIBID_CONFIG).
     #[arg(long, global = true, value_name = "FILE")]
@@ -88,9 +92,15 @@ pub enum DraftsCommand {
         json: bool,
     },
     /// Print a draft's Markdown file.
-    Show { id: String },
-    Approve { id: String },
-    Reject { id: String },
+    Show {
+        id: String,
+    },
+    Approve {
+        id: String,
+    },
+    Reject {
+        id: String,
+    },
     /// Publish an approved draft to the docs repository.
     Publish {
         id: String,
@@ -120,12 +130,18 @@ pub struct Failure {
 impl Failure {
     /// The command could not do its work (exit 1).
     pub fn failed(message: impl std::fmt::Display) -> Failure {
-        Failure { code: 1, message: message.to_string() }
+        Failure {
+            code: 1,
+            message: message.to_string(),
+        }
     }
 
     /// The input was wrong: config, arguments, files (exit 2).
     pub fn bad_input(message: impl std::fmt::Display) -> Failure {
-        Failure { code: 2, message: message.to_string() }
+        Failure {
+            code: 2,
+            message: message.to_string(),
+        }
     }
 }
 
@@ -164,5 +180,7 @@ fn console(runtime: &tokio::runtime::Runtime, context: Context) -> Result<(), Fa
         ));
     }
     let console = context.console()?;
-    runtime.block_on(crate::app::run(console)).map_err(Failure::failed)
+    runtime
+        .block_on(crate::app::run(console))
+        .map_err(Failure::failed)
 }

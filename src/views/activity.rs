@@ -24,11 +24,16 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         );
         return;
     };
-    let [summary, chart, tables] =
-        Layout::vertical([Constraint::Length(3), Constraint::Length(9), Constraint::Min(3)]).areas(area);
+    let [summary, chart, tables] = Layout::vertical([
+        Constraint::Length(3),
+        Constraint::Length(9),
+        Constraint::Min(3),
+    ])
+    .areas(area);
     draw_summary(frame, summary, data, theme);
     draw_chart(frame, chart, data, theme);
-    let [people, notable] = Layout::horizontal([Constraint::Percentage(40), Constraint::Percentage(60)]).areas(tables);
+    let [people, notable] =
+        Layout::horizontal([Constraint::Percentage(40), Constraint::Percentage(60)]).areas(tables);
     draw_people(frame, people, data, theme);
     draw_notable(frame, notable, data, theme);
 }
@@ -36,16 +41,36 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 fn draw_summary(frame: &mut Frame, area: Rect, data: &DigestData, theme: &Theme) {
     let t = &data.metrics.totals;
     let mut spans = vec![
-        Span::styled(format!("{} commits", t.commits), Style::default().add_modifier(Modifier::BOLD)),
+        Span::styled(
+            count(t.commits, "commit"),
+            Style::default().add_modifier(Modifier::BOLD),
+        ),
         Span::raw(format!("  +{} −{}  ", t.insertions, t.deletions)),
-        Span::raw(format!("{} contributors  {} of {} repos active", t.contributors, t.active_repos, data.repos.len())),
+        Span::raw(format!(
+            "{}  {} of {} active",
+            count(t.contributors, "contributor"),
+            t.active_repos,
+            count(data.repos.len() as u64, "repo")
+        )),
     ];
-    if let Some(change) = data.metrics.trend.as_ref().and_then(|trend| trend.commits_change_pct) {
+    if let Some(change) = data
+        .metrics
+        .trend
+        .as_ref()
+        .and_then(|trend| trend.commits_change_pct)
+    {
         let color = if change >= 0.0 { theme.ok } else { theme.warn };
-        spans.push(Span::styled(format!("  {change:+.0}% vs previous"), Style::default().fg(color)));
+        spans.push(Span::styled(
+            format!("  {change:+.0}% vs previous"),
+            Style::default().fg(color),
+        ));
     }
     frame.render_widget(
-        Paragraph::new(Line::from(spans)).block(panel(format!(" Activity {} ", data.period.label), false, theme)),
+        Paragraph::new(Line::from(spans)).block(panel(
+            format!(" Activity {} ", data.period.label),
+            false,
+            theme,
+        )),
         area,
     );
 }
@@ -63,12 +88,17 @@ fn draw_chart(frame: &mut Frame, area: Rect, data: &DigestData, theme: &Theme) {
         .map(|day| {
             Bar::default()
                 .value(day.commits)
-                .label(Line::from(day.date.get(8..).unwrap_or(&day.date).to_string()))
+                .label(Line::from(
+                    day.date.get(8..).unwrap_or(&day.date).to_string(),
+                ))
                 .style(Style::default().fg(theme.chart))
         })
         .collect();
     frame.render_widget(
-        BarChart::default().data(BarGroup::default().bars(&bars)).bar_width(3).bar_gap(1),
+        BarChart::default()
+            .data(BarGroup::default().bars(&bars))
+            .bar_width(3)
+            .bar_gap(1),
         inner,
     );
 }
@@ -83,9 +113,15 @@ fn draw_people(frame: &mut Frame, area: Rect, data: &DigestData, theme: &Theme) 
         .take(rows)
         .map(|c| {
             Line::from(vec![
-                Span::styled(format!("{:>4} ", c.commits), Style::default().fg(theme.accent)),
+                Span::styled(
+                    format!("{:>4} ", c.commits),
+                    Style::default().fg(theme.accent),
+                ),
                 Span::raw(c.name.clone()),
-                Span::styled(if c.is_bot { " (bot)" } else { "" }, Style::default().fg(theme.muted)),
+                Span::styled(
+                    if c.is_bot { " (bot)" } else { "" },
+                    Style::default().fg(theme.muted),
+                ),
             ])
         })
         .collect();
@@ -102,11 +138,25 @@ fn draw_notable(frame: &mut Frame, area: Rect, data: &DigestData, theme: &Theme)
         .take(rows)
         .map(|n| {
             Line::from(vec![
-                Span::styled(format!("{} ", &n.sha[..n.sha.len().min(7)]), Style::default().fg(theme.accent)),
+                Span::styled(
+                    format!("{} ", &n.sha[..n.sha.len().min(7)]),
+                    Style::default().fg(theme.accent),
+                ),
                 Span::raw(n.subject.clone()),
-                Span::styled(format!("  +{} −{}", n.insertions, n.deletions), Style::default().fg(theme.muted)),
+                Span::styled(
+                    format!("  +{} −{}", n.insertions, n.deletions),
+                    Style::default().fg(theme.muted),
+                ),
             ])
         })
         .collect();
     frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }

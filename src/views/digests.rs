@@ -14,7 +14,8 @@ use super::{markdown, panel, state_color};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let list_width = (area.width / 3).clamp(28, 48);
-    let [list, preview] = Layout::horizontal([Constraint::Length(list_width), Constraint::Min(10)]).areas(area);
+    let [list, preview] =
+        Layout::horizontal([Constraint::Length(list_width), Constraint::Min(10)]).areas(area);
     draw_list(frame, list, state, theme);
     match &state.mode {
         Mode::Editing(editor) => draw_editor(frame, preview, editor, theme),
@@ -31,14 +32,28 @@ fn draw_list(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let title = if state.filter.is_empty() {
         format!(" Drafts ({}) ", visible.len())
     } else {
-        format!(" Drafts ({}/{}) /{} ", visible.len(), state.drafts.len(), state.filter)
+        format!(
+            " Drafts ({}/{}) /{} ",
+            visible.len(),
+            state.drafts.len(),
+            state.filter
+        )
     };
     let block = panel(title, !matches!(state.mode, Mode::Editing(_)), theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if visible.is_empty() {
-        let hint = if state.drafts.is_empty() { "No drafts yet. Press n to write this week's digest." } else { "Nothing matches the filter." };
-        frame.render_widget(Paragraph::new(hint).style(Style::default().fg(theme.muted)).wrap(Wrap { trim: true }), inner);
+        let hint = if state.drafts.is_empty() {
+            "No drafts yet. Press n to write this week's digest."
+        } else {
+            "Nothing matches the filter."
+        };
+        frame.render_widget(
+            Paragraph::new(hint)
+                .style(Style::default().fg(theme.muted))
+                .wrap(Wrap { trim: true }),
+            inner,
+        );
         return;
     }
     // Only the rows that fit are built: the window follows the selection.
@@ -55,11 +70,18 @@ fn draw_list(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             let label = truncate(&draft.id, width.saturating_sub(badge.len() + 1));
             let selected = index == state.selected;
             let base = if selected {
-                Style::default().bg(theme.selection_bg).fg(theme.selection_fg).add_modifier(Modifier::BOLD)
+                Style::default()
+                    .bg(theme.selection_bg)
+                    .fg(theme.selection_fg)
+                    .add_modifier(Modifier::BOLD)
             } else {
                 Style::default()
             };
-            let badge_style = if selected { base } else { base.fg(state_color(draft.front.state, theme)) };
+            let badge_style = if selected {
+                base
+            } else {
+                base.fg(state_color(draft.front.state, theme))
+            };
             let used = badge.len() + 1 + label.chars().count();
             Line::from(vec![
                 Span::styled(badge, badge_style),
@@ -77,19 +99,31 @@ fn draw_preview(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let title = match (&preview.id, preview.streaming) {
         (_, true) => " Writing… ".to_string(),
         (Some(id), false) => match state.drafts.iter().find(|d| &d.id == id) {
-            Some(draft) => format!(" {} · {} · {} words · {} ", id, draft.front.state.as_str(), draft.words, draft.front.writer),
+            Some(draft) => format!(
+                " {} · {} · {} words · {} ",
+                id,
+                draft.front.state.as_str(),
+                draft.words,
+                draft.front.writer
+            ),
             None => format!(" {id} "),
         },
         (None, false) => " Preview ".to_string(),
     };
     let block = panel(title, false, theme);
     let text = if preview.text.is_empty() && !preview.streaming {
-        vec![Line::styled("Select a draft to preview it.", Style::default().fg(theme.muted))]
+        vec![Line::styled(
+            "Select a draft to preview it.",
+            Style::default().fg(theme.muted),
+        )]
     } else {
         markdown::lines(&preview.text, theme)
     };
     frame.render_widget(
-        Paragraph::new(text).block(block).wrap(Wrap { trim: false }).scroll((preview.scroll, 0)),
+        Paragraph::new(text)
+            .block(block)
+            .wrap(Wrap { trim: false })
+            .scroll((preview.scroll, 0)),
         area,
     );
 }

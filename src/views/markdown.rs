@@ -12,13 +12,21 @@ pub fn lines<'a>(text: &'a str, theme: &Theme) -> Vec<Line<'a>> {
 
 fn styled<'a>(line: &'a str, theme: &Theme) -> Line<'a> {
     if line.starts_with('#') {
-        return Line::styled(line, Style::default().fg(theme.title).add_modifier(Modifier::BOLD));
+        return Line::styled(
+            line,
+            Style::default()
+                .fg(theme.title)
+                .add_modifier(Modifier::BOLD),
+        );
     }
     let mut spans = Vec::new();
     // Odd pieces between backticks are code.
     for (index, piece) in line.split('`').enumerate() {
         if index % 2 == 1 {
-            spans.push(Span::styled(format!("`{piece}`"), Style::default().fg(theme.accent)));
+            spans.push(Span::styled(
+                format!("`{piece}`"),
+                Style::default().fg(theme.accent),
+            ));
         } else if !piece.is_empty() {
             spans.push(Span::raw(piece));
         }

@@ -21,9 +21,16 @@ const SPINNER: [&str; 8] = ["⣾", "⣽", "⣻", "⢿", "⡿", "⣟", "⣯", "�
 /// Draws the whole screen: view tabs, the current view, the status line, any overlay.
 pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
     let area = frame.area();
-    frame.render_widget(Block::default().style(Style::default().bg(theme.bg).fg(theme.fg)), area);
-    let [tabs, body, status] =
-        Layout::vertical([Constraint::Length(1), Constraint::Min(1), Constraint::Length(1)]).areas(area);
+    frame.render_widget(
+        Block::default().style(Style::default().bg(theme.bg).fg(theme.fg)),
+        area,
+    );
+    let [tabs, body, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
     draw_tabs(frame, tabs, state, theme);
     match state.view {
         ViewId::Digests => digests::draw(frame, body, state, theme),
@@ -34,15 +41,26 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
 }
 
 fn draw_tabs(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let mut spans = vec![Span::styled(" raibid ", Style::default().fg(theme.bg).bg(theme.accent).add_modifier(Modifier::BOLD))];
+    let mut spans = vec![Span::styled(
+        " raibid ",
+        Style::default()
+            .fg(theme.bg)
+            .bg(theme.accent)
+            .add_modifier(Modifier::BOLD),
+    )];
     for (index, view) in ViewId::ALL.iter().enumerate() {
         let style = if *view == state.view {
-            Style::default().fg(theme.title).add_modifier(Modifier::BOLD | Modifier::UNDERLINED)
+            Style::default()
+                .fg(theme.title)
+                .add_modifier(Modifier::BOLD | Modifier::UNDERLINED)
         } else {
             Style::default().fg(theme.muted)
         };
         spans.push(Span::raw(" "));
-        spans.push(Span::styled(format!("{} {}", index + 1, view.title()), style));
+        spans.push(Span::styled(
+            format!("{} {}", index + 1, view.title()),
+            style,
+        ));
     }
     if let Some(busy) = state.busy.last() {
         spans.push(Span::raw("  "));
@@ -61,19 +79,30 @@ fn draw_status(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             Span::raw(input.clone()),
             Span::styled("▏", Style::default().fg(theme.accent)),
         ]),
-        (Mode::Editing(_), _) => hints(state, theme, &[Action::Save, Action::Back]),
         (_, Some(status)) => {
             let color = match status.level {
                 Level::Info => theme.info,
                 Level::Warn => theme.warn,
                 Level::Error => theme.error,
             };
-            Line::from(Span::styled(status.text.clone(), Style::default().fg(color)))
+            Line::from(Span::styled(
+                status.text.clone(),
+                Style::default().fg(color),
+            ))
         }
+        (Mode::Editing(_), None) => hints(state, theme, &[Action::Save, Action::Back]),
         _ => hints(
             state,
             theme,
-            &[Action::Help, Action::Edit, Action::Approve, Action::Publish, Action::NewDigest, Action::Palette, Action::Quit],
+            &[
+                Action::Help,
+                Action::Edit,
+                Action::Approve,
+                Action::Publish,
+                Action::NewDigest,
+                Action::Palette,
+                Action::Quit,
+            ],
         ),
     };
     frame.render_widget(Paragraph::new(line), area);
@@ -87,8 +116,16 @@ fn hints(state: &State, theme: &Theme, actions: &[Action]) -> Line<'static> {
         if keys.is_empty() {
             continue;
         }
-        spans.push(Span::styled(keys, Style::default().fg(theme.accent).add_modifier(Modifier::BOLD)));
-        spans.push(Span::styled(format!(" {}  ", action.name()), Style::default().fg(theme.muted)));
+        spans.push(Span::styled(
+            keys,
+            Style::default()
+                .fg(theme.accent)
+                .add_modifier(Modifier::BOLD),
+        ));
+        spans.push(Span::styled(
+            format!(" {}  ", action.name()),
+            Style::default().fg(theme.muted),
+        ));
     }
     Line::from(spans)
 }
@@ -97,7 +134,11 @@ fn hints(state: &State, theme: &Theme, actions: &[Action]) -> Line<'static> {
 fn panel<'a>(title: impl Into<Line<'a>>, focused: bool, theme: &Theme) -> Block<'a> {
     Block::default()
         .borders(Borders::ALL)
-        .border_style(Style::default().fg(if focused { theme.border_focus } else { theme.border }))
+        .border_style(Style::default().fg(if focused {
+            theme.border_focus
+        } else {
+            theme.border
+        }))
         .title(title.into().style(Style::default().fg(theme.title)))
 }
 

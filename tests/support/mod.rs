@@ -7,7 +7,8 @@ use raibid::app::keymap::Keymap;
 use raibid::app::state::State;
 use raibid::backend::sparky::analyze::analyze;
 use raibid::backend::sparky::model::{
-    Activity, CommitRecord, DigestData, DraftKind, DraftState, FrontMatter, Period, PeriodKind, RepoActivity,
+    Activity, CommitRecord, DigestData, DraftKind, DraftState, FrontMatter, Period, PeriodKind,
+    RepoActivity,
 };
 use raibid::backend::sparky::store::DraftSummary;
 
@@ -37,9 +38,24 @@ pub fn summary(id: &str, kind: DraftKind, state: DraftState, words: usize) -> Dr
 pub fn drafts() -> Vec<DraftSummary> {
     vec![
         summary("2026-W47-raibid", DraftKind::Weekly, DraftState::Draft, 842),
-        summary("2026-11-19-raibid", DraftKind::Daily, DraftState::Approved, 231),
-        summary("2026-11-18-raibid", DraftKind::Daily, DraftState::Published, 207),
-        summary("2026-10-raibid", DraftKind::Monthly, DraftState::Rejected, 2140),
+        summary(
+            "2026-11-19-raibid",
+            DraftKind::Daily,
+            DraftState::Approved,
+            231,
+        ),
+        summary(
+            "2026-11-18-raibid",
+            DraftKind::Daily,
+            DraftState::Published,
+            207,
+        ),
+        summary(
+            "2026-10-raibid",
+            DraftKind::Monthly,
+            DraftState::Rejected,
+            2140,
+        ),
     ]
 }
 
@@ -55,7 +71,9 @@ pub fn state() -> State {
 }
 
 fn commit(n: u64, author: &str, day: u32, ins: u64, del: u64, subject: &str) -> CommitRecord {
-    let time: jiff::Timestamp = format!("2026-11-{day:02}T1{}:00:00Z", n % 10).parse().unwrap();
+    let time: jiff::Timestamp = format!("2026-11-{day:02}T1{}:00:00Z", n % 10)
+        .parse()
+        .unwrap();
     CommitRecord {
         repo: "raibid".into(),
         sha: format!("{:x}{}", 0xabc0000 + n, "0".repeat(33)),
@@ -90,7 +108,11 @@ pub fn data() -> DigestData {
     ];
     let activity = Activity {
         period: period.clone(),
-        repos: vec![RepoActivity { name: "raibid".into(), path: "/src/raibid".into(), commits: commits.clone() }],
+        repos: vec![RepoActivity {
+            name: "raibid".into(),
+            path: "/src/raibid".into(),
+            commits: commits.clone(),
+        }],
     };
     DigestData {
         period,

@@ -27,27 +27,64 @@ pub enum Command {
     DigestIfMissing(PeriodKind),
     /// Write a draft again from the same period and repositories.
     Regenerate(String),
-    SaveBody { id: String, body: String },
-    Autosave { id: String, body: String },
+    SaveBody {
+        id: String,
+        body: String,
+    },
+    Autosave {
+        id: String,
+        body: String,
+    },
     ClearRecovery(String),
-    SetState { id: String, state: DraftState },
+    SetState {
+        id: String,
+        state: DraftState,
+    },
     Publish(String),
 }
 
 #[derive(Debug)]
 pub enum Event {
-    Listed { drafts: Vec<DraftSummary>, problems: Vec<String> },
-    Opened { id: String, body: String, data: Option<Box<DigestData>>, recovery: Option<String> },
+    Listed {
+        drafts: Vec<DraftSummary>,
+        problems: Vec<String>,
+    },
+    Opened {
+        id: String,
+        body: String,
+        data: Option<Box<DigestData>>,
+        recovery: Option<String>,
+    },
     /// A digest started: its tokens follow as `Token`s.
-    Writing { label: String },
+    Writing {
+        label: String,
+    },
     Token(String),
-    Written { id: String, notices: Vec<String> },
+    Written {
+        id: String,
+        notices: Vec<String>,
+    },
     /// The period had no commits and the config says such periods yield no draft.
-    Skipped { label: String },
-    Saved { id: String },
-    StateChanged { id: String, state: DraftState },
-    Published { id: String, message: String },
-    Failed { action: String, message: String },
+    Skipped {
+        label: String,
+    },
+    /// `unapproved`: the edit changed an approved draft, which now needs approval again.
+    Saved {
+        id: String,
+        unapproved: bool,
+    },
+    StateChanged {
+        id: String,
+        state: DraftState,
+    },
+    Published {
+        id: String,
+        message: String,
+    },
+    Failed {
+        action: String,
+        message: String,
+    },
 }
 
 /// Where the actor keeps its files.
@@ -87,12 +124,21 @@ async fn run(
     {
         Ok(store) => Arc::new(store),
         Err(message) => {
-            let _ = events.send(Event::Failed { action: "open the drafts store".into(), message });
+            let _ = events.send(Event::Failed {
+                action: "open the drafts store".into(),
+                message,
+            });
             return;
         }
     };
     let (finished_tx, mut finished) = mpsc::unbounded_channel::<Finished>();
-    let actor = Actor { config, places, store, events, finished: finished_tx };
+    let actor = Actor {
+        config,
+        places,
+        store,
+        events,
+        finished: finished_tx,
+    };
     actor.list().await;
     loop {
         tokio::select! {
@@ -121,7 +167,10 @@ impl Actor {
     }
 
     fn failed(&self, action: &str, message: String) {
-        self.send(Event::Failed { action: action.into(), message });
+        self.send(Event::Failed {
+            action: action.into(),
+            message,
+        });
     }
 
     /// Runs a store operation on the blocking pool.
@@ -134,7 +183,10 @@ impl Actor {
     }
 
     async fn list(&self) {
-        match self.with_store(|s| s.list().map_err(|e| e.to_string())).await {
+        match self
+            .with_store(|s| s.list().map_err(|e| e.to_string()))
+            .await
+        {
             Ok(listing) => self.send(Event::Listed {
                 drafts: listing.drafts,
                 problems: listing.problems.iter().map(ToString::to_string).collect(),
@@ -160,38 +212,45 @@ impl Actor {
             Command::SaveBody { id, body } => {
                 let target = id.clone();
                 let saved = self
-                    .with_store(move |s| {
-                        s.save_body(&target, &body).and_then(|()| s.clear_recovery(&target)).map_err(|e| e.to_string())
-                    })
+                    .with_store(move |s| save_edit(s, &target, &body).map_err(|e| e.to_string()))
                     .await;
                 match saved {
-                    Ok(()) => {
-                        self.send(Event::Saved { id });
+                    Ok(unapproved) => {
+                        self.send(Event::Saved { id, unapproved });
                         self.list().await;
                     }
                     Err(message) => self.failed("save the draft", message),
                 }
             }
             Command::Autosave { id, body } => {
-                if let Err(message) =
-                    self.with_store(move |s| s.write_recovery(&id, &body).map_err(|e| e.to_string())).await
+                if let Err(message) = self
+                    .with_store(move |s| s.write_recovery(&id, &body).map_err(|e| e.to_string()))
+                    .await
                 {
                     self.failed("autosave", message);
                 }
             }
             Command::ClearRecovery(id) => {
-                if let Err(message) = self.with_store(move |s| s.clear_recovery(&id).map_err(|e| e.to_string())).await {
+                if let Err(message) = self
+                    .with_store(move |s| s.clear_recovery(&id).map_err(|e| e.to_string()))
+                    .await
+                {
                     self.failed("discard the recovery file", message);
                 }
             }
             Command::SetState { id, state } => {
                 let target = id.clone();
-                match self.with_store(move |s| s.set_state(&target, state).map_err(|e| e.to_string())).await {
+                match self
+                    .with_store(move |s| s.set_state(&target, state).map_err(|e| e.to_string()))
+                    .await
+                {
                     Ok(()) => {
                         self.send(Event::StateChanged { id, state });
                         self.list().await;
                     }
-                    Err(message) => self.failed(&format!("mark the draft {}", state.as_str()), message),
+                    Err(message) => {
+                        self.failed(&format!("mark the draft {}", state.as_str()), message)
+                    }
                 }
             }
             Command::Publish(id) => self.publish(id).await,
@@ -209,14 +268,22 @@ impl Actor {
             })
             .await;
         match loaded {
-            Ok((body, data, recovery)) => self.send(Event::Opened { id, body, data, recovery }),
+            Ok((body, data, recovery)) => self.send(Event::Opened {
+                id,
+                body,
+                data,
+                recovery,
+            }),
             Err(message) => self.failed("open the draft", message),
         }
     }
 
     async fn regenerate(&self, id: String) {
         let target = id.clone();
-        match self.with_store(move |s| s.data(&target).map_err(|e| e.to_string())).await {
+        match self
+            .with_store(move |s| s.data(&target).map_err(|e| e.to_string()))
+            .await
+        {
             Ok(data) => {
                 let request = DigestRequest {
                     period: PeriodSpec::Exact(data.period),
@@ -255,7 +322,9 @@ impl Actor {
             if skip_if_stored.is_some_and(|store| store.exists(&prepared.id)) {
                 return;
             }
-            let _ = events.send(Event::Writing { label: prepared.data.period.label.clone() });
+            let _ = events.send(Event::Writing {
+                label: prepared.data.period.label.clone(),
+            });
             let (tokens, mut stream) = mpsc::unbounded_channel();
             let forward = {
                 let events = events.clone();
@@ -278,7 +347,9 @@ impl Actor {
             Err(message) => return self.failed("write the digest", message),
         };
         let Some(composed) = composed else {
-            return self.send(Event::Skipped { label: prepared.data.period.label });
+            return self.send(Event::Skipped {
+                label: prepared.data.period.label,
+            });
         };
         let id = prepared.id.clone();
         let notices = composed.notices.clone();
@@ -300,12 +371,16 @@ impl Actor {
         let target = id.clone();
         let outcome = self
             .with_store(move |s| {
-                publish::publish(s, &target, &config.publish, &docs, false).map_err(|e| e.to_string())
+                publish::publish(s, &target, &config.publish, &docs, false)
+                    .map_err(|e| e.to_string())
             })
             .await;
         match outcome {
             Ok(outcome) => {
-                self.send(Event::Published { id, message: describe(&outcome) });
+                self.send(Event::Published {
+                    id,
+                    message: describe(&outcome),
+                });
                 self.list().await;
             }
             Err(message) => self.failed("publish", message),
@@ -313,20 +388,43 @@ impl Actor {
     }
 }
 
+/// Saves an edit and drops its autosave. An approved draft that changes goes back to
+/// draft: what was approved is not what would be published.
+fn save_edit(store: &Store, id: &str, body: &str) -> Result<bool, super::store::StoreError> {
+    let before = store.load(id)?;
+    store.save_body(id, body)?;
+    store.clear_recovery(id)?;
+    let unapproved = before.front.state == DraftState::Approved && before.body != body;
+    if unapproved {
+        store.set_state(id, DraftState::Draft)?;
+    }
+    Ok(unapproved)
+}
+
 /// One line for the status bar and the CLI.
 pub fn describe(outcome: &PublishOutcome) -> String {
     match outcome {
-        PublishOutcome::Committed { path, commit, pushed } => format!(
+        PublishOutcome::Committed {
+            path,
+            commit,
+            pushed,
+        } => format!(
             "published {} in {}{}",
             path.display(),
             &commit[..commit.len().min(7)],
             if *pushed { ", pushed" } else { "" }
         ),
-        PublishOutcome::Unchanged { path } => format!("{} is already published, unchanged", path.display()),
+        PublishOutcome::Unchanged { path } => {
+            format!("{} is already published, unchanged", path.display())
+        }
         PublishOutcome::DryRun { path, .. } => format!("would publish {}", path.display()),
     }
 }
 
-async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T, String> + Send + 'static) -> Result<T, String> {
-    tokio::task::spawn_blocking(work).await.unwrap_or_else(|e| Err(format!("background task failed: {e}")))
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, String> + Send + 'static,
+) -> Result<T, String> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .unwrap_or_else(|e| Err(format!("background task failed: {e}")))
 }

@@ -139,7 +139,11 @@ fn commits_per_day(period: &Period, commits: &[&CommitRecord]) -> Vec<DayCount> 
     let tz = TimeZone::get(&period.time_zone).unwrap_or(TimeZone::UTC);
     let mut counts: BTreeMap<jiff::civil::Date, u64> = BTreeMap::new();
     let first = period.since.to_zoned(tz.clone()).date();
-    let last_instant = period.until.as_second().saturating_sub(1).max(period.since.as_second());
+    let last_instant = period
+        .until
+        .as_second()
+        .saturating_sub(1)
+        .max(period.since.as_second());
     let last = jiff::Timestamp::from_second(last_instant)
         .unwrap_or(period.since)
         .to_zoned(tz.clone())
@@ -153,11 +157,16 @@ fn commits_per_day(period: &Period, commits: &[&CommitRecord]) -> Vec<DayCount> 
         }
     }
     for c in commits {
-        *counts.entry(c.committed.to_zoned(tz.clone()).date()).or_insert(0) += 1;
+        *counts
+            .entry(c.committed.to_zoned(tz.clone()).date())
+            .or_insert(0) += 1;
     }
     counts
         .into_iter()
-        .map(|(date, commits)| DayCount { date: date.to_string(), commits })
+        .map(|(date, commits)| DayCount {
+            date: date.to_string(),
+            commits,
+        })
         .collect()
 }
 
@@ -171,7 +180,12 @@ fn repo_stats(activity: &Activity) -> Vec<RepoStats> {
             commits: r.commits.len() as u64,
             insertions: r.commits.iter().map(|c| c.insertions).sum(),
             deletions: r.commits.iter().map(|c| c.deletions).sum(),
-            contributors: r.commits.iter().map(person_key).collect::<BTreeSet<_>>().len() as u64,
+            contributors: r
+                .commits
+                .iter()
+                .map(person_key)
+                .collect::<BTreeSet<_>>()
+                .len() as u64,
         })
         .collect();
     repos.sort_by(|a, b| b.commits.cmp(&a.commits).then_with(|| a.name.cmp(&b.name)));
@@ -181,15 +195,17 @@ fn repo_stats(activity: &Activity) -> Vec<RepoStats> {
 fn contributors(commits: &[&CommitRecord]) -> Vec<Contributor> {
     let mut by_person: BTreeMap<String, Contributor> = BTreeMap::new();
     for c in commits {
-        let entry = by_person.entry(person_key(c)).or_insert_with(|| Contributor {
-            name: c.author.clone(),
-            email: c.email.clone(),
-            commits: 0,
-            insertions: 0,
-            deletions: 0,
-            is_bot: c.is_bot,
-            repos: Vec::new(),
-        });
+        let entry = by_person
+            .entry(person_key(c))
+            .or_insert_with(|| Contributor {
+                name: c.author.clone(),
+                email: c.email.clone(),
+                commits: 0,
+                insertions: 0,
+                deletions: 0,
+                is_bot: c.is_bot,
+                repos: Vec::new(),
+            });
         entry.commits += 1;
         entry.insertions += c.insertions;
         entry.deletions += c.deletions;
@@ -291,7 +307,11 @@ mod tests {
             },
             repos: repos
                 .into_iter()
-                .map(|(name, commits)| RepoActivity { path: format!("/r/{name}"), name, commits })
+                .map(|(name, commits)| RepoActivity {
+                    path: format!("/r/{name}"),
+                    name,
+                    commits,
+                })
                 .collect(),
         }
     }
@@ -306,7 +326,13 @@ mod tests {
                 commit("a", "ann@x.org", "2026-11-16T10:00:00Z", 10, 2),
                 commit("a", "ANN@x.org", "2026-11-18T23:59:59Z", 1, 1),
                 commit("b", "bob@x.org", "2026-11-18T00:00:00Z", 100, 0),
-                commit("b", "dependabot[bot]@users.noreply.github.com", "2026-11-17T05:00:00Z", 3, 3),
+                commit(
+                    "b",
+                    "dependabot[bot]@users.noreply.github.com",
+                    "2026-11-17T05:00:00Z",
+                    3,
+                    3,
+                ),
             ],
         );
         let m = analyze(&current, None);
@@ -315,8 +341,11 @@ mod tests {
         assert_eq!(m.totals.deletions, 6);
         assert_eq!(m.totals.contributors, 3);
         assert_eq!(m.totals.active_repos, 2);
-        let days: Vec<(String, u64)> =
-            m.commits_per_day.iter().map(|d| (d.date.clone(), d.commits)).collect();
+        let days: Vec<(String, u64)> = m
+            .commits_per_day
+            .iter()
+            .map(|d| (d.date.clone(), d.commits))
+            .collect();
         assert_eq!(
             days,
             vec![
@@ -352,7 +381,15 @@ mod tests {
         let trend = analyze(&current, Some(&prev)).trend.unwrap();
         assert_eq!(trend.commits_change_pct, Some(100.0));
         assert_eq!(trend.lines_change_pct, Some(100.0));
-        let none_before = analyze(&prev, Some(&activity("e", "2026-11-10T00:00:00Z", "2026-11-13T00:00:00Z", vec![])));
+        let none_before = analyze(
+            &prev,
+            Some(&activity(
+                "e",
+                "2026-11-10T00:00:00Z",
+                "2026-11-13T00:00:00Z",
+                vec![],
+            )),
+        );
         assert_eq!(none_before.trend.unwrap().commits_change_pct, None);
     }
 

@@ -8,7 +8,9 @@ use serde::Serialize;
 
 use super::analyze::{Metrics, analyze};
 use super::collect;
-use super::model::{Activity, DigestData, DraftKind, DraftState, FrontMatter, Period, PeriodKind, RepoActivity};
+use super::model::{
+    Activity, DigestData, DraftKind, DraftState, FrontMatter, Period, PeriodKind, RepoActivity,
+};
 use super::period;
 use super::store::Store;
 use super::write::{self, BuiltinWriter, OllamaWriter, TokenSink, WriteError, Writer};
@@ -35,7 +37,10 @@ impl WriterChoice {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PeriodSpec {
     /// The calendar period containing `date` (today when `None`).
-    Calendar { kind: PeriodKind, date: Option<jiff::civil::Date> },
+    Calendar {
+        kind: PeriodKind,
+        date: Option<jiff::civil::Date>,
+    },
     /// `--since/--until`: a date (local midnight) or an RFC 3339 instant each.
     Range { since: String, until: String },
     /// The period of an existing draft, when it is written again.
@@ -91,21 +96,31 @@ pub struct DigestReport<'a> {
 }
 
 /// Collects the period and the one before it, and analyses them. Blocking (git reads).
-pub fn prepare(config: &Config, cwd: &Path, request: &DigestRequest, now: Timestamp) -> Result<Prepared, PipelineError> {
+pub fn prepare(
+    config: &Config,
+    cwd: &Path,
+    request: &DigestRequest,
+    now: Timestamp,
+) -> Result<Prepared, PipelineError> {
     let tz = period::time_zone(&config.sparky.time_zone)?;
     let current = match &request.period {
         PeriodSpec::Calendar { kind, date } => {
             let date = date.unwrap_or_else(|| now.to_zoned(tz.clone()).date());
             period::calendar(*kind, date, &tz)
         }
-        PeriodSpec::Range { since, until } => {
-            period::custom(period::parse_instant(since, &tz)?, period::parse_instant(until, &tz)?, &tz)?
-        }
+        PeriodSpec::Range { since, until } => period::custom(
+            period::parse_instant(since, &tz)?,
+            period::parse_instant(until, &tz)?,
+            &tz,
+        )?,
         PeriodSpec::Exact(period) => period.clone(),
     };
     let previous = period::previous(&current);
     let (repos, scan) = if request.repos.is_empty() {
-        (config.sparky.repos.as_slice(), config.sparky.scan.as_slice())
+        (
+            config.sparky.repos.as_slice(),
+            config.sparky.scan.as_slice(),
+        )
     } else {
         (request.repos.as_slice(), &[][..])
     };
@@ -116,12 +131,29 @@ pub fn prepare(config: &Config, cwd: &Path, request: &DigestRequest, now: Timest
     let mut before_repos = Vec::new();
     for path in &paths {
         let both = collect::collect(path, previous.since, current.until, &config.sparky.bots)?;
-        let (now_commits, before_commits) = both.commits.into_iter().partition(|c| c.committed >= current.since);
-        now_repos.push(RepoActivity { name: both.name.clone(), path: both.path.clone(), commits: now_commits });
-        before_repos.push(RepoActivity { name: both.name, path: both.path, commits: before_commits });
+        let (now_commits, before_commits) = both
+            .commits
+            .into_iter()
+            .partition(|c| c.committed >= current.since);
+        now_repos.push(RepoActivity {
+            name: both.name.clone(),
+            path: both.path.clone(),
+            commits: now_commits,
+        });
+        before_repos.push(RepoActivity {
+            name: both.name,
+            path: both.path,
+            commits: before_commits,
+        });
     }
-    let activity = Activity { period: current.clone(), repos: now_repos };
-    let before = Activity { period: previous, repos: before_repos };
+    let activity = Activity {
+        period: current.clone(),
+        repos: now_repos,
+    };
+    let before = Activity {
+        period: previous,
+        repos: before_repos,
+    };
     let metrics = analyze(&activity, Some(&before));
     let scope = scope_name(&activity.repos);
     let data = DigestData {
@@ -131,7 +163,11 @@ pub fn prepare(config: &Config, cwd: &Path, request: &DigestRequest, now: Timest
         metrics,
         period: current,
     };
-    Ok(Prepared { id: Store::draft_id(&data.period.label, &scope), kind: DraftKind::for_period(data.period.kind), data })
+    Ok(Prepared {
+        id: Store::draft_id(&data.period.label, &scope),
+        kind: DraftKind::for_period(data.period.kind),
+        data,
+    })
 }
 
 /// A draft is named after its one repository, or after how many it covers.
@@ -142,9 +178,12 @@ fn scope_name(repos: &[RepoActivity]) -> String {
             // FNV-1a over the sorted names: stable across runs, tells repo sets apart.
             let mut names: Vec<&str> = many.iter().map(|r| r.name.as_str()).collect();
             names.sort_unstable();
-            let hash = names.iter().flat_map(|n| n.bytes().chain([0])).fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-                (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-            });
+            let hash = names
+                .iter()
+                .flat_map(|n| n.bytes().chain([0]))
+                .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+                    (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+                });
             format!("{}-repos-{:08x}", many.len(), hash as u32)
         }
     }
@@ -166,7 +205,10 @@ pub async fn compose(
         }
         (write::one_line(data), "builtin")
     } else if writer == WriterChoice::Builtin {
-        (BuiltinWriter.write(data, prepared.kind, tokens).await?, BuiltinWriter.name())
+        (
+            BuiltinWriter.write(data, prepared.kind, tokens).await?,
+            BuiltinWriter.name(),
+        )
     } else {
         let attempt = match OllamaWriter::new(&config.ollama) {
             Ok(ollama) => ollama.write(data, prepared.kind, tokens).await,
@@ -176,7 +218,10 @@ pub async fn compose(
             Ok(written) => (written, "ollama"),
             Err(e) if e.is_unreachable() || writer == WriterChoice::Auto => {
                 notices.push(format!("{e}; used the built-in writer"));
-                (BuiltinWriter.write(data, prepared.kind, tokens).await?, BuiltinWriter.name())
+                (
+                    BuiltinWriter.write(data, prepared.kind, tokens).await?,
+                    BuiltinWriter.name(),
+                )
             }
             Err(e) => return Err(e.into()),
         }
@@ -192,10 +237,23 @@ pub async fn compose(
         writer: writer_name.to_string(),
         model: written.model,
     };
-    Ok(Some(Composed { front, body: written.body, notices }))
+    Ok(Some(Composed {
+        front,
+        body: written.body,
+        notices,
+    }))
 }
 
 /// Stores a composed draft; returns the path of its Markdown file. Blocking (git).
-pub fn save(store: &Store, prepared: &Prepared, composed: &Composed) -> Result<PathBuf, PipelineError> {
-    Ok(store.write(&prepared.id, &composed.front, &composed.body, &prepared.data)?)
+pub fn save(
+    store: &Store,
+    prepared: &Prepared,
+    composed: &Composed,
+) -> Result<PathBuf, PipelineError> {
+    Ok(store.write(
+        &prepared.id,
+        &composed.front,
+        &composed.body,
+        &prepared.data,
+    )?)
 }

@@ -4,6 +4,7 @@
 //! reports on HEAD: the same commits, mailmapped authors and line counts.
 
 mod numstat;
+mod renames;
 mod repos;
 
 use std::path::{Path, PathBuf};

@@ -1,13 +1,15 @@
 //! Per-commit line counts exactly as `git log --numstat` reports them.
 
 use gix::ObjectId;
-use gix::bstr::BStr;
+use gix::bstr::{BStr, BString, ByteSlice};
 use gix::diff::blob::platform::prepare_diff::Operation;
 use gix::diff::blob::{Diff, InternedInput, ResourceKind};
 use gix::diff::tree::recorder::Location;
 use gix::diff::tree_with_rewrites::{ChangeRef, Options};
 use gix::objs::TreeRefIter;
 use gix::objs::tree::{EntryKind, EntryMode};
+
+use super::renames::{self, File};
 
 /// What `git log --numstat` sums up for one commit.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -20,24 +22,32 @@ pub(super) struct Numstat {
 /// Diffs trees and counts lines, reusing its caches across commits: building a resource
 /// cache reads attributes and configuration, which costs more than most diffs.
 pub(super) struct LineCounter {
-    /// Used by rename tracking to compare candidates.
-    similarity: gix::diff::blob::Platform,
-    /// Used to count the lines of each changed file.
     lines: gix::diff::blob::Platform,
     tree_state: gix::diff::tree::State,
-    options: Options,
+    /// `diff.renameLimit` when rename detection is on (`diff.renames`, default true).
+    rename_limit: Option<usize>,
+}
+
+/// A file that differs between two trees; directories are not files.
+struct Change {
+    path: BString,
+    old: Option<(ObjectId, EntryMode)>,
+    new: Option<(ObjectId, EntryMode)>,
 }
 
 impl LineCounter {
     pub fn new(repo: &gix::Repository) -> Result<Self, gix::Error> {
+        let config = repo.config_snapshot();
+        let (rewrites, is_configured) = gix::diff::new_rewrites(config.plumbing(), true)?;
+        let rename_limit = match (rewrites, is_configured) {
+            (Some(rewrites), _) => Some(rewrites.limit),
+            (None, false) => Some(gix::diff::Rewrites::default().limit),
+            (None, true) => None,
+        };
         Ok(Self {
-            similarity: repo.diff_resource_cache_for_tree_diff()?,
             lines: repo.diff_resource_cache_for_tree_diff()?,
             tree_state: Default::default(),
-            options: Options {
-                location: Some(Location::Path),
-                rewrites: git_log_rewrites(repo)?,
-            },
+            rename_limit,
         })
     }
 
@@ -48,55 +58,164 @@ impl LineCounter {
         old_tree: ObjectId,
         new_tree: ObjectId,
     ) -> Result<Numstat, gix::Error> {
+        let changes = self.changes(repo, old_tree, new_tree)?;
+        // Deleted files are rename sources, added files destinations.
+        let deleted: Vec<usize> = (0..changes.len())
+            .filter(|&index| changes[index].new.is_none())
+            .collect();
+        let added: Vec<usize> = (0..changes.len())
+            .filter(|&index| changes[index].old.is_none())
+            .collect();
+        let renames = match self.rename_limit {
+            Some(limit) => {
+                let files =
+                    |indices: &[usize], side: fn(&Change) -> Option<(ObjectId, EntryMode)>| {
+                        indices
+                            .iter()
+                            .filter_map(|&index| {
+                                let change = &changes[index];
+                                side(change).map(|(id, mode)| File {
+                                    path: change.path.as_bstr(),
+                                    id,
+                                    mode,
+                                })
+                            })
+                            .collect::<Vec<_>>()
+                    };
+                let sources = files(&deleted, |change| change.old);
+                let destinations = files(&added, |change| change.new);
+                renames::detect(&sources, &destinations, limit, repo)?
+            }
+            None => Vec::new(),
+        };
+
+        let mut total = Numstat::default();
+        let mut is_renamed = vec![false; changes.len()];
+        let mut pairs = Vec::with_capacity(changes.len());
+        for (source, destination) in renames {
+            let (source, destination) = (deleted[source], added[destination]);
+            is_renamed[source] = true;
+            is_renamed[destination] = true;
+            pairs.push((&changes[source], &changes[destination]));
+        }
+        for (index, change) in changes.iter().enumerate() {
+            if !is_renamed[index] {
+                pairs.push((change, change));
+            }
+        }
+        for (old, new) in pairs {
+            let old = Side::of(old.old, old.path.as_bstr());
+            let new = Side::of(new.new, new.path.as_bstr());
+            let (insertions, deletions) = self.count_file(old, new, repo)?;
+            total.files_changed += 1;
+            total.insertions += insertions;
+            total.deletions += deletions;
+        }
+        Ok(total)
+    }
+
+    /// The files that differ, sorted by path as git's diff queue is.
+    fn changes(
+        &mut self,
+        repo: &gix::Repository,
+        old_tree: ObjectId,
+        new_tree: ObjectId,
+    ) -> Result<Vec<Change>, gix::Error> {
         let old = repo.find_tree(old_tree)?;
         let new = repo.find_tree(new_tree)?;
         let kind = repo.object_hash();
-        let mut total = Numstat::default();
-        let lines = &mut self.lines;
-        let outcome = gix::diff::tree_with_rewrites(
+        let not_tree = |id: ObjectId, mode: EntryMode| (!mode.is_tree()).then_some((id, mode));
+        let mut changes = Vec::new();
+        gix::diff::tree_with_rewrites(
             TreeRefIter::from_bytes(&old.data, kind),
             TreeRefIter::from_bytes(&new.data, kind),
-            &mut self.similarity,
+            &mut self.lines,
             &mut self.tree_state,
             &repo.objects,
             |change| {
-                if let Some((insertions, deletions)) = count_file(lines, &change, repo)? {
-                    total.files_changed += 1;
-                    total.insertions += insertions;
-                    total.deletions += deletions;
+                let (path, old, new) = match change {
+                    ChangeRef::Addition {
+                        location,
+                        entry_mode,
+                        id,
+                        ..
+                    } => (location, None, not_tree(id, entry_mode)),
+                    ChangeRef::Deletion {
+                        location,
+                        entry_mode,
+                        id,
+                        ..
+                    } => (location, not_tree(id, entry_mode), None),
+                    ChangeRef::Modification {
+                        location,
+                        previous_entry_mode,
+                        previous_id,
+                        entry_mode,
+                        id,
+                    } => (
+                        location,
+                        not_tree(previous_id, previous_entry_mode),
+                        not_tree(id, entry_mode),
+                    ),
+                    // Rename tracking is off here: git's own detection runs afterwards.
+                    ChangeRef::Rewrite { .. } => (Default::default(), None, None),
+                };
+                if old.is_some() || new.is_some() {
+                    changes.push(Change {
+                        path: path.to_owned(),
+                        old,
+                        new,
+                    });
                 }
                 Ok(std::ops::ControlFlow::Continue(()))
             },
-            self.options.clone(),
-        );
-        self.similarity.clear_resource_cache_keep_allocation();
-        self.lines.clear_resource_cache_keep_allocation();
-        outcome.map_err(gix::Error::from_error)?;
-        Ok(total)
+            Options {
+                location: Some(Location::Path),
+                rewrites: None,
+            },
+        )
+        .map_err(gix::Error::from_error)?;
+        changes.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(changes)
     }
-}
 
-/// git log's rename detection: `diff.renames` and `diff.renameLimit` from the repository's
-/// configuration, on with 50% similarity when unset, and empty files may be renamed too
-/// (git's `--rename-empty` default for diff and log).
-fn git_log_rewrites(repo: &gix::Repository) -> Result<Option<gix::diff::Rewrites>, gix::Error> {
-    let config = repo.config_snapshot();
-    let (rewrites, is_configured) = gix::diff::new_rewrites(config.plumbing(), true)?;
-    let rewrites = if is_configured {
-        rewrites
-    } else {
-        Some(gix::diff::Rewrites::default())
-    };
-    Ok(rewrites.map(|rewrites| gix::diff::Rewrites {
-        track_empty: true,
-        ..rewrites
-    }))
+    /// `(insertions, deletions)` of one file pair. Binary files count 0 lines (git prints `-`).
+    fn count_file(
+        &mut self,
+        old: Side<'_>,
+        new: Side<'_>,
+        repo: &gix::Repository,
+    ) -> Result<(u64, u64), gix::Error> {
+        let path = match (old, new) {
+            (_, Side::Blob { path, .. }) | (Side::Blob { path, .. }, _) => path,
+            _ => return Ok((new.submodule_line(), old.submodule_line())),
+        };
+        let cache = &mut self.lines;
+        set_side(cache, old, path, ResourceKind::OldOrSource, repo)?;
+        set_side(cache, new, path, ResourceKind::NewOrDestination, repo)?;
+        let prepared = cache.prepare_diff()?;
+        let counts = match prepared.operation {
+            Operation::InternalDiff { algorithm } => {
+                let old_data = prepared.old.data.as_slice().unwrap_or_default();
+                let new_data = prepared.new.data.as_slice().unwrap_or_default();
+                // Lines keep their terminators, as in git: a missing final newline is a change.
+                let input = InternedInput::new(old_data, new_data);
+                let diff = Diff::compute(algorithm, &input);
+                (
+                    u64::from(diff.count_additions()) + new.submodule_line(),
+                    u64::from(diff.count_removals()) + old.submodule_line(),
+                )
+            }
+            Operation::SourceOrDestinationIsBinary | Operation::ExternalCommand { .. } => (0, 0),
+        };
+        cache.clear_resource_cache_keep_allocation();
+        Ok(counts)
+    }
 }
 
 /// One side of a file pair as `git diff` sees it.
 #[derive(Clone, Copy)]
 enum Side<'a> {
-    /// Absent, or a directory: contributes no lines.
     Nothing,
     /// A submodule: git diffs it as the single line `Subproject commit <sha>`.
     Submodule,
@@ -108,86 +227,21 @@ enum Side<'a> {
 }
 
 impl<'a> Side<'a> {
-    fn of(mode: EntryMode, id: ObjectId, path: &'a BStr) -> Self {
-        match mode.kind() {
-            EntryKind::Tree => Side::Nothing,
-            EntryKind::Commit => Side::Submodule,
-            kind => Side::Blob { id, kind, path },
+    fn of(entry: Option<(ObjectId, EntryMode)>, path: &'a BStr) -> Self {
+        match entry {
+            None => Side::Nothing,
+            Some((_, mode)) if mode.is_commit() => Side::Submodule,
+            Some((id, mode)) => Side::Blob {
+                id,
+                kind: mode.kind(),
+                path,
+            },
         }
     }
 
     fn submodule_line(self) -> u64 {
         u64::from(matches!(self, Side::Submodule))
     }
-}
-
-/// `(insertions, deletions)` of one changed file, or `None` for directory entries, which
-/// `git log --numstat` does not list. Binary files count with 0 lines (git prints `-`).
-fn count_file(
-    cache: &mut gix::diff::blob::Platform,
-    change: &ChangeRef<'_>,
-    repo: &gix::Repository,
-) -> Result<Option<(u64, u64)>, gix::Error> {
-    let (old, new) = match *change {
-        ChangeRef::Addition {
-            location,
-            entry_mode,
-            id,
-            ..
-        } => (Side::Nothing, Side::of(entry_mode, id, location)),
-        ChangeRef::Deletion {
-            location,
-            entry_mode,
-            id,
-            ..
-        } => (Side::of(entry_mode, id, location), Side::Nothing),
-        ChangeRef::Modification {
-            location,
-            previous_entry_mode,
-            previous_id,
-            entry_mode,
-            id,
-        } => (
-            Side::of(previous_entry_mode, previous_id, location),
-            Side::of(entry_mode, id, location),
-        ),
-        ChangeRef::Rewrite {
-            source_location,
-            source_entry_mode,
-            source_id,
-            location,
-            entry_mode,
-            id,
-            ..
-        } => (
-            Side::of(source_entry_mode, source_id, source_location),
-            Side::of(entry_mode, id, location),
-        ),
-    };
-    let path = match (old, new) {
-        (Side::Nothing, Side::Nothing) => return Ok(None),
-        (_, Side::Blob { path, .. }) | (Side::Blob { path, .. }, _) => path,
-        _ => return Ok(Some((new.submodule_line(), old.submodule_line()))),
-    };
-    set_side(cache, old, path, ResourceKind::OldOrSource, repo)?;
-    set_side(cache, new, path, ResourceKind::NewOrDestination, repo)?;
-    let prepared = cache.prepare_diff()?;
-    let counts = match prepared.operation {
-        Operation::InternalDiff { algorithm } => {
-            let old_data = prepared.old.data.as_slice().unwrap_or_default();
-            let new_data = prepared.new.data.as_slice().unwrap_or_default();
-            // Lines keep their terminators, as in git: a missing final newline is a change.
-            let input = InternedInput::new(old_data, new_data);
-            let diff = Diff::compute(algorithm, &input);
-            (
-                u64::from(diff.count_additions()) + new.submodule_line(),
-                u64::from(diff.count_removals()) + old.submodule_line(),
-            )
-        }
-        Operation::SourceOrDestinationIsBinary | Operation::ExternalCommand { .. } => (0, 0),
-    };
-    cache.clear_resource_cache_keep_allocation();
-    Ok(Some(counts))
 }
 
 /// Puts one side into the cache; a side without a blob becomes an empty resource.

@@ -12,7 +12,7 @@ use crate::backend::sparky::model::DraftKind;
 
 /// Why a piece of the model's text was dropped; the order is the order of the notes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Drop {
+enum DropReason {
     UnknownId,
     StockPhrase,
     Link,
@@ -24,24 +24,26 @@ enum Drop {
     UnaskedHighlight,
 }
 
-impl Drop {
+impl DropReason {
     fn note(self, n: usize) -> String {
         let sentences = if n == 1 { "sentence" } else { "sentences" };
         match self {
-            Drop::UnknownId => format!("dropped {n} model {sentences} with an unknown id"),
-            Drop::StockPhrase => format!("dropped {n} model {sentences} with a stock phrase"),
-            Drop::Link => format!("dropped {n} model {sentences} with a link"),
-            Drop::Handle => format!("dropped {n} model {sentences} with an @handle"),
-            Drop::Sha => format!("dropped {n} model {sentences} with a sha-like word"),
-            Drop::Digit => format!("dropped {n} model {sentences} with a number"),
-            Drop::NumberWord => format!("dropped {n} model {sentences} with a spelled-out number"),
-            Drop::Heading => {
+            DropReason::UnknownId => format!("dropped {n} model {sentences} with an unknown id"),
+            DropReason::StockPhrase => format!("dropped {n} model {sentences} with a stock phrase"),
+            DropReason::Link => format!("dropped {n} model {sentences} with a link"),
+            DropReason::Handle => format!("dropped {n} model {sentences} with an @handle"),
+            DropReason::Sha => format!("dropped {n} model {sentences} with a sha-like word"),
+            DropReason::Digit => format!("dropped {n} model {sentences} with a number"),
+            DropReason::NumberWord => {
+                format!("dropped {n} model {sentences} with a spelled-out number")
+            }
+            DropReason::Heading => {
                 format!(
                     "dropped {n} model {}",
                     if n == 1 { "heading" } else { "headings" }
                 )
             }
-            Drop::UnaskedHighlight => format!(
+            DropReason::UnaskedHighlight => format!(
                 "dropped {n} model {} this kind of digest has none",
                 if n == 1 { "highlight:" } else { "highlights:" }
             ),
@@ -106,7 +108,7 @@ enum Part {
 
 /// The checked prose of `text` (either part may come back empty) and what was dropped.
 pub(super) fn check(text: &str, facts: &Facts, kind: DraftKind) -> (Prose, Vec<String>) {
-    let mut drops: BTreeMap<Drop, usize> = BTreeMap::new();
+    let mut drops: BTreeMap<DropReason, usize> = BTreeMap::new();
     let mut summary: Vec<String> = Vec::new();
     let mut highlights: Vec<String> = Vec::new();
     let mut part = Part::Summary;
@@ -116,7 +118,7 @@ pub(super) fn check(text: &str, facts: &Facts, kind: DraftKind) -> (Prose, Vec<S
             part = marked;
             line = rest;
         } else if line.starts_with('#') {
-            *drops.entry(Drop::Heading).or_default() += 1;
+            *drops.entry(DropReason::Heading).or_default() += 1;
             continue;
         }
         let line = strip_bullet(line);
@@ -124,7 +126,7 @@ pub(super) fn check(text: &str, facts: &Facts, kind: DraftKind) -> (Prose, Vec<S
             continue;
         }
         if part == Part::Highlights && !render::has_highlights(kind) {
-            *drops.entry(Drop::UnaskedHighlight).or_default() += 1;
+            *drops.entry(DropReason::UnaskedHighlight).or_default() += 1;
             continue;
         }
         let kept: Vec<String> = sentences(line)
@@ -160,12 +162,15 @@ pub(super) fn check(text: &str, facts: &Facts, kind: DraftKind) -> (Prose, Vec<S
 /// `SUMMARY:`, `## Highlights`, `**Summary:** text`: the part it starts and the text after it.
 fn marker(line: &str) -> Option<(Part, &str)> {
     let bare = line.trim_start_matches(['#', '*', ' ']);
-    let (part, rest) = if bare.len() >= 7 && bare[..7].eq_ignore_ascii_case("summary") {
-        (Part::Summary, &bare[7..])
-    } else if bare.len() >= 10 && bare[..10].eq_ignore_ascii_case("highlights") {
-        (Part::Highlights, &bare[10..])
-    } else {
-        return None;
+    let starts = |word: &str| {
+        // `get` so that text with multi-byte characters is never cut inside one.
+        let head = bare.get(..word.len())?;
+        head.eq_ignore_ascii_case(word).then(|| &bare[word.len()..])
+    };
+    let (part, rest) = match (starts("summary"), starts("highlights")) {
+        (Some(rest), _) => (Part::Summary, rest),
+        (_, Some(rest)) => (Part::Highlights, rest),
+        _ => return None,
     };
     // "Summary of the week ..." is a sentence, not a marker.
     let rest_is_text = rest.starts_with(|c: char| c.is_alphanumeric() || c == ' ');
@@ -202,7 +207,7 @@ fn sentences(text: &str) -> impl Iterator<Item = &str> {
 }
 
 /// The sentence with its ids replaced, or why it cannot be used.
-fn checked(sentence: &str, facts: &Facts) -> Result<String, Drop> {
+fn checked(sentence: &str, facts: &Facts) -> Result<String, DropReason> {
     let mut replaced = String::with_capacity(sentence.len());
     let mut without_ids = String::with_capacity(sentence.len());
     let mut rest = sentence;
@@ -214,7 +219,7 @@ fn checked(sentence: &str, facts: &Facts) -> Result<String, Drop> {
         replaced.push_str(&rest[..open]);
         without_ids.push_str(&rest[..open]);
         if is_id(inner) {
-            replaced.push_str(facts.reference(inner).ok_or(Drop::UnknownId)?);
+            replaced.push_str(facts.reference(inner).ok_or(DropReason::UnknownId)?);
         } else {
             replaced.push_str(&rest[open..=close]);
             without_ids.push_str(&rest[open..=close]);
@@ -242,18 +247,18 @@ fn is_id(text: &str) -> bool {
 }
 
 /// What in the model's own words (ids removed) makes a sentence unusable.
-fn problem(text: &str) -> Option<Drop> {
+fn problem(text: &str) -> Option<DropReason> {
     let lower = text.to_lowercase();
     if STOCK_PHRASES.iter().any(|p| lower.contains(p)) {
-        return Some(Drop::StockPhrase);
+        return Some(DropReason::StockPhrase);
     }
     if lower.contains("://") || lower.contains("www.") || lower.contains("](") {
-        return Some(Drop::Link);
+        return Some(DropReason::Link);
     }
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
         if c == '@' && chars.peek().is_some_and(|n| n.is_alphanumeric()) {
-            return Some(Drop::Handle);
+            return Some(DropReason::Handle);
         }
     }
     let words: Vec<&str> = text.split(|c: char| !c.is_alphanumeric()).collect();
@@ -263,10 +268,10 @@ fn problem(text: &str) -> Option<Drop> {
             && w.chars().any(|c| c.is_ascii_digit())
     };
     if words.iter().any(sha_like) {
-        return Some(Drop::Sha);
+        return Some(DropReason::Sha);
     }
     if text.chars().any(char::is_numeric) {
-        return Some(Drop::Digit);
+        return Some(DropReason::Digit);
     }
     let number_word = |w: &&str| {
         let w = w.to_lowercase();
@@ -278,7 +283,7 @@ fn problem(text: &str) -> Option<Drop> {
         .split(|c: char| !c.is_alphabetic())
         .any(|w| number_word(&w))
     {
-        return Some(Drop::NumberWord);
+        return Some(DropReason::NumberWord);
     }
     None
 }
@@ -299,6 +304,7 @@ mod tests {
             Some((Part::Summary, "Busy."))
         ));
         assert!(marker("Summary of the week is short.").is_none());
+        assert!(marker("Résumé: é").is_none() && marker("Ünïcödé").is_none());
     }
 
     #[test]
@@ -312,13 +318,19 @@ mod tests {
 
     #[test]
     fn model_words_with_facts_of_their_own_are_found() {
-        assert_eq!(problem("Thanks @ann for this."), Some(Drop::Handle));
-        assert_eq!(problem("See https://x.org now."), Some(Drop::Link));
-        assert_eq!(problem("Commit deadbee1 landed."), Some(Drop::Sha));
-        assert_eq!(problem("It took ½ a day."), Some(Drop::Digit));
-        assert_eq!(problem("Twelve commits landed."), Some(Drop::NumberWord));
-        assert_eq!(problem("Hundreds of lines."), Some(Drop::NumberWord));
-        assert_eq!(problem("A significant progress."), Some(Drop::StockPhrase));
+        assert_eq!(problem("Thanks @ann for this."), Some(DropReason::Handle));
+        assert_eq!(problem("See https://x.org now."), Some(DropReason::Link));
+        assert_eq!(problem("Commit deadbee1 landed."), Some(DropReason::Sha));
+        assert_eq!(problem("It took ½ a day."), Some(DropReason::Digit));
+        assert_eq!(
+            problem("Twelve commits landed."),
+            Some(DropReason::NumberWord)
+        );
+        assert_eq!(problem("Hundreds of lines."), Some(DropReason::NumberWord));
+        assert_eq!(
+            problem("A significant progress."),
+            Some(DropReason::StockPhrase)
+        );
         assert_eq!(problem("One of the changes is defaced."), None);
         assert!(is_id("C12") && is_id("T1") && !is_id("bot") && !is_id("C") && !is_id("C1234"));
     }

@@ -54,11 +54,9 @@ impl Facts {
             facts.push(Fact {
                 id: format!("P{}", i + 1),
                 description: format!(
-                    "a {}: {}, {} lines added and {} removed, in {}",
+                    "a {}: {}, in {}",
                     if c.is_bot { "bot" } else { "contributor" },
                     spell_count(c.commits, "commit", "commits"),
-                    spell(c.insertions),
-                    spell(c.deletions),
                     render::name_list(&repos),
                 ),
                 reference: c.name.clone(),
@@ -68,12 +66,10 @@ impl Facts {
             facts.push(Fact {
                 id: format!("R{}", i + 1),
                 description: format!(
-                    "the repository \"{}\": {} by {}, {} lines added and {} removed",
+                    "the repository \"{}\": {} by {}",
                     r.name,
                     spell_count(r.commits, "commit", "commits"),
                     spell_count(r.contributors, "contributor", "contributors"),
-                    spell(r.insertions),
-                    spell(r.deletions),
                 ),
                 reference: r.name.clone(),
             });
@@ -335,6 +331,106 @@ mod tests {
             "one million two hundred five thousand seven"
         );
         assert!(!spell(u64::MAX).chars().any(|c| c.is_ascii_digit()));
+    }
+
+    /// A month with every list full: twenty changes, ten people, ten repositories.
+    fn busy_month() -> DigestData {
+        use crate::backend::sparky::analyze::{
+            Contributor, DayCount, Notable, RepoStats, Totals, Trend,
+        };
+        use crate::backend::sparky::model::{Period, PeriodKind};
+        let totals = Totals {
+            commits: 412,
+            merges: 31,
+            insertions: 48_210,
+            deletions: 19_874,
+            files_changed: 2_301,
+            contributors: 14,
+            active_repos: 12,
+        };
+        let repo = |i: usize| format!("service-number-{i}");
+        let person = |i: usize| format!("Contributor Name {i}");
+        DigestData {
+            period: Period {
+                kind: PeriodKind::Month,
+                since: "2026-11-01T00:00:00Z".parse().unwrap(),
+                until: "2026-12-01T00:00:00Z".parse().unwrap(),
+                label: "2026-11".into(),
+                time_zone: "UTC".into(),
+            },
+            repos: (0..12).map(repo).collect(),
+            repo_paths: (0..12).map(|i| format!("/src/{}", repo(i))).collect(),
+            metrics: Metrics {
+                commits_per_day: (1..=30)
+                    .map(|d| DayCount {
+                        date: format!("2026-11-{d:02}"),
+                        commits: 13,
+                    })
+                    .collect(),
+                repos: (0..12)
+                    .map(|i| RepoStats {
+                        name: repo(i),
+                        commits: 40,
+                        insertions: 4_321,
+                        deletions: 1_234,
+                        contributors: 7,
+                    })
+                    .collect(),
+                contributors: (0..14)
+                    .map(|i| Contributor {
+                        name: person(i),
+                        email: format!("p{i}@lab.example"),
+                        commits: 29,
+                        insertions: 3_456,
+                        deletions: 1_789,
+                        is_bot: false,
+                        repos: vec![repo(i % 12), repo((i + 1) % 12), repo((i + 5) % 12)],
+                    })
+                    .collect(),
+                notable: (0..20)
+                    .map(|i| Notable {
+                        repo: repo(i % 12),
+                        sha: format!("{i:02}{}", "ab".repeat(19)),
+                        author: person(i % 14),
+                        subject: format!(
+                            "feat(scope-{i}): a commit subject of a typical length for this lab"
+                        ),
+                        insertions: 1_777,
+                        deletions: 888,
+                        files_changed: 17,
+                        score: 12.0,
+                    })
+                    .collect(),
+                trend: Some(Trend {
+                    previous_label: "2026-10".into(),
+                    previous: totals.clone(),
+                    commits_change_pct: Some(-12.5),
+                    lines_change_pct: Some(33.3),
+                }),
+                totals,
+            },
+            commits: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_busy_month_fits_the_default_context_window() {
+        let data = busy_month();
+        let facts = Facts::from_data(&data, DraftKind::Monthly);
+        let text = prompt(&data, DraftKind::Monthly, &facts);
+        let needed = estimate_tokens(&text) + 2 * answer_words(DraftKind::Monthly);
+        let default_num_ctx = crate::config::OllamaConfig::default().num_ctx as usize;
+        assert!(needed <= default_num_ctx, "{needed} tokens:\n{text}");
+        assert_eq!(
+            facts.reference("C20"),
+            Some(
+                "`19ababa` feat(scope-19): a commit subject of a typical length for this lab (Contributor Name 5)"
+            )
+        );
+        assert_eq!(facts.reference("C21"), None, "twenty changes at most");
+        assert_eq!(facts.reference("P10"), Some("Contributor Name 9"));
+        assert_eq!(facts.reference("P11"), None, "ten people at most");
+        assert_eq!(facts.reference("T1"), Some("412 commits"));
     }
 
     #[test]

@@ -1,0 +1,306 @@
+//! The Sparky actor as the console drives it: commands in, events out, against a real
+//! repository, a real drafts store and a real docs repository.
+
+use std::path::Path;
+use std::process::Command as Process;
+use std::sync::Arc;
+use std::time::Duration;
+
+use raibid::backend::sparky::actor::{self, Command, Event, Places};
+use raibid::backend::sparky::model::{DraftState, PeriodKind};
+use raibid::backend::sparky::pipeline::{DigestRequest, PeriodSpec, WriterChoice};
+use raibid::config::Config;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = Process::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "Ann")
+        .env("GIT_AUTHOR_EMAIL", "ann@example.org")
+        .env("GIT_COMMITTER_NAME", "Ann")
+        .env("GIT_COMMITTER_EMAIL", "ann@example.org")
+        .env("GIT_AUTHOR_DATE", "2026-11-17T10:00:00Z")
+        .env("GIT_COMMITTER_DATE", "2026-11-17T10:00:00Z")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+struct Harness {
+    _root: tempfile::TempDir,
+    commands: mpsc::UnboundedSender<Command>,
+    events: mpsc::UnboundedReceiver<Event>,
+    cancel: CancellationToken,
+}
+
+impl Harness {
+    fn start(config: Config) -> Harness {
+        let root = tempfile::tempdir().unwrap();
+        let repo = root.path().join("lab");
+        std::fs::create_dir_all(&repo).unwrap();
+        git(&repo, &["init", "-q", "-b", "main"]);
+        std::fs::write(repo.join("a.txt"), "one\ntwo\n").unwrap();
+        git(&repo, &["add", "."]);
+        git(&repo, &["commit", "-q", "-m", "feat: a"]);
+        let places = Places {
+            drafts_dir: root.path().join("data/drafts"),
+            default_docs_dir: root.path().join("data/docs"),
+            cwd: repo,
+        };
+        let (events_tx, events) = mpsc::unbounded_channel();
+        let cancel = CancellationToken::new();
+        let commands = actor::spawn(Arc::new(config), places, events_tx, cancel.clone());
+        Harness {
+            _root: root,
+            commands,
+            events,
+            cancel,
+        }
+    }
+
+    fn send(&self, command: Command) {
+        self.commands.send(command).unwrap();
+    }
+
+    /// The next event that `pick` accepts; the others are collected and returned too.
+    async fn until<T>(&mut self, mut pick: impl FnMut(&Event) -> Option<T>) -> (T, Vec<Event>) {
+        let mut seen = Vec::new();
+        loop {
+            let event = tokio::time::timeout(Duration::from_secs(30), self.events.recv())
+                .await
+                .unwrap_or_else(|_| panic!("no matching event; saw {seen:?}"))
+                .expect("the actor is running");
+            if let Some(found) = pick(&event) {
+                return (found, seen);
+            }
+            seen.push(event);
+        }
+    }
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+    }
+}
+
+fn week_of_the_fixture() -> DigestRequest {
+    DigestRequest {
+        period: PeriodSpec::Calendar {
+            kind: PeriodKind::Week,
+            date: Some("2026-11-18".parse().unwrap()),
+        },
+        repos: Vec::new(),
+        writer: WriterChoice::Builtin,
+    }
+}
+
+#[tokio::test]
+async fn digest_edit_approve_and_publish_through_the_actor() {
+    let mut h = Harness::start(Config::default());
+    let (drafts, _) = h
+        .until(|e| {
+            if let Event::Listed { drafts, .. } = e {
+                Some(drafts.len())
+            } else {
+                None
+            }
+        })
+        .await;
+    assert_eq!(drafts, 0);
+
+    h.send(Command::Digest(week_of_the_fixture()));
+    let (id, seen) = h
+        .until(|e| {
+            if let Event::Written { id, .. } = e {
+                Some(id.clone())
+            } else {
+                None
+            }
+        })
+        .await;
+    assert_eq!(id, "2026-W47-lab");
+    assert!(
+        seen.iter()
+            .any(|e| matches!(e, Event::Writing { label } if label == "2026-W47"))
+    );
+    let streamed: String = seen
+        .iter()
+        .filter_map(|e| {
+            if let Event::Token(t) = e {
+                Some(t.as_str())
+            } else {
+                None
+            }
+        })
+        .collect();
+    assert!(
+        streamed.contains("feat: a"),
+        "the text streamed into the preview: {streamed}"
+    );
+
+    h.send(Command::Open(id.clone()));
+    let (body, _) = h
+        .until(|e| {
+            if let Event::Opened { body, .. } = e {
+                Some(body.clone())
+            } else {
+                None
+            }
+        })
+        .await;
+    assert_eq!(body, streamed, "what streamed is what was stored");
+
+    h.send(Command::SetState {
+        id: id.clone(),
+        state: DraftState::Approved,
+    });
+    h.until(|e| {
+        matches!(
+            e,
+            Event::StateChanged {
+                state: DraftState::Approved,
+                ..
+            }
+        )
+        .then_some(())
+    })
+    .await;
+
+    // Editing an approved draft sends it back for approval.
+    h.send(Command::SaveBody {
+        id: id.clone(),
+        body: format!("{body}\nOne more line.\n"),
+    });
+    let (unapproved, _) = h
+        .until(|e| {
+            if let Event::Saved { unapproved, .. } = e {
+                Some(*unapproved)
+            } else {
+                None
+            }
+        })
+        .await;
+    assert!(unapproved);
+    let (state, _) = h
+        .until(|e| {
+            if let Event::Listed { drafts, .. } = e {
+                drafts.first().map(|d| d.front.state)
+            } else {
+                None
+            }
+        })
+        .await;
+    assert_eq!(state, DraftState::Draft);
+
+    h.send(Command::Publish(id.clone()));
+    let (message, _) = h
+        .until(|e| {
+            if let Event::Failed { action, message } = e {
+                (action == "publish").then(|| message.clone())
+            } else {
+                None
+            }
+        })
+        .await;
+    assert!(message.contains("approve"), "{message}");
+
+    h.send(Command::SetState {
+        id: id.clone(),
+        state: DraftState::Approved,
+    });
+    h.send(Command::Publish(id.clone()));
+    let (message, _) = h
+        .until(|e| {
+            if let Event::Published { message, .. } = e {
+                Some(message.clone())
+            } else {
+                None
+            }
+        })
+        .await;
+    assert!(message.contains("week-2026-47.md"), "{message}");
+}
+
+#[tokio::test]
+async fn autosave_is_offered_back_until_saved() {
+    let mut h = Harness::start(Config::default());
+    h.send(Command::Digest(week_of_the_fixture()));
+    let (id, _) = h
+        .until(|e| {
+            if let Event::Written { id, .. } = e {
+                Some(id.clone())
+            } else {
+                None
+            }
+        })
+        .await;
+
+    h.send(Command::Autosave {
+        id: id.clone(),
+        body: "half-typed".into(),
+    });
+    h.send(Command::Open(id.clone()));
+    let (recovery, _) = h
+        .until(|e| {
+            if let Event::Opened { recovery, .. } = e {
+                Some(recovery.clone())
+            } else {
+                None
+            }
+        })
+        .await;
+    assert_eq!(recovery.as_deref(), Some("half-typed"));
+
+    h.send(Command::SaveBody {
+        id: id.clone(),
+        body: "half-typed".into(),
+    });
+    h.until(|e| matches!(e, Event::Saved { .. }).then_some(()))
+        .await;
+    h.send(Command::Open(id.clone()));
+    let (recovery, _) = h
+        .until(|e| {
+            if let Event::Opened { recovery, .. } = e {
+                Some(recovery.clone())
+            } else {
+                None
+            }
+        })
+        .await;
+    assert_eq!(recovery, None, "saving clears the autosave");
+}
+
+#[tokio::test]
+async fn the_startup_digest_is_written_once() {
+    let mut config = Config::default();
+    config.sparky.writer = "builtin".into();
+    let mut h = Harness::start(config);
+    h.send(Command::DigestIfMissing(PeriodKind::Month));
+    let (id, _) = h
+        .until(|e| {
+            if let Event::Written { id, .. } = e {
+                Some(id.clone())
+            } else {
+                None
+            }
+        })
+        .await;
+    h.send(Command::DigestIfMissing(PeriodKind::Month));
+    // A skipped digest sends nothing; give it ample time to have done otherwise.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    while let Ok(event) = h.events.try_recv() {
+        assert!(
+            !matches!(event, Event::Writing { .. } | Event::Written { .. }),
+            "{id} was written again: {event:?}"
+        );
+    }
+}

@@ -1,0 +1,351 @@
+//! The headless commands as a user runs them: the real binary, real git repositories,
+//! a config file, and the exit codes and messages that come back.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_raibid");
+
+struct Lab {
+    root: tempfile::TempDir,
+}
+
+impl Lab {
+    /// A repository with two authors' commits on 2026-11-17 and one a week earlier.
+    fn new() -> Lab {
+        let lab = Lab {
+            root: tempfile::tempdir().unwrap(),
+        };
+        let repo = lab.repo();
+        std::fs::create_dir_all(&repo).unwrap();
+        lab.git(&["init", "-q", "-b", "main"]);
+        lab.commit(
+            "Ann",
+            "2026-11-10T10:00:00Z",
+            "notes.txt",
+            "old\n",
+            "chore: earlier week",
+        );
+        lab.commit(
+            "Ann",
+            "2026-11-17T09:00:00Z",
+            "src.rs",
+            "fn a() {}\nfn b() {}\n",
+            "feat: two functions",
+        );
+        lab.commit(
+            "Bob",
+            "2026-11-17T15:00:00Z",
+            "src.rs",
+            "fn a() {}\n",
+            "fix: drop b",
+        );
+        lab.write_config("[sparky]\nwriter = \"builtin\"\n");
+        lab
+    }
+
+    fn repo(&self) -> PathBuf {
+        self.root.path().join("lab")
+    }
+
+    fn config(&self) -> PathBuf {
+        self.root.path().join("config.toml")
+    }
+
+    fn write_config(&self, text: &str) {
+        std::fs::write(self.config(), text).unwrap();
+    }
+
+    fn git(&self, args: &[&str]) -> String {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(self.repo())
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn commit(&self, who: &str, when: &str, file: &str, text: &str, subject: &str) {
+        std::fs::write(self.repo().join(file), text).unwrap();
+        let email = format!("{}@example.org", who.to_lowercase());
+        self.git(&["add", "."]);
+        let out = Command::new("git")
+            .args(["-c", "commit.gpgsign=false", "commit", "-q", "-m", subject])
+            .current_dir(self.repo())
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_AUTHOR_NAME", who)
+            .env("GIT_AUTHOR_EMAIL", &email)
+            .env("GIT_AUTHOR_DATE", when)
+            .env("GIT_COMMITTER_NAME", who)
+            .env("GIT_COMMITTER_EMAIL", &email)
+            .env("GIT_COMMITTER_DATE", when)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn data_dir(&self) -> PathBuf {
+        self.root.path().join("home/data/raibid")
+    }
+
+    fn raibid(&self, args: &[&str]) -> Output {
+        self.raibid_in(&self.repo(), args)
+    }
+
+    fn raibid_in(&self, dir: &Path, args: &[&str]) -> Output {
+        Command::new(BIN)
+            .arg("--config")
+            .arg(self.config())
+            .args(args)
+            .current_dir(dir)
+            .env("XDG_CONFIG_HOME", self.root.path().join("home/config"))
+            .env("XDG_DATA_HOME", self.root.path().join("home/data"))
+            .env("TZ", "UTC")
+            .env_remove("RAIBID_CONFIG")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    }
+}
+
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn fails(out: &Output, code: i32) -> String {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "stdout: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn digest_json_reports_id_path_and_metrics() {
+    let lab = Lab::new();
+    let out = ok(&lab.raibid(&[
+        "digest",
+        "--period",
+        "week",
+        "--date",
+        "2026-11-18",
+        "--json",
+    ]));
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["id"], "2026-W47-lab");
+    let path = PathBuf::from(report["path"].as_str().unwrap());
+    assert!(
+        path.starts_with(lab.data_dir().join("drafts")),
+        "{}",
+        path.display()
+    );
+    assert!(
+        std::fs::read_to_string(&path)
+            .unwrap()
+            .contains("state: \"draft\"")
+    );
+    let totals = &report["metrics"]["totals"];
+    assert_eq!(totals["commits"], 2);
+    assert_eq!(totals["insertions"], 2);
+    assert_eq!(totals["deletions"], 1);
+    let people = report["metrics"]["contributors"].as_array().unwrap();
+    let ann = people.iter().find(|p| p["name"] == "Ann").unwrap();
+    assert_eq!(
+        (ann["commits"].as_u64(), ann["insertions"].as_u64()),
+        (Some(1), Some(2))
+    );
+    let bob = people.iter().find(|p| p["name"] == "Bob").unwrap();
+    assert_eq!(
+        (bob["commits"].as_u64(), bob["deletions"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(report["metrics"]["repos"][0]["name"], "lab");
+    assert_eq!(
+        report["metrics"]["trend"]["previous"]["commits"], 1,
+        "the week before had one commit"
+    );
+}
+
+#[test]
+fn review_and_publish_from_the_command_line() {
+    let lab = Lab::new();
+    let line = ok(&lab.raibid(&["digest", "--period", "day", "--date", "2026-11-17"]));
+    let id = line.split('\t').next().unwrap().to_string();
+    assert_eq!(id, "2026-11-17-lab");
+
+    let listed: serde_json::Value =
+        serde_json::from_str(&ok(&lab.raibid(&["drafts", "list", "--json"]))).unwrap();
+    assert_eq!(listed[0]["id"], id.as_str());
+    assert_eq!(listed[0]["state"], "draft");
+    assert!(ok(&lab.raibid(&["drafts", "show", &id])).contains("feat: two functions"));
+
+    let refused = fails(&lab.raibid(&["drafts", "publish", &id]), 1);
+    assert!(refused.contains("approve"), "{refused}");
+    ok(&lab.raibid(&["drafts", "approve", &id]));
+
+    let dry = lab.raibid(&["drafts", "publish", &id, "--dry-run"]);
+    assert!(ok(&dry).contains("title:"));
+    let docs = lab.data_dir().join("docs");
+    assert!(!docs.join("content").exists(), "a dry run writes nothing");
+
+    let published = ok(&lab.raibid(&["drafts", "publish", &id]));
+    assert!(
+        published.contains("content/blog/2026/11/2026-11-17.md"),
+        "{published}"
+    );
+    assert!(docs.join("content/blog/2026/11/2026-11-17.md").exists());
+    let again = ok(&lab.raibid(&["drafts", "publish", &id]));
+    assert!(again.contains("unchanged"), "{again}");
+
+    let listed: serde_json::Value =
+        serde_json::from_str(&ok(&lab.raibid(&["drafts", "list", "--json"]))).unwrap();
+    assert_eq!(listed[0]["state"], "published");
+}
+
+#[test]
+fn ollama_unreachable_falls_back_with_a_notice() {
+    let lab = Lab::new();
+    // A port that was free a moment ago: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    lab.write_config(&format!(
+        "[sparky]\nwriter = \"ollama\"\n[ollama]\nurl = \"http://127.0.0.1:{port}\"\n"
+    ));
+    let out = lab.raibid(&[
+        "digest",
+        "--period",
+        "day",
+        "--date",
+        "2026-11-17",
+        "--json",
+    ]);
+    let report: serde_json::Value = serde_json::from_str(&ok(&out)).unwrap();
+    assert_eq!(report["writer"], "builtin");
+    let notice = report["notices"][0].as_str().unwrap();
+    assert!(
+        notice.contains("not reachable") && notice.contains("built-in"),
+        "{notice}"
+    );
+}
+
+#[test]
+fn an_empty_period_yields_one_line_or_nothing() {
+    let lab = Lab::new();
+    let out = ok(&lab.raibid(&["digest", "--period", "day", "--date", "2026-11-01"]));
+    let path = out.trim().split('\t').nth(1).unwrap();
+    let text = std::fs::read_to_string(path).unwrap();
+    let body = text.rsplit("---\n").next().unwrap().trim();
+    assert_eq!(body.lines().count(), 1, "{body}");
+
+    lab.write_config("[sparky]\nwriter = \"builtin\"\nempty_period = \"none\"\n");
+    let out = ok(&lab.raibid(&["digest", "--period", "day", "--date", "2026-11-02"]));
+    assert!(out.contains("no draft written"), "{out}");
+}
+
+#[test]
+fn a_broken_config_exits_2_naming_file_line_and_key() {
+    let lab = Lab::new();
+    lab.write_config("[ollama]\nnum_ctx = \"big\"\n");
+    let before = std::fs::read(lab.config()).unwrap();
+    let err = fails(&lab.raibid(&["drafts", "list"]), 2);
+    assert!(
+        err.contains("config.toml:2:") && err.contains("ollama.num_ctx"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(lab.config()).unwrap(),
+        before,
+        "the file is left as it was"
+    );
+    assert!(
+        !lab.data_dir().join("drafts").exists(),
+        "nothing was written"
+    );
+
+    lab.write_config("[keys]\nquit = [\"ctrl-\"]\n");
+    let err = fails(&lab.raibid(&["config", "check"]), 2);
+    assert!(
+        err.contains("config.toml:2:") && err.contains("keys.quit"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_path_that_is_not_a_repository_exits_2() {
+    let lab = Lab::new();
+    let plain = lab.root.path().join("plain");
+    std::fs::create_dir_all(&plain).unwrap();
+    let err = fails(
+        &lab.raibid(&["digest", "--repo", plain.to_str().unwrap()]),
+        2,
+    );
+    assert!(
+        err.contains(plain.to_str().unwrap()) && err.contains("not a git repository"),
+        "{err}"
+    );
+    let err = fails(&lab.raibid_in(&plain, &["digest"]), 2);
+    assert!(
+        err.contains("no git repository contains") && err.contains(plain.to_str().unwrap()),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_unreadable_draft_is_reported_and_the_rest_still_list() {
+    let lab = Lab::new();
+    ok(&lab.raibid(&["digest", "--period", "day", "--date", "2026-11-17"]));
+    ok(&lab.raibid(&["digest", "--period", "week", "--date", "2026-11-17"]));
+    let broken = lab.data_dir().join("drafts/2026-11-17-lab.md");
+    std::fs::write(&broken, "---\ntitle: [unclosed\n").unwrap();
+    let out = lab.raibid(&["drafts", "list"]);
+    let listed = ok(&out);
+    assert!(listed.contains("2026-W47-lab"));
+    let warning = String::from_utf8_lossy(&out.stderr);
+    assert!(warning.contains("2026-11-17-lab.md"), "{warning}");
+    let err = fails(&lab.raibid(&["drafts", "show", "2026-11-17-lab"]), 2);
+    assert!(err.contains("2026-11-17-lab.md"), "{err}");
+}
+
+#[test]
+fn config_path_show_and_check() {
+    let lab = Lab::new();
+    lab.write_config("[publish]\ntoken = { env = \"LAB_TOKEN\" }\n");
+    let paths = ok(&lab.raibid(&["config", "path"]));
+    assert!(paths.contains(lab.config().to_str().unwrap()));
+    let shown = Command::new(BIN)
+        .args(["--config", lab.config().to_str().unwrap(), "config", "show"])
+        .env("LAB_TOKEN", "hunter2-secret")
+        .env("XDG_DATA_HOME", lab.root.path().join("home/data"))
+        .output()
+        .unwrap();
+    let shown = ok(&shown);
+    assert!(
+        shown.contains("LAB_TOKEN") && !shown.contains("hunter2-secret"),
+        "{shown}"
+    );
+    assert!(ok(&lab.raibid(&["config", "check"])).contains(": ok"));
+}

@@ -1,0 +1,237 @@
+//! The real binary in a real terminal (tmux): start, write the startup digest, switch views,
+//! edit and save, quit; and the terminal is restored on quit and on SIGTERM. Without a
+//! terminal it explains itself and exits 2.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_raibid");
+
+/// One tmux server per test, on its own socket, killed on drop.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn start(name: &str, dir: &Path, home: &Path, args: &str) -> Tmux {
+        let tmux = Tmux {
+            socket: format!("raibid-{name}-{}", std::process::id()),
+        };
+        let script = format!(
+            "cd {dir} && XDG_CONFIG_HOME={home}/config XDG_DATA_HOME={home}/data {BIN} {args}; echo EXIT=$?; sleep 60",
+            dir = dir.display(),
+            home = home.display(),
+        );
+        let status = Command::new("tmux")
+            .args([
+                "-L",
+                &tmux.socket,
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-x",
+                "100",
+                "-y",
+                "30",
+                &script,
+            ])
+            .env_remove("TMUX")
+            .status()
+            .expect("tmux is installed (the test command installs it)");
+        assert!(status.success());
+        tmux
+    }
+
+    fn tmux(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket])
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn screen(&self) -> String {
+        self.tmux(&["capture-pane", "-p"])
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for key in keys {
+            self.tmux(&["send-keys", key]);
+            sleep(Duration::from_millis(60));
+        }
+    }
+
+    /// Waits until the screen shows `text`; fails with the screen after 30 s.
+    fn wait_for(&self, text: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "waited for {text:?}; the screen shows:\n{screen}"
+            );
+            sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// tmux's own view of the pane: is the alternate screen on, is the cursor shown.
+    fn alternate_screen_and_cursor(&self) -> String {
+        self.tmux(&["display-message", "-p", "#{alternate_on} #{cursor_flag}"])
+            .trim()
+            .to_string()
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .status();
+    }
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let status = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "Ann Example")
+        .env("GIT_AUTHOR_EMAIL", "ann@example.org")
+        .env("GIT_COMMITTER_NAME", "Ann Example")
+        .env("GIT_COMMITTER_EMAIL", "ann@example.org")
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "git {args:?}");
+}
+
+/// A repository with one commit made now, so this week's digest has something to say,
+/// and a config file beside it.
+fn fixture() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let root = tempfile::tempdir().unwrap();
+    let repo = root.path().join("lab");
+    std::fs::create_dir_all(&repo).unwrap();
+    git(&repo, &["init", "-q", "-b", "main"]);
+    std::fs::write(repo.join("README.md"), "# lab\n\nA fixture.\n").unwrap();
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-q", "-m", "feat: first light"]);
+    let config = root.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[sparky]\nwriter = \"builtin\"\nstartup_digest = \"week\"\n",
+    )
+    .unwrap();
+    (root, repo, config)
+}
+
+#[test]
+fn console_session_from_start_to_quit() {
+    let (root, repo, config) = fixture();
+    let home = root.path().join("home");
+    let tmux = Tmux::start(
+        "session",
+        &repo,
+        &home,
+        &format!("--config {}", config.display()),
+    );
+
+    // The startup digest is written and previewed without any key.
+    let screen = tmux.wait_for("Drafts (1)");
+    assert!(screen.contains("-lab"), "{screen}");
+    tmux.wait_for("feat: first light");
+    assert_eq!(
+        tmux.alternate_screen_and_cursor(),
+        "1 0",
+        "full screen, cursor hidden"
+    );
+
+    tmux.keys(&["2"]);
+    tmux.wait_for("Commits per day");
+    tmux.keys(&["Tab"]);
+    tmux.wait_for("Drafts (1)");
+    tmux.keys(&["?"]);
+    tmux.wait_for("Keys");
+    tmux.keys(&["Escape"]);
+
+    // Edit, save, and the stored draft has the edit.
+    tmux.keys(&["e"]);
+    tmux.wait_for("Editing");
+    tmux.keys(&["Hello from tmux. ", "C-s"]);
+    tmux.wait_for("saved");
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("words · builtin");
+    let drafts = home.join("data/raibid/drafts");
+    let stored: Vec<String> = std::fs::read_dir(&drafts)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().extension().is_some_and(|x| x == "md"))
+        .map(|e| std::fs::read_to_string(e.path()).unwrap())
+        .collect();
+    assert!(
+        stored.iter().any(|text| text.contains("Hello from tmux.")),
+        "{stored:?}"
+    );
+
+    tmux.keys(&["q"]);
+    tmux.wait_for("EXIT=0");
+    assert_eq!(
+        tmux.alternate_screen_and_cursor(),
+        "0 1",
+        "terminal restored after quit"
+    );
+}
+
+#[test]
+fn sigterm_restores_the_terminal() {
+    let (root, repo, config) = fixture();
+    let home = root.path().join("home");
+    let tmux = Tmux::start(
+        "sigterm",
+        &repo,
+        &home,
+        &format!("--config {}", config.display()),
+    );
+    tmux.wait_for("Drafts (1)");
+    let pid = tmux.tmux(&["display-message", "-p", "#{pane_pid}"]);
+    // The pane runs a shell; raibid is its child.
+    let status = Command::new("pkill")
+        .args(["-TERM", "-P", pid.trim(), "-x", "raibid"])
+        .status()
+        .unwrap();
+    assert!(status.success(), "raibid was running");
+    tmux.wait_for("EXIT=0");
+    assert_eq!(
+        tmux.alternate_screen_and_cursor(),
+        "0 1",
+        "terminal restored after SIGTERM"
+    );
+}
+
+#[test]
+fn without_a_terminal_it_names_the_headless_commands() {
+    let (root, repo, config) = fixture();
+    let home = root.path().join("home");
+    let out = Command::new(BIN)
+        .args(["--config", config.to_str().unwrap()])
+        .current_dir(&repo)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("needs a terminal") && stderr.contains("raibid digest"),
+        "{stderr}"
+    );
+    drop(root);
+}
