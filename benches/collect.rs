@@ -54,35 +54,46 @@ fn run() -> Result<(), String> {
     println!("period:     {range}");
     println!("runs:       {runs} each");
 
-    let mut ours = Vec::new();
-    let mut our_commits = 0;
+    let mut rows = Vec::new();
+    for threads in [1, 2] {
+        let mut times = Vec::new();
+        let mut commits = 0;
+        let cpu_before = cpu_seconds();
+        for _ in 0..runs {
+            let start = Instant::now();
+            let activity = collect::collect_on_threads(
+                &repo,
+                since.unwrap_or(Timestamp::MIN),
+                until.unwrap_or(Timestamp::MAX),
+                &[],
+                threads,
+            )
+            .map_err(|e| e.to_string())?;
+            times.push(start.elapsed());
+            commits = activity.commits.len();
+        }
+        let cpu = cpu_spent(cpu_before, cpu_seconds(), |cpu| cpu.own, runs);
+        rows.push((format!("raibid, {threads} thread(s)"), commits, times, cpu));
+    }
+    let mut times = Vec::new();
+    let mut commits = 0;
+    let cpu_before = cpu_seconds();
     for _ in 0..runs {
         let start = Instant::now();
-        let activity = collect::collect(
-            &repo,
-            since.unwrap_or(Timestamp::MIN),
-            until.unwrap_or(Timestamp::MAX),
-            &[],
-        )
-        .map_err(|e| e.to_string())?;
-        ours.push(start.elapsed());
-        our_commits = activity.commits.len();
+        commits = git_log_discarded(&repo, since, until)?;
+        times.push(start.elapsed());
     }
-    let mut git = Vec::new();
-    let mut git_commits = 0;
-    for _ in 0..runs {
-        let start = Instant::now();
-        git_commits = git_log_discarded(&repo, since, until)?;
-        git.push(start.elapsed());
-    }
+    let cpu = cpu_spent(cpu_before, cpu_seconds(), |cpu| cpu.children, runs);
+    rows.push(("git log --numstat".to_string(), commits, times, cpu));
 
     println!();
     println!(
-        "{:<22} {:>8} {:>10} {:>10} {:>12}",
-        "", "commits", "best", "median", "commits/s"
+        "{:<22} {:>8} {:>10} {:>10} {:>12} {:>10}",
+        "", "commits", "best", "median", "commits/s", "CPU/run"
     );
-    report("raibid collect()", our_commits, &mut ours);
-    report("git log --numstat", git_commits, &mut git);
+    for (name, commits, times, cpu) in &mut rows {
+        report(name, *commits, times, *cpu);
+    }
 
     verify(&repo, since, until)
 }
@@ -143,16 +154,55 @@ fn git_log_discarded(
     Ok(commits)
 }
 
-fn report(name: &str, commits: usize, times: &mut [Duration]) {
+fn report(name: &str, commits: usize, times: &mut [Duration], cpu: Option<f64>) {
     times.sort();
     let best = times[0];
     let median = times[times.len() / 2];
     let rate = commits as f64 / best.as_secs_f64();
+    let cpu = cpu.map_or("-".to_string(), |cpu| format!("{cpu:.2}s"));
     println!(
-        "{name:<22} {commits:>8} {:>9.3}s {:>9.3}s {rate:>12.0}",
+        "{name:<22} {commits:>8} {:>9.3}s {:>9.3}s {rate:>12.0} {cpu:>10}",
         best.as_secs_f64(),
         median.as_secs_f64()
     );
+}
+
+/// User + system CPU seconds of this process and of its waited-for children.
+#[derive(Clone, Copy)]
+struct Cpu {
+    own: f64,
+    children: f64,
+}
+
+/// From /proc/self/stat (Linux), in clock ticks of 1/100 s (`getconf CLK_TCK`): CPU time
+/// shows the cost of the work whatever else the machine's cores are busy with.
+fn cpu_seconds() -> Option<Cpu> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name in parentheses: state is field 3, utime 14.
+    let fields: Vec<f64> = stat
+        .rsplit_once(')')?
+        .1
+        .split_whitespace()
+        .skip(11)
+        .take(4)
+        .map(|field| field.parse().ok())
+        .collect::<Option<_>>()?;
+    let [utime, stime, cutime, cstime] = fields[..] else {
+        return None;
+    };
+    Some(Cpu {
+        own: (utime + stime) / 100.0,
+        children: (cutime + cstime) / 100.0,
+    })
+}
+
+fn cpu_spent(
+    before: Option<Cpu>,
+    after: Option<Cpu>,
+    pick: fn(Cpu) -> f64,
+    runs: usize,
+) -> Option<f64> {
+    Some((pick(after?) - pick(before?)) / runs as f64)
 }
 
 /// Compares every commit's (files, insertions, deletions) with git's.

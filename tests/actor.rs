@@ -103,30 +103,67 @@ fn week_of_the_fixture() -> DigestRequest {
     }
 }
 
+// What the tests wait for, one picker per event.
+fn listed(e: &Event) -> Option<Vec<(String, DraftState)>> {
+    let Event::Listed { drafts, .. } = e else {
+        return None;
+    };
+    Some(
+        drafts
+            .iter()
+            .map(|d| (d.id.clone(), d.front.state))
+            .collect(),
+    )
+}
+
+fn written(e: &Event) -> Option<String> {
+    let Event::Written { id, .. } = e else {
+        return None;
+    };
+    Some(id.clone())
+}
+
+fn opened(e: &Event) -> Option<(String, Option<String>)> {
+    let Event::Opened { body, recovery, .. } = e else {
+        return None;
+    };
+    Some((body.clone(), recovery.clone()))
+}
+
+fn saved(e: &Event) -> Option<bool> {
+    let Event::Saved { unapproved, .. } = e else {
+        return None;
+    };
+    Some(*unapproved)
+}
+
+fn approved(e: &Event) -> Option<()> {
+    matches!(
+        e,
+        Event::StateChanged {
+            state: DraftState::Approved,
+            ..
+        }
+    )
+    .then_some(())
+}
+
+fn published(e: &Event) -> Option<Result<String, String>> {
+    match e {
+        Event::Published { message, .. } => Some(Ok(message.clone())),
+        Event::Failed { action, message } if action == "publish" => Some(Err(message.clone())),
+        _ => None,
+    }
+}
+
 #[tokio::test]
 async fn digest_edit_approve_and_publish_through_the_actor() {
     let mut h = Harness::start(Config::default());
-    let (drafts, _) = h
-        .until(|e| {
-            if let Event::Listed { drafts, .. } = e {
-                Some(drafts.len())
-            } else {
-                None
-            }
-        })
-        .await;
-    assert_eq!(drafts, 0);
+    let (drafts, _) = h.until(listed).await;
+    assert!(drafts.is_empty());
 
     h.send(Command::Digest(week_of_the_fixture()));
-    let (id, seen) = h
-        .until(|e| {
-            if let Event::Written { id, .. } = e {
-                Some(id.clone())
-            } else {
-                None
-            }
-        })
-        .await;
+    let (id, seen) = h.until(written).await;
     assert_eq!(id, "2026-W47-lab");
     assert!(
         seen.iter()
@@ -134,12 +171,9 @@ async fn digest_edit_approve_and_publish_through_the_actor() {
     );
     let streamed: String = seen
         .iter()
-        .filter_map(|e| {
-            if let Event::Token(t) = e {
-                Some(t.as_str())
-            } else {
-                None
-            }
+        .filter_map(|e| match e {
+            Event::Token(t) => Some(t.as_str()),
+            _ => None,
         })
         .collect();
     assert!(
@@ -148,85 +182,42 @@ async fn digest_edit_approve_and_publish_through_the_actor() {
     );
 
     h.send(Command::Open(id.clone()));
-    let (body, _) = h
-        .until(|e| {
-            if let Event::Opened { body, .. } = e {
-                Some(body.clone())
-            } else {
-                None
-            }
-        })
-        .await;
+    let ((body, _), _) = h.until(opened).await;
     assert_eq!(body, streamed, "what streamed is what was stored");
 
     h.send(Command::SetState {
         id: id.clone(),
         state: DraftState::Approved,
     });
-    h.until(|e| {
-        matches!(
-            e,
-            Event::StateChanged {
-                state: DraftState::Approved,
-                ..
-            }
-        )
-        .then_some(())
-    })
-    .await;
+    h.until(approved).await;
 
     // Editing an approved draft sends it back for approval.
     h.send(Command::SaveBody {
         id: id.clone(),
         body: format!("{body}\nOne more line.\n"),
     });
-    let (unapproved, _) = h
-        .until(|e| {
-            if let Event::Saved { unapproved, .. } = e {
-                Some(*unapproved)
-            } else {
-                None
-            }
-        })
-        .await;
-    assert!(unapproved);
-    let (state, _) = h
-        .until(|e| {
-            if let Event::Listed { drafts, .. } = e {
-                drafts.first().map(|d| d.front.state)
-            } else {
-                None
-            }
-        })
-        .await;
-    assert_eq!(state, DraftState::Draft);
+    assert!(h.until(saved).await.0);
+    let (drafts, _) = h.until(listed).await;
+    assert_eq!(drafts, [(id.clone(), DraftState::Draft)]);
 
     h.send(Command::Publish(id.clone()));
-    let (message, _) = h
-        .until(|e| {
-            if let Event::Failed { action, message } = e {
-                (action == "publish").then(|| message.clone())
-            } else {
-                None
-            }
-        })
-        .await;
-    assert!(message.contains("approve"), "{message}");
+    let refused = h
+        .until(published)
+        .await
+        .0
+        .expect_err("a draft is not published");
+    assert!(refused.contains("approve"), "{refused}");
 
     h.send(Command::SetState {
         id: id.clone(),
         state: DraftState::Approved,
     });
     h.send(Command::Publish(id.clone()));
-    let (message, _) = h
-        .until(|e| {
-            if let Event::Published { message, .. } = e {
-                Some(message.clone())
-            } else {
-                None
-            }
-        })
-        .await;
+    let message = h
+        .until(published)
+        .await
+        .0
+        .expect("an approved draft is published");
     assert!(message.contains("week-2026-47.md"), "{message}");
 }
 
@@ -234,66 +225,31 @@ async fn digest_edit_approve_and_publish_through_the_actor() {
 async fn autosave_is_offered_back_until_saved() {
     let mut h = Harness::start(Config::default());
     h.send(Command::Digest(week_of_the_fixture()));
-    let (id, _) = h
-        .until(|e| {
-            if let Event::Written { id, .. } = e {
-                Some(id.clone())
-            } else {
-                None
-            }
-        })
-        .await;
+    let (id, _) = h.until(written).await;
 
     h.send(Command::Autosave {
         id: id.clone(),
         body: "half-typed".into(),
     });
     h.send(Command::Open(id.clone()));
-    let (recovery, _) = h
-        .until(|e| {
-            if let Event::Opened { recovery, .. } = e {
-                Some(recovery.clone())
-            } else {
-                None
-            }
-        })
-        .await;
+    let ((_, recovery), _) = h.until(opened).await;
     assert_eq!(recovery.as_deref(), Some("half-typed"));
 
     h.send(Command::SaveBody {
         id: id.clone(),
         body: "half-typed".into(),
     });
-    h.until(|e| matches!(e, Event::Saved { .. }).then_some(()))
-        .await;
+    h.until(saved).await;
     h.send(Command::Open(id.clone()));
-    let (recovery, _) = h
-        .until(|e| {
-            if let Event::Opened { recovery, .. } = e {
-                Some(recovery.clone())
-            } else {
-                None
-            }
-        })
-        .await;
+    let ((_, recovery), _) = h.until(opened).await;
     assert_eq!(recovery, None, "saving clears the autosave");
 }
 
 #[tokio::test]
 async fn the_startup_digest_is_written_once() {
-    let mut config = Config::default();
-    config.sparky.writer = "builtin".into();
-    let mut h = Harness::start(config);
+    let mut h = Harness::start(Config::default());
     h.send(Command::DigestIfMissing(PeriodKind::Month));
-    let (id, _) = h
-        .until(|e| {
-            if let Event::Written { id, .. } = e {
-                Some(id.clone())
-            } else {
-                None
-            }
-        })
-        .await;
+    let (id, _) = h.until(written).await;
     h.send(Command::DigestIfMissing(PeriodKind::Month));
     // A skipped digest sends nothing; give it ample time to have done otherwise.
     tokio::time::sleep(Duration::from_secs(2)).await;

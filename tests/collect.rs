@@ -6,6 +6,7 @@ use std::process::Command;
 
 use jiff::Timestamp;
 use jiff::civil::date;
+use jiff::tz::TimeZone;
 use raibid::backend::sparky::collect::{self, CollectError};
 use raibid::backend::sparky::model::{CommitRecord, Period, PeriodKind};
 use raibid::backend::sparky::period;
@@ -528,6 +529,41 @@ fn collect_equals_git_log_numstat() {
     assert!(days.values().any(|c| c.subject == "Sunday night"));
     assert!(!days.values().any(|c| c.subject == "Monday morning"));
     assert_same_as_git(repo.path(), &period::previous(&week));
+}
+
+#[test]
+fn two_threads_collect_what_one_thread_and_git_do() {
+    let repo = Fixture::new();
+    let authors = [ALICE, BOB, CAROL];
+    for n in 0..80 {
+        let file = format!("src/file{}.rs", n % 7);
+        let mut content = std::fs::read_to_string(repo.path().join(&file)).unwrap_or_default();
+        content.push_str(&numbered(&format!("change {n}"), n % 5 + 1));
+        repo.write(&file, content);
+        let when = format!("2026-11-{:02}T{:02}:00:00+00:00", 1 + n / 24, n % 24);
+        repo.commit(authors[n % 3], &when, &format!("Change {n}"));
+    }
+    let everything =
+        period::custom(Timestamp::UNIX_EPOCH, Timestamp::MAX, &TimeZone::UTC).expect("range");
+    let one = collect::collect_on_threads(repo.path(), everything.since, everything.until, &[], 1)
+        .expect("one thread");
+    let two = collect::collect_on_threads(repo.path(), everything.since, everything.until, &[], 2)
+        .expect("two threads");
+    assert_eq!(one.commits.len(), 80);
+    assert_eq!(one, two, "same records in the same order");
+    let first_day = period::calendar(PeriodKind::Day, date(2026, 11, 1), &TimeZone::UTC);
+    assert_same_as_git(repo.path(), &first_day);
+    let theirs = git_log(
+        repo.path(),
+        Timestamp::UNIX_EPOCH,
+        "2030-01-01T00:00:00Z".parse().expect("ts"),
+    );
+    let ours: BTreeMap<String, GitCommit> = two
+        .commits
+        .iter()
+        .map(|r| (r.sha.clone(), GitCommit::of(r)))
+        .collect();
+    assert_eq!(ours, theirs);
 }
 
 fn repo_folder_name(path: &Path) -> String {

@@ -11,6 +11,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::Response;
 use axum::routing::post;
+use raibid::backend::llm::ollama::LlmError;
 use raibid::backend::sparky::analyze::analyze;
 use raibid::backend::sparky::model::{
     Activity, CommitRecord, DigestData, DraftKind, Period, PeriodKind, RepoActivity,
@@ -346,7 +347,10 @@ async fn a_slow_server_hits_the_timeout() {
     let started = Instant::now();
     let (result, _) = write(cfg, &busy_week()).await;
     let err = result.expect_err("too slow");
-    assert!(matches!(err, WriteError::Timeout { secs: 1 }), "{err}");
+    assert!(
+        matches!(err, WriteError::Llm(LlmError::Timeout { secs: 1 })),
+        "{err}"
+    );
     assert!(
         started.elapsed() < Duration::from_secs(3),
         "gave up at the deadline"
@@ -360,7 +364,7 @@ async fn an_unknown_model_is_named() {
     let (result, seen) = write(config(&url), &busy_week()).await;
     let err = result.expect_err("no such model");
     assert!(
-        matches!(&err, WriteError::UnknownModel { model } if model == MODEL),
+        matches!(&err, WriteError::Llm(LlmError::UnknownModel { model }) if model == MODEL),
         "{err}"
     );
     assert!(err.to_string().contains("ollama pull tiny:1b"), "{err}");
@@ -431,10 +435,10 @@ async fn a_prompt_ollama_cut_is_an_error() {
     assert!(
         matches!(
             err,
-            WriteError::Truncated {
+            WriteError::Llm(LlmError::Truncated {
                 prompt_eval_count: 8192,
                 num_ctx: 8192
-            }
+            })
         ),
         "{err}"
     );
@@ -450,7 +454,10 @@ async fn a_stream_without_its_final_message_is_an_error() {
     };
     let (url, _fake) = fake(script).await;
     let (result, _) = write(config(&url), &busy_week()).await;
-    assert!(matches!(result, Err(WriteError::Incomplete)), "{result:?}");
+    assert!(
+        matches!(result, Err(WriteError::Llm(LlmError::Incomplete))),
+        "{result:?}"
+    );
 }
 
 #[tokio::test]

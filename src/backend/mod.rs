@@ -1,4 +1,5 @@
 //! Tokio actors and the domain code they drive.
 
 pub mod llm;
+pub mod queue;
 pub mod sparky;

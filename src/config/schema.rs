@@ -16,6 +16,9 @@ pub struct Config {
     pub ollama: OllamaConfig,
     pub store: StoreConfig,
     pub publish: PublishConfig,
+    pub ci: CiConfig,
+    pub server: ServerConfig,
+    pub gitea: GiteaConfig,
     /// Action name -> keys, e.g. `quit = ["q", "ctrl-c"]`. Unlisted actions keep defaults.
     pub keys: BTreeMap<String, Vec<String>>,
 }
@@ -83,6 +86,108 @@ pub struct PublishConfig {
     pub tags: Vec<String>,
     /// Token for pushing over HTTPS: from `RAIBID_PUBLISH_TOKEN` or a 0600 file.
     pub token: Secret,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CiConfig {
+    /// The queue's Redis (its own instance or database: `noeviction`, AOF).
+    pub redis_url: String,
+    /// Prefix of every queue key, see docs/queue.md.
+    pub queue_prefix: String,
+    /// Seconds between an agent's heartbeats while it runs a job.
+    pub heartbeat_secs: u64,
+    /// Seconds without a heartbeat after which another agent takes a job over.
+    pub reclaim_after_secs: u64,
+    /// Deliveries after which a job goes to the dead-letter stream.
+    pub max_deliveries: u32,
+    /// Seconds a whole job may take.
+    pub job_timeout_secs: u64,
+    /// Seconds one step may take.
+    pub step_timeout_secs: u64,
+    /// Log lines kept per job.
+    pub log_lines: u64,
+    /// Steps of a build, each a shell command, unless `pipelines` names the repository.
+    pub steps: Vec<String>,
+    /// Steps per repository (`owner/name`), replacing `steps`.
+    pub pipelines: BTreeMap<String, Vec<String>>,
+    /// Where agents clone jobs; empty: `workspaces` under the data dir.
+    pub workspace_dir: PathBuf,
+    /// Cargo registry and git cache shared by all agents; empty: `cargo` under the data dir.
+    pub cargo_home: PathBuf,
+    /// Wrap rustc in sccache (must be installed), with its cache in `sccache_dir`.
+    pub sccache: bool,
+    /// sccache's local cache; empty: `sccache` under the data dir.
+    pub sccache_dir: PathBuf,
+    /// Agents the local pool starts (`raibid pool`, and the console in local mode).
+    pub agents: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address `raibid server` listens on.
+    pub listen: String,
+    /// Largest request body accepted, in bytes.
+    pub body_limit_bytes: usize,
+    /// Bearer token for the API (all but webhooks and health).
+    pub token: Secret,
+    /// Shared secret of Gitea's webhooks (X-Gitea-Signature).
+    pub gitea_webhook_secret: Secret,
+    /// Shared secret of GitHub's webhooks (X-Hub-Signature-256).
+    pub github_webhook_secret: Secret,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GiteaConfig {
+    /// Gitea's base URL; empty: commit statuses are not reported.
+    pub url: String,
+    /// API token with write access to repository statuses.
+    pub token: Secret,
+}
+
+impl Default for CiConfig {
+    fn default() -> Self {
+        CiConfig {
+            redis_url: "redis://127.0.0.1:6379/0".into(),
+            queue_prefix: "raibid".into(),
+            heartbeat_secs: 5,
+            reclaim_after_secs: 30,
+            max_deliveries: 3,
+            job_timeout_secs: 3600,
+            step_timeout_secs: 1800,
+            log_lines: 10_000,
+            steps: vec!["cargo build --locked".into(), "cargo test --locked".into()],
+            pipelines: BTreeMap::new(),
+            workspace_dir: PathBuf::new(),
+            cargo_home: PathBuf::new(),
+            sccache: false,
+            sccache_dir: PathBuf::new(),
+            agents: 2,
+        }
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: "127.0.0.1:8080".into(),
+            body_limit_bytes: 1024 * 1024,
+            token: Secret::Env("RAIBID_SERVER_TOKEN".into()),
+            gitea_webhook_secret: Secret::Env("RAIBID_GITEA_WEBHOOK_SECRET".into()),
+            github_webhook_secret: Secret::Env("RAIBID_GITHUB_WEBHOOK_SECRET".into()),
+        }
+    }
+}
+
+impl Default for GiteaConfig {
+    fn default() -> Self {
+        GiteaConfig {
+            url: String::new(),
+            token: Secret::Env("RAIBID_GITEA_TOKEN".into()),
+        }
+    }
 }
 
 impl Default for UiConfig {

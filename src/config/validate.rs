@@ -69,6 +69,61 @@ pub(crate) fn validate(config: &Config, themes: &Themes) -> Result<(), Problem> 
             format!("{} is below 512", config.ollama.num_ctx),
         );
     }
+    validate_ci(config).map_err(|(key, message)| Problem { key, message })
+}
+
+/// The CI keys: a wrong value here would only show when an agent or the server starts.
+fn validate_ci(config: &Config) -> Result<(), (&'static str, String)> {
+    let ci = &config.ci;
+    let url = &ci.redis_url;
+    if !["redis://", "rediss://", "unix://"]
+        .iter()
+        .any(|s| url.starts_with(s))
+    {
+        return Err((
+            "ci.redis_url",
+            format!("`{url}` is not a redis://, rediss:// or unix:// URL"),
+        ));
+    }
+    if ci.queue_prefix.is_empty() || ci.queue_prefix.contains(char::is_whitespace) {
+        return Err(("ci.queue_prefix", "must be a non-empty word".into()));
+    }
+    if ci.heartbeat_secs == 0 || ci.reclaim_after_secs < 2 * ci.heartbeat_secs {
+        return Err((
+            "ci.reclaim_after_secs",
+            format!(
+                "{} must be at least twice ci.heartbeat_secs ({}), or live jobs get taken over",
+                ci.reclaim_after_secs, ci.heartbeat_secs
+            ),
+        ));
+    }
+    if ci.max_deliveries == 0 {
+        return Err(("ci.max_deliveries", "must be at least 1".into()));
+    }
+    if ci.steps.is_empty() || ci.steps.iter().any(|s| s.trim().is_empty()) {
+        return Err(("ci.steps", "needs at least one non-empty command".into()));
+    }
+    if ci.agents > 64 {
+        return Err(("ci.agents", format!("{} is more than 64", ci.agents)));
+    }
+    if config
+        .server
+        .listen
+        .parse::<std::net::SocketAddr>()
+        .is_err()
+    {
+        return Err((
+            "server.listen",
+            format!(
+                "`{}` is not an address such as 127.0.0.1:8080",
+                config.server.listen
+            ),
+        ));
+    }
+    let gitea = &config.gitea.url;
+    if !gitea.is_empty() {
+        check_http_url(gitea).map_err(|why| ("gitea.url", format!("`{gitea}` {why}")))?;
+    }
     Ok(())
 }
 
@@ -139,7 +194,7 @@ mod tests {
     fn each_rule_names_its_key() {
         let themes = Themes::builtin();
         type Breaker = fn(&mut Config);
-        let cases: [(&str, Breaker); 8] = [
+        let cases: [(&str, Breaker); 16] = [
             ("ui.theme", |c| c.ui.theme = "neon".into()),
             ("ui.max_fps", |c| c.ui.max_fps = 0),
             ("sparky.writer", |c| c.sparky.writer = "gpt".into()),
@@ -154,6 +209,14 @@ mod tests {
             }),
             ("ollama.url", |c| c.ollama.url = "localhost".into()),
             ("ollama.num_ctx", |c| c.ollama.num_ctx = 511),
+            ("ci.redis_url", |c| c.ci.redis_url = "localhost:6379".into()),
+            ("ci.queue_prefix", |c| c.ci.queue_prefix = "a b".into()),
+            ("ci.reclaim_after_secs", |c| c.ci.reclaim_after_secs = 9),
+            ("ci.max_deliveries", |c| c.ci.max_deliveries = 0),
+            ("ci.steps", |c| c.ci.steps = vec![" ".into()]),
+            ("ci.agents", |c| c.ci.agents = 65),
+            ("server.listen", |c| c.server.listen = "8080".into()),
+            ("gitea.url", |c| c.gitea.url = "gitea.lab".into()),
         ];
         for (key, break_it) in cases {
             let mut config = Config::default();

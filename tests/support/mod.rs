@@ -1,6 +1,8 @@
 //! Console fixtures shared by the reducer and view tests: a fixed clock and known drafts.
 #![allow(dead_code)] // each test binary uses its own part
 
+pub mod redis;
+
 use std::path::PathBuf;
 
 use raibid::app::keymap::Keymap;

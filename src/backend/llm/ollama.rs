@@ -33,16 +33,17 @@ pub struct Generation {
 
 #[derive(Debug, thiserror::Error)]
 pub enum LlmError {
-    #[error("Ollama URL {url:?} is not valid: {reason}")]
+    #[error("ollama.url {url:?} is not valid: {reason}")]
     InvalidUrl { url: String, reason: String },
     #[error("Ollama is not reachable at {url}")]
     Unreachable { url: String },
-    #[error("Ollama did not finish within {secs} s")]
+    #[error("Ollama did not finish within {secs} s (ollama.timeout_secs)")]
     Timeout { secs: u64 },
     #[error("Ollama does not have the model {model:?} (pull it with `ollama pull {model}`)")]
     UnknownModel { model: String },
     #[error(
-        "Ollama read {prompt_eval_count} prompt tokens with num_ctx {num_ctx}: the prompt was cut"
+        "Ollama read {prompt_eval_count} prompt tokens with ollama.num_ctx {num_ctx}, so it cut \
+         the prompt: raise num_ctx"
     )]
     Truncated {
         prompt_eval_count: u64,

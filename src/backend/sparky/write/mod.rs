@@ -39,14 +39,9 @@ pub struct Written {
 
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
-    #[error("ollama.url {url:?} is not valid: {reason}")]
-    InvalidUrl { url: String, reason: String },
-    #[error("Ollama is not reachable at {url}")]
-    Unreachable { url: String },
-    #[error("Ollama did not finish the digest within {secs} s (ollama.timeout_secs)")]
-    Timeout { secs: u64 },
-    #[error("Ollama does not have the model {model:?} (pull it with `ollama pull {model}`)")]
-    UnknownModel { model: String },
+    /// The model server failed: unreachable, timed out, unknown model, cut prompt, ...
+    #[error(transparent)]
+    Llm(#[from] LlmError),
     #[error(
         "the digest prompt needs about {estimated_tokens} tokens plus {reserved_tokens} for the \
          answer, more than ollama.num_ctx {num_ctx}: raise num_ctx or use the built-in writer"
@@ -56,48 +51,13 @@ pub enum WriteError {
         reserved_tokens: usize,
         num_ctx: u32,
     },
-    #[error(
-        "Ollama read {prompt_eval_count} prompt tokens with ollama.num_ctx {num_ctx}, so it cut \
-         the prompt: raise num_ctx"
-    )]
-    Truncated {
-        prompt_eval_count: u64,
-        num_ctx: u32,
-    },
-    #[error("Ollama answered with an error: {message}")]
-    Server { message: String },
-    #[error("request to Ollama at {url} failed: {message}")]
-    Request { url: String, message: String },
-    #[error("Ollama's stream ended before its final message")]
-    Incomplete,
 }
 
 impl WriteError {
     /// Connection refused or name not resolved: the pipeline then falls back to the
     /// built-in writer and tells the user.
     pub fn is_unreachable(&self) -> bool {
-        matches!(self, WriteError::Unreachable { .. })
-    }
-}
-
-impl From<LlmError> for WriteError {
-    fn from(error: LlmError) -> Self {
-        match error {
-            LlmError::InvalidUrl { url, reason } => WriteError::InvalidUrl { url, reason },
-            LlmError::Unreachable { url } => WriteError::Unreachable { url },
-            LlmError::Timeout { secs } => WriteError::Timeout { secs },
-            LlmError::UnknownModel { model } => WriteError::UnknownModel { model },
-            LlmError::Truncated {
-                prompt_eval_count,
-                num_ctx,
-            } => WriteError::Truncated {
-                prompt_eval_count,
-                num_ctx,
-            },
-            LlmError::Server { message } => WriteError::Server { message },
-            LlmError::Request { url, message } => WriteError::Request { url, message },
-            LlmError::Incomplete => WriteError::Incomplete,
-        }
+        matches!(self, WriteError::Llm(e) if e.is_unreachable())
     }
 }
 
