@@ -566,6 +566,44 @@ fn two_threads_collect_what_one_thread_and_git_do() {
     assert_eq!(ours, theirs);
 }
 
+#[test]
+fn shallow_clone_boundary_counts_as_root() {
+    let source = Fixture::new();
+    for n in 0..5 {
+        source.write("notes.txt", numbered("note", n + 1));
+        source.write(&format!("file{n}.txt"), numbered("file", 3));
+        source.commit(
+            BOB,
+            &format!("2026-11-0{}T10:00:00+00:00", n + 1),
+            &format!("Note {n}"),
+        );
+    }
+    let parent = tempfile::tempdir().expect("tempdir");
+    let url = format!("file://{}", source.path().display());
+    git(
+        parent.path(),
+        &["clone", "-q", "--depth", "2", &url, "shallow"],
+        &[],
+    );
+    let clone = parent.path().join("shallow");
+    let everything = period::custom(
+        "2000-01-01T00:00:00Z".parse().expect("ts"),
+        "2030-01-01T00:00:00Z".parse().expect("ts"),
+        &TimeZone::UTC,
+    )
+    .expect("range");
+    let commits = assert_same_as_git(&clone, &everything);
+    assert_eq!(commits.len(), 2);
+    let boundary = commits
+        .values()
+        .find(|c| c.subject == "Note 3")
+        .expect("the boundary commit");
+    assert_eq!(
+        boundary.files_changed, 5,
+        "the whole tree, as for a root commit"
+    );
+}
+
 fn repo_folder_name(path: &Path) -> String {
     path.file_name()
         .expect("named")

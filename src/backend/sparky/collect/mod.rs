@@ -116,7 +116,7 @@ pub fn collect_on_threads(
     })
 }
 
-/// Below this many commits a second thread costs more than it saves.
+/// A second thread sets up its own repository handle and caches: not worth it for few commits.
 const PARALLEL_FROM: usize = 64;
 /// Commits a thread takes at a time.
 const CHUNK: usize = 16;
@@ -140,6 +140,13 @@ fn select(
         let nanos = i128::from(seconds) * 1_000_000_000;
         since.as_nanosecond() <= nanos && nanos < until.as_nanosecond()
     };
+    // A shallow clone's boundary commits are roots to git: their parents are not there.
+    let shallow = repo.shallow_commits()?;
+    let is_shallow = |id: &ObjectId| {
+        shallow
+            .as_ref()
+            .is_some_and(|ids| ids.binary_search(id).is_ok())
+    };
     let order = gix::revision::walk::Sorting::ByCommitTime(Default::default());
     let mut selected = Vec::new();
     for info in repo.rev_walk([head]).sorting(order).all()? {
@@ -147,8 +154,12 @@ fn select(
         let committed = info.commit_time.unwrap_or_default();
         if in_period(committed) {
             selected.push(Selected {
+                parents: if is_shallow(&info.id) {
+                    Vec::new()
+                } else {
+                    info.parent_ids.to_vec()
+                },
                 id: info.id,
-                parents: info.parent_ids.to_vec(),
                 committed,
             });
         }
@@ -203,6 +214,7 @@ impl<'a> Worker<'a> {
             .author()
             .map_err(|error| commit_error(gix::Error::from_error(error)))?
             .trim();
+        // An unreadable date is 1970, as git shows it.
         let time = author.time().unwrap_or_default();
         let mapped = context.mailmap.resolve_cow(author);
         let name = mapped.name.to_string();
@@ -238,6 +250,7 @@ impl<'a> Worker<'a> {
             time: Timestamp::from_second(time.seconds).unwrap_or(Timestamp::UNIX_EPOCH),
             offset_seconds: time.offset,
             committed: Timestamp::from_second(selected.committed).unwrap_or(Timestamp::UNIX_EPOCH),
+            // Like git's %s: the first paragraph, its lines joined by spaces.
             subject: decoded.message().summary().to_string(),
             files_changed: numstat.files_changed,
             insertions: numstat.insertions,
