@@ -41,7 +41,7 @@ fn opened() -> State {
         Settings {
             writer: WriterChoice::Builtin,
         },
-        Msg::Backend(Event::Opened {
+        Msg::Sparky(Event::Opened {
             id: "2026-W47-raibid".into(),
             body: support::BODY.into(),
             data: Some(Box::new(support::data())),
@@ -100,14 +100,14 @@ fn writing_in_progress() {
     update(
         &mut state,
         settings,
-        Msg::Backend(Event::Writing {
+        Msg::Sparky(Event::Writing {
             label: "2026-W47".into(),
         }),
     );
     update(
         &mut state,
         settings,
-        Msg::Backend(Event::Token("## Summary\n\nFive commits".into())),
+        Msg::Sparky(Event::Token("## Summary\n\nFive commits".into())),
     );
     snapshot("writing", &state);
 }
@@ -155,4 +155,71 @@ fn every_theme_draws() {
         state.theme = theme.into();
         assert!(render(&state, 80, 24).contains("2026-W47-raibid"));
     }
+}
+
+/// The Jobs view with the fixture's jobs and an agent pool: connected and sampled.
+fn ci_state(view: ViewId) -> State {
+    use raibid::backend::ci::actor::Event as Ci;
+    use raibid::backend::queue::contract::{AgentState, AgentStatus, QueueStats};
+    let mut state = opened();
+    state.view = view;
+    let settings = Settings { writer: WriterChoice::Builtin };
+    let mut send = |event| update(&mut state, settings, Msg::Ci(event));
+    send(Ci::Connected { url: "redis://127.0.0.1:6379/0".into() });
+    send(Ci::Jobs(support::jobs()));
+    send(Ci::Agents(vec![AgentStatus {
+        name: "local-1".into(),
+        state: AgentState::Busy,
+        job: Some("job-2".into()),
+        started_at: "2026-11-20T08:00:00Z".parse().unwrap(),
+        seen_at: support::now(),
+    }]));
+    send(Ci::Pool { wanted: 2, running: 1 });
+    let start: jiff::Timestamp = "2026-11-20T09:20:00Z".parse().unwrap();
+    for i in 0..60u64 {
+        let stats = QueueStats { depth: i % 7, lag: i % 5, pending: 1, dead: 0 };
+        send(Ci::Stats { stats, at: start + jiff::SignedDuration::from_secs(2 * i as i64) });
+    }
+    state
+}
+
+#[test]
+fn pool_view() {
+    snapshot("pool", &ci_state(ViewId::Pool));
+}
+
+#[test]
+fn jobs_view() {
+    snapshot("jobs", &ci_state(ViewId::Jobs));
+}
+
+#[test]
+fn job_log_view() {
+    use raibid::backend::ci::actor::Event as Ci;
+    use raibid::backend::queue::contract::{LogLine, LogStream};
+    let mut state = ci_state(ViewId::Jobs);
+    press(&mut state, KeyCode::Enter);
+    let lines = (0..50)
+        .map(|i| LogLine {
+            entry: format!("{i}-0"),
+            step: if i < 30 { "cargo build".into() } else { "cargo test".into() },
+            stream: if i % 10 == 9 { LogStream::Stderr } else { LogStream::Stdout },
+            line: format!("   Compiling crate-{i} v0.1.0"),
+        })
+        .collect();
+    update(&mut state, Settings { writer: WriterChoice::Builtin }, Msg::Ci(Ci::Log { id: "job-4".into(), lines, done: true }));
+    snapshot("job_log", &state);
+}
+
+#[test]
+fn jobs_view_when_the_queue_is_down() {
+    use raibid::backend::ci::actor::Event as Ci;
+    let mut state = opened();
+    state.view = ViewId::Jobs;
+    update(
+        &mut state,
+        Settings { writer: WriterChoice::Builtin },
+        Msg::Ci(Ci::Unavailable { message: "redis://127.0.0.1:6379/0: Connection refused".into() }),
+    );
+    snapshot("jobs_down", &state);
 }

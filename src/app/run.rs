@@ -13,6 +13,8 @@ use tokio::time::{Instant, sleep_until};
 use tokio_stream::StreamExt as _;
 use tokio_util::sync::CancellationToken;
 
+use crate::backend::ci::actor as ci_actor;
+use crate::backend::ci::pool::PoolSpec;
 use crate::backend::sparky::actor::{self, Command, Places};
 use crate::backend::sparky::model::PeriodKind;
 use crate::backend::sparky::pipeline::WriterChoice;
@@ -22,7 +24,7 @@ use super::keymap::Keymap;
 use super::state::{Mode, State};
 use super::terminal::{self, Tui};
 use super::theme::Themes;
-use super::update::{Msg, Settings, update};
+use super::update::{Cmd, Msg, Settings, update};
 
 const SPIN_EVERY: Duration = Duration::from_millis(120);
 
@@ -31,6 +33,8 @@ pub struct Console {
     pub keymap: Keymap,
     pub themes: Themes,
     pub places: Places,
+    /// How the console starts local agents when asked to scale the pool.
+    pub pool: PoolSpec,
 }
 
 /// Runs the console until the user quits or a signal arrives; the terminal is restored
@@ -43,12 +47,7 @@ pub async fn run(console: Console) -> color_eyre::Result<()> {
 }
 
 async fn event_loop(tui: &mut Tui, console: Console) -> color_eyre::Result<()> {
-    let Console {
-        config,
-        keymap,
-        themes,
-        places,
-    } = console;
+    let Console { config, keymap, themes, places, pool } = console;
     let names = themes.names().into_iter().map(String::from).collect();
     let mut state = State::new(
         keymap,
@@ -64,7 +63,10 @@ async fn event_loop(tui: &mut Tui, console: Console) -> color_eyre::Result<()> {
 
     let cancel = CancellationToken::new();
     let (events_tx, mut events) = mpsc::unbounded_channel();
+    let ci_setup = ci_actor::Setup { config: Arc::clone(&config), cwd: places.cwd.clone(), pool };
     let sparky = actor::spawn(Arc::clone(&config), places, events_tx, cancel.clone());
+    let (ci_tx, mut ci_events) = mpsc::unbounded_channel();
+    let ci = ci_actor::spawn(ci_setup, ci_tx, cancel.clone());
     if let Some(kind) = startup_period(&config.sparky.startup_digest) {
         let _ = sparky.send(Command::DigestIfMissing(kind));
     }
@@ -76,7 +78,8 @@ async fn event_loop(tui: &mut Tui, console: Console) -> color_eyre::Result<()> {
     let mut last_draw: Option<Instant> = None;
     let mut last_spin = Instant::now();
     let mut last_autosave = Instant::now();
-    let mut backend_alive = true;
+    let mut sparky_alive = true;
+    let mut ci_alive = true;
 
     loop {
         let now = Instant::now();
@@ -101,11 +104,19 @@ async fn event_loop(tui: &mut Tui, console: Console) -> color_eyre::Result<()> {
                 Some(Err(e)) => return Err(e.into()),
                 None => break,
             },
-            event = events.recv(), if backend_alive => match event {
-                Some(event) => msgs.push(Msg::Backend(event)),
+            event = events.recv(), if sparky_alive => match event {
+                Some(event) => msgs.push(Msg::Sparky(event)),
                 None => {
-                    backend_alive = false;
+                    sparky_alive = false;
                     state.error("the Sparky worker stopped; see the log file for why");
+                    dirty = true;
+                }
+            },
+            event = ci_events.recv(), if ci_alive => match event {
+                Some(event) => msgs.push(Msg::Ci(event)),
+                None => {
+                    ci_alive = false;
+                    state.error("the CI worker stopped; see the log file for why");
                     dirty = true;
                 }
             },
@@ -125,7 +136,10 @@ async fn event_loop(tui: &mut Tui, console: Console) -> color_eyre::Result<()> {
         // input is not drained: polling crossterm's EventStream outside the task loses its
         // wake-up; key bursts are coalesced by the frame limit instead.)
         while let Ok(event) = events.try_recv() {
-            msgs.push(Msg::Backend(event));
+            msgs.push(Msg::Sparky(event));
+        }
+        while let Ok(event) = ci_events.try_recv() {
+            msgs.push(Msg::Ci(event));
         }
         for msg in msgs {
             if matches!(msg, Msg::Key(_)) && !matches!(state.mode, Mode::Editing(_)) {
@@ -133,7 +147,11 @@ async fn event_loop(tui: &mut Tui, console: Console) -> color_eyre::Result<()> {
             }
             state.now = jiff::Timestamp::now();
             for command in update(&mut state, settings, msg) {
-                let _ = sparky.send(command);
+                // A stopped actor was reported when its channel closed.
+                let _ = match command {
+                    Cmd::Sparky(command) => sparky.send(command).is_ok(),
+                    Cmd::Ci(command) => ci.send(command).is_ok(),
+                };
             }
             dirty = true;
         }

@@ -3,6 +3,9 @@
 use jiff::Timestamp;
 use ratatui_textarea::TextArea;
 
+use std::collections::VecDeque;
+
+use crate::backend::queue::contract::{AgentStatus, JobRecord, LogLine, QueueStats};
 use crate::backend::sparky::model::{DigestData, DraftState};
 use crate::backend::sparky::store::DraftSummary;
 
@@ -13,16 +16,25 @@ use super::keymap::Keymap;
 pub enum ViewId {
     Digests,
     Activity,
+    Pool,
+    Jobs,
 }
 
 impl ViewId {
-    pub const ALL: [ViewId; 2] = [ViewId::Digests, ViewId::Activity];
+    pub const ALL: [ViewId; 4] = [ViewId::Digests, ViewId::Activity, ViewId::Pool, ViewId::Jobs];
 
     pub fn title(self) -> &'static str {
         match self {
             ViewId::Digests => "Digests",
             ViewId::Activity => "Activity",
+            ViewId::Pool => "Pool",
+            ViewId::Jobs => "Jobs",
         }
+    }
+
+    /// Views that show the CI queue: the first one shown connects to it.
+    pub fn is_ci(self) -> bool {
+        matches!(self, ViewId::Pool | ViewId::Jobs)
     }
 }
 
@@ -53,6 +65,10 @@ pub enum Pending {
     /// Closing an editor with unsaved edits; `n` returns to it.
     DiscardEdits(Box<Editor>),
     RecoverEdits,
+    CancelJob(String),
+    RetryJob(String),
+    Trigger,
+    ScaleDown,
 }
 
 #[derive(Debug)]
@@ -127,6 +143,7 @@ pub struct State {
     pub status: Option<Status>,
     pub busy: Vec<Busy>,
     pub spinner: usize,
+    pub ci: CiState,
     pub quit: bool,
 }
 
@@ -147,6 +164,7 @@ impl State {
             status: None,
             busy: Vec::new(),
             spinner: 0,
+            ci: CiState::default(),
             quit: false,
         }
     }
@@ -197,5 +215,109 @@ impl State {
             level: Level::Error,
             text: text.into(),
         });
+    }
+}
+
+/// The CI queue as the Pool and Jobs views show it.
+#[derive(Debug, Default)]
+pub struct CiState {
+    pub connection: Connection,
+    pub stats: Option<QueueStats>,
+    /// Queue numbers over the last [`HISTORY`], oldest first, for the graphs.
+    pub history: VecDeque<(Timestamp, QueueStats)>,
+    pub jobs: Vec<JobRecord>,
+    pub agents: Vec<AgentStatus>,
+    pub filter: String,
+    pub sort: JobSort,
+    /// Index into `visible_jobs()`.
+    pub selected: usize,
+    pub log: Option<LogView>,
+    /// The local pool the console runs: agents wanted and running.
+    pub pool: Option<(u32, u32)>,
+}
+
+/// How far back the Pool view's graphs reach.
+pub const HISTORY: jiff::SignedDuration = jiff::SignedDuration::from_secs(10 * 60);
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Connection {
+    #[default]
+    NotYet,
+    Connecting,
+    Up(String),
+    Down(String),
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum JobSort {
+    #[default]
+    Newest,
+    State,
+    Repo,
+}
+
+impl JobSort {
+    pub fn next(self) -> JobSort {
+        match self {
+            JobSort::Newest => JobSort::State,
+            JobSort::State => JobSort::Repo,
+            JobSort::Repo => JobSort::Newest,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            JobSort::Newest => "newest",
+            JobSort::State => "state",
+            JobSort::Repo => "repo",
+        }
+    }
+}
+
+/// One job's log, in a bounded buffer: the oldest lines go first.
+#[derive(Debug, Clone, Default)]
+pub struct LogView {
+    pub id: String,
+    pub lines: VecDeque<LogLine>,
+    /// Lines dropped from the front to stay within [`LOG_CAPACITY`].
+    pub dropped: usize,
+    /// Keep the newest line in view as lines arrive.
+    pub follow: bool,
+    /// First line shown when not following.
+    pub top: usize,
+    /// The job is over and its log complete.
+    pub done: bool,
+    /// Highlighted text; `n`-style jumps are the filter key again.
+    pub search: String,
+}
+
+/// Log lines the console keeps per open job.
+pub const LOG_CAPACITY: usize = 5_000;
+
+impl CiState {
+    /// The jobs that match the filter (id, repo, state, sha, who), in the chosen order.
+    pub fn visible_jobs(&self) -> Vec<&JobRecord> {
+        let needle = self.filter.to_lowercase();
+        let mut jobs: Vec<&JobRecord> = self
+            .jobs
+            .iter()
+            .filter(|r| {
+                needle.is_empty()
+                    || [&r.job.id, &r.job.repo, &r.job.sha, &r.job.requested_by]
+                        .iter()
+                        .any(|f| f.to_lowercase().contains(&needle))
+                    || r.status.state.as_str().contains(&needle)
+            })
+            .collect();
+        match self.sort {
+            JobSort::Newest => jobs.sort_by(|a, b| b.job.created_at.cmp(&a.job.created_at)),
+            JobSort::State => jobs.sort_by_key(|r| (r.status.state.as_str(), std::cmp::Reverse(r.job.created_at))),
+            JobSort::Repo => jobs.sort_by(|a, b| a.job.repo.cmp(&b.job.repo).then(b.job.created_at.cmp(&a.job.created_at))),
+        }
+        jobs
+    }
+
+    pub fn selected_job(&self) -> Option<&JobRecord> {
+        self.visible_jobs().get(self.selected).copied()
     }
 }

@@ -1,5 +1,7 @@
 //! Tokio actors and the domain code they drive.
 
+pub mod ci;
+pub mod forge;
 pub mod llm;
 pub mod queue;
 pub mod sparky;

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use crate::app::Console;
+use crate::backend::ci::pool::PoolSpec;
 use crate::app::keymap::Keymap;
 use crate::app::theme::Themes;
 use crate::backend::sparky::actor::Places;
@@ -71,14 +72,21 @@ impl Context {
         Store::open(&self.places().drafts_dir).map_err(Failure::failed)
     }
 
+    /// How pools start agents: this binary, with the config this process was given.
+    pub fn pool_spec(&self) -> Result<PoolSpec, Failure> {
+        let program =
+            std::env::current_exe().map_err(|e| Failure::failed(format!("cannot find the raibid binary: {e}")))?;
+        Ok(PoolSpec {
+            program,
+            global_args: vec!["--config".into(), self.paths.config_file.clone().into_os_string()],
+            name_prefix: "local".into(),
+        })
+    }
+
     pub fn console(self) -> Result<Console, Failure> {
         let places = self.places();
-        Ok(Console {
-            config: self.config,
-            keymap: self.keymap,
-            themes: self.themes,
-            places,
-        })
+        let pool = self.pool_spec()?;
+        Ok(Console { config: self.config, keymap: self.keymap, themes: self.themes, places, pool })
     }
 }
 

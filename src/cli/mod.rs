@@ -1,6 +1,7 @@
 //! Command line: the console by default, or a headless command. Exit codes: 0 success,
 //! 1 the command failed, 2 bad usage, config or input.
 
+mod ci;
 mod config_cmd;
 mod context;
 mod drafts;
@@ -40,6 +41,73 @@ pub enum Command {
     /// Show, locate or check the config.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// The API server: webhooks in, jobs on the queue, the job API.
+    Server {
+        /// Address to listen on instead of `server.listen`.
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<std::net::SocketAddr>,
+    },
+    /// A build agent: takes jobs from the queue and runs them.
+    Agent {
+        /// Take one job, run it, exit (for a KEDA ScaledJob); gives up after 60 s without one.
+        #[arg(long)]
+        once: bool,
+        /// The agent's name in the queue (default: <hostname>-<pid>).
+        #[arg(long, value_name = "NAME")]
+        id: Option<String>,
+    },
+    /// Supervise a pool of local agents until stopped.
+    Pool {
+        /// How many agents (default: `ci.agents`).
+        #[arg(long)]
+        agents: Option<u32>,
+    },
+    /// List, show, follow, trigger, cancel or retry CI jobs.
+    #[command(subcommand)]
+    Jobs(JobsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// Jobs, newest first.
+    List {
+        #[arg(long, value_parser = ci::parse_state)]
+        state: Option<crate::backend::queue::contract::JobState>,
+        /// Only jobs of this repository (`owner/name`).
+        #[arg(long)]
+        repo: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A job's status and steps.
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A job's log; `--follow` keeps printing until the job is over.
+    Logs {
+        id: String,
+        #[arg(long, short)]
+        follow: bool,
+    },
+    /// Queue a build of a local repository at HEAD (or --ref).
+    Trigger {
+        /// The repository (default: the current directory's).
+        #[arg(value_name = "PATH")]
+        path: Option<PathBuf>,
+        #[arg(long = "ref", value_name = "REF")]
+        git_ref: Option<String>,
+        /// The job's repository name (default: the folder name).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Cancel a queued or running job.
+    Cancel { id: String },
+    /// Queue a finished job again as a new job.
+    Retry { id: String },
 }
 
 #[derive(Debug, clap::Args)]
@@ -170,13 +238,17 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Some(Command::Digest(args)) => runtime.block_on(drafts::digest(&context, args)),
         Some(Command::Drafts(command)) => drafts::run(&context, command),
         Some(Command::Config(command)) => config_cmd::run(&context, command),
+        Some(Command::Server { listen }) => runtime.block_on(ci::server(&context, listen)),
+        Some(Command::Agent { once, id }) => runtime.block_on(ci::agent(&context, id, once)),
+        Some(Command::Pool { agents }) => runtime.block_on(ci::pool(&context, agents)),
+        Some(Command::Jobs(command)) => runtime.block_on(ci::jobs(&context, command)),
     }
 }
 
 fn console(runtime: &tokio::runtime::Runtime, context: Context) -> Result<(), Failure> {
     if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
         return Err(Failure::bad_input(
-            "the console needs a terminal (TTY). Headless commands: raibid digest, raibid drafts list|show|approve|reject|publish, raibid config show|path|check (see raibid --help)",
+            "the console needs a terminal (TTY). Headless commands: raibid digest, raibid drafts list|show|approve|reject|publish, raibid jobs list|show|logs|trigger|cancel|retry, raibid server, raibid agent, raibid pool, raibid config show|path|check (see raibid --help)",
         ));
     }
     let console = context.console()?;

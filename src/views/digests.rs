@@ -10,7 +10,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 use crate::app::state::{Mode, Pending, State};
 use crate::app::theme::Theme;
 
-use super::{markdown, panel, state_color};
+use super::{markdown, panel, state_color, truncate};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let list_width = (area.width / 3).clamp(28, 48);
@@ -134,13 +134,4 @@ fn draw_editor(frame: &mut Frame, area: Rect, editor: &crate::app::state::Editor
     let inner = block.inner(area);
     frame.render_widget(block, area);
     frame.render_widget(&editor.textarea, inner);
-}
-
-fn truncate(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        text.to_string()
-    } else {
-        let kept: String = text.chars().take(width.saturating_sub(1)).collect();
-        format!("{kept}…")
-    }
 }

@@ -2,8 +2,10 @@
 
 mod activity;
 mod digests;
+mod jobs;
 mod markdown;
 mod overlays;
+mod pool;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -14,6 +16,7 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use crate::app::keymap::Action;
 use crate::app::state::{Level, Mode, State, ViewId};
 use crate::app::theme::Theme;
+use crate::backend::queue::contract::JobState;
 use crate::backend::sparky::model::DraftState;
 
 const SPINNER: [&str; 8] = ["⣾", "⣽", "⣻", "⢿", "⡿", "⣟", "⣯", "⣷"];
@@ -35,6 +38,8 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
     match state.view {
         ViewId::Digests => digests::draw(frame, body, state, theme),
         ViewId::Activity => activity::draw(frame, body, state, theme),
+        ViewId::Pool => pool::draw(frame, body, state, theme),
+        ViewId::Jobs => jobs::draw(frame, body, state, theme),
     }
     draw_status(frame, status, state, theme);
     overlays::draw(frame, area, state, theme);
@@ -91,21 +96,23 @@ fn draw_status(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             ))
         }
         (Mode::Editing(_), None) => hints(state, theme, &[Action::Save, Action::Back]),
-        _ => hints(
-            state,
-            theme,
-            &[
-                Action::Help,
-                Action::Edit,
-                Action::Approve,
-                Action::Publish,
-                Action::NewDigest,
-                Action::Palette,
-                Action::Quit,
-            ],
-        ),
+        _ => hints(state, theme, view_hints(state)),
     };
     frame.render_widget(Paragraph::new(line), area);
+}
+
+/// The keys worth showing in the status line for what is on screen.
+fn view_hints(state: &State) -> &'static [Action] {
+    match (state.view, &state.ci.log) {
+        (ViewId::Digests | ViewId::Activity, _) => {
+            &[Action::Help, Action::Edit, Action::Approve, Action::Publish, Action::NewDigest, Action::Palette, Action::Quit]
+        }
+        (ViewId::Pool, _) => &[Action::Help, Action::ScaleUp, Action::ScaleDown, Action::Trigger, Action::Quit],
+        (ViewId::Jobs, None) => {
+            &[Action::Help, Action::Open, Action::CancelJob, Action::RetryJob, Action::Trigger, Action::Sort, Action::Quit]
+        }
+        (ViewId::Jobs, Some(_)) => &[Action::Back, Action::Follow, Action::Filter, Action::CancelJob, Action::RetryJob],
+    }
 }
 
 /// `? help  e edit ...` from the live keymap, so remapped keys show as they are.
@@ -140,6 +147,26 @@ fn panel<'a>(title: impl Into<Line<'a>>, focused: bool, theme: &Theme) -> Block<
             theme.border
         }))
         .title(title.into().style(Style::default().fg(theme.title)))
+}
+
+/// Cuts `text` to `width` characters, marking the cut with an ellipsis.
+fn truncate(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        text.to_string()
+    } else {
+        let kept: String = text.chars().take(width.saturating_sub(1)).collect();
+        format!("{kept}…")
+    }
+}
+
+fn job_state_color(state: JobState, theme: &Theme) -> ratatui::style::Color {
+    match state {
+        JobState::Queued => theme.muted,
+        JobState::Running => theme.info,
+        JobState::Success => theme.ok,
+        JobState::Cancelled | JobState::TimedOut => theme.warn,
+        JobState::Failure | JobState::Error | JobState::Dead => theme.error,
+    }
 }
 
 fn state_color(state: DraftState, theme: &Theme) -> ratatui::style::Color {

@@ -126,3 +126,48 @@ pub fn data() -> DigestData {
 }
 
 pub const BODY: &str = "## Summary\n\n5 commits by 3 contributors in `raibid`; +483/-112 lines.\n\n## Notable changes\n\n- `abc0004` feat!: new job schema (Cleo)\n- `abc0001` feat: queue contract (Ann)\n";
+
+/// Four jobs, one per state the Jobs view colours differently, oldest first.
+pub fn jobs() -> Vec<raibid::backend::queue::contract::JobRecord> {
+    use raibid::backend::queue::contract::{Job, JobRecord, JobState, JobStatus, StepResult, Trigger};
+    let at = |minute: u32| -> jiff::Timestamp { format!("2026-11-20T09:{minute:02}:00Z").parse().unwrap() };
+    let record = |n: u32, state: JobState| {
+        let mut status = JobStatus::queued();
+        status.state = state;
+        if state != JobState::Queued {
+            status.agent = Some("local-1".into());
+            status.deliveries = 1;
+            status.started_at = Some(at(n * 5 + 1));
+        }
+        if state.is_final() {
+            status.finished_at = Some(at(n * 5 + 3));
+            status.steps = vec![StepResult {
+                name: "cargo build".into(),
+                command: "cargo build --locked".into(),
+                exit_code: Some(if state == JobState::Success { 0 } else { 101 }),
+                duration_ms: 61_500,
+            }];
+        }
+        JobRecord {
+            job: Job {
+                id: format!("job-{n}"),
+                repo: if n % 2 == 0 { "raibid-labs/raibid".into() } else { "raibid-labs/docs".into() },
+                clone_url: "/srv/git/raibid".into(),
+                git_ref: "refs/heads/main".into(),
+                sha: format!("{n}abcdef0123456789abcdef0123456789abcdef"),
+                trigger: Trigger::Push,
+                requested_by: "ann".into(),
+                created_at: at(n * 5),
+                attempt: 1,
+                timeout_secs: 3600,
+            },
+            status,
+        }
+    };
+    vec![
+        record(1, JobState::Success),
+        record(2, JobState::Running),
+        record(3, JobState::Queued),
+        record(4, JobState::Failure),
+    ]
+}

@@ -1,4 +1,16 @@
 //! The Redis Streams job queue: the one contract between the server, the agents and the
 //! console. docs/queue.md describes it.
 
+mod agent;
 pub mod contract;
+mod error;
+mod link;
+mod read;
+mod redis_queue;
+mod scripts;
+mod status;
+mod wire;
+
+pub use agent::Claimed;
+pub use error::QueueError;
+pub use redis_queue::{CancelOutcome, JobFilter, Queue, QueueSettings, new_job_id};

@@ -1,0 +1,156 @@
+//! The Pool and Jobs views: jobs, one job's log, the local pool, and the CI actor's events.
+
+use crate::backend::ci::actor::{Command, Event};
+
+use super::{Cmd, ask};
+use crate::app::keymap::Action;
+use crate::app::state::{Connection, HISTORY, LOG_CAPACITY, LogView, Pending, State};
+
+fn ci(command: Command) -> Vec<Cmd> {
+    vec![Cmd::Ci(command)]
+}
+
+pub(super) fn on_action(state: &mut State, action: Action) -> Vec<Cmd> {
+    if state.ci.log.is_some() {
+        return on_log_action(state, action);
+    }
+    match action {
+        Action::Back if !state.ci.filter.is_empty() => {
+            state.ci.filter.clear();
+            state.ci.selected = 0;
+        }
+        Action::Up => select(state, |at, _| at.saturating_sub(1)),
+        Action::Down => select(state, |at, len| (at + 1).min(len.saturating_sub(1))),
+        Action::PageUp => select(state, |at, _| at.saturating_sub(10)),
+        Action::PageDown => select(state, |at, len| (at + 10).min(len.saturating_sub(1))),
+        Action::Top => select(state, |_, _| 0),
+        Action::Bottom => select(state, |_, len| len.saturating_sub(1)),
+        Action::Sort => {
+            state.ci.sort = state.ci.sort.next();
+            state.ci.selected = 0;
+            let sort = state.ci.sort.name();
+            state.info(format!("jobs sorted by {sort}"));
+        }
+        Action::Open => {
+            if let Some(id) = selected_job_id(state) {
+                state.ci.log = Some(LogView { id: id.clone(), follow: true, ..LogView::default() });
+                return ci(Command::OpenLog(id));
+            }
+        }
+        _ => return job_action(state, action),
+    }
+    Vec::new()
+}
+
+/// Actions that work in the job list and in an open log alike.
+fn job_action(state: &mut State, action: Action) -> Vec<Cmd> {
+    let target = state.ci.log.as_ref().map(|l| l.id.clone()).or_else(|| selected_job_id(state));
+    match (action, target) {
+        (Action::CancelJob, Some(id)) => ask(state, format!("Cancel job {id}? (y/n)"), Pending::CancelJob(id)),
+        (Action::RetryJob, Some(id)) => ask(state, format!("Retry job {id} as a new job? (y/n)"), Pending::RetryJob(id)),
+        (Action::Trigger, _) => ask(state, "Build this repository's HEAD? (y/n)".into(), Pending::Trigger),
+        (Action::ScaleUp, _) => return ci(Command::Scale(1)),
+        (Action::ScaleDown, _) if state.ci.pool.is_some_and(|(wanted, _)| wanted > 0) => ask(
+            state,
+            "Stop one local agent? A job it is running ends cancelled. (y/n)".into(),
+            Pending::ScaleDown,
+        ),
+        _ => {}
+    }
+    Vec::new()
+}
+
+fn on_log_action(state: &mut State, action: Action) -> Vec<Cmd> {
+    let Some(log) = &mut state.ci.log else { return Vec::new() };
+    let len = log.lines.len();
+    match action {
+        Action::Back => {
+            state.ci.log = None;
+            return ci(Command::CloseLog);
+        }
+        Action::Up => scroll(log, |top| top.saturating_sub(1)),
+        Action::Down => scroll(log, |top| top + 1),
+        Action::PageUp => scroll(log, |top| top.saturating_sub(20)),
+        Action::PageDown => scroll(log, |top| top + 20),
+        Action::Top => scroll(log, |_| 0),
+        Action::Bottom | Action::Follow => {
+            log.follow = !(action == Action::Follow && log.follow);
+            log.top = len.saturating_sub(1);
+        }
+        _ => return job_action(state, action),
+    }
+    Vec::new()
+}
+
+/// Moving in the log stops following it.
+fn scroll(log: &mut LogView, to: impl Fn(usize) -> usize) {
+    if log.follow {
+        log.top = log.lines.len().saturating_sub(1);
+    }
+    log.follow = false;
+    log.top = to(log.top).min(log.lines.len().saturating_sub(1));
+}
+
+fn select(state: &mut State, to: impl Fn(usize, usize) -> usize) {
+    let len = state.ci.visible_jobs().len();
+    state.ci.selected = to(state.ci.selected, len);
+}
+
+fn selected_job_id(state: &State) -> Option<String> {
+    state.ci.selected_job().map(|r| r.job.id.clone())
+}
+
+pub(super) fn confirmed(_state: &mut State, pending: Pending) -> Vec<Cmd> {
+    match pending {
+        Pending::CancelJob(id) => ci(Command::Cancel(id)),
+        Pending::RetryJob(id) => ci(Command::Retry(id)),
+        Pending::Trigger => ci(Command::Trigger),
+        Pending::ScaleDown => ci(Command::Scale(-1)),
+        _ => Vec::new(),
+    }
+}
+
+pub(super) fn on_event(state: &mut State, event: Event) -> Vec<Cmd> {
+    match event {
+        Event::Connected { url } => state.ci.connection = Connection::Up(url),
+        Event::Unavailable { message } => {
+            state.ci.connection = Connection::Down(message.clone());
+            state.warn(format!("CI queue unavailable: {message}"));
+        }
+        Event::Stats { stats, at } => {
+            state.ci.stats = Some(stats);
+            state.ci.history.push_back((at, stats));
+            while state.ci.history.front().is_some_and(|(t, _)| at.duration_since(*t) > HISTORY) {
+                state.ci.history.pop_front();
+            }
+        }
+        Event::Jobs(jobs) => {
+            // Keep the same job selected when the list changes around it.
+            let selected = selected_job_id(state);
+            state.ci.jobs = jobs;
+            let visible = state.ci.visible_jobs();
+            state.ci.selected = selected
+                .and_then(|id| visible.iter().position(|r| r.job.id == id))
+                .unwrap_or(0)
+                .min(visible.len().saturating_sub(1));
+        }
+        Event::Agents(agents) => state.ci.agents = agents,
+        Event::Log { id, lines, done } => {
+            if let Some(log) = state.ci.log.as_mut().filter(|l| l.id == id) {
+                log.lines.extend(lines);
+                let excess = log.lines.len().saturating_sub(LOG_CAPACITY);
+                log.lines.drain(..excess);
+                log.dropped += excess;
+                log.top = log.top.saturating_sub(excess);
+                log.done = done;
+                if log.follow {
+                    log.top = log.lines.len().saturating_sub(1);
+                }
+            }
+        }
+        Event::Pool { wanted, running } => state.ci.pool = Some((wanted, running)),
+        Event::Done { message } => state.info(message),
+        Event::Failed { action, message } => state.error(format!("could not {action}: {message}")),
+    }
+    Vec::new()
+}

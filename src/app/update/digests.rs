@@ -1,0 +1,314 @@
+//! The Digests and Activity views: drafts, the preview, the editor, and the Sparky
+//! actor's events.
+
+use crossterm::event::KeyEvent;
+use ratatui_textarea::TextArea;
+
+use crate::backend::sparky::actor::{Command, Event};
+use crate::backend::sparky::model::{DraftState, PeriodKind};
+use crate::backend::sparky::pipeline::{DigestRequest, PeriodSpec};
+
+use super::{Cmd, Settings, ask};
+use crate::app::keymap::Action;
+use crate::app::state::{Busy, Confirm, Editor, Mode, Pending, State};
+
+const WRITING: &str = "writing";
+const PUBLISHING: &str = "publishing";
+
+fn sparky(commands: impl IntoIterator<Item = Command>) -> Vec<Cmd> {
+    commands.into_iter().map(Cmd::Sparky).collect()
+}
+
+pub(super) fn on_action(state: &mut State, settings: Settings, action: Action) -> Vec<Cmd> {
+    match action {
+        Action::Back if !state.filter.is_empty() => {
+            state.filter.clear();
+            state.selected = 0;
+            return open_selected(state);
+        }
+        Action::Up => return select(state, |at, _| at.saturating_sub(1)),
+        Action::Down => return select(state, |at, len| (at + 1).min(len.saturating_sub(1))),
+        Action::PageUp => return select(state, |at, _| at.saturating_sub(10)),
+        Action::PageDown => return select(state, |at, len| (at + 10).min(len.saturating_sub(1))),
+        Action::Top => return select(state, |_, _| 0),
+        Action::Bottom => return select(state, |_, len| len.saturating_sub(1)),
+        Action::ScrollPreviewUp => state.preview.scroll = state.preview.scroll.saturating_sub(3),
+        Action::ScrollPreviewDown => state.preview.scroll = state.preview.scroll.saturating_add(3),
+        Action::Edit => start_editing(state),
+        Action::Regenerate => ask_about_selected(
+            state,
+            "Write this draft again? Its current text stays in the history. (y/n)",
+            Pending::Regenerate,
+        ),
+        Action::Approve => {
+            if let Some(id) = selected_id(state) {
+                return sparky([Command::SetState { id, state: DraftState::Approved }]);
+            }
+        }
+        Action::Reject => ask_about_selected(state, "Reject this draft? (y/n)", Pending::Reject),
+        Action::Publish => match state.selected_state() {
+            Some(DraftState::Approved | DraftState::Published) => {
+                ask_about_selected(state, "Publish this draft to the docs repository? (y/n)", Pending::Publish)
+            }
+            Some(_) => state.warn("approve the draft before publishing it"),
+            None => {}
+        },
+        Action::NewDigest => return digest(state, settings, PeriodKind::Week),
+        _ => {}
+    }
+    Vec::new()
+}
+
+fn selected_id(state: &State) -> Option<String> {
+    state.selected_draft().map(|d| d.id.clone())
+}
+
+fn ask_about_selected(state: &mut State, question: &str, pending: fn(String) -> Pending) {
+    if let Some(id) = selected_id(state) {
+        ask(state, format!("{id}: {question}"), pending(id));
+    }
+}
+
+fn select(state: &mut State, to: impl Fn(usize, usize) -> usize) -> Vec<Cmd> {
+    let len = state.visible_drafts().len();
+    state.selected = to(state.selected, len);
+    open_selected(state)
+}
+
+/// Loads the selected draft into the preview unless it is already there.
+pub(super) fn open_selected(state: &mut State) -> Vec<Cmd> {
+    match selected_id(state) {
+        Some(id) if state.preview.id.as_deref() != Some(&id) && !state.preview.streaming => {
+            state.preview.id = Some(id.clone());
+            state.preview.scroll = 0;
+            sparky([Command::Open(id)])
+        }
+        _ => Vec::new(),
+    }
+}
+
+pub(super) fn digest(state: &mut State, settings: Settings, kind: PeriodKind) -> Vec<Cmd> {
+    if state.busy.iter().any(|b| b.label == WRITING) {
+        state.warn("a digest is being written already");
+        return Vec::new();
+    }
+    sparky([Command::Digest(DigestRequest {
+        period: PeriodSpec::Calendar { kind, date: None },
+        repos: Vec::new(),
+        writer: settings.writer,
+    })])
+}
+
+fn start_editing(state: &mut State) {
+    let Some(id) = state.preview.id.clone().filter(|_| !state.preview.streaming) else {
+        return;
+    };
+    if state.preview.recovery.is_some() {
+        state.mode = Mode::Confirm(Confirm {
+            question: format!("{id}: recover the unsaved edits of an earlier session? (y/n)"),
+            on_yes: Pending::RecoverEdits,
+        });
+        return;
+    }
+    let body = state.preview.text.clone();
+    open_editor(state, id, &body, body.clone());
+}
+
+fn open_editor(state: &mut State, id: String, text: &str, saved: String) {
+    // Split on every newline so the text round-trips, trailing newline included.
+    let mut textarea = TextArea::new(text.split('\n').map(String::from).collect());
+    textarea.set_max_histories(200);
+    state.status = None;
+    state.mode = Mode::Editing(Box::new(Editor { id, textarea, saved, autosaved: state.now }));
+}
+
+fn close_editor(state: &mut State, id: String) -> Vec<Cmd> {
+    state.mode = Mode::Normal;
+    state.preview.recovery = None;
+    // Reload what is stored: the preview shows the saved text, not the abandoned one.
+    state.preview.id = Some(id.clone());
+    sparky([Command::ClearRecovery(id.clone()), Command::Open(id)])
+}
+
+/// Keys while the editor is open: save, close, or text for the editor.
+pub(super) fn on_editor_key(state: &mut State, mut editor: Box<Editor>, action: Option<Action>, key: KeyEvent) -> Vec<Cmd> {
+    match action {
+        Some(Action::Save) => {
+            let body = editor.text();
+            editor.saved.clone_from(&body);
+            let id = editor.id.clone();
+            state.mode = Mode::Editing(editor);
+            sparky([Command::SaveBody { id, body }])
+        }
+        Some(Action::Back) if editor.is_dirty() => {
+            ask(state, "Discard unsaved edits? (y/n)".into(), Pending::DiscardEdits(editor));
+            Vec::new()
+        }
+        Some(Action::Back) => close_editor(state, editor.id),
+        _ => {
+            editor.textarea.input(key);
+            state.mode = Mode::Editing(editor);
+            Vec::new()
+        }
+    }
+}
+
+pub(super) fn autosave(state: &mut State) -> Vec<Cmd> {
+    let now = state.now;
+    match &mut state.mode {
+        Mode::Editing(editor) if editor.is_dirty() => {
+            editor.autosaved = now;
+            sparky([Command::Autosave { id: editor.id.clone(), body: editor.text() }])
+        }
+        _ => Vec::new(),
+    }
+}
+
+pub(super) fn confirmed(state: &mut State, pending: Pending) -> Vec<Cmd> {
+    match pending {
+        Pending::Reject(id) => sparky([Command::SetState { id, state: DraftState::Rejected }]),
+        Pending::Publish(id) => {
+            state.busy.push(Busy { label: PUBLISHING.into(), since: state.now });
+            sparky([Command::Publish(id)])
+        }
+        Pending::Regenerate(id) => sparky([Command::Regenerate(id)]),
+        Pending::DiscardEdits(editor) => close_editor(state, editor.id),
+        Pending::RecoverEdits => {
+            let (Some(id), Some(text)) = (state.preview.id.clone(), state.preview.recovery.take()) else {
+                return Vec::new();
+            };
+            let saved = state.preview.text.clone();
+            open_editor(state, id, &text, saved);
+            Vec::new()
+        }
+        Pending::CancelJob(_) | Pending::RetryJob(_) | Pending::Trigger | Pending::ScaleDown => Vec::new(),
+    }
+}
+
+pub(super) fn declined(state: &mut State, pending: Pending) -> Vec<Cmd> {
+    match pending {
+        Pending::DiscardEdits(editor) => {
+            state.mode = Mode::Editing(editor);
+            Vec::new()
+        }
+        Pending::RecoverEdits => {
+            let Some(id) = state.preview.id.clone() else { return Vec::new() };
+            state.preview.recovery = None;
+            let body = state.preview.text.clone();
+            open_editor(state, id.clone(), &body, body.clone());
+            sparky([Command::ClearRecovery(id)])
+        }
+        _ => Vec::new(),
+    }
+}
+
+pub(super) fn on_event(state: &mut State, event: Event) -> Vec<Cmd> {
+    match event {
+        Event::Listed { drafts, problems } => {
+            let selected = selected_id(state);
+            state.drafts = drafts;
+            state.problems = problems;
+            if let Some(first) = state.problems.first().cloned() {
+                state.warn(first);
+            }
+            // Keep the same draft selected when the list changes around it.
+            let visible = state.visible_drafts();
+            state.selected = selected
+                .and_then(|id| visible.iter().position(|d| d.id == id))
+                .unwrap_or(0)
+                .min(visible.len().saturating_sub(1));
+            if state.preview.id.is_none() {
+                return open_selected(state);
+            }
+            // A changed state shows in the list; reload the preview only when its draft changed.
+            Vec::new()
+        }
+        Event::Opened { id, body, data, recovery } => {
+            if state.preview.id.as_deref() == Some(&id) && !state.preview.streaming {
+                state.preview.text = body;
+                state.preview.data = data;
+                if recovery.is_some() {
+                    state.warn(format!("{id} has unsaved edits from an earlier session: press e to recover them"));
+                }
+                state.preview.recovery = recovery;
+            }
+            Vec::new()
+        }
+        Event::Writing { label } => {
+            state.busy.push(Busy { label: WRITING.into(), since: state.now });
+            state.preview.id = None;
+            state.preview.text.clear();
+            state.preview.data = None;
+            state.preview.scroll = 0;
+            state.preview.streaming = true;
+            state.info(format!("writing the digest of {label}…"));
+            Vec::new()
+        }
+        Event::Token(token) => {
+            if state.preview.streaming {
+                state.preview.text.push_str(&token);
+            }
+            Vec::new()
+        }
+        Event::Written { id, notices } => {
+            done(state, WRITING);
+            state.preview.streaming = false;
+            match notices.first() {
+                Some(notice) => state.warn(format!("wrote {id}: {notice}")),
+                None => state.info(format!("wrote {id}")),
+            }
+            state.filter.clear();
+            if let Some(at) = state.visible_drafts().iter().position(|d| d.id == id) {
+                state.selected = at;
+            }
+            state.preview.id = Some(id.clone());
+            sparky([Command::Open(id)])
+        }
+        Event::Skipped { label } => {
+            done(state, WRITING);
+            state.preview.streaming = false;
+            state.info(format!("no commits in {label}: no digest written"));
+            state.preview.id = None;
+            open_selected(state)
+        }
+        Event::Saved { id, unapproved } => {
+            if unapproved {
+                state.warn(format!("saved {id}; the edit needs approval again"));
+            } else {
+                state.info(format!("saved {id}"));
+            }
+            if let Mode::Editing(editor) = &state.mode {
+                if editor.id == id {
+                    state.preview.text = editor.saved.clone();
+                }
+            }
+            Vec::new()
+        }
+        Event::StateChanged { id, state: new } => {
+            state.info(format!("{id} is {}", new.as_str()));
+            Vec::new()
+        }
+        Event::Published { id, message } => {
+            done(state, PUBLISHING);
+            state.info(format!("{id}: {message}"));
+            Vec::new()
+        }
+        Event::Failed { action, message } => {
+            if action.contains("digest") {
+                done(state, WRITING);
+                state.preview.streaming = false;
+            }
+            if action == "publish" {
+                done(state, PUBLISHING);
+            }
+            state.error(format!("could not {action}: {message}"));
+            Vec::new()
+        }
+    }
+}
+
+fn done(state: &mut State, label: &str) {
+    if let Some(at) = state.busy.iter().position(|b| b.label == label) {
+        state.busy.remove(at);
+    }
+}

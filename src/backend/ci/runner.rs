@@ -1,0 +1,364 @@
+//! Runs one job, independent of the queue: clone the commit into a fresh workspace, run
+//! the pipeline's steps in it with the build caches, stream every line to the log, enforce
+//! the step and job time limits and cancellation, and remove the workspace whatever
+//! happened.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use tokio::process::Command;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::cache::{self, SccacheCounts};
+use super::process::{self, Ending};
+use super::workspace::{self, CHECKOUT_STEP};
+use crate::backend::queue::contract::{CacheReport, Job, JobState, LogStream, StepResult};
+use crate::config::CiConfig;
+
+/// Where and how an agent runs its jobs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunnerSettings {
+    /// Workspaces live in `<workspace_root>/<agent>/<job id>`, target dirs in
+    /// `<workspace_root>/<agent>/target`.
+    pub workspace_root: PathBuf,
+    pub agent: String,
+    /// Cargo's registry and git cache, shared by all agents.
+    pub cargo_home: PathBuf,
+    /// sccache's local cache; `None`: no sccache.
+    pub sccache_dir: Option<PathBuf>,
+    pub step_timeout: Duration,
+    /// The job's limit; a job's own `timeout_secs`, when lower, wins.
+    pub job_timeout: Duration,
+}
+
+/// One step of a pipeline: a shell command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// The command's first two words, e.g. `cargo build`.
+    pub name: String,
+    pub command: String,
+}
+
+impl Step {
+    pub fn new(command: &str) -> Step {
+        let name = command
+            .split_whitespace()
+            .take(2)
+            .collect::<Vec<_>>()
+            .join(" ");
+        Step {
+            name,
+            command: command.to_string(),
+        }
+    }
+}
+
+/// The repository's pipeline from `ci.pipelines`, else `ci.steps`; blank commands skipped.
+pub fn steps_for(repo: &str, ci: &CiConfig) -> Vec<Step> {
+    let commands = ci.pipelines.get(repo).unwrap_or(&ci.steps);
+    commands
+        .iter()
+        .filter(|command| !command.trim().is_empty())
+        .map(|c| Step::new(c))
+        .collect()
+}
+
+/// Log lines out of a run: (step name, stream, line).
+pub type LogTx = mpsc::Sender<(String, LogStream, String)>;
+
+/// How a job ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// `Success`, `Failure`, `Cancelled`, `TimedOut` or `Error`.
+    pub state: JobState,
+    pub steps: Vec<StepResult>,
+    /// Why, for anything but success.
+    pub message: Option<String>,
+    pub cache: CacheReport,
+}
+
+/// Runs `steps` for `job`. Never fails as such: every problem is an [`Outcome`].
+pub async fn run(
+    job: &Job,
+    steps: &[Step],
+    settings: &RunnerSettings,
+    log: &LogTx,
+    cancel: CancellationToken,
+) -> Outcome {
+    let job_limit = match job.timeout_secs {
+        0 => settings.job_timeout,
+        secs => settings.job_timeout.min(Duration::from_secs(secs)),
+    };
+    let deadline = Instant::now() + job_limit;
+    let dir = match workspace::job_dir(&settings.workspace_root, &settings.agent, &job.id) {
+        Ok(dir) => dir,
+        Err(message) => return Outcome::stopped(JobState::Error, message, Vec::new(), 0, None),
+    };
+    let run = Run {
+        settings,
+        log,
+        cancel: &cancel,
+        deadline,
+        job_limit,
+    };
+    let outcome = run.in_workspace(job, steps, &dir).await;
+    if let Err(error) = tokio::fs::remove_dir_all(&dir).await
+        && error.kind() != std::io::ErrorKind::NotFound
+    {
+        tracing::warn!(dir = %dir.display(), %error, "could not remove the workspace");
+        run.system(
+            CHECKOUT_STEP,
+            format!("could not remove the workspace: {error}"),
+        )
+        .await;
+    }
+    outcome
+}
+
+impl Outcome {
+    fn stopped(
+        state: JobState,
+        message: String,
+        steps: Vec<StepResult>,
+        build_secs: u64,
+        sccache: Option<SccacheCounts>,
+    ) -> Outcome {
+        let message = (state != JobState::Success).then_some(message);
+        Outcome {
+            state,
+            steps,
+            message,
+            cache: CacheReport {
+                build_secs,
+                sccache_hits: sccache.map(|counts| counts.hits),
+                sccache_misses: sccache.map(|counts| counts.misses),
+            },
+        }
+    }
+}
+
+struct Run<'a> {
+    settings: &'a RunnerSettings,
+    log: &'a LogTx,
+    cancel: &'a CancellationToken,
+    deadline: Instant,
+    job_limit: Duration,
+}
+
+/// How the pipeline stopped, before the cache report is added.
+struct Verdict {
+    state: JobState,
+    message: String,
+}
+
+impl Run<'_> {
+    async fn in_workspace(&self, job: &Job, steps: &[Step], dir: &std::path::Path) -> Outcome {
+        // A redelivered job may find the workspace of an earlier, crashed attempt.
+        if let Err(error) = tokio::fs::remove_dir_all(dir).await
+            && error.kind() != std::io::ErrorKind::NotFound
+        {
+            let message = format!("could not clear the workspace {}: {error}", dir.display());
+            return Outcome::stopped(JobState::Error, message, Vec::new(), 0, None);
+        }
+        if let Some(parent) = dir.parent()
+            && let Err(error) = tokio::fs::create_dir_all(parent).await
+        {
+            let message = format!("could not create {}: {error}", parent.display());
+            return Outcome::stopped(JobState::Error, message, Vec::new(), 0, None);
+        }
+        if let Err(stop) = workspace::checkout(job, dir, self.log, self.deadline, self.cancel).await
+        {
+            return Outcome::stopped(stop.state, stop.message, Vec::new(), 0, None);
+        }
+
+        let sccache_dir = self.settings.sccache_dir.as_deref();
+        // Read before the steps, which also starts sccache's server outside any step's
+        // process group, where the end of a step would kill it.
+        let before = match sccache_dir {
+            Some(dir) => cache::sccache_counts(dir).await,
+            None => None,
+        };
+        let target = cache::target_dir(&self.settings.workspace_root, &self.settings.agent);
+        let env = cache::step_env(&self.settings.cargo_home, &target, sccache_dir);
+
+        let mut results = Vec::with_capacity(steps.len());
+        let mut verdict = Verdict {
+            state: JobState::Success,
+            message: String::new(),
+        };
+        for step in steps {
+            let (result, stop) = self.step(step, dir, &env).await;
+            results.push(result);
+            if let Some(stop) = stop {
+                verdict = stop;
+                break;
+            }
+        }
+
+        let build_ms: u64 = results.iter().map(|step| step.duration_ms).sum();
+        let after = match (sccache_dir, before) {
+            (Some(dir), Some(_)) => cache::sccache_counts(dir).await,
+            _ => None,
+        };
+        let sccache = before.zip(after).map(|(before, after)| after.since(before));
+        Outcome::stopped(
+            verdict.state,
+            verdict.message,
+            results,
+            build_ms.div_ceil(1000),
+            sccache,
+        )
+    }
+
+    /// Runs one step; the verdict is `Some` when the pipeline must stop here.
+    async fn step(
+        &self,
+        step: &Step,
+        dir: &std::path::Path,
+        env: &[(&'static str, std::ffi::OsString)],
+    ) -> (StepResult, Option<Verdict>) {
+        self.system(&step.name, format!("$ {}", step.command)).await;
+        let step_deadline = Instant::now() + self.settings.step_timeout;
+        let deadline = step_deadline.min(self.deadline);
+
+        let mut command = Command::new("sh");
+        command
+            .arg("-c")
+            .arg(&step.command)
+            .current_dir(dir)
+            .envs(env.iter().cloned());
+        // The agent's own settings and secrets are not for the code it builds.
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("RAIBID_") {
+                command.env_remove(key);
+            }
+        }
+        let (lines, mut received) = mpsc::channel(256);
+        let forward = async {
+            while let Some((stream, line)) = received.recv().await {
+                let _ = self.log.send((step.name.clone(), stream, line)).await;
+            }
+        };
+        let started = Instant::now();
+        let (ending, ()) = tokio::join!(
+            process::supervise(command, lines, deadline, self.cancel),
+            forward
+        );
+        let elapsed = started.elapsed();
+        let result = |exit_code| StepResult {
+            name: step.name.clone(),
+            command: step.command.clone(),
+            exit_code,
+            duration_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+        };
+
+        let ending = match ending {
+            Ok(ending) => ending,
+            Err(error) => {
+                let message = format!("could not start step `{}`: {error}", step.name);
+                self.system(&step.name, message.clone()).await;
+                return (
+                    result(None),
+                    Some(Verdict {
+                        state: JobState::Error,
+                        message,
+                    }),
+                );
+            }
+        };
+        let verdict = match ending {
+            Ending::Exited(status) if status.success() => {
+                self.system(&step.name, format!("exit 0 after {}", seconds(elapsed)))
+                    .await;
+                None
+            }
+            Ending::Exited(status) => {
+                let code = ending.exit_code().unwrap_or(-1);
+                let message = match std::os::unix::process::ExitStatusExt::signal(&status) {
+                    Some(signal) => format!("step `{}` was killed by signal {signal}", step.name),
+                    None => format!("step `{}` exited with {code}", step.name),
+                };
+                self.system(
+                    &step.name,
+                    format!("exit {code} after {}", seconds(elapsed)),
+                )
+                .await;
+                Some(Verdict {
+                    state: JobState::Failure,
+                    message,
+                })
+            }
+            Ending::TimedOut => {
+                let (which, limit) = if step_deadline <= self.deadline {
+                    ("step", self.settings.step_timeout)
+                } else {
+                    ("job", self.job_limit)
+                };
+                let message = format!(
+                    "step `{}` hit the {which} time limit of {} and was killed",
+                    step.name,
+                    seconds(limit)
+                );
+                self.system(&step.name, message.clone()).await;
+                Some(Verdict {
+                    state: JobState::TimedOut,
+                    message,
+                })
+            }
+            Ending::Cancelled => {
+                let message = format!("cancelled during step `{}`", step.name);
+                self.system(&step.name, message.clone()).await;
+                Some(Verdict {
+                    state: JobState::Cancelled,
+                    message,
+                })
+            }
+        };
+        (result(ending.exit_code()), verdict)
+    }
+
+    async fn system(&self, step: &str, line: String) {
+        let _ = self
+            .log
+            .send((step.to_string(), LogStream::System, line))
+            .await;
+    }
+}
+
+/// `1.23 s`, `45 s`.
+fn seconds(duration: Duration) -> String {
+    if duration < Duration::from_secs(10) {
+        format!("{:.2} s", duration.as_secs_f64())
+    } else {
+        format!("{} s", duration.as_secs())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn step_names_are_the_first_two_words() {
+        assert_eq!(Step::new("cargo build --locked").name, "cargo build");
+        assert_eq!(Step::new("  make  ").name, "make");
+        assert_eq!(Step::new("sh -c 'sleep 1'").name, "sh -c");
+    }
+
+    #[test]
+    fn pipelines_replace_the_default_steps() {
+        let mut ci = CiConfig::default();
+        ci.pipelines
+            .insert("o/special".into(), vec!["just ci".into(), " ".into()]);
+        let names = |repo| {
+            steps_for(repo, &ci)
+                .into_iter()
+                .map(|s| s.name)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names("o/special"), ["just ci"]);
+        assert_eq!(names("o/other"), ["cargo build", "cargo test"]);
+    }
+}

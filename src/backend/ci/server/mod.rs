@@ -1,0 +1,250 @@
+//! `raibid server`: takes Gitea and GitHub push webhooks, verifies them, queues build jobs
+//! on the Redis Streams queue, and serves the job API the console and `raibid jobs` use.
+//! docs/api.md lists every route.
+//!
+//! The handlers are thin: signatures, payloads, metrics and auth are plain functions in
+//! their own modules; the queue does the Redis work.
+
+mod api;
+mod auth;
+mod error;
+mod metrics;
+mod push;
+mod signature;
+mod sse;
+mod webhooks;
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{MethodRouter, get, post};
+use tokio_util::sync::CancellationToken;
+
+use crate::backend::queue::{Queue, QueueError, QueueSettings};
+use crate::config::{Config, SecretError};
+use metrics::Metrics;
+use signature::TokenCheck;
+
+/// What the server needs from the config, with the secrets read once at start.
+#[derive(Clone)]
+pub struct ServerSettings {
+    pub token: Option<String>,
+    pub gitea_secret: Option<String>,
+    pub github_secret: Option<String>,
+    pub body_limit: usize,
+    pub job_timeout_secs: u64,
+}
+
+impl ServerSettings {
+    pub fn from_config(config: &Config) -> Result<Self, ServerError> {
+        let reveal = |key: &'static str, secret: &crate::config::Secret| {
+            secret
+                .reveal()
+                .map_err(|source| ServerError::Secret { key, source })
+        };
+        Ok(ServerSettings {
+            token: reveal("server.token", &config.server.token)?,
+            gitea_secret: reveal(
+                "server.gitea_webhook_secret",
+                &config.server.gitea_webhook_secret,
+            )?,
+            github_secret: reveal(
+                "server.github_webhook_secret",
+                &config.server.github_webhook_secret,
+            )?,
+            body_limit: config.server.body_limit_bytes,
+            job_timeout_secs: config.ci.job_timeout_secs,
+        })
+    }
+}
+
+/// Says which secrets are set, never what they are.
+impl fmt::Debug for ServerSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let set = |secret: &Option<String>| if secret.is_some() { "<set>" } else { "<unset>" };
+        f.debug_struct("ServerSettings")
+            .field("token", &set(&self.token))
+            .field("gitea_secret", &set(&self.gitea_secret))
+            .field("github_secret", &set(&self.github_secret))
+            .field("body_limit", &self.body_limit)
+            .field("job_timeout_secs", &self.job_timeout_secs)
+            .finish()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("config key `{key}`: {source}")]
+    Secret {
+        key: &'static str,
+        source: SecretError,
+    },
+    #[error("config key `server.listen`: {value:?} is not an address like 127.0.0.1:8080")]
+    Listen { value: String },
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+    #[error("server stopped: {0}")]
+    Serve(std::io::Error),
+}
+
+/// What every handler shares.
+pub(crate) struct ServerState {
+    queue: Queue,
+    token: Option<TokenCheck>,
+    gitea_secret: Option<String>,
+    github_secret: Option<String>,
+    job_timeout_secs: u64,
+    metrics: Metrics,
+    /// Ends the log followers, so a graceful shutdown does not wait on open streams.
+    shutdown: CancellationToken,
+}
+
+/// The whole HTTP API on `queue`. Open log streams end only with their job or client.
+pub fn router(queue: Queue, settings: ServerSettings) -> Router {
+    build(queue, settings, CancellationToken::new())
+}
+
+fn build(queue: Queue, settings: ServerSettings, shutdown: CancellationToken) -> Router {
+    let body_limit = settings.body_limit;
+    let state = Arc::new(ServerState {
+        queue,
+        token: settings.token.as_deref().map(TokenCheck::new),
+        gitea_secret: settings.gitea_secret,
+        github_secret: settings.github_secret,
+        job_timeout_secs: settings.job_timeout_secs,
+        metrics: Metrics::default(),
+        shutdown,
+    });
+    let routes: [(&'static str, Access, MethodRouter<Arc<ServerState>>); 12] = [
+        ("/webhooks/gitea", Access::Open, post(webhooks::gitea)),
+        ("/webhooks/github", Access::Open, post(webhooks::github)),
+        ("/healthz", Access::Open, get(api::healthz)),
+        ("/readyz", Access::Open, get(api::readyz)),
+        (
+            "/jobs",
+            Access::Token,
+            get(api::list_jobs).post(api::create_job),
+        ),
+        ("/jobs/{id}", Access::Token, get(api::get_job)),
+        ("/jobs/{id}/cancel", Access::Token, post(api::cancel_job)),
+        ("/jobs/{id}/retry", Access::Token, post(api::retry_job)),
+        ("/jobs/{id}/logs", Access::Token, get(sse::logs)),
+        ("/agents", Access::Token, get(api::agents)),
+        ("/queue", Access::Token, get(api::queue_stats)),
+        ("/metrics", Access::Token, get(api::metrics)),
+    ];
+    routes
+        .into_iter()
+        .fold(Router::new(), |router, (path, access, method_router)| {
+            router.route(path, layered(&state, path, access, method_router))
+        })
+        .fallback(api::not_found)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .with_state(state)
+}
+
+/// Who may call a route: webhooks and probes prove themselves otherwise or need nothing.
+#[derive(Clone, Copy)]
+enum Access {
+    Open,
+    Token,
+}
+
+/// Wraps a route in its auth and in the request counter, outermost, so refused requests
+/// are counted too. Each route carries its own label (axum's `MatchedPath` is not compiled
+/// in), and other methods get a JSON 405.
+fn layered(
+    state: &Arc<ServerState>,
+    route: &'static str,
+    access: Access,
+    method_router: MethodRouter<Arc<ServerState>>,
+) -> MethodRouter<Arc<ServerState>> {
+    let method_router = method_router.fallback(api::method_not_allowed);
+    let method_router = match access {
+        Access::Open => method_router,
+        Access::Token => method_router.layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_token,
+        )),
+    };
+    method_router.layer(middleware::from_fn_with_state(
+        (state.clone(), route),
+        count,
+    ))
+}
+
+async fn count(
+    State((state, route)): State<(Arc<ServerState>, &'static str)>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let response = next.run(request).await;
+    state.metrics.request(route, response.status().as_u16());
+    response
+}
+
+/// Binds (to `listen`, else `server.listen`), logs the address, and serves until
+/// `shutdown` is cancelled; then stops taking connections and lets open requests finish.
+pub async fn serve(
+    config: &Config,
+    listen: Option<SocketAddr>,
+    shutdown: CancellationToken,
+) -> Result<(), ServerError> {
+    let settings = ServerSettings::from_config(config)?;
+    let addr = match listen {
+        Some(addr) => addr,
+        None => config
+            .server
+            .listen
+            .parse()
+            .map_err(|_| ServerError::Listen {
+                value: config.server.listen.clone(),
+            })?,
+    };
+    for (missing, what) in [
+        (
+            settings.token.is_none(),
+            "server.token is not set: the job API answers 503",
+        ),
+        (
+            settings.gitea_secret.is_none(),
+            "server.gitea_webhook_secret is not set: Gitea webhooks answer 503",
+        ),
+        (
+            settings.github_secret.is_none(),
+            "server.github_webhook_secret is not set: GitHub webhooks answer 503",
+        ),
+    ] {
+        if missing {
+            tracing::warn!("{what}");
+        }
+    }
+    let queue = Queue::connect(
+        &config.ci.redis_url,
+        &config.ci.queue_prefix,
+        QueueSettings::from_config(&config.ci),
+    )
+    .await?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServerError::Bind { addr, source })?;
+    let bound = listener.local_addr().unwrap_or(addr);
+    tracing::info!(%bound, "raibid server listening");
+    let app = build(queue, settings, shutdown.child_token());
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown.cancelled_owned())
+        .await
+        .map_err(ServerError::Serve)?;
+    tracing::info!("raibid server stopped");
+    Ok(())
+}

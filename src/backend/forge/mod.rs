@@ -1,0 +1,3 @@
+//! Clients of the forges the lab talks to.
+
+pub mod gitea;

@@ -1,0 +1,130 @@
+//! The Jobs view: a filterable, sortable list of jobs; Enter opens a job's log, which
+//! follows new lines, scrolls and highlights a search.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::app::state::{CiState, Connection, LogView, State};
+use crate::app::theme::Theme;
+use crate::backend::queue::contract::LogStream;
+
+use super::pool::short_duration;
+use super::{job_state_color, panel, truncate};
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    match &state.ci.log {
+        Some(log) => draw_log(frame, area, state, log, theme),
+        None => draw_list(frame, area, state, theme),
+    }
+}
+
+fn draw_list(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let ci: &CiState = &state.ci;
+    let visible = ci.visible_jobs();
+    let filter = if ci.filter.is_empty() { String::new() } else { format!(" /{}", ci.filter) };
+    let title = format!(" Jobs ({}) by {}{filter} ", visible.len(), ci.sort.name());
+    let block = panel(title, true, theme);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if visible.is_empty() {
+        let hint = match &ci.connection {
+            Connection::Down(message) => format!("The queue is unavailable: {message}"),
+            _ if ci.jobs.is_empty() => "No jobs yet. T builds this repository's HEAD.".to_string(),
+            _ => "Nothing matches the filter.".to_string(),
+        };
+        frame.render_widget(Paragraph::new(hint).style(Style::default().fg(theme.muted)), inner);
+        return;
+    }
+    // Only the rows that fit are built: the window follows the selection.
+    let rows = usize::from(inner.height);
+    let first = ci.selected.saturating_sub(rows.saturating_sub(1));
+    let width = usize::from(inner.width);
+    let lines: Vec<Line> = visible
+        .iter()
+        .enumerate()
+        .skip(first)
+        .take(rows)
+        .map(|(index, record)| {
+            let (job, status) = (&record.job, &record.status);
+            let age = short_duration(state.now.duration_since(job.created_at).as_secs().max(0));
+            let took = match (status.started_at, status.finished_at) {
+                (Some(start), Some(end)) => short_duration(end.duration_since(start).as_secs().max(0)),
+                (Some(start), None) => short_duration(state.now.duration_since(start).as_secs().max(0)),
+                _ => "-".into(),
+            };
+            let text = format!(
+                "{:<8} {:<20} {:<7} {:>4} ago {:>4}  {}",
+                &job.id[..job.id.len().min(8)],
+                truncate(&job.repo, 20),
+                &job.sha[..job.sha.len().min(7)],
+                age,
+                took,
+                job.git_ref.trim_start_matches("refs/heads/"),
+            );
+            let selected = index == ci.selected;
+            let base = if selected {
+                Style::default().bg(theme.selection_bg).fg(theme.selection_fg).add_modifier(Modifier::BOLD)
+            } else {
+                Style::default()
+            };
+            let badge = format!("{:<10}", status.state.as_str());
+            let badge_style = if selected { base } else { base.fg(job_state_color(status.state, theme)) };
+            let used = badge.chars().count() + text.chars().count();
+            Line::from(vec![
+                Span::styled(badge, badge_style),
+                Span::styled(truncate(&text, width.saturating_sub(10)), base),
+                Span::styled(" ".repeat(width.saturating_sub(used)), base),
+            ])
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn draw_log(frame: &mut Frame, area: Rect, state: &State, log: &LogView, theme: &Theme) {
+    let record = state.ci.jobs.iter().find(|r| r.job.id == log.id);
+    let job_state = record.map(|r| r.status.state);
+    let mode = if log.done { "complete" } else if log.follow { "following" } else { "paused (f follows)" };
+    let dropped = if log.dropped > 0 { format!(", {} earlier dropped", log.dropped) } else { String::new() };
+    let title = format!(
+        " Job {} · {} · {} · {} lines{dropped} ",
+        &log.id[..log.id.len().min(8)],
+        job_state.map_or("?", |s| s.as_str()),
+        mode,
+        log.lines.len()
+    );
+    let block = panel(title, true, theme);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let rows = usize::from(inner.height);
+    // The window ends at `top` when following or scrolled to the end, else starts there.
+    let first = if log.follow { log.lines.len().saturating_sub(rows) } else { log.top.min(log.lines.len().saturating_sub(1)) };
+    let search = log.search.to_lowercase();
+    let lines: Vec<Line> = log
+        .lines
+        .iter()
+        .skip(first)
+        .take(rows)
+        .map(|line| {
+            let mut style = match line.stream {
+                LogStream::Stdout => Style::default(),
+                LogStream::Stderr => Style::default().fg(theme.warn),
+                LogStream::System => Style::default().fg(theme.accent),
+            };
+            if !search.is_empty() && line.line.to_lowercase().contains(&search) {
+                style = style.bg(theme.selection_bg).fg(theme.selection_fg);
+            }
+            Line::from(vec![
+                Span::styled(format!("{:<12} ", truncate(&line.step, 12)), Style::default().fg(theme.muted)),
+                Span::styled(line.line.clone(), style),
+            ])
+        })
+        .collect();
+    if lines.is_empty() {
+        frame.render_widget(Paragraph::new("No log lines yet.").style(Style::default().fg(theme.muted)), inner);
+    } else {
+        frame.render_widget(Paragraph::new(lines), inner);
+    }
+}
