@@ -3,8 +3,10 @@
 
 mod support;
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use raibid::backend::ci::agent::{AgentOptions, AgentReport, run_agent};
@@ -12,7 +14,7 @@ use raibid::backend::queue::contract::{
     AgentState, Job, JobRecord, JobState, LogStream, QueueEvent, Trigger,
 };
 use raibid::backend::queue::{CancelOutcome, Queue, QueueSettings, new_job_id};
-use raibid::config::Config;
+use raibid::config::{Config, Secret};
 use support::redis::RedisServer;
 use tokio_util::sync::CancellationToken;
 
@@ -81,6 +83,14 @@ impl Lab {
             .ci
             .pipelines
             .insert("lab/slow".into(), vec!["sleep 300".into()]);
+        config
+            .ci
+            .pipelines
+            .insert("lab/quick".into(), vec!["true".into()]);
+        config
+            .ci
+            .pipelines
+            .insert("lab/broken".into(), vec!["exit 3".into()]);
         config.gitea.url = String::new();
         Lab {
             redis,
@@ -355,4 +365,83 @@ async fn once_exits_when_no_job_comes() {
         "took {:?}",
         started.elapsed()
     );
+}
+
+/// A fake Gitea recording the statuses posted to it: (path, authorization, body).
+async fn fake_gitea() -> (String, Arc<Mutex<Vec<(String, String, serde_json::Value)>>>) {
+    let posted = Arc::new(Mutex::new(Vec::new()));
+    let record = {
+        let posted = posted.clone();
+        move |uri: axum::http::Uri,
+              headers: axum::http::HeaderMap,
+              body: axum::Json<serde_json::Value>| async move {
+            let authorization = headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            posted.lock().unwrap().push((
+                uri.path().to_string(),
+                authorization.to_string(),
+                body.0,
+            ));
+            axum::http::StatusCode::CREATED
+        }
+    };
+    let app = axum::Router::new().route(
+        "/api/v1/repos/{owner}/{repo}/statuses/{sha}",
+        axum::routing::post(record),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, posted)
+}
+
+#[tokio::test]
+async fn commit_statuses_go_to_gitea_pending_then_final() {
+    let mut lab = Lab::new();
+    let (url, posted) = fake_gitea().await;
+    let token = lab.root.path().join("gitea.token");
+    std::fs::write(&token, "t0ken").unwrap();
+    std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o600)).unwrap();
+    lab.config.gitea.url = url;
+    lab.config.gitea.token = Secret::File(token);
+    let queue = lab.queue().await;
+
+    let passing = lab.enqueue(&queue, "lab/quick", PASSING_TEST).await;
+    finish_within(
+        lab.agent(true, CancellationToken::new()),
+        Duration::from_secs(60),
+    )
+    .await;
+    let failing = lab.enqueue(&queue, "lab/broken", PASSING_TEST).await;
+    finish_within(
+        lab.agent(true, CancellationToken::new()),
+        Duration::from_secs(60),
+    )
+    .await;
+
+    let posted = posted.lock().unwrap().clone();
+    let summary: Vec<_> = posted
+        .iter()
+        .map(|(path, authorization, body)| {
+            (
+                path.clone(),
+                authorization.as_str(),
+                body["state"].as_str().unwrap(),
+                body["context"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let path = |job: &Job| format!("/api/v1/repos/{}/statuses/{}", job.repo, job.sha);
+    assert_eq!(
+        summary,
+        [
+            (path(&passing), "token t0ken", "pending", "raibid/ci"),
+            (path(&passing), "token t0ken", "success", "raibid/ci"),
+            (path(&failing), "token t0ken", "pending", "raibid/ci"),
+            (path(&failing), "token t0ken", "failure", "raibid/ci"),
+        ]
+    );
+    assert_eq!(posted[3].2["description"], "step `exit 3` exited with 3");
 }

@@ -128,6 +128,24 @@ fn running(pid: i32) -> bool {
         .is_some_and(|rest| !rest.starts_with('Z') && !rest.starts_with('X'))
 }
 
+/// The pid a step wrote to `pidfile`, once it is there.
+async fn wait_for_pid(pidfile: &Path) -> i32 {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let pid = std::fs::read_to_string(pidfile)
+            .ok()
+            .and_then(|text| text.trim().parse().ok());
+        if let Some(pid) = pid {
+            return pid;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the step never wrote its grandchild's pid"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 #[tokio::test]
 async fn a_passing_crate_builds_and_tests_with_its_log() {
     let root = tempfile::tempdir().unwrap();
@@ -313,20 +331,7 @@ async fn cancel_kills_the_whole_process_group() {
         tokio::spawn(async move { run(&job, &steps, &settings, cancel).await })
     };
 
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let pid = loop {
-        if let Some(pid) = std::fs::read_to_string(&pidfile)
-            .ok()
-            .and_then(|text| text.trim().parse::<i32>().ok())
-        {
-            break pid;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the step never wrote its grandchild's pid"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let pid = wait_for_pid(&pidfile).await;
     assert!(running(pid), "the grandchild runs before the cancel");
     let cancelled_at = Instant::now();
     cancel.cancel();
@@ -449,4 +454,35 @@ async fn steps_do_not_see_the_agents_settings() {
         ),
         "{lines:#?}"
     );
+}
+
+#[tokio::test]
+async fn dropping_a_run_midway_still_kills_its_processes() {
+    let root = tempfile::tempdir().unwrap();
+    let (repo, sha) = fixture_crate(root.path(), PASSING_TEST);
+    let settings = settings(root.path());
+    let pidfile = root.path().join("grandchild.pid");
+    let command = format!("sh -c 'sleep 300 & echo $! > {}; wait'", pidfile.display());
+    let job = job("job-dropped", repo.to_str().unwrap(), &sha);
+    let task = tokio::spawn(async move {
+        run(
+            &job,
+            &steps(&[&command]),
+            &settings,
+            CancellationToken::new(),
+        )
+        .await
+    });
+
+    let pid = wait_for_pid(&pidfile).await;
+    task.abort();
+    assert!(task.await.unwrap_err().is_cancelled());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while running(pid) {
+        assert!(
+            Instant::now() < deadline,
+            "grandchild {pid} survived the dropped run"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }

@@ -310,7 +310,7 @@ impl CiState {
             })
             .collect();
         match self.sort {
-            JobSort::Newest => jobs.sort_by(|a, b| b.job.created_at.cmp(&a.job.created_at)),
+            JobSort::Newest => jobs.sort_by_key(|r| std::cmp::Reverse(r.job.created_at)),
             JobSort::State => jobs.sort_by_key(|r| (r.status.state.as_str(), std::cmp::Reverse(r.job.created_at))),
             JobSort::Repo => jobs.sort_by(|a, b| a.job.repo.cmp(&b.job.repo).then(b.job.created_at.cmp(&a.job.created_at))),
         }

@@ -36,7 +36,7 @@ fn draw_summary(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         None => "no local pool (+ starts one)".to_string(),
     };
     let (finished, succeeded) = recent_results(state);
-    let rate = if finished == 0 { "—".to_string() } else { format!("{}%", succeeded * 100 / finished) };
+    let rate = (succeeded * 100).checked_div(finished).map_or_else(|| "—".to_string(), |pct| format!("{pct}%"));
     let minutes = HISTORY.as_secs() / 60;
     let numbers = match ci.stats {
         Some(s) => format!("depth {}  lag {}  pending {}  dead {}", s.depth, s.lag, s.pending, s.dead),

@@ -14,6 +14,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use super::process;
 use super::runner::{self, LogTx, Outcome, RunnerSettings};
 use super::workspace;
 use crate::backend::forge::gitea::{CommitState, StatusReporter};
@@ -223,7 +224,8 @@ impl Agent<'_> {
         claimed: &Claimed,
         cancel: &CancellationToken,
     ) -> std::convert::Infallible {
-        let mut ticks = tokio::time::interval_at(Instant::now() + self.heartbeat, self.heartbeat);
+        let mut ticks =
+            tokio::time::interval_at(process::deadline_after(self.heartbeat), self.heartbeat);
         loop {
             ticks.tick().await;
             if cancel.is_cancelled() {

@@ -23,6 +23,13 @@ const MAX_LINE_BYTES: u64 = 64 * 1024;
 /// the group, e.g. with `setsid`, can hold the pipes open longer).
 const DRAIN: Duration = Duration::from_secs(5);
 
+/// The instant `limit` from now; a limit too large to represent means no limit (a year).
+pub fn deadline_after(limit: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(limit)
+        .unwrap_or_else(|| now + Duration::from_secs(365 * 24 * 3600))
+}
+
 /// Where a process's output goes, one line at a time without its line end.
 pub type Lines = mpsc::Sender<(LogStream, String)>;
 
@@ -65,6 +72,7 @@ pub async fn supervise(
     let mut child = command.spawn()?;
     // With process_group(0) the child's pid is its group's id.
     let group = child.id().and_then(|pid| i32::try_from(pid).ok());
+    let mut guard = DropGuard(group);
     let readers = [
         child
             .stdout
@@ -84,6 +92,7 @@ pub async fn supervise(
     if let Some(group) = group {
         end_group(group, &mut child).await;
     }
+    guard.0 = None;
     for reader in readers.into_iter().flatten() {
         let abort = reader.abort_handle();
         if tokio::time::timeout(DRAIN, reader).await.is_err() {
@@ -130,6 +139,18 @@ async fn end_group(group: i32, child: &mut Child) {
         }
     }
     let _ = child.wait().await;
+}
+
+/// Kills the group when the supervising future is dropped before it ended the group
+/// (its task aborted, the runtime shut down): `kill_on_drop` alone reaches only the child.
+struct DropGuard(Option<i32>);
+
+impl Drop for DropGuard {
+    fn drop(&mut self) {
+        if let Some(group) = self.0 {
+            signal_group(group, libc::SIGKILL);
+        }
+    }
 }
 
 fn signal_group(group: i32, signal: libc::c_int) {

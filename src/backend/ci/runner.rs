@@ -91,7 +91,7 @@ pub async fn run(
         0 => settings.job_timeout,
         secs => settings.job_timeout.min(Duration::from_secs(secs)),
     };
-    let deadline = Instant::now() + job_limit;
+    let deadline = process::deadline_after(job_limit);
     let dir = match workspace::job_dir(&settings.workspace_root, &settings.agent, &job.id) {
         Ok(dir) => dir,
         Err(message) => return Outcome::stopped(JobState::Error, message, Vec::new(), 0, None),
@@ -220,7 +220,7 @@ impl Run<'_> {
         env: &[(&'static str, std::ffi::OsString)],
     ) -> (StepResult, Option<Verdict>) {
         self.system(&step.name, format!("$ {}", step.command)).await;
-        let step_deadline = Instant::now() + self.settings.step_timeout;
+        let step_deadline = process::deadline_after(self.settings.step_timeout);
         let deadline = step_deadline.min(self.deadline);
 
         let mut command = Command::new("sh");

@@ -133,16 +133,14 @@ impl Link {
             let conn = self.shared_connection().await?;
             match call(conn).await {
                 Ok(value) => return Ok(value),
-                Err(source) => {
-                    if source.is_unrecoverable_error() {
-                        *self.shared.lock().await = None;
+                Err(source) if source.is_connection_dropped() => {
+                    *self.shared.lock().await = None;
+                    if retried {
+                        return Err(QueueError::Redis { op, source });
                     }
-                    if source.is_connection_dropped() && !retried {
-                        retried = true;
-                        continue;
-                    }
-                    return Err(QueueError::Redis { op, source });
+                    retried = true;
                 }
+                Err(source) => return Err(QueueError::Redis { op, source }),
             }
         }
     }

@@ -151,14 +151,6 @@ impl Queue {
         Ok(queue)
     }
 
-    pub fn keys(&self) -> &Keys {
-        &self.keys
-    }
-
-    pub fn settings(&self) -> &QueueSettings {
-        &self.settings
-    }
-
     /// Queues a job: its record, index entry, jobs-stream entry and event, atomically.
     /// Queuing a job id that exists already changes nothing.
     pub async fn enqueue(&self, job: &Job) -> Result<(), QueueError> {

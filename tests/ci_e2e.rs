@@ -1,0 +1,320 @@
+//! The CI agent pool end to end, with the real binaries: a signed Gitea push reaches
+//! `raibid server`, `raibid agent` builds and tests the pushed fixture crate, the job ends
+//! with its log; and the faults: a failing crate, a cancel mid-build, an agent killed with
+//! SIGKILL mid-job, redis-server restarted while jobs wait.
+
+mod support;
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use hmac::{Hmac, Mac};
+use serde_json::{Value, json};
+use sha2::Sha256;
+use support::redis::RedisServer;
+
+const BIN: &str = env!("CARGO_BIN_EXE_raibid");
+const TOKEN: &str = "e2e-api-token";
+const SECRET: &str = "e2e-webhook-secret";
+
+/// One lab: redis, a config, `raibid server`, and the agents the test starts.
+struct Lab {
+    root: tempfile::TempDir,
+    redis: RedisServer,
+    server: Option<Child>,
+    agents: Vec<Child>,
+    api: String,
+    http: reqwest::Client,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Lab {
+    fn start() -> Lab {
+        let root = tempfile::tempdir().unwrap();
+        let redis = RedisServer::start();
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        // A shared CARGO_HOME and target dirs under the lab keep builds offline and quick.
+        let config = format!(
+            "[ci]\nredis_url = \"{}\"\nheartbeat_secs = 1\nreclaim_after_secs = 3\njob_timeout_secs = 120\n\
+             steps = [\"cargo build --offline\", \"cargo test --offline\"]\n\
+             workspace_dir = \"{root}/workspaces\"\ncargo_home = \"{root}/cargo\"\n\
+             [server]\nlisten = \"127.0.0.1:{port}\"\n",
+            redis.url(),
+            root = root.path().display(),
+        );
+        std::fs::write(root.path().join("config.toml"), config).unwrap();
+        let mut lab = Lab {
+            root,
+            redis,
+            server: None,
+            agents: Vec::new(),
+            api: format!("http://127.0.0.1:{port}"),
+            http: reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap(),
+            runtime: tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap(),
+        };
+        lab.server = Some(lab.spawn(&["server"]));
+        lab.wait_for(Lab::ready);
+        lab
+    }
+
+    /// Sends a request; the status and the body, or `None` when nothing answered.
+    fn send(&self, request: reqwest::RequestBuilder) -> Option<(u16, String)> {
+        self.runtime.block_on(async {
+            let response = request.send().await.ok()?;
+            let status = response.status().as_u16();
+            Some((status, response.text().await.ok()?))
+        })
+    }
+
+    fn ready(&self) -> bool {
+        self.send(self.http.get(format!("{}/readyz", self.api))).is_some_and(|(status, _)| status == 200)
+    }
+
+    fn post(&self, path: &str) -> (u16, String) {
+        self.send(self.http.post(format!("{}{path}", self.api)).bearer_auth(TOKEN)).expect("the server answers")
+    }
+
+    fn spawn(&self, args: &[&str]) -> Child {
+        Command::new(BIN)
+            .arg("--config")
+            .arg(self.root.path().join("config.toml"))
+            .args(args)
+            .env("XDG_CONFIG_HOME", self.root.path().join("home/config"))
+            .env("XDG_DATA_HOME", self.root.path().join("home/data"))
+            .env("RAIBID_SERVER_TOKEN", TOKEN)
+            .env("RAIBID_GITEA_WEBHOOK_SECRET", SECRET)
+            .env_remove("RAIBID_CONFIG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    }
+
+    fn agent(&mut self, name: &str, once: bool) -> usize {
+        let mut args = vec!["agent", "--id", name];
+        if once {
+            args.push("--once");
+        }
+        let child = self.spawn(&args);
+        self.agents.push(child);
+        self.agents.len() - 1
+    }
+
+    fn wait_for(&self, mut ready: impl FnMut(&Lab) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while !ready(self) {
+            assert!(Instant::now() < deadline, "gave up waiting");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// A crate in its own git repository; `test_body` is the body of its one test.
+    fn fixture(&self, name: &str, test_body: &str) -> (PathBuf, String) {
+        let dir = self.root.path().join("repos").join(name);
+        std::fs::create_dir_all(dir.join("src")).unwrap();
+        std::fs::write(
+            dir.join("Cargo.toml"),
+            format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n"),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("src/lib.rs"),
+            format!("pub fn answer() -> u32 {{ 42 }}\n\n#[test]\nfn it_works() {{\n    {test_body}\n}}\n"),
+        )
+        .unwrap();
+        std::fs::write(dir.join(".gitignore"), "target/\n").unwrap();
+        git(&dir, &["init", "-q", "-b", "main"]);
+        git(&dir, &["add", "."]);
+        git(&dir, &["commit", "-q", "-m", "fixture"]);
+        let sha = git(&dir, &["rev-parse", "HEAD"]);
+        (dir, sha)
+    }
+
+    /// Delivers a signed Gitea push of `repo` at `sha`; returns the queued job's id.
+    fn push(&self, repo: &Path, sha: &str, delivery: &str) -> String {
+        let payload = json!({
+            "ref": "refs/heads/main",
+            "before": "0000000000000000000000000000000000000000",
+            "after": sha,
+            "repository": {
+                "id": 1,
+                "name": repo.file_name().unwrap().to_str().unwrap(),
+                "full_name": format!("lab/{}", repo.file_name().unwrap().to_str().unwrap()),
+                "clone_url": repo.to_str().unwrap(),
+                "html_url": "http://gitea.lab/lab/fixture",
+                "default_branch": "main"
+            },
+            "pusher": { "id": 1, "login": "ann", "username": "ann" },
+            "sender": { "id": 1, "login": "ann", "username": "ann" },
+            "commits": [{ "id": sha, "message": "fixture\n" }]
+        });
+        let body = serde_json::to_vec(&payload).unwrap();
+        let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+        mac.update(&body);
+        let signature = hex::encode(mac.finalize().into_bytes());
+        let request = self
+            .http
+            .post(format!("{}/webhooks/gitea", self.api))
+            .header("content-type", "application/json")
+            .header("X-Gitea-Event", "push")
+            .header("X-Gitea-Delivery", delivery)
+            .header("X-Gitea-Signature", signature)
+            .body(body);
+        let (status, text) = self.send(request).expect("the server answers");
+        assert_eq!(status, 202, "{text}");
+        let answer: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(answer["queued"], true, "{answer}");
+        answer["job"].as_str().unwrap().to_string()
+    }
+
+    fn job(&self, id: &str) -> Value {
+        let request = self.http.get(format!("{}/jobs/{id}", self.api)).bearer_auth(TOKEN);
+        let (status, text) = self.send(request).expect("the server answers");
+        assert_eq!(status, 200, "{text}");
+        serde_json::from_str(&text).unwrap()
+    }
+
+    fn state(&self, id: &str) -> String {
+        self.job(id)["status"]["state"].as_str().unwrap().to_string()
+    }
+
+    fn wait_for_state(&self, id: &str, wanted: &[&str]) -> Value {
+        self.wait_for(|lab| wanted.contains(&lab.state(id).as_str()));
+        self.job(id)
+    }
+
+    /// The whole log, read through the server's SSE endpoint (no follow).
+    fn log(&self, id: &str) -> String {
+        let request = self.http.get(format!("{}/jobs/{id}/logs", self.api)).bearer_auth(TOKEN);
+        let (status, text) = self.send(request).expect("the server answers");
+        assert_eq!(status, 200, "{text}");
+        text
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        for child in self.agents.iter_mut().chain(self.server.as_mut()) {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Runs git in `dir`; fails the test when git does.
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "Ann")
+        .env("GIT_AUTHOR_EMAIL", "ann@example.org")
+        .env("GIT_COMMITTER_NAME", "Ann")
+        .env("GIT_COMMITTER_EMAIL", "ann@example.org")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[test]
+fn a_push_is_built_and_tested_by_an_agent() {
+    let mut lab = Lab::start();
+    let (repo, sha) = lab.fixture("good", "assert_eq!(answer(), 42);");
+    let id = lab.push(&repo, &sha, "3f7b1c2e-0000-4000-8000-000000000001");
+    assert_eq!(lab.state(&id), "queued");
+    let agent = lab.agent("e2e-1", true);
+    let record = lab.wait_for_state(&id, &["success", "failure", "error", "timed_out", "cancelled"]);
+    assert_eq!(record["status"]["state"], "success", "{record}");
+    assert_eq!(record["status"]["agent"], "e2e-1");
+    let steps = record["status"]["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 2);
+    assert!(steps.iter().all(|s| s["exit_code"] == 0), "{record}");
+    let log = lab.log(&id);
+    assert!(log.contains("test result: ok. 1 passed"), "{log}");
+    // --once: the agent exits after its job.
+    let status = lab.agents[agent].wait().unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn a_failing_crate_ends_failure_with_its_log() {
+    let mut lab = Lab::start();
+    let (repo, sha) = lab.fixture("bad", "assert_eq!(answer(), 41);");
+    let id = lab.push(&repo, &sha, "3f7b1c2e-0000-4000-8000-000000000002");
+    lab.agent("e2e-1", true);
+    let record = lab.wait_for_state(&id, &["success", "failure", "error"]);
+    assert_eq!(record["status"]["state"], "failure", "{record}");
+    assert!(record["status"]["message"].as_str().unwrap().contains("cargo test"), "{record}");
+    assert!(lab.log(&id).contains("test result: FAILED"));
+}
+
+#[test]
+fn cancel_mid_build_ends_cancelled() {
+    let mut lab = Lab::start();
+    let (repo, sha) = lab.fixture("slow", "std::thread::sleep(std::time::Duration::from_secs(300));");
+    let id = lab.push(&repo, &sha, "3f7b1c2e-0000-4000-8000-000000000003");
+    let agent = lab.agent("e2e-1", true);
+    // Cancel once the test binary is running.
+    lab.wait_for(|lab| lab.log(&id).contains("Running unittests"));
+    let started = Instant::now();
+    let (status, answer) = lab.post(&format!("/jobs/{id}/cancel"));
+    assert_eq!(status, 200, "{answer}");
+    let record = lab.wait_for_state(&id, &["cancelled", "success", "failure"]);
+    assert_eq!(record["status"]["state"], "cancelled", "{record}");
+    assert!(started.elapsed() < Duration::from_secs(30), "the build was killed, not waited for");
+    assert!(lab.agents[agent].wait().unwrap().success());
+}
+
+#[test]
+fn an_agent_killed_mid_job_is_replaced_and_the_job_finishes_once() {
+    let mut lab = Lab::start();
+    let (repo, sha) = lab.fixture("steady", "std::thread::sleep(std::time::Duration::from_secs(4));");
+    let id = lab.push(&repo, &sha, "3f7b1c2e-0000-4000-8000-000000000004");
+    let first = lab.agent("e2e-doomed", false);
+    lab.wait_for(|lab| lab.state(&id) == "running");
+    lab.agents[first].kill().unwrap(); // SIGKILL: no goodbye, no final status
+    lab.agents[first].wait().unwrap();
+    lab.agent("e2e-heir", true);
+    let record = lab.wait_for_state(&id, &["success", "failure", "error", "dead"]);
+    assert_eq!(record["status"]["state"], "success", "{record}");
+    assert_eq!(record["status"]["agent"], "e2e-heir");
+    assert_eq!(record["status"]["deliveries"], 2);
+    // Exactly one final state in the job's history of events.
+    let events = events_of(&lab, &id);
+    let finals: Vec<&String> = events.iter().filter(|s| !["queued", "running"].contains(&s.as_str())).collect();
+    assert_eq!(finals, ["success"], "{events:?}");
+}
+
+/// The states the events stream recorded for one job, in order.
+fn events_of(lab: &Lab, id: &str) -> Vec<String> {
+    let out = Command::new("redis-cli")
+        .args(["-p", &lab.redis.port.to_string(), "--raw", "XRANGE", "raibid:events", "-", "+"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|event| event["id"] == id)
+        .map(|event| event["state"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[test]
+fn jobs_waiting_survive_a_redis_restart() {
+    let mut lab = Lab::start();
+    let (repo, sha) = lab.fixture("durable", "assert!(true);");
+    let ids: Vec<String> =
+        (1..=3).map(|n| lab.push(&repo, &sha, &format!("3f7b1c2e-0000-4000-8000-00000000010{n}"))).collect();
+    lab.redis.restart();
+    lab.wait_for(Lab::ready);
+    lab.agent("e2e-after", false);
+    for id in &ids {
+        let record = lab.wait_for_state(id, &["success", "failure", "error"]);
+        assert_eq!(record["status"]["state"], "success", "{record}");
+    }
+}
