@@ -34,7 +34,11 @@ impl Lab {
     fn start() -> Lab {
         let root = tempfile::tempdir().unwrap();
         let redis = RedisServer::start();
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         // A shared CARGO_HOME and target dirs under the lab keep builds offline and quick.
         let config = format!(
             "[ci]\nredis_url = \"{}\"\nheartbeat_secs = 1\nreclaim_after_secs = 3\njob_timeout_secs = 120\n\
@@ -51,8 +55,14 @@ impl Lab {
             server: None,
             agents: Vec::new(),
             api: format!("http://127.0.0.1:{port}"),
-            http: reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap(),
-            runtime: tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap(),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()
+                .unwrap(),
+            runtime: tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap(),
         };
         lab.server = Some(lab.spawn(&["server"]));
         lab.wait_for(Lab::ready);
@@ -69,11 +79,17 @@ impl Lab {
     }
 
     fn ready(&self) -> bool {
-        self.send(self.http.get(format!("{}/readyz", self.api))).is_some_and(|(status, _)| status == 200)
+        self.send(self.http.get(format!("{}/readyz", self.api)))
+            .is_some_and(|(status, _)| status == 200)
     }
 
     fn post(&self, path: &str) -> (u16, String) {
-        self.send(self.http.post(format!("{}{path}", self.api)).bearer_auth(TOKEN)).expect("the server answers")
+        self.send(
+            self.http
+                .post(format!("{}{path}", self.api))
+                .bearer_auth(TOKEN),
+        )
+        .expect("the server answers")
     }
 
     fn spawn(&self, args: &[&str]) -> Child {
@@ -171,14 +187,20 @@ impl Lab {
     }
 
     fn job(&self, id: &str) -> Value {
-        let request = self.http.get(format!("{}/jobs/{id}", self.api)).bearer_auth(TOKEN);
+        let request = self
+            .http
+            .get(format!("{}/jobs/{id}", self.api))
+            .bearer_auth(TOKEN);
         let (status, text) = self.send(request).expect("the server answers");
         assert_eq!(status, 200, "{text}");
         serde_json::from_str(&text).unwrap()
     }
 
     fn state(&self, id: &str) -> String {
-        self.job(id)["status"]["state"].as_str().unwrap().to_string()
+        self.job(id)["status"]["state"]
+            .as_str()
+            .unwrap()
+            .to_string()
     }
 
     fn wait_for_state(&self, id: &str, wanted: &[&str]) -> Value {
@@ -188,7 +210,10 @@ impl Lab {
 
     /// The whole log, read through the server's SSE endpoint (no follow).
     fn log(&self, id: &str) -> String {
-        let request = self.http.get(format!("{}/jobs/{id}/logs", self.api)).bearer_auth(TOKEN);
+        let request = self
+            .http
+            .get(format!("{}/jobs/{id}/logs", self.api))
+            .bearer_auth(TOKEN);
         let (status, text) = self.send(request).expect("the server answers");
         assert_eq!(status, 200, "{text}");
         text
@@ -217,7 +242,11 @@ fn git(dir: &Path, args: &[&str]) -> String {
         .env("GIT_COMMITTER_EMAIL", "ann@example.org")
         .output()
         .unwrap();
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
@@ -228,7 +257,10 @@ fn a_push_is_built_and_tested_by_an_agent() {
     let id = lab.push(&repo, &sha, "3f7b1c2e-0000-4000-8000-000000000001");
     assert_eq!(lab.state(&id), "queued");
     let agent = lab.agent("e2e-1", true);
-    let record = lab.wait_for_state(&id, &["success", "failure", "error", "timed_out", "cancelled"]);
+    let record = lab.wait_for_state(
+        &id,
+        &["success", "failure", "error", "timed_out", "cancelled"],
+    );
     assert_eq!(record["status"]["state"], "success", "{record}");
     assert_eq!(record["status"]["agent"], "e2e-1");
     let steps = record["status"]["steps"].as_array().unwrap();
@@ -249,14 +281,23 @@ fn a_failing_crate_ends_failure_with_its_log() {
     lab.agent("e2e-1", true);
     let record = lab.wait_for_state(&id, &["success", "failure", "error"]);
     assert_eq!(record["status"]["state"], "failure", "{record}");
-    assert!(record["status"]["message"].as_str().unwrap().contains("cargo test"), "{record}");
+    assert!(
+        record["status"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("cargo test"),
+        "{record}"
+    );
     assert!(lab.log(&id).contains("test result: FAILED"));
 }
 
 #[test]
 fn cancel_mid_build_ends_cancelled() {
     let mut lab = Lab::start();
-    let (repo, sha) = lab.fixture("slow", "std::thread::sleep(std::time::Duration::from_secs(300));");
+    let (repo, sha) = lab.fixture(
+        "slow",
+        "std::thread::sleep(std::time::Duration::from_secs(300));",
+    );
     let id = lab.push(&repo, &sha, "3f7b1c2e-0000-4000-8000-000000000003");
     let agent = lab.agent("e2e-1", true);
     // Cancel once the test binary is running.
@@ -266,14 +307,20 @@ fn cancel_mid_build_ends_cancelled() {
     assert_eq!(status, 200, "{answer}");
     let record = lab.wait_for_state(&id, &["cancelled", "success", "failure"]);
     assert_eq!(record["status"]["state"], "cancelled", "{record}");
-    assert!(started.elapsed() < Duration::from_secs(30), "the build was killed, not waited for");
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "the build was killed, not waited for"
+    );
     assert!(lab.agents[agent].wait().unwrap().success());
 }
 
 #[test]
 fn an_agent_killed_mid_job_is_replaced_and_the_job_finishes_once() {
     let mut lab = Lab::start();
-    let (repo, sha) = lab.fixture("steady", "std::thread::sleep(std::time::Duration::from_secs(4));");
+    let (repo, sha) = lab.fixture(
+        "steady",
+        "std::thread::sleep(std::time::Duration::from_secs(4));",
+    );
     let id = lab.push(&repo, &sha, "3f7b1c2e-0000-4000-8000-000000000004");
     let first = lab.agent("e2e-doomed", false);
     lab.wait_for(|lab| lab.state(&id) == "running");
@@ -286,14 +333,25 @@ fn an_agent_killed_mid_job_is_replaced_and_the_job_finishes_once() {
     assert_eq!(record["status"]["deliveries"], 2);
     // Exactly one final state in the job's history of events.
     let events = events_of(&lab, &id);
-    let finals: Vec<&String> = events.iter().filter(|s| !["queued", "running"].contains(&s.as_str())).collect();
+    let finals: Vec<&String> = events
+        .iter()
+        .filter(|s| !["queued", "running"].contains(&s.as_str()))
+        .collect();
     assert_eq!(finals, ["success"], "{events:?}");
 }
 
 /// The states the events stream recorded for one job, in order.
 fn events_of(lab: &Lab, id: &str) -> Vec<String> {
     let out = Command::new("redis-cli")
-        .args(["-p", &lab.redis.port.to_string(), "--raw", "XRANGE", "raibid:events", "-", "+"])
+        .args([
+            "-p",
+            &lab.redis.port.to_string(),
+            "--raw",
+            "XRANGE",
+            "raibid:events",
+            "-",
+            "+",
+        ])
         .output()
         .unwrap();
     String::from_utf8_lossy(&out.stdout)
@@ -308,8 +366,15 @@ fn events_of(lab: &Lab, id: &str) -> Vec<String> {
 fn jobs_waiting_survive_a_redis_restart() {
     let mut lab = Lab::start();
     let (repo, sha) = lab.fixture("durable", "assert!(true);");
-    let ids: Vec<String> =
-        (1..=3).map(|n| lab.push(&repo, &sha, &format!("3f7b1c2e-0000-4000-8000-00000000010{n}"))).collect();
+    let ids: Vec<String> = (1..=3)
+        .map(|n| {
+            lab.push(
+                &repo,
+                &sha,
+                &format!("3f7b1c2e-0000-4000-8000-00000000010{n}"),
+            )
+        })
+        .collect();
     lab.redis.restart();
     lab.wait_for(Lab::ready);
     lab.agent("e2e-after", false);

@@ -433,23 +433,47 @@ async fn a_job_delivered_too_often_is_dead_lettered() {
 }
 
 #[tokio::test]
-async fn an_unreadable_entry_is_dead_lettered_as_it_is() {
+async fn unreadable_jobs_are_dead_lettered_as_they_are() {
     let redis = RedisServer::start();
     let queue = queue(&redis, settings()).await;
+    let mut conn = raw(&redis).await;
     let _: String = redis::cmd("XADD")
         .arg("raibid:jobs")
         .arg("*")
         .arg("job")
         .arg("{not json")
-        .query_async(&mut raw(&redis).await)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let broken = job("lab/raibid");
+    queue.enqueue(&broken).await.unwrap();
+    let _: u32 = redis::cmd("HSET")
+        .arg(format!("raibid:job:{}", broken.id))
+        .arg("status")
+        .arg(r#"{"state":"paused"}"#)
+        .query_async(&mut conn)
         .await
         .unwrap();
     let good = job("lab/raibid");
     queue.enqueue(&good).await.unwrap();
 
+    // Neither the unreadable entry nor the unreadable record stops the claim.
     let claimed = queue.claim("agent-a", NOW).await.unwrap().unwrap();
     assert_eq!(claimed.job.id, good.id);
-    assert_eq!(queue.stats().await.unwrap(), stats(1, 0, 1, 1));
+    assert_eq!(queue.stats().await.unwrap(), stats(1, 0, 1, 2));
+    let dead: StreamRangeReply = redis::cmd("XRANGE")
+        .arg("raibid:dead")
+        .arg("-")
+        .arg("+")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(
+        dead.ids[0].get::<String>("job").as_deref(),
+        Some("{not json")
+    );
+    let reason = dead.ids[1].get::<String>("reason").unwrap();
+    assert!(reason.contains("unknown variant `paused`"), "{reason}");
 }
 
 #[tokio::test]
@@ -606,9 +630,7 @@ async fn a_blocking_claim_waits_its_block_and_wakes_on_a_new_job() {
     blocked_clients(&redis, 1).await;
     // The shared connection stays free while the claim blocks on its own.
     assert_eq!(queue.stats().await.unwrap(), stats(0, 0, 0, 0));
-    let producer = Queue::connect(&redis.url(), "raibid", settings())
-        .await
-        .unwrap();
+    let producer = queue.clone();
     let job = job("lab/raibid");
     let enqueued = Instant::now();
     producer.enqueue(&job).await.unwrap();
@@ -925,4 +947,25 @@ async fn a_wrong_address_names_it_without_the_password() {
     assert!(matches!(error, QueueError::Connect { .. }), "{message}");
     assert!(message.contains("redis://:***@127.0.0.1:1/0"), "{message}");
     assert!(!message.contains("hunter2"), "{message}");
+}
+
+#[tokio::test]
+async fn listing_an_empty_queue_or_past_its_end_is_empty() {
+    let redis = RedisServer::start();
+    let queue = queue(&redis, settings()).await;
+    assert!(
+        queue
+            .jobs(&JobFilter::default(), 0, 50)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    queue.enqueue(&job("only")).await.unwrap();
+    assert!(
+        queue
+            .jobs(&JobFilter::default(), 5, 50)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }

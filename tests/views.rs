@@ -163,9 +163,13 @@ fn ci_state(view: ViewId) -> State {
     use raibid::backend::queue::contract::{AgentState, AgentStatus, QueueStats};
     let mut state = opened();
     state.view = view;
-    let settings = Settings { writer: WriterChoice::Builtin };
+    let settings = Settings {
+        writer: WriterChoice::Builtin,
+    };
     let mut send = |event| update(&mut state, settings, Msg::Ci(event));
-    send(Ci::Connected { url: "redis://127.0.0.1:6379/0".into() });
+    send(Ci::Connected {
+        url: "redis://127.0.0.1:6379/0".into(),
+    });
     send(Ci::Jobs(support::jobs()));
     send(Ci::Agents(vec![AgentStatus {
         name: "local-1".into(),
@@ -174,11 +178,22 @@ fn ci_state(view: ViewId) -> State {
         started_at: "2026-11-20T08:00:00Z".parse().unwrap(),
         seen_at: support::now(),
     }]));
-    send(Ci::Pool { wanted: 2, running: 1 });
+    send(Ci::Pool {
+        wanted: 2,
+        running: 1,
+    });
     let start: jiff::Timestamp = "2026-11-20T09:20:00Z".parse().unwrap();
     for i in 0..60u64 {
-        let stats = QueueStats { depth: i % 7, lag: i % 5, pending: 1, dead: 0 };
-        send(Ci::Stats { stats, at: start + jiff::SignedDuration::from_secs(2 * i as i64) });
+        let stats = QueueStats {
+            depth: i % 7,
+            lag: i % 5,
+            pending: 1,
+            dead: 0,
+        };
+        send(Ci::Stats {
+            stats,
+            at: start + jiff::SignedDuration::from_secs(2 * i as i64),
+        });
     }
     state
 }
@@ -202,12 +217,30 @@ fn job_log_view() {
     let lines = (0..50)
         .map(|i| LogLine {
             entry: format!("{i}-0"),
-            step: if i < 30 { "cargo build".into() } else { "cargo test".into() },
-            stream: if i % 10 == 9 { LogStream::Stderr } else { LogStream::Stdout },
+            step: if i < 30 {
+                "cargo build".into()
+            } else {
+                "cargo test".into()
+            },
+            stream: if i % 10 == 9 {
+                LogStream::Stderr
+            } else {
+                LogStream::Stdout
+            },
             line: format!("   Compiling crate-{i} v0.1.0"),
         })
         .collect();
-    update(&mut state, Settings { writer: WriterChoice::Builtin }, Msg::Ci(Ci::Log { id: "job-4".into(), lines, done: true }));
+    update(
+        &mut state,
+        Settings {
+            writer: WriterChoice::Builtin,
+        },
+        Msg::Ci(Ci::Log {
+            id: "job-4".into(),
+            lines,
+            done: true,
+        }),
+    );
     snapshot("job_log", &state);
 }
 
@@ -218,8 +251,12 @@ fn jobs_view_when_the_queue_is_down() {
     state.view = ViewId::Jobs;
     update(
         &mut state,
-        Settings { writer: WriterChoice::Builtin },
-        Msg::Ci(Ci::Unavailable { message: "redis://127.0.0.1:6379/0: Connection refused".into() }),
+        Settings {
+            writer: WriterChoice::Builtin,
+        },
+        Msg::Ci(Ci::Unavailable {
+            message: "redis://127.0.0.1:6379/0: Connection refused".into(),
+        }),
     );
     snapshot("jobs_down", &state);
 }

@@ -47,7 +47,13 @@ pub async fn run(console: Console) -> color_eyre::Result<()> {
 }
 
 async fn event_loop(tui: &mut Tui, console: Console) -> color_eyre::Result<()> {
-    let Console { config, keymap, themes, places, pool } = console;
+    let Console {
+        config,
+        keymap,
+        themes,
+        places,
+        pool,
+    } = console;
     let names = themes.names().into_iter().map(String::from).collect();
     let mut state = State::new(
         keymap,
@@ -63,7 +69,11 @@ async fn event_loop(tui: &mut Tui, console: Console) -> color_eyre::Result<()> {
 
     let cancel = CancellationToken::new();
     let (events_tx, mut events) = mpsc::unbounded_channel();
-    let ci_setup = ci_actor::Setup { config: Arc::clone(&config), cwd: places.cwd.clone(), pool };
+    let ci_setup = ci_actor::Setup {
+        config: Arc::clone(&config),
+        cwd: places.cwd.clone(),
+        pool,
+    };
     let sparky = actor::spawn(Arc::clone(&config), places, events_tx, cancel.clone());
     let (ci_tx, mut ci_events) = mpsc::unbounded_channel();
     let ci = ci_actor::spawn(ci_setup, ci_tx, cancel.clone());

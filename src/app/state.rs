@@ -21,7 +21,12 @@ pub enum ViewId {
 }
 
 impl ViewId {
-    pub const ALL: [ViewId; 4] = [ViewId::Digests, ViewId::Activity, ViewId::Pool, ViewId::Jobs];
+    pub const ALL: [ViewId; 4] = [
+        ViewId::Digests,
+        ViewId::Activity,
+        ViewId::Pool,
+        ViewId::Jobs,
+    ];
 
     pub fn title(self) -> &'static str {
         match self {
@@ -311,8 +316,15 @@ impl CiState {
             .collect();
         match self.sort {
             JobSort::Newest => jobs.sort_by_key(|r| std::cmp::Reverse(r.job.created_at)),
-            JobSort::State => jobs.sort_by_key(|r| (r.status.state.as_str(), std::cmp::Reverse(r.job.created_at))),
-            JobSort::Repo => jobs.sort_by(|a, b| a.job.repo.cmp(&b.job.repo).then(b.job.created_at.cmp(&a.job.created_at))),
+            JobSort::State => {
+                jobs.sort_by_key(|r| (r.status.state.as_str(), std::cmp::Reverse(r.job.created_at)))
+            }
+            JobSort::Repo => jobs.sort_by(|a, b| {
+                a.job
+                    .repo
+                    .cmp(&b.job.repo)
+                    .then(b.job.created_at.cmp(&a.job.created_at))
+            }),
         }
         jobs
     }

@@ -33,15 +33,24 @@ fn shutdown_on_signals() -> Result<CancellationToken, Failure> {
     Ok(token)
 }
 
-pub async fn server(context: &Context, listen: Option<std::net::SocketAddr>) -> Result<(), Failure> {
+pub async fn server(
+    context: &Context,
+    listen: Option<std::net::SocketAddr>,
+) -> Result<(), Failure> {
     let shutdown = shutdown_on_signals()?;
-    server::serve(&context.config, listen, shutdown).await.map_err(Failure::failed)
+    server::serve(&context.config, listen, shutdown)
+        .await
+        .map_err(Failure::failed)
 }
 
 pub async fn agent(context: &Context, id: Option<String>, once: bool) -> Result<(), Failure> {
     let shutdown = shutdown_on_signals()?;
     let name = id.unwrap_or_else(default_agent_name);
-    let options = AgentOptions { name, once, idle_exit: Duration::from_secs(60) };
+    let options = AgentOptions {
+        name,
+        once,
+        idle_exit: Duration::from_secs(60),
+    };
     let report = run_agent(&context.config, &context.paths.data_dir, options, shutdown)
         .await
         .map_err(Failure::failed)?;
@@ -51,7 +60,8 @@ pub async fn agent(context: &Context, id: Option<String>, once: bool) -> Result<
 
 /// `<hostname>-<pid>`: unique among the agents of one machine and readable in the pool view.
 fn default_agent_name() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_else(|_| "agent".into());
+    let host =
+        std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_else(|_| "agent".into());
     format!("{}-{}", host.trim(), std::process::id())
 }
 
@@ -78,15 +88,29 @@ fn exit_text(code: Option<i32>) -> String {
 
 async fn connect(context: &Context) -> Result<Queue, Failure> {
     let ci = &context.config.ci;
-    Queue::connect(&ci.redis_url, &ci.queue_prefix, QueueSettings::from_config(ci)).await.map_err(Failure::failed)
+    Queue::connect(
+        &ci.redis_url,
+        &ci.queue_prefix,
+        QueueSettings::from_config(ci),
+    )
+    .await
+    .map_err(Failure::failed)
 }
 
 pub async fn jobs(context: &Context, command: JobsCommand) -> Result<(), Failure> {
     let queue = connect(context).await?;
     match command {
-        JobsCommand::List { state, repo, limit, json } => {
+        JobsCommand::List {
+            state,
+            repo,
+            limit,
+            json,
+        } => {
             let filter = JobFilter { state, repo };
-            let records = queue.jobs(&filter, 0, limit).await.map_err(Failure::failed)?;
+            let records = queue
+                .jobs(&filter, 0, limit)
+                .await
+                .map_err(Failure::failed)?;
             if json {
                 print_json(&records)?;
             } else {
@@ -105,12 +129,27 @@ pub async fn jobs(context: &Context, command: JobsCommand) -> Result<(), Failure
             }
         }
         JobsCommand::Logs { id, follow } => logs(&queue, &id, follow).await?,
-        JobsCommand::Trigger { path, git_ref, name } => {
+        JobsCommand::Trigger {
+            path,
+            git_ref,
+            name,
+        } => {
             let dir = path.map_or_else(|| context.cwd.clone(), |p| context.cwd.join(p));
-            let job = local_job(&dir, git_ref.as_deref(), name, &whoami(), context.config.ci.job_timeout_secs)
-                .map_err(Failure::bad_input)?;
+            let job = local_job(
+                &dir,
+                git_ref.as_deref(),
+                name,
+                &whoami(),
+                context.config.ci.job_timeout_secs,
+            )
+            .map_err(Failure::bad_input)?;
             queue.enqueue(&job).await.map_err(Failure::failed)?;
-            println!("{}\tqueued\t{} {}", job.id, job.repo, &job.sha[..job.sha.len().min(12)]);
+            println!(
+                "{}\tqueued\t{} {}",
+                job.id,
+                job.repo,
+                &job.sha[..job.sha.len().min(12)]
+            );
         }
         JobsCommand::Cancel { id } => match queue.cancel(&id).await.map_err(Failure::failed)? {
             CancelOutcome::Cancelled => println!("{id}\tcancelled"),
@@ -119,14 +158,20 @@ pub async fn jobs(context: &Context, command: JobsCommand) -> Result<(), Failure
         },
         JobsCommand::Retry { id } => {
             let job = queue.retry(&id, &whoami()).await.map_err(Failure::failed)?;
-            println!("{}\tqueued\tattempt {} of {}", job.id, job.attempt, job.repo);
+            println!(
+                "{}\tqueued\tattempt {} of {}",
+                job.id, job.attempt, job.repo
+            );
         }
     }
     Ok(())
 }
 
 fn print_json(value: &impl Serialize) -> Result<(), Failure> {
-    println!("{}", serde_json::to_string_pretty(value).map_err(Failure::failed)?);
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).map_err(Failure::failed)?
+    );
     Ok(())
 }
 
@@ -149,13 +194,23 @@ fn print_job(record: &JobRecord) {
     println!("state     {}", status.state.as_str());
     println!("repo      {} ({})", job.repo, job.clone_url);
     println!("ref       {} @ {}", job.git_ref, job.sha);
-    println!("trigger   {:?} by {}, attempt {}", job.trigger, job.requested_by, job.attempt);
+    println!(
+        "trigger   {:?} by {}, attempt {}",
+        job.trigger, job.requested_by, job.attempt
+    );
     if let Some(agent) = &status.agent {
         println!("agent     {agent} (delivery {})", status.deliveries);
     }
     for step in &status.steps {
-        let exit = step.exit_code.map_or_else(|| "killed".to_string(), |c| format!("exit {c}"));
-        println!("step      {:<24} {:<8} {:.1} s", step.name, exit, step.duration_ms as f64 / 1000.0);
+        let exit = step
+            .exit_code
+            .map_or_else(|| "killed".to_string(), |c| format!("exit {c}"));
+        println!(
+            "step      {:<24} {:<8} {:.1} s",
+            step.name,
+            exit,
+            step.duration_ms as f64 / 1000.0
+        );
     }
     if let Some(message) = &status.message {
         println!("message   {message}");
@@ -166,7 +221,9 @@ async fn logs(queue: &Queue, id: &str, follow: bool) -> Result<(), Failure> {
     let mut after: Option<String> = None;
     loop {
         let lines = if follow {
-            queue.follow_logs(id, after.as_deref(), Duration::from_secs(2)).await
+            queue
+                .follow_logs(id, after.as_deref(), Duration::from_secs(2))
+                .await
         } else {
             queue.logs(id, after.as_deref(), 1000).await
         }

@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use crate::app::Console;
-use crate::backend::ci::pool::PoolSpec;
 use crate::app::keymap::Keymap;
 use crate::app::theme::Themes;
+use crate::backend::ci::pool::PoolSpec;
 use crate::backend::sparky::actor::Places;
 use crate::backend::sparky::store::Store;
 use crate::config::{self, CONFIG_ENV, Config, Paths};
@@ -74,11 +74,14 @@ impl Context {
 
     /// How pools start agents: this binary, with the config this process was given.
     pub fn pool_spec(&self) -> Result<PoolSpec, Failure> {
-        let program =
-            std::env::current_exe().map_err(|e| Failure::failed(format!("cannot find the raibid binary: {e}")))?;
+        let program = std::env::current_exe()
+            .map_err(|e| Failure::failed(format!("cannot find the raibid binary: {e}")))?;
         Ok(PoolSpec {
             program,
-            global_args: vec!["--config".into(), self.paths.config_file.clone().into_os_string()],
+            global_args: vec![
+                "--config".into(),
+                self.paths.config_file.clone().into_os_string(),
+            ],
             name_prefix: "local".into(),
         })
     }
@@ -86,7 +89,13 @@ impl Context {
     pub fn console(self) -> Result<Console, Failure> {
         let places = self.places();
         let pool = self.pool_spec()?;
-        Ok(Console { config: self.config, keymap: self.keymap, themes: self.themes, places, pool })
+        Ok(Console {
+            config: self.config,
+            keymap: self.keymap,
+            themes: self.themes,
+            places,
+            pool,
+        })
     }
 }
 

@@ -24,7 +24,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 fn draw_list(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let ci: &CiState = &state.ci;
     let visible = ci.visible_jobs();
-    let filter = if ci.filter.is_empty() { String::new() } else { format!(" /{}", ci.filter) };
+    let filter = if ci.filter.is_empty() {
+        String::new()
+    } else {
+        format!(" /{}", ci.filter)
+    };
     let title = format!(" Jobs ({}) by {}{filter} ", visible.len(), ci.sort.name());
     let block = panel(title, true, theme);
     let inner = block.inner(area);
@@ -35,7 +39,10 @@ fn draw_list(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             _ if ci.jobs.is_empty() => "No jobs yet. T builds this repository's HEAD.".to_string(),
             _ => "Nothing matches the filter.".to_string(),
         };
-        frame.render_widget(Paragraph::new(hint).style(Style::default().fg(theme.muted)), inner);
+        frame.render_widget(
+            Paragraph::new(hint).style(Style::default().fg(theme.muted)),
+            inner,
+        );
         return;
     }
     // Only the rows that fit are built: the window follows the selection.
@@ -51,8 +58,12 @@ fn draw_list(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             let (job, status) = (&record.job, &record.status);
             let age = short_duration(state.now.duration_since(job.created_at).as_secs().max(0));
             let took = match (status.started_at, status.finished_at) {
-                (Some(start), Some(end)) => short_duration(end.duration_since(start).as_secs().max(0)),
-                (Some(start), None) => short_duration(state.now.duration_since(start).as_secs().max(0)),
+                (Some(start), Some(end)) => {
+                    short_duration(end.duration_since(start).as_secs().max(0))
+                }
+                (Some(start), None) => {
+                    short_duration(state.now.duration_since(start).as_secs().max(0))
+                }
                 _ => "-".into(),
             };
             let text = format!(
@@ -66,12 +77,19 @@ fn draw_list(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             );
             let selected = index == ci.selected;
             let base = if selected {
-                Style::default().bg(theme.selection_bg).fg(theme.selection_fg).add_modifier(Modifier::BOLD)
+                Style::default()
+                    .bg(theme.selection_bg)
+                    .fg(theme.selection_fg)
+                    .add_modifier(Modifier::BOLD)
             } else {
                 Style::default()
             };
             let badge = format!("{:<10}", status.state.as_str());
-            let badge_style = if selected { base } else { base.fg(job_state_color(status.state, theme)) };
+            let badge_style = if selected {
+                base
+            } else {
+                base.fg(job_state_color(status.state, theme))
+            };
             let used = badge.chars().count() + text.chars().count();
             Line::from(vec![
                 Span::styled(badge, badge_style),
@@ -86,8 +104,18 @@ fn draw_list(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 fn draw_log(frame: &mut Frame, area: Rect, state: &State, log: &LogView, theme: &Theme) {
     let record = state.ci.jobs.iter().find(|r| r.job.id == log.id);
     let job_state = record.map(|r| r.status.state);
-    let mode = if log.done { "complete" } else if log.follow { "following" } else { "paused (f follows)" };
-    let dropped = if log.dropped > 0 { format!(", {} earlier dropped", log.dropped) } else { String::new() };
+    let mode = if log.done {
+        "complete"
+    } else if log.follow {
+        "following"
+    } else {
+        "paused (f follows)"
+    };
+    let dropped = if log.dropped > 0 {
+        format!(", {} earlier dropped", log.dropped)
+    } else {
+        String::new()
+    };
     let title = format!(
         " Job {} · {} · {} · {} lines{dropped} ",
         &log.id[..log.id.len().min(8)],
@@ -100,7 +128,11 @@ fn draw_log(frame: &mut Frame, area: Rect, state: &State, log: &LogView, theme: 
     frame.render_widget(block, area);
     let rows = usize::from(inner.height);
     // The window ends at `top` when following or scrolled to the end, else starts there.
-    let first = if log.follow { log.lines.len().saturating_sub(rows) } else { log.top.min(log.lines.len().saturating_sub(1)) };
+    let first = if log.follow {
+        log.lines.len().saturating_sub(rows)
+    } else {
+        log.top.min(log.lines.len().saturating_sub(1))
+    };
     let search = log.search.to_lowercase();
     let lines: Vec<Line> = log
         .lines
@@ -117,13 +149,19 @@ fn draw_log(frame: &mut Frame, area: Rect, state: &State, log: &LogView, theme: 
                 style = style.bg(theme.selection_bg).fg(theme.selection_fg);
             }
             Line::from(vec![
-                Span::styled(format!("{:<12} ", truncate(&line.step, 12)), Style::default().fg(theme.muted)),
+                Span::styled(
+                    format!("{:<12} ", truncate(&line.step, 12)),
+                    Style::default().fg(theme.muted),
+                ),
                 Span::styled(line.line.clone(), style),
             ])
         })
         .collect();
     if lines.is_empty() {
-        frame.render_widget(Paragraph::new("No log lines yet.").style(Style::default().fg(theme.muted)), inner);
+        frame.render_widget(
+            Paragraph::new("No log lines yet.").style(Style::default().fg(theme.muted)),
+            inner,
+        );
     } else {
         frame.render_widget(Paragraph::new(lines), inner);
     }

@@ -104,14 +104,38 @@ fn draw_status(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 /// The keys worth showing in the status line for what is on screen.
 fn view_hints(state: &State) -> &'static [Action] {
     match (state.view, &state.ci.log) {
-        (ViewId::Digests | ViewId::Activity, _) => {
-            &[Action::Help, Action::Edit, Action::Approve, Action::Publish, Action::NewDigest, Action::Palette, Action::Quit]
-        }
-        (ViewId::Pool, _) => &[Action::Help, Action::ScaleUp, Action::ScaleDown, Action::Trigger, Action::Quit],
-        (ViewId::Jobs, None) => {
-            &[Action::Help, Action::Open, Action::CancelJob, Action::RetryJob, Action::Trigger, Action::Sort, Action::Quit]
-        }
-        (ViewId::Jobs, Some(_)) => &[Action::Back, Action::Follow, Action::Filter, Action::CancelJob, Action::RetryJob],
+        (ViewId::Digests | ViewId::Activity, _) => &[
+            Action::Help,
+            Action::Edit,
+            Action::Approve,
+            Action::Publish,
+            Action::NewDigest,
+            Action::Palette,
+            Action::Quit,
+        ],
+        (ViewId::Pool, _) => &[
+            Action::Help,
+            Action::ScaleUp,
+            Action::ScaleDown,
+            Action::Trigger,
+            Action::Quit,
+        ],
+        (ViewId::Jobs, None) => &[
+            Action::Help,
+            Action::Open,
+            Action::CancelJob,
+            Action::RetryJob,
+            Action::Trigger,
+            Action::Sort,
+            Action::Quit,
+        ],
+        (ViewId::Jobs, Some(_)) => &[
+            Action::Back,
+            Action::Follow,
+            Action::Filter,
+            Action::CancelJob,
+            Action::RetryJob,
+        ],
     }
 }
 

@@ -15,10 +15,15 @@ use super::panel;
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let ci = &state.ci;
-    let [summary, graphs, agents] =
-        Layout::vertical([Constraint::Length(4), Constraint::Length(8), Constraint::Min(3)]).areas(area);
+    let [summary, graphs, agents] = Layout::vertical([
+        Constraint::Length(4),
+        Constraint::Length(8),
+        Constraint::Min(3),
+    ])
+    .areas(area);
     draw_summary(frame, summary, state, theme);
-    let [depth, lag] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(graphs);
+    let [depth, lag] =
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(graphs);
     draw_graph(frame, depth, ci, "depth", |s| s.depth, theme);
     draw_graph(frame, lag, ci, "lag", |s| s.lag, theme);
     draw_agents(frame, agents, state, theme);
@@ -27,29 +32,48 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 fn draw_summary(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let ci = &state.ci;
     let connection = match &ci.connection {
-        Connection::NotYet | Connection::Connecting => Span::styled("connecting…", Style::default().fg(theme.muted)),
+        Connection::NotYet | Connection::Connecting => {
+            Span::styled("connecting…", Style::default().fg(theme.muted))
+        }
         Connection::Up(url) => Span::styled(format!("queue {url}"), Style::default().fg(theme.ok)),
-        Connection::Down(message) => Span::styled(format!("queue unavailable: {message}"), Style::default().fg(theme.error)),
+        Connection::Down(message) => Span::styled(
+            format!("queue unavailable: {message}"),
+            Style::default().fg(theme.error),
+        ),
     };
     let pool = match ci.pool {
         Some((wanted, running)) => format!("local pool {running}/{wanted} agents"),
         None => "no local pool (+ starts one)".to_string(),
     };
     let (finished, succeeded) = recent_results(state);
-    let rate = (succeeded * 100).checked_div(finished).map_or_else(|| "—".to_string(), |pct| format!("{pct}%"));
+    let rate = (succeeded * 100)
+        .checked_div(finished)
+        .map_or_else(|| "—".to_string(), |pct| format!("{pct}%"));
     let minutes = HISTORY.as_secs() / 60;
     let numbers = match ci.stats {
-        Some(s) => format!("depth {}  lag {}  pending {}  dead {}", s.depth, s.lag, s.pending, s.dead),
+        Some(s) => format!(
+            "depth {}  lag {}  pending {}  dead {}",
+            s.depth, s.lag, s.pending, s.dead
+        ),
         None => "no numbers yet".to_string(),
     };
     let lines = vec![
-        Line::from(vec![connection, Span::raw("   "), Span::styled(pool, Style::default().fg(theme.accent))]),
+        Line::from(vec![
+            connection,
+            Span::raw("   "),
+            Span::styled(pool, Style::default().fg(theme.accent)),
+        ]),
         Line::from(vec![
             Span::raw(numbers),
-            Span::raw(format!("   last {minutes} min: {finished} finished, success {rate}")),
+            Span::raw(format!(
+                "   last {minutes} min: {finished} finished, success {rate}"
+            )),
         ]),
     ];
-    frame.render_widget(Paragraph::new(lines).block(panel(" Pool ", false, theme)), area);
+    frame.render_widget(
+        Paragraph::new(lines).block(panel(" Pool ", false, theme)),
+        area,
+    );
 }
 
 /// Jobs that finished within the graphs' window, and how many of them succeeded.
@@ -58,13 +82,27 @@ fn recent_results(state: &State) -> (usize, usize) {
         .ci
         .jobs
         .iter()
-        .filter(|r| r.status.finished_at.is_some_and(|t| state.now.duration_since(t) <= HISTORY))
+        .filter(|r| {
+            r.status
+                .finished_at
+                .is_some_and(|t| state.now.duration_since(t) <= HISTORY)
+        })
         .map(|r| r.status.state)
         .collect();
-    (finished.len(), finished.iter().filter(|s| **s == JobState::Success).count())
+    (
+        finished.len(),
+        finished.iter().filter(|s| **s == JobState::Success).count(),
+    )
 }
 
-fn draw_graph(frame: &mut Frame, area: Rect, ci: &CiState, name: &str, value: fn(&QueueStats) -> u64, theme: &Theme) {
+fn draw_graph(
+    frame: &mut Frame,
+    area: Rect,
+    ci: &CiState,
+    name: &str,
+    value: fn(&QueueStats) -> u64,
+    theme: &Theme,
+) {
     let now = ci.stats.as_ref().map(value).unwrap_or(0);
     let peak = ci.history.iter().map(|(_, s)| value(s)).max().unwrap_or(0);
     let block = panel(format!(" {name} {now} (peak {peak}) "), false, theme);
@@ -73,7 +111,12 @@ fn draw_graph(frame: &mut Frame, area: Rect, ci: &CiState, name: &str, value: fn
     let values: Vec<u64> = ci.history.iter().map(|(_, s)| value(s)).collect();
     let shown = &values[values.len().saturating_sub(usize::from(inner.width))..];
     frame.render_widget(block, area);
-    frame.render_widget(Sparkline::default().data(shown).style(Style::default().fg(theme.chart)), inner);
+    frame.render_widget(
+        Sparkline::default()
+            .data(shown)
+            .style(Style::default().fg(theme.chart)),
+        inner,
+    );
 }
 
 fn draw_agents(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
@@ -91,15 +134,29 @@ fn draw_agents(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             };
             let uptime = state.now.duration_since(agent.started_at).as_secs().max(0);
             Line::from(vec![
-                Span::styled(format!("{:<9}", label), Style::default().fg(color).add_modifier(Modifier::BOLD)),
+                Span::styled(
+                    format!("{:<9}", label),
+                    Style::default().fg(color).add_modifier(Modifier::BOLD),
+                ),
                 Span::raw(format!("{:<24}", agent.name)),
-                Span::styled(format!("up {:>5}  ", short_duration(uptime)), Style::default().fg(theme.muted)),
-                Span::raw(agent.job.as_deref().map_or(String::new(), |j| format!("job {}", &j[..j.len().min(8)]))),
+                Span::styled(
+                    format!("up {:>5}  ", short_duration(uptime)),
+                    Style::default().fg(theme.muted),
+                ),
+                Span::raw(
+                    agent
+                        .job
+                        .as_deref()
+                        .map_or(String::new(), |j| format!("job {}", &j[..j.len().min(8)])),
+                ),
             ])
         })
         .collect();
     if lines.is_empty() {
-        lines.push(Line::styled("No agents. + starts a local one; T queues a build.", Style::default().fg(theme.muted)));
+        lines.push(Line::styled(
+            "No agents. + starts a local one; T queues a build.",
+            Style::default().fg(theme.muted),
+        ));
     }
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }

@@ -129,8 +129,12 @@ pub const BODY: &str = "## Summary\n\n5 commits by 3 contributors in `raibid`; +
 
 /// Four jobs, one per state the Jobs view colours differently, oldest first.
 pub fn jobs() -> Vec<raibid::backend::queue::contract::JobRecord> {
-    use raibid::backend::queue::contract::{Job, JobRecord, JobState, JobStatus, StepResult, Trigger};
-    let at = |minute: u32| -> jiff::Timestamp { format!("2026-11-20T09:{minute:02}:00Z").parse().unwrap() };
+    use raibid::backend::queue::contract::{
+        Job, JobRecord, JobState, JobStatus, StepResult, Trigger,
+    };
+    let at = |minute: u32| -> jiff::Timestamp {
+        format!("2026-11-20T09:{minute:02}:00Z").parse().unwrap()
+    };
     let record = |n: u32, state: JobState| {
         let mut status = JobStatus::queued();
         status.state = state;
@@ -151,7 +155,11 @@ pub fn jobs() -> Vec<raibid::backend::queue::contract::JobRecord> {
         JobRecord {
             job: Job {
                 id: format!("job-{n}"),
-                repo: if n % 2 == 0 { "raibid-labs/raibid".into() } else { "raibid-labs/docs".into() },
+                repo: if n % 2 == 0 {
+                    "raibid-labs/raibid".into()
+                } else {
+                    "raibid-labs/docs".into()
+                },
                 clone_url: "/srv/git/raibid".into(),
                 git_ref: "refs/heads/main".into(),
                 sha: format!("{n}abcdef0123456789abcdef0123456789abcdef"),

@@ -33,7 +33,11 @@ pub(super) fn on_action(state: &mut State, action: Action) -> Vec<Cmd> {
         }
         Action::Open => {
             if let Some(id) = selected_job_id(state) {
-                state.ci.log = Some(LogView { id: id.clone(), follow: true, ..LogView::default() });
+                state.ci.log = Some(LogView {
+                    id: id.clone(),
+                    follow: true,
+                    ..LogView::default()
+                });
                 return ci(Command::OpenLog(id));
             }
         }
@@ -44,11 +48,28 @@ pub(super) fn on_action(state: &mut State, action: Action) -> Vec<Cmd> {
 
 /// Actions that work in the job list and in an open log alike.
 fn job_action(state: &mut State, action: Action) -> Vec<Cmd> {
-    let target = state.ci.log.as_ref().map(|l| l.id.clone()).or_else(|| selected_job_id(state));
+    let target = state
+        .ci
+        .log
+        .as_ref()
+        .map(|l| l.id.clone())
+        .or_else(|| selected_job_id(state));
     match (action, target) {
-        (Action::CancelJob, Some(id)) => ask(state, format!("Cancel job {id}? (y/n)"), Pending::CancelJob(id)),
-        (Action::RetryJob, Some(id)) => ask(state, format!("Retry job {id} as a new job? (y/n)"), Pending::RetryJob(id)),
-        (Action::Trigger, _) => ask(state, "Build this repository's HEAD? (y/n)".into(), Pending::Trigger),
+        (Action::CancelJob, Some(id)) => ask(
+            state,
+            format!("Cancel job {id}? (y/n)"),
+            Pending::CancelJob(id),
+        ),
+        (Action::RetryJob, Some(id)) => ask(
+            state,
+            format!("Retry job {id} as a new job? (y/n)"),
+            Pending::RetryJob(id),
+        ),
+        (Action::Trigger, _) => ask(
+            state,
+            "Build this repository's HEAD? (y/n)".into(),
+            Pending::Trigger,
+        ),
         (Action::ScaleUp, _) => return ci(Command::Scale(1)),
         (Action::ScaleDown, _) if state.ci.pool.is_some_and(|(wanted, _)| wanted > 0) => ask(
             state,
@@ -61,7 +82,9 @@ fn job_action(state: &mut State, action: Action) -> Vec<Cmd> {
 }
 
 fn on_log_action(state: &mut State, action: Action) -> Vec<Cmd> {
-    let Some(log) = &mut state.ci.log else { return Vec::new() };
+    let Some(log) = &mut state.ci.log else {
+        return Vec::new();
+    };
     let len = log.lines.len();
     match action {
         Action::Back => {
@@ -120,7 +143,12 @@ pub(super) fn on_event(state: &mut State, event: Event) -> Vec<Cmd> {
         Event::Stats { stats, at } => {
             state.ci.stats = Some(stats);
             state.ci.history.push_back((at, stats));
-            while state.ci.history.front().is_some_and(|(t, _)| at.duration_since(*t) > HISTORY) {
+            while state
+                .ci
+                .history
+                .front()
+                .is_some_and(|(t, _)| at.duration_since(*t) > HISTORY)
+            {
                 state.ci.history.pop_front();
             }
         }

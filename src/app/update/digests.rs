@@ -42,14 +42,19 @@ pub(super) fn on_action(state: &mut State, settings: Settings, action: Action) -
         ),
         Action::Approve => {
             if let Some(id) = selected_id(state) {
-                return sparky([Command::SetState { id, state: DraftState::Approved }]);
+                return sparky([Command::SetState {
+                    id,
+                    state: DraftState::Approved,
+                }]);
             }
         }
         Action::Reject => ask_about_selected(state, "Reject this draft? (y/n)", Pending::Reject),
         Action::Publish => match state.selected_state() {
-            Some(DraftState::Approved | DraftState::Published) => {
-                ask_about_selected(state, "Publish this draft to the docs repository? (y/n)", Pending::Publish)
-            }
+            Some(DraftState::Approved | DraftState::Published) => ask_about_selected(
+                state,
+                "Publish this draft to the docs repository? (y/n)",
+                Pending::Publish,
+            ),
             Some(_) => state.warn("approve the draft before publishing it"),
             None => {}
         },
@@ -100,7 +105,12 @@ pub(super) fn digest(state: &mut State, settings: Settings, kind: PeriodKind) ->
 }
 
 fn start_editing(state: &mut State) {
-    let Some(id) = state.preview.id.clone().filter(|_| !state.preview.streaming) else {
+    let Some(id) = state
+        .preview
+        .id
+        .clone()
+        .filter(|_| !state.preview.streaming)
+    else {
         return;
     };
     if state.preview.recovery.is_some() {
@@ -119,7 +129,12 @@ fn open_editor(state: &mut State, id: String, text: &str, saved: String) {
     let mut textarea = TextArea::new(text.split('\n').map(String::from).collect());
     textarea.set_max_histories(200);
     state.status = None;
-    state.mode = Mode::Editing(Box::new(Editor { id, textarea, saved, autosaved: state.now }));
+    state.mode = Mode::Editing(Box::new(Editor {
+        id,
+        textarea,
+        saved,
+        autosaved: state.now,
+    }));
 }
 
 fn close_editor(state: &mut State, id: String) -> Vec<Cmd> {
@@ -131,7 +146,12 @@ fn close_editor(state: &mut State, id: String) -> Vec<Cmd> {
 }
 
 /// Keys while the editor is open: save, close, or text for the editor.
-pub(super) fn on_editor_key(state: &mut State, mut editor: Box<Editor>, action: Option<Action>, key: KeyEvent) -> Vec<Cmd> {
+pub(super) fn on_editor_key(
+    state: &mut State,
+    mut editor: Box<Editor>,
+    action: Option<Action>,
+    key: KeyEvent,
+) -> Vec<Cmd> {
     match action {
         Some(Action::Save) => {
             let body = editor.text();
@@ -141,7 +161,11 @@ pub(super) fn on_editor_key(state: &mut State, mut editor: Box<Editor>, action: 
             sparky([Command::SaveBody { id, body }])
         }
         Some(Action::Back) if editor.is_dirty() => {
-            ask(state, "Discard unsaved edits? (y/n)".into(), Pending::DiscardEdits(editor));
+            ask(
+                state,
+                "Discard unsaved edits? (y/n)".into(),
+                Pending::DiscardEdits(editor),
+            );
             Vec::new()
         }
         Some(Action::Back) => close_editor(state, editor.id),
@@ -158,7 +182,10 @@ pub(super) fn autosave(state: &mut State) -> Vec<Cmd> {
     match &mut state.mode {
         Mode::Editing(editor) if editor.is_dirty() => {
             editor.autosaved = now;
-            sparky([Command::Autosave { id: editor.id.clone(), body: editor.text() }])
+            sparky([Command::Autosave {
+                id: editor.id.clone(),
+                body: editor.text(),
+            }])
         }
         _ => Vec::new(),
     }
@@ -166,22 +193,31 @@ pub(super) fn autosave(state: &mut State) -> Vec<Cmd> {
 
 pub(super) fn confirmed(state: &mut State, pending: Pending) -> Vec<Cmd> {
     match pending {
-        Pending::Reject(id) => sparky([Command::SetState { id, state: DraftState::Rejected }]),
+        Pending::Reject(id) => sparky([Command::SetState {
+            id,
+            state: DraftState::Rejected,
+        }]),
         Pending::Publish(id) => {
-            state.busy.push(Busy { label: PUBLISHING.into(), since: state.now });
+            state.busy.push(Busy {
+                label: PUBLISHING.into(),
+                since: state.now,
+            });
             sparky([Command::Publish(id)])
         }
         Pending::Regenerate(id) => sparky([Command::Regenerate(id)]),
         Pending::DiscardEdits(editor) => close_editor(state, editor.id),
         Pending::RecoverEdits => {
-            let (Some(id), Some(text)) = (state.preview.id.clone(), state.preview.recovery.take()) else {
+            let (Some(id), Some(text)) = (state.preview.id.clone(), state.preview.recovery.take())
+            else {
                 return Vec::new();
             };
             let saved = state.preview.text.clone();
             open_editor(state, id, &text, saved);
             Vec::new()
         }
-        Pending::CancelJob(_) | Pending::RetryJob(_) | Pending::Trigger | Pending::ScaleDown => Vec::new(),
+        Pending::CancelJob(_) | Pending::RetryJob(_) | Pending::Trigger | Pending::ScaleDown => {
+            Vec::new()
+        }
     }
 }
 
@@ -192,7 +228,9 @@ pub(super) fn declined(state: &mut State, pending: Pending) -> Vec<Cmd> {
             Vec::new()
         }
         Pending::RecoverEdits => {
-            let Some(id) = state.preview.id.clone() else { return Vec::new() };
+            let Some(id) = state.preview.id.clone() else {
+                return Vec::new();
+            };
             state.preview.recovery = None;
             let body = state.preview.text.clone();
             open_editor(state, id.clone(), &body, body.clone());
@@ -223,19 +261,29 @@ pub(super) fn on_event(state: &mut State, event: Event) -> Vec<Cmd> {
             // A changed state shows in the list; reload the preview only when its draft changed.
             Vec::new()
         }
-        Event::Opened { id, body, data, recovery } => {
+        Event::Opened {
+            id,
+            body,
+            data,
+            recovery,
+        } => {
             if state.preview.id.as_deref() == Some(&id) && !state.preview.streaming {
                 state.preview.text = body;
                 state.preview.data = data;
                 if recovery.is_some() {
-                    state.warn(format!("{id} has unsaved edits from an earlier session: press e to recover them"));
+                    state.warn(format!(
+                        "{id} has unsaved edits from an earlier session: press e to recover them"
+                    ));
                 }
                 state.preview.recovery = recovery;
             }
             Vec::new()
         }
         Event::Writing { label } => {
-            state.busy.push(Busy { label: WRITING.into(), since: state.now });
+            state.busy.push(Busy {
+                label: WRITING.into(),
+                since: state.now,
+            });
             state.preview.id = None;
             state.preview.text.clear();
             state.preview.data = None;

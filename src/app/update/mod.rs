@@ -127,7 +127,9 @@ fn current_filter(state: &State) -> String {
 }
 
 fn on_action(state: &mut State, settings: Settings, action: Option<Action>) -> Vec<Cmd> {
-    let Some(action) = action else { return Vec::new() };
+    let Some(action) = action else {
+        return Vec::new();
+    };
     if let Some(index) = action.view_index() {
         return match ViewId::ALL.get(index) {
             Some(view) => switch_view(state, *view),
@@ -141,7 +143,10 @@ fn on_action(state: &mut State, settings: Settings, action: Option<Action>) -> V
         Action::Filter => state.mode = Mode::Filter(current_filter(state)),
         Action::NextView | Action::PrevView => {
             let n = ViewId::ALL.len();
-            let at = ViewId::ALL.iter().position(|v| *v == state.view).unwrap_or(0);
+            let at = ViewId::ALL
+                .iter()
+                .position(|v| *v == state.view)
+                .unwrap_or(0);
             let step = if action == Action::NextView { 1 } else { n - 1 };
             return switch_view(state, ViewId::ALL[(at + step) % n]);
         }
@@ -181,7 +186,10 @@ fn cycle_theme(state: &mut State) {
 
 /// Asks before `pending` runs.
 fn ask(state: &mut State, question: String, pending: Pending) {
-    state.mode = Mode::Confirm(Confirm { question, on_yes: pending });
+    state.mode = Mode::Confirm(Confirm {
+        question,
+        on_yes: pending,
+    });
 }
 
 fn confirmed(state: &mut State, pending: Pending) -> Vec<Cmd> {
@@ -225,11 +233,22 @@ fn edit_line(mut input: String, key: &KeyEvent) -> LineEdit {
 
 /// What the palette offers: every action by name, plus commands with an argument.
 pub fn palette_entries(state: &State) -> Vec<String> {
-    let mut entries: Vec<String> =
-        ["digest day", "digest week", "digest month", "refresh"].into_iter().map(String::from).collect();
-    entries.extend(ViewId::ALL.iter().map(|v| format!("view {}", v.title().to_lowercase())));
+    let mut entries: Vec<String> = ["digest day", "digest week", "digest month", "refresh"]
+        .into_iter()
+        .map(String::from)
+        .collect();
+    entries.extend(
+        ViewId::ALL
+            .iter()
+            .map(|v| format!("view {}", v.title().to_lowercase())),
+    );
     entries.extend(state.theme_names.iter().map(|t| format!("theme {t}")));
-    entries.extend(Action::ALL.iter().filter(|a| a.view_index().is_none()).map(|a| a.name().to_string()));
+    entries.extend(
+        Action::ALL
+            .iter()
+            .filter(|a| a.view_index().is_none())
+            .map(|a| a.name().to_string()),
+    );
     entries
 }
 
@@ -257,7 +276,10 @@ fn run_palette(state: &mut State, settings: Settings, input: &str) -> Vec<Cmd> {
         }
         "refresh" if state.view.is_ci() => vec![Cmd::Ci(ci_actor::Command::Connect)],
         "refresh" => vec![Cmd::Sparky(sparky_actor::Command::Refresh)],
-        "view" => match ViewId::ALL.iter().find(|v| v.title().eq_ignore_ascii_case(arg)) {
+        "view" => match ViewId::ALL
+            .iter()
+            .find(|v| v.title().eq_ignore_ascii_case(arg))
+        {
             Some(view) => switch_view(state, *view),
             None => Vec::new(),
         },

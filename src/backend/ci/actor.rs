@@ -46,17 +46,36 @@ pub enum Command {
 
 #[derive(Debug)]
 pub enum Event {
-    Connected { url: String },
+    Connected {
+        url: String,
+    },
     /// The queue cannot be reached; the rest of the console keeps working.
-    Unavailable { message: String },
-    Stats { stats: QueueStats, at: Timestamp },
+    Unavailable {
+        message: String,
+    },
+    Stats {
+        stats: QueueStats,
+        at: Timestamp,
+    },
     Jobs(Vec<JobRecord>),
     Agents(Vec<AgentStatus>),
     /// Lines of the open log, oldest first; `done` once the job is final and drained.
-    Log { id: String, lines: Vec<LogLine>, done: bool },
-    Pool { wanted: u32, running: u32 },
-    Done { message: String },
-    Failed { action: String, message: String },
+    Log {
+        id: String,
+        lines: Vec<LogLine>,
+        done: bool,
+    },
+    Pool {
+        wanted: u32,
+        running: u32,
+    },
+    Done {
+        message: String,
+    },
+    Failed {
+        action: String,
+        message: String,
+    },
 }
 
 pub struct Setup {
@@ -65,7 +84,11 @@ pub struct Setup {
     pub pool: PoolSpec,
 }
 
-pub fn spawn(setup: Setup, events: mpsc::UnboundedSender<Event>, cancel: CancellationToken) -> mpsc::UnboundedSender<Command> {
+pub fn spawn(
+    setup: Setup,
+    events: mpsc::UnboundedSender<Event>,
+    cancel: CancellationToken,
+) -> mpsc::UnboundedSender<Command> {
     let (commands, inbox) = mpsc::unbounded_channel();
     tokio::spawn(run(setup, inbox, events, cancel));
     commands
@@ -158,27 +181,57 @@ impl Actor {
 
     async fn connect(&mut self) {
         let ci = &self.setup.config.ci;
-        match Queue::connect(&ci.redis_url, &ci.queue_prefix, QueueSettings::from_config(ci)).await {
+        match Queue::connect(
+            &ci.redis_url,
+            &ci.queue_prefix,
+            QueueSettings::from_config(ci),
+        )
+        .await
+        {
             Ok(queue) => {
-                self.send(Event::Connected { url: ci.redis_url.clone() });
-                self.follower = Some(tokio::spawn(follow_events(queue.clone(), self.internal.clone(), self.cancel.clone())));
+                self.send(Event::Connected {
+                    url: ci.redis_url.clone(),
+                });
+                self.follower = Some(tokio::spawn(follow_events(
+                    queue.clone(),
+                    self.internal.clone(),
+                    self.cancel.clone(),
+                )));
                 self.queue = Some(queue);
                 self.refresh().await;
                 self.sample().await;
             }
-            Err(e) => self.send(Event::Unavailable { message: e.to_string() }),
+            Err(e) => self.send(Event::Unavailable {
+                message: e.to_string(),
+            }),
         }
     }
 
     async fn refresh(&self) {
         let Some(queue) = &self.queue else { return };
-        match queue.jobs(&JobFilter { state: None, repo: None }, 0, JOBS_SHOWN).await {
+        match queue
+            .jobs(
+                &JobFilter {
+                    state: None,
+                    repo: None,
+                },
+                0,
+                JOBS_SHOWN,
+            )
+            .await
+        {
             Ok(jobs) => self.send(Event::Jobs(jobs)),
-            Err(e) => self.send(Event::Failed { action: "list jobs".into(), message: e.to_string() }),
+            Err(e) => self.send(Event::Failed {
+                action: "list jobs".into(),
+                message: e.to_string(),
+            }),
         }
         match queue.agents().await {
             Ok(agents) => self.send(Event::Agents(agents)),
-            Err(e) => self.send(Event::Failed { action: "list agents".into(), message: e.to_string() }),
+            Err(e) => self.send(Event::Failed {
+                action: "list agents".into(),
+                message: e.to_string(),
+            }),
         }
         self.sample().await;
     }
@@ -186,7 +239,10 @@ impl Actor {
     async fn sample(&self) {
         let Some(queue) = &self.queue else { return };
         if let Ok(stats) = queue.stats().await {
-            self.send(Event::Stats { stats, at: Timestamp::now() });
+            self.send(Event::Stats {
+                stats,
+                at: Timestamp::now(),
+            });
         }
     }
 
@@ -194,7 +250,9 @@ impl Actor {
         if let Some(task) = self.log.take() {
             task.abort();
         }
-        let Some(queue) = self.queue.clone() else { return };
+        let Some(queue) = self.queue.clone() else {
+            return;
+        };
         let events = self.events.clone();
         self.log = Some(tokio::spawn(follow_log(queue, id, events)));
     }
@@ -204,33 +262,57 @@ impl Actor {
         let ci = &self.setup.config.ci;
         let job = match local_job(&self.setup.cwd, None, None, &whoami(), ci.job_timeout_secs) {
             Ok(job) => job,
-            Err(message) => return self.send(Event::Failed { action: "trigger a build".into(), message }),
+            Err(message) => {
+                return self.send(Event::Failed {
+                    action: "trigger a build".into(),
+                    message,
+                });
+            }
         };
         match queue.enqueue(&job).await {
             Ok(()) => self.send(Event::Done {
-                message: format!("queued {} at {}", job.repo, &job.sha[..job.sha.len().min(7)]),
+                message: format!(
+                    "queued {} at {}",
+                    job.repo,
+                    &job.sha[..job.sha.len().min(7)]
+                ),
             }),
-            Err(e) => self.send(Event::Failed { action: "trigger a build".into(), message: e.to_string() }),
+            Err(e) => self.send(Event::Failed {
+                action: "trigger a build".into(),
+                message: e.to_string(),
+            }),
         }
     }
 
     async fn cancel_job(&self, id: String) {
         let Some(queue) = &self.queue else { return };
         match queue.cancel(&id).await {
-            Ok(CancelOutcome::Cancelled) => self.send(Event::Done { message: format!("{id} cancelled") }),
-            Ok(CancelOutcome::Requested) => self.send(Event::Done { message: format!("{id}: cancel requested") }),
-            Ok(CancelOutcome::AlreadyFinal(state)) => {
-                self.send(Event::Done { message: format!("{id} is already {}", state.as_str()) })
-            }
-            Err(e) => self.send(Event::Failed { action: "cancel".into(), message: e.to_string() }),
+            Ok(CancelOutcome::Cancelled) => self.send(Event::Done {
+                message: format!("{id} cancelled"),
+            }),
+            Ok(CancelOutcome::Requested) => self.send(Event::Done {
+                message: format!("{id}: cancel requested"),
+            }),
+            Ok(CancelOutcome::AlreadyFinal(state)) => self.send(Event::Done {
+                message: format!("{id} is already {}", state.as_str()),
+            }),
+            Err(e) => self.send(Event::Failed {
+                action: "cancel".into(),
+                message: e.to_string(),
+            }),
         }
     }
 
     async fn retry(&self, id: String) {
         let Some(queue) = &self.queue else { return };
         match queue.retry(&id, &whoami()).await {
-            Ok(job) => self.send(Event::Done { message: format!("queued {} (attempt {})", job.id, job.attempt) }),
-            Err(e) => self.send(Event::Failed { action: "retry".into(), message: e.to_string() }),
+            Ok(job) => self.send(Event::Done {
+                message: format!("queued {} (attempt {})", job.id, job.attempt),
+            }),
+            Err(e) => self.send(Event::Failed {
+                action: "retry".into(),
+                message: e.to_string(),
+            }),
         }
     }
 
@@ -243,8 +325,12 @@ impl Actor {
                 let _ = commands.send(PoolCommand::Scale(wanted));
             }
             None if wanted > 0 => {
-                let (commands, _task) =
-                    pool::spawn(self.setup.pool.clone(), wanted, pool_events.clone(), self.cancel.child_token());
+                let (commands, _task) = pool::spawn(
+                    self.setup.pool.clone(),
+                    wanted,
+                    pool_events.clone(),
+                    self.cancel.child_token(),
+                );
                 self.pool = Some((commands, wanted));
             }
             None => {}
@@ -254,22 +340,30 @@ impl Actor {
     fn on_pool(&self, event: PoolEvent) {
         match event {
             PoolEvent::Size { wanted, running } => self.send(Event::Pool { wanted, running }),
-            PoolEvent::Failed { name, message } => {
-                self.send(Event::Failed { action: format!("start agent {name}"), message })
-            }
+            PoolEvent::Failed { name, message } => self.send(Event::Failed {
+                action: format!("start agent {name}"),
+                message,
+            }),
             PoolEvent::Started { .. } | PoolEvent::Exited { .. } => {}
         }
     }
 
     fn stop(&mut self) {
-        for task in [self.follower.take(), self.log.take()].into_iter().flatten() {
+        for task in [self.follower.take(), self.log.take()]
+            .into_iter()
+            .flatten()
+        {
             task.abort();
         }
     }
 }
 
 /// Follows the events stream and tells the actor that something changed.
-async fn follow_events(queue: Queue, changed: mpsc::UnboundedSender<Internal>, cancel: CancellationToken) {
+async fn follow_events(
+    queue: Queue,
+    changed: mpsc::UnboundedSender<Internal>,
+    cancel: CancellationToken,
+) {
     let mut after = "$".to_string();
     while !cancel.is_cancelled() {
         match queue.events(&after, EVENTS_BLOCK).await {
@@ -293,12 +387,19 @@ async fn follow_log(queue: Queue, id: String, events: mpsc::UnboundedSender<Even
     loop {
         let lines = match after {
             None => queue.logs(&id, None, LOG_FIRST_READ).await,
-            Some(_) => queue.follow_logs(&id, after.as_deref(), Duration::from_secs(5)).await,
+            Some(_) => {
+                queue
+                    .follow_logs(&id, after.as_deref(), Duration::from_secs(5))
+                    .await
+            }
         };
         let lines = match lines {
             Ok(lines) => lines,
             Err(e) => {
-                let _ = events.send(Event::Failed { action: "follow the log".into(), message: e.to_string() });
+                let _ = events.send(Event::Failed {
+                    action: "follow the log".into(),
+                    message: e.to_string(),
+                });
                 return;
             }
         };
@@ -306,11 +407,23 @@ async fn follow_log(queue: Queue, id: String, events: mpsc::UnboundedSender<Even
             && after.is_some()
             && matches!(queue.job(&id).await, Ok(Some(r)) if r.status.state.is_final());
         let quiet = lines.is_empty() && !done;
-        after = lines.last().map(|l| l.entry.clone()).or(after).or_else(|| Some("0-0".into()));
+        after = lines
+            .last()
+            .map(|l| l.entry.clone())
+            .or(after)
+            .or_else(|| Some("0-0".into()));
         if quiet {
             continue;
         }
-        if events.send(Event::Log { id: id.clone(), lines, done }).is_err() || done {
+        if events
+            .send(Event::Log {
+                id: id.clone(),
+                lines,
+                done,
+            })
+            .is_err()
+            || done
+        {
             return;
         }
     }

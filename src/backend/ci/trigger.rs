@@ -18,13 +18,19 @@ pub fn local_job(
 ) -> Result<Job, String> {
     let top = git_output(dir, &["rev-parse", "--show-toplevel"])?;
     let rev = git_ref.unwrap_or("HEAD");
-    let sha = git_output(dir, &["rev-parse", "--verify", &format!("{rev}^{{commit}}")])?;
+    let sha = git_output(
+        dir,
+        &["rev-parse", "--verify", &format!("{rev}^{{commit}}")],
+    )?;
     let full_ref = match git_ref {
-        Some(r) => git_output(dir, &["rev-parse", "--symbolic-full-name", r]).unwrap_or_else(|_| r.to_string()),
+        Some(r) => git_output(dir, &["rev-parse", "--symbolic-full-name", r])
+            .unwrap_or_else(|_| r.to_string()),
         None => git_output(dir, &["symbolic-ref", "-q", "HEAD"]).unwrap_or_else(|_| "HEAD".into()),
     };
     let repo = name.unwrap_or_else(|| {
-        Path::new(&top).file_name().map_or_else(|| top.clone(), |n| n.to_string_lossy().into_owned())
+        Path::new(&top)
+            .file_name()
+            .map_or_else(|| top.clone(), |n| n.to_string_lossy().into_owned())
     });
     Ok(Job {
         id: new_job_id(),

@@ -130,17 +130,15 @@ impl Queue {
         entry: StreamId,
         deliveries: u32,
     ) -> Result<Option<Claimed>, QueueError> {
-        let job = match field(&entry, "job")
-            .map(|text| (from_json::<Job>(&self.keys.jobs(), &text), text))
-        {
-            Some((Ok(job), _)) => job,
-            Some((Err(error), text)) => {
+        let Some(text) = field(&entry, "job") else {
+            let reason = "the entry has no `job` field";
+            self.bury(&entry.id, "", reason, deliveries).await?;
+            return Ok(None);
+        };
+        let job = match from_json::<Job>(&self.keys.jobs(), &text) {
+            Ok(job) => job,
+            Err(error) => {
                 self.bury(&entry.id, &text, &error.to_string(), deliveries)
-                    .await?;
-                return Ok(None);
-            }
-            None => {
-                self.bury(&entry.id, "", "the entry has no `job` field", deliveries)
                     .await?;
                 return Ok(None);
             }
@@ -151,6 +149,12 @@ impl Queue {
                 Ok((record, raw)) => (record.status, Some(raw)),
                 // An entry whose record is gone is run from what the entry says.
                 Err(QueueError::NotFound { .. }) => (JobStatus::queued(), None),
+                // A record this version cannot read would fail every claim that meets it.
+                Err(error @ QueueError::Decode { .. }) => {
+                    self.bury(&entry.id, &text, &error.to_string(), deliveries)
+                        .await?;
+                    return Ok(None);
+                }
                 Err(error) => return Err(error),
             };
             let now = Timestamp::now();

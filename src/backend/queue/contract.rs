@@ -14,7 +14,9 @@ pub struct Keys {
 
 impl Keys {
     pub fn new(prefix: &str) -> Keys {
-        Keys { prefix: prefix.to_string() }
+        Keys {
+            prefix: prefix.to_string(),
+        }
     }
 
     /// The jobs stream: one entry per delivery-worthy job, field `job` = [`Job`] JSON.
@@ -103,8 +105,8 @@ pub enum Trigger {
 }
 
 /// Where a job is. `Queued -> Running -> {Success, Failure, Cancelled, TimedOut, Error}`;
-/// `Queued -> Cancelled`; `Running -> Queued` when a crashed agent's job is reclaimed;
-/// `Queued | Running -> Dead` after `ci.max_deliveries` deliveries.
+/// `Queued -> Cancelled`; a crashed agent's job stays `Running` under the agent that
+/// reclaims it; `Queued | Running -> Dead` after `ci.max_deliveries` deliveries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum JobState {
@@ -244,9 +246,19 @@ pub enum AgentState {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum QueueEvent {
     /// A job was queued or changed state.
-    Job { id: String, repo: String, state: JobState, at: Timestamp },
+    Job {
+        id: String,
+        repo: String,
+        state: JobState,
+        at: Timestamp,
+    },
     /// An agent started, took a job, finished one or stopped.
-    Agent { name: String, state: AgentState, job: Option<String>, at: Timestamp },
+    Agent {
+        name: String,
+        state: AgentState,
+        job: Option<String>,
+        at: Timestamp,
+    },
 }
 
 /// The queue's numbers, as `GET /queue` and the Pool view show them.

@@ -55,6 +55,10 @@ impl Queue {
                 .arg(start)
                 .arg(start + page - 1);
             let ids: Vec<String> = self.link.query("list jobs", &range).await?;
+            // An empty pipeline is a client error in redis-rs: past the end, stop here.
+            if ids.is_empty() {
+                return Ok(found);
+            }
             let mut pipe = redis::pipe();
             for id in &ids {
                 pipe.cmd("HMGET")
