@@ -7,6 +7,8 @@ use std::process::{Command, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
+mod support;
+
 const BIN: &str = env!("CARGO_BIN_EXE_raibid");
 
 /// One tmux server per test, on its own socket, killed on drop.
@@ -155,7 +157,7 @@ fn console_session_from_start_to_quit() {
 
     tmux.keys(&["2"]);
     tmux.wait_for("Commits per day");
-    tmux.keys(&["Tab"]);
+    tmux.keys(&["BTab"]);
     tmux.wait_for("Drafts (1)");
     tmux.keys(&["?"]);
     tmux.wait_for("Keys");
@@ -234,4 +236,46 @@ fn without_a_terminal_it_names_the_headless_commands() {
         "{stderr}"
     );
     drop(root);
+}
+
+/// The CI views against a real redis-server: start a local agent with `+`, build this
+/// repository's HEAD with `T`, watch the job succeed, and quit with no agent left behind.
+#[test]
+fn local_pool_builds_a_triggered_job() {
+    let (root, repo, config) = fixture();
+    let redis = support::redis::RedisServer::start();
+    let workspaces = root.path().join("workspaces");
+    std::fs::write(
+        &config,
+        format!(
+            "[sparky]\nwriter = \"builtin\"\nstartup_digest = \"off\"\n\
+             [ci]\nredis_url = \"{}\"\nsteps = [\"cat README.md\"]\nworkspace_dir = \"{}\"\n",
+            redis.url(),
+            workspaces.display()
+        ),
+    )
+    .unwrap();
+    let home = root.path().join("home");
+    let tmux = Tmux::start("ci", &repo, &home, &format!("--config {}", config.display()));
+    tmux.wait_for("1 Digests");
+
+    tmux.keys(&["3"]);
+    tmux.wait_for("queue redis://");
+    tmux.keys(&["+"]);
+    tmux.wait_for("local pool 1/1 agents");
+    tmux.wait_for("local-1");
+
+    tmux.keys(&["T"]);
+    tmux.wait_for("Build this repository's HEAD?");
+    tmux.keys(&["y"]);
+    tmux.wait_for("queued lab at");
+    tmux.keys(&["4"]);
+    tmux.wait_for("success");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("A fixture.");
+
+    tmux.keys(&["Escape", "q"]);
+    tmux.wait_for("EXIT=0");
+    let agents = Command::new("pgrep").args(["-f", &format!("{} agent --id local-1", config.display())]).output().unwrap();
+    assert!(agents.stdout.is_empty(), "the pool's agents stop with the console");
 }

@@ -489,7 +489,7 @@ mod tests {
             Some(Action::PrevView)
         );
         assert_eq!(
-            keymap.action(&event(KeyCode::Char('s'), KeyModifiers::NONE)),
+            keymap.action(&event(KeyCode::Char('z'), KeyModifiers::NONE)),
             None
         );
         assert_eq!(keymap.label(Action::Up), "k/up");

@@ -27,6 +27,8 @@ use super::theme::Themes;
 use super::update::{Cmd, Msg, Settings, update};
 
 const SPIN_EVERY: Duration = Duration::from_millis(120);
+/// How long quitting waits for local agents to stop.
+const AGENTS_STOP: Duration = Duration::from_secs(15);
 
 pub struct Console {
     pub config: Arc<Config>,
@@ -76,7 +78,7 @@ async fn event_loop(tui: &mut Tui, console: Console) -> color_eyre::Result<()> {
     };
     let sparky = actor::spawn(Arc::clone(&config), places, events_tx, cancel.clone());
     let (ci_tx, mut ci_events) = mpsc::unbounded_channel();
-    let ci = ci_actor::spawn(ci_setup, ci_tx, cancel.clone());
+    let (ci, ci_task) = ci_actor::spawn(ci_setup, ci_tx, cancel.clone());
     if let Some(kind) = startup_period(&config.sparky.startup_digest) {
         let _ = sparky.send(Command::DigestIfMissing(kind));
     }
@@ -169,7 +171,14 @@ async fn event_loop(tui: &mut Tui, console: Console) -> color_eyre::Result<()> {
             break;
         }
     }
+    // Local agents finish their jobs as cancelled and exit; wait so none outlives us.
+    if state.ci.pool.is_some_and(|(_, running)| running > 0) {
+        state.info("stopping local agents…");
+        let theme = themes.get(&state.theme).unwrap_or_else(|| themes.next_after(""));
+        draw(tui, &state, theme)?;
+    }
     cancel.cancel();
+    let _ = tokio::time::timeout(AGENTS_STOP, ci_task).await;
     Ok(())
 }
 

@@ -84,14 +84,24 @@ pub struct Setup {
     pub pool: PoolSpec,
 }
 
+/// Starts the actor. When `cancel` fires it stops its local agents and waits for them;
+/// the returned task ends after that.
 pub fn spawn(
     setup: Setup,
     events: mpsc::UnboundedSender<Event>,
     cancel: CancellationToken,
-) -> mpsc::UnboundedSender<Command> {
+) -> (mpsc::UnboundedSender<Command>, JoinHandle<()>) {
     let (commands, inbox) = mpsc::unbounded_channel();
-    tokio::spawn(run(setup, inbox, events, cancel));
-    commands
+    let task = tokio::spawn(run(setup, inbox, events, cancel));
+    (commands, task)
+}
+
+/// The local pool the console started.
+struct Pool {
+    commands: mpsc::UnboundedSender<PoolCommand>,
+    wanted: u32,
+    /// Ends once every agent has exited.
+    task: JoinHandle<()>,
 }
 
 /// What the follower tasks tell the actor.
@@ -107,7 +117,7 @@ struct Actor {
     cancel: CancellationToken,
     follower: Option<JoinHandle<()>>,
     log: Option<JoinHandle<()>>,
-    pool: Option<(mpsc::UnboundedSender<PoolCommand>, u32)>,
+    pool: Option<Pool>,
     watching: bool,
 }
 
@@ -148,7 +158,7 @@ async fn run(
             _ = sample.tick(), if actor.watching && actor.queue.is_some() => actor.sample().await,
         }
     }
-    actor.stop();
+    actor.stop().await;
 }
 
 impl Actor {
@@ -317,21 +327,21 @@ impl Actor {
     }
 
     fn scale(&mut self, delta: i32, pool_events: &mpsc::UnboundedSender<PoolEvent>) {
-        let current = self.pool.as_ref().map_or(0, |(_, wanted)| *wanted);
+        let current = self.pool.as_ref().map_or(0, |pool| pool.wanted);
         let wanted = current.saturating_add_signed(delta).min(64);
         match &mut self.pool {
-            Some((commands, size)) => {
-                *size = wanted;
-                let _ = commands.send(PoolCommand::Scale(wanted));
+            Some(pool) => {
+                pool.wanted = wanted;
+                let _ = pool.commands.send(PoolCommand::Scale(wanted));
             }
             None if wanted > 0 => {
-                let (commands, _task) = pool::spawn(
+                let (commands, task) = pool::spawn(
                     self.setup.pool.clone(),
                     wanted,
                     pool_events.clone(),
                     self.cancel.child_token(),
                 );
-                self.pool = Some((commands, wanted));
+                self.pool = Some(Pool { commands, wanted, task });
             }
             None => {}
         }
@@ -348,12 +358,17 @@ impl Actor {
         }
     }
 
-    fn stop(&mut self) {
+    /// Stops the followers, then waits for the local agents (already told to stop by the
+    /// cancelled token) so none outlives the console.
+    async fn stop(&mut self) {
         for task in [self.follower.take(), self.log.take()]
             .into_iter()
             .flatten()
         {
             task.abort();
+        }
+        if let Some(pool) = self.pool.take() {
+            let _ = pool.task.await;
         }
     }
 }
