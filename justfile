@@ -19,7 +19,23 @@ digest period="week" *args:
 drafts *args:
     cargo run --release -- drafts {{args}}
 
-# The whole test suite (installs git and tmux when missing).
+# The API server (webhooks, job API) on the config's queue.
+server *args:
+    cargo run --release -- server {{args}}
+
+# One build agent.
+agent *args:
+    cargo run --release -- agent {{args}}
+
+# A pool of local agents (default: ci.agents).
+pool *args:
+    cargo run --release -- pool {{args}}
+
+# CI jobs from the command line: list, show ID, logs ID --follow, trigger, cancel ID, retry ID.
+jobs *args:
+    cargo run --release -- jobs {{args}}
+
+# The whole test suite (installs git, tmux and redis-server when missing).
 test:
     sh scripts/test
 
@@ -36,6 +52,8 @@ fmt:
 bench:
     cargo bench --bench collect
     cargo bench --bench console
+    cargo bench --bench queue
+    cargo bench --bench dispatch
 
 # What CI runs.
 ci:

@@ -1,8 +1,8 @@
 //! The Sparky actor as the console drives it: commands in, events out, against a real
 //! repository, a real drafts store and a real docs repository.
 
-use std::path::Path;
-use std::process::Command as Process;
+mod support;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,29 +10,9 @@ use raibid::backend::sparky::actor::{self, Command, Event, Places};
 use raibid::backend::sparky::model::{DraftState, PeriodKind};
 use raibid::backend::sparky::pipeline::{DigestRequest, PeriodSpec, WriterChoice};
 use raibid::config::Config;
+use support::git::git_with;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
-
-fn git(dir: &Path, args: &[&str]) {
-    let out = Process::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "Ann")
-        .env("GIT_AUTHOR_EMAIL", "ann@example.org")
-        .env("GIT_COMMITTER_NAME", "Ann")
-        .env("GIT_COMMITTER_EMAIL", "ann@example.org")
-        .env("GIT_AUTHOR_DATE", "2026-11-17T10:00:00Z")
-        .env("GIT_COMMITTER_DATE", "2026-11-17T10:00:00Z")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 struct Harness {
     _root: tempfile::TempDir,
@@ -46,10 +26,17 @@ impl Harness {
         let root = tempfile::tempdir().unwrap();
         let repo = root.path().join("lab");
         std::fs::create_dir_all(&repo).unwrap();
-        git(&repo, &["init", "-q", "-b", "main"]);
+        let git = |args: &[&str]| {
+            let at = [
+                ("GIT_AUTHOR_DATE", "2026-11-17T10:00:00Z"),
+                ("GIT_COMMITTER_DATE", "2026-11-17T10:00:00Z"),
+            ];
+            git_with(&repo, args, &at);
+        };
+        git(&["init", "-q", "-b", "main"]);
         std::fs::write(repo.join("a.txt"), "one\ntwo\n").unwrap();
-        git(&repo, &["add", "."]);
-        git(&repo, &["commit", "-q", "-m", "feat: a"]);
+        git(&["add", "."]);
+        git(&["commit", "-q", "-m", "feat: a"]);
         let places = Places {
             drafts_dir: root.path().join("data/drafts"),
             default_docs_dir: root.path().join("data/docs"),

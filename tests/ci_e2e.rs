@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
+use support::git::crate_repo;
 use support::redis::RedisServer;
 
 const BIN: &str = env!("CARGO_BIN_EXE_raibid");
@@ -130,22 +131,10 @@ impl Lab {
     /// A crate in its own git repository; `test_body` is the body of its one test.
     fn fixture(&self, name: &str, test_body: &str) -> (PathBuf, String) {
         let dir = self.root.path().join("repos").join(name);
-        std::fs::create_dir_all(dir.join("src")).unwrap();
-        std::fs::write(
-            dir.join("Cargo.toml"),
-            format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n"),
-        )
-        .unwrap();
-        std::fs::write(
-            dir.join("src/lib.rs"),
-            format!("pub fn answer() -> u32 {{ 42 }}\n\n#[test]\nfn it_works() {{\n    {test_body}\n}}\n"),
-        )
-        .unwrap();
-        std::fs::write(dir.join(".gitignore"), "target/\n").unwrap();
-        git(&dir, &["init", "-q", "-b", "main"]);
-        git(&dir, &["add", "."]);
-        git(&dir, &["commit", "-q", "-m", "fixture"]);
-        let sha = git(&dir, &["rev-parse", "HEAD"]);
+        let lib = format!(
+            "pub fn answer() -> u32 {{ 42 }}\n\n#[test]\nfn it_works() {{\n    {test_body}\n}}\n"
+        );
+        let sha = crate_repo(&dir, name, &lib);
         (dir, sha)
     }
 
@@ -227,27 +216,6 @@ impl Drop for Lab {
             let _ = child.wait();
         }
     }
-}
-
-/// Runs git in `dir`; fails the test when git does.
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "Ann")
-        .env("GIT_AUTHOR_EMAIL", "ann@example.org")
-        .env("GIT_COMMITTER_NAME", "Ann")
-        .env("GIT_COMMITTER_EMAIL", "ann@example.org")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 #[test]

@@ -1,8 +1,12 @@
 //! The headless commands as a user runs them: the real binary, real git repositories,
 //! a config file, and the exit codes and messages that come back.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+
+use support::git::{git, git_with};
 
 const BIN: &str = env!("CARGO_BIN_EXE_raibid");
 
@@ -57,43 +61,22 @@ impl Lab {
     }
 
     fn git(&self, args: &[&str]) -> String {
-        let out = Command::new("git")
-            .args(args)
-            .current_dir(self.repo())
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        git(&self.repo(), args)
     }
 
     fn commit(&self, who: &str, when: &str, file: &str, text: &str, subject: &str) {
         std::fs::write(self.repo().join(file), text).unwrap();
         let email = format!("{}@example.org", who.to_lowercase());
         self.git(&["add", "."]);
-        let out = Command::new("git")
-            .args(["-c", "commit.gpgsign=false", "commit", "-q", "-m", subject])
-            .current_dir(self.repo())
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_AUTHOR_NAME", who)
-            .env("GIT_AUTHOR_EMAIL", &email)
-            .env("GIT_AUTHOR_DATE", when)
-            .env("GIT_COMMITTER_NAME", who)
-            .env("GIT_COMMITTER_EMAIL", &email)
-            .env("GIT_COMMITTER_DATE", when)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let identity = [
+            ("GIT_AUTHOR_NAME", who),
+            ("GIT_AUTHOR_EMAIL", email.as_str()),
+            ("GIT_AUTHOR_DATE", when),
+            ("GIT_COMMITTER_NAME", who),
+            ("GIT_COMMITTER_EMAIL", email.as_str()),
+            ("GIT_COMMITTER_DATE", when),
+        ];
+        git_with(&self.repo(), &["commit", "-q", "-m", subject], &identity);
     }
 
     fn data_dir(&self) -> PathBuf {

@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 
 mod support;
 
+use support::git::git;
+
 const BIN: &str = env!("CARGO_BIN_EXE_raibid");
 
 /// One tmux server per test, on its own socket, killed on drop.
@@ -97,22 +99,6 @@ impl Drop for Tmux {
             .args(["-L", &self.socket, "kill-server"])
             .status();
     }
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let status = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "Ann Example")
-        .env("GIT_AUTHOR_EMAIL", "ann@example.org")
-        .env("GIT_COMMITTER_NAME", "Ann Example")
-        .env("GIT_COMMITTER_EMAIL", "ann@example.org")
-        .stdout(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success(), "git {args:?}");
 }
 
 /// A repository with one commit made now, so this week's digest has something to say,
@@ -256,7 +242,12 @@ fn local_pool_builds_a_triggered_job() {
     )
     .unwrap();
     let home = root.path().join("home");
-    let tmux = Tmux::start("ci", &repo, &home, &format!("--config {}", config.display()));
+    let tmux = Tmux::start(
+        "ci",
+        &repo,
+        &home,
+        &format!("--config {}", config.display()),
+    );
     tmux.wait_for("1 Digests");
 
     tmux.keys(&["3"]);
@@ -276,6 +267,12 @@ fn local_pool_builds_a_triggered_job() {
 
     tmux.keys(&["Escape", "q"]);
     tmux.wait_for("EXIT=0");
-    let agents = Command::new("pgrep").args(["-f", &format!("{} agent --id local-1", config.display())]).output().unwrap();
-    assert!(agents.stdout.is_empty(), "the pool's agents stop with the console");
+    let agents = Command::new("pgrep")
+        .args(["-f", &format!("{} agent --id local-1", config.display())])
+        .output()
+        .unwrap();
+    assert!(
+        agents.stdout.is_empty(),
+        "the pool's agents stop with the console"
+    );
 }

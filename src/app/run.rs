@@ -174,7 +174,9 @@ async fn event_loop(tui: &mut Tui, console: Console) -> color_eyre::Result<()> {
     // Local agents finish their jobs as cancelled and exit; wait so none outlives us.
     if state.ci.pool.is_some_and(|(_, running)| running > 0) {
         state.info("stopping local agents…");
-        let theme = themes.get(&state.theme).unwrap_or_else(|| themes.next_after(""));
+        let theme = themes
+            .get(&state.theme)
+            .unwrap_or_else(|| themes.next_after(""));
         draw(tui, &state, theme)?;
     }
     cancel.cancel();

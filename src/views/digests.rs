@@ -3,14 +3,14 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Modifier, Style};
-use ratatui::text::{Line, Span};
+use ratatui::style::Style;
+use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::app::state::{Mode, Pending, State};
 use crate::app::theme::Theme;
 
-use super::{markdown, panel, state_color, truncate};
+use super::{list_row, markdown, panel, state_color, window_start};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let list_width = (area.width / 3).clamp(28, 48);
@@ -58,37 +58,23 @@ fn draw_list(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     }
     // Only the rows that fit are built: the window follows the selection.
     let rows = usize::from(inner.height);
-    let first = state.selected.saturating_sub(rows.saturating_sub(1));
     let width = usize::from(inner.width);
     let lines: Vec<Line> = visible
         .iter()
         .enumerate()
-        .skip(first)
+        .skip(window_start(state.selected, rows))
         .take(rows)
         .map(|(index, draft)| {
-            let badge = format!("{:<9}", draft.front.state.as_str());
-            let label = truncate(&draft.id, width.saturating_sub(badge.len() + 1));
-            let selected = index == state.selected;
-            let base = if selected {
-                Style::default()
-                    .bg(theme.selection_bg)
-                    .fg(theme.selection_fg)
-                    .add_modifier(Modifier::BOLD)
-            } else {
-                Style::default()
-            };
-            let badge_style = if selected {
-                base
-            } else {
-                base.fg(state_color(draft.front.state, theme))
-            };
-            let used = badge.len() + 1 + label.chars().count();
-            Line::from(vec![
-                Span::styled(badge, badge_style),
-                Span::styled(" ", base),
-                Span::styled(label, base),
-                Span::styled(" ".repeat(width.saturating_sub(used)), base),
-            ])
+            let state_of = draft.front.state;
+            let badge = format!("{:<10}", state_of.as_str());
+            list_row(
+                badge,
+                state_color(state_of, theme),
+                &draft.id,
+                index == state.selected,
+                width,
+                theme,
+            )
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), inner);

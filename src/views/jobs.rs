@@ -3,7 +3,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Modifier, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
@@ -12,7 +12,7 @@ use crate::app::theme::Theme;
 use crate::backend::queue::contract::LogStream;
 
 use super::pool::short_duration;
-use super::{job_state_color, panel, truncate};
+use super::{job_state_color, list_row, panel, truncate, window_start};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     match &state.ci.log {
@@ -47,23 +47,21 @@ fn draw_list(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     }
     // Only the rows that fit are built: the window follows the selection.
     let rows = usize::from(inner.height);
-    let first = ci.selected.saturating_sub(rows.saturating_sub(1));
     let width = usize::from(inner.width);
     let lines: Vec<Line> = visible
         .iter()
         .enumerate()
-        .skip(first)
+        .skip(window_start(ci.selected, rows))
         .take(rows)
         .map(|(index, record)| {
             let (job, status) = (&record.job, &record.status);
-            let age = short_duration(state.now.duration_since(job.created_at).as_secs().max(0));
+            let since =
+                |t: jiff::Timestamp| short_duration(state.now.duration_since(t).as_secs().max(0));
             let took = match (status.started_at, status.finished_at) {
                 (Some(start), Some(end)) => {
                     short_duration(end.duration_since(start).as_secs().max(0))
                 }
-                (Some(start), None) => {
-                    short_duration(state.now.duration_since(start).as_secs().max(0))
-                }
+                (Some(start), None) => since(start),
                 _ => "-".into(),
             };
             let text = format!(
@@ -71,31 +69,13 @@ fn draw_list(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 &job.id[..job.id.len().min(8)],
                 truncate(&job.repo, 20),
                 &job.sha[..job.sha.len().min(7)],
-                age,
+                since(job.created_at),
                 took,
                 job.git_ref.trim_start_matches("refs/heads/"),
             );
-            let selected = index == ci.selected;
-            let base = if selected {
-                Style::default()
-                    .bg(theme.selection_bg)
-                    .fg(theme.selection_fg)
-                    .add_modifier(Modifier::BOLD)
-            } else {
-                Style::default()
-            };
             let badge = format!("{:<10}", status.state.as_str());
-            let badge_style = if selected {
-                base
-            } else {
-                base.fg(job_state_color(status.state, theme))
-            };
-            let used = badge.chars().count() + text.chars().count();
-            Line::from(vec![
-                Span::styled(badge, badge_style),
-                Span::styled(truncate(&text, width.saturating_sub(10)), base),
-                Span::styled(" ".repeat(width.saturating_sub(used)), base),
-            ])
+            let color = job_state_color(status.state, theme);
+            list_row(badge, color, &text, index == ci.selected, width, theme)
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), inner);

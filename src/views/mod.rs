@@ -9,7 +9,7 @@ mod pool;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Modifier, Style};
+use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
@@ -171,6 +171,39 @@ fn panel<'a>(title: impl Into<Line<'a>>, focused: bool, theme: &Theme) -> Block<
             theme.border
         }))
         .title(title.into().style(Style::default().fg(theme.title)))
+}
+
+/// One row of a selectable list: a state badge in its colour, then `text`, padded so the
+/// selection bar spans the whole `width`.
+fn list_row(
+    badge: String,
+    color: Color,
+    text: &str,
+    selected: bool,
+    width: usize,
+    theme: &Theme,
+) -> Line<'static> {
+    let base = if selected {
+        Style::default()
+            .bg(theme.selection_bg)
+            .fg(theme.selection_fg)
+            .add_modifier(Modifier::BOLD)
+    } else {
+        Style::default()
+    };
+    let badge_style = if selected { base } else { base.fg(color) };
+    let text = truncate(text, width.saturating_sub(badge.chars().count()));
+    let used = badge.chars().count() + text.chars().count();
+    Line::from(vec![
+        Span::styled(badge, badge_style),
+        Span::styled(text, base),
+        Span::styled(" ".repeat(width.saturating_sub(used)), base),
+    ])
+}
+
+/// The first row to show so that `selected` is on screen in a window of `rows`.
+fn window_start(selected: usize, rows: usize) -> usize {
+    selected.saturating_sub(rows.saturating_sub(1))
 }
 
 /// Cuts `text` to `width` characters, marking the cut with an ellipsis.

@@ -1,6 +1,7 @@
 //! Console fixtures shared by the reducer and view tests: a fixed clock and known drafts.
 #![allow(dead_code)] // each test binary uses its own part
 
+pub mod git;
 pub mod redis;
 
 use std::path::PathBuf;

@@ -341,7 +341,11 @@ impl Actor {
                     pool_events.clone(),
                     self.cancel.child_token(),
                 );
-                self.pool = Some(Pool { commands, wanted, task });
+                self.pool = Some(Pool {
+                    commands,
+                    wanted,
+                    task,
+                });
             }
             None => {}
         }
