@@ -485,16 +485,10 @@ fn an_explicit_path_wins() {
 }
 
 /// Runs `print_paths_for_parent` in a child test process with `env` and parses its output.
+/// What `raibid config path` prints with `env` set, keyed like [`Paths`]' fields.
 fn child_paths(env: &[(&str, &Path)]) -> HashMap<String, String> {
-    let mut command = Command::new(std::env::current_exe().unwrap());
-    command
-        .args([
-            "--exact",
-            "print_paths_for_parent",
-            "--ignored",
-            "--nocapture",
-        ])
-        .env_remove("RAIBID_CONFIG");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_raibid"));
+    command.args(["config", "path"]).env_remove("RAIBID_CONFIG");
     for (name, value) in env {
         command.env(name, value);
     }
@@ -506,20 +500,18 @@ fn child_paths(env: &[(&str, &Path)]) -> HashMap<String, String> {
     );
     String::from_utf8_lossy(&output.stdout)
         .lines()
-        .filter_map(|line| line.strip_prefix("PATHS "))
-        .filter_map(|line| line.split_once('='))
-        .map(|(name, value)| (name.to_owned(), value.to_owned()))
+        .filter_map(|line| line.split_once(char::is_whitespace))
+        .map(|(name, value)| {
+            let field = match name {
+                "config" => "config_file",
+                "data" => "data_dir",
+                "log" => "log_file",
+                "themes" => "themes_dir",
+                other => other,
+            };
+            (field.to_owned(), value.trim().to_owned())
+        })
         .collect()
-}
-
-#[test]
-#[ignore = "a child process of paths_follow_xdg_dirs_and_raibid_config"]
-fn print_paths_for_parent() {
-    let paths = Paths::resolve(None).unwrap();
-    println!("PATHS config_file={}", paths.config_file.display());
-    println!("PATHS data_dir={}", paths.data_dir.display());
-    println!("PATHS log_file={}", paths.log_file.display());
-    println!("PATHS themes_dir={}", paths.themes_dir.display());
 }
 
 #[test]
