@@ -10,7 +10,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 use crate::app::state::{Mode, Pending, State};
 use crate::app::theme::Theme;
 
-use super::{list_row, markdown, panel, state_color, window_start};
+use super::{list_row, markdown, panel, state_color, windowed};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let list_width = (area.width / 3).clamp(28, 48);
@@ -56,14 +56,8 @@ fn draw_list(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         );
         return;
     }
-    // Only the rows that fit are built: the window follows the selection.
-    let rows = usize::from(inner.height);
     let width = usize::from(inner.width);
-    let lines: Vec<Line> = visible
-        .iter()
-        .enumerate()
-        .skip(window_start(state.selected, rows))
-        .take(rows)
+    let lines: Vec<Line> = windowed(&visible, state.selected, usize::from(inner.height))
         .map(|(index, draft)| {
             let state_of = draft.front.state;
             let badge = format!("{:<10}", state_of.as_str());

@@ -12,7 +12,7 @@ use crate::app::theme::Theme;
 use crate::backend::queue::contract::LogStream;
 
 use super::pool::short_duration;
-use super::{job_state_color, list_row, panel, truncate, window_start};
+use super::{job_state_color, list_row, panel, truncate, windowed};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     match &state.ci.log {
@@ -45,14 +45,8 @@ fn draw_list(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         );
         return;
     }
-    // Only the rows that fit are built: the window follows the selection.
-    let rows = usize::from(inner.height);
     let width = usize::from(inner.width);
-    let lines: Vec<Line> = visible
-        .iter()
-        .enumerate()
-        .skip(window_start(ci.selected, rows))
-        .take(rows)
+    let lines: Vec<Line> = windowed(&visible, ci.selected, usize::from(inner.height))
         .map(|(index, record)| {
             let (job, status) = (&record.job, &record.status);
             let since =

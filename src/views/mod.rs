@@ -201,9 +201,11 @@ fn list_row(
     ])
 }
 
-/// The first row to show so that `selected` is on screen in a window of `rows`.
-fn window_start(selected: usize, rows: usize) -> usize {
-    selected.saturating_sub(rows.saturating_sub(1))
+/// The items a list of `rows` lines shows, with their indices: only those are built, and
+/// the window follows `selected`.
+fn windowed<T>(items: &[T], selected: usize, rows: usize) -> impl Iterator<Item = (usize, &T)> {
+    let first = selected.saturating_sub(rows.saturating_sub(1));
+    items.iter().enumerate().skip(first).take(rows)
 }
 
 /// Cuts `text` to `width` characters, marking the cut with an ellipsis.
