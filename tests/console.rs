@@ -23,6 +23,7 @@ fn sparky(commands: Vec<Cmd>) -> Vec<Command> {
         .map(|c| match c {
             Cmd::Sparky(command) => command,
             Cmd::Ci(command) => panic!("unexpected CI command {command:?}"),
+            Cmd::Cluster(command) => panic!("unexpected cluster command {command:?}"),
         })
         .collect()
 }

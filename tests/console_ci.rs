@@ -21,6 +21,7 @@ fn ci(commands: Vec<Cmd>) -> Vec<Command> {
         .map(|c| match c {
             Cmd::Ci(command) => command,
             Cmd::Sparky(command) => panic!("unexpected Sparky command {command:?}"),
+            Cmd::Cluster(command) => panic!("unexpected cluster command {command:?}"),
         })
         .collect()
 }

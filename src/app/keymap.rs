@@ -40,6 +40,10 @@ pub enum Action {
     RetryJob,
     ScaleUp,
     ScaleDown,
+    Refresh,
+    ClusterInstall,
+    ClusterUpgrade,
+    ClusterRemove,
     View1,
     View2,
     View3,
@@ -48,7 +52,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 36] = [
+    pub const ALL: [Action; 40] = [
         Action::Quit,
         Action::Help,
         Action::Palette,
@@ -80,6 +84,10 @@ impl Action {
         Action::RetryJob,
         Action::ScaleUp,
         Action::ScaleDown,
+        Action::Refresh,
+        Action::ClusterInstall,
+        Action::ClusterUpgrade,
+        Action::ClusterRemove,
         Action::View1,
         Action::View2,
         Action::View3,
@@ -121,6 +129,10 @@ impl Action {
             Action::RetryJob => "retry-job",
             Action::ScaleUp => "scale-up",
             Action::ScaleDown => "scale-down",
+            Action::Refresh => "refresh",
+            Action::ClusterInstall => "cluster-install",
+            Action::ClusterUpgrade => "cluster-upgrade",
+            Action::ClusterRemove => "cluster-remove",
             Action::View1 => "view-1",
             Action::View2 => "view-2",
             Action::View3 => "view-3",
@@ -162,6 +174,10 @@ impl Action {
             Action::RetryJob => "retry the job",
             Action::ScaleUp => "one more local agent",
             Action::ScaleDown => "one local agent less",
+            Action::Refresh => "refresh the view",
+            Action::ClusterInstall => "bring up the lab to here",
+            Action::ClusterUpgrade => "re-apply the component",
+            Action::ClusterRemove => "remove, keeping its data",
             Action::View1 | Action::View2 | Action::View3 | Action::View4 | Action::View5 => {
                 "show that view"
             }
@@ -218,6 +234,12 @@ impl Action {
             Action::RetryJob => &["R"],
             Action::ScaleUp => &["+"],
             Action::ScaleDown => &["-"],
+            // `r` is taken by Regenerate: bindings are one map for every view.
+            Action::Refresh => &["ctrl-r"],
+            Action::ClusterInstall => &["i"],
+            Action::ClusterUpgrade => &["u"],
+            // Destructive: a plain shifted key behind a confirmation, never a ctrl chord.
+            Action::ClusterRemove => &["D"],
             Action::View1 => &["1"],
             Action::View2 => &["2"],
             Action::View3 => &["3"],

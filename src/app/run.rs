@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::backend::ci::actor as ci_actor;
 use crate::backend::ci::pool::PoolSpec;
+use crate::backend::cluster::actor as cluster_actor;
 use crate::backend::sparky::actor::{self, Command, Places};
 use crate::backend::sparky::model::PeriodKind;
 use crate::backend::sparky::pipeline::WriterChoice;
@@ -37,6 +38,8 @@ pub struct Console {
     pub places: Places,
     /// How the console starts local agents when asked to scale the pool.
     pub pool: PoolSpec,
+    /// Where the console keeps its files (the gitops work tree among them).
+    pub data_dir: std::path::PathBuf,
 }
 
 /// Runs the console until the user quits or a signal arrives; the terminal is restored
@@ -55,6 +58,7 @@ async fn event_loop(tui: &mut Tui, console: Console) -> color_eyre::Result<()> {
         themes,
         places,
         pool,
+        data_dir,
     } = console;
     let names = themes.names().into_iter().map(String::from).collect();
     let mut state = State::new(
@@ -76,9 +80,16 @@ async fn event_loop(tui: &mut Tui, console: Console) -> color_eyre::Result<()> {
         cwd: places.cwd.clone(),
         pool,
     };
+    let cluster_setup = cluster_actor::Setup {
+        config: Arc::clone(&config),
+        data_dir,
+    };
     let sparky = actor::spawn(Arc::clone(&config), places, events_tx, cancel.clone());
     let (ci_tx, mut ci_events) = mpsc::unbounded_channel();
     let (ci, ci_task) = ci_actor::spawn(ci_setup, ci_tx, cancel.clone());
+    // Idle until the Cluster view is shown: a machine without a cluster starts as fast.
+    let (cluster_tx, mut cluster_events) = mpsc::unbounded_channel();
+    let (cluster, cluster_task) = cluster_actor::spawn(cluster_setup, cluster_tx, cancel.clone());
     if let Some(kind) = startup_period(&config.sparky.startup_digest) {
         let _ = sparky.send(Command::DigestIfMissing(kind));
     }
@@ -92,6 +103,7 @@ async fn event_loop(tui: &mut Tui, console: Console) -> color_eyre::Result<()> {
     let mut last_autosave = Instant::now();
     let mut sparky_alive = true;
     let mut ci_alive = true;
+    let mut cluster_alive = true;
 
     loop {
         let now = Instant::now();
@@ -132,6 +144,14 @@ async fn event_loop(tui: &mut Tui, console: Console) -> color_eyre::Result<()> {
                     dirty = true;
                 }
             },
+            event = cluster_events.recv(), if cluster_alive => match event {
+                Some(event) => msgs.push(Msg::Cluster(event)),
+                None => {
+                    cluster_alive = false;
+                    state.error("the cluster worker stopped; see the log file for why");
+                    dirty = true;
+                }
+            },
             _ = sleep_until(frame_due.unwrap_or(now)), if frame_due.is_some() => {}
             _ = sleep_until(spin_due.unwrap_or(now)), if spin_due.is_some() => {
                 last_spin = Instant::now();
@@ -153,6 +173,9 @@ async fn event_loop(tui: &mut Tui, console: Console) -> color_eyre::Result<()> {
         while let Ok(event) = ci_events.try_recv() {
             msgs.push(Msg::Ci(event));
         }
+        while let Ok(event) = cluster_events.try_recv() {
+            msgs.push(Msg::Cluster(event));
+        }
         for msg in msgs {
             if matches!(msg, Msg::Key(_)) && !matches!(state.mode, Mode::Editing(_)) {
                 last_autosave = Instant::now();
@@ -163,6 +186,7 @@ async fn event_loop(tui: &mut Tui, console: Console) -> color_eyre::Result<()> {
                 let _ = match command {
                     Cmd::Sparky(command) => sparky.send(command).is_ok(),
                     Cmd::Ci(command) => ci.send(command).is_ok(),
+                    Cmd::Cluster(command) => cluster.send(command).is_ok(),
                 };
             }
             dirty = true;
@@ -181,6 +205,8 @@ async fn event_loop(tui: &mut Tui, console: Console) -> color_eyre::Result<()> {
     }
     cancel.cancel();
     let _ = tokio::time::timeout(AGENTS_STOP, ci_task).await;
+    // A run in progress is dropped with the token; this returns at once.
+    let _ = cluster_task.await;
     Ok(())
 }
 

@@ -5,6 +5,8 @@ use ratatui_textarea::TextArea;
 
 use std::collections::VecDeque;
 
+use crate::backend::cluster::Component;
+use crate::backend::cluster::report::{ClusterStatus, Outcome};
 use crate::backend::queue::contract::{AgentStatus, JobRecord, LogLine, QueueStats};
 use crate::backend::sparky::model::{DigestData, DraftState};
 use crate::backend::sparky::store::DraftSummary;
@@ -18,14 +20,16 @@ pub enum ViewId {
     Activity,
     Pool,
     Jobs,
+    Cluster,
 }
 
 impl ViewId {
-    pub const ALL: [ViewId; 4] = [
+    pub const ALL: [ViewId; 5] = [
         ViewId::Digests,
         ViewId::Activity,
         ViewId::Pool,
         ViewId::Jobs,
+        ViewId::Cluster,
     ];
 
     pub fn title(self) -> &'static str {
@@ -34,6 +38,7 @@ impl ViewId {
             ViewId::Activity => "Activity",
             ViewId::Pool => "Pool",
             ViewId::Jobs => "Jobs",
+            ViewId::Cluster => "Cluster",
         }
     }
 
@@ -74,6 +79,13 @@ pub enum Pending {
     RetryJob(String),
     Trigger,
     ScaleDown,
+    /// Bring up these components in order; `force` re-applies what is already in place.
+    ClusterUp {
+        components: Vec<Component>,
+        force: bool,
+    },
+    /// Remove these components, keeping their data volumes.
+    ClusterDown(Vec<Component>),
 }
 
 #[derive(Debug)]
@@ -149,6 +161,7 @@ pub struct State {
     pub busy: Vec<Busy>,
     pub spinner: usize,
     pub ci: CiState,
+    pub cluster: ClusterState,
     pub quit: bool,
 }
 
@@ -170,6 +183,7 @@ impl State {
             busy: Vec::new(),
             spinner: 0,
             ci: CiState::default(),
+            cluster: ClusterState::default(),
             quit: false,
         }
     }
@@ -332,4 +346,65 @@ impl CiState {
     pub fn selected_job(&self) -> Option<&JobRecord> {
         self.visible_jobs().get(self.selected).copied()
     }
+}
+
+/// The lab as the Cluster view shows it. The cluster is not contacted before the view is
+/// first shown, so the console starts fast on a machine without one.
+#[derive(Debug, Default)]
+pub struct ClusterState {
+    pub connection: ClusterConnection,
+    pub status: Option<ClusterStatus>,
+    /// Index into `Component::ALL`: the rows are always every component, in order.
+    pub selected: usize,
+    /// The run going on, or the last one (kept so its steps stay readable).
+    pub run: Option<RunState>,
+    /// The running (or last) step's log, oldest first, at most [`CLUSTER_LOG_CAPACITY`].
+    pub log: VecDeque<String>,
+    /// How the last run ended; `None` while one is going or before any.
+    pub last_result: Option<Result<(), String>>,
+}
+
+impl ClusterState {
+    pub fn selected_component(&self) -> Component {
+        Component::ALL[self.selected.min(Component::ALL.len() - 1)]
+    }
+
+    /// A run was started and has not finished yet.
+    pub fn is_running(&self) -> bool {
+        self.run.is_some() && self.last_result.is_none()
+    }
+}
+
+/// Log lines of a cluster step the console keeps.
+pub const CLUSTER_LOG_CAPACITY: usize = 1_000;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum ClusterConnection {
+    /// The Cluster view was never shown.
+    #[default]
+    Unknown,
+    Connecting,
+    /// The API server's URL.
+    Connected(String),
+    /// Why the cluster cannot be reached.
+    Unavailable(String),
+}
+
+/// One bring-up or removal, step by step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunState {
+    /// What the user asked for, e.g. `bring up the lab through Gitea (git + registry)`.
+    pub what: String,
+    pub started: Timestamp,
+    pub current: Option<Component>,
+    /// Every step of the run in the order it runs, waiting ones included.
+    pub steps: Vec<(Component, StepState)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepState {
+    Waiting,
+    Running,
+    Done(Outcome),
+    Failed(String),
 }

@@ -1,6 +1,7 @@
 //! Tokio actors and the domain code they drive.
 
 pub mod ci;
+pub mod cluster;
 pub mod forge;
 pub mod llm;
 pub mod queue;

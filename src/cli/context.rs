@@ -95,6 +95,7 @@ impl Context {
             themes: self.themes,
             places,
             pool,
+            data_dir: self.paths.data_dir.clone(),
         })
     }
 }

@@ -2,6 +2,7 @@
 //! 1 the command failed, 2 bad usage, config or input.
 
 mod ci;
+mod cluster;
 mod config_cmd;
 mod context;
 mod drafts;
@@ -65,6 +66,15 @@ pub enum Command {
     /// List, show, follow, trigger, cancel or retry CI jobs.
     #[command(subcommand)]
     Jobs(JobsCommand),
+    /// Bring the lab up on k3s, step by step; a rerun does only what is missing.
+    Up(cluster::UpArgs),
+    /// Each component's health and the nodes' CPU, memory and GPU use.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove the lab's components in reverse order; data volumes stay unless --purge.
+    Down(cluster::DownArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -242,13 +252,16 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Some(Command::Agent { once, id }) => runtime.block_on(ci::agent(&context, id, once)),
         Some(Command::Pool { agents }) => runtime.block_on(ci::pool(&context, agents)),
         Some(Command::Jobs(command)) => runtime.block_on(ci::jobs(&context, command)),
+        Some(Command::Up(args)) => runtime.block_on(cluster::up(&context, args)),
+        Some(Command::Status { json }) => runtime.block_on(cluster::status(&context, json)),
+        Some(Command::Down(args)) => runtime.block_on(cluster::down(&context, args)),
     }
 }
 
 fn console(runtime: &tokio::runtime::Runtime, context: Context) -> Result<(), Failure> {
     if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
         return Err(Failure::bad_input(
-            "the console needs a terminal (TTY). Headless commands: raibid digest, raibid drafts list|show|approve|reject|publish, raibid jobs list|show|logs|trigger|cancel|retry, raibid server, raibid agent, raibid pool, raibid config show|path|check (see raibid --help)",
+            "the console needs a terminal (TTY). Headless commands: raibid digest, raibid drafts list|show|approve|reject|publish, raibid jobs list|show|logs|trigger|cancel|retry, raibid server, raibid agent, raibid pool, raibid up|status|down, raibid config show|path|check (see raibid --help)",
         ));
     }
     let console = context.console()?;

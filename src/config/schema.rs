@@ -19,6 +19,7 @@ pub struct Config {
     pub ci: CiConfig,
     pub server: ServerConfig,
     pub gitea: GiteaConfig,
+    pub cluster: ClusterConfig,
     /// Action name -> keys, e.g. `quit = ["q", "ctrl-c"]`. Unlisted actions keep defaults.
     pub keys: BTreeMap<String, Vec<String>>,
 }
@@ -145,6 +146,91 @@ pub struct GiteaConfig {
     pub url: String,
     /// API token with write access to repository statuses.
     pub token: Secret,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClusterConfig {
+    /// kubeconfig file; empty: `$KUBECONFIG`, `~/.kube/config`, then k3s' own file.
+    pub kubeconfig: PathBuf,
+    /// Shell command that installs k3s when no cluster answers; empty: never install.
+    pub k3s_install: String,
+    /// Seconds one object may take to become ready before its step fails.
+    pub wait_timeout_secs: u64,
+    /// Namespace of the raibid server, agents, Redis, Sparky and Ollama.
+    pub namespace: String,
+    /// The one image every raibid role runs from (server, agents, Sparky).
+    pub image: String,
+    /// StorageClass of every volume; empty: the cluster's default (k3s: local-path).
+    pub storage_class: String,
+    pub redis_image: String,
+    pub redis_storage: String,
+    /// Gitea's image tag; at least 1.26.2 (older ones leak private container images).
+    pub gitea_version: String,
+    pub gitea_chart_version: String,
+    /// Node port Gitea's web, API and container registry are reachable on from the host.
+    pub gitea_node_port: u16,
+    pub gitea_storage: String,
+    /// Gitea's admin user; its password is generated into the `gitea-admin` secret.
+    pub gitea_admin: String,
+    pub flux_chart_version: String,
+    /// Repository (under the Gitea admin) holding the manifests Flux applies.
+    pub gitops_repo: String,
+    pub keda_chart_version: String,
+    /// Seconds between KEDA's looks at the queue's lag.
+    pub agent_polling_secs: u32,
+    /// Agents running at most.
+    pub agent_max_replicas: u32,
+    pub agent_cpu_request: String,
+    pub agent_memory_request: String,
+    pub agent_cpu_limit: String,
+    pub agent_memory_limit: String,
+    /// The cargo registry and git cache shared by every agent.
+    pub cargo_cache_storage: String,
+    pub ollama_image: String,
+    pub ollama_storage: String,
+    /// GPUs the Ollama pod requests (`nvidia.com/gpu`); 0: CPU only.
+    pub ollama_gpus: u32,
+    /// Cron schedules of the Sparky digests, in the cluster's time zone.
+    pub daily_schedule: String,
+    pub weekly_schedule: String,
+    pub monthly_schedule: String,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        ClusterConfig {
+            kubeconfig: PathBuf::new(),
+            k3s_install: "curl -sfL https://get.k3s.io | INSTALL_K3S_EXEC='server --disable=traefik --write-kubeconfig-mode=644' sh -".into(),
+            wait_timeout_secs: 900,
+            namespace: "raibid".into(),
+            image: "ghcr.io/raibid-labs/raibid:0.1.0".into(),
+            storage_class: String::new(),
+            redis_image: "redis:7.4-alpine".into(),
+            redis_storage: "8Gi".into(),
+            gitea_version: "1.26.2".into(),
+            gitea_chart_version: "12.4.0".into(),
+            gitea_node_port: 30300,
+            gitea_storage: "20Gi".into(),
+            gitea_admin: "raibid".into(),
+            flux_chart_version: "2.17.0".into(),
+            gitops_repo: "gitops".into(),
+            keda_chart_version: "2.18.0".into(),
+            agent_polling_secs: 10,
+            agent_max_replicas: 4,
+            agent_cpu_request: "2".into(),
+            agent_memory_request: "4Gi".into(),
+            agent_cpu_limit: "8".into(),
+            agent_memory_limit: "16Gi".into(),
+            cargo_cache_storage: "50Gi".into(),
+            ollama_image: "ollama/ollama:0.12.6".into(),
+            ollama_storage: "100Gi".into(),
+            ollama_gpus: 1,
+            daily_schedule: "0 6 * * *".into(),
+            weekly_schedule: "0 7 * * 1".into(),
+            monthly_schedule: "0 8 1 * *".into(),
+        }
+    }
 }
 
 impl Default for CiConfig {

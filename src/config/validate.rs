@@ -1,6 +1,6 @@
 //! Checks that a value is one the program can use, beyond its type.
 
-use super::Config;
+use super::{ClusterConfig, Config};
 use crate::app::theme::Themes;
 
 /// The first value that cannot be used: its dotted key and why.
@@ -69,7 +69,129 @@ pub(crate) fn validate(config: &Config, themes: &Themes) -> Result<(), Problem> 
             format!("{} is below 512", config.ollama.num_ctx),
         );
     }
-    validate_ci(config).map_err(|(key, message)| Problem { key, message })
+    validate_ci(config)
+        .and_then(|()| validate_cluster(&config.cluster))
+        .map_err(|(key, message)| Problem { key, message })
+}
+
+/// Gitea releases before this one serve private container images to anyone (CVE-2026-27771).
+pub const GITEA_MIN_VERSION: [u64; 3] = [1, 26, 2];
+
+/// `1.26.2` (an optional `v` and `-rootless` style suffix allowed) as numbers.
+pub fn parse_version(text: &str) -> Option<[u64; 3]> {
+    let core = text.trim_start_matches('v').split(['-', '+']).next()?;
+    let mut parts = core.split('.').map(|part| part.parse::<u64>().ok());
+    let version = [
+        parts.next()??,
+        parts.next()??,
+        parts.next().unwrap_or(Some(0))?,
+    ];
+    parts.next().is_none().then_some(version)
+}
+
+/// The cluster keys: a wrong value here would only show as a failed rollout.
+fn validate_cluster(cluster: &ClusterConfig) -> Result<(), (&'static str, String)> {
+    match parse_version(&cluster.gitea_version) {
+        Some(version) if version >= GITEA_MIN_VERSION => {}
+        Some(_) => {
+            return Err((
+                "cluster.gitea_version",
+                format!(
+                    "{} is older than 1.26.2, which fixes anyone pulling private container images (CVE-2026-27771)",
+                    cluster.gitea_version
+                ),
+            ));
+        }
+        None => {
+            return Err((
+                "cluster.gitea_version",
+                format!(
+                    "`{}` is not a version such as 1.26.2",
+                    cluster.gitea_version
+                ),
+            ));
+        }
+    }
+    if !is_dns_label(&cluster.namespace) {
+        return Err((
+            "cluster.namespace",
+            format!(
+                "`{}` is not a DNS label (lowercase letters, digits and '-', at most 63)",
+                cluster.namespace
+            ),
+        ));
+    }
+    if !is_dns_label(&cluster.gitops_repo) {
+        return Err(("cluster.gitops_repo", "must be a DNS label".into()));
+    }
+    let quantities = [
+        ("cluster.redis_storage", &cluster.redis_storage),
+        ("cluster.gitea_storage", &cluster.gitea_storage),
+        ("cluster.cargo_cache_storage", &cluster.cargo_cache_storage),
+        ("cluster.ollama_storage", &cluster.ollama_storage),
+        ("cluster.agent_cpu_request", &cluster.agent_cpu_request),
+        (
+            "cluster.agent_memory_request",
+            &cluster.agent_memory_request,
+        ),
+        ("cluster.agent_cpu_limit", &cluster.agent_cpu_limit),
+        ("cluster.agent_memory_limit", &cluster.agent_memory_limit),
+    ];
+    for (key, value) in quantities {
+        if !is_quantity(value) {
+            return Err((
+                key,
+                format!("`{value}` is not a Kubernetes quantity such as 500m, 2 or 8Gi"),
+            ));
+        }
+    }
+    let schedules = [
+        ("cluster.daily_schedule", &cluster.daily_schedule),
+        ("cluster.weekly_schedule", &cluster.weekly_schedule),
+        ("cluster.monthly_schedule", &cluster.monthly_schedule),
+    ];
+    for (key, value) in schedules {
+        if value.split_whitespace().count() != 5 {
+            return Err((key, format!("`{value}` is not a five-field cron schedule")));
+        }
+    }
+    if cluster.agent_max_replicas == 0 {
+        return Err(("cluster.agent_max_replicas", "must be at least 1".into()));
+    }
+    if cluster.agent_polling_secs == 0 {
+        return Err(("cluster.agent_polling_secs", "must be at least 1".into()));
+    }
+    if !(30000..=32767).contains(&cluster.gitea_node_port) {
+        return Err((
+            "cluster.gitea_node_port",
+            format!(
+                "{} is outside the node port range 30000-32767",
+                cluster.gitea_node_port
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn is_dns_label(text: &str) -> bool {
+    (1..=63).contains(&text.len())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !text.starts_with('-')
+        && !text.ends_with('-')
+}
+
+/// A number with an optional decimal or binary suffix (the common forms of resource.Quantity).
+fn is_quantity(text: &str) -> bool {
+    const SUFFIXES: [&str; 13] = [
+        "Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "m", "k", "M", "G", "T", "P", "E",
+    ];
+    let number = SUFFIXES
+        .iter()
+        .find_map(|suffix| text.strip_suffix(suffix))
+        .unwrap_or(text);
+    !number.is_empty() && number.parse::<f64>().is_ok_and(|n| n >= 0.0)
 }
 
 /// The CI keys: a wrong value here would only show when an agent or the server starts.

@@ -1,6 +1,7 @@
 //! Pure drawing of the console state: `fn(frame, area, &State, &Theme)`, no I/O.
 
 mod activity;
+mod cluster;
 mod digests;
 mod jobs;
 mod markdown;
@@ -40,6 +41,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
         ViewId::Activity => activity::draw(frame, body, state, theme),
         ViewId::Pool => pool::draw(frame, body, state, theme),
         ViewId::Jobs => jobs::draw(frame, body, state, theme),
+        ViewId::Cluster => cluster::draw(frame, body, state, theme),
     }
     draw_status(frame, status, state, theme);
     overlays::draw(frame, area, state, theme);
@@ -135,6 +137,14 @@ fn view_hints(state: &State) -> &'static [Action] {
             Action::Filter,
             Action::CancelJob,
             Action::RetryJob,
+        ],
+        // Quit is left out to fit 80 columns; `q` is everywhere the same.
+        (ViewId::Cluster, _) => &[
+            Action::Help,
+            Action::ClusterInstall,
+            Action::ClusterUpgrade,
+            Action::ClusterRemove,
+            Action::Refresh,
         ],
     }
 }

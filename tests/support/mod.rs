@@ -1,7 +1,12 @@
 //! Console fixtures shared by the reducer and view tests: a fixed clock and known drafts.
 #![allow(dead_code)] // each test binary uses its own part
 
+pub mod cluster_status;
+pub mod crd_schema;
 pub mod git;
+pub mod gitea;
+pub mod kube_api;
+pub mod lab;
 pub mod redis;
 
 use std::path::PathBuf;

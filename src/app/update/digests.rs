@@ -215,9 +215,12 @@ pub(super) fn confirmed(state: &mut State, pending: Pending) -> Vec<Cmd> {
             open_editor(state, id, &text, saved);
             Vec::new()
         }
-        Pending::CancelJob(_) | Pending::RetryJob(_) | Pending::Trigger | Pending::ScaleDown => {
-            Vec::new()
-        }
+        Pending::CancelJob(_)
+        | Pending::RetryJob(_)
+        | Pending::Trigger
+        | Pending::ScaleDown
+        | Pending::ClusterUp { .. }
+        | Pending::ClusterDown(_) => Vec::new(),
     }
 }
 

@@ -2,15 +2,17 @@
 //! to send to the actors. No I/O here, so every behaviour is a plain test.
 //!
 //! This module handles the modes (help, palette, filter, confirm, editor) and the keys
-//! every view shares; `digests` and `ci` handle their views' actions and their actors'
-//! events.
+//! every view shares; `digests`, `ci` and `cluster` handle their views' actions and their
+//! actors' events.
 
 mod ci;
+mod cluster;
 mod digests;
 
 use crossterm::event::{KeyCode, KeyEvent};
 
 use crate::backend::ci::actor as ci_actor;
+use crate::backend::cluster::actor::{ClusterCommand, ClusterEvent};
 use crate::backend::sparky::actor as sparky_actor;
 use crate::backend::sparky::model::PeriodKind;
 use crate::backend::sparky::pipeline::WriterChoice;
@@ -24,6 +26,7 @@ pub enum Msg {
     Key(KeyEvent),
     Sparky(sparky_actor::Event),
     Ci(ci_actor::Event),
+    Cluster(ClusterEvent),
     /// The spinner's next frame; sent only while something is busy.
     Spin,
     /// The editor's autosave interval passed.
@@ -35,6 +38,7 @@ pub enum Msg {
 pub enum Cmd {
     Sparky(sparky_actor::Command),
     Ci(ci_actor::Command),
+    Cluster(ClusterCommand),
 }
 
 /// The writer the console asks for; set from the config by the loop.
@@ -48,6 +52,7 @@ pub fn update(state: &mut State, settings: Settings, msg: Msg) -> Vec<Cmd> {
         Msg::Key(key) => on_key(state, settings, key),
         Msg::Sparky(event) => digests::on_event(state, event),
         Msg::Ci(event) => ci::on_event(state, event),
+        Msg::Cluster(event) => cluster::on_event(state, event),
         Msg::Spin => {
             state.spinner = state.spinner.wrapping_add(1);
             Vec::new()
@@ -115,6 +120,8 @@ fn set_filter(state: &mut State, text: String) -> Vec<Cmd> {
             }
             Vec::new()
         }
+        // Filtering is not offered there (see `on_action`).
+        ViewId::Cluster => Vec::new(),
     }
 }
 
@@ -140,6 +147,8 @@ fn on_action(state: &mut State, settings: Settings, action: Option<Action>) -> V
         Action::Quit => state.quit = true,
         Action::Help => state.mode = Mode::Help,
         Action::Palette => state.mode = Mode::Palette(String::new()),
+        // Eight fixed rows need no filter.
+        Action::Filter if state.view == ViewId::Cluster => {}
         Action::Filter => state.mode = Mode::Filter(current_filter(state)),
         Action::NextView | Action::PrevView => {
             let n = ViewId::ALL.len();
@@ -151,18 +160,33 @@ fn on_action(state: &mut State, settings: Settings, action: Option<Action>) -> V
             return switch_view(state, ViewId::ALL[(at + step) % n]);
         }
         Action::CycleTheme => cycle_theme(state),
+        Action::Refresh => return refresh(state),
+        _ if state.view == ViewId::Cluster => return cluster::on_action(state, action),
         _ if state.view.is_ci() => return ci::on_action(state, action),
         _ => return digests::on_action(state, settings, action),
     }
     Vec::new()
 }
 
-/// Shows `view`; the first CI view connects to the queue, and the Pool view's graphs are
-/// sampled only while it is on screen.
+/// Reads what the current view shows again.
+fn refresh(state: &mut State) -> Vec<Cmd> {
+    match state.view {
+        ViewId::Digests | ViewId::Activity => vec![Cmd::Sparky(sparky_actor::Command::Refresh)],
+        ViewId::Pool | ViewId::Jobs => vec![Cmd::Ci(ci_actor::Command::Connect)],
+        ViewId::Cluster => cluster::refresh(state),
+    }
+}
+
+/// Shows `view`; the first CI view connects to the queue, and the Pool view's graphs and
+/// the cluster's status are read only while their view is on screen.
 fn switch_view(state: &mut State, view: ViewId) -> Vec<Cmd> {
     let was_pool = state.view == ViewId::Pool;
+    let was_cluster = state.view == ViewId::Cluster;
     state.view = view;
     let mut commands = Vec::new();
+    if was_cluster != (view == ViewId::Cluster) {
+        commands.extend(cluster::watch(state, view == ViewId::Cluster));
+    }
     if view.is_ci() && state.ci.connection == super::state::Connection::NotYet {
         state.ci.connection = super::state::Connection::Connecting;
         commands.push(Cmd::Ci(ci_actor::Command::Connect));
@@ -197,6 +221,7 @@ fn confirmed(state: &mut State, pending: Pending) -> Vec<Cmd> {
         Pending::CancelJob(_) | Pending::RetryJob(_) | Pending::Trigger | Pending::ScaleDown => {
             ci::confirmed(state, pending)
         }
+        Pending::ClusterUp { .. } | Pending::ClusterDown(_) => cluster::confirmed(state, pending),
         pending => digests::confirmed(state, pending),
     }
 }
@@ -233,7 +258,8 @@ fn edit_line(mut input: String, key: &KeyEvent) -> LineEdit {
 
 /// What the palette offers: every action by name, plus commands with an argument.
 pub fn palette_entries(state: &State) -> Vec<String> {
-    let mut entries: Vec<String> = ["digest day", "digest week", "digest month", "refresh"]
+    // `refresh` is an action, listed below with the others.
+    let mut entries: Vec<String> = ["digest day", "digest week", "digest month"]
         .into_iter()
         .map(String::from)
         .collect();
@@ -274,8 +300,6 @@ fn run_palette(state: &mut State, settings: Settings, input: &str) -> Vec<Cmd> {
             };
             digests::digest(state, settings, kind)
         }
-        "refresh" if state.view.is_ci() => vec![Cmd::Ci(ci_actor::Command::Connect)],
-        "refresh" => vec![Cmd::Sparky(sparky_actor::Command::Refresh)],
         "view" => match ViewId::ALL
             .iter()
             .find(|v| v.title().eq_ignore_ascii_case(arg))

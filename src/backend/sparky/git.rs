@@ -81,6 +81,19 @@ impl Git {
         self
     }
 
+    /// Authenticates HTTP remotes with a Basic `Authorization` header passed through git's
+    /// environment config (never argv, where other users could read it); `password` is masked.
+    pub fn with_basic_auth(self, user: &str, password: &str) -> Git {
+        let basic = base64(format!("{user}:{password}").as_bytes());
+        self.masking(password)
+            .with_env("GIT_CONFIG_COUNT", "1")
+            .with_env("GIT_CONFIG_KEY_0", "http.extraHeader")
+            .with_secret_env(
+                "GIT_CONFIG_VALUE_0",
+                &format!("Authorization: Basic {basic}"),
+            )
+    }
+
     /// Masks `secret` wherever it would appear in an error.
     pub fn masking(mut self, secret: &str) -> Git {
         if !secret.is_empty() {
@@ -185,4 +198,26 @@ impl Git {
             .iter()
             .fold(text.to_string(), |text, secret| text.replace(secret, MASK))
     }
+}
+
+/// Standard base64 with padding (RFC 4648), for the Basic auth header.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }

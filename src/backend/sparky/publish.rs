@@ -383,39 +383,9 @@ fn authenticated(git: Git, cfg: &PublishConfig, url: Option<&str>) -> Result<Git
         None => git,
     };
     if let Some(token) = cfg.token.reveal()? {
-        let basic = base64(format!("x-access-token:{token}").as_bytes());
-        git = git
-            .masking(&token)
-            .with_env("GIT_CONFIG_COUNT", "1")
-            .with_env("GIT_CONFIG_KEY_0", "http.extraHeader")
-            .with_secret_env(
-                "GIT_CONFIG_VALUE_0",
-                &format!("Authorization: Basic {basic}"),
-            );
+        git = git.with_basic_auth("x-access-token", &token);
     }
     Ok(git)
-}
-
-/// Standard base64 with padding (RFC 4648), for the Basic auth header.
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 fn is_url(repo: &str) -> bool {

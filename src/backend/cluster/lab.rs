@@ -1,0 +1,543 @@
+//! The lab on a cluster: `up` brings components up step by step (check, apply, wait),
+//! `down` removes them in reverse, `status` reads what runs. Components the console applies
+//! itself use server-side apply; the raibid workloads go through the gitops repository.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams};
+use sha2::{Digest, Sha256};
+
+use crate::config::Config;
+
+use super::connect::{ConnectError, connect, kubeconfig_path};
+use super::crds::{GitRepository, Kustomization};
+use super::gitops::{Drift, Gitops};
+use super::manifests::{
+    self, FLUX_NAMESPACE, GITEA_ADMIN_SECRET, GITEA_NAMESPACE, GITOPS_KUSTOMIZATION, GITOPS_SOURCE,
+};
+use super::objects::{Failure, Objects, to_value};
+use super::readiness::{Readiness, applied_revision};
+use super::report::{Outcome, Progress, Reporter};
+use super::{Component, Manifest, secrets};
+
+/// Annotation holding a hash of the rendered object: a changed config shows as a mismatch.
+pub const RENDERED_HASH: &str = "raibid.dev/rendered-hash";
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}: {reason}", .component.title())]
+pub struct StepFailed {
+    pub component: Component,
+    pub reason: String,
+}
+
+#[derive(Clone)]
+pub struct Lab {
+    objects: Objects,
+    server: String,
+    config: Config,
+    data_dir: PathBuf,
+}
+
+/// Every component's objects in apply order, stamped with their hash; what `--render` writes.
+pub fn rendered(component: Component, config: &Config) -> Vec<Manifest> {
+    manifests::manifests(component, config)
+        .into_iter()
+        .map(stamp)
+        .collect()
+}
+
+/// Adds the hash annotation, and keeps Flux from pruning volumes that hold data.
+fn stamp(mut manifest: Manifest) -> Manifest {
+    let json = to_value(&manifest.object).to_string();
+    let hash = hex::encode(&Sha256::digest(json.as_bytes())[..8]);
+    let is_claim = manifest.kind() == "PersistentVolumeClaim";
+    let annotations = manifest.object.metadata.annotations.get_or_insert_default();
+    annotations.insert(RENDERED_HASH.into(), hash);
+    if is_claim {
+        annotations.insert(
+            "kustomize.toolkit.fluxcd.io/prune".into(),
+            "disabled".into(),
+        );
+    }
+    manifest
+}
+
+/// The gitops file set of a component: file name -> YAML.
+fn files(manifests: &[Manifest]) -> BTreeMap<String, String> {
+    manifests
+        .iter()
+        .map(|manifest| (manifest.file_name(), manifest.to_yaml()))
+        .collect()
+}
+
+impl Lab {
+    pub async fn connect(config: &Config, data_dir: &Path) -> Result<Lab, ConnectError> {
+        let path = kubeconfig_path(&config.cluster.kubeconfig)
+            .map_err(|tried| ConnectError::Missing { tried })?;
+        let (client, server) = connect(&path).await?;
+        Ok(Lab {
+            objects: Objects {
+                client,
+                wait_timeout: Duration::from_secs(config.cluster.wait_timeout_secs),
+            },
+            server,
+            config: config.clone(),
+            data_dir: data_dir.to_path_buf(),
+        })
+    }
+
+    pub fn server(&self) -> &str {
+        &self.server
+    }
+
+    pub fn client(&self) -> &kube::Client {
+        &self.objects.client
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub async fn up(
+        &self,
+        components: &[Component],
+        force: bool,
+        progress: &Reporter,
+    ) -> Result<(), StepFailed> {
+        for &component in sorted(components, false).iter() {
+            let _ = progress.send(Progress::Started(component));
+            let mut step = Step::new(self, component, progress);
+            match step.up(force).await {
+                Ok(outcome) => {
+                    let _ = progress.send(Progress::Finished(component, outcome));
+                }
+                Err(reason) => {
+                    let _ = progress.send(Progress::Failed(component, reason.clone()));
+                    return Err(StepFailed { component, reason });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn down(
+        &self,
+        components: &[Component],
+        purge: bool,
+        progress: &Reporter,
+    ) -> Result<(), StepFailed> {
+        for &component in sorted(components, true).iter() {
+            let _ = progress.send(Progress::Started(component));
+            let mut step = Step::new(self, component, progress);
+            match step.down(purge).await {
+                Ok(outcome) => {
+                    let _ = progress.send(Progress::Finished(component, outcome));
+                }
+                Err(reason) => {
+                    let _ = progress.send(Progress::Failed(component, reason.clone()));
+                    return Err(StepFailed { component, reason });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// What `up` would do for `component`, found without changing anything.
+    pub async fn plan(&self, component: Component) -> String {
+        if component == Component::K3s {
+            return format!("in place: {} answers", self.server);
+        }
+        let (sink, mut said) = tokio::sync::mpsc::unbounded_channel();
+        let manifests = rendered(component, &self.config);
+        let verb = if component.via_gitops() {
+            "commit"
+        } else {
+            "apply"
+        };
+        let found = Step::new(self, component, &sink).in_place(&manifests).await;
+        let mut why = Vec::new();
+        while let Ok(Progress::Log(_, line)) = said.try_recv() {
+            why.push(line);
+        }
+        match found {
+            Ok(true) => "in place: nothing to do".into(),
+            Ok(false) => format!(
+                "would {verb} {} objects ({})",
+                manifests.len(),
+                why.join("; ")
+            ),
+            Err(error) => format!(
+                "would {verb} {} objects (check failed: {error})",
+                manifests.len()
+            ),
+        }
+    }
+
+    /// The gitops repository, reached on Gitea's node port (or `gitea.url`) with the
+    /// generated admin credentials.
+    pub async fn gitops(&self) -> Result<Gitops, Failure> {
+        let cluster = &self.config.cluster;
+        let password = secrets::read_key(
+            &self.objects.client,
+            GITEA_NAMESPACE,
+            GITEA_ADMIN_SECRET,
+            "password",
+        )
+        .await
+        .map_err(|e| format!("reading secret {GITEA_NAMESPACE}/{GITEA_ADMIN_SECRET}: {e}"))?;
+        let password = String::from_utf8(password).map_err(|_| {
+            format!("secret {GITEA_NAMESPACE}/{GITEA_ADMIN_SECRET} holds no text password")
+        })?;
+        let base_url = match self.config.gitea.url.as_str() {
+            "" => format!("http://127.0.0.1:{}", cluster.gitea_node_port),
+            url => url.to_string(),
+        };
+        Ok(Gitops::new(
+            &base_url,
+            &cluster.gitea_admin,
+            &cluster.gitops_repo,
+            &password,
+            &self.data_dir.join("gitops"),
+        ))
+    }
+
+    pub(super) fn objects(&self) -> &Objects {
+        &self.objects
+    }
+}
+
+/// `components` deduplicated in bring-up order, or reversed for removal.
+fn sorted(components: &[Component], reverse: bool) -> Vec<Component> {
+    let mut sorted = components.to_vec();
+    sorted.sort();
+    sorted.dedup();
+    if reverse {
+        sorted.reverse();
+    }
+    sorted
+}
+
+/// One component's run, logging as it goes.
+struct Step<'a> {
+    lab: &'a Lab,
+    component: Component,
+    progress: &'a Reporter,
+}
+
+impl<'a> Step<'a> {
+    fn new(lab: &'a Lab, component: Component, progress: &'a Reporter) -> Step<'a> {
+        Step {
+            lab,
+            component,
+            progress,
+        }
+    }
+
+    fn log(&self, line: impl Into<String>) {
+        let _ = self
+            .progress
+            .send(Progress::Log(self.component, line.into()));
+    }
+
+    fn logger(&self) -> impl FnMut(String) + Send + 'a {
+        let progress = self.progress.clone();
+        let component = self.component;
+        move |line| {
+            let _ = progress.send(Progress::Log(component, line));
+        }
+    }
+
+    fn objects(&self) -> &Objects {
+        &self.lab.objects
+    }
+
+    async fn up(&mut self, force: bool) -> Result<Outcome, Failure> {
+        let config = &self.lab.config;
+        if self.component == Component::K3s {
+            return self.nodes_ready().await;
+        }
+        let manifests = rendered(self.component, config);
+        if !force && self.in_place(&manifests).await? {
+            self.log("in place: nothing to do");
+            return Ok(Outcome::AlreadyDone);
+        }
+        for needed in secrets::needed(self.component, config).map_err(|e| e.to_string())? {
+            let created = secrets::ensure(self.lab.client(), &needed)
+                .await
+                .map_err(|e| format!("secret {}/{}: {e}", needed.namespace, needed.name))?;
+            if created {
+                self.log(format!(
+                    "generated secret {}/{}",
+                    needed.namespace, needed.name
+                ));
+            }
+        }
+        if self.component == Component::Flux {
+            let gitops = self.lab.gitops().await?;
+            gitops
+                .ensure_repository()
+                .await
+                .map_err(|e| e.to_string())?;
+            self.log(format!(
+                "gitops repository {}/{} ready",
+                gitops.owner, gitops.name
+            ));
+        }
+        if self.component.via_gitops() {
+            self.commit(&manifests).await?;
+        } else {
+            self.apply(&manifests).await?;
+        }
+        Ok(Outcome::Applied)
+    }
+
+    /// The API answered when the lab connected; a node must be Ready for anything to run.
+    async fn nodes_ready(&self) -> Result<Outcome, Failure> {
+        let nodes = super::status::nodes(self.lab.client()).await?;
+        let ready = nodes.iter().filter(|node| node.ready).count();
+        self.log(format!(
+            "{} answers; {ready}/{} nodes ready",
+            self.lab.server,
+            nodes.len()
+        ));
+        if ready == 0 {
+            return Err("no node is Ready".into());
+        }
+        Ok(Outcome::AlreadyDone)
+    }
+
+    /// Every object present with the rendered hash and ready (and, for gitops components,
+    /// committed and applied by Flux).
+    async fn in_place(&self, manifests: &[Manifest]) -> Result<bool, Failure> {
+        if self.component.via_gitops() {
+            let gitops = self.lab.gitops().await?;
+            let folder = self.component.name().to_string();
+            let wanted = files(manifests);
+            let drift = blocking(move || gitops.drift(&folder, &wanted)).await?;
+            if !drift.is_empty() {
+                self.log(drift.summary());
+                return Ok(false);
+            }
+        }
+        for manifest in manifests {
+            let Some(object) = self.objects().get(manifest).await? else {
+                return Ok(false);
+            };
+            let hash = object
+                .metadata
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get(RENDERED_HASH));
+            if hash
+                != manifest
+                    .object
+                    .metadata
+                    .annotations
+                    .as_ref()
+                    .and_then(|a| a.get(RENDERED_HASH))
+            {
+                self.log(format!("{} differs from the config", manifest.describe()));
+                return Ok(false);
+            }
+            if let Readiness::Waiting(why) | Readiness::Failed(why) =
+                self.objects().readiness(manifest).await?
+            {
+                self.log(format!("{}: {why}", manifest.describe()));
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Server-side applies each object in order; a HelmChart is awaited before the next
+    /// object (it may bring the CRDs those use), the rest after all are applied.
+    async fn apply(&self, manifests: &[Manifest]) -> Result<(), Failure> {
+        let mut log = self.logger();
+        for manifest in manifests {
+            self.objects().apply(manifest).await?;
+            self.log(format!("applied {}", manifest.describe()));
+            if manifest.kind() == "HelmChart" {
+                self.objects().wait_ready(manifest, &mut log).await?;
+            }
+        }
+        for manifest in manifests.iter().filter(|m| m.kind() != "HelmChart") {
+            self.objects().wait_ready(manifest, &mut log).await?;
+            self.log(format!("ready: {}", manifest.describe()));
+        }
+        Ok(())
+    }
+
+    /// Commits the component's folder to the gitops repository, asks Flux to reconcile
+    /// now, waits until it applied that commit, then for each object.
+    async fn commit(&self, manifests: &[Manifest]) -> Result<(), Failure> {
+        let head = self.publish(files(manifests), "up").await?;
+        self.await_flux(&head).await?;
+        let mut log = self.logger();
+        for manifest in manifests {
+            self.objects().wait_ready(manifest, &mut log).await?;
+            self.log(format!("ready: {}", manifest.describe()));
+        }
+        Ok(())
+    }
+
+    async fn publish(
+        &self,
+        files: BTreeMap<String, String>,
+        verb: &str,
+    ) -> Result<String, Failure> {
+        let gitops = self.lab.gitops().await?;
+        let folder = self.component.name().to_string();
+        let message = format!("raibid {verb}: {}", self.component.name());
+        let url = gitops.clone_url();
+        let head = blocking(move || gitops.write(&folder, &files, &message)).await?;
+        self.log(format!("committed {} to {url}", short(&head)));
+        Ok(head)
+    }
+
+    /// Requests a reconcile of the source and the Kustomization, then waits until the
+    /// Kustomization applied `head` and is Ready.
+    async fn await_flux(&self, head: &str) -> Result<(), Failure> {
+        let client = self.lab.client();
+        let now = jiff::Timestamp::now().to_string();
+        let annotate = serde_json::json!({"metadata": {"annotations": {"reconcile.fluxcd.io/requestedAt": now}}});
+        let source: Api<GitRepository> = Api::namespaced(client.clone(), FLUX_NAMESPACE);
+        let kustomizations: Api<Kustomization> = Api::namespaced(client.clone(), FLUX_NAMESPACE);
+        for result in [
+            source
+                .patch(
+                    GITOPS_SOURCE,
+                    &PatchParams::default(),
+                    &Patch::Merge(&annotate),
+                )
+                .await
+                .map(drop),
+            kustomizations
+                .patch(
+                    GITOPS_KUSTOMIZATION,
+                    &PatchParams::default(),
+                    &Patch::Merge(&annotate),
+                )
+                .await
+                .map(drop),
+        ] {
+            result.map_err(|e| format!("asking Flux to reconcile: {e}"))?;
+        }
+        let resource = ApiResource::erase::<Kustomization>(&());
+        let manifest = Manifest {
+            resource,
+            object: DynamicObject::new(
+                GITOPS_KUSTOMIZATION,
+                &ApiResource::erase::<Kustomization>(&()),
+            )
+            .within(FLUX_NAMESPACE),
+        };
+        let commit = head.to_string();
+        let mut log = self.logger();
+        self.objects()
+            .wait_until(&manifest, &mut log, move |object| {
+                let Some(object) = object else {
+                    return Readiness::Failed(
+                        "the Flux Kustomization is missing: run `raibid up` for flux".into(),
+                    );
+                };
+                let value = to_value(object);
+                let applied = applied_revision(&value).is_some_and(|r| r.ends_with(&commit));
+                match super::readiness::readiness("Kustomization", &value) {
+                    Readiness::Ready if applied => Readiness::Ready,
+                    Readiness::Failed(why) => Readiness::Failed(why),
+                    Readiness::Ready => Readiness::Waiting(format!("applying {}", short(&commit))),
+                    Readiness::Waiting(why) => Readiness::Waiting(why),
+                }
+            })
+            .await?;
+        self.log(format!("Flux applied {}", short(head)));
+        Ok(())
+    }
+
+    async fn down(&mut self, purge: bool) -> Result<Outcome, Failure> {
+        let config = &self.lab.config;
+        match self.component {
+            Component::K3s => {
+                self.log("k3s stays installed; /usr/local/bin/k3s-uninstall.sh removes it");
+                return Ok(Outcome::AlreadyDone);
+            }
+            Component::Namespaces if !purge => {
+                self.log("namespaces kept: they hold the data volumes and secrets (--purge removes them)");
+                return Ok(Outcome::AlreadyDone);
+            }
+            _ => {}
+        }
+        let manifests = rendered(self.component, config);
+        if self.component.via_gitops() {
+            self.uncommit().await?;
+        }
+        for manifest in manifests.iter().rev() {
+            if manifest.kind() == "PersistentVolumeClaim" && !purge {
+                self.log(format!("kept {} (--purge removes it)", manifest.describe()));
+                continue;
+            }
+            self.objects().delete(manifest).await?;
+            self.log(format!("removed {}", manifest.describe()));
+        }
+        if purge {
+            for needed in secrets::needed(self.component, config).map_err(|e| e.to_string())? {
+                self.objects()
+                    .delete_secret(&needed.namespace, &needed.name)
+                    .await?;
+                self.log(format!(
+                    "removed secret {}/{}",
+                    needed.namespace, needed.name
+                ));
+            }
+            self.objects().delete_claims(self.component, config).await?;
+        }
+        Ok(Outcome::Removed)
+    }
+
+    /// Removes the component's folder from the gitops repository, so Flux neither
+    /// re-creates its objects nor keeps them; skipped when Flux is gone already.
+    async fn uncommit(&self) -> Result<(), Failure> {
+        let gitops = match self.lab.gitops().await {
+            Ok(gitops) => gitops,
+            Err(why) => {
+                self.log(format!(
+                    "gitops repository unreachable, removing objects directly ({why})"
+                ));
+                return Ok(());
+            }
+        };
+        let folder = self.component.name().to_string();
+        let url = gitops.clone_url();
+        let head = blocking(move || gitops.write(&folder, &BTreeMap::new(), "raibid down")).await?;
+        self.log(format!(
+            "removed {}/ from {url} at {}",
+            self.component.name(),
+            short(&head)
+        ));
+        Ok(())
+    }
+}
+
+fn short(commit: &str) -> &str {
+    &commit[..commit.len().min(12)]
+}
+
+/// Runs blocking git work off the async threads.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, super::gitops::GitopsError> + Send + 'static,
+) -> Result<T, Failure> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| format!("gitops task: {e}"))?
+        .map_err(|e| e.to_string())
+}
+
+/// The gitops drift of a component, for the status read.
+pub(super) async fn drift(lab: &Lab, component: Component) -> Result<Drift, Failure> {
+    let gitops = lab.gitops().await?;
+    let wanted = files(&rendered(component, &lab.config));
+    let folder = component.name().to_string();
+    blocking(move || gitops.drift(&folder, &wanted)).await
+}

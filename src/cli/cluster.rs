@@ -1,0 +1,221 @@
+//! `raibid up`, `raibid status` and `raibid down`: the lab on k3s from the command line,
+//! through the same `Lab` the console's Cluster view drives.
+
+use std::path::Path;
+
+use tokio::sync::mpsc;
+
+use crate::backend::cluster::connect::ConnectError;
+use crate::backend::cluster::lab::rendered;
+use crate::backend::cluster::report::{Health, Outcome, Progress};
+use crate::backend::cluster::{Component, Lab, StepFailed, k3s};
+use crate::config::Config;
+
+use super::{Context, Failure};
+
+#[derive(Debug, clap::Args)]
+pub struct UpArgs {
+    /// Say what each step would do; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Write every manifest as YAML under DIR (one folder per component); change nothing.
+    #[arg(long, value_name = "DIR", conflicts_with = "dry_run")]
+    pub render: Option<std::path::PathBuf>,
+    /// Only these components (repeatable): k3s, namespaces, redis, gitea, flux, keda, ci, sparky.
+    #[arg(long = "only", value_name = "COMPONENT", value_parser = parse_component)]
+    pub only: Vec<Component>,
+    /// Apply even what the check finds in place.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DownArgs {
+    /// Also delete data volumes, generated secrets and the namespaces.
+    #[arg(long)]
+    pub purge: bool,
+    /// Only these components (repeatable).
+    #[arg(long = "only", value_name = "COMPONENT", value_parser = parse_component)]
+    pub only: Vec<Component>,
+}
+
+pub fn parse_component(text: &str) -> Result<Component, String> {
+    Component::from_name(text).ok_or_else(|| {
+        let names: Vec<&str> = Component::ALL.iter().map(|c| c.name()).collect();
+        format!("unknown component `{text}`; one of {}", names.join(", "))
+    })
+}
+
+fn chosen(only: &[Component]) -> Vec<Component> {
+    if only.is_empty() {
+        Component::ALL.to_vec()
+    } else {
+        only.to_vec()
+    }
+}
+
+pub async fn up(context: &Context, args: UpArgs) -> Result<(), Failure> {
+    let components = chosen(&args.only);
+    if let Some(dir) = &args.render {
+        return render(&context.config, &components, dir);
+    }
+    let config = &context.config;
+    let data_dir = &context.paths.data_dir;
+    if args.dry_run {
+        return dry_run(config, data_dir, &components).await;
+    }
+    let (progress, printer) = printer();
+    let result = async {
+        let lab = if components.contains(&Component::K3s) {
+            k3s::connect_or_install(config, data_dir, &progress).await?
+        } else {
+            Lab::connect(config, data_dir)
+                .await
+                .map_err(|error| StepFailed {
+                    component: components[0],
+                    reason: error.to_string(),
+                })?
+        };
+        lab.up(&components, args.force, &progress).await
+    }
+    .await;
+    drop(progress);
+    let _ = printer.await;
+    result.map_err(|failed| {
+        Failure::failed(format!(
+            "{failed}\nfix the cause and run `raibid up` again: it resumes where this run stopped"
+        ))
+    })
+}
+
+/// Says what each step would do, reading only.
+async fn dry_run(
+    config: &Config,
+    data_dir: &Path,
+    components: &[Component],
+) -> Result<(), Failure> {
+    let lab = match Lab::connect(config, data_dir).await {
+        Ok(lab) => lab,
+        Err(error) if error.is_absent() && components.contains(&Component::K3s) => {
+            println!(
+                "{error}\nwould install k3s with: {}\nthen bring up every component",
+                config.cluster.k3s_install
+            );
+            return Ok(());
+        }
+        Err(error) => return Err(Failure::failed(error)),
+    };
+    for &component in components {
+        println!("{:<11} {}", component.name(), lab.plan(component).await);
+    }
+    Ok(())
+}
+
+pub async fn down(context: &Context, args: DownArgs) -> Result<(), Failure> {
+    let lab = Lab::connect(&context.config, &context.paths.data_dir)
+        .await
+        .map_err(Failure::failed)?;
+    let (progress, printer) = printer();
+    let result = lab.down(&chosen(&args.only), args.purge, &progress).await;
+    drop(progress);
+    let _ = printer.await;
+    result.map_err(Failure::failed)
+}
+
+pub async fn status(context: &Context, json: bool) -> Result<(), Failure> {
+    let lab = Lab::connect(&context.config, &context.paths.data_dir)
+        .await
+        .map_err(|error: ConnectError| Failure::failed(error))?;
+    let status = lab.status().await;
+    if json {
+        let text = serde_json::to_string_pretty(&status).map_err(Failure::failed)?;
+        println!("{text}");
+    } else {
+        println!("{} ({})", status.server, status.version);
+        for row in &status.components {
+            let health = match row.health {
+                Health::Ready => "ready",
+                Health::Progressing => "progressing",
+                Health::Missing => "missing",
+                Health::Failed => "failed",
+            };
+            println!("{:<11} {:<12} {}", row.component.name(), health, row.detail);
+        }
+        for node in &status.nodes {
+            println!("{}", node_line(node));
+        }
+    }
+    let all_ready = status.components.iter().all(|c| c.health == Health::Ready);
+    if all_ready {
+        Ok(())
+    } else {
+        Err(Failure::failed("not every component is ready"))
+    }
+}
+
+fn node_line(node: &crate::backend::cluster::report::NodeUsage) -> String {
+    const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
+    let cpu = node
+        .cpu_used_millis
+        .map_or("-".into(), |m| format!("{:.1}", m as f64 / 1000.0));
+    let memory = node
+        .memory_used_bytes
+        .map_or("-".into(), |b| format!("{:.1}", b as f64 / GIB));
+    format!(
+        "node {} {}: cpu {cpu}/{:.0} cores, memory {memory}/{:.1} GiB, gpu {}/{}",
+        node.name,
+        if node.ready { "ready" } else { "not ready" },
+        node.cpu_millis as f64 / 1000.0,
+        node.memory_bytes as f64 / GIB,
+        node.gpus_requested,
+        node.gpus
+    )
+}
+
+/// Prints progress lines as they come; the task ends when every sender is dropped.
+fn printer() -> (mpsc::UnboundedSender<Progress>, tokio::task::JoinHandle<()>) {
+    let (sender, mut receiver) = mpsc::unbounded_channel();
+    let task = tokio::spawn(async move {
+        while let Some(progress) = receiver.recv().await {
+            match progress {
+                Progress::Started(c) => println!("==> {}", c.title()),
+                Progress::Log(_, line) => println!("    {line}"),
+                Progress::Finished(c, outcome) => {
+                    let how = match outcome {
+                        Outcome::AlreadyDone => "in place",
+                        Outcome::Applied => "applied and ready",
+                        Outcome::Removed => "removed",
+                    };
+                    println!("ok  {}: {how}", c.name());
+                }
+                Progress::Failed(c, reason) => eprintln!("FAILED {}: {reason}", c.name()),
+            }
+        }
+    });
+    (sender, task)
+}
+
+/// Writes each component's manifests to `dir/<component>/`, each file through a temporary
+/// name so an interrupted run leaves no half-written file.
+fn render(config: &Config, components: &[Component], dir: &Path) -> Result<(), Failure> {
+    let mut written = 0;
+    for &component in components {
+        let manifests = rendered(component, config);
+        if manifests.is_empty() {
+            continue;
+        }
+        let folder = dir.join(component.name());
+        std::fs::create_dir_all(&folder)
+            .map_err(|e| Failure::failed(format!("cannot create {}: {e}", folder.display())))?;
+        for manifest in manifests {
+            let path = folder.join(manifest.file_name());
+            let partial = folder.join(format!(".{}.partial", manifest.file_name()));
+            std::fs::write(&partial, manifest.to_yaml())
+                .and_then(|()| std::fs::rename(&partial, &path))
+                .map_err(|e| Failure::failed(format!("cannot write {}: {e}", path.display())))?;
+            written += 1;
+        }
+    }
+    println!("wrote {written} manifests under {}", dir.display());
+    Ok(())
+}

@@ -1,0 +1,178 @@
+//! `raibid up`, `status` and `down` as an operator runs them: the real binary against the
+//! simulated lab (fake Kubernetes API and Gitea), and `--render` with no cluster at all.
+
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use support::lab::SimLab;
+
+const BIN: &str = env!("CARGO_BIN_EXE_raibid");
+
+/// Runs the binary off the async threads, so the fakes keep serving it.
+async fn raibid(root: &Path, config: &str, args: &[&str]) -> Output {
+    std::fs::write(root.join("config.toml"), config).unwrap();
+    let mut command = Command::new(BIN);
+    command
+        .arg("--config")
+        .arg(root.join("config.toml"))
+        .args(args)
+        .current_dir(root)
+        .env("XDG_DATA_HOME", root.join("data"))
+        .env("XDG_STATE_HOME", root.join("state"))
+        .env_remove("RAIBID_CONFIG")
+        .env_remove("KUBECONFIG");
+    tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap()
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+fn sim_config(sim: &SimLab, kubeconfig: &Path, install: &str) -> String {
+    format!(
+        "[gitea]\nurl = \"{}\"\n[cluster]\nkubeconfig = \"{}\"\nwait_timeout_secs = 10\nk3s_install = \"{install}\"\n",
+        sim.gitea.url(),
+        kubeconfig.display()
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn up_installs_k3s_when_absent_then_brings_the_lab_up_and_status_reports_it() {
+    let sim = SimLab::start().await;
+    let root = sim.data.path();
+    // The "installer" writes the kubeconfig k3s would; the API is the fake's.
+    let target = root.join("k3s.yaml");
+    let install = format!(
+        "echo installing; cp {} {}",
+        sim.kubeconfig().display(),
+        target.display()
+    );
+    let config = sim_config(&sim, &target, &install);
+
+    let output = raibid(root, &config, &["up"]).await;
+    let said = text(&output);
+    assert!(output.status.success(), "{said}");
+    assert!(said.contains("installing"), "{said}");
+    for line in [
+        "ok  k3s: in place",
+        "ok  redis: applied and ready",
+        "ok  sparky: applied and ready",
+    ] {
+        assert!(said.contains(line), "{line} missing from:\n{said}");
+    }
+
+    let output = raibid(root, &config, &["status", "--json"]).await;
+    assert!(output.status.success(), "{}", text(&output));
+    let status: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let components = status["components"].as_array().unwrap();
+    assert_eq!(components.len(), 8);
+    assert!(
+        components.iter().all(|c| c["health"] == "ready"),
+        "{status}"
+    );
+    assert_eq!(status["nodes"][0]["gpus"], 1);
+
+    let output = raibid(root, &config, &["up", "--dry-run"]).await;
+    let said = text(&output);
+    assert!(output.status.success(), "{said}");
+    assert!(
+        said.contains("gitea       in place: nothing to do"),
+        "{said}"
+    );
+
+    let output = raibid(root, &config, &["down", "--only", "sparky"]).await;
+    assert!(output.status.success(), "{}", text(&output));
+    assert!(text(&output).contains("ok  sparky: removed"));
+    let output = raibid(root, &config, &["status"]).await;
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert!(
+        text(&output).contains("sparky      missing"),
+        "{}",
+        text(&output)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dry_run_changes_nothing_and_says_what_it_would_do() {
+    let sim = SimLab::start().await;
+    let config = sim_config(&sim, sim.kubeconfig(), "");
+    let output = raibid(sim.data.path(), &config, &["up", "--dry-run"]).await;
+    let said = text(&output);
+    assert!(output.status.success(), "{said}");
+    assert!(said.contains("namespaces  would apply 4 objects"), "{said}");
+    assert!(
+        sim.kube.requests().iter().all(|r| r.starts_with("GET")),
+        "{:?}",
+        sim.kube.requests()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn render_writes_every_manifest_without_a_cluster() {
+    let root = tempfile::tempdir().unwrap();
+    let config = format!(
+        "[cluster]\nkubeconfig = \"{}/nowhere.yaml\"\n",
+        root.path().display()
+    );
+    let out = root.path().join("rendered");
+    let output = raibid(
+        root.path(),
+        &config,
+        &["up", "--render", out.to_str().unwrap()],
+    )
+    .await;
+    assert!(output.status.success(), "{}", text(&output));
+    let mut files = Vec::new();
+    for component in std::fs::read_dir(&out).unwrap() {
+        for file in std::fs::read_dir(component.unwrap().path()).unwrap() {
+            files.push(file.unwrap().path());
+        }
+    }
+    assert!(files.len() > 20, "{files:?}");
+    for file in &files {
+        let yaml = std::fs::read_to_string(file).unwrap();
+        let object: serde_json::Value = serde_saphyr::from_str(&yaml).unwrap();
+        assert_ne!(object["kind"], "Secret", "{}", file.display());
+        assert!(object["metadata"]["annotations"]["raibid.dev/rendered-hash"].is_string());
+    }
+    assert!(out.join("ci/raibid.scaledjob.raibid-agent.yaml").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_cluster_is_a_clear_error_and_an_unknown_component_bad_input() {
+    let root = tempfile::tempdir().unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let kubeconfig = root.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!("apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: http://127.0.0.1:{port}\ncontexts:\n- name: c\n  context:\n    cluster: c\n    user: u\ncurrent-context: c\nusers:\n- name: u\n  user:\n    token: t\n"),
+    )
+    .unwrap();
+    let config = format!("[cluster]\nkubeconfig = \"{}\"\n", kubeconfig.display());
+    let output = raibid(root.path(), &config, &["status"]).await;
+    assert_eq!(output.status.code(), Some(1));
+    let said = text(&output);
+    assert!(
+        said.contains("kubeconfig") && said.contains("does not answer"),
+        "{said}"
+    );
+    assert!(!said.contains("token: t"));
+
+    let output = raibid(root.path(), &config, &["up", "--only", "postgres"]).await;
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output).contains("unknown component `postgres`"),
+        "{}",
+        text(&output)
+    );
+}

@@ -1,0 +1,324 @@
+//! `Lab` against a fake Kubernetes API with simulated controllers and a fake Gitea serving
+//! a real git repository: a fresh cluster, a rerun, a half-done cluster, a step failing
+//! mid-way, status, and `down` after `up`.
+
+mod support;
+
+use raibid::backend::cluster::lab::rendered;
+use raibid::backend::cluster::report::{Health, Outcome, Progress};
+use raibid::backend::cluster::{Component, Lab};
+use support::lab::{ADMIN, SimLab, identity};
+use tokio::sync::mpsc;
+
+/// Runs `up` and returns its result with every progress event.
+async fn up(lab: &Lab, components: &[Component]) -> (Result<(), String>, Vec<Progress>) {
+    let (sender, mut receiver) = mpsc::unbounded_channel();
+    let result = lab
+        .up(components, false, &sender)
+        .await
+        .map_err(|e| e.to_string());
+    drop(sender);
+    let mut events = Vec::new();
+    while let Some(event) = receiver.recv().await {
+        events.push(event);
+    }
+    (result, events)
+}
+
+async fn down(lab: &Lab, purge: bool) -> Vec<Progress> {
+    let (sender, mut receiver) = mpsc::unbounded_channel();
+    lab.down(&Component::ALL, purge, &sender).await.unwrap();
+    drop(sender);
+    let mut events = Vec::new();
+    while let Some(event) = receiver.recv().await {
+        events.push(event);
+    }
+    events
+}
+
+fn outcomes(events: &[Progress]) -> Vec<(Component, Outcome)> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Progress::Finished(c, o) => Some((*c, *o)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn log_text(events: &[Progress]) -> String {
+    events.iter().map(|e| format!("{e:?}\n")).collect()
+}
+
+async fn connect(sim: &SimLab) -> Lab {
+    Lab::connect(&sim.config, &sim.data_dir()).await.unwrap()
+}
+
+/// Whether every rendered object of `component` is stored in the fake cluster.
+fn present(sim: &SimLab, component: Component) -> bool {
+    rendered(component, &sim.config).iter().all(|manifest| {
+        let object = serde_json::to_value(&manifest.object).unwrap();
+        let (api_version, plural) = identity(&object);
+        sim.kube
+            .get(
+                &api_version,
+                &plural,
+                manifest.namespace().as_deref(),
+                &manifest.name(),
+            )
+            .is_some()
+    })
+}
+
+#[tokio::test]
+async fn a_fresh_cluster_comes_up_and_a_rerun_changes_nothing() {
+    let sim = SimLab::start().await;
+    let lab = connect(&sim).await;
+    let (result, events) = up(&lab, &Component::ALL).await;
+    result.unwrap_or_else(|e| panic!("{e}\n{}", log_text(&events)));
+    assert_eq!(
+        outcomes(&events),
+        vec![
+            (Component::K3s, Outcome::AlreadyDone),
+            (Component::Namespaces, Outcome::Applied),
+            (Component::Redis, Outcome::Applied),
+            (Component::Gitea, Outcome::Applied),
+            (Component::Flux, Outcome::Applied),
+            (Component::Keda, Outcome::Applied),
+            (Component::Ci, Outcome::Applied),
+            (Component::Sparky, Outcome::Applied),
+        ]
+    );
+    for component in Component::ALL {
+        assert!(present(&sim, component), "{component:?} not all applied");
+    }
+    // The raibid workloads went through git: Flux applied what the repository holds.
+    let repository = sim.gitea.repository(ADMIN, &sim.config.cluster.gitops_repo);
+    let files = std::process::Command::new("git")
+        .arg("--git-dir")
+        .arg(&repository)
+        .args(["ls-tree", "-r", "--name-only", "main"])
+        .output()
+        .unwrap();
+    let files = String::from_utf8(files.stdout).unwrap();
+    assert!(
+        files.contains("ci/raibid.scaledjob.raibid-agent.yaml"),
+        "{files}"
+    );
+    assert!(
+        files.contains("sparky/raibid.deployment.ollama.yaml"),
+        "{files}"
+    );
+    // Secrets were generated in the cluster and never shown.
+    let secrets = sim.secret_values();
+    assert!(secrets.len() >= 7, "{secrets:?}");
+    let text = log_text(&events);
+    for value in secrets.iter().filter(|v| v.len() > 8) {
+        assert!(!text.contains(value.as_str()), "a secret reached the log");
+    }
+    // Applied server-side by field manager raibid.
+    let applies = sim
+        .kube
+        .requests()
+        .iter()
+        .filter(|r| r.starts_with("PATCH"))
+        .count();
+    assert!(applies > 10);
+
+    let (result, events) = up(&lab, &Component::ALL).await;
+    result.unwrap();
+    assert!(
+        outcomes(&events)
+            .iter()
+            .all(|(_, o)| *o == Outcome::AlreadyDone),
+        "{}",
+        log_text(&events)
+    );
+    let after = sim
+        .kube
+        .requests()
+        .iter()
+        .filter(|r| r.starts_with("PATCH"))
+        .count();
+    assert_eq!(after, applies, "a rerun applied something");
+}
+
+#[tokio::test]
+async fn a_half_done_cluster_resumes_where_it_stopped() {
+    let sim = SimLab::start().await;
+    let lab = connect(&sim).await;
+    up(&lab, &[Component::Namespaces, Component::Redis])
+        .await
+        .0
+        .unwrap();
+    assert!(!present(&sim, Component::Gitea));
+    let (result, events) = up(&lab, &Component::ALL).await;
+    result.unwrap();
+    let outcomes = outcomes(&events);
+    assert_eq!(outcomes[1], (Component::Namespaces, Outcome::AlreadyDone));
+    assert_eq!(outcomes[2], (Component::Redis, Outcome::AlreadyDone));
+    assert_eq!(outcomes[3], (Component::Gitea, Outcome::Applied));
+}
+
+#[tokio::test]
+async fn a_failing_step_stops_the_run_and_a_rerun_finishes() {
+    let sim = SimLab::start().await;
+    let lab = connect(&sim).await;
+    sim.kube.fail("PATCH", "/helmcharts/gitea", 500, 1);
+    let (result, events) = up(&lab, &Component::ALL).await;
+    let error = result.unwrap_err();
+    assert!(error.starts_with("Gitea"), "{error}");
+    assert!(error.contains("500"), "{error}");
+    assert!(matches!(
+        events.last(),
+        Some(Progress::Failed(Component::Gitea, _))
+    ));
+    assert!(present(&sim, Component::Redis));
+    assert!(
+        !present(&sim, Component::Flux),
+        "the run went on after a failure"
+    );
+
+    let (result, events) = up(&lab, &Component::ALL).await;
+    result.unwrap();
+    let outcomes = outcomes(&events);
+    assert_eq!(outcomes[2], (Component::Redis, Outcome::AlreadyDone));
+    assert_eq!(outcomes[3], (Component::Gitea, Outcome::Applied));
+    assert_eq!(outcomes.len(), 8);
+}
+
+#[tokio::test]
+async fn status_reads_each_component_and_shows_drift() {
+    let sim = SimLab::start().await;
+    let lab = connect(&sim).await;
+    let before = lab.status().await;
+    assert_eq!(before.components[0].health, Health::Ready, "{before:?}");
+    assert!(
+        before.components[1..]
+            .iter()
+            .all(|c| c.health == Health::Missing),
+        "{before:?}"
+    );
+    assert_eq!(before.nodes[0].gpus, 1);
+    assert_eq!(before.nodes[0].cpu_millis, 20_000);
+
+    up(&lab, &Component::ALL).await.0.unwrap();
+    let after = lab.status().await;
+    assert!(
+        after.components.iter().all(|c| c.health == Health::Ready),
+        "{after:?}"
+    );
+    assert!(after.components[6].detail.contains("in sync"), "{after:?}");
+
+    // A changed config is drift until `up` commits it.
+    let mut changed = sim.config.clone();
+    changed.cluster.agent_max_replicas = 9;
+    let drifted = Lab::connect(&changed, &sim.data_dir()).await.unwrap();
+    let status = drifted.status().await;
+    let ci = &status.components[6];
+    assert_eq!(ci.health, Health::Progressing, "{ci:?}");
+    assert!(ci.detail.contains("gitops drift: 1 changed"), "{ci:?}");
+    up(&drifted, &[Component::Ci]).await.0.unwrap();
+    assert_eq!(drifted.status().await.components[6].health, Health::Ready);
+}
+
+#[tokio::test]
+async fn down_after_up_removes_in_reverse_and_keeps_data_unless_purged() {
+    let sim = SimLab::start().await;
+    let lab = connect(&sim).await;
+    up(&lab, &Component::ALL).await.0.unwrap();
+    let events = down(&lab, false).await;
+    let order: Vec<Component> = outcomes(&events).iter().map(|(c, _)| *c).collect();
+    let mut reversed = Component::ALL.to_vec();
+    reversed.reverse();
+    assert_eq!(order, reversed);
+    assert!(
+        sim.kube
+            .list("apps/v1", "deployments")
+            .iter()
+            .all(|d| { d["metadata"]["labels"]["app.kubernetes.io/part-of"] != "raibid" })
+    );
+    assert!(sim.kube.list("helm.cattle.io/v1", "helmcharts").is_empty());
+    // Data volumes, secrets and namespaces stay.
+    assert!(
+        sim.kube
+            .get(
+                "v1",
+                "persistentvolumeclaims",
+                Some("raibid"),
+                "cargo-cache"
+            )
+            .is_some()
+    );
+    assert!(
+        sim.kube
+            .get("v1", "secrets", Some("gitea"), "gitea-admin")
+            .is_some()
+    );
+    assert!(sim.kube.get("v1", "namespaces", None, "raibid").is_some());
+
+    // Up again finds the data and the same secrets.
+    let password = sim
+        .kube
+        .get("v1", "secrets", Some("gitea"), "gitea-admin")
+        .unwrap()["data"]["password"]
+        .clone();
+    up(&lab, &Component::ALL).await.0.unwrap();
+    let again = sim
+        .kube
+        .get("v1", "secrets", Some("gitea"), "gitea-admin")
+        .unwrap()["data"]["password"]
+        .clone();
+    assert_eq!(password, again);
+
+    down(&lab, true).await;
+    assert!(sim.kube.get("v1", "namespaces", None, "raibid").is_none());
+    assert!(sim.kube.list("v1", "persistentvolumeclaims").is_empty());
+    assert!(sim.kube.list("v1", "secrets").is_empty());
+}
+
+#[tokio::test]
+async fn an_unreachable_or_broken_kubeconfig_says_which_and_why() {
+    let sim = SimLab::start().await;
+    let mut config = sim.config.clone();
+    config.cluster.kubeconfig = sim.data.path().join("missing.yaml");
+    let error = Lab::connect(&config, &sim.data_dir())
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(error.contains("missing.yaml"), "{error}");
+
+    let broken = sim.data.path().join("broken.yaml");
+    std::fs::write(&broken, "clusters: [oops").unwrap();
+    config.cluster.kubeconfig = broken;
+    let error = Lab::connect(&config, &sim.data_dir())
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        error.contains("broken.yaml") && error.contains("not usable"),
+        "{error}"
+    );
+
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let unreachable = sim.data.path().join("unreachable.yaml");
+    let text = sim
+        .kube
+        .kubeconfig()
+        .replace(&sim.kube.url(), &format!("http://127.0.0.1:{port}"));
+    std::fs::write(&unreachable, text).unwrap();
+    config.cluster.kubeconfig = unreachable;
+    let error = Lab::connect(&config, &sim.data_dir())
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        error.contains(&format!("127.0.0.1:{port}")) && error.contains("does not answer"),
+        "{error}"
+    );
+}

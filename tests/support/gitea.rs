@@ -1,0 +1,283 @@
+//! A local stand-in for Gitea's repository side: `POST /api/v1/user/repos` answering as
+//! Gitea's API does, and git's smart HTTP protocol served by git's own `git http-backend`,
+//! both behind Basic auth, over bare repositories in a temp dir.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use tokio::io::AsyncWriteExt;
+
+/// The admin password as Gitea knows it now (the chart reads it from a secret).
+pub type Password = Arc<dyn Fn() -> Option<String> + Send + Sync>;
+
+#[derive(Clone)]
+struct Fake {
+    root: PathBuf,
+    user: String,
+    password: Password,
+}
+
+pub struct FakeGitea {
+    url: String,
+    root: tempfile::TempDir,
+    shutdown: tokio_util::sync::CancellationToken,
+}
+
+impl FakeGitea {
+    pub async fn start(user: &str, password: Password) -> FakeGitea {
+        let root = tempfile::tempdir().unwrap();
+        let fake = Fake {
+            root: root.path().to_path_buf(),
+            user: user.into(),
+            password,
+        };
+        let app = Router::new().fallback(handle).with_state(fake);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        let stop = shutdown.clone();
+        tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(stop.cancelled_owned())
+                .await
+                .unwrap();
+        });
+        FakeGitea {
+            url,
+            root,
+            shutdown,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        self.url.clone()
+    }
+
+    /// The bare repository behind `owner/name`.
+    pub fn repository(&self, owner: &str, name: &str) -> PathBuf {
+        self.root.path().join(owner).join(format!("{name}.git"))
+    }
+}
+
+impl Drop for FakeGitea {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+fn authorized(fake: &Fake, headers: &HeaderMap) -> bool {
+    let Some(password) = (fake.password)() else {
+        return false;
+    };
+    let expected = format!("{}:{password}", fake.user);
+    headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+        .is_some_and(|encoded| decode_base64(encoded) == expected.as_bytes())
+}
+
+async fn handle(State(fake): State<Fake>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    if !authorized(&fake, &parts.headers) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            [("www-authenticate", "Basic realm=\"Gitea\"")],
+            axum::Json(json!({"message": "Unauthorized"})),
+        )
+            .into_response();
+    }
+    let body = axum::body::to_bytes(body, 64 << 20).await.unwrap();
+    let path = parts.uri.path().to_string();
+    if path == "/api/v1/user/repos" && parts.method == "POST" {
+        return create_repository(&fake, &body);
+    }
+    if path.contains(".git/") {
+        return git_http_backend(&fake, &parts, body).await;
+    }
+    (
+        StatusCode::NOT_FOUND,
+        axum::Json(json!({"message": "Not Found"})),
+    )
+        .into_response()
+}
+
+/// Gitea's CreateCurrentUserRepo: 201 with the repository, 409 when the name is taken.
+fn create_repository(fake: &Fake, body: &Bytes) -> Response {
+    let request: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let Some(name) = request["name"].as_str() else {
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            axum::Json(json!({"message": "name is required"})),
+        )
+            .into_response();
+    };
+    let bare = fake.root.join(&fake.user).join(format!("{name}.git"));
+    if bare.exists() {
+        return (
+            StatusCode::CONFLICT,
+            axum::Json(json!({"message": "The repository with the same name already exists."})),
+        )
+            .into_response();
+    }
+    let branch = request["default_branch"].as_str().unwrap_or("main");
+    git(
+        &fake.root,
+        &[
+            "init",
+            "--quiet",
+            "--bare",
+            "-b",
+            branch,
+            bare.to_str().unwrap(),
+        ],
+    );
+    if request["auto_init"].as_bool() == Some(true) {
+        let work = tempfile::tempdir().unwrap();
+        let work = work.path();
+        git(work, &["clone", "--quiet", bare.to_str().unwrap(), "."]);
+        std::fs::write(work.join("README.md"), format!("# {name}\n")).unwrap();
+        git(work, &["add", "README.md"]);
+        git(
+            work,
+            &[
+                "-c",
+                "user.name=Gitea",
+                "-c",
+                "user.email=gitea@localhost",
+                "commit",
+                "--quiet",
+                "-m",
+                "Initial commit",
+            ],
+        );
+        git(
+            work,
+            &[
+                "push",
+                "--quiet",
+                "origin",
+                &format!("HEAD:refs/heads/{branch}"),
+            ],
+        );
+    }
+    let full_name = format!("{}/{name}", fake.user);
+    (
+        StatusCode::CREATED,
+        axum::Json(json!({
+            "id": 1, "name": name, "full_name": full_name, "private": request["private"],
+            "default_branch": branch, "empty": request["auto_init"].as_bool() != Some(true),
+        })),
+    )
+        .into_response()
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let status = std::process::Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "git {args:?} failed");
+}
+
+/// Runs `git http-backend` as a CGI program for one request.
+async fn git_http_backend(
+    fake: &Fake,
+    parts: &axum::http::request::Parts,
+    body: Bytes,
+) -> Response {
+    let header = |name: &str| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let mut child = tokio::process::Command::new("git")
+        .arg("http-backend")
+        .env("GIT_PROJECT_ROOT", &fake.root)
+        .env("GIT_HTTP_EXPORT_ALL", "1")
+        .env("PATH_INFO", parts.uri.path())
+        .env("QUERY_STRING", parts.uri.query().unwrap_or_default())
+        .env("REQUEST_METHOD", parts.method.as_str())
+        .env("CONTENT_TYPE", header("content-type"))
+        .env("CONTENT_LENGTH", body.len().to_string())
+        .env("HTTP_CONTENT_ENCODING", header("content-encoding"))
+        .env("GIT_PROTOCOL", header("git-protocol"))
+        // http-backend enables receive-pack (push) only for an authenticated user.
+        .env("REMOTE_USER", &fake.user)
+        .env("REMOTE_ADDR", "127.0.0.1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = tokio::spawn(async move {
+        let _ = stdin.write_all(&body).await;
+    });
+    let output = child.wait_with_output().await.unwrap();
+    writer.await.unwrap();
+    let split = output
+        .stdout
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|i| (i, 4))
+        .or_else(|| {
+            output
+                .stdout
+                .windows(2)
+                .position(|w| w == b"\n\n")
+                .map(|i| (i, 2))
+        })
+        .expect("CGI headers end with a blank line");
+    let head = String::from_utf8_lossy(&output.stdout[..split.0]).to_string();
+    let mut response = Response::builder();
+    for line in head.lines() {
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
+        let value = value.trim();
+        if name.eq_ignore_ascii_case("status") {
+            let code: u16 = value.split_whitespace().next().unwrap().parse().unwrap();
+            response = response.status(code);
+        } else {
+            response = response.header(name, value);
+        }
+    }
+    response
+        .body(Body::from(output.stdout[split.0 + split.1..].to_vec()))
+        .unwrap()
+}
+
+/// Standard base64 (RFC 4648) to bytes; empty for invalid input.
+pub fn decode_base64(text: &str) -> Vec<u8> {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut bits = 0u32;
+    let mut count = 0;
+    let mut out = Vec::new();
+    for byte in text.bytes().filter(|&b| b != b'=') {
+        let Some(value) = ALPHABET.iter().position(|&a| a == byte) else {
+            return Vec::new();
+        };
+        bits = bits << 6 | value as u32;
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            out.push((bits >> count) as u8);
+        }
+    }
+    out
+}
