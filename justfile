@@ -35,6 +35,18 @@ pool *args:
 jobs *args:
     cargo run --release -- jobs {{args}}
 
+# Bring the lab up on k3s (installs k3s when absent); --dry-run, --render DIR, --only C.
+up *args:
+    cargo run --release -- up {{args}}
+
+# Each lab component's health and the nodes' CPU, memory and GPU use.
+status *args:
+    cargo run --release -- status {{args}}
+
+# Remove the lab in reverse order; --purge also deletes volumes, secrets and namespaces.
+down *args:
+    cargo run --release -- down {{args}}
+
 # The whole test suite (installs git, tmux and redis-server when missing).
 test:
     sh scripts/test

@@ -12,22 +12,24 @@ use tokio::sync::mpsc;
 
 /// Runs `up` and returns its result with every progress event.
 async fn up(lab: &Lab, components: &[Component]) -> (Result<(), String>, Vec<Progress>) {
-    let (sender, mut receiver) = mpsc::unbounded_channel();
-    let result = lab
-        .up(components, false, &sender)
-        .await
-        .map_err(|e| e.to_string());
-    drop(sender);
-    let mut events = Vec::new();
-    while let Some(event) = receiver.recv().await {
-        events.push(event);
-    }
-    (result, events)
+    let (sender, receiver) = mpsc::unbounded_channel();
+    let result = lab.up(components, false, &sender).await;
+    (
+        result.map_err(|e| e.to_string()),
+        drain(sender, receiver).await,
+    )
 }
 
 async fn down(lab: &Lab, purge: bool) -> Vec<Progress> {
-    let (sender, mut receiver) = mpsc::unbounded_channel();
+    let (sender, receiver) = mpsc::unbounded_channel();
     lab.down(&Component::ALL, purge, &sender).await.unwrap();
+    drain(sender, receiver).await
+}
+
+async fn drain(
+    sender: mpsc::UnboundedSender<Progress>,
+    mut receiver: mpsc::UnboundedReceiver<Progress>,
+) -> Vec<Progress> {
     drop(sender);
     let mut events = Vec::new();
     while let Some(event) = receiver.recv().await {

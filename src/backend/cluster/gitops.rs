@@ -204,12 +204,6 @@ impl Gitops {
         Ok(drift)
     }
 
-    /// The branch's commit as last fetched.
-    pub fn remote_head(&self) -> Result<String, GitopsError> {
-        let git = self.sync()?;
-        self.head(&git)
-    }
-
     fn head(&self, git: &Git) -> Result<String, GitopsError> {
         Ok(git.resolve("HEAD")?.unwrap_or_default())
     }

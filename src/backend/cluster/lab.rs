@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams};
@@ -13,7 +14,7 @@ use crate::config::Config;
 
 use super::connect::{ConnectError, connect, kubeconfig_path};
 use super::crds::{GitRepository, Kustomization};
-use super::gitops::{Drift, Gitops};
+use super::gitops::{Drift, Gitops, GitopsError};
 use super::manifests::{
     self, FLUX_NAMESPACE, GITEA_ADMIN_SECRET, GITEA_NAMESPACE, GITOPS_KUSTOMIZATION, GITOPS_SOURCE,
 };
@@ -38,6 +39,8 @@ pub struct Lab {
     server: String,
     config: Config,
     data_dir: PathBuf,
+    /// Held while git works in the gitops work tree.
+    work_tree: Arc<Mutex<()>>,
 }
 
 /// Every component's objects in apply order, stamped with their hash; what `--render` writes.
@@ -85,6 +88,7 @@ impl Lab {
             server,
             config: config.clone(),
             data_dir: data_dir.to_path_buf(),
+            work_tree: Arc::default(),
         })
     }
 
@@ -100,38 +104,47 @@ impl Lab {
         &self.config
     }
 
+    /// Brings up `components` in order: check, apply when needed (always when `force`),
+    /// wait. Stops at the first failure.
     pub async fn up(
         &self,
         components: &[Component],
         force: bool,
         progress: &Reporter,
     ) -> Result<(), StepFailed> {
-        for &component in sorted(components, false).iter() {
-            let _ = progress.send(Progress::Started(component));
-            let mut step = Step::new(self, component, progress);
-            match step.up(force).await {
-                Ok(outcome) => {
-                    let _ = progress.send(Progress::Finished(component, outcome));
-                }
-                Err(reason) => {
-                    let _ = progress.send(Progress::Failed(component, reason.clone()));
-                    return Err(StepFailed { component, reason });
-                }
-            }
-        }
-        Ok(())
+        self.run(components, Run::Up { force }, progress).await
     }
 
+    /// Removes `components` in reverse order; keeps data volumes unless `purge`.
     pub async fn down(
         &self,
         components: &[Component],
         purge: bool,
         progress: &Reporter,
     ) -> Result<(), StepFailed> {
-        for &component in sorted(components, true).iter() {
+        self.run(components, Run::Down { purge }, progress).await
+    }
+
+    async fn run(
+        &self,
+        components: &[Component],
+        run: Run,
+        progress: &Reporter,
+    ) -> Result<(), StepFailed> {
+        let mut order = components.to_vec();
+        order.sort();
+        order.dedup();
+        if matches!(run, Run::Down { .. }) {
+            order.reverse();
+        }
+        for component in order {
             let _ = progress.send(Progress::Started(component));
             let mut step = Step::new(self, component, progress);
-            match step.down(purge).await {
+            let result = match run {
+                Run::Up { force } => step.up(force).await,
+                Run::Down { purge } => step.down(purge).await,
+            };
+            match result {
                 Ok(outcome) => {
                     let _ = progress.send(Progress::Finished(component, outcome));
                 }
@@ -203,20 +216,41 @@ impl Lab {
         ))
     }
 
+    /// How the component's folder in the gitops repository differs from the config.
+    pub(super) async fn drift(&self, component: Component) -> Result<Drift, Failure> {
+        let gitops = self.gitops().await?;
+        let wanted = files(&rendered(component, &self.config));
+        let folder = component.name().to_string();
+        self.in_work_tree(gitops, move |gitops| gitops.drift(&folder, &wanted))
+            .await
+    }
+
+    /// Runs blocking git work on the gitops work tree off the async threads, one piece at
+    /// a time: status reads and runs share the tree.
+    async fn in_work_tree<T: Send + 'static>(
+        &self,
+        gitops: Gitops,
+        work: impl FnOnce(&Gitops) -> Result<T, GitopsError> + Send + 'static,
+    ) -> Result<T, Failure> {
+        let lock = Arc::clone(&self.work_tree);
+        tokio::task::spawn_blocking(move || {
+            let _alone = lock.lock().unwrap_or_else(PoisonError::into_inner);
+            work(&gitops)
+        })
+        .await
+        .map_err(|e| format!("gitops task: {e}"))?
+        .map_err(|e| e.to_string())
+    }
+
     pub(super) fn objects(&self) -> &Objects {
         &self.objects
     }
 }
 
-/// `components` deduplicated in bring-up order, or reversed for removal.
-fn sorted(components: &[Component], reverse: bool) -> Vec<Component> {
-    let mut sorted = components.to_vec();
-    sorted.sort();
-    sorted.dedup();
-    if reverse {
-        sorted.reverse();
-    }
-    sorted
+#[derive(Clone, Copy)]
+enum Run {
+    Up { force: bool },
+    Down { purge: bool },
 }
 
 /// One component's run, logging as it goes.
@@ -312,10 +346,7 @@ impl<'a> Step<'a> {
     /// committed and applied by Flux).
     async fn in_place(&self, manifests: &[Manifest]) -> Result<bool, Failure> {
         if self.component.via_gitops() {
-            let gitops = self.lab.gitops().await?;
-            let folder = self.component.name().to_string();
-            let wanted = files(manifests);
-            let drift = blocking(move || gitops.drift(&folder, &wanted)).await?;
+            let drift = self.lab.drift(self.component).await?;
             if !drift.is_empty() {
                 self.log(drift.summary());
                 return Ok(false);
@@ -391,7 +422,12 @@ impl<'a> Step<'a> {
         let folder = self.component.name().to_string();
         let message = format!("raibid {verb}: {}", self.component.name());
         let url = gitops.clone_url();
-        let head = blocking(move || gitops.write(&folder, &files, &message)).await?;
+        let head = self
+            .lab
+            .in_work_tree(gitops, move |gitops| {
+                gitops.write(&folder, &files, &message)
+            })
+            .await?;
         self.log(format!("committed {} to {url}", short(&head)));
         Ok(head)
     }
@@ -510,7 +546,12 @@ impl<'a> Step<'a> {
         };
         let folder = self.component.name().to_string();
         let url = gitops.clone_url();
-        let head = blocking(move || gitops.write(&folder, &BTreeMap::new(), "raibid down")).await?;
+        let head = self
+            .lab
+            .in_work_tree(gitops, move |gitops| {
+                gitops.write(&folder, &BTreeMap::new(), "raibid down")
+            })
+            .await?;
         self.log(format!(
             "removed {}/ from {url} at {}",
             self.component.name(),
@@ -522,22 +563,4 @@ impl<'a> Step<'a> {
 
 fn short(commit: &str) -> &str {
     &commit[..commit.len().min(12)]
-}
-
-/// Runs blocking git work off the async threads.
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, super::gitops::GitopsError> + Send + 'static,
-) -> Result<T, Failure> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| format!("gitops task: {e}"))?
-        .map_err(|e| e.to_string())
-}
-
-/// The gitops drift of a component, for the status read.
-pub(super) async fn drift(lab: &Lab, component: Component) -> Result<Drift, Failure> {
-    let gitops = lab.gitops().await?;
-    let wanted = files(&rendered(component, &lab.config));
-    let folder = component.name().to_string();
-    blocking(move || gitops.drift(&folder, &wanted)).await
 }

@@ -6,7 +6,7 @@ use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::api::{Api, ApiResource, DynamicObject, ListParams};
 
 use super::Component;
-use super::lab::{Lab, drift, rendered};
+use super::lab::{Lab, rendered};
 use super::objects::Failure;
 use super::quantity::{bytes, cpu_millis};
 use super::readiness::Readiness;
@@ -103,7 +103,7 @@ impl Lab {
         }
         let mut detail = format!("{present} objects ready");
         if component.via_gitops() {
-            match drift(self, component).await {
+            match self.drift(component).await {
                 Ok(drift) if drift.is_empty() => detail.push_str(", in sync with gitops"),
                 Ok(drift) => return Ok((Health::Progressing, drift.summary())),
                 Err(why) => detail.push_str(&format!(", gitops unreadable: {why}")),
