@@ -94,6 +94,7 @@ fn activity(period: Period, specs: &[Spec], offset: usize) -> Activity {
                     name: name.into(),
                     path: format!("/src/{name}"),
                     commits,
+                    ..RepoActivity::default()
                 }
             })
             .collect(),

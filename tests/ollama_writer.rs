@@ -160,6 +160,7 @@ fn week(commits: Vec<CommitRecord>) -> DigestData {
                     .filter(|c| c.repo == *name)
                     .cloned()
                     .collect(),
+                ..RepoActivity::default()
             })
             .collect(),
     };

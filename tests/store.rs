@@ -76,6 +76,7 @@ fn data(label: &str) -> DigestData {
             name: "raibid".into(),
             path: "/src/raibid".into(),
             commits: vec![commit.clone()],
+            ..RepoActivity::default()
         }],
     };
     DigestData {

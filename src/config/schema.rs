@@ -20,6 +20,8 @@ pub struct Config {
     pub server: ServerConfig,
     pub gitea: GiteaConfig,
     pub cluster: ClusterConfig,
+    pub github: GithubConfig,
+    pub mirror: MirrorConfig,
     /// Action name -> keys, e.g. `quit = ["q", "ctrl-c"]`. Unlisted actions keep defaults.
     pub keys: BTreeMap<String, Vec<String>>,
 }
@@ -52,6 +54,9 @@ pub struct SparkyConfig {
     pub writer: String,
     /// Author names or emails containing one of these (case-insensitive) are bots.
     pub bots: Vec<String>,
+    /// Where digests come from: `local` (the repositories above), `github` (the
+    /// repositories `[github]` selects) or `both`.
+    pub source: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -197,6 +202,73 @@ pub struct ClusterConfig {
     pub monthly_schedule: String,
 }
 
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GithubConfig {
+    /// GitHub's REST API base (GraphQL is `<api_url>/graphql`).
+    pub api_url: String,
+    /// Token for the API: from `RAIBID_GITHUB_TOKEN` or a 0600 file.
+    pub token: Secret,
+    /// Organisations followed whole, filtered by `include`, `exclude` and `visibility`.
+    pub orgs: Vec<String>,
+    /// Single repositories (`owner/name`), always followed.
+    pub repos: Vec<String>,
+    /// Regexes on `owner/name`: an organisation's repository is kept when one matches
+    /// (empty: all)...
+    pub include: Vec<String>,
+    /// ...and none of these does.
+    pub exclude: Vec<String>,
+    /// `all`, `public` or `private`.
+    pub visibility: String,
+    /// Requests in flight at most.
+    pub concurrency: u32,
+    /// Conditional-request cache and incremental state; empty: `github` under the data dir.
+    pub cache_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MirrorConfig {
+    /// Gitea organisation the mirrors live in (created when missing).
+    pub gitea_org: String,
+    /// How often Gitea pulls each mirror by itself, e.g. `8h0m0s`.
+    pub interval: String,
+    /// Hours without a sync after which a mirror is shown as stale.
+    pub stale_hours: u64,
+    /// Register a push webhook on each GitHub repository pointing at `webhook_url`.
+    pub register_webhooks: bool,
+    /// Public URL of `raibid server`'s `/webhooks/github-sync`.
+    pub webhook_url: String,
+}
+
+impl Default for GithubConfig {
+    fn default() -> Self {
+        GithubConfig {
+            api_url: "https://api.github.com".into(),
+            token: Secret::Env("RAIBID_GITHUB_TOKEN".into()),
+            orgs: Vec::new(),
+            repos: Vec::new(),
+            include: Vec::new(),
+            exclude: Vec::new(),
+            visibility: "all".into(),
+            concurrency: 4,
+            cache_dir: PathBuf::new(),
+        }
+    }
+}
+
+impl Default for MirrorConfig {
+    fn default() -> Self {
+        MirrorConfig {
+            gitea_org: "mirrors".into(),
+            interval: "8h0m0s".into(),
+            stale_hours: 24,
+            register_webhooks: false,
+            webhook_url: String::new(),
+        }
+    }
+}
+
 impl Default for ClusterConfig {
     fn default() -> Self {
         ClusterConfig {
@@ -301,6 +373,7 @@ impl Default for SparkyConfig {
                 "renovate".into(),
                 "github-actions".into(),
             ],
+            source: "local".into(),
         }
     }
 }

@@ -28,7 +28,17 @@ pub(crate) fn validate(config: &Config, themes: &Themes) -> Result<(), Problem> 
             format!("{} is not in 1..=240", config.ui.max_fps),
         );
     }
-    let choices: [(&'static str, &str, &[&str]); 3] = [
+    let choices: [(&'static str, &str, &[&str]); 5] = [
+        (
+            "sparky.source",
+            &config.sparky.source,
+            &["local", "github", "both"],
+        ),
+        (
+            "github.visibility",
+            &config.github.visibility,
+            &["all", "public", "private"],
+        ),
         (
             "sparky.writer",
             &config.sparky.writer,
@@ -71,6 +81,7 @@ pub(crate) fn validate(config: &Config, themes: &Themes) -> Result<(), Problem> 
     }
     validate_ci(config)
         .and_then(|()| validate_cluster(&config.cluster))
+        .and_then(|()| validate_github(config))
         .map_err(|(key, message)| Problem { key, message })
 }
 
@@ -169,6 +180,58 @@ fn validate_cluster(cluster: &ClusterConfig) -> Result<(), (&'static str, String
                 cluster.gitea_node_port
             ),
         ));
+    }
+    Ok(())
+}
+
+/// The GitHub and mirror keys: patterns must compile, names must be `owner/name`.
+fn validate_github(config: &Config) -> Result<(), (&'static str, String)> {
+    let github = &config.github;
+    for (key, patterns) in [
+        ("github.include", &github.include),
+        ("github.exclude", &github.exclude),
+    ] {
+        for pattern in patterns {
+            if let Err(error) = regex_lite::Regex::new(pattern) {
+                return Err((
+                    key,
+                    format!("`{pattern}` is not a regular expression: {error}"),
+                ));
+            }
+        }
+    }
+    if let Some(repo) = github.repos.iter().find(|r| {
+        r.split_once('/')
+            .is_none_or(|(owner, name)| owner.is_empty() || name.is_empty() || name.contains('/'))
+    }) {
+        return Err(("github.repos", format!("`{repo}` is not owner/name")));
+    }
+    if !(1..=32).contains(&github.concurrency) {
+        return Err((
+            "github.concurrency",
+            format!("{} is not in 1..=32", github.concurrency),
+        ));
+    }
+    if let Err(why) = check_http_url(&github.api_url) {
+        return Err(("github.api_url", format!("`{}` {why}", github.api_url)));
+    }
+    let mirror = &config.mirror;
+    if mirror.gitea_org.is_empty() || mirror.gitea_org.contains(['/', ' ']) {
+        return Err(("mirror.gitea_org", "must be one organisation name".into()));
+    }
+    if mirror.stale_hours == 0 {
+        return Err(("mirror.stale_hours", "must be at least 1".into()));
+    }
+    if mirror.register_webhooks {
+        check_http_url(&mirror.webhook_url).map_err(|why| {
+            (
+                "mirror.webhook_url",
+                format!(
+                    "`{}` {why} (needed by mirror.register_webhooks)",
+                    mirror.webhook_url
+                ),
+            )
+        })?;
     }
     Ok(())
 }

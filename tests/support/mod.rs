@@ -120,6 +120,7 @@ pub fn data() -> DigestData {
             name: "raibid".into(),
             path: "/src/raibid".into(),
             commits: commits.clone(),
+            ..RepoActivity::default()
         }],
     };
     DigestData {

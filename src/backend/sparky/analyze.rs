@@ -311,6 +311,7 @@ mod tests {
                     path: format!("/r/{name}"),
                     name,
                     commits,
+                    ..RepoActivity::default()
                 })
                 .collect(),
         }

@@ -55,12 +55,65 @@ pub struct Activity {
     pub repos: Vec<RepoActivity>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RepoActivity {
+    /// `owner/name` for GitHub repositories, the folder name for local ones.
     pub name: String,
+    /// The local path, or the repository's web URL.
     pub path: String,
     /// Newest first.
     pub commits: Vec<CommitRecord>,
+    /// Pull requests opened, merged or closed in the period (GitHub only).
+    #[serde(default)]
+    pub pull_requests: Vec<PullRequestRecord>,
+    /// Issues opened or closed in the period, pull requests excluded (GitHub only).
+    #[serde(default)]
+    pub issues: Vec<IssueRecord>,
+    /// Releases published in the period (GitHub only).
+    #[serde(default)]
+    pub releases: Vec<ReleaseRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullRequestRecord {
+    pub repo: String,
+    pub number: u64,
+    pub title: String,
+    /// GitHub login.
+    pub author: String,
+    pub url: String,
+    pub created: Timestamp,
+    pub merged: Option<Timestamp>,
+    /// When it was closed, merged or not.
+    pub closed: Option<Timestamp>,
+    /// Logins that submitted a review, each once, the author excluded.
+    pub reviewers: Vec<String>,
+    pub additions: u64,
+    pub deletions: u64,
+    pub is_bot: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssueRecord {
+    pub repo: String,
+    pub number: u64,
+    pub title: String,
+    pub author: String,
+    pub url: String,
+    pub created: Timestamp,
+    pub closed: Option<Timestamp>,
+    pub is_bot: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleaseRecord {
+    pub repo: String,
+    pub tag: String,
+    pub name: String,
+    pub author: String,
+    pub url: String,
+    pub published: Timestamp,
+    pub prerelease: bool,
 }
 
 /// What a person decided about a draft.

@@ -139,11 +139,13 @@ pub fn prepare(
             name: both.name.clone(),
             path: both.path.clone(),
             commits: now_commits,
+            ..RepoActivity::default()
         });
         before_repos.push(RepoActivity {
             name: both.name,
             path: both.path,
             commits: before_commits,
+            ..RepoActivity::default()
         });
     }
     let activity = Activity {

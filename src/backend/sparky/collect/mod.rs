@@ -113,6 +113,7 @@ pub fn collect_on_threads(
         name: context.name,
         path: repo_path.display().to_string(),
         commits,
+        ..RepoActivity::default()
     })
 }
 
