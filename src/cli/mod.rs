@@ -3,6 +3,7 @@
 
 mod ci;
 mod cluster;
+mod mirror;
 mod config_cmd;
 mod context;
 mod drafts;
@@ -75,6 +76,31 @@ pub enum Command {
     },
     /// Remove the lab's components in reverse order; data volumes stay unless --purge.
     Down(cluster::DownArgs),
+    /// Mirror the GitHub organisation's repositories into Gitea.
+    #[command(subcommand)]
+    Mirror(MirrorCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MirrorCommand {
+    /// What a sync would create in Gitea, and which mirrors no longer match the config.
+    Plan {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create the missing mirrors (and with --prune remove the unmatched ones); with REPO,
+    /// sync that one mirror now.
+    Sync {
+        /// `owner/name` on GitHub, or the mirror's name in Gitea.
+        repo: Option<String>,
+        #[arg(long, conflicts_with = "repo")]
+        prune: bool,
+    },
+    /// Every mirror with its last sync; stale ones are marked.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -140,9 +166,19 @@ pub struct DigestArgs {
     /// The writer; default: the config's `sparky.writer`.
     #[arg(long, value_enum)]
     pub writer: Option<WriterChoice>,
+    /// Where the activity comes from; default: the config's `sparky.source`.
+    #[arg(long, value_enum)]
+    pub source: Option<SourceArg>,
     /// Print the draft id, path and metrics as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SourceArg {
+    Local,
+    Github,
+    Both,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -255,13 +291,14 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Some(Command::Up(args)) => runtime.block_on(cluster::up(&context, args)),
         Some(Command::Status { json }) => runtime.block_on(cluster::status(&context, json)),
         Some(Command::Down(args)) => runtime.block_on(cluster::down(&context, args)),
+        Some(Command::Mirror(command)) => runtime.block_on(mirror::run(&context, command)),
     }
 }
 
 fn console(runtime: &tokio::runtime::Runtime, context: Context) -> Result<(), Failure> {
     if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
         return Err(Failure::bad_input(
-            "the console needs a terminal (TTY). Headless commands: raibid digest, raibid drafts list|show|approve|reject|publish, raibid jobs list|show|logs|trigger|cancel|retry, raibid server, raibid agent, raibid pool, raibid up|status|down, raibid config show|path|check (see raibid --help)",
+            "the console needs a terminal (TTY). Headless commands: raibid digest, raibid drafts list|show|approve|reject|publish, raibid jobs list|show|logs|trigger|cancel|retry, raibid server, raibid agent, raibid pool, raibid up|status|down, raibid mirror plan|sync|list, raibid config show|path|check (see raibid --help)",
         ));
     }
     let console = context.console()?;
