@@ -47,6 +47,10 @@ status *args:
 down *args:
     cargo run --release -- down {{args}}
 
+# GitHub mirrors in Gitea: plan, sync [REPO] [--prune], list.
+mirror *args:
+    cargo run --release -- mirror {{args}}
+
 # The whole test suite (installs git, tmux and redis-server when missing).
 test:
     sh scripts/test
@@ -66,6 +70,7 @@ bench:
     cargo bench --bench console
     cargo bench --bench queue
     cargo bench --bench dispatch
+    cargo bench --bench github
 
 # What CI runs.
 ci:

@@ -40,6 +40,7 @@ impl Harness {
         let places = Places {
             drafts_dir: root.path().join("data/drafts"),
             default_docs_dir: root.path().join("data/docs"),
+            data_dir: root.path().join("data"),
             cwd: repo,
         };
         let (events_tx, events) = mpsc::unbounded_channel();

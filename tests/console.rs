@@ -24,6 +24,7 @@ fn sparky(commands: Vec<Cmd>) -> Vec<Command> {
             Cmd::Sparky(command) => command,
             Cmd::Ci(command) => panic!("unexpected CI command {command:?}"),
             Cmd::Cluster(command) => panic!("unexpected cluster command {command:?}"),
+            Cmd::Mirrors(command) => panic!("unexpected mirrors command {command:?}"),
         })
         .collect()
 }

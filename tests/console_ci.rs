@@ -22,6 +22,7 @@ fn ci(commands: Vec<Cmd>) -> Vec<Command> {
             Cmd::Ci(command) => command,
             Cmd::Sparky(command) => panic!("unexpected Sparky command {command:?}"),
             Cmd::Cluster(command) => panic!("unexpected cluster command {command:?}"),
+            Cmd::Mirrors(command) => panic!("unexpected mirrors command {command:?}"),
         })
         .collect()
 }

@@ -44,15 +44,17 @@ pub enum Action {
     ClusterInstall,
     ClusterUpgrade,
     ClusterRemove,
+    SyncMirror,
     View1,
     View2,
     View3,
     View4,
     View5,
+    View6,
 }
 
 impl Action {
-    pub const ALL: [Action; 40] = [
+    pub const ALL: [Action; 42] = [
         Action::Quit,
         Action::Help,
         Action::Palette,
@@ -88,11 +90,13 @@ impl Action {
         Action::ClusterInstall,
         Action::ClusterUpgrade,
         Action::ClusterRemove,
+        Action::SyncMirror,
         Action::View1,
         Action::View2,
         Action::View3,
         Action::View4,
         Action::View5,
+        Action::View6,
     ];
 
     /// The name used in `[keys]` and in the command palette.
@@ -133,11 +137,13 @@ impl Action {
             Action::ClusterInstall => "cluster-install",
             Action::ClusterUpgrade => "cluster-upgrade",
             Action::ClusterRemove => "cluster-remove",
+            Action::SyncMirror => "sync-mirror",
             Action::View1 => "view-1",
             Action::View2 => "view-2",
             Action::View3 => "view-3",
             Action::View4 => "view-4",
             Action::View5 => "view-5",
+            Action::View6 => "view-6",
         }
     }
 
@@ -178,9 +184,13 @@ impl Action {
             Action::ClusterInstall => "bring up the lab to here",
             Action::ClusterUpgrade => "re-apply the component",
             Action::ClusterRemove => "remove, keeping its data",
-            Action::View1 | Action::View2 | Action::View3 | Action::View4 | Action::View5 => {
-                "show that view"
-            }
+            Action::SyncMirror => "sync the mirror now",
+            Action::View1
+            | Action::View2
+            | Action::View3
+            | Action::View4
+            | Action::View5
+            | Action::View6 => "show that view",
         }
     }
 
@@ -192,6 +202,7 @@ impl Action {
             Action::View3,
             Action::View4,
             Action::View5,
+            Action::View6,
         ]
         .iter()
         .position(|a| *a == self)
@@ -240,11 +251,14 @@ impl Action {
             Action::ClusterUpgrade => &["u"],
             // Destructive: a plain shifted key behind a confirmation, never a ctrl chord.
             Action::ClusterRemove => &["D"],
+            // `s` sorts the jobs, and bindings are one map for every view.
+            Action::SyncMirror => &["S"],
             Action::View1 => &["1"],
             Action::View2 => &["2"],
             Action::View3 => &["3"],
             Action::View4 => &["4"],
             Action::View5 => &["5"],
+            Action::View6 => &["6"],
         }
     }
 }

@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 use crate::backend::ci::actor as ci_actor;
 use crate::backend::ci::pool::PoolSpec;
 use crate::backend::cluster::actor as cluster_actor;
+use crate::backend::mirrors_actor;
 use crate::backend::sparky::actor::{self, Command, Places};
 use crate::backend::sparky::model::PeriodKind;
 use crate::backend::sparky::pipeline::WriterChoice;
@@ -82,6 +83,10 @@ async fn event_loop(tui: &mut Tui, console: Console) -> color_eyre::Result<()> {
     };
     let cluster_setup = cluster_actor::Setup {
         config: Arc::clone(&config),
+        data_dir: data_dir.clone(),
+    };
+    let mirrors_setup = mirrors_actor::Setup {
+        config: Arc::clone(&config),
         data_dir,
     };
     let sparky = actor::spawn(Arc::clone(&config), places, events_tx, cancel.clone());
@@ -90,6 +95,9 @@ async fn event_loop(tui: &mut Tui, console: Console) -> color_eyre::Result<()> {
     // Idle until the Cluster view is shown: a machine without a cluster starts as fast.
     let (cluster_tx, mut cluster_events) = mpsc::unbounded_channel();
     let (cluster, cluster_task) = cluster_actor::spawn(cluster_setup, cluster_tx, cancel.clone());
+    // Likewise until the Mirrors view is shown: Gitea and GitHub are not asked before.
+    let (mirrors_tx, mut mirrors_events) = mpsc::unbounded_channel();
+    let (mirrors, mirrors_task) = mirrors_actor::spawn(mirrors_setup, mirrors_tx, cancel.clone());
     if let Some(kind) = startup_period(&config.sparky.startup_digest) {
         let _ = sparky.send(Command::DigestIfMissing(kind));
     }
@@ -104,6 +112,7 @@ async fn event_loop(tui: &mut Tui, console: Console) -> color_eyre::Result<()> {
     let mut sparky_alive = true;
     let mut ci_alive = true;
     let mut cluster_alive = true;
+    let mut mirrors_alive = true;
 
     loop {
         let now = Instant::now();
@@ -152,6 +161,14 @@ async fn event_loop(tui: &mut Tui, console: Console) -> color_eyre::Result<()> {
                     dirty = true;
                 }
             },
+            event = mirrors_events.recv(), if mirrors_alive => match event {
+                Some(event) => msgs.push(Msg::Mirrors(event)),
+                None => {
+                    mirrors_alive = false;
+                    state.error("the mirrors worker stopped; see the log file for why");
+                    dirty = true;
+                }
+            },
             _ = sleep_until(frame_due.unwrap_or(now)), if frame_due.is_some() => {}
             _ = sleep_until(spin_due.unwrap_or(now)), if spin_due.is_some() => {
                 last_spin = Instant::now();
@@ -176,6 +193,9 @@ async fn event_loop(tui: &mut Tui, console: Console) -> color_eyre::Result<()> {
         while let Ok(event) = cluster_events.try_recv() {
             msgs.push(Msg::Cluster(event));
         }
+        while let Ok(event) = mirrors_events.try_recv() {
+            msgs.push(Msg::Mirrors(event));
+        }
         for msg in msgs {
             if matches!(msg, Msg::Key(_)) && !matches!(state.mode, Mode::Editing(_)) {
                 last_autosave = Instant::now();
@@ -187,6 +207,7 @@ async fn event_loop(tui: &mut Tui, console: Console) -> color_eyre::Result<()> {
                     Cmd::Sparky(command) => sparky.send(command).is_ok(),
                     Cmd::Ci(command) => ci.send(command).is_ok(),
                     Cmd::Cluster(command) => cluster.send(command).is_ok(),
+                    Cmd::Mirrors(command) => mirrors.send(command).is_ok(),
                 };
             }
             dirty = true;
@@ -207,6 +228,8 @@ async fn event_loop(tui: &mut Tui, console: Console) -> color_eyre::Result<()> {
     let _ = tokio::time::timeout(AGENTS_STOP, ci_task).await;
     // A run in progress is dropped with the token; this returns at once.
     let _ = cluster_task.await;
+    // A sync in progress is dropped with the token too.
+    let _ = mirrors_task.await;
     Ok(())
 }
 

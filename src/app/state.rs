@@ -7,6 +7,7 @@ use std::collections::VecDeque;
 
 use crate::backend::cluster::Component;
 use crate::backend::cluster::report::{ClusterStatus, Outcome};
+use crate::backend::mirror::MirrorStatus;
 use crate::backend::queue::contract::{AgentStatus, JobRecord, LogLine, QueueStats};
 use crate::backend::sparky::model::{DigestData, DraftState};
 use crate::backend::sparky::store::DraftSummary;
@@ -21,15 +22,17 @@ pub enum ViewId {
     Pool,
     Jobs,
     Cluster,
+    Mirrors,
 }
 
 impl ViewId {
-    pub const ALL: [ViewId; 5] = [
+    pub const ALL: [ViewId; 6] = [
         ViewId::Digests,
         ViewId::Activity,
         ViewId::Pool,
         ViewId::Jobs,
         ViewId::Cluster,
+        ViewId::Mirrors,
     ];
 
     pub fn title(self) -> &'static str {
@@ -39,6 +42,7 @@ impl ViewId {
             ViewId::Pool => "Pool",
             ViewId::Jobs => "Jobs",
             ViewId::Cluster => "Cluster",
+            ViewId::Mirrors => "Mirrors",
         }
     }
 
@@ -162,6 +166,7 @@ pub struct State {
     pub spinner: usize,
     pub ci: CiState,
     pub cluster: ClusterState,
+    pub mirrors: MirrorsState,
     pub quit: bool,
 }
 
@@ -184,6 +189,7 @@ impl State {
             spinner: 0,
             ci: CiState::default(),
             cluster: ClusterState::default(),
+            mirrors: MirrorsState::default(),
             quit: false,
         }
     }
@@ -407,4 +413,57 @@ pub enum StepState {
     Running,
     Done(Outcome),
     Failed(String),
+}
+
+/// The GitHub-to-Gitea mirrors as the Mirrors view shows them. Gitea and GitHub are not
+/// contacted before the view is first shown.
+#[derive(Debug, Default)]
+pub struct MirrorsState {
+    pub connection: MirrorsConnection,
+    /// As last listed, in the backend's order.
+    pub mirrors: Vec<MirrorStatus>,
+    /// Case-insensitive, on the GitHub and Gitea names.
+    pub filter: String,
+    /// Index into `visible_mirrors()`.
+    pub selected: usize,
+    /// The mirror a sync was asked for and has not finished yet (its GitHub name).
+    pub syncing: Option<String>,
+    /// How the last sync ended, or why the last list failed.
+    pub last_message: Option<Status>,
+}
+
+impl MirrorsState {
+    /// The mirrors that match the filter.
+    pub fn visible_mirrors(&self) -> Vec<&MirrorStatus> {
+        let needle = self.filter.to_lowercase();
+        self.mirrors
+            .iter()
+            .filter(|m| {
+                needle.is_empty()
+                    || m.github.to_lowercase().contains(&needle)
+                    || m.gitea.to_lowercase().contains(&needle)
+            })
+            .collect()
+    }
+
+    pub fn selected_mirror(&self) -> Option<&MirrorStatus> {
+        self.visible_mirrors().get(self.selected).copied()
+    }
+
+    pub fn stale_count(&self) -> usize {
+        self.mirrors.iter().filter(|m| m.stale).count()
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum MirrorsConnection {
+    /// The Mirrors view was never shown.
+    #[default]
+    Unknown,
+    /// Waiting for the first list.
+    Loading,
+    /// Listed at least once.
+    Ready,
+    /// Why the mirrors cannot be read (a missing config key, named).
+    Unavailable(String),
 }

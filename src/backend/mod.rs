@@ -4,5 +4,7 @@ pub mod ci;
 pub mod cluster;
 pub mod forge;
 pub mod llm;
+pub mod mirror;
+pub mod mirrors_actor;
 pub mod queue;
 pub mod sparky;

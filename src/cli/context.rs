@@ -64,6 +64,7 @@ impl Context {
                 store.clone()
             },
             default_docs_dir: self.paths.data_dir.join("docs"),
+            data_dir: self.paths.data_dir.clone(),
             cwd: self.cwd.clone(),
         }
     }

@@ -5,11 +5,12 @@ use std::io::Write;
 use serde::Serialize;
 use tokio::sync::mpsc;
 
-use super::{Context, DigestArgs, DraftsCommand, Failure};
+use super::{Context, DigestArgs, DraftsCommand, Failure, SourceArg};
+use crate::backend::forge::github::GitHubError;
 use crate::backend::sparky::actor::describe;
 use crate::backend::sparky::model::DraftState;
 use crate::backend::sparky::pipeline::{
-    self, DigestReport, DigestRequest, PeriodSpec, WriterChoice,
+    self, DigestReport, DigestRequest, PeriodSpec, PipelineError, Source, Sources, WriterChoice,
 };
 use crate::backend::sparky::publish::{self, PublishOutcome};
 
@@ -28,16 +29,41 @@ pub async fn digest(context: &Context, args: DigestArgs) -> Result<(), Failure> 
             .writer
             .unwrap_or_else(|| WriterChoice::from_config(&context.config.sparky.writer)),
     };
-    let config = std::sync::Arc::clone(&context.config);
-    let cwd = context.cwd.clone();
-    let prepared = tokio::task::spawn_blocking(move || {
-        pipeline::prepare(&config, &cwd, &request, jiff::Timestamp::now())
-            .map(|p| (p, request.writer))
-    })
-    .await
-    .map_err(Failure::failed)?;
-    // Repositories and periods are the user's input: their faults are exit 2.
-    let (prepared, writer) = prepared.map_err(Failure::bad_input)?;
+    let writer = request.writer;
+    let source = match args.source {
+        Some(SourceArg::Local) => Source::Local,
+        Some(SourceArg::Github) => Source::Github,
+        Some(SourceArg::Both) => Source::Both,
+        None => Source::from_config(&context.config.sparky.source),
+    };
+    let github = if source.uses_github() {
+        // Rate-limit waits are worth knowing while they last: printed as they come.
+        let (notices, mut heard) = mpsc::unbounded_channel::<String>();
+        let github =
+            pipeline::github_client(&context.config, &context.paths.data_dir, Some(notices))
+                .map_err(Failure::bad_input)?;
+        tokio::spawn(async move {
+            while let Some(notice) = heard.recv().await {
+                eprintln!("note: {notice}");
+            }
+        });
+        Some(github)
+    } else {
+        None
+    };
+    let sources = github.as_ref().map_or(Sources::Local, |g| source.with(g));
+    let prepared = pipeline::prepare_from(
+        &context.config,
+        &context.cwd,
+        &request,
+        sources,
+        jiff::Timestamp::now(),
+    )
+    .await;
+    let prepared = prepared.map_err(prepare_failure)?;
+    for warning in &prepared.warnings {
+        eprintln!("warning: {warning}");
+    }
 
     // Without --json the model's tokens stream to stderr, so stdout stays the id and path.
     let (tokens, mut stream) = mpsc::unbounded_channel::<String>();
@@ -77,6 +103,13 @@ pub async fn digest(context: &Context, args: DigestArgs) -> Result<(), Failure> 
             writer: composed.as_ref().map(|c| c.front.writer.as_str()),
             notices: &notices,
             metrics: &prepared.data.metrics,
+            failures: prepared
+                .data
+                .metrics
+                .github
+                .as_ref()
+                .map_or(&[], |g| g.failures.as_slice()),
+            usage: prepared.usage,
         };
         println!(
             "{}",
@@ -95,6 +128,24 @@ pub async fn digest(context: &Context, args: DigestArgs) -> Result<(), Failure> 
         ),
     }
     Ok(())
+}
+
+/// Repositories, periods and the config are the user's input: their faults are exit 2;
+/// GitHub failing to answer is exit 1.
+fn prepare_failure(error: PipelineError) -> Failure {
+    match &error {
+        PipelineError::Task(_) => Failure::failed(error),
+        PipelineError::Github(github) => match github {
+            GitHubError::NoToken { .. }
+            | GitHubError::Token(_)
+            | GitHubError::InvalidToken
+            | GitHubError::BadToken
+            | GitHubError::InvalidUrl { .. }
+            | GitHubError::Pattern { .. } => Failure::bad_input(error),
+            _ => Failure::failed(error),
+        },
+        _ => Failure::bad_input(error),
+    }
 }
 
 #[derive(Serialize)]

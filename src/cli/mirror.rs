@@ -1,7 +1,138 @@
-//! `raibid mirror plan|sync|list` (being written).
+//! `raibid mirror plan|sync|list`: the GitHub repositories `[github]` selects, mirrored
+//! into Gitea's `mirror.gitea_org` (docs/mirror.md).
+
+use serde::Serialize;
 
 use super::{Context, Failure, MirrorCommand};
+use crate::backend::mirror::{Applied, MirrorError, Mirrors, Plan};
 
-pub async fn run(_context: &Context, _command: MirrorCommand) -> Result<(), Failure> {
-    Err(Failure::failed("raibid mirror is being written"))
+pub async fn run(context: &Context, command: MirrorCommand) -> Result<(), Failure> {
+    let mirrors =
+        Mirrors::from_config(&context.config, &context.paths.data_dir).map_err(failure)?;
+    match command {
+        MirrorCommand::Plan { json } => {
+            let plan = mirrors.plan().await.map_err(failure)?;
+            if json {
+                print_json(&plan)
+            } else {
+                print_plan(&plan, mirrors.gitea().org());
+                Ok(())
+            }
+        }
+        MirrorCommand::Sync {
+            repo: Some(repo), ..
+        } => {
+            let synced = mirrors.sync_repo(&repo).await.map_err(failure)?;
+            println!("sync requested  {} (from {})", synced.gitea, synced.github);
+            match synced.hook_registered {
+                Some(true) => println!("hook registered {}", synced.github),
+                Some(false) => println!("hook present    {}", synced.github),
+                None => {}
+            }
+            Ok(())
+        }
+        MirrorCommand::Sync { repo: None, prune } => {
+            let plan = mirrors.plan().await.map_err(failure)?;
+            match mirrors.apply(&plan, prune).await {
+                Ok(applied) => {
+                    print_applied(&applied, &plan, prune);
+                    Ok(())
+                }
+                Err(MirrorError::Partial { applied, failures }) => {
+                    print_applied(&applied, &plan, prune);
+                    Err(Failure::failed(format!(
+                        "{} of the changes failed:\n  {}",
+                        failures.len(),
+                        failures.join("\n  ")
+                    )))
+                }
+                Err(error) => Err(failure(error)),
+            }
+        }
+        MirrorCommand::List { json } => {
+            let list = mirrors
+                .list(jiff::Timestamp::now())
+                .await
+                .map_err(failure)?;
+            if json {
+                return print_json(&list);
+            }
+            for mirror in &list {
+                let last = mirror.last_sync.map_or_else(
+                    || "never".to_string(),
+                    |at| at.strftime("%Y-%m-%d %H:%M:%SZ").to_string(),
+                );
+                let stale = if mirror.stale { "  stale" } else { "" };
+                println!("{:<32}  {:<32}  {last}{stale}", mirror.gitea, mirror.github);
+            }
+            let stale = list.iter().filter(|mirror| mirror.stale).count();
+            println!(
+                "{} mirror(s), {stale} stale (no sync for over {} h)",
+                list.len(),
+                context.config.mirror.stale_hours
+            );
+            Ok(())
+        }
+    }
+}
+
+/// The config or the input is wrong: exit 2; a service failed: exit 1.
+fn failure(error: MirrorError) -> Failure {
+    if error.is_bad_input() {
+        Failure::bad_input(error)
+    } else {
+        Failure::failed(error)
+    }
+}
+
+fn print_json(value: &impl Serialize) -> Result<(), Failure> {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).map_err(Failure::failed)?
+    );
+    Ok(())
+}
+
+fn print_plan(plan: &Plan, org: &str) {
+    for repo in &plan.create {
+        println!("create  {}  -> {org}/{}", repo.full_name, repo.name);
+    }
+    for mirror in &plan.remove {
+        println!("remove  {mirror}");
+    }
+    for repo in &plan.keep {
+        println!("keep    {repo}");
+    }
+    println!(
+        "{} to create, {} to remove (with sync --prune), {} kept",
+        plan.create.len(),
+        plan.remove.len(),
+        plan.keep.len()
+    );
+}
+
+fn print_applied(applied: &Applied, plan: &Plan, prune: bool) {
+    for mirror in &applied.created {
+        println!("created  {mirror}");
+    }
+    for mirror in &applied.removed {
+        println!("removed  {mirror}");
+    }
+    for repo in &applied.hooks_registered {
+        println!("hook     {repo}");
+    }
+    let left = if prune || plan.remove.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; {} unmatched mirror(s) left (sync --prune removes them)",
+            plan.remove.len()
+        )
+    };
+    println!(
+        "{} created, {} removed, {} kept{left}",
+        applied.created.len(),
+        applied.removed.len(),
+        plan.keep.len()
+    );
 }

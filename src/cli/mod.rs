@@ -3,10 +3,10 @@
 
 mod ci;
 mod cluster;
-mod mirror;
 mod config_cmd;
 mod context;
 mod drafts;
+mod mirror;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;

@@ -5,6 +5,7 @@ mod cluster;
 mod digests;
 mod jobs;
 mod markdown;
+mod mirrors;
 mod overlays;
 mod pool;
 
@@ -42,6 +43,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
         ViewId::Pool => pool::draw(frame, body, state, theme),
         ViewId::Jobs => jobs::draw(frame, body, state, theme),
         ViewId::Cluster => cluster::draw(frame, body, state, theme),
+        ViewId::Mirrors => mirrors::draw(frame, body, state, theme),
     }
     draw_status(frame, status, state, theme);
     overlays::draw(frame, area, state, theme);
@@ -145,6 +147,13 @@ fn view_hints(state: &State) -> &'static [Action] {
             Action::ClusterUpgrade,
             Action::ClusterRemove,
             Action::Refresh,
+        ],
+        (ViewId::Mirrors, _) => &[
+            Action::Help,
+            Action::SyncMirror,
+            Action::Refresh,
+            Action::Filter,
+            Action::Quit,
         ],
     }
 }

@@ -5,8 +5,11 @@ pub mod cluster_status;
 pub mod crd_schema;
 pub mod git;
 pub mod gitea;
+pub mod gitea_api;
+pub mod github;
 pub mod kube_api;
 pub mod lab;
+pub mod mirror_status;
 pub mod redis;
 
 use std::path::PathBuf;

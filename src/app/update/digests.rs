@@ -295,6 +295,10 @@ pub(super) fn on_event(state: &mut State, event: Event) -> Vec<Cmd> {
             state.info(format!("writing the digest of {label}…"));
             Vec::new()
         }
+        Event::Notice(notice) => {
+            state.warn(notice);
+            Vec::new()
+        }
         Event::Token(token) => {
             if state.preview.streaming {
                 state.preview.text.push_str(&token);

@@ -2,17 +2,19 @@
 //! to send to the actors. No I/O here, so every behaviour is a plain test.
 //!
 //! This module handles the modes (help, palette, filter, confirm, editor) and the keys
-//! every view shares; `digests`, `ci` and `cluster` handle their views' actions and their
-//! actors' events.
+//! every view shares; `digests`, `ci`, `cluster` and `mirrors` handle their views' actions
+//! and their actors' events.
 
 mod ci;
 mod cluster;
 mod digests;
+mod mirrors;
 
 use crossterm::event::{KeyCode, KeyEvent};
 
 use crate::backend::ci::actor as ci_actor;
 use crate::backend::cluster::actor::{ClusterCommand, ClusterEvent};
+use crate::backend::mirrors_actor::{MirrorsCommand, MirrorsEvent};
 use crate::backend::sparky::actor as sparky_actor;
 use crate::backend::sparky::model::PeriodKind;
 use crate::backend::sparky::pipeline::WriterChoice;
@@ -27,6 +29,7 @@ pub enum Msg {
     Sparky(sparky_actor::Event),
     Ci(ci_actor::Event),
     Cluster(ClusterEvent),
+    Mirrors(MirrorsEvent),
     /// The spinner's next frame; sent only while something is busy.
     Spin,
     /// The editor's autosave interval passed.
@@ -39,6 +42,7 @@ pub enum Cmd {
     Sparky(sparky_actor::Command),
     Ci(ci_actor::Command),
     Cluster(ClusterCommand),
+    Mirrors(MirrorsCommand),
 }
 
 /// The writer the console asks for; set from the config by the loop.
@@ -53,6 +57,7 @@ pub fn update(state: &mut State, settings: Settings, msg: Msg) -> Vec<Cmd> {
         Msg::Sparky(event) => digests::on_event(state, event),
         Msg::Ci(event) => ci::on_event(state, event),
         Msg::Cluster(event) => cluster::on_event(state, event),
+        Msg::Mirrors(event) => mirrors::on_event(state, event),
         Msg::Spin => {
             state.spinner = state.spinner.wrapping_add(1);
             Vec::new()
@@ -102,7 +107,7 @@ fn on_key(state: &mut State, settings: Settings, key: KeyEvent) -> Vec<Cmd> {
     }
 }
 
-/// The filter of the current view: drafts, jobs, or the search in an open log.
+/// The filter of the current view: drafts, jobs, mirrors, or the search in an open log.
 fn set_filter(state: &mut State, text: String) -> Vec<Cmd> {
     match state.view {
         ViewId::Digests | ViewId::Activity => {
@@ -120,12 +125,20 @@ fn set_filter(state: &mut State, text: String) -> Vec<Cmd> {
             }
             Vec::new()
         }
+        ViewId::Mirrors => {
+            state.mirrors.filter = text;
+            state.mirrors.selected = 0;
+            Vec::new()
+        }
         // Filtering is not offered there (see `on_action`).
         ViewId::Cluster => Vec::new(),
     }
 }
 
 fn current_filter(state: &State) -> String {
+    if state.view == ViewId::Mirrors {
+        return state.mirrors.filter.clone();
+    }
     match (state.view.is_ci(), &state.ci.log) {
         (false, _) => state.filter.clone(),
         (true, Some(log)) => log.search.clone(),
@@ -162,6 +175,7 @@ fn on_action(state: &mut State, settings: Settings, action: Option<Action>) -> V
         Action::CycleTheme => cycle_theme(state),
         Action::Refresh => return refresh(state),
         _ if state.view == ViewId::Cluster => return cluster::on_action(state, action),
+        _ if state.view == ViewId::Mirrors => return mirrors::on_action(state, action),
         _ if state.view.is_ci() => return ci::on_action(state, action),
         _ => return digests::on_action(state, settings, action),
     }
@@ -174,18 +188,23 @@ fn refresh(state: &mut State) -> Vec<Cmd> {
         ViewId::Digests | ViewId::Activity => vec![Cmd::Sparky(sparky_actor::Command::Refresh)],
         ViewId::Pool | ViewId::Jobs => vec![Cmd::Ci(ci_actor::Command::Connect)],
         ViewId::Cluster => cluster::refresh(state),
+        ViewId::Mirrors => mirrors::refresh(state),
     }
 }
 
-/// Shows `view`; the first CI view connects to the queue, and the Pool view's graphs and
-/// the cluster's status are read only while their view is on screen.
+/// Shows `view`; the first CI view connects to the queue, and the Pool view's graphs, the
+/// cluster's status and the mirrors are read only while their view is on screen.
 fn switch_view(state: &mut State, view: ViewId) -> Vec<Cmd> {
     let was_pool = state.view == ViewId::Pool;
     let was_cluster = state.view == ViewId::Cluster;
+    let was_mirrors = state.view == ViewId::Mirrors;
     state.view = view;
     let mut commands = Vec::new();
     if was_cluster != (view == ViewId::Cluster) {
         commands.extend(cluster::watch(state, view == ViewId::Cluster));
+    }
+    if was_mirrors != (view == ViewId::Mirrors) {
+        commands.extend(mirrors::watch(state, view == ViewId::Mirrors));
     }
     if view.is_ci() && state.ci.connection == super::state::Connection::NotYet {
         state.ci.connection = super::state::Connection::Connecting;

@@ -11,7 +11,9 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::model::{DigestData, DraftState, PeriodKind};
-use super::pipeline::{self, Composed, DigestRequest, PeriodSpec, Prepared, WriterChoice};
+use super::pipeline::{
+    self, Composed, DigestRequest, PeriodSpec, Prepared, Source, Sources, WriterChoice,
+};
 use super::publish::{self, PublishOutcome};
 use super::store::{DraftSummary, Store};
 use crate::config::Config;
@@ -55,6 +57,8 @@ pub enum Event {
         data: Option<Box<DigestData>>,
         recovery: Option<String>,
     },
+    /// Something to know while a digest is collected, such as a GitHub rate-limit wait.
+    Notice(String),
     /// A digest started: its tokens follow as `Token`s.
     Writing {
         label: String,
@@ -93,6 +97,8 @@ pub struct Places {
     pub drafts_dir: PathBuf,
     pub default_docs_dir: PathBuf,
     pub cwd: PathBuf,
+    /// The data dir: GitHub's cache lives under it unless `github.cache_dir` says otherwise.
+    pub data_dir: PathBuf,
 }
 
 /// Starts the actor; it stops when `cancel` fires or every command sender is gone.
@@ -285,9 +291,12 @@ impl Actor {
             .await
         {
             Ok(data) => {
+                // GitHub repositories' paths are their web pages: GitHub is asked again
+                // when the config's source includes it.
+                let local = data.repo_paths.into_iter().filter(|p| !p.contains("://"));
                 let request = DigestRequest {
                     period: PeriodSpec::Exact(data.period),
-                    repos: data.repo_paths.into_iter().map(PathBuf::from).collect(),
+                    repos: local.map(PathBuf::from).collect(),
                     writer: WriterChoice::from_config(&self.config.sparky.writer),
                 };
                 self.start_digest(request, None);
@@ -296,23 +305,18 @@ impl Actor {
         }
     }
 
-    /// Runs a digest in its own task; `skip_if_stored` makes it a no-op when the draft exists.
+    /// Runs a digest in its own task, from the config's `sparky.source`; `skip_if_stored`
+    /// makes it a no-op when the draft exists.
     fn start_digest(&self, request: DigestRequest, skip_if_stored: Option<Arc<Store>>) {
         let config = Arc::clone(&self.config);
         let cwd = self.places.cwd.clone();
+        let data_dir = self.places.data_dir.clone();
         let events = self.events.clone();
         let finished = self.finished.clone();
         tokio::spawn(async move {
-            let prepared = {
-                let config = Arc::clone(&config);
-                blocking(move || {
-                    pipeline::prepare(&config, &cwd, &request, jiff::Timestamp::now())
-                        .map(|p| (p, request.writer))
-                        .map_err(|e| e.to_string())
-                })
-                .await
-            };
-            let (prepared, writer) = match prepared {
+            let writer = request.writer;
+            let prepared = prepare(&config, &cwd, &data_dir, &request, &events).await;
+            let prepared = match prepared {
                 Ok(ready) => ready,
                 Err(message) => {
                     let _ = finished.send(Err(message));
@@ -352,7 +356,9 @@ impl Actor {
             });
         };
         let id = prepared.id.clone();
-        let notices = composed.notices.clone();
+        // What was left out of the digest comes first: the console shows the first notice.
+        let mut notices = prepared.warnings.clone();
+        notices.extend(composed.notices.iter().cloned());
         let saved = self
             .with_store(move |s| pipeline::save(s, &prepared, &composed).map_err(|e| e.to_string()))
             .await;
@@ -386,6 +392,35 @@ impl Actor {
             Err(message) => self.failed("publish", message),
         }
     }
+}
+
+/// Collects and analyses a digest's period from `sparky.source`; GitHub's rate-limit
+/// waits are sent as [`Event::Notice`]s while they last.
+async fn prepare(
+    config: &Config,
+    cwd: &std::path::Path,
+    data_dir: &std::path::Path,
+    request: &DigestRequest,
+    events: &mpsc::UnboundedSender<Event>,
+) -> Result<Prepared, String> {
+    let source = Source::from_config(&config.sparky.source);
+    let github = if source.uses_github() {
+        let (notices, mut heard) = mpsc::unbounded_channel::<String>();
+        let events = events.clone();
+        tokio::spawn(async move {
+            while let Some(notice) = heard.recv().await {
+                let _ = events.send(Event::Notice(notice));
+            }
+        });
+        let github = pipeline::github_client(config, data_dir, Some(notices));
+        Some(github.map_err(|e| e.to_string())?)
+    } else {
+        None
+    };
+    let sources = github.as_ref().map_or(Sources::Local, |g| source.with(g));
+    pipeline::prepare_from(config, cwd, request, sources, jiff::Timestamp::now())
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// Saves an edit and drops its autosave. An approved draft that changes goes back to

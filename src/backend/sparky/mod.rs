@@ -4,6 +4,7 @@ pub mod actor;
 pub mod analyze;
 pub mod collect;
 pub mod git;
+pub mod merge;
 pub mod model;
 pub mod period;
 pub mod pipeline;

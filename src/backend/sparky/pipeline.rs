@@ -1,19 +1,25 @@
 //! One digest from request to stored draft. The console's actor and `raibid digest` both
 //! run these steps, so what a user sees in one is what the other does.
+//!
+//! Activity comes from local clones ([`prepare`]), from GitHub, or from both merged
+//! without double counting ([`prepare_from`], [`super::merge`]).
 
 use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
 use serde::Serialize;
+use tokio::sync::mpsc::UnboundedSender;
 
-use super::analyze::{Metrics, analyze};
+use super::analyze::{Metrics, SourceFailure, analyze};
 use super::collect;
+use super::merge::{self, GithubRepo, LocalRepo};
 use super::model::{
     Activity, DigestData, DraftKind, DraftState, FrontMatter, Period, PeriodKind, RepoActivity,
 };
 use super::period;
 use super::store::Store;
 use super::write::{self, BuiltinWriter, OllamaWriter, TokenSink, WriteError, Writer};
+use crate::backend::forge::github::{GitHub, GitHubActivity, GitHubError, RepoInfo, Usage};
 use crate::config::Config;
 
 /// Which writer to use; `Auto` tries Ollama and falls back to the built-in writer.
@@ -32,6 +38,66 @@ impl WriterChoice {
             _ => WriterChoice::Auto,
         }
     }
+}
+
+/// Where a digest's activity comes from: `sparky.source`, or `raibid digest --source`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    /// The local repositories (`sparky.repos`, `sparky.scan`, or the current one).
+    Local,
+    /// The repositories `[github]` selects.
+    Github,
+    /// Both, a local clone and its GitHub repository merged into one.
+    Both,
+}
+
+impl Source {
+    /// `github` or `both`; anything else is `local`.
+    pub fn from_config(name: &str) -> Source {
+        match name {
+            "github" => Source::Github,
+            "both" => Source::Both,
+            _ => Source::Local,
+        }
+    }
+
+    pub fn uses_github(self) -> bool {
+        self != Source::Local
+    }
+
+    /// The source with the client GitHub needs (unused for `Local`).
+    pub fn with(self, github: &GitHub) -> Sources<'_> {
+        match self {
+            Source::Local => Sources::Local,
+            Source::Github => Sources::Github(github),
+            Source::Both => Sources::Both(github),
+        }
+    }
+}
+
+/// What [`prepare_from`] collects from, with the GitHub client when it needs one.
+#[derive(Debug, Clone, Copy)]
+pub enum Sources<'a> {
+    Local,
+    Github(&'a GitHub),
+    Both(&'a GitHub),
+}
+
+/// The GitHub client of `config`: its cache in `github.cache_dir`, or `github` under
+/// `data_dir` when that is empty; rate-limit waits are announced to `notices`. Fails
+/// without a token, naming `github.token`.
+pub fn github_client(
+    config: &Config,
+    data_dir: &Path,
+    notices: Option<UnboundedSender<String>>,
+) -> Result<GitHub, GitHubError> {
+    let cache_dir = crate::backend::forge::github::cache_dir(&config.github, data_dir);
+    let github = GitHub::new(&config.github, &cache_dir)?;
+    Ok(match notices {
+        Some(notices) => github.with_notices(notices),
+        None => github,
+    })
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +131,12 @@ pub enum PipelineError {
     Write(#[from] WriteError),
     #[error(transparent)]
     Store(#[from] super::store::StoreError),
+    #[error(transparent)]
+    Github(#[from] GitHubError),
+    #[error("[github] selects no repositories: set github.orgs or github.repos")]
+    NoGithubRepos,
+    #[error("collecting stopped unexpectedly: {0}")]
+    Task(String),
 }
 
 /// The collected and analysed period, ready for a writer.
@@ -73,6 +145,11 @@ pub struct Prepared {
     pub id: String,
     pub kind: DraftKind,
     pub data: DigestData,
+    /// One line per repository GitHub could not be read from (also in the data's
+    /// `metrics.github.failures`): the digest was written without it.
+    pub warnings: Vec<String>,
+    /// What GitHub cost, when it was asked.
+    pub usage: Option<Usage>,
 }
 
 /// A written draft, not yet stored.
@@ -93,15 +170,107 @@ pub struct DigestReport<'a> {
     pub writer: Option<&'a str>,
     pub notices: &'a [String],
     pub metrics: &'a Metrics,
+    /// Repositories GitHub could not be read from.
+    pub failures: &'a [SourceFailure],
+    /// What GitHub cost; `null` when it was not asked.
+    pub usage: Option<Usage>,
 }
 
-/// Collects the period and the one before it, and analyses them. Blocking (git reads).
+/// Collects the period and the one before it from the local repositories, and analyses
+/// them. Blocking (git reads).
 pub fn prepare(
     config: &Config,
     cwd: &Path,
     request: &DigestRequest,
     now: Timestamp,
 ) -> Result<Prepared, PipelineError> {
+    let (current, previous) = periods(config, request, now)?;
+    let local = collect_local(config, cwd, request, &current, &previous, false)?;
+    let (now_repos, before_repos) = local.into_iter().map(|l| (l.now, l.before)).unzip();
+    Ok(finish(
+        Activity {
+            period: current,
+            repos: now_repos,
+        },
+        Activity {
+            period: previous,
+            repos: before_repos,
+        },
+        None,
+    ))
+}
+
+/// [`prepare`] from `sources`: the local repositories as [`prepare`] collects them,
+/// GitHub's (the period and the one before, asked at once), or both merged
+/// ([`super::merge`]). A repository GitHub cannot read is left out and reported in
+/// [`Prepared::warnings`] and the data; it never fails the digest.
+pub async fn prepare_from(
+    config: &Config,
+    cwd: &Path,
+    request: &DigestRequest,
+    sources: Sources<'_>,
+    now: Timestamp,
+) -> Result<Prepared, PipelineError> {
+    let (github, with_local) = match sources {
+        Sources::Local => {
+            let (config, cwd, request) = (config.clone(), cwd.to_path_buf(), request.clone());
+            return blocking(move || prepare(&config, &cwd, &request, now)).await;
+        }
+        Sources::Github(github) => (github, false),
+        Sources::Both(github) => (github, true),
+    };
+    let (current, previous) = periods(config, request, now)?;
+    let local = if with_local {
+        let (config, cwd, request) = (config.clone(), cwd.to_path_buf(), request.clone());
+        let (current, previous) = (current.clone(), previous.clone());
+        blocking(move || collect_local(&config, &cwd, &request, &current, &previous, true)).await?
+    } else {
+        Vec::new()
+    };
+    let selected = github.selected_repos().await?;
+    if selected.is_empty() && !with_local {
+        return Err(PipelineError::NoGithubRepos);
+    }
+    let bots = &config.sparky.bots;
+    let (now_github, before_github) = tokio::join!(
+        github.activity(&selected, &current, bots),
+        github.activity(&selected, &previous, bots)
+    );
+    let failures = failures(&now_github, &before_github);
+    let mut now_local = Vec::new();
+    let mut before_local = Vec::new();
+    for l in local {
+        now_local.push(LocalRepo {
+            activity: l.now,
+            origin: l.origin.clone(),
+        });
+        before_local.push(LocalRepo {
+            activity: l.before,
+            origin: l.origin,
+        });
+    }
+    let activity = Activity {
+        period: current,
+        repos: merge::merge(now_local, github_repos(now_github, &selected, &failures)),
+    };
+    let before = Activity {
+        period: previous,
+        repos: merge::merge(
+            before_local,
+            github_repos(before_github, &selected, &failures),
+        ),
+    };
+    let mut prepared = finish(activity, before, Some(failures));
+    prepared.usage = Some(github.usage());
+    Ok(prepared)
+}
+
+/// The period asked for and the one before it.
+fn periods(
+    config: &Config,
+    request: &DigestRequest,
+    now: Timestamp,
+) -> Result<(Period, Period), PipelineError> {
     let tz = period::time_zone(&config.sparky.time_zone)?;
     let current = match &request.period {
         PeriodSpec::Calendar { kind, date } => {
@@ -116,6 +285,27 @@ pub fn prepare(
         PeriodSpec::Exact(period) => period.clone(),
     };
     let previous = period::previous(&current);
+    Ok((current, previous))
+}
+
+/// One local repository in both periods.
+struct Local {
+    now: RepoActivity,
+    before: RepoActivity,
+    /// Its `origin` remote, when asked for and readable.
+    origin: Option<String>,
+}
+
+/// The request's repositories (or the config's, or the current one) in both periods.
+/// Blocking (git reads).
+fn collect_local(
+    config: &Config,
+    cwd: &Path,
+    request: &DigestRequest,
+    current: &Period,
+    previous: &Period,
+    with_origin: bool,
+) -> Result<Vec<Local>, PipelineError> {
     let (repos, scan) = if request.repos.is_empty() {
         (
             config.sparky.repos.as_slice(),
@@ -127,58 +317,118 @@ pub fn prepare(
     let paths = collect::find_repos(repos, scan, cwd)?;
 
     // One walk covers both periods; the commits are split by committer time afterwards.
-    let mut now_repos = Vec::new();
-    let mut before_repos = Vec::new();
+    let mut local = Vec::new();
     for path in &paths {
         let both = collect::collect(path, previous.since, current.until, &config.sparky.bots)?;
         let (now_commits, before_commits) = both
             .commits
             .into_iter()
             .partition(|c| c.committed >= current.since);
-        now_repos.push(RepoActivity {
-            name: both.name.clone(),
-            path: both.path.clone(),
-            commits: now_commits,
-            ..RepoActivity::default()
-        });
-        before_repos.push(RepoActivity {
-            name: both.name,
-            path: both.path,
-            commits: before_commits,
-            ..RepoActivity::default()
+        local.push(Local {
+            now: RepoActivity {
+                name: both.name.clone(),
+                path: both.path.clone(),
+                commits: now_commits,
+                ..RepoActivity::default()
+            },
+            before: RepoActivity {
+                name: both.name,
+                path: both.path,
+                commits: before_commits,
+                ..RepoActivity::default()
+            },
+            origin: with_origin.then(|| collect::origin_url(path)).flatten(),
         });
     }
-    let activity = Activity {
-        period: current.clone(),
-        repos: now_repos,
-    };
-    let before = Activity {
-        period: previous,
-        repos: before_repos,
-    };
-    let metrics = analyze(&activity, Some(&before));
-    let scope = scope_name(&activity.repos);
+    Ok(local)
+}
+
+/// Repositories that failed in either period, each once: they are left out of both, so
+/// the trend compares like with like.
+fn failures(now: &GitHubActivity, before: &GitHubActivity) -> Vec<SourceFailure> {
+    let mut failures: Vec<SourceFailure> = Vec::new();
+    for failure in now.failures.iter().chain(&before.failures) {
+        if !failures.iter().any(|f| f.repo == failure.repo) {
+            failures.push(SourceFailure {
+                repo: failure.repo.clone(),
+                reason: failure.reason.clone(),
+            });
+        }
+    }
+    failures
+}
+
+/// GitHub's repositories without the failed ones, with the addresses a clone may have.
+fn github_repos(
+    activity: GitHubActivity,
+    selected: &[RepoInfo],
+    failures: &[SourceFailure],
+) -> Vec<GithubRepo> {
+    activity
+        .repos
+        .into_iter()
+        .filter(|repo| !failures.iter().any(|f| f.repo == repo.name))
+        .map(|repo| {
+            let info = selected
+                .iter()
+                .find(|info| info.full_name.eq_ignore_ascii_case(&repo.name));
+            GithubRepo {
+                urls: info
+                    .map(|info| vec![info.clone_url.clone(), info.html_url.clone()])
+                    .unwrap_or_default(),
+                activity: repo,
+            }
+        })
+        .collect()
+}
+
+/// Analyses both periods into a draft's data. `failures` is `Some` when GitHub was a
+/// source: the data then has GitHub metrics even when no repository came from it.
+fn finish(activity: Activity, before: Activity, failures: Option<Vec<SourceFailure>>) -> Prepared {
+    let mut metrics = analyze(&activity, Some(&before));
+    let mut warnings = Vec::new();
+    // Repositories left out still name the draft: a failure does not change its id.
+    let mut names: Vec<&str> = activity.repos.iter().map(|r| r.name.as_str()).collect();
+    names.extend(failures.iter().flatten().map(|f| f.repo.as_str()));
+    let scope = scope_name(&names);
+    if let Some(failures) = failures {
+        warnings = failures
+            .iter()
+            .map(|f| format!("GitHub: {} was left out: {}", f.repo, f.reason))
+            .collect();
+        metrics.github.get_or_insert_with(Default::default).failures = failures;
+    }
     let data = DigestData {
         repos: activity.repos.iter().map(|r| r.name.clone()).collect(),
         repo_paths: activity.repos.iter().map(|r| r.path.clone()).collect(),
         commits: activity.repos.into_iter().flat_map(|r| r.commits).collect(),
         metrics,
-        period: current,
+        period: activity.period,
     };
-    Ok(Prepared {
+    Prepared {
         id: Store::draft_id(&data.period.label, &scope),
         kind: DraftKind::for_period(data.period.kind),
         data,
-    })
+        warnings,
+        usage: None,
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, PipelineError> + Send + 'static,
+) -> Result<T, PipelineError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .unwrap_or_else(|e| Err(PipelineError::Task(e.to_string())))
 }
 
 /// A draft is named after its one repository, or after how many it covers.
-fn scope_name(repos: &[RepoActivity]) -> String {
-    match repos {
-        [one] => one.name.clone(),
+fn scope_name(names: &[&str]) -> String {
+    match names {
+        [one] => (*one).to_owned(),
         many => {
             // FNV-1a over the sorted names: stable across runs, tells repo sets apart.
-            let mut names: Vec<&str> = many.iter().map(|r| r.name.as_str()).collect();
+            let mut names = many.to_vec();
             names.sort_unstable();
             let hash = names
                 .iter()
@@ -201,8 +451,13 @@ pub async fn compose(
 ) -> Result<Option<Composed>, PipelineError> {
     let data = &prepared.data;
     let mut notices = Vec::new();
+    let github_activity = data
+        .metrics
+        .github
+        .as_ref()
+        .is_some_and(|g| g.has_activity());
     let (written, writer_name) = if data.metrics.totals.commits == 0 {
-        if config.sparky.empty_period == "none" {
+        if config.sparky.empty_period == "none" && !github_activity {
             return Ok(None);
         }
         (write::one_line(data), "builtin")

@@ -8,6 +8,7 @@
 mod api;
 mod auth;
 mod error;
+mod github_sync;
 mod metrics;
 mod push;
 mod signature;
@@ -25,6 +26,7 @@ use axum::response::Response;
 use axum::routing::{MethodRouter, get, post};
 use tokio_util::sync::CancellationToken;
 
+use crate::backend::mirror::GiteaMirrors;
 use crate::backend::queue::{Queue, QueueError, QueueSettings};
 use crate::config::{Config, SecretError};
 use metrics::Metrics;
@@ -104,6 +106,8 @@ pub(crate) struct ServerState {
     gitea_secret: Option<String>,
     github_secret: Option<String>,
     job_timeout_secs: u64,
+    /// Gitea's mirrors for `/webhooks/github-sync`; `None` when Gitea is not configured.
+    mirrors: Option<GiteaMirrors>,
     metrics: Metrics,
     /// Ends the log followers, so a graceful shutdown does not wait on open streams.
     shutdown: CancellationToken,
@@ -111,10 +115,25 @@ pub(crate) struct ServerState {
 
 /// The whole HTTP API on `queue`. Open log streams end only with their job or client.
 pub fn router(queue: Queue, settings: ServerSettings) -> Router {
-    build(queue, settings, CancellationToken::new())
+    build(queue, settings, None, CancellationToken::new())
 }
 
-fn build(queue: Queue, settings: ServerSettings, shutdown: CancellationToken) -> Router {
+/// [`router`] with Gitea's mirrors, which `/webhooks/github-sync` syncs (without them it
+/// answers 503).
+pub fn router_with_mirrors(
+    queue: Queue,
+    settings: ServerSettings,
+    mirrors: Option<GiteaMirrors>,
+) -> Router {
+    build(queue, settings, mirrors, CancellationToken::new())
+}
+
+fn build(
+    queue: Queue,
+    settings: ServerSettings,
+    mirrors: Option<GiteaMirrors>,
+    shutdown: CancellationToken,
+) -> Router {
     let body_limit = settings.body_limit;
     let state = Arc::new(ServerState {
         queue,
@@ -122,12 +141,18 @@ fn build(queue: Queue, settings: ServerSettings, shutdown: CancellationToken) ->
         gitea_secret: settings.gitea_secret,
         github_secret: settings.github_secret,
         job_timeout_secs: settings.job_timeout_secs,
+        mirrors,
         metrics: Metrics::default(),
         shutdown,
     });
-    let routes: [(&'static str, Access, MethodRouter<Arc<ServerState>>); 12] = [
+    let routes: [(&'static str, Access, MethodRouter<Arc<ServerState>>); 13] = [
         ("/webhooks/gitea", Access::Open, post(webhooks::gitea)),
         ("/webhooks/github", Access::Open, post(webhooks::github)),
+        (
+            "/webhooks/github-sync",
+            Access::Open,
+            post(github_sync::github_sync),
+        ),
         ("/healthz", Access::Open, get(api::healthz)),
         ("/readyz", Access::Open, get(api::readyz)),
         (
@@ -229,6 +254,13 @@ pub async fn serve(
             tracing::warn!("{what}");
         }
     }
+    let mirrors = match GiteaMirrors::from_config(config) {
+        Ok(mirrors) => Some(mirrors),
+        Err(error) => {
+            tracing::warn!(%error, "/webhooks/github-sync answers 503");
+            None
+        }
+    };
     let queue = Queue::connect(
         &config.ci.redis_url,
         &config.ci.queue_prefix,
@@ -240,7 +272,7 @@ pub async fn serve(
         .map_err(|source| ServerError::Bind { addr, source })?;
     let bound = listener.local_addr().unwrap_or(addr);
     tracing::info!(%bound, "raibid server listening");
-    let app = build(queue, settings, shutdown.child_token());
+    let app = build(queue, settings, mirrors, shutdown.child_token());
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown.cancelled_owned())
         .await

@@ -4,6 +4,7 @@
 //! reports on HEAD: the same commits, mailmapped authors and line counts.
 
 mod numstat;
+mod remote;
 mod renames;
 mod repos;
 
@@ -15,6 +16,7 @@ use jiff::Timestamp;
 
 use super::model::{CommitRecord, RepoActivity};
 use numstat::{LineCounter, Numstat};
+pub use remote::origin_url;
 pub use repos::find_repos;
 
 #[derive(Debug, thiserror::Error)]

@@ -3,6 +3,7 @@
 //! Same data, same text, byte for byte. Every sentence states a fact of the data; a quiet
 //! period gets a short digest, never filler.
 
+use super::github_render::{self, github, hours, pr_ref, release_ref};
 use super::render::{self, Prose, commit_ref, count, day_name, lines, name_list};
 use super::{BoxFuture, TokenSink, WriteError, Writer, Written};
 use crate::backend::sparky::analyze::{Contributor, Metrics, Notable};
@@ -49,7 +50,8 @@ fn write(data: &DigestData, kind: DraftKind) -> Written {
     }
 }
 
-/// The digest of a period without commits: one sentence, no filler.
+/// The digest of a period without commits: one sentence, no filler (and what GitHub saw,
+/// when it saw something).
 pub fn one_line(data: &DigestData) -> Written {
     let kind = DraftKind::for_period(data.period.kind);
     let label = &data.period.label;
@@ -58,9 +60,13 @@ pub fn one_line(data: &DigestData) -> Written {
         1..=3 => format!("No commits in {} during {label}.", name_list(&data.repos)),
         n => format!("No commits in any of the {n} repositories during {label}."),
     };
+    let mut sentences = vec![sentence];
+    if github(data).is_some_and(|g| g.has_activity()) {
+        sentences.extend(github_sentences(data));
+    }
     Written {
         title: render::title(data, kind),
-        body: format!("{sentence}\n"),
+        body: format!("{}\n", sentences.join(" ")),
         model: None,
         notes: Vec::new(),
     }
@@ -73,6 +79,7 @@ pub(super) fn summary(data: &DigestData, kind: DraftKind) -> String {
     sentences.extend(merges_sentence(m));
     sentences.extend(people_sentence(m));
     sentences.extend(bots_sentence(m));
+    sentences.extend(github_sentences(data));
     if !render::has_highlights(kind) {
         // Without a Highlights section the summary names what stood out.
         sentences.extend(busiest_repo_sentence(m));
@@ -84,6 +91,7 @@ pub(super) fn summary(data: &DigestData, kind: DraftKind) -> String {
     }
     sentences.extend(days_sentence(m));
     sentences.extend(trend_sentence(m));
+    sentences.extend(github_trend_sentence(data));
     sentences.join(" ")
 }
 
@@ -107,6 +115,7 @@ pub(super) fn highlights(data: &DigestData, kind: DraftKind) -> Vec<String> {
             name_list(&person.repos),
         ));
     }
+    out.extend(github_highlights(data, kind));
     if m.repos.len() > 1 {
         for repo in &m.repos {
             let mut line = format!(
@@ -251,4 +260,71 @@ fn humans(m: &Metrics) -> impl Iterator<Item = &Contributor> {
 /// The same rule as the impact score's breaking bonus.
 fn is_breaking(n: &Notable) -> bool {
     n.subject.contains("!:") || n.subject.contains("BREAKING")
+}
+
+/// Pull requests, issues and releases in a sentence each, when GitHub saw any.
+fn github_sentences(data: &DigestData) -> Vec<String> {
+    let Some(g) = github(data) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let prs = &g.pull_requests;
+    if prs.opened + prs.merged + prs.closed_unmerged > 0 {
+        let mut sentence = format!("Pull requests: {}", github_render::pr_counts(g));
+        if let Some(time) = github_render::time_to_merge(g) {
+            sentence.push_str(&format!("; time to merge {time}"));
+        }
+        sentence.push('.');
+        out.push(sentence);
+    }
+    if g.issues.opened + g.issues.closed > 0 {
+        out.push(format!("Issues: {}.", github_render::issue_counts(g)));
+    }
+    if !g.releases.is_empty() {
+        let names: Vec<String> = g
+            .releases
+            .iter()
+            .map(|r| format!("{} {}", r.repo, r.tag))
+            .collect();
+        out.push(format!("Released: {}.", name_list(&names)));
+    }
+    out
+}
+
+fn github_trend_sentence(data: &DigestData) -> Option<String> {
+    let t = github(data)?.trend.as_ref()?;
+    let pct = t.prs_merged_change_pct?;
+    Some(format!(
+        "Pull requests merged are {} {}.",
+        render::change(pct),
+        t.previous.prs_merged
+    ))
+}
+
+/// The largest merged pull request, the busiest reviewer and the releases.
+fn github_highlights(data: &DigestData, kind: DraftKind) -> Vec<String> {
+    let Some(g) = github(data) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    if let Some(pr) = github_render::listed_merged(g, kind).first() {
+        out.push(format!(
+            "Largest merged pull request: {}, {} lines, merged in {}.",
+            pr_ref(pr),
+            lines(pr.additions, pr.deletions),
+            hours(pr.hours_to_merge)
+        ));
+    }
+    if let Some(top) = g.reviews.reviewers.first() {
+        out.push(format!(
+            "{} reviewed the most pull requests, {}.",
+            top.login, top.reviewed
+        ));
+    }
+    out.extend(
+        g.releases
+            .iter()
+            .map(|r| format!("Released {}: {}.", release_ref(r), r.name)),
+    );
+    out
 }

@@ -7,6 +7,8 @@
 
 mod builtin;
 mod check;
+mod github_facts;
+mod github_render;
 mod ollama;
 mod prompt;
 mod render;

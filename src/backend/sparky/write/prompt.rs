@@ -1,9 +1,11 @@
 //! The prompt for a model: pre-digested facts with ids, never raw data.
 //!
-//! A model refers to facts as `[C2]`, `[P1]`, `[R1]`, `[T1]`; each id is replaced by its
+//! A model refers to facts as `[C2]`, `[P1]`, `[R1]`, `[T1]` (and, with GitHub data, `[M1]`
+//! merged pull requests, `[V1]` reviewers, `[L1]` releases); each id is replaced by its
 //! reference rendered from the data ([`Fact::reference`]). Descriptions spell numbers out so
 //! the model has no digits to copy.
 
+use super::github_facts;
 use super::render::{self, commit_ref, count, day_name, lines};
 use crate::backend::sparky::analyze::Metrics;
 use crate::backend::sparky::model::{DigestData, DraftKind};
@@ -96,6 +98,7 @@ impl Facts {
                 reference: commit_ref(n),
             });
         }
+        facts.extend(github_facts::facts(data, kind));
         Facts(facts)
     }
 
@@ -176,6 +179,7 @@ fn totals(data: &DigestData) -> Vec<Fact> {
         };
         facts.push(("commits compared with the previous period", said, reference));
     }
+    facts.extend(github_facts::totals(data));
     facts
         .into_iter()
         .enumerate()
@@ -240,7 +244,7 @@ fn summary_words(kind: DraftKind) -> (usize, usize) {
     }
 }
 
-fn spelled_change(pct: f64) -> String {
+pub(super) fn spelled_change(pct: f64) -> String {
     let rounded = pct.abs().round() as u64;
     if rounded == 0 {
         "about the same as".into()
@@ -251,12 +255,12 @@ fn spelled_change(pct: f64) -> String {
     }
 }
 
-fn spell_count(n: u64, one: &str, many: &str) -> String {
+pub(super) fn spell_count(n: u64, one: &str, many: &str) -> String {
     format!("{} {}", spell(n), if n == 1 { one } else { many })
 }
 
 /// A number in English words: 342 -> "three hundred forty-two".
-fn spell(n: u64) -> String {
+pub(super) fn spell(n: u64) -> String {
     const SMALL: [&str; 20] = [
         "zero",
         "one",
@@ -408,9 +412,89 @@ mod tests {
                     lines_change_pct: Some(33.3),
                 }),
                 totals,
+                github: None,
             },
             commits: Vec::new(),
         }
+    }
+
+    /// [`busy_month`] from GitHub: every GitHub list full as well.
+    fn busy_github_month() -> DigestData {
+        use crate::backend::sparky::analyze::{
+            GithubMetrics, IssueStats, MergedPullRequest, PullRequestStats, ReviewLoad, Reviewer,
+        };
+        use crate::backend::sparky::model::ReleaseRecord;
+        let mut data = busy_month();
+        let repo = |i: usize| format!("organisation/service-number-{i}");
+        let at: jiff::Timestamp = "2026-11-12T10:00:00Z".parse().unwrap();
+        data.metrics.github = Some(GithubMetrics {
+            pull_requests: PullRequestStats {
+                opened: 123,
+                merged: 98,
+                closed_unmerged: 7,
+                median_hours_to_merge: Some(18.5),
+                p90_hours_to_merge: Some(96.2),
+                merged_per_day: 3.3,
+                per_repo: Vec::new(),
+                merged_list: (0..98)
+                    .map(|i| MergedPullRequest {
+                        repo: repo(i % 12),
+                        number: 1000 + i as u64,
+                        title: format!("feat(scope-{i}): a pull request title of a typical length"),
+                        author: format!("contributor-login-{}", i % 14),
+                        url: format!("https://github.com/{}/pull/{}", repo(i % 12), 1000 + i),
+                        merged: at,
+                        hours_to_merge: 18.5,
+                        additions: 1_000 - i as u64,
+                        deletions: 10,
+                        reviewers: vec!["reviewer-a".into(), "reviewer-b".into()],
+                        is_bot: false,
+                    })
+                    .collect(),
+            },
+            reviews: ReviewLoad {
+                reviewers: (0..14)
+                    .map(|i| Reviewer {
+                        login: format!("contributor-login-{i}"),
+                        reviewed: 20,
+                    })
+                    .collect(),
+                merged_without_review: 4,
+            },
+            issues: IssueStats {
+                opened: 40,
+                closed: 35,
+                net: 5,
+                median_hours_to_close: Some(50.0),
+                per_repo: Vec::new(),
+            },
+            releases: (0..12)
+                .map(|i| ReleaseRecord {
+                    repo: repo(i),
+                    tag: format!("v1.{i}.0"),
+                    name: format!("Release 1.{i}"),
+                    author: "contributor-login-1".into(),
+                    url: format!("https://github.com/{}/releases/tag/v1.{i}.0", repo(i)),
+                    published: at,
+                    prerelease: false,
+                })
+                .collect(),
+            people: Vec::new(),
+            trend: None,
+            failures: Vec::new(),
+        });
+        data
+    }
+
+    #[test]
+    fn a_busy_github_month_fits_the_default_context_window() {
+        let data = busy_github_month();
+        let facts = Facts::from_data(&data, DraftKind::Monthly);
+        let text = prompt(&data, DraftKind::Monthly, &facts);
+        let needed = estimate_tokens(&text) + 2 * answer_words(DraftKind::Monthly);
+        let default_num_ctx = crate::config::OllamaConfig::default().num_ctx as usize;
+        assert!(needed <= default_num_ctx, "{needed} tokens:\n{text}");
+        assert!(facts.reference("M10").is_some() && facts.reference("M11").is_none());
     }
 
     #[test]

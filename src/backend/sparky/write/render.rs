@@ -1,10 +1,12 @@
 //! The data-driven Markdown of a digest: its sections per kind and every reference in them.
 //!
 //! Numbers, names, shas (7 characters, in backticks), dates and repositories are all taken
-//! from [`DigestData`]; writers only supply the [`Prose`] of Summary and Highlights.
+//! from [`DigestData`]; writers only supply the [`Prose`] of Summary and Highlights. The
+//! GitHub sections ([`super::github_render`]) appear only with GitHub data.
 
 use jiff::civil::{Date, Weekday};
 
+use super::github_render;
 use crate::backend::sparky::analyze::{Contributor, DayCount, Notable, RepoStats, Trend};
 use crate::backend::sparky::model::{DigestData, DraftKind};
 
@@ -21,11 +23,16 @@ enum Section {
     Summary,
     Highlights,
     NotableChanges,
+    PullRequests,
+    Reviews,
+    Issues,
+    Releases,
     Contributors,
     Repositories,
     ActivityByDay,
     ActivityByWeek,
     Trend,
+    NotCollected,
 }
 
 impl Section {
@@ -34,11 +41,16 @@ impl Section {
             Section::Summary => "Summary",
             Section::Highlights => "Highlights",
             Section::NotableChanges => "Notable changes",
+            Section::PullRequests => "Pull requests",
+            Section::Reviews => "Reviews",
+            Section::Issues => "Issues",
+            Section::Releases => "Releases",
             Section::Contributors => "Contributors",
             Section::Repositories => "Repositories",
             Section::ActivityByDay => "Activity by day",
             Section::ActivityByWeek => "Activity by week",
             Section::Trend => "Trend",
+            Section::NotCollected => "Not collected",
         }
     }
 }
@@ -46,24 +58,44 @@ impl Section {
 fn sections(kind: DraftKind) -> &'static [Section] {
     use Section::*;
     match kind {
-        DraftKind::Daily => &[Summary, NotableChanges, Contributors, Repositories],
+        DraftKind::Daily => &[
+            Summary,
+            NotableChanges,
+            PullRequests,
+            Reviews,
+            Issues,
+            Releases,
+            Contributors,
+            Repositories,
+            NotCollected,
+        ],
         DraftKind::Weekly | DraftKind::Digest => &[
             Summary,
             Highlights,
             NotableChanges,
+            PullRequests,
+            Reviews,
+            Issues,
+            Releases,
             Contributors,
             Repositories,
             ActivityByDay,
             Trend,
+            NotCollected,
         ],
         DraftKind::Monthly => &[
             Summary,
             Highlights,
             NotableChanges,
+            PullRequests,
+            Reviews,
+            Issues,
+            Releases,
             Contributors,
             Repositories,
             ActivityByWeek,
             Trend,
+            NotCollected,
         ],
     }
 }
@@ -102,7 +134,7 @@ pub(super) fn title(data: &DigestData, kind: DraftKind) -> String {
 }
 
 /// The whole Markdown body: `prose` for Summary and Highlights, the data for the rest.
-/// Sections with nothing to say (no trend, no highlights) are left out.
+/// Sections with nothing to say (no trend, no highlights, no GitHub data) are left out.
 pub(super) fn render(data: &DigestData, kind: DraftKind, prose: &Prose) -> String {
     let mut out = String::new();
     for &section in sections(kind) {
@@ -110,13 +142,19 @@ pub(super) fn render(data: &DigestData, kind: DraftKind, prose: &Prose) -> Strin
             Section::Summary => Some(prose.summary.trim().to_owned()),
             Section::Highlights => bullets(prose.highlights.iter().map(|h| h.trim().to_owned())),
             Section::NotableChanges => Some(notable_changes(data, kind)),
-            Section::Contributors => {
-                bullets(data.metrics.contributors.iter().map(contributor_line))
-            }
+            Section::PullRequests => github_render::pull_requests(data, kind),
+            Section::Reviews => github_render::reviews(data),
+            Section::Issues => github_render::issues(data),
+            Section::Releases => github_render::releases(data),
+            Section::Contributors => match github_render::people(data) {
+                Some(people) => bullets(people.into_iter()),
+                None => bullets(data.metrics.contributors.iter().map(contributor_line)),
+            },
             Section::Repositories => repositories(data),
             Section::ActivityByDay => bullets(data.metrics.commits_per_day.iter().map(day_line)),
             Section::ActivityByWeek => bullets(weeks(&data.metrics.commits_per_day).into_iter()),
             Section::Trend => data.metrics.trend.as_ref().map(|t| trend(data, t)),
+            Section::NotCollected => github_render::failures(data),
         };
         if let Some(content) = content.filter(|c| !c.is_empty()) {
             out.push_str(&format!("## {}\n\n{content}\n\n", section.heading()));
@@ -163,7 +201,11 @@ fn contributor_line(c: &Contributor) -> String {
 }
 
 fn repositories(data: &DigestData) -> Option<String> {
-    let active = data.metrics.repos.iter().map(repo_line);
+    let active = data
+        .metrics
+        .repos
+        .iter()
+        .map(|r| repo_line(r) + &github_render::repo_suffix(data, &r.name));
     let quiet: Vec<String> = data
         .repos
         .iter()
@@ -258,7 +300,7 @@ fn trend(data: &DigestData, t: &Trend) -> String {
         ),
         None => format!("Lines: {now_lines}; {} had none", t.previous_label),
     };
-    format!(
+    let mut text = format!(
         "Against {}:\n\n- {commits}\n- {lines_line}\n- Contributors: {}, against {}\n- Active \
          repositories: {}, against {}",
         t.previous_label,
@@ -266,7 +308,11 @@ fn trend(data: &DigestData, t: &Trend) -> String {
         before.contributors,
         now.active_repos,
         before.active_repos,
-    )
+    );
+    for line in github_render::trend_lines(data) {
+        text.push_str(&format!("\n- {line}"));
+    }
+    text
 }
 
 /// "up 50% from", "down 10% from" or "about the same as", for a percent change.

@@ -3,6 +3,17 @@
 //! The impact score that ranks notable changes is documented in docs/sparky.md:
 //! `log2(1 + lines) + 0.5 * log2(1 + files)`, plus 2 for a breaking change
 //! (`!:` or `BREAKING` in the subject). Merges and bot commits are not ranked.
+//!
+//! Repositories from GitHub add pull requests, reviews, issues, releases and people across
+//! repositories ([`github`]); local-only activity leaves [`Metrics::github`] empty.
+
+mod github;
+#[cfg(test)]
+mod github_tests;
+mod issues;
+mod people;
+mod pulls;
+mod stats;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -10,6 +21,13 @@ use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 
 use super::model::{Activity, CommitRecord, Period};
+pub use github::{
+    GithubMetrics, GithubTotals, GithubTrend, SourceFailure, analyze_github, is_github_repo,
+};
+pub use issues::{IssueStats, RepoIssues};
+pub use people::Profile;
+pub use pulls::{MergedPullRequest, PullRequestStats, RepoPullRequests, ReviewLoad, Reviewer};
+use stats::change_pct;
 
 /// How many notable changes a digest keeps.
 pub const NOTABLE_LIMIT: usize = 20;
@@ -27,6 +45,10 @@ pub struct Metrics {
     pub notable: Vec<Notable>,
     /// Against the previous period of equal length; `None` when it was not collected.
     pub trend: Option<Trend>,
+    /// Pull requests, reviews, issues, releases and people across repositories; `None`
+    /// when no repository came from GitHub.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub github: Option<GithubMetrics>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,6 +129,11 @@ pub fn analyze(current: &Activity, previous: Option<&Activity>) -> Metrics {
         notable: notable(&commits),
         trend: previous.map(|prev| trend(&totals, prev)),
         totals,
+        github: current
+            .repos
+            .iter()
+            .any(|r| is_github_repo(&r.name))
+            .then(|| analyze_github(current, previous)),
     }
 }
 
@@ -262,10 +289,6 @@ fn trend(current: &Totals, previous: &Activity) -> Trend {
         ),
         previous: prev,
     }
-}
-
-fn change_pct(before: u64, after: u64) -> Option<f64> {
-    (before > 0).then(|| (after as f64 - before as f64) * 100.0 / before as f64)
 }
 
 #[cfg(test)]

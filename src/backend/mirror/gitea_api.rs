@@ -1,0 +1,381 @@
+//! The part of Gitea's API the mirrors need: the organisation, its repositories, pull
+//! mirrors (`POST /api/v1/repos/migrate` with `mirror: true`), `mirror-sync` and delete.
+//!
+//! Every request carries `Authorization: token <gitea.token>`; errors name the action and
+//! Gitea's answer, never the token (or the GitHub token a migration sends).
+
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode, Url};
+use serde::{Deserialize, Serialize};
+
+use super::MirrorError;
+
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Gitea clones the repository before it answers a migration.
+const MIGRATE_TIMEOUT: Duration = Duration::from_secs(600);
+/// Gitea's default `MAX_RESPONSE_ITEMS`.
+pub const PAGE_SIZE: usize = 50;
+/// Characters of an error body kept in a message.
+const BODY_CHARS: usize = 200;
+
+/// A repository as Gitea lists it (the fields the mirrors read).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GiteaRepo {
+    pub name: String,
+    pub full_name: String,
+    pub mirror: bool,
+    /// Where a migrated repository came from; empty for others.
+    pub original_url: String,
+    /// Gitea's time of the last mirror update: RFC 3339, `0001-01-01T00:00:00Z` for never.
+    #[serde(deserialize_with = "nullable")]
+    pub mirror_updated: String,
+    #[serde(deserialize_with = "nullable")]
+    pub mirror_interval: String,
+    pub html_url: String,
+    pub private: bool,
+}
+
+fn nullable<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    Ok(Option::<String>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+impl GiteaRepo {
+    /// The last sync, if there was one (Gitea's zero time means none).
+    pub fn last_sync(&self) -> Option<jiff::Timestamp> {
+        let at: jiff::Timestamp = self.mirror_updated.parse().ok()?;
+        (at > jiff::Timestamp::UNIX_EPOCH).then_some(at)
+    }
+}
+
+/// Gitea's `MigrateRepoOptions` for a pull mirror of a GitHub repository. Not `Debug`: it
+/// carries the GitHub token.
+#[derive(Serialize)]
+pub struct Migrate<'a> {
+    pub clone_addr: &'a str,
+    pub repo_name: &'a str,
+    pub repo_owner: &'a str,
+    pub service: &'static str,
+    pub auth_token: &'a str,
+    pub mirror: bool,
+    pub mirror_interval: &'a str,
+    pub private: bool,
+    pub description: String,
+    pub wiki: bool,
+    pub issues: bool,
+    pub labels: bool,
+    pub milestones: bool,
+    pub pull_requests: bool,
+    pub releases: bool,
+    pub lfs: bool,
+}
+
+/// A Gitea API client for the mirror organisation's work.
+#[derive(Clone)]
+pub struct GiteaApi {
+    http: reqwest::Client,
+    base: Url,
+    token: String,
+}
+
+impl std::fmt::Debug for GiteaApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GiteaApi")
+            .field("base", &self.base.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+impl GiteaApi {
+    pub fn new(url: &str, token: String) -> Result<GiteaApi, MirrorError> {
+        let base = Url::parse(url)
+            .ok()
+            .filter(|base| !base.cannot_be_a_base() && base.scheme().starts_with("http"))
+            .ok_or_else(|| MirrorError::Config {
+                key: "gitea.url",
+                message: format!("`{url}` is not an http(s) URL"),
+            })?;
+        let http = reqwest::Client::builder()
+            .timeout(REQUEST_TIMEOUT)
+            .build()
+            .map_err(|error| MirrorError::Http {
+                action: "build the HTTP client".into(),
+                message: error.to_string(),
+            })?;
+        Ok(GiteaApi { http, base, token })
+    }
+
+    pub fn base(&self) -> &Url {
+        &self.base
+    }
+
+    /// `<base>/api/v1/<segments…>`, each segment percent-encoded.
+    fn url(&self, segments: &[&str]) -> Url {
+        let mut url = self.base.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().extend(["api", "v1"]).extend(segments);
+        }
+        url
+    }
+
+    fn request(&self, method: Method, url: Url) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, url)
+            .header(
+                reqwest::header::AUTHORIZATION,
+                format!("token {}", self.token),
+            )
+            .header(reqwest::header::ACCEPT, "application/json")
+    }
+
+    /// Sends, retrying once when Gitea could not be reached (only for idempotent requests).
+    async fn send(
+        &self,
+        action: &str,
+        build: impl Fn() -> reqwest::RequestBuilder,
+        retry: bool,
+    ) -> Result<reqwest::Response, MirrorError> {
+        let sent = match build().send().await {
+            Err(error) if retry && error.is_connect() => build().send().await,
+            sent => sent,
+        };
+        sent.map_err(|error| MirrorError::Http {
+            action: action.to_string(),
+            message: describe(&error),
+        })
+    }
+
+    /// The organisation exists afterwards: looked up, and created (public; each mirror
+    /// keeps its GitHub repository's visibility) when missing.
+    pub async fn ensure_org(&self, org: &str) -> Result<bool, MirrorError> {
+        let action = format!("look up Gitea organisation {org}");
+        let url = self.url(&["orgs", org]);
+        let response = self
+            .send(&action, || self.request(Method::GET, url.clone()), true)
+            .await?;
+        match response.status() {
+            status if status.is_success() => return Ok(false),
+            StatusCode::NOT_FOUND => {}
+            _ => return Err(refused(&action, response).await),
+        }
+        let action = format!("create Gitea organisation {org}");
+        let url = self.url(&["orgs"]);
+        let body = serde_json::json!({
+            "username": org,
+            "visibility": "public",
+            "description": "Mirrors of GitHub repositories, kept by raibid",
+        });
+        let response = self
+            .send(
+                &action,
+                || self.request(Method::POST, url.clone()).json(&body),
+                false,
+            )
+            .await?;
+        if response.status().is_success() {
+            Ok(true)
+        } else {
+            Err(refused(&action, response).await)
+        }
+    }
+
+    /// Every repository of `org`, page by page; none when the organisation does not exist.
+    pub async fn org_repos(&self, org: &str) -> Result<Vec<GiteaRepo>, MirrorError> {
+        let action = format!("list the repositories of Gitea organisation {org}");
+        let mut repos = Vec::new();
+        for page in 1.. {
+            let mut url = self.url(&["orgs", org, "repos"]);
+            url.query_pairs_mut()
+                .append_pair("page", &page.to_string())
+                .append_pair("limit", &PAGE_SIZE.to_string());
+            let response = self
+                .send(&action, || self.request(Method::GET, url.clone()), true)
+                .await?;
+            match response.status() {
+                status if status.is_success() => {}
+                StatusCode::NOT_FOUND if page == 1 => return Ok(Vec::new()),
+                _ => return Err(refused(&action, response).await),
+            }
+            let total = response
+                .headers()
+                .get("x-total-count")
+                .and_then(|value| value.to_str().ok())
+                .and_then(|value| value.trim().parse::<usize>().ok());
+            let batch: Vec<GiteaRepo> = json(&action, response).await?;
+            let count = batch.len();
+            repos.extend(batch);
+            let done = match total {
+                Some(total) => repos.len() >= total,
+                // Without a total, a short page is the last (a server whose own maximum is
+                // below PAGE_SIZE sends X-Total-Count, as Gitea does).
+                None => count < PAGE_SIZE,
+            };
+            if count == 0 || done {
+                break;
+            }
+        }
+        Ok(repos)
+    }
+
+    /// One repository, or `None` when Gitea has none by that name.
+    pub async fn repo(&self, owner: &str, name: &str) -> Result<Option<GiteaRepo>, MirrorError> {
+        let action = format!("look up Gitea repository {owner}/{name}");
+        let url = self.url(&["repos", owner, name]);
+        let response = self
+            .send(&action, || self.request(Method::GET, url.clone()), true)
+            .await?;
+        match response.status() {
+            status if status.is_success() => json(&action, response).await.map(Some),
+            StatusCode::NOT_FOUND => Ok(None),
+            _ => Err(refused(&action, response).await),
+        }
+    }
+
+    /// Creates a pull mirror. Never retried: a migration that timed out may still finish,
+    /// and the next plan then finds it (a second attempt would get 409).
+    pub async fn migrate(&self, migrate: &Migrate<'_>) -> Result<GiteaRepo, MirrorError> {
+        let action = format!(
+            "create mirror {}/{} of {}",
+            migrate.repo_owner, migrate.repo_name, migrate.clone_addr
+        );
+        let url = self.url(&["repos", "migrate"]);
+        let response = self
+            .send(
+                &action,
+                || {
+                    self.request(Method::POST, url.clone())
+                        .timeout(MIGRATE_TIMEOUT)
+                        .json(migrate)
+                },
+                false,
+            )
+            .await?;
+        if response.status().is_success() {
+            json(&action, response).await
+        } else {
+            Err(refused(&action, response).await)
+        }
+    }
+
+    /// Asks Gitea to pull the mirror now (it queues the pull and answers at once).
+    pub async fn mirror_sync(&self, owner: &str, name: &str) -> Result<(), MirrorError> {
+        let action = format!("sync mirror {owner}/{name}");
+        let url = self.url(&["repos", owner, name, "mirror-sync"]);
+        let response = self
+            .send(&action, || self.request(Method::POST, url.clone()), true)
+            .await?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(refused(&action, response).await)
+        }
+    }
+
+    /// Deletes a repository; one that is already gone counts as deleted.
+    pub async fn delete(&self, owner: &str, name: &str) -> Result<(), MirrorError> {
+        let action = format!("delete mirror {owner}/{name}");
+        let url = self.url(&["repos", owner, name]);
+        let response = self
+            .send(&action, || self.request(Method::DELETE, url.clone()), true)
+            .await?;
+        match response.status() {
+            status if status.is_success() => Ok(()),
+            StatusCode::NOT_FOUND => Ok(()),
+            _ => Err(refused(&action, response).await),
+        }
+    }
+}
+
+/// A transport error without the URL's query (nothing secret is in our URLs, but keep
+/// the messages short) and with its cause.
+pub(crate) fn describe(error: &reqwest::Error) -> String {
+    let mut message = if error.is_timeout() {
+        "timed out".to_string()
+    } else if error.is_connect() {
+        "could not connect".to_string()
+    } else {
+        "request failed".to_string()
+    };
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
+}
+
+async fn json<T: serde::de::DeserializeOwned>(
+    action: &str,
+    response: reqwest::Response,
+) -> Result<T, MirrorError> {
+    let status = response.status().as_u16();
+    let bytes = response.bytes().await.map_err(|error| MirrorError::Http {
+        action: action.to_string(),
+        message: describe(&error),
+    })?;
+    serde_json::from_slice(&bytes).map_err(|error| MirrorError::Gitea {
+        action: action.to_string(),
+        status,
+        message: format!("unexpected answer: {error}"),
+    })
+}
+
+/// A refusal: Gitea's `message` (or the start of the body) and the status.
+async fn refused(action: &str, response: reqwest::Response) -> MirrorError {
+    let status = response.status().as_u16();
+    let body = response.text().await.unwrap_or_default();
+    let message = serde_json::from_str::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|value| value["message"].as_str().map(str::to_string))
+        .unwrap_or(body);
+    let mut message: String = message.trim().chars().take(BODY_CHARS).collect();
+    if status == 401 {
+        message = format!("Gitea refused gitea.token ({message})");
+    } else if status == 403 {
+        message = format!("gitea.token may not do this ({message})");
+    }
+    MirrorError::Gitea {
+        action: action.to_string(),
+        status,
+        message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_encode_segments_and_keep_a_base_path() {
+        let api = GiteaApi::new("http://gitea.local/sub/", "t".into()).unwrap();
+        assert_eq!(
+            api.url(&["repos", "mirrors", "a b", "mirror-sync"])
+                .as_str(),
+            "http://gitea.local/sub/api/v1/repos/mirrors/a%20b/mirror-sync"
+        );
+        assert!(GiteaApi::new("not a url", "t".into()).is_err());
+        assert!(GiteaApi::new("ftp://gitea.local", "t".into()).is_err());
+        assert!(!format!("{api:?}").contains("\"t\""));
+    }
+
+    #[test]
+    fn zero_mirror_times_are_no_sync() {
+        let mut repo = GiteaRepo {
+            mirror_updated: "0001-01-01T00:00:00Z".into(),
+            ..GiteaRepo::default()
+        };
+        assert_eq!(repo.last_sync(), None);
+        repo.mirror_updated = "2026-11-20T10:00:00+01:00".into();
+        assert_eq!(
+            repo.last_sync(),
+            Some("2026-11-20T09:00:00Z".parse().unwrap())
+        );
+        let listed: GiteaRepo = serde_json::from_str(
+            r#"{"name":"a","full_name":"m/a","mirror":true,"mirror_updated":null,"extra":1}"#,
+        )
+        .unwrap();
+        assert_eq!(listed.last_sync(), None);
+    }
+}

@@ -1,0 +1,185 @@
+//! Push webhooks on the GitHub repositories, so a push reaches Gitea's mirror at once
+//! instead of at the next `mirror.interval`: `GET /repos/{o}/{r}/hooks`, then
+//! `POST /repos/{o}/{r}/hooks` only when no hook points at `mirror.webhook_url` yet.
+//!
+//! Idempotent by that look-up, and the POST is never retried (a retried create could
+//! register the hook twice). Needs a token allowed to administer the repository's hooks.
+
+use std::time::Duration;
+
+use reqwest::{Method, Url};
+use serde::Deserialize;
+
+use super::MirrorError;
+use super::gitea_api::describe;
+
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+const BODY_CHARS: usize = 200;
+
+/// Registers `raibid server`'s `/webhooks/github-sync` on GitHub repositories.
+#[derive(Clone)]
+pub struct Hooks {
+    http: reqwest::Client,
+    api: Url,
+    token: String,
+    webhook_url: String,
+    secret: String,
+}
+
+impl std::fmt::Debug for Hooks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hooks")
+            .field("api", &self.api.as_str())
+            .field("webhook_url", &self.webhook_url)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Deserialize)]
+struct Hook {
+    #[serde(default)]
+    config: HookConfig,
+}
+
+#[derive(Default, Deserialize)]
+struct HookConfig {
+    #[serde(default)]
+    url: Option<String>,
+}
+
+impl Hooks {
+    /// `api_url` is GitHub's REST base (`github.api_url`); `secret` signs the deliveries
+    /// (`server.github_webhook_secret`, which the server checks them with).
+    pub fn new(
+        api_url: &str,
+        token: String,
+        webhook_url: &str,
+        secret: String,
+    ) -> Result<Hooks, MirrorError> {
+        let api = Url::parse(api_url)
+            .ok()
+            .filter(|url| !url.cannot_be_a_base())
+            .ok_or_else(|| MirrorError::Config {
+                key: "github.api_url",
+                message: format!("`{api_url}` is not a URL"),
+            })?;
+        let http = reqwest::Client::builder()
+            .timeout(REQUEST_TIMEOUT)
+            .user_agent(concat!("raibid/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|error| MirrorError::Http {
+                action: "build the HTTP client".into(),
+                message: error.to_string(),
+            })?;
+        Ok(Hooks {
+            http,
+            api,
+            token,
+            webhook_url: webhook_url.to_string(),
+            secret,
+        })
+    }
+
+    fn url(&self, owner: &str, name: &str) -> Url {
+        let mut url = self.api.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().extend(["repos", owner, name, "hooks"]);
+        }
+        url
+    }
+
+    fn request(&self, method: Method, url: Url) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, url)
+            .bearer_auth(&self.token)
+            .header(reqwest::header::ACCEPT, "application/vnd.github+json")
+            .header("X-GitHub-Api-Version", "2022-11-28")
+    }
+
+    /// Makes sure `repo` (`owner/name`) has a push hook to the webhook URL; `true` when
+    /// this call created it.
+    pub async fn ensure(&self, repo: &str) -> Result<bool, MirrorError> {
+        let (owner, name) = repo
+            .split_once('/')
+            .filter(|(owner, name)| !owner.is_empty() && !name.is_empty())
+            .ok_or_else(|| MirrorError::Http {
+                action: format!("register a webhook on {repo:?}"),
+                message: "not a GitHub owner/name".into(),
+            })?;
+        let mut url = self.url(owner, name);
+        url.query_pairs_mut().append_pair("per_page", "100");
+        let action = format!("list the webhooks of GitHub repository {repo}");
+        let response = self
+            .request(Method::GET, url)
+            .send()
+            .await
+            .map_err(|error| http(&action, &error))?;
+        if !response.status().is_success() {
+            return Err(refused(&action, response).await);
+        }
+        let hooks: Vec<Hook> = response
+            .json()
+            .await
+            .map_err(|error| MirrorError::GitHubApi {
+                action: action.clone(),
+                status: 200,
+                message: format!("unexpected answer: {error}"),
+            })?;
+        let present = hooks
+            .iter()
+            .any(|hook| hook.config.url.as_deref() == Some(self.webhook_url.as_str()));
+        if present {
+            return Ok(false);
+        }
+        let action = format!("register the push webhook on GitHub repository {repo}");
+        let body = serde_json::json!({
+            "name": "web",
+            "active": true,
+            "events": ["push"],
+            "config": {
+                "url": self.webhook_url,
+                "content_type": "json",
+                "secret": self.secret,
+                "insecure_ssl": "0",
+            },
+        });
+        let response = self
+            .request(Method::POST, self.url(owner, name))
+            .json(&body)
+            .send()
+            .await
+            .map_err(|error| http(&action, &error))?;
+        if response.status().is_success() {
+            Ok(true)
+        } else {
+            Err(refused(&action, response).await)
+        }
+    }
+}
+
+fn http(action: &str, error: &reqwest::Error) -> MirrorError {
+    MirrorError::Http {
+        action: action.to_string(),
+        message: describe(error),
+    }
+}
+
+async fn refused(action: &str, response: reqwest::Response) -> MirrorError {
+    let status = response.status().as_u16();
+    let body = response.text().await.unwrap_or_default();
+    let message = serde_json::from_str::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|value| value["message"].as_str().map(str::to_string))
+        .unwrap_or(body);
+    let mut message: String = message.trim().chars().take(BODY_CHARS).collect();
+    if status == 401 {
+        message = format!("GitHub refused github.token ({message})");
+    } else if status == 403 || status == 404 {
+        message = format!("{message}; registering hooks needs admin rights on the repository");
+    }
+    MirrorError::GitHubApi {
+        action: action.to_string(),
+        status,
+        message,
+    }
+}

@@ -1,0 +1,840 @@
+//! Digests with GitHub data: the built-in writer's sections for pull requests, reviews,
+//! issues and releases, every number in them from the data; and the pipeline with source
+//! `both` against a fake GitHub and a local clone of one of its repositories.
+
+mod support;
+
+use std::collections::BTreeSet;
+
+use raibid::backend::sparky::analyze::analyze;
+use raibid::backend::sparky::model::{
+    Activity, CommitRecord, DigestData, DraftKind, IssueRecord, Period, PeriodKind,
+    PullRequestRecord, ReleaseRecord, RepoActivity,
+};
+use raibid::backend::sparky::pipeline::{
+    self, DigestRequest, PeriodSpec, Prepared, Source, Sources, WriterChoice,
+};
+use raibid::backend::sparky::write::{BuiltinWriter, Writer, Written};
+use raibid::config::{Config, Secret};
+use support::git::git_with;
+use support::github::FakeGitHub;
+
+fn at(s: &str) -> jiff::Timestamp {
+    s.parse().expect("fixture time")
+}
+
+fn sha(seed: u64) -> String {
+    let a = (seed + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let b = a.rotate_left(17) ^ 0xDEAD_BEEF_CAFE_F00D;
+    format!("{a:016x}{b:016x}{:08x}", (a >> 32) as u32)
+}
+
+fn commit(seed: u64, repo: &str, author: &str, when: &str, (ins, del): (u64, u64)) -> CommitRecord {
+    CommitRecord {
+        repo: repo.into(),
+        sha: sha(seed),
+        author: author.into(),
+        email: format!("{}@users.noreply.github.com", author.to_lowercase()),
+        time: at(when),
+        offset_seconds: 0,
+        committed: at(when),
+        subject: format!("change {seed} in {repo}"),
+        files_changed: 2,
+        insertions: ins,
+        deletions: del,
+        is_merge: false,
+        is_bot: author.ends_with("[bot]"),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn pr(
+    repo: &str,
+    number: u64,
+    title: &str,
+    author: &str,
+    created: &str,
+    merged: Option<&str>,
+    reviewers: &[&str],
+    (additions, deletions): (u64, u64),
+) -> PullRequestRecord {
+    PullRequestRecord {
+        repo: repo.into(),
+        number,
+        title: title.into(),
+        author: author.into(),
+        url: format!("https://github.com/{repo}/pull/{number}"),
+        created: at(created),
+        merged: merged.map(at),
+        closed: merged.map(at),
+        reviewers: reviewers.iter().map(|r| r.to_string()).collect(),
+        additions,
+        deletions,
+        is_bot: author.ends_with("[bot]"),
+    }
+}
+
+fn issue(repo: &str, number: u64, created: &str, closed: Option<&str>) -> IssueRecord {
+    IssueRecord {
+        repo: repo.into(),
+        number,
+        title: format!("issue {number}"),
+        author: "erin".into(),
+        url: format!("https://github.com/{repo}/issues/{number}"),
+        created: at(created),
+        closed: closed.map(at),
+        is_bot: false,
+    }
+}
+
+fn week(label: &str, since: &str, until: &str, repos: Vec<RepoActivity>) -> Activity {
+    Activity {
+        period: Period {
+            kind: PeriodKind::Week,
+            since: at(since),
+            until: at(until),
+            label: label.into(),
+            time_zone: "UTC".into(),
+        },
+        repos,
+    }
+}
+
+fn repo(name: &str) -> RepoActivity {
+    RepoActivity {
+        name: name.into(),
+        path: format!("https://github.com/{name}"),
+        ..RepoActivity::default()
+    }
+}
+
+/// 2026-W47 of two GitHub repositories, and the week before.
+fn weekly() -> DigestData {
+    let mut api = repo("lab/api");
+    api.commits = vec![
+        commit(1, "lab/api", "Ann", "2026-11-16T09:00:00Z", (240, 31)),
+        commit(2, "lab/api", "Bob", "2026-11-17T10:00:00Z", (96, 310)),
+        commit(3, "lab/api", "Ann", "2026-11-19T11:00:00Z", (18, 4)),
+    ];
+    api.pull_requests = vec![
+        pr(
+            "lab/api",
+            41,
+            "feat: stream tokens",
+            "ann",
+            "2026-11-15T09:00:00Z",
+            Some("2026-11-16T09:00:00Z"),
+            &["bob"],
+            (240, 31),
+        ),
+        pr(
+            "lab/api",
+            42,
+            "feat!: drop the v1 format",
+            "bob",
+            "2026-11-17T08:00:00Z",
+            Some("2026-11-17T10:00:00Z"),
+            &["ann", "carol"],
+            (96, 310),
+        ),
+        pr(
+            "lab/api",
+            43,
+            "chore(deps): bump tokio",
+            "dependabot[bot]",
+            "2026-11-18T04:00:00Z",
+            Some("2026-11-18T05:30:00Z"),
+            &[],
+            (12, 12),
+        ),
+        pr(
+            "lab/api",
+            44,
+            "wip: new scheduler",
+            "carol",
+            "2026-11-20T12:00:00Z",
+            None,
+            &["ann"],
+            (400, 20),
+        ),
+    ];
+    api.issues = vec![
+        issue(
+            "lab/api",
+            7,
+            "2026-11-16T10:00:00Z",
+            Some("2026-11-18T10:00:00Z"),
+        ),
+        issue("lab/api", 8, "2026-11-19T10:00:00Z", None),
+        issue(
+            "lab/api",
+            3,
+            "2026-11-02T10:00:00Z",
+            Some("2026-11-20T10:00:00Z"),
+        ),
+    ];
+    api.releases = vec![ReleaseRecord {
+        repo: "lab/api".into(),
+        tag: "v0.4.0".into(),
+        name: "Streaming".into(),
+        author: "ann".into(),
+        url: "https://github.com/lab/api/releases/tag/v0.4.0".into(),
+        published: at("2026-11-20T15:00:00Z"),
+        prerelease: false,
+    }];
+    let mut web = repo("lab/web");
+    web.commits = vec![commit(
+        4,
+        "lab/web",
+        "Carol",
+        "2026-11-18T14:00:00Z",
+        (57, 2),
+    )];
+    web.pull_requests = vec![pr(
+        "lab/web",
+        9,
+        "docs: explain the score",
+        "carol",
+        "2026-11-18T09:00:00Z",
+        Some("2026-11-18T14:00:00Z"),
+        &["bob"],
+        (57, 2),
+    )];
+    web.issues = vec![issue("lab/web", 2, "2026-11-21T10:00:00Z", None)];
+    let mut api_before = repo("lab/api");
+    api_before.commits = vec![commit(9, "lab/api", "Ann", "2026-11-10T09:00:00Z", (30, 3))];
+    api_before.pull_requests = vec![
+        pr(
+            "lab/api",
+            39,
+            "fix: theme cycling",
+            "ann",
+            "2026-11-09T09:00:00Z",
+            Some("2026-11-10T09:00:00Z"),
+            &["bob"],
+            (30, 3),
+        ),
+        pr(
+            "lab/api",
+            40,
+            "feat: keymap",
+            "bob",
+            "2026-11-11T09:00:00Z",
+            Some("2026-11-12T21:00:00Z"),
+            &["ann"],
+            (8, 8),
+        ),
+    ];
+    api_before.issues = vec![issue(
+        "lab/api",
+        5,
+        "2026-11-09T10:00:00Z",
+        Some("2026-11-13T10:00:00Z"),
+    )];
+    let current = week(
+        "2026-W47",
+        "2026-11-16T00:00:00Z",
+        "2026-11-23T00:00:00Z",
+        vec![api, web],
+    );
+    let previous = week(
+        "2026-W46",
+        "2026-11-09T00:00:00Z",
+        "2026-11-16T00:00:00Z",
+        vec![api_before, repo("lab/web")],
+    );
+    let metrics = analyze(&current, Some(&previous));
+    let mut commits: Vec<CommitRecord> = current
+        .repos
+        .iter()
+        .flat_map(|r| r.commits.clone())
+        .collect();
+    commits.sort_by_key(|c| std::cmp::Reverse(c.committed));
+    DigestData {
+        repos: current.repos.iter().map(|r| r.name.clone()).collect(),
+        repo_paths: current.repos.iter().map(|r| r.path.clone()).collect(),
+        period: current.period,
+        metrics,
+        commits,
+    }
+}
+
+fn write(data: &DigestData, kind: DraftKind) -> Written {
+    let (tokens, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    runtime
+        .block_on(BuiltinWriter.write(data, kind, &tokens))
+        .expect("the built-in writer never fails")
+}
+
+fn headings(body: &str) -> Vec<&str> {
+    body.lines().filter_map(|l| l.strip_prefix("## ")).collect()
+}
+
+#[test]
+fn a_weekly_digest_with_github_data() {
+    let written = write(&weekly(), DraftKind::Weekly);
+    insta::assert_snapshot!("weekly_github", written.body);
+    assert_eq!(
+        headings(&written.body),
+        [
+            "Summary",
+            "Highlights",
+            "Notable changes",
+            "Pull requests",
+            "Reviews",
+            "Issues",
+            "Releases",
+            "Contributors",
+            "Repositories",
+            "Activity by day",
+            "Trend"
+        ]
+    );
+}
+
+#[test]
+fn the_github_sections_state_the_data() {
+    let body = write(&weekly(), DraftKind::Weekly).body;
+    for expected in [
+        "Pull requests: 4 merged and 4 opened; 0.6 merged per day. Time to merge: median 3.5 h, \
+         90th percentile 24 h.",
+        "- [lab/api#42](https://github.com/lab/api/pull/42) feat!: drop the v1 format (bob), \
+         +96/−310 lines, merged in 2 h, reviewed by ann and carol",
+        "- [lab/api#43](https://github.com/lab/api/pull/43) chore(deps): bump tokio \
+         (dependabot[bot]), +12/−12 lines, merged in 1.5 h (bot), without review",
+        "- bob — 2 pull requests reviewed",
+        "- Merged without review: 1 pull request",
+        "Issues: 3 opened and 2 closed; the backlog grew by 1. Median time to close: 240 h.",
+        "- [lab/api v0.4.0](https://github.com/lab/api/releases/tag/v0.4.0) Streaming — Fri \
+         2026-11-20",
+        "- Ann (ann) — 2 commits, +258/−35 lines, 1 pull request merged, 2 reviews in lab/api",
+        "- lab/api — 3 commits by 2 contributors, +354/−345 lines; 3 pull requests merged, 2 \
+         issues closed",
+        "- Pull requests merged: 4, up 100% from 2",
+        "- Median time to merge: 3.5 h, against 30 h",
+        "ann reviewed the most pull requests, 2.",
+    ] {
+        assert!(body.contains(expected), "missing {expected:?} in:\n{body}");
+    }
+}
+
+#[test]
+fn every_number_comes_from_the_data() {
+    let data = weekly();
+    for kind in [DraftKind::Daily, DraftKind::Weekly, DraftKind::Monthly] {
+        let written = write(&data, kind);
+        let mut rest = format!("{}\n{}", written.title, written.body);
+        for span in rest.clone().split('`').skip(1).step_by(2) {
+            assert!(data.commits.iter().any(|c| c.sha.starts_with(span)));
+            rest = rest.replace(&format!("`{span}`"), " ");
+        }
+        let g = data.metrics.github.as_ref().expect("GitHub data");
+        // Text taken whole from the data may carry digits of its own.
+        let mut verbatim: Vec<String> = data.commits.iter().map(|c| c.subject.clone()).collect();
+        verbatim.extend(g.pull_requests.merged_list.iter().flat_map(|pr| {
+            [
+                pr.url.clone(),
+                pr.title.clone(),
+                format!("{}#{}", pr.repo, pr.number),
+            ]
+        }));
+        verbatim.extend(
+            g.releases
+                .iter()
+                .flat_map(|r| [r.url.clone(), r.tag.clone()]),
+        );
+        verbatim.extend(data.metrics.commits_per_day.iter().map(|d| d.date.clone()));
+        verbatim.extend(["2026-11-20".into(), "2026-W47".into(), "2026-W46".into()]);
+        verbatim.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        for piece in verbatim {
+            rest = rest.replace(&piece, " ");
+        }
+        let allowed = numbers_in(&data);
+        for number in numbers(&rest) {
+            assert!(
+                allowed.contains(&number),
+                "{number} is not in the data of {kind:?}:\n{rest}"
+            );
+        }
+    }
+}
+
+/// Numbers in text: digit runs, with one decimal when there is one ("18.5").
+fn numbers(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let chars: Vec<char> = text.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i].is_ascii_digit() {
+            let start = i;
+            while i < chars.len() && chars[i].is_ascii_digit() {
+                i += 1;
+            }
+            if i + 1 < chars.len() && chars[i] == '.' && chars[i + 1].is_ascii_digit() {
+                i += 2;
+            }
+            found.push(chars[start..i].iter().collect());
+        } else {
+            i += 1;
+        }
+    }
+    found
+}
+
+/// Every figure of the data, as the digest writes it, and the few it derives.
+fn numbers_in(data: &DigestData) -> BTreeSet<String> {
+    let m = &data.metrics;
+    let t = &m.totals;
+    let mut n: BTreeSet<u64> = [
+        t.commits,
+        t.merges,
+        t.insertions,
+        t.deletions,
+        t.contributors,
+        t.active_repos,
+    ]
+    .into();
+    for c in &m.contributors {
+        n.extend([c.commits, c.insertions, c.deletions]);
+    }
+    for r in &m.repos {
+        n.extend([r.commits, r.insertions, r.deletions, r.contributors]);
+    }
+    for c in &m.notable {
+        n.extend([c.insertions, c.deletions, u64::from(c.files_changed)]);
+    }
+    for d in &m.commits_per_day {
+        n.insert(d.commits);
+    }
+    n.insert(m.commits_per_day.iter().filter(|d| d.commits > 0).count() as u64);
+    n.insert(m.commits_per_day.len() as u64);
+    n.insert(m.commits_per_day.iter().map(|d| d.commits).sum());
+    let mut pcts = Vec::new();
+    if let Some(trend) = &m.trend {
+        let p = &trend.previous;
+        n.extend([
+            p.commits,
+            p.insertions,
+            p.deletions,
+            p.contributors,
+            p.active_repos,
+        ]);
+        pcts.extend([trend.commits_change_pct, trend.lines_change_pct]);
+    }
+    let mut decimals = Vec::new();
+    let g = m.github.as_ref().expect("GitHub data");
+    let prs = &g.pull_requests;
+    n.extend([prs.opened, prs.merged, prs.closed_unmerged]);
+    decimals.push(prs.merged_per_day);
+    decimals.extend(prs.median_hours_to_merge);
+    decimals.extend(prs.p90_hours_to_merge);
+    for r in &prs.per_repo {
+        n.extend([r.opened, r.merged, r.closed_unmerged]);
+    }
+    for pr in &prs.merged_list {
+        n.extend([pr.additions, pr.deletions]);
+        decimals.push(pr.hours_to_merge);
+    }
+    n.extend(g.reviews.reviewers.iter().map(|r| r.reviewed));
+    n.insert(g.reviews.merged_without_review);
+    let issues = &g.issues;
+    n.extend([issues.opened, issues.closed, issues.net.unsigned_abs()]);
+    decimals.extend(issues.median_hours_to_close);
+    for r in &issues.per_repo {
+        n.extend([r.opened, r.closed]);
+    }
+    for p in &g.people {
+        n.extend([
+            p.commits,
+            p.insertions,
+            p.deletions,
+            p.prs_opened,
+            p.prs_merged,
+            p.reviews,
+        ]);
+    }
+    if let Some(trend) = &g.trend {
+        let p = &trend.previous;
+        n.extend([
+            p.prs_opened,
+            p.prs_merged,
+            p.issues_opened,
+            p.issues_closed,
+            p.releases,
+        ]);
+        decimals.extend(p.median_hours_to_merge);
+        pcts.extend([
+            trend.prs_merged_change_pct,
+            trend.prs_opened_change_pct,
+            trend.issues_closed_change_pct,
+        ]);
+    }
+    n.insert(g.releases.len() as u64);
+    // The name of the percentile: "90th percentile".
+    n.insert(90);
+    n.extend(pcts.into_iter().flatten().map(|p| p.abs().round() as u64));
+    let mut all: BTreeSet<String> = n.iter().map(u64::to_string).collect();
+    all.extend(decimals.iter().map(f64::to_string));
+    all
+}
+
+// ---------------------------------------------------------------------------------------
+// The pipeline against the fake GitHub and a local clone of one of its repositories.
+
+struct Setup {
+    root: tempfile::TempDir,
+    fake: FakeGitHub,
+    config: Config,
+}
+
+impl Setup {
+    /// The fake organisation `lab` with three repositories, the config that selects it,
+    /// and a local clone of `lab/repo-01` with two commits in 2026-W45 and one the week
+    /// before (its own history: the fake's commits are not git objects).
+    fn new() -> Setup {
+        let root = tempfile::tempdir().unwrap();
+        let fake = FakeGitHub::start("lab", 3);
+        let token = root.path().join("token");
+        std::fs::write(&token, fake.token()).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let mut config = Config::default();
+        config.github.api_url = fake.url();
+        config.github.token = Secret::File(token);
+        config.github.orgs = vec!["lab".into()];
+        config.github.cache_dir = root.path().join("github-cache");
+        config.sparky.time_zone = "UTC".into();
+        config.sparky.writer = "builtin".into();
+        let clone = root.path().join("clone-of-01");
+        std::fs::create_dir_all(&clone).unwrap();
+        let git = |args: &[&str], when: &str| {
+            let env = [("GIT_AUTHOR_DATE", when), ("GIT_COMMITTER_DATE", when)];
+            git_with(&clone, args, &env);
+        };
+        git(&["init", "-q", "-b", "main"], "2026-10-27T10:00:00Z");
+        git(
+            &[
+                "remote",
+                "add",
+                "origin",
+                "https://github.com/lab/repo-01.git",
+            ],
+            "2026-10-27T10:00:00Z",
+        );
+        for (n, when) in [
+            "2026-10-28T10:00:00Z",
+            "2026-11-03T10:00:00Z",
+            "2026-11-04T10:00:00Z",
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            std::fs::write(clone.join("notes.txt"), "line\n".repeat(n + 1)).unwrap();
+            git(&["add", "."], when);
+            git(&["commit", "-q", "-m", &format!("local change {n}")], when);
+        }
+        Setup { root, fake, config }
+    }
+
+    fn clone_path(&self) -> std::path::PathBuf {
+        std::fs::canonicalize(self.root.path().join("clone-of-01")).unwrap()
+    }
+
+    fn request(&self) -> DigestRequest {
+        DigestRequest {
+            period: PeriodSpec::Exact(support::github::week()),
+            repos: vec![self.clone_path()],
+            writer: WriterChoice::Builtin,
+        }
+    }
+
+    async fn prepare(&self, source: Source) -> Prepared {
+        let github =
+            pipeline::github_client(&self.config, self.root.path(), None).expect("a client");
+        let sources = match source {
+            Source::Local => Sources::Local,
+            _ => source.with(&github),
+        };
+        pipeline::prepare_from(
+            &self.config,
+            self.root.path(),
+            &self.request(),
+            sources,
+            jiff::Timestamp::now(),
+        )
+        .await
+        .expect("prepared")
+    }
+}
+
+#[tokio::test]
+async fn both_sources_merge_a_clone_with_its_github_repository() {
+    let setup = Setup::new();
+    let prepared = setup.prepare(Source::Both).await;
+    let data = &prepared.data;
+    assert_eq!(data.repos, ["lab/repo-01", "lab/repo-00", "lab/repo-02"]);
+    assert_eq!(
+        data.repo_paths[0],
+        setup.clone_path().display().to_string(),
+        "the merged repository is the clone: regenerating collects it again"
+    );
+    assert!(data.repo_paths[1].starts_with("https://github.com/lab/"));
+
+    // Every GitHub commit of the week, and the clone's two.
+    let period = support::github::week();
+    let truths: Vec<_> = ["repo-00", "repo-01", "repo-02"]
+        .iter()
+        .map(|name| setup.fake.truth(name, &period))
+        .collect();
+    let github_commits: usize = truths.iter().map(|t| t.commits.len()).sum();
+    assert_eq!(data.metrics.totals.commits as usize, github_commits + 2);
+    let local: Vec<_> = data
+        .commits
+        .iter()
+        .filter(|c| c.subject.starts_with("local change"))
+        .collect();
+    assert_eq!(local.len(), 2);
+    assert!(local.iter().all(|c| c.repo == "lab/repo-01"));
+    let shas: BTreeSet<&str> = data.commits.iter().map(|c| c.sha.as_str()).collect();
+    assert_eq!(shas.len(), data.commits.len(), "each commit once");
+
+    // Pull requests, issues and releases as GitHub has them.
+    let g = data.metrics.github.as_ref().expect("GitHub metrics");
+    let merged_in_week: usize = ["repo-00", "repo-01", "repo-02"]
+        .iter()
+        .map(|name| {
+            let repo = setup.fake.repo(name);
+            repo.pulls
+                .iter()
+                .filter(|p| {
+                    p.merged
+                        .is_some_and(|m| period.since <= m && m < period.until)
+                })
+                .count()
+        })
+        .sum();
+    assert_eq!(g.pull_requests.merged as usize, merged_in_week);
+    let releases: usize = truths.iter().map(|t| t.releases.len()).sum();
+    assert_eq!(g.releases.len(), releases);
+    assert!(g.failures.is_empty() && prepared.warnings.is_empty());
+    assert!(g.trend.is_some(), "the week before was asked for too");
+    let usage = prepared.usage.expect("GitHub was asked");
+    assert!(usage.requests > 0);
+
+    // The clone's commit of the week before counts in the trend.
+    let trend = data.metrics.trend.as_ref().unwrap();
+    let before: usize = ["repo-00", "repo-01", "repo-02"]
+        .iter()
+        .map(|name| {
+            let previous = raibid::backend::sparky::period::previous(&period);
+            setup.fake.truth(name, &previous).commits.len()
+        })
+        .sum();
+    assert_eq!(trend.previous.commits as usize, before + 1);
+
+    // The draft says so.
+    let (tokens, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let composed = pipeline::compose(&setup.config, WriterChoice::Builtin, &prepared, &tokens)
+        .await
+        .unwrap()
+        .expect("a draft");
+    for heading in ["## Pull requests", "## Releases", "## Contributors"] {
+        assert!(
+            composed.body.contains(heading),
+            "{heading}:\n{}",
+            composed.body
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_failing_repository_is_left_out_and_reported() {
+    let setup = Setup::new();
+    setup.fake.fail("repo-02");
+    let prepared = setup.prepare(Source::Github).await;
+    assert_eq!(prepared.data.repos, ["lab/repo-00", "lab/repo-01"]);
+    let g = prepared.data.metrics.github.as_ref().unwrap();
+    assert_eq!(g.failures.len(), 1);
+    assert_eq!(g.failures[0].repo, "lab/repo-02");
+    assert_eq!(prepared.warnings.len(), 1);
+    assert!(
+        prepared.warnings[0].contains("lab/repo-02"),
+        "{:?}",
+        prepared.warnings
+    );
+    assert!(
+        !prepared
+            .data
+            .commits
+            .iter()
+            .any(|c| c.subject.starts_with("local change")),
+        "source github reads no clone"
+    );
+    let (tokens, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let composed = pipeline::compose(&setup.config, WriterChoice::Builtin, &prepared, &tokens)
+        .await
+        .unwrap()
+        .expect("a draft");
+    assert!(
+        composed
+            .body
+            .contains("## Not collected\n\n- lab/repo-02: ")
+    );
+}
+
+#[tokio::test]
+async fn the_local_source_is_as_before() {
+    let setup = Setup::new();
+    let prepared = setup.prepare(Source::Local).await;
+    let before = pipeline::prepare(
+        &setup.config,
+        setup.root.path(),
+        &setup.request(),
+        jiff::Timestamp::now(),
+    )
+    .unwrap();
+    assert_eq!(prepared.data, before.data);
+    assert_eq!(prepared.data.repos, ["clone-of-01"]);
+    assert_eq!(prepared.data.metrics.github, None);
+    assert_eq!(prepared.usage, None);
+    assert_eq!(setup.fake.requests(), 0);
+}
+
+#[test]
+fn digest_source_github_without_a_token_exits_2_naming_the_key() {
+    let root = tempfile::tempdir().unwrap();
+    let config = root.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[github]\norgs = [\"lab\"]\ntoken = { env = \"RAIBID_TEST_NO_SUCH_TOKEN\" }\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_raibid"))
+        .arg("--config")
+        .arg(&config)
+        .args(["digest", "--source", "github", "--json"])
+        .current_dir(root.path())
+        .env("XDG_CONFIG_HOME", root.path().join("home/config"))
+        .env("XDG_DATA_HOME", root.path().join("home/data"))
+        .env_remove("RAIBID_TEST_NO_SUCH_TOKEN")
+        .env_remove("RAIBID_CONFIG")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("github.token"), "{stderr}");
+}
+
+#[test]
+fn digest_json_reports_failures_and_usage() {
+    let setup = Setup::new();
+    setup.fake.fail("repo-02");
+    let Secret::File(token) = &setup.config.github.token else {
+        unreachable!()
+    };
+    let config = setup.root.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[sparky]\nwriter = \"builtin\"\ntime_zone = \"UTC\"\n\n[github]\napi_url = \"{}\"\n\
+             orgs = [\"lab\"]\ntoken = {{ file = \"{}\" }}\n",
+            setup.fake.url(),
+            token.display()
+        ),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_raibid"))
+        .arg("--config")
+        .arg(&config)
+        .args([
+            "digest",
+            "--source",
+            "both",
+            "--period",
+            "week",
+            "--date",
+            "2026-11-04",
+        ])
+        .args(["--repo", setup.clone_path().to_str().unwrap(), "--json"])
+        .current_dir(setup.root.path())
+        .env("XDG_CONFIG_HOME", setup.root.path().join("home/config"))
+        .env("XDG_DATA_HOME", setup.root.path().join("home/data"))
+        .env("TZ", "UTC")
+        .env_remove("RAIBID_CONFIG")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("warning: GitHub: lab/repo-02 was left out"),
+        "{stderr}"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["failures"][0]["repo"], "lab/repo-02");
+    assert!(report["usage"]["requests"].as_u64().unwrap() > 0);
+    assert!(report["metrics"]["github"]["pull_requests"]["merged"].is_u64());
+    assert!(
+        setup.root.path().join("home/data/raibid/github").is_dir(),
+        "the cache is under the data dir when github.cache_dir is empty"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_actor_writes_from_the_configured_source_and_tells_what_happened() {
+    use raibid::backend::sparky::actor::{self, Command, Event, Places};
+    use std::time::Duration;
+
+    let mut setup = Setup::new();
+    setup.config.sparky.source = "both".into();
+    setup.fake.fail("repo-02");
+    // GitHub is out of quota for a moment: the wait is announced while it lasts.
+    setup
+        .fake
+        .exhaust_until(jiff::Timestamp::now() + jiff::SignedDuration::from_secs(2));
+    let places = Places {
+        drafts_dir: setup.root.path().join("data/drafts"),
+        default_docs_dir: setup.root.path().join("data/docs"),
+        data_dir: setup.root.path().join("data"),
+        cwd: setup.clone_path(),
+    };
+    let (events_tx, mut events) = tokio::sync::mpsc::unbounded_channel();
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let commands = actor::spawn(
+        std::sync::Arc::new(setup.config.clone()),
+        places,
+        events_tx,
+        cancel.clone(),
+    );
+    commands.send(Command::Digest(setup.request())).unwrap();
+    let mut notices = Vec::new();
+    let (id, written_notices) = loop {
+        let event = tokio::time::timeout(Duration::from_secs(60), events.recv())
+            .await
+            .expect("an event within a minute")
+            .expect("the actor runs");
+        match event {
+            Event::Notice(notice) => notices.push(notice),
+            Event::Written { id, notices } => break (id, notices),
+            Event::Failed { action, message } => panic!("could not {action}: {message}"),
+            _ => {}
+        }
+    };
+    cancel.cancel();
+    assert!(
+        notices.iter().any(|n| n.contains("rate limit")),
+        "{notices:?}"
+    );
+    assert!(
+        written_notices[0].contains("lab/repo-02"),
+        "the failure comes first: {written_notices:?}"
+    );
+    assert!(
+        id.starts_with("2026-W45-3-repos-"),
+        "a failed repository still names the draft: {id}"
+    );
+}
