@@ -47,6 +47,7 @@ fn sha(seed: usize) -> String {
 fn commit(i: usize, s: &Spec) -> CommitRecord {
     let time: jiff::Timestamp = s.at.parse().expect("fixture time");
     CommitRecord {
+        login: None,
         repo: s.repo.into(),
         sha: sha(i),
         author: s.author.into(),

@@ -31,6 +31,7 @@ fn sha(seed: u64) -> String {
 
 fn commit(seed: u64, repo: &str, author: &str, when: &str, (ins, del): (u64, u64)) -> CommitRecord {
     CommitRecord {
+        login: None,
         repo: repo.into(),
         sha: sha(seed),
         author: author.into(),

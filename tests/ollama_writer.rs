@@ -123,6 +123,7 @@ fn config(url: &str) -> OllamaConfig {
 fn commit(sha: &str, repo: &str, author: &str, at: &str, subject: &str, ins: u64) -> CommitRecord {
     let time: jiff::Timestamp = at.parse().expect("fixture time");
     CommitRecord {
+        login: None,
         repo: repo.into(),
         sha: sha.into(),
         author: author.into(),

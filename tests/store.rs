@@ -56,6 +56,7 @@ fn data(label: &str) -> DigestData {
         time_zone: "UTC".into(),
     };
     let commit = CommitRecord {
+        login: None,
         repo: "raibid".into(),
         sha: "0123456789abcdef0123456789abcdef01234567".into(),
         author: "Ada Lovelace".into(),

@@ -86,6 +86,7 @@ fn commit(n: u64, author: &str, day: u32, ins: u64, del: u64, subject: &str) -> 
         .parse()
         .unwrap();
     CommitRecord {
+        login: None,
         repo: "raibid".into(),
         sha: format!("{:x}{}", 0xabc0000 + n, "0".repeat(33)),
         author: author.into(),

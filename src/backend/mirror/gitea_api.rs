@@ -322,15 +322,21 @@ async fn json<T: serde::de::DeserializeOwned>(
     })
 }
 
-/// A refusal: Gitea's `message` (or the start of the body) and the status.
-async fn refused(action: &str, response: reqwest::Response) -> MirrorError {
+/// The status of a refusal and its `message` (Gitea and GitHub both answer
+/// `{"message": …}`), or the start of the body when it has none.
+pub(crate) async fn refusal(response: reqwest::Response) -> (u16, String) {
     let status = response.status().as_u16();
     let body = response.text().await.unwrap_or_default();
     let message = serde_json::from_str::<serde_json::Value>(&body)
         .ok()
         .and_then(|value| value["message"].as_str().map(str::to_string))
         .unwrap_or(body);
-    let mut message: String = message.trim().chars().take(BODY_CHARS).collect();
+    (status, message.trim().chars().take(BODY_CHARS).collect())
+}
+
+/// A refusal by Gitea, with what to check for the token.
+async fn refused(action: &str, response: reqwest::Response) -> MirrorError {
+    let (status, mut message) = refusal(response).await;
     if status == 401 {
         message = format!("Gitea refused gitea.token ({message})");
     } else if status == 403 {

@@ -11,10 +11,9 @@ use reqwest::{Method, Url};
 use serde::Deserialize;
 
 use super::MirrorError;
-use super::gitea_api::describe;
+use super::gitea_api::{describe, refusal};
 
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-const BODY_CHARS: usize = 200;
 
 /// Registers `raibid server`'s `/webhooks/github-sync` on GitHub repositories.
 #[derive(Clone)]
@@ -165,13 +164,7 @@ fn http(action: &str, error: &reqwest::Error) -> MirrorError {
 }
 
 async fn refused(action: &str, response: reqwest::Response) -> MirrorError {
-    let status = response.status().as_u16();
-    let body = response.text().await.unwrap_or_default();
-    let message = serde_json::from_str::<serde_json::Value>(&body)
-        .ok()
-        .and_then(|value| value["message"].as_str().map(str::to_string))
-        .unwrap_or(body);
-    let mut message: String = message.trim().chars().take(BODY_CHARS).collect();
+    let (status, mut message) = refusal(response).await;
     if status == 401 {
         message = format!("GitHub refused github.token ({message})");
     } else if status == 403 || status == 404 {

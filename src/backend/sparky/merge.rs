@@ -9,7 +9,7 @@
 //! its commits are deduplicated by sha, the clone's record kept (its line counts come from
 //! git itself); pull requests, issues and releases come from GitHub only.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::model::RepoActivity;
 
@@ -74,13 +74,26 @@ pub fn merge(local: Vec<LocalRepo>, github: Vec<GithubRepo>) -> Vec<RepoActivity
     merged.into_iter().flatten().chain(unmatched).collect()
 }
 
-/// Adds the commits of `from` that `into` does not have, under `into`'s name.
+/// Adds the commits of `from` that `into` does not have, under `into`'s name; of one it
+/// has, `into` keeps its record and learns the author's login GitHub knows.
 fn add_commits(into: &mut RepoActivity, from: RepoActivity) {
-    let mut seen: BTreeSet<String> = into.commits.iter().map(|c| c.sha.clone()).collect();
+    let mut kept: BTreeMap<String, usize> = into
+        .commits
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.sha.clone(), i))
+        .collect();
     for mut commit in from.commits {
-        if seen.insert(commit.sha.clone()) {
-            commit.repo = into.name.clone();
-            into.commits.push(commit);
+        match kept.get(&commit.sha) {
+            Some(&i) => {
+                let record = &mut into.commits[i];
+                record.login = record.login.take().or(commit.login);
+            }
+            None => {
+                kept.insert(commit.sha.clone(), into.commits.len());
+                commit.repo = into.name.clone();
+                into.commits.push(commit);
+            }
         }
     }
 }
@@ -174,6 +187,7 @@ mod tests {
             .parse()
             .unwrap();
         CommitRecord {
+            login: None,
             repo: repo.into(),
             sha: format!("{sha:040x}"),
             author: "Ann".into(),

@@ -25,6 +25,9 @@ pub struct CommitRecord {
     /// Merges count as commits, but their lines are not counted again.
     pub is_merge: bool,
     pub is_bot: bool,
+    /// The author's GitHub login, when GitHub reported the commit and knows the author.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login: Option<String>,
 }
 
 /// A named calendar period, or a custom range. `since` inclusive, `until` exclusive.

@@ -263,13 +263,15 @@ impl Collector {
                 .unwrap_or(&node.committed_date);
             let author = node.author.unwrap_or_default();
             let is_merge = node.parents.map_or(0, |p| p.total_count) > 1;
+            let login = author.user.map(|user| user.login);
             self.activity.commits.push(CommitRecord {
                 repo: self.repo.clone(),
                 author: author
                     .name
                     .filter(|name| !name.is_empty())
-                    .or_else(|| author.user.map(|user| user.login))
+                    .or_else(|| login.clone())
                     .unwrap_or_else(|| "unknown".into()),
+                login,
                 email: author.email.unwrap_or_default(),
                 time: timestamp(authored, "authoredDate")?,
                 offset_seconds: offset_seconds(authored),

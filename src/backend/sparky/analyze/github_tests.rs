@@ -62,6 +62,7 @@ fn release(tag: &str, published: &str) -> ReleaseRecord {
 
 fn commit(sha: u64, author: &str, email: &str, when: &str) -> CommitRecord {
     CommitRecord {
+        login: None,
         repo: REPO.into(),
         sha: format!("{sha:040x}"),
         author: author.into(),
@@ -101,6 +102,7 @@ fn current() -> Activity {
             commit(1, "Bob", "bob@lab.example", "17T09:00"),
             // Pull request 3, squashed.
             CommitRecord {
+                login: None,
                 subject: "change 3 (#3)".into(),
                 ..commit(3, "Carol", "carol@lab.example", "17T02:00")
             },
@@ -243,6 +245,29 @@ fn people_are_profiled_across_commits_prs_and_reviews() {
         .unwrap();
     assert_eq!(carol.name, "Carol");
     assert_eq!((carol.commits, carol.prs_merged, carol.reviews), (1, 1, 2));
+}
+
+#[test]
+fn a_login_github_reports_on_a_commit_joins_the_authors_other_commits_to_it() {
+    let mut activity = current();
+    let commits = &mut activity.repos[0].commits;
+    // GitHub knows this commit's author; a local commit by the same address follows it.
+    commits[1].login = Some("bob".into());
+    commits.push(CommitRecord {
+        login: None,
+        ..commit(4, "Bob", "bob@lab.example", "19T09:00")
+    });
+    let people = analyze(&activity, None).github.unwrap().people;
+    let bob = people
+        .iter()
+        .find(|p| p.login.as_deref() == Some("bob"))
+        .unwrap();
+    assert_eq!((bob.commits, bob.prs_opened, bob.prs_merged), (2, 1, 2));
+    assert!(
+        people
+            .iter()
+            .all(|p| p.email != "bob@lab.example" || p.login.is_some())
+    );
 }
 
 #[test]

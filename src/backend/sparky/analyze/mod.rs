@@ -299,6 +299,7 @@ mod tests {
     fn commit(repo: &str, email: &str, at: &str, ins: u64, del: u64) -> CommitRecord {
         let time: jiff::Timestamp = at.parse().unwrap();
         CommitRecord {
+            login: None,
             repo: repo.into(),
             sha: format!("{:040x}", ins * 1000 + del),
             author: email.split('@').next().unwrap().into(),

@@ -1,10 +1,11 @@
 //! Contributor profiles across repositories: commits, pull requests and reviews per person.
 //!
 //! A person is their GitHub login when it is known, else their commit email
-//! (case-insensitive). A commit author's login is known from a GitHub no-reply address
-//! (`123+ann@users.noreply.github.com`), or from a squash merge: a commit whose subject
-//! ends in `(#12)` is pull request 12 of its repository, and its author is the pull
-//! request's. Every commit by the same email then belongs to that login.
+//! (case-insensitive). A commit author's login is known from GitHub itself (commits it
+//! reported carry it), from a GitHub no-reply address (`123+ann@users.noreply.github.com`),
+//! or from a squash merge: a commit whose subject ends in `(#12)` is pull request 12 of
+//! its repository, and its author is the pull request's. Every commit by the same email,
+//! local ones included, then belongs to that login.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -121,9 +122,17 @@ fn entry<'a>(
     (person, repos)
 }
 
-/// Commit emails (lowercase) with the login they belong to; no-reply addresses first.
+/// Commit emails (lowercase) with the login they belong to: GitHub's own word first,
+/// then no-reply addresses, then squash merges.
 fn logins(commits: &[&CommitRecord], prs: &[&PullRequestRecord]) -> BTreeMap<String, String> {
     let mut logins = BTreeMap::new();
+    for c in commits.iter().filter(|c| !c.email.is_empty()) {
+        if let Some(login) = &c.login {
+            logins
+                .entry(c.email.to_lowercase())
+                .or_insert_with(|| login.clone());
+        }
+    }
     for c in commits {
         if let Some(login) = noreply_login(&c.email) {
             logins

@@ -246,6 +246,7 @@ impl<'a> Worker<'a> {
                 })?
         };
         Ok(CommitRecord {
+            login: None,
             repo: context.name.clone(),
             is_bot: is_bot(&name, &email, context.bots),
             author: name,

@@ -158,6 +158,7 @@ mod tests {
     fn data() -> DigestData {
         let at = |s: &str| -> jiff::Timestamp { format!("2026-11-{s}:00Z").parse().unwrap() };
         let commit = CommitRecord {
+            login: None,
             repo: "lab/api".into(),
             sha: "ab".repeat(20),
             author: "Ann".into(),
