@@ -324,3 +324,46 @@ async fn an_unreachable_or_broken_kubeconfig_says_which_and_why() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn the_configs_api_tokens_reach_the_pods_and_follow_the_config() {
+    use std::os::unix::fs::PermissionsExt;
+    let sim = SimLab::start().await;
+    let token_file = sim.data.path().join("github-token");
+    let write_token = |value: &str| {
+        std::fs::write(&token_file, value).unwrap();
+        std::fs::set_permissions(&token_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    };
+    write_token("ghp_first_token_value");
+    let mut config = sim.config.clone();
+    config.github.token = raibid::config::Secret::File(token_file.clone());
+    let lab = Lab::connect(&config, &sim.data_dir()).await.unwrap();
+    let forwarded = || {
+        let secret = sim
+            .kube
+            .get("v1", "secrets", Some("raibid"), "raibid-tokens")
+            .expect("the tokens secret");
+        let encoded = secret["data"]["github-token"].as_str().unwrap().to_string();
+        String::from_utf8(support::gitea::decode_base64(&encoded)).unwrap()
+    };
+
+    let (result, events) = up(&lab, &Component::ALL).await;
+    result.unwrap();
+    assert_eq!(forwarded(), "ghp_first_token_value");
+    assert!(!log_text(&events).contains("ghp_first_token_value"));
+    assert!(log_text(&events).contains("forwarded github-token into secret raibid/raibid-tokens"));
+    let (_, events) = up(&lab, &Component::ALL).await;
+    assert!(
+        outcomes(&events)
+            .iter()
+            .all(|(_, o)| *o == Outcome::AlreadyDone)
+    );
+
+    // A new token in the config is forwarded on the next `up`.
+    write_token("ghp_second_token_value");
+    let (result, events) = up(&lab, &Component::ALL).await;
+    result.unwrap();
+    assert!(outcomes(&events).contains(&(Component::Ci, Outcome::Applied)));
+    assert_eq!(forwarded(), "ghp_second_token_value");
+    assert!(!log_text(&events).contains("ghp_second_token_value"));
+}

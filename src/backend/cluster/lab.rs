@@ -17,6 +17,7 @@ use super::crds::{GitRepository, Kustomization};
 use super::gitops::{Drift, Gitops, GitopsError};
 use super::manifests::{
     self, FLUX_NAMESPACE, GITEA_ADMIN_SECRET, GITEA_NAMESPACE, GITOPS_KUSTOMIZATION, GITOPS_SOURCE,
+    TOKENS_SECRET,
 };
 use super::objects::{Failure, Objects, to_value};
 use super::readiness::{Readiness, applied_revision};
@@ -308,6 +309,9 @@ impl<'a> Step<'a> {
                 ));
             }
         }
+        if self.component == Component::Ci {
+            self.forward_tokens().await?;
+        }
         if self.component == Component::Flux {
             let gitops = self.lab.gitops().await?;
             gitops
@@ -325,6 +329,28 @@ impl<'a> Step<'a> {
             self.apply(&manifests).await?;
         }
         Ok(Outcome::Applied)
+    }
+
+    /// Copies the API tokens the config sets into the cluster for the pods; only their
+    /// names reach the log.
+    async fn forward_tokens(&self) -> Result<(), Failure> {
+        let namespace = &self.lab.config.cluster.namespace;
+        let tokens = secrets::tokens(&self.lab.config).map_err(|e| e.to_string())?;
+        if secrets::tokens_in_sync(self.lab.client(), namespace, &tokens)
+            .await
+            .map_err(|e| format!("reading secret {namespace}/{TOKENS_SECRET}: {e}"))?
+        {
+            return Ok(());
+        }
+        secrets::forward_tokens(self.lab.client(), namespace, &tokens)
+            .await
+            .map_err(|e| format!("writing secret {namespace}/{TOKENS_SECRET}: {e}"))?;
+        let names: Vec<&str> = tokens.keys().map(String::as_str).collect();
+        self.log(format!(
+            "forwarded {} into secret {namespace}/{TOKENS_SECRET}",
+            names.join(", ")
+        ));
+        Ok(())
     }
 
     /// The API answered when the lab connected; a node must be Ready for anything to run.
@@ -345,6 +371,19 @@ impl<'a> Step<'a> {
     /// Every object present with the rendered hash and ready (and, for gitops components,
     /// committed and applied by Flux).
     async fn in_place(&self, manifests: &[Manifest]) -> Result<bool, Failure> {
+        if self.component == Component::Ci {
+            let namespace = &self.lab.config.cluster.namespace;
+            let tokens = secrets::tokens(&self.lab.config).map_err(|e| e.to_string())?;
+            let in_sync = secrets::tokens_in_sync(self.lab.client(), namespace, &tokens)
+                .await
+                .map_err(|e| format!("reading secret {namespace}/{TOKENS_SECRET}: {e}"))?;
+            if !in_sync {
+                self.log(format!(
+                    "the config's API tokens differ from secret {namespace}/{TOKENS_SECRET}"
+                ));
+                return Ok(false);
+            }
+        }
         if self.component.via_gitops() {
             let drift = self.lab.drift(self.component).await?;
             if !drift.is_empty() {
@@ -526,6 +565,12 @@ impl<'a> Step<'a> {
                     "removed secret {}/{}",
                     needed.namespace, needed.name
                 ));
+            }
+            if self.component == Component::Ci {
+                let namespace = &config.cluster.namespace;
+                self.objects()
+                    .delete_secret(namespace, TOKENS_SECRET)
+                    .await?;
             }
             self.objects().delete_claims(self.component, config).await?;
         }

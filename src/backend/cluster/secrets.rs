@@ -7,15 +7,16 @@ use std::collections::BTreeMap;
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 use kube::Api;
-use kube::api::{ObjectMeta, PostParams};
+use kube::api::{ObjectMeta, Patch, PatchParams, PostParams};
 
 use crate::config::{Config, SecretError};
 
 use super::Component;
 use super::manifests::{
     COMPONENT_LABEL, FLUX_NAMESPACE, GITEA_ADMIN_SECRET, GITEA_NAMESPACE, GITOPS_AUTH_SECRET,
-    PART_OF_LABEL, REDIS_SECRET, SERVER_SECRET,
+    PART_OF_LABEL, REDIS_SECRET, SERVER_SECRET, TOKENS_SECRET,
 };
+use super::objects::FIELD_MANAGER;
 
 /// Where one key's value comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,29 +128,87 @@ pub async fn ensure(client: &kube::Client, needed: &Needed) -> Result<bool, kube
         };
         data.insert((*key).to_string(), ByteString(value));
     }
-    let labels = BTreeMap::from([
-        (PART_OF_LABEL.to_string(), "raibid".to_string()),
-        (
-            COMPONENT_LABEL.to_string(),
-            needed.component.name().to_string(),
-        ),
-    ]);
-    let secret = Secret {
-        metadata: ObjectMeta {
-            name: Some(needed.name.clone()),
-            namespace: Some(needed.namespace.clone()),
-            labels: Some(labels),
-            ..ObjectMeta::default()
-        },
-        data: Some(data),
-        ..Secret::default()
-    };
+    let secret = secret(needed.component, &needed.namespace, &needed.name, data);
     match api.create(&PostParams::default(), &secret).await {
         Ok(_) => Ok(true),
         // Created by a concurrent run in between: theirs stands.
         Err(kube::Error::Api(status)) if status.code == 409 => Ok(false),
         Err(error) => Err(error),
     }
+}
+
+fn secret(
+    component: Component,
+    namespace: &str,
+    name: &str,
+    data: BTreeMap<String, ByteString>,
+) -> Secret {
+    let labels = BTreeMap::from([
+        (PART_OF_LABEL.to_string(), "raibid".to_string()),
+        (COMPONENT_LABEL.to_string(), component.name().to_string()),
+    ]);
+    Secret {
+        metadata: ObjectMeta {
+            name: Some(name.into()),
+            namespace: Some(namespace.into()),
+            labels: Some(labels),
+            ..ObjectMeta::default()
+        },
+        data: Some(data),
+        ..Secret::default()
+    }
+}
+
+/// The API tokens the config sets (`github-token`, `gitea-token`), for the pods. Unlike
+/// generated secrets they follow the config: `up` rewrites them when it changes.
+pub fn tokens(config: &Config) -> Result<BTreeMap<String, String>, SecretError> {
+    let mut tokens = BTreeMap::new();
+    if let Some(token) = config.github.token.reveal()? {
+        tokens.insert("github-token".to_string(), token);
+    }
+    if let Some(token) = config.gitea.token.reveal()? {
+        tokens.insert("gitea-token".to_string(), token);
+    }
+    Ok(tokens)
+}
+
+/// Whether [`TOKENS_SECRET`] holds exactly `tokens` (nothing to forward is always so).
+pub async fn tokens_in_sync(
+    client: &kube::Client,
+    namespace: &str,
+    tokens: &BTreeMap<String, String>,
+) -> Result<bool, kube::Error> {
+    if tokens.is_empty() {
+        return Ok(true);
+    }
+    let api: Api<Secret> = Api::namespaced(client.clone(), namespace);
+    let held = api
+        .get_opt(TOKENS_SECRET)
+        .await?
+        .and_then(|s| s.data)
+        .unwrap_or_default();
+    Ok(tokens
+        .iter()
+        .all(|(key, value)| held.get(key).is_some_and(|b| b.0 == value.as_bytes())))
+}
+
+/// Writes `tokens` into [`TOKENS_SECRET`] by server-side apply.
+pub async fn forward_tokens(
+    client: &kube::Client,
+    namespace: &str,
+    tokens: &BTreeMap<String, String>,
+) -> Result<(), kube::Error> {
+    let data = tokens
+        .iter()
+        .map(|(key, value)| (key.clone(), ByteString(value.clone().into_bytes())))
+        .collect();
+    let mut secret = secret(Component::Ci, namespace, TOKENS_SECRET, data);
+    secret.type_ = Some("Opaque".into());
+    let api: Api<Secret> = Api::namespaced(client.clone(), namespace);
+    let params = PatchParams::apply(FIELD_MANAGER).force();
+    api.patch(TOKENS_SECRET, &params, &Patch::Apply(&secret))
+        .await
+        .map(drop)
 }
 
 /// One key of a secret, as bytes.

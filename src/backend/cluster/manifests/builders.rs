@@ -182,6 +182,15 @@ pub(super) fn env(name: &str, value: &str) -> EnvVar {
 
 /// An environment variable read from `key` of secret `secret`, so manifests never hold values.
 pub(super) fn env_from_secret(name: &str, secret: &str, key: &str) -> EnvVar {
+    secret_env(name, secret, key, None)
+}
+
+/// The same for a key that may be missing: the variable is then unset.
+pub(super) fn optional_env_from_secret(name: &str, secret: &str, key: &str) -> EnvVar {
+    secret_env(name, secret, key, Some(true))
+}
+
+fn secret_env(name: &str, secret: &str, key: &str, optional: Option<bool>) -> EnvVar {
     EnvVar {
         name: name.to_owned(),
         value: None,
@@ -189,7 +198,7 @@ pub(super) fn env_from_secret(name: &str, secret: &str, key: &str) -> EnvVar {
             secret_key_ref: Some(SecretKeySelector {
                 name: secret.to_owned(),
                 key: key.to_owned(),
-                optional: None,
+                optional,
             }),
             ..EnvVarSource::default()
         }),

@@ -9,10 +9,10 @@ use k8s_openapi::api::core::v1::{ConfigMap, Container, EnvVar, PodSpec, Volume, 
 
 use super::builders::{
     App, config_map_volume, container, container_port, empty_dir_volume, env, env_from_secret,
-    http_probe, mount, pvc_volume, resources, service_host,
+    http_probe, mount, optional_env_from_secret, pvc_volume, resources, service_host,
 };
 use super::redis::{REDIS_PORT, REDIS_SERVICE};
-use super::{REDIS_SECRET, SERVER_SECRET};
+use super::{REDIS_SECRET, SERVER_SECRET, TOKENS_SECRET};
 use crate::backend::cluster::crds::{
     LocalRef, ScaleTrigger, ScaledJob, ScaledJobSpec, ScalingStrategy, SecretTargetRef,
     TriggerAuthentication, TriggerAuthenticationSpec,
@@ -77,8 +77,9 @@ pub(super) fn manifests(config: &Config) -> Vec<Manifest> {
 }
 
 /// The user's config as the pods run it: listening on all addresses, workspaces and cargo
-/// cache on their volumes, secrets from the environment the pods set, and the cluster
-/// section and key bindings at their defaults (they mean nothing inside).
+/// cache on their volumes, Gitea at its in-cluster Service, secrets from the environment
+/// the pods set, and the cluster section and key bindings at their defaults (they mean
+/// nothing inside).
 fn in_cluster_config(config: &Config) -> Config {
     let defaults = Config::default();
     let mut inside = config.clone();
@@ -89,6 +90,9 @@ fn in_cluster_config(config: &Config) -> Config {
     inside.server.gitea_webhook_secret = defaults.server.gitea_webhook_secret;
     inside.server.github_webhook_secret = defaults.server.github_webhook_secret;
     inside.gitea.token = defaults.gitea.token;
+    inside.gitea.url = super::flux::gitea_url_in_cluster();
+    inside.github.token = defaults.github.token;
+    inside.github.cache_dir = defaults.github.cache_dir;
     inside.publish.token = defaults.publish.token;
     inside.ci.workspace_dir = WORKSPACE.into();
     inside.ci.cargo_home = CARGO_HOME.into();
@@ -140,6 +144,17 @@ fn shared_env(config: &Config) -> Vec<EnvVar> {
             SERVER_SECRET,
             "github-webhook-secret",
         ),
+    ]
+    .into_iter()
+    .chain(token_env())
+    .collect()
+}
+
+/// The API tokens the config forwards into the cluster; each may be absent.
+pub(super) fn token_env() -> [EnvVar; 2] {
+    [
+        optional_env_from_secret("RAIBID_GITHUB_TOKEN", TOKENS_SECRET, "github-token"),
+        optional_env_from_secret("RAIBID_GITEA_TOKEN", TOKENS_SECRET, "gitea-token"),
     ]
 }
 

@@ -18,11 +18,19 @@ use crate::config::Config;
 
 const REPO: &str = "https://fluxcd-community.github.io/helm-charts";
 
+/// Gitea as pods reach it: its in-cluster Service.
+pub fn gitea_url_in_cluster() -> String {
+    format!(
+        "http://{}:{GITEA_HTTP_PORT}",
+        service_host(GITEA_HTTP_SERVICE, GITEA_NAMESPACE)
+    )
+}
+
 /// The gitops repository as Flux clones it, through Gitea's in-cluster Service.
 pub fn gitops_url_in_cluster(config: &Config) -> String {
     format!(
-        "http://{}:{GITEA_HTTP_PORT}/{}/{}.git",
-        service_host(GITEA_HTTP_SERVICE, GITEA_NAMESPACE),
+        "{}/{}/{}.git",
+        gitea_url_in_cluster(),
         config.cluster.gitea_admin,
         config.cluster.gitops_repo
     )

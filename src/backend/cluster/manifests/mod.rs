@@ -34,6 +34,9 @@ pub const GITEA_ADMIN_SECRET: &str = "gitea-admin";
 pub const GITOPS_AUTH_SECRET: &str = "gitops-auth";
 /// Keys `token`, `gitea-webhook-secret` and `github-webhook-secret`, in `cluster.namespace`.
 pub const SERVER_SECRET: &str = "raibid-server";
+/// Keys `github-token` and `gitea-token`, each present when the config sets it, in
+/// `cluster.namespace`: the pods' `RAIBID_GITHUB_TOKEN` and `RAIBID_GITEA_TOKEN`.
+pub const TOKENS_SECRET: &str = "raibid-tokens";
 
 /// The GitRepository (in [`FLUX_NAMESPACE`]) Flux fetches the gitops repository with.
 pub const GITOPS_SOURCE: &str = "raibid-gitops";

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use super::builders::{
     App, container, container_port, env, http_probe, mount, pvc_volume, resources, service_host,
 };
-use super::ci::{config_env, config_volume};
+use super::ci::{config_env, config_volume, token_env};
 use crate::backend::cluster::{Component, Manifest};
 use crate::config::Config;
 
@@ -129,13 +129,18 @@ fn digest_cron_job(
     let (config_volume, config_mount) = config_volume();
     let digest = Container {
         args: Some(vec!["digest".into(), "--period".into(), period.into()]),
-        env: Some(vec![
-            config_env(),
-            env("RAIBID_OLLAMA_URL", &ollama_url(config)),
-            // Drafts and state go to the data volume.
-            env("HOME", DATA_DIR),
-            env("XDG_DATA_HOME", DATA_DIR),
-        ]),
+        env: Some(
+            [
+                config_env(),
+                env("RAIBID_OLLAMA_URL", &ollama_url(config)),
+                // Drafts, state and GitHub's cache go to the data volume.
+                env("HOME", DATA_DIR),
+                env("XDG_DATA_HOME", DATA_DIR),
+            ]
+            .into_iter()
+            .chain(token_env())
+            .collect(),
+        ),
         volume_mounts: Some(vec![config_mount, mount("data", DATA_DIR)]),
         ..container(SPARKY, &config.cluster.image)
     };
