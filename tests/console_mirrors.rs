@@ -314,14 +314,12 @@ async fn next(events: &mut UnboundedReceiver<MirrorsEvent>) -> MirrorsEvent {
 
 #[tokio::test]
 async fn the_actor_says_which_key_is_missing_and_refuses_a_sync() {
-    let dir = tempfile::tempdir().unwrap();
     let mut config = Config::default();
     config.gitea.url = String::new();
     config.gitea.token = Secret::None;
     config.github.token = Secret::None;
     let setup = Setup {
         config: Arc::new(config),
-        data_dir: dir.path().join("data"),
     };
     let (events_tx, mut events) = tokio::sync::mpsc::unbounded_channel();
     let cancel = CancellationToken::new();
@@ -347,6 +345,87 @@ async fn the_actor_says_which_key_is_missing_and_refuses_a_sync() {
     assert_eq!(
         next(&mut events).await,
         MirrorsEvent::Synced(Err("the mirrors are unavailable".into()))
+    );
+    cancel.cancel();
+    task.await.unwrap();
+}
+
+/// A config with Gitea only: no github.token, no webhook settings.
+fn gitea_only(dir: &std::path::Path, gitea: &support::gitea_api::FakeGiteaApi) -> Config {
+    use std::os::unix::fs::PermissionsExt;
+    let token = dir.join("gitea-token");
+    std::fs::write(&token, gitea.token()).unwrap();
+    std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let mut config = Config::default();
+    config.gitea.url = gitea.url();
+    config.gitea.token = Secret::File(token);
+    config.github.token = Secret::None;
+    // Where a GitHub client would put its cache: the view must never make one.
+    config.github.cache_dir = dir.join("github");
+    config.mirror.gitea_org = "mirrors".into();
+    config
+}
+
+#[tokio::test]
+async fn the_actor_needs_only_gitea_and_takes_a_sync_right_after_the_last_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let gitea = support::gitea_api::FakeGiteaApi::start("gitea-t0ken").await;
+    gitea.add_repo(
+        "mirrors",
+        "raibid",
+        true,
+        "https://github.com/raibid-labs/raibid.git",
+        support::gitea_api::NEVER,
+    );
+    let setup = Setup {
+        config: Arc::new(gitea_only(dir.path(), &gitea)),
+    };
+    let (events_tx, mut events) = tokio::sync::mpsc::unbounded_channel();
+    let cancel = CancellationToken::new();
+    let (commands, task) = spawn(setup, events_tx, cancel.clone());
+
+    commands.send(MirrorsCommand::Watch).unwrap();
+    let MirrorsEvent::Listed(list) = next(&mut events).await else {
+        panic!("expected the list");
+    };
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].github, "raibid-labs/raibid");
+    assert_eq!(list[0].gitea, "mirrors/raibid");
+
+    // The view: S, then Synced; S again at once must be accepted by the actor as well.
+    let mut state = support::state();
+    key(&mut state, KeyCode::Char('6'));
+    event(&mut state, MirrorsEvent::Listed(list));
+    for round in 0..3 {
+        let sent = key(&mut state, KeyCode::Char('S'));
+        assert_eq!(
+            sent,
+            [MirrorsCommand::Sync("raibid-labs/raibid".into())],
+            "round {round}"
+        );
+        for command in sent {
+            commands.send(command).unwrap();
+        }
+        let synced = loop {
+            match next(&mut events).await {
+                MirrorsEvent::Listed(_) => continue,
+                other => break other,
+            }
+        };
+        assert_eq!(
+            synced,
+            MirrorsEvent::Synced(Ok("mirrors/raibid".into())),
+            "round {round}"
+        );
+        event(&mut state, synced);
+        assert_eq!(state.mirrors.syncing, None);
+        let message = state.mirrors.last_message.as_ref().unwrap();
+        assert_eq!(message.text, "synced mirrors/raibid", "round {round}");
+    }
+    assert_eq!(gitea.syncs(), ["mirrors/raibid"; 3]);
+    assert!(
+        !dir.path().join("github").exists(),
+        "nothing is kept for GitHub"
     );
     cancel.cancel();
     task.await.unwrap();

@@ -334,6 +334,50 @@ async fn history_is_paged_beyond_a_hundred_commits() {
 }
 
 #[tokio::test]
+async fn activity_cut_short_is_reported_kept_in_the_result_and_not_remembered() {
+    let fake = FakeGitHub::start("acme", 1);
+    // 20 releases a page, 100 pages at most.
+    fake.release_many("repo-00", 100 * 20 + 5);
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(&fake, dir.path());
+    let github = client(&config, dir.path());
+    let repos = github.selected_repos().await.unwrap();
+    let activity = github.activity(&repos, &day(), &bots()).await;
+    assert_eq!(fake.graphql_queries(), 100);
+    assert_eq!(activity.failures.len(), 1, "{:?}", activity.failures);
+    let failure = &activity.failures[0];
+    assert_eq!(failure.repo, "acme/repo-00");
+    assert_eq!(
+        failure.reason,
+        "incomplete: more than 100 pages of releases; the digest shows what was fetched"
+    );
+    assert!(failure.incomplete);
+    // What was fetched is there: the 2,000 newest created, those published in the day.
+    let period = day();
+    let mut all = fake.repo("repo-00").releases;
+    all.sort_by_key(|r| std::cmp::Reverse(r.created));
+    let fetched = all
+        .iter()
+        .take(2000)
+        .filter(|r| {
+            !r.draft
+                && r.published
+                    .is_some_and(|p| period.since <= p && p < period.until)
+        })
+        .count();
+    assert!(fetched > 1900, "{fetched}");
+    assert_eq!(activity.repos.len(), 1);
+    assert_eq!(activity.repos[0].releases.len(), fetched);
+
+    // Not kept as the period's activity: a rerun within minutes asks again.
+    fake.reset_counts();
+    let rerun = client(&config, dir.path());
+    let again = rerun.activity(&repos, &day(), &bots()).await;
+    assert_eq!(fake.graphql_queries(), 100);
+    assert_eq!(again, activity);
+}
+
+#[tokio::test]
 async fn an_exhausted_rate_limit_is_waited_out_with_a_notice() {
     let fake = FakeGitHub::start("acme", 3);
     let dir = tempfile::tempdir().unwrap();

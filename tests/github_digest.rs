@@ -687,6 +687,29 @@ async fn a_failing_repository_is_left_out_and_reported() {
 }
 
 #[tokio::test]
+async fn an_incomplete_repository_is_kept_and_reported() {
+    let setup = Setup::new();
+    // More pages of releases than the client follows.
+    setup.fake.release_many("repo-02", 100 * 20 + 5);
+    let prepared = setup.prepare(Source::Github).await;
+    assert_eq!(
+        prepared.data.repos,
+        ["lab/repo-00", "lab/repo-01", "lab/repo-02"]
+    );
+    let g = prepared.data.metrics.github.as_ref().unwrap();
+    assert_eq!(g.failures.len(), 1, "{:?}", g.failures);
+    assert_eq!(g.failures[0].repo, "lab/repo-02");
+    assert!(g.failures[0].reason.starts_with("incomplete: "));
+    assert!(g.releases.len() > 1900, "what was fetched counts");
+    assert_eq!(
+        prepared.warnings,
+        [
+            "GitHub: lab/repo-02: incomplete: more than 100 pages of releases; the digest shows what was fetched"
+        ]
+    );
+}
+
+#[tokio::test]
 async fn the_local_source_is_as_before() {
     let setup = Setup::new();
     let prepared = setup.prepare(Source::Local).await;
@@ -702,6 +725,32 @@ async fn the_local_source_is_as_before() {
     assert_eq!(prepared.data.metrics.github, None);
     assert_eq!(prepared.usage, None);
     assert_eq!(setup.fake.requests(), 0);
+
+    // What the local path has always made of the clone, stated, not just compared with
+    // itself: its two commits of 2026-W45, the one of the week before in the trend, and
+    // nothing of GitHub's anywhere in the data.
+    let data = &prepared.data;
+    assert_eq!(data.period, support::github::week());
+    assert_eq!(data.repo_paths, [setup.clone_path().display().to_string()]);
+    let subjects: Vec<&str> = data.commits.iter().map(|c| c.subject.as_str()).collect();
+    assert_eq!(subjects, ["local change 2", "local change 1"]);
+    assert!(
+        data.commits.iter().all(|c| c.repo == "clone-of-01"),
+        "{:?}",
+        data.commits
+    );
+    assert_eq!(data.metrics.totals.commits, 2);
+    let trend = data.metrics.trend.as_ref().expect("the week before");
+    assert_eq!(trend.previous.commits, 1);
+    assert!(prepared.warnings.is_empty(), "{:?}", prepared.warnings);
+    let json = serde_json::to_value(data).unwrap();
+    assert_eq!(json["repos"], serde_json::json!(["clone-of-01"]));
+    assert!(
+        json["metrics"].get("github").is_none(),
+        "no `github` key: {}",
+        json["metrics"]
+    );
+    assert!(!json.to_string().contains("lab/repo-"), "{json}");
 }
 
 #[test]
@@ -728,6 +777,47 @@ fn digest_source_github_without_a_token_exits_2_naming_the_key() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("github.token"), "{stderr}");
+}
+
+#[test]
+fn digest_repo_with_source_github_exits_2() {
+    let setup = Setup::new();
+    let Secret::File(token) = &setup.config.github.token else {
+        unreachable!()
+    };
+    let config = setup.root.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[sparky]\nwriter = \"builtin\"\ntime_zone = \"UTC\"\n\n[github]\napi_url = \"{}\"\n\
+             orgs = [\"lab\"]\ntoken = {{ file = \"{}\" }}\n",
+            setup.fake.url(),
+            token.display()
+        ),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_raibid"))
+        .arg("--config")
+        .arg(&config)
+        .args(["digest", "--source", "github", "--period", "week"])
+        .args(["--date", "2026-11-04", "--json"])
+        .args(["--repo", setup.clone_path().to_str().unwrap()])
+        .current_dir(setup.root.path())
+        .env("XDG_CONFIG_HOME", setup.root.path().join("home/config"))
+        .env("XDG_DATA_HOME", setup.root.path().join("home/data"))
+        .env("TZ", "UTC")
+        .env_remove("RAIBID_CONFIG")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--repo names local repositories; it does not apply to --source github"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty(), "no report");
+    assert_eq!(setup.fake.requests(), 0, "GitHub was not asked");
 }
 
 #[test]

@@ -274,6 +274,39 @@ async fn a_taken_name_fails_that_creation_and_the_others_go_on() {
 }
 
 #[tokio::test]
+async fn a_failed_migration_that_quotes_the_github_token_does_not_show_it() {
+    let lab = Lab::start(2).await;
+    let config = lab.config();
+    lab.gitea.fail_migrations(true);
+    let mirrors = lab.mirrors(&config);
+    let plan = mirrors.plan().await.unwrap();
+    let error = mirrors.apply(&plan, false).await.unwrap_err();
+    let MirrorError::Partial { applied, failures } = &error else {
+        panic!("{error}");
+    };
+    assert_eq!(applied, &Applied::default());
+    assert_eq!(failures.len(), 2, "{error}");
+    let token = lab.github.token();
+    let migrations: Vec<_> = lab
+        .gitea
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/api/v1/repos/migrate")
+        .collect();
+    assert_eq!(migrations.len(), 2);
+    assert_eq!(migrations[0].body["auth_token"], token.as_str());
+    for failure in failures {
+        assert!(
+            failure.contains("500") && failure.contains("oauth2:********@"),
+            "Gitea's message is kept, the token masked: {failure}"
+        );
+        assert!(!failure.contains(&token), "{failure}");
+    }
+    assert!(!error.to_string().contains(&token), "{error}");
+    assert!(!format!("{error:?}").contains(&token));
+}
+
+#[tokio::test]
 async fn sync_of_one_mirror_by_github_or_gitea_name() {
     let lab = Lab::start(2).await;
     let config = lab.config();
@@ -284,12 +317,15 @@ async fn sync_of_one_mirror_by_github_or_gitea_name() {
     let mirrors = lab.mirrors(&config);
 
     assert_eq!(
-        mirrors.sync_now(&all[0].full_name).await.unwrap(),
+        mirrors.gitea().sync_now(&all[0].full_name).await.unwrap(),
         "mirrors/first"
     );
-    assert_eq!(mirrors.sync_now("first").await.unwrap(), "mirrors/first");
     assert_eq!(
-        mirrors.sync_now("mirrors/first").await.unwrap(),
+        mirrors.gitea().sync_now("first").await.unwrap(),
+        "mirrors/first"
+    );
+    assert_eq!(
+        mirrors.gitea().sync_now("mirrors/first").await.unwrap(),
         "mirrors/first"
     );
     assert_eq!(
@@ -297,7 +333,7 @@ async fn sync_of_one_mirror_by_github_or_gitea_name() {
         ["mirrors/first", "mirrors/first", "mirrors/first"]
     );
     for unknown in ["notes", &all[1].full_name, "nope"] {
-        let error = mirrors.sync_now(unknown).await.unwrap_err();
+        let error = mirrors.gitea().sync_now(unknown).await.unwrap_err();
         assert!(
             matches!(error, MirrorError::NotFound { .. }) && error.is_bad_input(),
             "{error}"
@@ -348,7 +384,7 @@ async fn list_marks_stale_mirrors_and_reads_every_page() {
     }
     lab.gitea.set_max_items(5);
 
-    let list = lab.mirrors(&config).list(now).await.unwrap();
+    let list = lab.mirrors(&config).gitea().list(now).await.unwrap();
     let shown: Vec<(&str, &str, bool)> = list
         .iter()
         .map(|m| (m.gitea.as_str(), m.github.as_str(), m.stale))
@@ -874,6 +910,52 @@ async fn cli_plans_syncs_and_lists() {
         !seen.contains(GITEA_TOKEN) && !seen.contains(&lab.github.token()),
         "{seen}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cli_list_and_sync_of_one_mirror_need_only_gitea() {
+    let lab = Lab::start(1).await;
+    let all = lab.selected(&lab.config()).await;
+    lab.gitea
+        .add_repo("mirrors", "first", true, &all[0].clone_url, NEVER);
+    let dir = lab.dir.path();
+    secret_file(dir, "gitea-token", GITEA_TOKEN);
+    // No github.token (nor a GitHub at all), no webhook settings.
+    let config = dir.join("gitea-only.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[github]\napi_url = \"http://127.0.0.1:9\"\ntoken = \"none\"\norgs = [\"{ORG}\"]\n\n\
+             [gitea]\nurl = \"{}\"\ntoken = {{ file = \"{}/gitea-token\" }}\n\n\
+             [mirror]\ngitea_org = \"mirrors\"\n",
+            lab.gitea.url(),
+            dir.display(),
+        ),
+    )
+    .unwrap();
+
+    let out = raibid(&lab, &config, &["mirror", "list", "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let list: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(list[0]["gitea"], "mirrors/first", "{list}");
+    assert_eq!(list[0]["github"], all[0].full_name.as_str(), "{list}");
+
+    let out = raibid(&lab, &config, &["mirror", "sync", &all[0].full_name]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!(
+            "sync requested  mirrors/first (from {})",
+            all[0].full_name
+        )),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(lab.gitea.syncs(), ["mirrors/first"]);
+
+    // Plan and a full sync still need GitHub, and say which key is missing.
+    let out = raibid(&lab, &config, &["mirror", "plan"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("`github.token`"), "{}", text(&out));
 }
 
 #[test]

@@ -83,11 +83,10 @@ async fn event_loop(tui: &mut Tui, console: Console) -> color_eyre::Result<()> {
     };
     let cluster_setup = cluster_actor::Setup {
         config: Arc::clone(&config),
-        data_dir: data_dir.clone(),
+        data_dir,
     };
     let mirrors_setup = mirrors_actor::Setup {
         config: Arc::clone(&config),
-        data_dir,
     };
     let sparky = actor::spawn(Arc::clone(&config), places, events_tx, cancel.clone());
     let (ci_tx, mut ci_events) = mpsc::unbounded_channel();

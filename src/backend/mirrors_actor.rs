@@ -1,12 +1,14 @@
-//! The console's mirrors actor: a thin layer over [`Mirrors`] for the Mirrors view.
+//! The console's mirrors actor: a thin layer over [`GiteaMirrors`] for the Mirrors view,
+//! which needs only `gitea.url` and `gitea.token` (GitHub is never asked).
 //!
-//! Gitea and GitHub are first contacted when the view is shown (`Watch`), so the console
-//! starts as fast without them. While the view is on screen the mirrors are listed every
+//! Gitea is first contacted when the view is shown (`Watch`), so the console starts as
+//! fast without it. While the view is on screen the mirrors are listed every
 //! half minute; once it is left (`Unwatch`) the actor sleeps without waking. A sync runs
-//! in its own task, one at a time, so listing goes on while it works.
+//! in its own task, one at a time, so listing goes on while it works; it counts as
+//! running until just before its `Synced`, so a sync asked for after that is accepted.
 
-use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -14,7 +16,7 @@ use tokio::task::JoinHandle;
 use tokio::time::{Interval, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
-use super::mirror::{MirrorStatus, Mirrors};
+use super::mirror::{GiteaMirrors, MirrorStatus};
 use crate::config::Config;
 
 /// How often the mirrors are listed while the Mirrors view is on screen.
@@ -38,7 +40,8 @@ pub enum MirrorsEvent {
     /// The mirrors cannot be read, and why (the missing config key); the rest of the
     /// console keeps working.
     Unavailable(String),
-    /// A sync ended: the Gitea name synced, or why not. A fresh list follows.
+    /// A sync ended: the Gitea name synced, or why not. A new sync may be asked for from
+    /// now on; a fresh list follows.
     Synced(Result<String, String>),
     /// Listing failed; the last list stays on screen.
     Failed(String),
@@ -46,7 +49,6 @@ pub enum MirrorsEvent {
 
 pub struct Setup {
     pub config: Arc<Config>,
-    pub data_dir: PathBuf,
 }
 
 /// Starts the actor; it stops, together with any sync, when `cancel` fires or every
@@ -65,11 +67,14 @@ struct Actor {
     setup: Setup,
     events: mpsc::UnboundedSender<MirrorsEvent>,
     cancel: CancellationToken,
-    mirrors: Option<Mirrors>,
+    mirrors: Option<GiteaMirrors>,
     watching: bool,
     poll: Interval,
-    /// The last sync, to refuse a second one while it works and to stop it on exit.
+    /// The last sync's task (the sync, then a fresh list), to stop it on exit.
     sync: Option<JoinHandle<()>>,
+    /// Whether a sync is running: set when it starts, cleared by its task just before it
+    /// sends `Synced`, so the actor refuses a second sync exactly while the view does.
+    syncing: Arc<AtomicBool>,
 }
 
 async fn run(
@@ -88,6 +93,7 @@ async fn run(
         watching: false,
         poll,
         sync: None,
+        syncing: Arc::default(),
     };
     loop {
         // The tick is only polled while watching usable mirrors: no wake-ups otherwise.
@@ -132,13 +138,13 @@ impl Actor {
         }
     }
 
-    /// Whether there are mirrors to work with, building them from the config first if
-    /// needed; a missing key is reported as `Unavailable`.
+    /// Whether there are mirrors to work with, building them from the config (Gitea's
+    /// keys only) first if needed; a missing key is reported as `Unavailable`.
     fn set_up(&mut self) -> bool {
         if self.mirrors.is_some() {
             return true;
         }
-        match Mirrors::from_config(&self.setup.config, &self.setup.data_dir) {
+        match GiteaMirrors::from_config(&self.setup.config) {
             Ok(mirrors) => {
                 self.mirrors = Some(mirrors);
                 true
@@ -158,7 +164,7 @@ impl Actor {
     }
 
     fn start_sync(&mut self, repo: String) {
-        if self.sync.as_ref().is_some_and(|s| !s.is_finished()) {
+        if self.syncing.load(Ordering::Acquire) {
             return self.send(MirrorsEvent::Synced(Err("a sync is already going".into())));
         }
         if !self.set_up() {
@@ -171,10 +177,15 @@ impl Actor {
         };
         let events = self.events.clone();
         let cancel = self.cancel.clone();
+        let syncing = Arc::clone(&self.syncing);
+        syncing.store(true, Ordering::Release);
         self.sync = Some(tokio::spawn(async move {
             let Some(result) = cancel.run_until_cancelled(mirrors.sync_now(&repo)).await else {
                 return;
             };
+            // Not running any more before the view hears so: the relist below may overlap
+            // a next sync, which is fine.
+            syncing.store(false, Ordering::Release);
             let _ = events.send(MirrorsEvent::Synced(result.map_err(|e| e.to_string())));
             // Show the new sync time without waiting for the next poll.
             if let Some(event) = listed(&mirrors, &cancel).await {
@@ -185,7 +196,7 @@ impl Actor {
 }
 
 /// The list as an event, or `None` when cancelled.
-async fn listed(mirrors: &Mirrors, cancel: &CancellationToken) -> Option<MirrorsEvent> {
+async fn listed(mirrors: &GiteaMirrors, cancel: &CancellationToken) -> Option<MirrorsEvent> {
     let listing = mirrors.list(jiff::Timestamp::now());
     let result = cancel.run_until_cancelled(listing).await?;
     Some(match result {

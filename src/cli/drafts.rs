@@ -6,7 +6,6 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 
 use super::{Context, DigestArgs, DraftsCommand, Failure, SourceArg};
-use crate::backend::forge::github::GitHubError;
 use crate::backend::sparky::actor::describe;
 use crate::backend::sparky::model::DraftState;
 use crate::backend::sparky::pipeline::{
@@ -15,6 +14,21 @@ use crate::backend::sparky::pipeline::{
 use crate::backend::sparky::publish::{self, PublishOutcome};
 
 pub async fn digest(context: &Context, args: DigestArgs) -> Result<(), Failure> {
+    let source = match args.source {
+        Some(SourceArg::Local) => Source::Local,
+        Some(SourceArg::Github) => Source::Github,
+        Some(SourceArg::Both) => Source::Both,
+        None => Source::from_config(&context.config.sparky.source),
+    };
+    // GitHub alone collects what `[github]` selects: a local repository named with --repo
+    // would be silently left out.
+    if source == Source::Github && !args.repos.is_empty() {
+        return Err(Failure::bad_input(if args.source.is_some() {
+            "--repo names local repositories; it does not apply to --source github"
+        } else {
+            "--repo names local repositories; it does not apply to sparky.source = \"github\" (pass --source local or --source both)"
+        }));
+    }
     let period = match (args.since, args.until) {
         (Some(since), Some(until)) => PeriodSpec::Range { since, until },
         _ => PeriodSpec::Calendar {
@@ -30,12 +44,6 @@ pub async fn digest(context: &Context, args: DigestArgs) -> Result<(), Failure> 
             .unwrap_or_else(|| WriterChoice::from_config(&context.config.sparky.writer)),
     };
     let writer = request.writer;
-    let source = match args.source {
-        Some(SourceArg::Local) => Source::Local,
-        Some(SourceArg::Github) => Source::Github,
-        Some(SourceArg::Both) => Source::Both,
-        None => Source::from_config(&context.config.sparky.source),
-    };
     let github = if source.uses_github() {
         // Rate-limit waits are worth knowing while they last: printed as they come.
         let (notices, mut heard) = mpsc::unbounded_channel::<String>();
@@ -135,15 +143,8 @@ pub async fn digest(context: &Context, args: DigestArgs) -> Result<(), Failure> 
 fn prepare_failure(error: PipelineError) -> Failure {
     match &error {
         PipelineError::Task(_) => Failure::failed(error),
-        PipelineError::Github(github) => match github {
-            GitHubError::NoToken { .. }
-            | GitHubError::Token(_)
-            | GitHubError::InvalidToken
-            | GitHubError::BadToken
-            | GitHubError::InvalidUrl { .. }
-            | GitHubError::Pattern { .. } => Failure::bad_input(error),
-            _ => Failure::failed(error),
-        },
+        PipelineError::Github(github) if github.is_config_fault() => Failure::bad_input(error),
+        PipelineError::Github(_) => Failure::failed(error),
         _ => Failure::bad_input(error),
     }
 }

@@ -4,13 +4,12 @@
 use serde::Serialize;
 
 use super::{Context, Failure, MirrorCommand};
-use crate::backend::mirror::{Applied, MirrorError, Mirrors, Plan};
+use crate::backend::mirror::{Applied, GiteaMirrors, MirrorError, Mirrors, Plan};
 
 pub async fn run(context: &Context, command: MirrorCommand) -> Result<(), Failure> {
-    let mirrors =
-        Mirrors::from_config(&context.config, &context.paths.data_dir).map_err(failure)?;
     match command {
         MirrorCommand::Plan { json } => {
+            let mirrors = full(context)?;
             let plan = mirrors.plan().await.map_err(failure)?;
             if json {
                 print_json(&plan)
@@ -22,7 +21,13 @@ pub async fn run(context: &Context, command: MirrorCommand) -> Result<(), Failur
         MirrorCommand::Sync {
             repo: Some(repo), ..
         } => {
-            let synced = mirrors.sync_repo(&repo).await.map_err(failure)?;
+            // Only the hooks need GitHub; without them Gitea alone syncs the mirror.
+            let synced = if context.config.mirror.register_webhooks {
+                full(context)?.sync_repo(&repo).await
+            } else {
+                gitea_only(context)?.sync_repo(&repo).await
+            }
+            .map_err(failure)?;
             println!("sync requested  {} (from {})", synced.gitea, synced.github);
             match synced.hook_registered {
                 Some(true) => println!("hook registered {}", synced.github),
@@ -32,25 +37,23 @@ pub async fn run(context: &Context, command: MirrorCommand) -> Result<(), Failur
             Ok(())
         }
         MirrorCommand::Sync { repo: None, prune } => {
+            let mirrors = full(context)?;
             let plan = mirrors.plan().await.map_err(failure)?;
             match mirrors.apply(&plan, prune).await {
                 Ok(applied) => {
                     print_applied(&applied, &plan, prune);
                     Ok(())
                 }
-                Err(MirrorError::Partial { applied, failures }) => {
-                    print_applied(&applied, &plan, prune);
-                    Err(Failure::failed(format!(
-                        "{} of the changes failed:\n  {}",
-                        failures.len(),
-                        failures.join("\n  ")
-                    )))
+                Err(error) => {
+                    if let MirrorError::Partial { applied, .. } = &error {
+                        print_applied(applied, &plan, prune);
+                    }
+                    Err(failure(error))
                 }
-                Err(error) => Err(failure(error)),
             }
         }
         MirrorCommand::List { json } => {
-            let list = mirrors
+            let list = gitea_only(context)?
                 .list(jiff::Timestamp::now())
                 .await
                 .map_err(failure)?;
@@ -74,6 +77,17 @@ pub async fn run(context: &Context, command: MirrorCommand) -> Result<(), Failur
             Ok(())
         }
     }
+}
+
+/// Gitea and GitHub (and with `mirror.register_webhooks` the hooks' keys): for `plan`,
+/// `sync` and `sync REPO` with hooks.
+fn full(context: &Context) -> Result<Mirrors, Failure> {
+    Mirrors::from_config(&context.config, &context.paths.data_dir).map_err(failure)
+}
+
+/// Gitea alone (`gitea.url`, `gitea.token`): for `list` and `sync REPO` without hooks.
+fn gitea_only(context: &Context) -> Result<GiteaMirrors, Failure> {
+    GiteaMirrors::from_config(&context.config).map_err(failure)
 }
 
 /// The config or the input is wrong: exit 2; a service failed: exit 1.

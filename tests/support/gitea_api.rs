@@ -1,7 +1,8 @@
 //! A local stand-in for the part of Gitea's API the mirrors use, answering with Gitea's
 //! JSON shapes: organisations (`GET /api/v1/orgs/{org}`, `POST /api/v1/orgs`), an
 //! organisation's repositories (paginated with `page`/`limit` and `X-Total-Count`),
-//! `POST /api/v1/repos/migrate` (409 for a taken name), `GET`/`DELETE
+//! `POST /api/v1/repos/migrate` (409 for a taken name; with [`FakeGiteaApi::fail_migrations`]
+//! 500 echoing the clone address with the `auth_token` in it), `GET`/`DELETE
 //! /api/v1/repos/{o}/{r}` and `POST /api/v1/repos/{o}/{r}/mirror-sync`.
 //!
 //! Every request needs `Authorization: token <token>` (else 401) and is recorded.
@@ -43,6 +44,8 @@ struct Inner {
     requests: Vec<Recorded>,
     /// Gitea's MAX_RESPONSE_ITEMS: a larger `limit` is cut to it.
     max_items: usize,
+    /// Every migration fails, its message quoting the clone address with the token.
+    fail_migrations: bool,
 }
 
 #[derive(Clone)]
@@ -92,6 +95,12 @@ impl FakeGiteaApi {
     /// Pages hold at most this many repositories, whatever `limit` asks for.
     pub fn set_max_items(&self, max_items: usize) {
         self.fake.inner.lock().unwrap().max_items = max_items;
+    }
+
+    /// Makes every migration fail with 500, as Gitea does when the clone fails, with a
+    /// message that quotes the clone address including the migration's `auth_token`.
+    pub fn fail_migrations(&self, fail: bool) {
+        self.fake.inner.lock().unwrap().fail_migrations = fail;
     }
 
     pub fn add_org(&self, org: &str) {
@@ -390,6 +399,14 @@ fn migrate(fake: &Fake, body: &Value) -> Response {
             "user does not exist",
             &fake.url,
         );
+    }
+    if inner.fail_migrations {
+        let with_token =
+            clone_addr.replacen("://", &format!("://oauth2:{}@", field("auth_token")), 1);
+        let failed = format!(
+            "Migration failed: clone error: exit status 128 - fatal: could not read from {with_token}"
+        );
+        return message(StatusCode::INTERNAL_SERVER_ERROR, &failed, &fake.url);
     }
     let key = (owner.clone(), name.clone());
     if inner.repos.contains_key(&key) {

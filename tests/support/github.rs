@@ -684,6 +684,28 @@ impl FakeGitHub {
         }
     }
 
+    /// `count` releases created and published in [`day`], a second apart: more pages of
+    /// releases than the client follows when `count` is large.
+    pub fn release_many(&self, name: &str, count: usize) {
+        self.repo_mut(name, |repo| {
+            for n in 0..count {
+                let at = day().since
+                    + SignedDuration::from_hours(2)
+                    + SignedDuration::from_secs(n as i64);
+                repo.releases.push(FakeRelease {
+                    tag: format!("v0.0.{n}"),
+                    name: format!("Bulk {n}"),
+                    author: "ann".into(),
+                    created: at,
+                    published: Some(at),
+                    prerelease: false,
+                    draft: false,
+                });
+            }
+            repo.pushed_at = Timestamp::now().max(repo.pushed_at + SignedDuration::from_secs(1));
+        });
+    }
+
     /// What the period holds in repository `name`.
     pub fn truth(&self, name: &str, period: &Period) -> Truth {
         let repo = self.repo(name);

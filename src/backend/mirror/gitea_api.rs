@@ -106,10 +106,6 @@ impl GiteaApi {
         Ok(GiteaApi { http, base, token })
     }
 
-    pub fn base(&self) -> &Url {
-        &self.base
-    }
-
     /// `<base>/api/v1/<segments…>`, each segment percent-encoded.
     fn url(&self, segments: &[&str]) -> Url {
         let mut url = self.base.clone();

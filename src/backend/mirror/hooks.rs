@@ -164,9 +164,12 @@ fn http(action: &str, error: &reqwest::Error) -> MirrorError {
 }
 
 async fn refused(action: &str, response: reqwest::Response) -> MirrorError {
+    let limit = rate_limited(response.headers());
     let (status, mut message) = refusal(response).await;
     if status == 401 {
         message = format!("GitHub refused github.token ({message})");
+    } else if let (403 | 429, Some(limit)) = (status, &limit) {
+        message = format!("{message}; {limit}");
     } else if status == 403 || status == 404 {
         message = format!("{message}; registering hooks needs admin rights on the repository");
     }
@@ -174,5 +177,77 @@ async fn refused(action: &str, response: reqwest::Response) -> MirrorError {
         action: action.to_string(),
         status,
         message,
+    }
+}
+
+/// When GitHub's answer says its rate limit was hit (`X-RateLimit-Remaining: 0` or a
+/// `Retry-After`), that, with when to try again if it says.
+fn rate_limited(headers: &reqwest::header::HeaderMap) -> Option<String> {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .map(str::trim)
+    };
+    let retry_after = header("retry-after");
+    let exhausted = header("x-ratelimit-remaining") == Some("0");
+    if !exhausted && retry_after.is_none() {
+        return None;
+    }
+    let reset = header("x-ratelimit-reset")
+        .and_then(|reset| reset.parse::<i64>().ok())
+        .and_then(|reset| jiff::Timestamp::from_second(reset).ok());
+    let when = match (retry_after, reset) {
+        (Some(seconds), _) if seconds.parse::<u64>().is_ok() => {
+            format!(" (retry after {seconds} s)")
+        }
+        (_, Some(reset)) => format!(" (it resets at {})", reset.strftime("%Y-%m-%d %H:%M:%SZ")),
+        (Some(at), None) => format!(" (retry after {at})"),
+        (None, None) => String::new(),
+    };
+    Some(format!(
+        "GitHub's rate limit was hit{when}; try again later"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use reqwest::header::{HeaderMap, HeaderValue};
+
+    use super::rate_limited;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|(name, value)| (name.parse().unwrap(), HeaderValue::from_static(value)))
+            .collect()
+    }
+
+    #[test]
+    fn a_rate_limit_is_told_apart_from_missing_rights() {
+        assert_eq!(rate_limited(&headers(&[])), None);
+        assert_eq!(
+            rate_limited(&headers(&[("x-ratelimit-remaining", "12")])),
+            None,
+            "a plain 403: admin rights"
+        );
+        assert_eq!(
+            rate_limited(&headers(&[
+                ("x-ratelimit-remaining", "0"),
+                ("x-ratelimit-reset", "1795000000"),
+            ]))
+            .as_deref(),
+            Some(
+                "GitHub's rate limit was hit (it resets at 2026-11-18 11:06:40Z); try again later"
+            )
+        );
+        assert_eq!(
+            rate_limited(&headers(&[("retry-after", "60")])).as_deref(),
+            Some("GitHub's rate limit was hit (retry after 60 s); try again later")
+        );
+        assert_eq!(
+            rate_limited(&headers(&[("x-ratelimit-remaining", "0")])).as_deref(),
+            Some("GitHub's rate limit was hit; try again later")
+        );
     }
 }

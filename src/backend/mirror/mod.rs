@@ -5,8 +5,8 @@
 //!
 //! [`plan`] is pure (what to create, remove, keep); [`gitea_api`] talks to Gitea;
 //! [`sync`] carries a plan out; [`hooks`] registers the optional GitHub webhooks.
-//! [`Mirrors`] ties them to the config for the CLI and the console, [`GiteaMirrors`] is
-//! the Gitea-only part the server needs.
+//! [`Mirrors`] ties them to the config for `plan` and `sync`; [`GiteaMirrors`] is the
+//! Gitea-only part that listing, a single sync, the console and the server need.
 
 pub mod gitea_api;
 pub mod hooks;
@@ -80,20 +80,14 @@ pub enum MirrorError {
 impl MirrorError {
     /// The config or the caller's input is at fault (the CLI's exit 2), not a service.
     pub fn is_bad_input(&self) -> bool {
-        matches!(
-            self,
+        match self {
             MirrorError::Missing { .. }
-                | MirrorError::Config { .. }
-                | MirrorError::NothingSelected
-                | MirrorError::NotFound { .. }
-                | MirrorError::GitHub(
-                    GitHubError::NoToken { .. }
-                        | GitHubError::Token(_)
-                        | GitHubError::InvalidToken
-                        | GitHubError::InvalidUrl { .. }
-                        | GitHubError::Pattern { .. }
-                )
-        )
+            | MirrorError::Config { .. }
+            | MirrorError::NothingSelected
+            | MirrorError::NotFound { .. } => true,
+            MirrorError::GitHub(error) => error.is_config_fault(),
+            _ => false,
+        }
     }
 }
 
@@ -224,8 +218,19 @@ impl GiteaMirrors {
     /// Asks Gitea to pull one mirror now (by GitHub `owner/name` or Gitea name); returns
     /// the mirror's Gitea full name.
     pub async fn sync_now(&self, repo: &str) -> Result<String, MirrorError> {
+        Ok(self.sync_repo(repo).await?.gitea)
+    }
+
+    /// `sync_now`, naming the GitHub repository too (no hook: `hook_registered` is
+    /// `None`).
+    pub async fn sync_repo(&self, repo: &str) -> Result<Synced, MirrorError> {
         let found = self.find(repo).await?;
-        self.sync_found(&found).await
+        let gitea = self.sync_found(&found).await?;
+        Ok(Synced {
+            github: found.github,
+            gitea,
+            hook_registered: None,
+        })
     }
 
     /// The webhook's case: syncs our mirror of the GitHub repository `full_name`. Looks at
@@ -257,8 +262,9 @@ impl GiteaMirrors {
     }
 }
 
-/// Everything the mirror commands need: Gitea, the GitHub selection, the GitHub token
-/// Gitea clones with, and the optional webhook registration.
+/// What `plan`, `sync` and `sync REPO` with hooks need: Gitea, the GitHub selection, the
+/// GitHub token Gitea clones with, and the optional webhook registration. Listing and a
+/// plain single sync need only [`GiteaMirrors`].
 #[derive(Clone)]
 pub struct Mirrors {
     gitea: GiteaMirrors,
@@ -365,29 +371,13 @@ impl Mirrors {
         sync::apply(self, plan, prune).await
     }
 
-    /// Our mirrors with their last sync (Gitea only; GitHub is not asked).
-    pub async fn list(&self, now: jiff::Timestamp) -> Result<Vec<MirrorStatus>, MirrorError> {
-        self.gitea.list(now).await
-    }
-
-    /// Asks Gitea to pull one mirror now (by GitHub `owner/name` or Gitea name); returns
-    /// the mirror's Gitea full name.
-    pub async fn sync_now(&self, repo: &str) -> Result<String, MirrorError> {
-        self.gitea.sync_now(repo).await
-    }
-
-    /// `sync_now`, and with `mirror.register_webhooks` the GitHub repository's push hook.
+    /// [`GiteaMirrors::sync_repo`], and with `mirror.register_webhooks` the GitHub
+    /// repository's push hook.
     pub async fn sync_repo(&self, repo: &str) -> Result<Synced, MirrorError> {
-        let found = self.gitea.find(repo).await?;
-        let gitea = self.gitea.sync_found(&found).await?;
-        let hook_registered = match &self.hooks {
-            Some(hooks) => Some(hooks.ensure(&found.github).await?),
-            None => None,
-        };
-        Ok(Synced {
-            github: found.github,
-            gitea,
-            hook_registered,
-        })
+        let mut synced = self.gitea.sync_repo(repo).await?;
+        if let Some(hooks) = &self.hooks {
+            synced.hook_registered = Some(hooks.ensure(&synced.github).await?);
+        }
+        Ok(synced)
     }
 }

@@ -27,12 +27,6 @@ pub struct Plan {
     pub keep: Vec<String>,
 }
 
-impl Plan {
-    pub fn is_empty(&self) -> bool {
-        self.create.is_empty() && self.remove.is_empty()
-    }
-}
-
 /// The plan: `github` is the selection, `gitea` the organisation's repositories, `hosts`
 /// the GitHub hosts (see [`github_hosts`]).
 pub fn plan(github: &[RepoInfo], gitea: &[GiteaRepo], hosts: &BTreeSet<String>) -> Plan {
@@ -174,7 +168,6 @@ mod tests {
         assert_eq!(create, ["lab/b"]);
         assert_eq!(plan.keep, ["lab/a", "Lab/C"]);
         assert_eq!(plan.remove, ["mirrors/gone"]);
-        assert!(!plan.is_empty());
     }
 
     #[test]

@@ -4,6 +4,9 @@
 //!
 //! Idempotent: a plan only creates what has no mirror yet, and existing mirrors are left
 //! alone, so running sync twice creates nothing the second time.
+//!
+//! Gitea may echo a migration's clone address with the GitHub token in it, so every
+//! failure is stripped of that token before it is kept.
 
 use serde::Serialize;
 
@@ -29,7 +32,10 @@ pub(super) async fn apply(
     let gitea = &mirrors.gitea.gitea;
     let org = mirrors.gitea.org.as_str();
     let mut applied = Applied::default();
-    let mut failures = Vec::new();
+    let mut failures = Failures {
+        list: Vec::new(),
+        token: &mirrors.github_token,
+    };
 
     if prune {
         for full_name in &plan.remove {
@@ -115,9 +121,63 @@ pub(super) async fn apply(
         }
     }
 
-    if failures.is_empty() {
+    if failures.list.is_empty() {
         Ok(applied)
     } else {
-        Err(MirrorError::Partial { applied, failures })
+        Err(MirrorError::Partial {
+            applied,
+            failures: failures.list,
+        })
+    }
+}
+
+/// The failures of a sync, each without the GitHub token.
+struct Failures<'a> {
+    list: Vec<String>,
+    token: &'a str,
+}
+
+impl Failures<'_> {
+    fn push(&mut self, failure: String) {
+        self.list.push(redact(failure, self.token));
+    }
+}
+
+/// `text` with every occurrence of `token` replaced by `********`, and also a start of
+/// it (4 characters or more) that ends the text: Gitea's message may be cut short.
+fn redact(text: String, token: &str) -> String {
+    if token.is_empty() {
+        return text;
+    }
+    let mut text = text.replace(token, "********");
+    let cut = (4..token.len())
+        .rev()
+        .filter(|&len| token.is_char_boundary(len))
+        .find(|&len| text.ends_with(&token[..len]));
+    if let Some(len) = cut {
+        text.truncate(text.len() - len);
+        text.push_str("********");
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn the_token_is_redacted_wherever_it_appears() {
+        let text = "clone https://oauth2:ghp_x@github.com/a/b.git: ghp_x refused".to_string();
+        assert_eq!(
+            redact(text, "ghp_x"),
+            "clone https://oauth2:********@github.com/a/b.git: ******** refused"
+        );
+        assert_eq!(redact("no token here".into(), ""), "no token here");
+        assert_eq!(
+            redact("read from https://oauth2:ghp_abcd".into(), "ghp_abcdef"),
+            "read from https://oauth2:********",
+            "a token cut short at the end"
+        );
+        assert_eq!(redact("ends in gh".into(), "ghp_abcdef"), "ends in gh");
     }
 }

@@ -116,7 +116,8 @@ pub enum PeriodSpec {
 #[derive(Debug, Clone)]
 pub struct DigestRequest {
     pub period: PeriodSpec,
-    /// Repositories to collect; empty: the config's (or the current directory's).
+    /// Local repositories to collect; empty: the config's (or the current directory's).
+    /// Not used when GitHub is the only source (`raibid digest` refuses both).
     pub repos: Vec<PathBuf>,
     pub writer: WriterChoice,
 }
@@ -146,7 +147,8 @@ pub struct Prepared {
     pub kind: DraftKind,
     pub data: DigestData,
     /// One line per repository GitHub could not be read from (also in the data's
-    /// `metrics.github.failures`): the digest was written without it.
+    /// `metrics.github.failures`): the digest was written without it, or, when its
+    /// activity was cut short, with what was fetched.
     pub warnings: Vec<String>,
     /// What GitHub cost, when it was asked.
     pub usage: Option<Usage>,
@@ -203,7 +205,8 @@ pub fn prepare(
 /// [`prepare`] from `sources`: the local repositories as [`prepare`] collects them,
 /// GitHub's (the period and the one before, asked at once), or both merged
 /// ([`super::merge`]). A repository GitHub cannot read is left out and reported in
-/// [`Prepared::warnings`] and the data; it never fails the digest.
+/// [`Prepared::warnings`] and the data; it never fails the digest. One whose activity was
+/// cut short is kept with what was fetched, and reported the same way.
 pub async fn prepare_from(
     config: &Config,
     cwd: &Path,
@@ -237,6 +240,11 @@ pub async fn prepare_from(
         github.activity(&selected, &previous, bots)
     );
     let failures = failures(&now_github, &before_github);
+    let left_out: Vec<&str> = failures
+        .iter()
+        .filter(|f| !f.incomplete)
+        .map(|f| f.failure.repo.as_str())
+        .collect();
     let mut now_local = Vec::new();
     let mut before_local = Vec::new();
     for l in local {
@@ -251,13 +259,13 @@ pub async fn prepare_from(
     }
     let activity = Activity {
         period: current,
-        repos: merge::merge(now_local, github_repos(now_github, &selected, &failures)),
+        repos: merge::merge(now_local, github_repos(now_github, &selected, &left_out)),
     };
     let before = Activity {
         period: previous,
         repos: merge::merge(
             before_local,
-            github_repos(before_github, &selected, &failures),
+            github_repos(before_github, &selected, &left_out),
         ),
     };
     let mut prepared = finish(activity, before, Some(failures));
@@ -343,31 +351,45 @@ fn collect_local(
     Ok(local)
 }
 
+/// A repository GitHub could not read, or read only in part.
+struct Failed {
+    failure: SourceFailure,
+    /// Cut short: kept with what was fetched, not left out.
+    incomplete: bool,
+}
+
 /// Repositories that failed in either period, each once: they are left out of both, so
-/// the trend compares like with like.
-fn failures(now: &GitHubActivity, before: &GitHubActivity) -> Vec<SourceFailure> {
-    let mut failures: Vec<SourceFailure> = Vec::new();
+/// the trend compares like with like. One that failed in a period and was incomplete in
+/// the other is left out.
+fn failures(now: &GitHubActivity, before: &GitHubActivity) -> Vec<Failed> {
+    let mut failures: Vec<Failed> = Vec::new();
     for failure in now.failures.iter().chain(&before.failures) {
-        if !failures.iter().any(|f| f.repo == failure.repo) {
-            failures.push(SourceFailure {
+        let failed = Failed {
+            failure: SourceFailure {
                 repo: failure.repo.clone(),
                 reason: failure.reason.clone(),
-            });
+            },
+            incomplete: failure.incomplete,
+        };
+        match failures.iter_mut().find(|f| f.failure.repo == failure.repo) {
+            Some(known) if known.incomplete && !failure.incomplete => *known = failed,
+            Some(_) => {}
+            None => failures.push(failed),
         }
     }
     failures
 }
 
-/// GitHub's repositories without the failed ones, with the addresses a clone may have.
+/// GitHub's repositories without those left out, with the addresses a clone may have.
 fn github_repos(
     activity: GitHubActivity,
     selected: &[RepoInfo],
-    failures: &[SourceFailure],
+    left_out: &[&str],
 ) -> Vec<GithubRepo> {
     activity
         .repos
         .into_iter()
-        .filter(|repo| !failures.iter().any(|f| f.repo == repo.name))
+        .filter(|repo| !left_out.contains(&repo.name.as_str()))
         .map(|repo| {
             let info = selected
                 .iter()
@@ -384,19 +406,33 @@ fn github_repos(
 
 /// Analyses both periods into a draft's data. `failures` is `Some` when GitHub was a
 /// source: the data then has GitHub metrics even when no repository came from it.
-fn finish(activity: Activity, before: Activity, failures: Option<Vec<SourceFailure>>) -> Prepared {
+fn finish(activity: Activity, before: Activity, failures: Option<Vec<Failed>>) -> Prepared {
     let mut metrics = analyze(&activity, Some(&before));
     let mut warnings = Vec::new();
     // Repositories left out still name the draft: a failure does not change its id.
     let mut names: Vec<&str> = activity.repos.iter().map(|r| r.name.as_str()).collect();
-    names.extend(failures.iter().flatten().map(|f| f.repo.as_str()));
+    names.extend(
+        failures
+            .iter()
+            .flatten()
+            .filter(|f| !f.incomplete)
+            .map(|f| f.failure.repo.as_str()),
+    );
     let scope = scope_name(&names);
     if let Some(failures) = failures {
         warnings = failures
             .iter()
-            .map(|f| format!("GitHub: {} was left out: {}", f.repo, f.reason))
+            .map(|f| {
+                let (repo, reason) = (&f.failure.repo, &f.failure.reason);
+                if f.incomplete {
+                    format!("GitHub: {repo}: {reason}")
+                } else {
+                    format!("GitHub: {repo} was left out: {reason}")
+                }
+            })
             .collect();
-        metrics.github.get_or_insert_with(Default::default).failures = failures;
+        metrics.github.get_or_insert_with(Default::default).failures =
+            failures.into_iter().map(|f| f.failure).collect();
     }
     let data = DigestData {
         repos: activity.repos.iter().map(|r| r.name.clone()).collect(),

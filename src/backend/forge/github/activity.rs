@@ -8,7 +8,12 @@
 //!   (anything opened, merged or closed in the period was updated in it or later).
 //! - Issues: `filterBy: {since}` (updated since) and newest updated first; GraphQL's issues
 //!   are issues only, never pull requests.
-//! - Releases: newest created first; paging stops at one created before the period.
+//! - Releases: newest created first; paging stops at a page whose releases were all
+//!   created and published before the period (a release may be published long after
+//!   it was created).
+//!
+//! A connection that still has more after [`MAX_PAGES`] pages is not followed further:
+//! [`Collector::incomplete`] says so.
 
 use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
@@ -116,6 +121,16 @@ enum Conn {
 const CONNS: [Conn; 4] = [Conn::Commits, Conn::Pulls, Conn::Issues, Conn::Releases];
 
 impl Conn {
+    /// What the connection holds, for people.
+    fn noun(self) -> &'static str {
+        match self {
+            Conn::Commits => "commits",
+            Conn::Pulls => "pull requests",
+            Conn::Issues => "issues",
+            Conn::Releases => "releases",
+        }
+    }
+
     fn variable(self) -> &'static str {
         match self {
             Conn::Commits => "commits",
@@ -135,6 +150,10 @@ pub(super) struct Collector {
     since: Timestamp,
     until: Timestamp,
     paging: [Paging; 4],
+    /// [`MAX_PAGES`]; smaller in tests.
+    max_pages: u32,
+    /// Why collecting stopped before the end, when it did ([`Collector::cut_short`]).
+    cut: Option<String>,
     activity: RepoActivity,
 }
 
@@ -148,6 +167,8 @@ impl Collector {
             since,
             until,
             paging: Default::default(),
+            max_pages: MAX_PAGES,
+            cut: None,
             activity: RepoActivity {
                 name: full_name.to_owned(),
                 path: html_url.to_owned(),
@@ -160,9 +181,32 @@ impl Collector {
         CONNS
             .into_iter()
             .zip(&self.paging)
-            .filter(|(_, paging)| paging.wanted() && paging.pages < MAX_PAGES)
+            .filter(|(_, paging)| paging.wanted() && paging.pages < self.max_pages)
             .map(|(conn, _)| conn)
             .collect()
+    }
+
+    /// Records that collecting stopped before GitHub had nothing more to give.
+    pub fn cut_short(&mut self, reason: String) {
+        self.cut.get_or_insert(reason);
+    }
+
+    /// Why the activity gathered is not all of the period's, when it is not: a
+    /// connection had more than [`MAX_PAGES`] pages, or [`Collector::cut_short`] was
+    /// called. Such activity is still worth showing, never worth keeping as complete.
+    pub fn incomplete(&self) -> Option<String> {
+        if let Some(cut) = &self.cut {
+            return Some(cut.clone());
+        }
+        let (conn, _) = CONNS
+            .into_iter()
+            .zip(&self.paging)
+            .find(|(_, paging)| paging.wanted() && paging.pages >= self.max_pages)?;
+        Some(format!(
+            "incomplete: more than {} pages of {}; the digest shows what was fetched",
+            self.max_pages,
+            conn.noun()
+        ))
     }
 
     /// The next query's request body (`{"query", "variables"}`), or `None` when done.
@@ -374,11 +418,15 @@ impl Collector {
 
     fn releases(&mut self, field: &Value) -> Result<(), String> {
         let page: Page<ReleaseNode> = read(field, "releases")?;
-        let mut older = false;
+        // Releases come newest created first, but count by when they were published,
+        // which can be much later: paging goes on while any release on the page was
+        // created or published (or is not yet published) in the period or after it.
+        // An empty page says nothing about the next one.
+        let mut recent = page.nodes.iter().all(Option::is_none);
         for node in page.nodes.into_iter().flatten() {
             let created = timestamp(&node.created_at, "createdAt")?;
-            older |= created < self.since;
             let published = optional_timestamp(node.published_at.as_deref(), "publishedAt")?;
+            recent |= created >= self.since || published.is_none_or(|at| at >= self.since);
             let Some(published) = published.filter(|at| !node.is_draft && self.in_period(*at))
             else {
                 continue;
@@ -399,7 +447,7 @@ impl Collector {
             });
         }
         let paging = &mut self.paging[Conn::Releases as usize];
-        paging.more = page.page_info.has_next_page && !older;
+        paging.more = page.page_info.has_next_page && recent;
         paging.cursor = page.page_info.end_cursor;
         Ok(())
     }
@@ -800,10 +848,22 @@ mod tests {
             Some("R2"),
         );
         collector.absorb(&repository).unwrap();
+        // v2.0.0-rc1 and the draft are recent: the next page may hold a release created
+        // earlier and published in the period.
+        let request = collector.next_request().unwrap();
+        let query = request["query"].as_str().unwrap();
+        assert!(query.contains("releases(") && !query.contains("issues("));
+        assert_eq!(request["variables"]["releases"], "R2");
+        collector
+            .absorb(&json!({ "releases": page(json!([
+                { "tagName": "v1.7.0", "name": "Older", "url": "r-1", "createdAt": "2026-09-04T00:00:00Z", "publishedAt": "2026-09-05T00:00:00Z",
+                  "isPrerelease": false, "isDraft": false, "author": null }
+            ]), Some("R3")) }))
+            .unwrap();
         assert_eq!(
             collector.next_request(),
             None,
-            "v1.8.0 is older than the period"
+            "v1.7.0 was created and published before the period"
         );
         let activity = flag_bots(collector.finish(), &["[bot]".to_string()]);
         let issues: Vec<(u64, &str, bool)> = activity
@@ -815,6 +875,101 @@ mod tests {
         assert_eq!(activity.releases.len(), 1);
         assert_eq!(activity.releases[0].name, "v2.0.0-rc1");
         assert!(activity.releases[0].prerelease);
+    }
+
+    fn release(tag: &str, created: &str, published: Option<&str>) -> Value {
+        json!({ "tagName": tag, "name": tag, "url": format!("https://github.com/acme/web/releases/{tag}"),
+                "createdAt": created, "publishedAt": published, "isPrerelease": false,
+                "isDraft": published.is_none(), "author": { "login": "ann" } })
+    }
+
+    #[test]
+    fn a_release_created_before_the_period_and_published_in_it_is_found_on_a_later_page() {
+        let mut collector = collector();
+        let mut repository = empty_repository();
+        // Page 1 ends with a release created and published before the period...
+        repository["releases"] = page(
+            json!([
+                release(
+                    "v3.0.0",
+                    "2026-11-04T00:00:00Z",
+                    Some("2026-11-04T00:00:00Z")
+                ),
+                release(
+                    "v2.9.0",
+                    "2026-10-01T00:00:00Z",
+                    Some("2026-10-01T00:00:00Z")
+                ),
+            ]),
+            Some("R2"),
+        );
+        collector.absorb(&repository).unwrap();
+        // ...but page 2 holds one created even earlier and published in the period.
+        let request = collector.next_request().unwrap();
+        assert_eq!(request["variables"]["releases"], "R2");
+        collector
+            .absorb(&json!({ "releases": page(json!([
+                release("v2.8.0", "2026-09-20T00:00:00Z", Some("2026-11-03T12:00:00Z")),
+            ]), Some("R3")) }))
+            .unwrap();
+        let request = collector.next_request().unwrap();
+        assert_eq!(request["variables"]["releases"], "R3");
+        collector
+            .absorb(&json!({ "releases": page(json!([
+                release("v2.7.0", "2026-09-10T00:00:00Z", Some("2026-09-11T00:00:00Z")),
+                release("v2.6.0", "2026-09-01T00:00:00Z", Some("2026-09-02T00:00:00Z")),
+            ]), Some("R4")) }))
+            .unwrap();
+        assert_eq!(
+            collector.next_request(),
+            None,
+            "page 3 is older than the period"
+        );
+        assert_eq!(collector.incomplete(), None);
+        let tags: Vec<String> = collector
+            .finish()
+            .releases
+            .into_iter()
+            .map(|r| r.tag)
+            .collect();
+        assert_eq!(tags, ["v3.0.0", "v2.8.0"]);
+    }
+
+    #[test]
+    fn a_connection_beyond_the_page_limit_makes_the_activity_incomplete() {
+        let mut collector = collector();
+        collector.max_pages = 2;
+        let commit = |oid: &str| {
+            json!({ "oid": oid, "committedDate": "2026-11-03T10:00:00Z", "messageHeadline": "x",
+                    "parents": { "totalCount": 1 }, "author": { "name": "Ann", "email": "ann@x.org", "user": null } })
+        };
+        let mut repository = empty_repository();
+        repository["defaultBranchRef"]["target"]["history"] =
+            page(json!([commit("c1")]), Some("C2"));
+        collector.absorb(&repository).unwrap();
+        assert_eq!(collector.incomplete(), None, "one page of two");
+        let request = collector.next_request().unwrap();
+        assert_eq!(request["variables"]["commits"], "C2");
+        collector
+            .absorb(&json!({ "defaultBranchRef": { "target": { "history": page(json!([commit("c2")]), Some("C3")) } } }))
+            .unwrap();
+        assert_eq!(collector.next_request(), None, "the limit is reached");
+        assert_eq!(
+            collector.incomplete().as_deref(),
+            Some("incomplete: more than 2 pages of commits; the digest shows what was fetched")
+        );
+        // What was fetched is kept.
+        assert_eq!(collector.finish().commits.len(), 2);
+
+        // A collector that reached the end is complete; one cut short says why.
+        let mut done = self::collector();
+        done.absorb(&empty_repository()).unwrap();
+        assert_eq!(done.incomplete(), None);
+        done.cut_short("incomplete: more than 200 queries".into());
+        assert_eq!(
+            done.incomplete().as_deref(),
+            Some("incomplete: more than 200 queries")
+        );
     }
 
     #[test]

@@ -70,7 +70,7 @@ pub struct RepoInfo {
 /// The activity of many repositories; one failing does not fail the others.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct GitHubActivity {
-    /// In the order the repositories were given.
+    /// In the order the repositories were given; incomplete ones included.
     pub repos: Vec<RepoActivity>,
     pub failures: Vec<RepoFailure>,
 }
@@ -79,8 +79,12 @@ pub struct GitHubActivity {
 pub struct RepoFailure {
     /// `owner/name`.
     pub repo: String,
-    /// E.g. `no access: ...` for a repository the token cannot see.
+    /// E.g. `no access: ...` for a repository the token cannot see, or `incomplete: ...`.
     pub reason: String,
+    /// A warning, not a failure: collecting was cut short, and what was fetched is in
+    /// [`GitHubActivity::repos`] (but not kept for the next run).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub incomplete: bool,
 }
 
 /// What has been spent since the client was made.
@@ -133,6 +137,30 @@ pub enum GitHubError {
     Network(String),
     #[error("GitHub's answer from {url} could not be read: {message}")]
     Decode { url: String, message: String },
+}
+
+impl GitHubError {
+    /// Whether the user must fix the config (`[github]`: the token, the API URL, a
+    /// pattern) rather than wait for GitHub or the network: a command exits 2 on such an
+    /// error, 1 on the others.
+    pub fn is_config_fault(&self) -> bool {
+        match self {
+            GitHubError::NoToken { .. }
+            | GitHubError::Token(_)
+            | GitHubError::InvalidToken
+            | GitHubError::BadToken
+            | GitHubError::InvalidUrl { .. }
+            | GitHubError::Pattern { .. } => true,
+            // The directory may be fine and the disk full or read-only: not the config's
+            // fault as such. The rest is GitHub's or the network's.
+            GitHubError::CacheDir { .. }
+            | GitHubError::NotFound { .. }
+            | GitHubError::RateLimited { .. }
+            | GitHubError::Http { .. }
+            | GitHubError::Network(_)
+            | GitHubError::Decode { .. } => false,
+        }
+    }
 }
 
 /// A GitHub API client for the configured organisations and repositories.
@@ -264,6 +292,8 @@ impl GitHub {
     /// a time; a repository that fails is in `failures`, never fails the run. A
     /// repository whose `pushed_at` is unchanged since its activity for this period was
     /// fetched (after the period ended, or within the last minutes) is not queried again.
+    /// Activity cut short (too many pages) is in `repos` with what was fetched, and in
+    /// `failures` as [`RepoFailure::incomplete`]; it is not remembered for the next run.
     pub async fn activity(
         &self,
         repos: &[RepoInfo],
@@ -293,7 +323,7 @@ impl GitHub {
                 (index, result)
             });
         }
-        let mut results: Vec<Option<Result<RepoActivity, String>>> = vec![None; unique.len()];
+        let mut results: Vec<Option<Result<Fetched, String>>> = vec![None; unique.len()];
         while let Some(joined) = tasks.join_next().await {
             match joined {
                 Ok((index, result)) => results[index] = Some(result),
@@ -303,13 +333,28 @@ impl GitHub {
         let mut activity = GitHubActivity::default();
         for (repo, result) in unique.iter().zip(results) {
             match result.unwrap_or_else(|| Err("collecting stopped unexpectedly".into())) {
-                Ok(found) => activity.repos.push(found),
+                Ok(Fetched {
+                    activity: found,
+                    incomplete,
+                }) => {
+                    activity.repos.push(found);
+                    if let Some(reason) = incomplete {
+                        let reason = self.inner.client.redact(&reason);
+                        tracing::warn!(repo = %repo.full_name, %reason, "github: incomplete activity for this repository");
+                        activity.failures.push(RepoFailure {
+                            repo: repo.full_name.clone(),
+                            reason,
+                            incomplete: true,
+                        });
+                    }
+                }
                 Err(reason) => {
                     let reason = self.inner.client.redact(&reason);
                     tracing::warn!(repo = %repo.full_name, %reason, "github: no activity for this repository");
                     activity.failures.push(RepoFailure {
                         repo: repo.full_name.clone(),
                         reason,
+                        incomplete: false,
                     });
                 }
             }
@@ -328,17 +373,30 @@ impl GitHub {
         since: Timestamp,
         until: Timestamp,
         bots: &[String],
-    ) -> Result<RepoActivity, String> {
+    ) -> Result<Fetched, String> {
         let inner = &self.inner;
         let now = Timestamp::now();
         if let Some(stored) = inner.store.load(&repo.full_name, since, until).await
             && reusable(&stored, repo, now)
         {
             tracing::debug!(repo = %repo.full_name, "github: activity unchanged since the last run");
-            return Ok(activity::flag_bots(stored.activity, bots));
+            return Ok(Fetched {
+                activity: activity::flag_bots(stored.activity, bots),
+                incomplete: None,
+            });
         }
         let fetched_at = Timestamp::now();
-        let fetched = self.fetch_activity(repo, since, until).await?;
+        let Fetched {
+            activity: fetched,
+            incomplete,
+        } = self.fetch_activity(repo, since, until).await?;
+        if incomplete.is_some() {
+            // Not kept: the next run asks again rather than taking part for the whole.
+            return Ok(Fetched {
+                activity: activity::flag_bots(fetched, bots),
+                incomplete,
+            });
+        }
         let stored = StoredPeriod {
             since,
             until,
@@ -349,7 +407,10 @@ impl GitHub {
         if let Err(error) = inner.store.save(&repo.full_name, stored).await {
             tracing::warn!(repo = %repo.full_name, %error, "github: cannot write the activity state");
         }
-        Ok(activity::flag_bots(fetched, bots))
+        Ok(Fetched {
+            activity: activity::flag_bots(fetched, bots),
+            incomplete: None,
+        })
     }
 
     async fn fetch_activity(
@@ -357,14 +418,16 @@ impl GitHub {
         repo: &RepoInfo,
         since: Timestamp,
         until: Timestamp,
-    ) -> Result<RepoActivity, String> {
+    ) -> Result<Fetched, String> {
         let client = &self.inner.client;
         let mut collector = Collector::new(&repo.full_name, &repo.html_url, since, until);
         let mut queries = 0;
         while let Some(request) = collector.next_request() {
             queries += 1;
             if queries > MAX_QUERIES {
-                tracing::warn!(repo = %repo.full_name, "github: activity cut short after {MAX_QUERIES} queries");
+                collector.cut_short(format!(
+                    "incomplete: more than {MAX_QUERIES} queries; the digest shows what was fetched"
+                ));
                 break;
             }
             let answer = client
@@ -394,8 +457,19 @@ impl GitHub {
                 }
             }
         }
-        Ok(collector.finish())
+        let incomplete = collector.incomplete();
+        Ok(Fetched {
+            activity: collector.finish(),
+            incomplete,
+        })
     }
+}
+
+/// One repository's activity for a period, and why it is incomplete when it is.
+#[derive(Debug, Clone)]
+struct Fetched {
+    activity: RepoActivity,
+    incomplete: Option<String>,
 }
 
 /// Whether stored activity still holds: same `pushed_at`, fetched after the period ended
@@ -461,6 +535,48 @@ mod tests {
         let repo = repo("2026-11-08T10:00:00Z");
         assert!(reusable(&running, &repo, at("2026-11-05T00:05:00Z")));
         assert!(!reusable(&running, &repo, at("2026-11-05T00:15:00Z")));
+    }
+
+    #[test]
+    fn config_faults_are_the_users_to_fix() {
+        let pattern = GitHubError::Pattern {
+            key: "include",
+            pattern: "(".into(),
+            message: "unclosed group".into(),
+        };
+        for fault in [
+            GitHubError::NoToken { hint: "h".into() },
+            GitHubError::Token(SecretError::NotUnicode { var: "V".into() }),
+            GitHubError::InvalidToken,
+            GitHubError::BadToken,
+            GitHubError::InvalidUrl { url: "x".into() },
+            pattern,
+        ] {
+            assert!(fault.is_config_fault(), "{fault}");
+        }
+        for other in [
+            GitHubError::NotFound { what: "x".into() },
+            GitHubError::RateLimited {
+                url: "u".into(),
+                waits: 3,
+            },
+            GitHubError::Http {
+                url: "u".into(),
+                status: 500,
+                message: "m".into(),
+            },
+            GitHubError::Network("down".into()),
+            GitHubError::Decode {
+                url: "u".into(),
+                message: "m".into(),
+            },
+            GitHubError::CacheDir {
+                path: PathBuf::from("/x"),
+                source: std::io::Error::other("read-only"),
+            },
+        ] {
+            assert!(!other.is_config_fault(), "{other}");
+        }
     }
 
     #[test]
