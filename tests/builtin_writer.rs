@@ -1,6 +1,8 @@
 //! The built-in writer: sections per kind, deterministic text, and no number, name or sha
 //! that is not in the data.
 
+mod support;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use raibid::backend::sparky::analyze::analyze;
@@ -509,31 +511,8 @@ fn every_number_sha_and_name_comes_from_the_data() {
 /// Every count the data holds, and the few the writer may derive from it.
 fn numbers_in(data: &DigestData) -> BTreeSet<u64> {
     let m = &data.metrics;
-    let t = &m.totals;
-    let mut n: BTreeSet<u64> = [
-        t.commits,
-        t.merges,
-        t.insertions,
-        t.deletions,
-        t.contributors,
-        t.active_repos,
-    ]
-    .into();
-    for c in &m.contributors {
-        n.extend([c.commits, c.insertions, c.deletions]);
-    }
-    for r in &m.repos {
-        n.extend([r.commits, r.insertions, r.deletions, r.contributors]);
-    }
-    for c in &m.notable {
-        n.extend([c.insertions, c.deletions, u64::from(c.files_changed)]);
-    }
-    for d in &m.commits_per_day {
-        n.insert(d.commits);
-    }
-    // Days with commits out of days in the period, and commits per ISO week.
-    n.insert(m.commits_per_day.iter().filter(|d| d.commits > 0).count() as u64);
-    n.insert(m.commits_per_day.len() as u64);
+    let mut n = support::local_counts(data);
+    // Commits per ISO week.
     let mut week_sums: BTreeMap<(i16, i8), u64> = BTreeMap::new();
     for d in &m.commits_per_day {
         let iso = d

@@ -388,30 +388,7 @@ fn numbers(text: &str) -> Vec<String> {
 /// Every figure of the data, as the digest writes it, and the few it derives.
 fn numbers_in(data: &DigestData) -> BTreeSet<String> {
     let m = &data.metrics;
-    let t = &m.totals;
-    let mut n: BTreeSet<u64> = [
-        t.commits,
-        t.merges,
-        t.insertions,
-        t.deletions,
-        t.contributors,
-        t.active_repos,
-    ]
-    .into();
-    for c in &m.contributors {
-        n.extend([c.commits, c.insertions, c.deletions]);
-    }
-    for r in &m.repos {
-        n.extend([r.commits, r.insertions, r.deletions, r.contributors]);
-    }
-    for c in &m.notable {
-        n.extend([c.insertions, c.deletions, u64::from(c.files_changed)]);
-    }
-    for d in &m.commits_per_day {
-        n.insert(d.commits);
-    }
-    n.insert(m.commits_per_day.iter().filter(|d| d.commits > 0).count() as u64);
-    n.insert(m.commits_per_day.len() as u64);
+    let mut n = support::local_counts(data);
     n.insert(m.commits_per_day.iter().map(|d| d.commits).sum());
     let mut pcts = Vec::new();
     if let Some(trend) = &m.trend {

@@ -190,3 +190,34 @@ pub fn jobs() -> Vec<raibid::backend::queue::contract::JobRecord> {
         record(4, JobState::Failure),
     ]
 }
+
+/// Every count a local digest's data holds, and the two it derives (days with commits,
+/// days in the period): what a writer's numbers must come from.
+pub fn local_counts(data: &DigestData) -> std::collections::BTreeSet<u64> {
+    let m = &data.metrics;
+    let t = &m.totals;
+    let mut n: std::collections::BTreeSet<u64> = [
+        t.commits,
+        t.merges,
+        t.insertions,
+        t.deletions,
+        t.contributors,
+        t.active_repos,
+    ]
+    .into();
+    for c in &m.contributors {
+        n.extend([c.commits, c.insertions, c.deletions]);
+    }
+    for r in &m.repos {
+        n.extend([r.commits, r.insertions, r.deletions, r.contributors]);
+    }
+    for c in &m.notable {
+        n.extend([c.insertions, c.deletions, u64::from(c.files_changed)]);
+    }
+    for d in &m.commits_per_day {
+        n.insert(d.commits);
+    }
+    n.insert(m.commits_per_day.iter().filter(|d| d.commits > 0).count() as u64);
+    n.insert(m.commits_per_day.len() as u64);
+    n
+}
