@@ -22,6 +22,11 @@ pub struct Config {
     pub cluster: ClusterConfig,
     pub github: GithubConfig,
     pub mirror: MirrorConfig,
+    pub openai: OpenAiConfig,
+    pub schedule: ScheduleConfig,
+    pub devto: DevtoConfig,
+    pub mastodon: MastodonConfig,
+    pub bluesky: BlueskyConfig,
     /// Action name -> keys, e.g. `quit = ["q", "ctrl-c"]`. Unlisted actions keep defaults.
     pub keys: BTreeMap<String, Vec<String>>,
 }
@@ -50,8 +55,14 @@ pub struct SparkyConfig {
     pub startup_digest: String,
     /// What a period without commits yields: `one-line` or `none`.
     pub empty_period: String,
-    /// `auto` (Ollama when reachable, else built-in), `ollama` or `builtin`.
+    /// `auto` (Ollama when reachable, else built-in), `ollama`, `openai` (an
+    /// OpenAI-compatible server, `[openai]`) or `builtin`.
     pub writer: String,
+    /// How many times a model writes a draft the checker finds fault with before the
+    /// built-in writer takes over.
+    pub attempts: u32,
+    /// Stock filler phrases (any case) the checker reports in a draft.
+    pub filler_phrases: Vec<String>,
     /// Author names or emails containing one of these (case-insensitive) are bots.
     pub bots: Vec<String>,
     /// Where digests come from: `local` (the repositories above), `github` (the
@@ -92,6 +103,76 @@ pub struct PublishConfig {
     pub tags: Vec<String>,
     /// Token for pushing over HTTPS: from `RAIBID_PUBLISH_TOKEN` or a 0600 file.
     pub token: Secret,
+    /// The docs site's base URL: a post's canonical URL is this plus its path.
+    pub site_url: String,
+    /// `owner/name` of the docs repository on GitHub, for the `docs-github` channel
+    /// (the contents API, with `github.token`).
+    pub github_repo: String,
+    /// Where the `github-comment` channel comments: `owner/name#12` (an issue or pull
+    /// request) or `owner/name/discussions/7`.
+    pub github_comment: String,
+    /// Kind -> the channels its drafts are published to.
+    pub channels: BTreeMap<String, Vec<String>>,
+    /// Kinds published without a person's approval when the checker finds nothing.
+    pub auto: Vec<String>,
+}
+
+/// An OpenAI-compatible server (vLLM, llama.cpp's server): `/v1/chat/completions`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OpenAiConfig {
+    /// Base URL; requests go to `<url>/v1/chat/completions`.
+    pub url: String,
+    pub model: String,
+    /// Sent as a bearer token when set.
+    pub api_key: Secret,
+    /// The server's context window in tokens: prompts that may not fit are refused.
+    pub context_tokens: u32,
+    pub seed: i32,
+    pub temperature: f32,
+    /// Seconds a whole generation may take.
+    pub timeout_secs: u64,
+}
+
+/// What each scheduled run (`raibid schedule run daily|weekly|monthly`) writes, by kind.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScheduleConfig {
+    pub daily: Vec<String>,
+    pub weekly: Vec<String>,
+    pub monthly: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DevtoConfig {
+    pub url: String,
+    pub api_key: Secret,
+    /// Publish articles; false leaves them as Dev.to drafts.
+    pub publish: bool,
+    /// At most four; Dev.to takes lowercase letters and digits.
+    pub tags: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MastodonConfig {
+    /// The instance, e.g. `https://mastodon.social`.
+    pub url: String,
+    pub token: Secret,
+    /// `public`, `unlisted`, `private` or `direct`.
+    pub visibility: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BlueskyConfig {
+    /// The PDS or entryway, e.g. `https://bsky.social`.
+    pub url: String,
+    /// Handle or DID.
+    pub identifier: String,
+    /// An app password, never the account password.
+    pub app_password: Secret,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -196,7 +277,7 @@ pub struct ClusterConfig {
     pub ollama_storage: String,
     /// GPUs the Ollama pod requests (`nvidia.com/gpu`); 0: CPU only.
     pub ollama_gpus: u32,
-    /// Cron schedules of the Sparky digests, in the cluster's time zone.
+    /// Cron schedules of `raibid schedule run daily|weekly|monthly`, in UTC.
     pub daily_schedule: String,
     pub weekly_schedule: String,
     pub monthly_schedule: String,
@@ -298,9 +379,9 @@ impl Default for ClusterConfig {
             ollama_image: "ollama/ollama:0.12.6".into(),
             ollama_storage: "100Gi".into(),
             ollama_gpus: 1,
-            daily_schedule: "0 6 * * *".into(),
-            weekly_schedule: "0 7 * * 1".into(),
-            monthly_schedule: "0 8 1 * *".into(),
+            daily_schedule: "0 0 * * *".into(),
+            weekly_schedule: "0 8 * * 1".into(),
+            monthly_schedule: "0 9 1 * *".into(),
         }
     }
 }
@@ -367,6 +448,23 @@ impl Default for SparkyConfig {
             startup_digest: "week".into(),
             empty_period: "one-line".into(),
             writer: "auto".into(),
+            attempts: 3,
+            filler_phrases: [
+                "significant progress",
+                "in conclusion",
+                "recommendations",
+                "in summary",
+                "to summarize",
+                "going forward",
+                "moving forward",
+                "stay tuned",
+                "keep up the great work",
+                "great job",
+                "exciting times",
+                "a testament to",
+            ]
+            .map(String::from)
+            .to_vec(),
             bots: vec![
                 "[bot]".into(),
                 "dependabot".into(),
@@ -391,6 +489,61 @@ impl Default for OllamaConfig {
     }
 }
 
+impl Default for OpenAiConfig {
+    fn default() -> Self {
+        OpenAiConfig {
+            url: "http://127.0.0.1:8080".into(),
+            model: String::new(),
+            api_key: Secret::Env("RAIBID_OPENAI_API_KEY".into()),
+            context_tokens: 8192,
+            seed: 42,
+            temperature: 0.2,
+            timeout_secs: 300,
+        }
+    }
+}
+
+impl Default for ScheduleConfig {
+    fn default() -> Self {
+        ScheduleConfig {
+            daily: vec!["daily".into()],
+            weekly: vec!["weekly".into()],
+            monthly: vec!["monthly".into()],
+        }
+    }
+}
+
+impl Default for DevtoConfig {
+    fn default() -> Self {
+        DevtoConfig {
+            url: "https://dev.to".into(),
+            api_key: Secret::Env("RAIBID_DEVTO_API_KEY".into()),
+            publish: false,
+            tags: vec!["devops".into(), "rust".into()],
+        }
+    }
+}
+
+impl Default for MastodonConfig {
+    fn default() -> Self {
+        MastodonConfig {
+            url: String::new(),
+            token: Secret::Env("RAIBID_MASTODON_TOKEN".into()),
+            visibility: "public".into(),
+        }
+    }
+}
+
+impl Default for BlueskyConfig {
+    fn default() -> Self {
+        BlueskyConfig {
+            url: "https://bsky.social".into(),
+            identifier: String::new(),
+            app_password: Secret::Env("RAIBID_BLUESKY_APP_PASSWORD".into()),
+        }
+    }
+}
+
 impl Default for PublishConfig {
     fn default() -> Self {
         PublishConfig {
@@ -400,6 +553,27 @@ impl Default for PublishConfig {
             author: "Sparky".into(),
             tags: vec!["digest".into()],
             token: Secret::Env("RAIBID_PUBLISH_TOKEN".into()),
+            site_url: String::new(),
+            github_repo: String::new(),
+            github_comment: String::new(),
+            channels: [
+                ("daily", &["docs"][..]),
+                ("weekly", &["docs"]),
+                ("monthly", &["docs"]),
+                ("digest", &["docs"]),
+                ("blog", &["docs"]),
+                ("mastodon", &["mastodon"]),
+                ("bluesky", &["bluesky"]),
+            ]
+            .into_iter()
+            .map(|(kind, channels)| {
+                (
+                    kind.to_owned(),
+                    channels.iter().map(|c| (*c).to_owned()).collect(),
+                )
+            })
+            .collect(),
+            auto: Vec::new(),
         }
     }
 }

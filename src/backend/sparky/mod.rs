@@ -2,6 +2,7 @@
 
 pub mod actor;
 pub mod analyze;
+pub mod channels;
 pub mod collect;
 pub mod git;
 pub mod merge;

@@ -140,8 +140,8 @@ impl DraftState {
     }
 }
 
-/// The kind of text a draft is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// The kind of text a draft is: a digest of a period, a blog post, or a social post.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum DraftKind {
     Daily,
@@ -149,9 +149,54 @@ pub enum DraftKind {
     Monthly,
     /// A digest of a `--since/--until` range.
     Digest,
+    /// A long-form post about a period (1500-2500 words).
+    Blog,
+    Mastodon,
+    Bluesky,
+    Linkedin,
+    X,
+}
+
+/// How a social network counts a post's length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LengthUnit {
+    /// Unicode scalar values, as Mastodon, LinkedIn and X count them.
+    Chars,
+    /// Extended grapheme clusters, as Bluesky counts them.
+    Graphemes,
+}
+
+impl LengthUnit {
+    pub fn measure(self, text: &str) -> usize {
+        match self {
+            LengthUnit::Chars => text.chars().count(),
+            LengthUnit::Graphemes => {
+                unicode_segmentation::UnicodeSegmentation::graphemes(text, true).count()
+            }
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LengthUnit::Chars => "chars",
+            LengthUnit::Graphemes => "graphemes",
+        }
+    }
 }
 
 impl DraftKind {
+    pub const ALL: [DraftKind; 9] = [
+        DraftKind::Daily,
+        DraftKind::Weekly,
+        DraftKind::Monthly,
+        DraftKind::Digest,
+        DraftKind::Blog,
+        DraftKind::Mastodon,
+        DraftKind::Bluesky,
+        DraftKind::Linkedin,
+        DraftKind::X,
+    ];
+
     pub fn for_period(kind: PeriodKind) -> Self {
         match kind {
             PeriodKind::Day => DraftKind::Daily,
@@ -167,16 +212,47 @@ impl DraftKind {
             DraftKind::Weekly => "weekly",
             DraftKind::Monthly => "monthly",
             DraftKind::Digest => "digest",
+            DraftKind::Blog => "blog",
+            DraftKind::Mastodon => "mastodon",
+            DraftKind::Bluesky => "bluesky",
+            DraftKind::Linkedin => "linkedin",
+            DraftKind::X => "x",
         }
     }
 
-    /// Target length in words for a period with enough activity to fill it.
-    pub fn word_bounds(self) -> (usize, usize) {
+    pub fn parse(name: &str) -> Option<DraftKind> {
+        DraftKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
+    /// A digest of a period (daily, weekly, monthly or a range), as opposed to a post.
+    pub fn is_digest(self) -> bool {
+        matches!(
+            self,
+            DraftKind::Daily | DraftKind::Weekly | DraftKind::Monthly | DraftKind::Digest
+        )
+    }
+
+    /// The longest post a social network takes, and how it counts; `None` for long texts.
+    pub fn post_limit(self) -> Option<(usize, LengthUnit)> {
         match self {
-            DraftKind::Daily => (200, 300),
-            DraftKind::Weekly => (800, 1200),
-            DraftKind::Monthly => (2000, 3000),
-            DraftKind::Digest => (200, 1200),
+            DraftKind::Mastodon => Some((500, LengthUnit::Chars)),
+            DraftKind::Bluesky => Some((300, LengthUnit::Graphemes)),
+            DraftKind::Linkedin => Some((1300, LengthUnit::Chars)),
+            DraftKind::X => Some((280, LengthUnit::Chars)),
+            _ => None,
+        }
+    }
+
+    /// Length in words for a period with enough activity to fill it; social posts are
+    /// bounded by [`DraftKind::post_limit`] instead.
+    pub fn word_bounds(self) -> Option<(usize, usize)> {
+        match self {
+            DraftKind::Daily => Some((200, 300)),
+            DraftKind::Weekly => Some((800, 1200)),
+            DraftKind::Monthly => Some((2000, 3000)),
+            DraftKind::Digest => Some((200, 1200)),
+            DraftKind::Blog => Some((1500, 2500)),
+            DraftKind::Mastodon | DraftKind::Bluesky | DraftKind::Linkedin | DraftKind::X => None,
         }
     }
 }

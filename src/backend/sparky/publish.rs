@@ -67,6 +67,7 @@ pub fn target_path(front: &FrontMatter, data_period: &Period) -> PathBuf {
         }
         DraftKind::Monthly => format!("month-{:04}-{:02}.md", date.year(), date.month()),
         DraftKind::Digest => format!("digest-{}.md", file_slug(&data_period.label)),
+        other => format!("{}-{}.md", other.as_str(), file_slug(&data_period.label)),
     };
     // A week lives in the folder of its Monday, even when it starts in the month before.
     let folder = match front.kind {

@@ -1,7 +1,8 @@
 //! Drafts as files in a git repository: every change a commit, every write atomic.
 //!
 //! `<dir>/<id>.md` holds the front matter and the Markdown body, `<dir>/<id>.json` the
-//! [`DigestData`] the draft was written from. The console editor's autosaves live in
+//! [`DigestData`] the draft was written from, `<dir>/<id>.published.json` where it was
+//! published. The console editor's autosaves live in
 //! `<dir>/.recovery/<id>.md`, which git ignores. The format is described in docs/drafts.md.
 
 use std::cmp::Reverse;
@@ -10,12 +11,15 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::channels::Publication;
 use super::git::{Git, GitError};
 use super::model::{DigestData, DraftKind, DraftState, FrontMatter};
 
 /// What the store's `.gitignore` must contain: autosaves and half-written temp files.
 const IGNORED: [&str; 2] = ["/.recovery/", ".tmp-*"];
 const RECOVERY_DIR: &str = ".recovery";
+/// `<id>.published.json`: the draft's publications.
+const PUBLICATIONS_SUFFIX: &str = "published.json";
 const FENCE: &str = "---";
 const MAX_ID_LEN: usize = 200;
 
@@ -259,6 +263,42 @@ impl Store {
         self.commit(&format!("draft: {verb} {id}"), &[&format!("{id}.md")])
     }
 
+    /// Where the draft was published, one record per channel, oldest first.
+    pub fn publications(&self, id: &str) -> Result<Vec<Publication>, StoreError> {
+        validate_id(id)?;
+        let path = self.publications_path(id);
+        let text = match fs::read_to_string(&path) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            read => read.map_err(io_error("read", &path))?,
+        };
+        serde_json::from_str(&text).map_err(|e| StoreError::Unreadable {
+            line: e.line(),
+            reason: e.to_string(),
+            path,
+        })
+    }
+
+    /// Records a publication as commit "draft: published <id> to <channel>", replacing the
+    /// channel's earlier record.
+    pub fn record_publication(&self, id: &str, publication: &Publication) -> Result<(), StoreError> {
+        let mut records = self.publications(id)?;
+        match records.iter_mut().find(|p| p.channel == publication.channel) {
+            Some(record) => *record = publication.clone(),
+            None => records.push(publication.clone()),
+        }
+        let path = self.publications_path(id);
+        let json = serde_json::to_string_pretty(&records).map_err(|e| StoreError::Io {
+            action: "serialize the publications of",
+            path: path.clone(),
+            source: e.into(),
+        })?;
+        replace_file(&path, format!("{json}\n").as_bytes())?;
+        self.commit(
+            &format!("draft: published {id} to {}", publication.channel),
+            &[&format!("{id}.{PUBLICATIONS_SUFFIX}")],
+        )
+    }
+
     /// Autosaves the body being edited, outside git's view.
     pub fn write_recovery(&self, id: &str, body: &str) -> Result<(), StoreError> {
         validate_id(id)?;
@@ -298,6 +338,10 @@ impl Store {
 
     fn data_path(&self, id: &str) -> PathBuf {
         self.dir.join(format!("{id}.json"))
+    }
+
+    fn publications_path(&self, id: &str) -> PathBuf {
+        self.dir.join(format!("{id}.{PUBLICATIONS_SUFFIX}"))
     }
 
     fn recovery_path(&self, id: &str) -> PathBuf {

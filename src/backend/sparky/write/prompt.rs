@@ -240,7 +240,8 @@ fn summary_words(kind: DraftKind) -> (usize, usize) {
     match kind {
         DraftKind::Daily => (60, 120),
         DraftKind::Weekly | DraftKind::Digest => (120, 200),
-        DraftKind::Monthly => (200, 350),
+        DraftKind::Monthly | DraftKind::Blog => (200, 350),
+        DraftKind::Mastodon | DraftKind::Bluesky | DraftKind::Linkedin | DraftKind::X => (20, 40),
     }
 }
 

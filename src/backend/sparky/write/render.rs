@@ -83,7 +83,7 @@ fn sections(kind: DraftKind) -> &'static [Section] {
             Trend,
             NotCollected,
         ],
-        DraftKind::Monthly => &[
+        DraftKind::Monthly | DraftKind::Blog => &[
             Summary,
             Highlights,
             NotableChanges,
@@ -97,6 +97,9 @@ fn sections(kind: DraftKind) -> &'static [Section] {
             Trend,
             NotCollected,
         ],
+        DraftKind::Mastodon | DraftKind::Bluesky | DraftKind::Linkedin | DraftKind::X => {
+            &[Summary]
+        }
     }
 }
 
@@ -110,7 +113,8 @@ pub(super) fn notable_limit(kind: DraftKind) -> usize {
     match kind {
         DraftKind::Daily => 5,
         DraftKind::Weekly | DraftKind::Digest => 10,
-        DraftKind::Monthly => 20,
+        DraftKind::Monthly | DraftKind::Blog => 20,
+        DraftKind::Mastodon | DraftKind::Bluesky | DraftKind::Linkedin | DraftKind::X => 3,
     }
 }
 
@@ -119,7 +123,8 @@ pub(super) fn highlight_limit(kind: DraftKind) -> usize {
     match kind {
         DraftKind::Daily => 0,
         DraftKind::Weekly | DraftKind::Digest => 6,
-        DraftKind::Monthly => 10,
+        DraftKind::Monthly | DraftKind::Blog => 10,
+        DraftKind::Mastodon | DraftKind::Bluesky | DraftKind::Linkedin | DraftKind::X => 0,
     }
 }
 
@@ -129,6 +134,11 @@ pub(super) fn title(data: &DigestData, kind: DraftKind) -> String {
         DraftKind::Weekly => "Weekly digest",
         DraftKind::Monthly => "Monthly digest",
         DraftKind::Digest => "Digest",
+        DraftKind::Blog => "Blog post",
+        DraftKind::Mastodon => "Mastodon post",
+        DraftKind::Bluesky => "Bluesky post",
+        DraftKind::Linkedin => "LinkedIn post",
+        DraftKind::X => "X post",
     };
     format!("{name} — {}", data.period.label)
 }
