@@ -118,6 +118,7 @@ fn data(current: Activity, previous: Option<Activity>) -> DigestData {
         repo_paths: REPOS.iter().map(|r| format!("/src/{r}")).collect(),
         metrics,
         commits,
+        link: None,
     }
 }
 

@@ -257,6 +257,7 @@ fn weekly() -> DigestData {
         period: current.period,
         metrics,
         commits,
+        link: None,
     }
 }
 

@@ -171,6 +171,7 @@ fn week(commits: Vec<CommitRecord>) -> DigestData {
         repos: repos.iter().map(|r| r.to_string()).collect(),
         repo_paths: repos.iter().map(|r| format!("/src/{r}")).collect(),
         commits,
+        link: None,
     }
 }
 

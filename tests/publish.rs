@@ -80,6 +80,7 @@ fn data() -> DigestData {
         repos: Vec::new(),
         repo_paths: Vec::new(),
         commits: Vec::new(),
+        link: None,
     }
 }
 
@@ -103,6 +104,7 @@ fn config(docs_repo: &str, push: bool) -> PublishConfig {
         author: "Sparky".into(),
         tags: vec!["digest".into()],
         token: Secret::None,
+        ..PublishConfig::default()
     }
 }
 

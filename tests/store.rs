@@ -86,6 +86,7 @@ fn data(label: &str) -> DigestData {
         repos: vec!["raibid".into()],
         repo_paths: vec!["/src/raibid".into()],
         commits: vec![commit],
+        link: None,
     }
 }
 

@@ -133,6 +133,7 @@ pub fn data() -> DigestData {
         repo_paths: vec!["/src/raibid".into()],
         metrics: analyze(&activity, None),
         commits,
+        link: None,
     }
 }
 

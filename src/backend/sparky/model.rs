@@ -285,4 +285,8 @@ pub struct DigestData {
     pub metrics: super::analyze::Metrics,
     /// Every commit of the period, newest first.
     pub commits: Vec<CommitRecord>,
+    /// What a social post links to: the period's post on the docs site, when
+    /// `publish.site_url` is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
 }

@@ -440,6 +440,7 @@ fn finish(activity: Activity, before: Activity, failures: Option<Vec<Failed>>) -
         commits: activity.repos.into_iter().flat_map(|r| r.commits).collect(),
         metrics,
         period: activity.period,
+        link: None,
     };
     Prepared {
         id: Store::draft_id(&data.period.label, &scope),

@@ -63,6 +63,8 @@ impl std::fmt::Display for ChannelName {
 pub struct Outgoing<'a> {
     pub draft_id: &'a str,
     pub kind: DraftKind,
+    /// The draft's date (its period's first day): stable across attempts to publish it.
+    pub date: jiff::civil::Date,
     pub title: &'a str,
     /// The Markdown body of a digest or blog post (no front matter), or a social post's text.
     pub body: &'a str,

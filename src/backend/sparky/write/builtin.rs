@@ -41,6 +41,7 @@ fn write(data: &DigestData, kind: DraftKind) -> Written {
     let prose = Prose {
         summary: summary(data, kind),
         highlights: highlights(data, kind),
+        story: Vec::new(),
     };
     Written {
         title: render::title(data, kind),

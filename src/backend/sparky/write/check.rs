@@ -154,6 +154,7 @@ pub(super) fn check(text: &str, facts: &Facts, kind: DraftKind) -> (Prose, Vec<S
         Prose {
             summary: summary.join(" "),
             highlights,
+            story: Vec::new(),
         },
         notes,
     )

@@ -218,6 +218,7 @@ mod tests {
             repo_paths: vec!["https://github.com/lab/api".into()],
             commits: vec![commit],
             period: activity.period,
+            link: None,
         }
     }
 

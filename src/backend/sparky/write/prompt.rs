@@ -416,6 +416,7 @@ mod tests {
                 github: None,
             },
             commits: Vec::new(),
+            link: None,
         }
     }
 

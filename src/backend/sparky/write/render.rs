@@ -16,6 +16,8 @@ pub(super) struct Prose {
     pub summary: String,
     /// One Markdown bullet each, without the leading `- `.
     pub highlights: Vec<String>,
+    /// A blog post's story: paragraphs, in order.
+    pub story: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
