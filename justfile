@@ -55,6 +55,11 @@ mirror *args:
 test:
     sh scripts/test
 
+# Optional, not CI: a digest written by a real small model on llama.cpp's server, then checked
+# (the first run builds llama.cpp, about 15 minutes; everything goes to target/real-model).
+real-model:
+    sh scripts/real-model.sh
+
 # Formatting and lints, as CI runs them.
 lint:
     cargo fmt --all -- --check

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use raibid::backend::sparky::actor::{self, Command, Event, Places};
+use raibid::backend::sparky::channels::ChannelName;
 use raibid::backend::sparky::model::{DraftState, PeriodKind};
 use raibid::backend::sparky::pipeline::{DigestRequest, PeriodSpec, WriterChoice};
 use raibid::config::Config;
@@ -88,6 +89,7 @@ fn week_of_the_fixture() -> DigestRequest {
         },
         repos: Vec::new(),
         writer: WriterChoice::Builtin,
+        kind: None,
     }
 }
 
@@ -134,6 +136,15 @@ fn approved(e: &Event) -> Option<()> {
         }
     )
     .then_some(())
+}
+
+fn delivered(e: &Event) -> Option<(ChannelName, Result<String, String>)> {
+    match e {
+        Event::Delivered {
+            channel, result, ..
+        } => Some((*channel, result.clone())),
+        _ => None,
+    }
 }
 
 fn published(e: &Event) -> Option<Result<String, String>> {
@@ -188,7 +199,10 @@ async fn digest_edit_approve_and_publish_through_the_actor() {
     let (drafts, _) = h.until(listed).await;
     assert_eq!(drafts, [(id.clone(), DraftState::Draft)]);
 
-    h.send(Command::Publish(id.clone()));
+    h.send(Command::Publish {
+        id: id.clone(),
+        channels: Vec::new(),
+    });
     let refused = h
         .until(published)
         .await
@@ -200,13 +214,16 @@ async fn digest_edit_approve_and_publish_through_the_actor() {
         id: id.clone(),
         state: DraftState::Approved,
     });
-    h.send(Command::Publish(id.clone()));
-    let message = h
-        .until(published)
-        .await
-        .0
-        .expect("an approved draft is published");
+    h.send(Command::Publish {
+        id: id.clone(),
+        channels: Vec::new(),
+    });
+    let (channel, result) = h.until(delivered).await.0;
+    assert_eq!(channel, ChannelName::Docs, "publish.channels.weekly");
+    let message = result.expect("an approved draft is published");
     assert!(message.contains("week-2026-47.md"), "{message}");
+    let summary = h.until(published).await.0.expect("every channel answered");
+    assert_eq!(summary, "published to 1 of 1 channels");
 }
 
 #[tokio::test]

@@ -1,5 +1,6 @@
 //! The built-in writer: sections per kind, deterministic text, and no number, name or sha
-//! that is not in the data.
+//! that is not in the data; blog posts within their bounds, social posts within their
+//! network's limit.
 
 mod support;
 
@@ -7,7 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use raibid::backend::sparky::analyze::analyze;
 use raibid::backend::sparky::model::{
-    Activity, CommitRecord, DigestData, DraftKind, Period, PeriodKind, RepoActivity,
+    Activity, CommitRecord, DigestData, DraftKind, IssueRecord, LengthUnit, Period, PeriodKind,
+    PullRequestRecord, ReleaseRecord, RepoActivity,
 };
 use raibid::backend::sparky::write::{BuiltinWriter, Writer, Written, one_line};
 
@@ -398,6 +400,9 @@ fn the_same_data_gives_the_same_bytes() {
         (weekly(), DraftKind::Weekly),
         (monthly(), DraftKind::Monthly),
         (weekly(), DraftKind::Digest),
+        (busy_week(), DraftKind::Blog),
+        (busy_week(), DraftKind::Mastodon),
+        (busy_week(), DraftKind::Bluesky),
     ] {
         let first = write(&data, kind);
         let again = write(&data.clone(), kind);
@@ -470,6 +475,8 @@ fn every_number_sha_and_name_comes_from_the_data() {
         (daily(), DraftKind::Daily),
         (weekly(), DraftKind::Weekly),
         (monthly(), DraftKind::Monthly),
+        (weekly(), DraftKind::Blog),
+        (monthly(), DraftKind::Blog),
     ] {
         let written = write(&data, kind);
         let text = format!("{}\n{}", written.title, written.body);
@@ -524,6 +531,12 @@ fn numbers_in(data: &DigestData) -> BTreeSet<u64> {
         *week_sums.entry((iso.year(), iso.week())).or_default() += d.commits;
     }
     n.extend(week_sums.into_values());
+    // A blog post's commits per person in each repository.
+    let mut per_repo_person: BTreeMap<(&str, &str), u64> = BTreeMap::new();
+    for c in &data.commits {
+        *per_repo_person.entry((&c.repo, &c.email)).or_default() += 1;
+    }
+    n.extend(per_repo_person.into_values());
     if let Some(trend) = &m.trend {
         let p = &trend.previous;
         n.extend([
@@ -549,6 +562,8 @@ fn no_stock_phrases() {
         (daily(), DraftKind::Daily),
         (weekly(), DraftKind::Weekly),
         (monthly(), DraftKind::Monthly),
+        (busy_week(), DraftKind::Blog),
+        (busy_week(), DraftKind::Linkedin),
     ] {
         let body = write(&data, kind).body.to_lowercase();
         for phrase in [
@@ -566,7 +581,9 @@ fn no_stock_phrases() {
 #[test]
 fn small_periods_stay_short_and_none_passes_the_upper_bound() {
     let daily = write(&daily(), DraftKind::Daily).body;
-    let (_, daily_max) = DraftKind::Daily.word_bounds();
+    let (_, daily_max) = DraftKind::Daily
+        .word_bounds()
+        .expect("a digest has word bounds");
     assert!(
         words(&daily) <= daily_max,
         "{} words:\n{daily}",
@@ -577,7 +594,7 @@ fn small_periods_stay_short_and_none_passes_the_upper_bound() {
         (monthly(), DraftKind::Monthly),
     ] {
         let body = write(&data, kind).body;
-        let (low, high) = kind.word_bounds();
+        let (low, high) = kind.word_bounds().expect("a digest has word bounds");
         // Ten or sixteen commits do not fill a weekly or monthly digest: no padding.
         assert!(
             words(&body) < low && words(&body) <= high,
@@ -628,4 +645,500 @@ fn the_finished_text_reaches_the_preview_once_and_a_closed_sink_is_fine() {
         .expect("write");
     assert_eq!(again, written);
     assert_eq!(BuiltinWriter.name(), "builtin");
+}
+
+// ---------------------------------------------------------------------------------------
+// Blog and social posts.
+
+const SOCIAL: [DraftKind; 4] = [
+    DraftKind::Mastodon,
+    DraftKind::Bluesky,
+    DraftKind::Linkedin,
+    DraftKind::X,
+];
+
+/// The period's post on the docs site, long as such links get.
+const LINK: &str = "https://sparky.lab.example/blog/2026/11/week-2026-47-of-the-digest";
+
+/// People with long and non-ASCII names: combining marks, letters beyond Latin-1, and an
+/// emoji made of several code points.
+const PEOPLE: [(&str, &str); 6] = [
+    ("ann", "Ann Example"),
+    ("zoe", "Zoe\u{308} A\u{30a}ngstro\u{308}m-Łukasiewicz"),
+    ("jose", "José María Fernández de la Cruz y Ñúñez"),
+    ("lukasz", "Łukasz Żółć"),
+    ("ferris", "Ferris 🧑‍💻 the Crab"),
+    ("nguyen", "Nguye\u{302}\u{303}n Thi\u{323} Minh Khai"),
+];
+
+const BUSY_REPOS: [&str; 3] = [
+    "lab/raibid",
+    "lab/sparky-digests-and-the-docs-site-of-the-whole-lab",
+    "lab/infra",
+];
+
+const TOPICS: [&str; 12] = [
+    "stream model tokens into the console preview",
+    "restore the terminal on SIGHUP and SIGTERM",
+    "drop the v1 draft format",
+    "publish approved drafts to every configured channel",
+    "count graphemes the way Bluesky does",
+    "reclaim stale queue entries with XAUTOCLAIM",
+    "render the trend of pull requests merged",
+    "pin Gitea to a release without the image leak",
+    "cache GitHub answers with their ETags",
+    "explain the impact score with an example",
+    "split the store into drafts and publications",
+    "check every number the model writes",
+];
+
+fn at(text: String) -> jiff::Timestamp {
+    text.parse().expect("fixture time")
+}
+
+/// A busy week of three GitHub repositories: 60 commits by six people and a bot, pull
+/// requests with reviews, issues and two releases; with the week before for the trend.
+fn busy_week() -> DigestData {
+    let current = busy_activity("2026-W47", 16, 60, 0);
+    let previous = busy_activity("2026-W46", 9, 24, 1);
+    let mut data = data_of(current, Some(previous));
+    data.link = Some(LINK.into());
+    data
+}
+
+/// `quieter` weeks have fewer pull requests and issues.
+fn busy_activity(label: &str, monday: usize, commits: usize, quieter: usize) -> Activity {
+    let seed = quieter * 500;
+    let mut repos: Vec<RepoActivity> = BUSY_REPOS
+        .iter()
+        .map(|name| RepoActivity {
+            name: (*name).into(),
+            path: format!("https://github.com/{name}"),
+            ..RepoActivity::default()
+        })
+        .collect();
+    for i in 0..commits {
+        // Half the commits in the first repository, a third in the second.
+        let r = [0, 0, 0, 1, 1, 2][i % 6];
+        let (login, name) = PEOPLE[(i * 5 + i / 6) % PEOPLE.len()];
+        let bot = i % 13 == 12;
+        let merge = i % 11 == 10;
+        let day = monday + (i * 3) % 7;
+        let time = at(format!(
+            "2026-11-{day:02}T{:02}:{:02}:00Z",
+            7 + i % 12,
+            i % 60
+        ));
+        let subject = match (bot, merge) {
+            (true, _) => format!("chore(deps): bump crate {i}"),
+            (_, true) => format!("Merge pull request #{} from lab/topic-{i}", 100 + i),
+            _ if i % 17 == 5 => format!("feat!: {}", TOPICS[i % TOPICS.len()]),
+            _ => {
+                let kind = ["feat", "fix", "refactor", "docs", "test"][i % 5];
+                format!("{kind}: {}", TOPICS[i % TOPICS.len()])
+            }
+        };
+        repos[r].commits.push(CommitRecord {
+            login: (!bot).then(|| login.into()),
+            repo: BUSY_REPOS[r].into(),
+            sha: sha(seed + i),
+            author: if bot {
+                "dependabot[bot]".into()
+            } else {
+                name.into()
+            },
+            email: if bot {
+                "bot@dependabot.example".into()
+            } else {
+                format!("{login}@lab.example")
+            },
+            time,
+            offset_seconds: 0,
+            committed: time,
+            subject,
+            files_changed: if merge { 0 } else { 1 + (i % 9) as u32 },
+            insertions: if merge { 0 } else { 5 + (i * 37 % 400) as u64 },
+            deletions: if merge { 0 } else { (i * 53 % 200) as u64 },
+            is_merge: merge,
+            is_bot: bot,
+        });
+    }
+    for (i, repo) in repos.iter_mut().enumerate() {
+        repo.commits.sort_by_key(|c| std::cmp::Reverse(c.committed));
+        let name = repo.name.clone();
+        let base = seed + 100 + i * 20;
+        for j in 0..(6 - i * 2).saturating_sub(quieter * 2) {
+            let number = (base + j) as u64;
+            let (author, _) = PEOPLE[(j + i) % PEOPLE.len()];
+            let created = at(format!("2026-11-{:02}T08:00:00Z", monday + j % 5));
+            let merged = (j % 4 != 3).then(|| {
+                at(format!(
+                    "2026-11-{:02}T{:02}:30:00Z",
+                    monday + j % 5 + 1,
+                    9 + j
+                ))
+            });
+            repo.pull_requests.push(PullRequestRecord {
+                repo: name.clone(),
+                number,
+                title: TOPICS[(j + 3 * i) % TOPICS.len()].into(),
+                author: author.into(),
+                url: format!("https://github.com/{name}/pull/{number}"),
+                created,
+                merged,
+                closed: merged,
+                reviewers: match j % 3 {
+                    0 => Vec::new(),
+                    1 => vec![PEOPLE[(j + i + 1) % PEOPLE.len()].0.into()],
+                    _ => vec!["ann".into(), "lukasz".into()],
+                },
+                additions: 20 + (j * 91 % 500) as u64,
+                deletions: (j * 29 % 120) as u64,
+                is_bot: false,
+            });
+        }
+        for j in 0..(4 - i).saturating_sub(quieter) {
+            let number = (base + 10 + j) as u64;
+            repo.issues.push(IssueRecord {
+                repo: name.clone(),
+                number,
+                title: format!("issue about {}", TOPICS[j]),
+                author: PEOPLE[j].0.into(),
+                url: format!("https://github.com/{name}/issues/{number}"),
+                created: at(format!("2026-11-{:02}T10:00:00Z", monday + j)),
+                closed: (j % 2 == 0)
+                    .then(|| at(format!("2026-11-{:02}T16:00:00Z", monday + j + 2))),
+                is_bot: false,
+            });
+        }
+    }
+    repos[0].releases.push(ReleaseRecord {
+        repo: BUSY_REPOS[0].into(),
+        tag: "v0.5.0".into(),
+        name: "Streaming".into(),
+        author: "ann".into(),
+        url: format!("https://github.com/{}/releases/tag/v0.5.0", BUSY_REPOS[0]),
+        published: at(format!("2026-11-{:02}T15:00:00Z", monday + 4)),
+        prerelease: false,
+    });
+    repos[2].releases.push(ReleaseRecord {
+        repo: BUSY_REPOS[2].into(),
+        tag: "v1.2.0-rc.1".into(),
+        name: "Gitea pinned".into(),
+        author: "lukasz".into(),
+        url: format!(
+            "https://github.com/{}/releases/tag/v1.2.0-rc.1",
+            BUSY_REPOS[2]
+        ),
+        published: at(format!("2026-11-{:02}T15:00:00Z", monday + 5)),
+        prerelease: true,
+    });
+    Activity {
+        period: period(
+            PeriodKind::Week,
+            label,
+            &format!("2026-11-{monday:02}T00:00:00Z"),
+            &format!("2026-11-{:02}T00:00:00Z", monday + 7),
+        ),
+        repos,
+    }
+}
+
+/// Like [`data`], for activity naming its own repositories.
+fn data_of(current: Activity, previous: Option<Activity>) -> DigestData {
+    let metrics = analyze(&current, previous.as_ref());
+    let mut commits: Vec<CommitRecord> = current
+        .repos
+        .iter()
+        .flat_map(|r| r.commits.clone())
+        .collect();
+    commits.sort_by_key(|c| std::cmp::Reverse(c.committed));
+    DigestData {
+        repos: current.repos.iter().map(|r| r.name.clone()).collect(),
+        repo_paths: current.repos.iter().map(|r| r.path.clone()).collect(),
+        period: current.period,
+        metrics,
+        commits,
+        link: None,
+    }
+}
+
+fn post_limit(kind: DraftKind) -> (usize, LengthUnit) {
+    kind.post_limit().expect("a social post has a limit")
+}
+
+#[test]
+fn a_busy_weeks_blog_post_fills_its_bounds_with_every_section() {
+    let blog = write(&busy_week(), DraftKind::Blog);
+    let (low, high) = DraftKind::Blog
+        .word_bounds()
+        .expect("a blog post has word bounds");
+    assert!(
+        (low..=high).contains(&words(&blog.body)),
+        "{} words:\n{}",
+        words(&blog.body),
+        blog.body
+    );
+    // As `raibid drafts list` counts them, too.
+    assert!(blog.body.split_whitespace().count() <= high);
+    assert_eq!(
+        headings(&blog.body),
+        [
+            "Summary",
+            "Highlights",
+            "Notable changes",
+            "Per repository",
+            "Pull requests",
+            "Reviews",
+            "Issues",
+            "Releases",
+            "Contributors",
+            "Repositories",
+            "Activity by day",
+            "Trend"
+        ],
+        "no story from the built-in writer"
+    );
+    for repo in BUSY_REPOS {
+        assert!(blog.body.contains(&format!("\n### {repo}\n")), "{repo}");
+    }
+    assert_eq!(blog.title, "Blog post — 2026-W47");
+    assert_eq!(blog.model, None);
+}
+
+#[test]
+fn a_repositorys_story_is_told_from_its_data() {
+    let data = weekly();
+    let body = write(&data, DraftKind::Blog).body;
+    let short = |subject: &str| {
+        let c = data.commits.iter().find(|c| c.subject == subject);
+        c.expect("fixture").sha[..7].to_owned()
+    };
+    for expected in [
+        "### raibid\n\n8 commits by 4 contributors landed in raibid, +510/−445 lines. The first \
+         landed on Mon 2026-11-16, the last on Sun 2026-11-22. ann made 4 of them, carol 2, bob \
+         1 and dependabot[bot] 1."
+            .to_owned(),
+        format!(
+            "Its largest change is `{}` feat!: drop the v1 draft format (bob), +96/−310 lines in \
+             9 files.",
+            short("feat!: drop the v1 draft format")
+        ),
+        format!(
+            "Its commits, oldest first:\n\n- Mon 2026-11-16: `{}` feat: stream tokens into the \
+             preview (ann), +240/−31 lines",
+            short("feat: stream tokens into the preview")
+        ),
+        format!(
+            "- Wed 2026-11-18: `{}` Merge branch 'digests' (carol)\n",
+            short("Merge branch 'digests'")
+        ),
+        "### docs\n\n2 commits by 2 contributors landed in docs".into(),
+    ] {
+        assert!(body.contains(&expected), "missing {expected:?} in:\n{body}");
+    }
+}
+
+#[test]
+fn a_quiet_period_gives_a_short_blog_post() {
+    let (low, _) = DraftKind::Blog
+        .word_bounds()
+        .expect("a blog post has word bounds");
+    let day = write(&daily(), DraftKind::Blog);
+    assert!(words(&day.body) < low / 3, "{} words", words(&day.body));
+    assert_eq!(
+        headings(&day.body),
+        [
+            "Summary",
+            "Highlights",
+            "Notable changes",
+            "Per repository",
+            "Contributors",
+            "Repositories"
+        ],
+        "a day has no activity section"
+    );
+
+    let empty = data(
+        activity(
+            period(
+                PeriodKind::Week,
+                "2026-W48",
+                "2026-11-23T00:00:00Z",
+                "2026-11-30T00:00:00Z",
+            ),
+            &[],
+            0,
+        ),
+        None,
+    );
+    let quiet = write(&empty, DraftKind::Blog);
+    assert_eq!(
+        quiet.body,
+        "## Summary\n\nNo commits in raibid, docs and infra during 2026-W48.\n\n## Repositories\n\n\
+         - Without commits: raibid, docs and infra\n"
+    );
+    assert_eq!(quiet.title, "Blog post — 2026-W48");
+}
+
+#[test]
+fn a_blog_post_lists_fewer_commits_rather_than_pass_its_ceiling() {
+    // Two busy weeks' worth of commits in one week.
+    let data = data_of(busy_activity("2026-W47", 16, 200, 0), None);
+    let body = write(&data, DraftKind::Blog).body;
+    let (_, high) = DraftKind::Blog
+        .word_bounds()
+        .expect("a blog post has word bounds");
+    assert!(body.split_whitespace().count() <= high);
+    assert!(
+        body.contains("Its largest commits, oldest first:"),
+        "{body}"
+    );
+}
+
+#[test]
+fn each_social_post_fits_its_network_in_plain_text() {
+    let data = busy_week();
+    for kind in SOCIAL {
+        let post = write(&data, kind);
+        let (limit, unit) = post_limit(kind);
+        assert!(
+            unit.measure(&post.body) <= limit,
+            "{kind:?}: {} {}:\n{}",
+            unit.measure(&post.body),
+            unit.as_str(),
+            post.body
+        );
+        assert!(post.body.contains(LINK), "{kind:?} links the period's post");
+        assert!(
+            post.body.starts_with(
+                "60 commits by 7 contributors across 3 repositories during \
+                                   2026-W47; +9845/−5330 lines."
+            ),
+            "{kind:?}:\n{}",
+            post.body
+        );
+        for mark in ["## ", "# ", "`", "](", "**"] {
+            assert!(!post.body.contains(mark), "{kind:?} has {mark:?}");
+        }
+        assert_eq!(post.title, format!("{} — 2026-W47", kind_title(kind)));
+    }
+    // The long limit takes every part, the short ones leave hashtags and numbers out.
+    let linkedin = write(&data, DraftKind::Linkedin).body;
+    assert!(linkedin.contains("Largest change: “") && linkedin.ends_with("#infra #devlog"));
+    let x = write(&data, DraftKind::X).body;
+    assert!(
+        !x.contains("Largest change") && !x.contains("commits up"),
+        "{x}"
+    );
+}
+
+fn kind_title(kind: DraftKind) -> &'static str {
+    match kind {
+        DraftKind::Mastodon => "Mastodon post",
+        DraftKind::Bluesky => "Bluesky post",
+        DraftKind::Linkedin => "LinkedIn post",
+        _ => "X post",
+    }
+}
+
+#[test]
+fn bluesky_counts_graphemes_not_characters() {
+    let mut data = busy_week();
+    data.link = None;
+    // Forty emoji of three code points each: one grapheme apiece.
+    let author = format!("Ferris {}", "🧑‍💻".repeat(40));
+    let largest = &mut data.metrics.notable[0];
+    largest.author = author.clone();
+    largest.subject = "feat: emoji names".into();
+    largest.repo = "lab/infra".into();
+    let post = write(&data, DraftKind::Bluesky).body;
+    assert!(post.contains(&author), "{post}");
+    assert!(LengthUnit::Graphemes.measure(&post) <= 300);
+    assert!(
+        LengthUnit::Chars.measure(&post) > 300,
+        "counted in characters this post would not fit:\n{post}"
+    );
+}
+
+#[test]
+fn a_first_sentence_longer_than_the_post_is_cut_after_a_word() {
+    let name = format!("lab/{}", ["sparky"; 150].join("-and-"));
+    let mut current = busy_activity("2026-W47", 16, 12, 0);
+    current.repos.truncate(1);
+    current.repos[0].name = name.clone();
+    for c in &mut current.repos[0].commits {
+        c.repo = name.clone();
+    }
+    let mut data = data_of(current, None);
+    data.link = Some(LINK.into());
+    for kind in SOCIAL {
+        let post = write(&data, kind).body;
+        let (limit, unit) = post_limit(kind);
+        assert!(unit.measure(&post) <= limit, "{kind:?}:\n{post}");
+        assert!(post.contains(LINK), "{kind:?} keeps the link:\n{post}");
+        let (cut, _) = post.split_once('…').expect("the sentence is cut");
+        let t = &data.metrics.totals;
+        let whole = format!(
+            "{} commits by {} contributors in {name} during 2026-W47;",
+            t.commits, t.contributors
+        );
+        assert!(
+            whole.starts_with(cut) && whole[cut.len()..].starts_with(' '),
+            "{kind:?} cuts after a word:\n{post}"
+        );
+    }
+}
+
+#[test]
+fn every_number_in_a_social_post_is_a_number_of_the_data() {
+    let busy = busy_week();
+    let mut local = weekly();
+    local.link = Some(LINK.into());
+    for data in [busy, local] {
+        let mut allowed = support::local_counts(&data);
+        if let Some(g) = &data.metrics.github {
+            allowed.extend([g.pull_requests.merged, g.issues.closed]);
+        }
+        if let Some(t) = &data.metrics.trend {
+            allowed.insert(t.previous.commits);
+            allowed.extend(t.commits_change_pct.map(|p| p.abs().round() as u64));
+        }
+        // Text taken whole from the data may carry digits of its own.
+        let mut verbatim: Vec<String> = data.commits.iter().map(|c| c.subject.clone()).collect();
+        verbatim.extend(data.repos.iter().cloned());
+        verbatim.extend(data.link.iter().cloned());
+        verbatim.push(data.period.label.clone());
+        verbatim.extend(data.metrics.trend.iter().map(|t| t.previous_label.clone()));
+        if let Some(g) = &data.metrics.github {
+            verbatim.extend(g.releases.iter().map(|r| r.tag.clone()));
+        }
+        verbatim.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        for kind in SOCIAL {
+            let mut rest = write(&data, kind).body;
+            for piece in &verbatim {
+                rest = rest.replace(piece.as_str(), " ");
+            }
+            for run in rest
+                .split(|c: char| !c.is_ascii_digit())
+                .filter(|r| !r.is_empty())
+            {
+                let n: u64 = run.parse().expect("digit run");
+                assert!(
+                    allowed.contains(&n),
+                    "{n} is not in the data of {kind:?}:\n{rest}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn posts_of_a_week_as_snapshots() {
+    insta::assert_snapshot!("blog_weekly", write(&weekly(), DraftKind::Blog).body);
+    // Busy enough that each network's limit leaves out something else.
+    let data = busy_week();
+    for kind in SOCIAL {
+        insta::assert_snapshot!(format!("social_{}", kind.as_str()), write(&data, kind).body);
+    }
 }

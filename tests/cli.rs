@@ -187,8 +187,13 @@ fn review_and_publish_from_the_command_line() {
     assert!(refused.contains("approve"), "{refused}");
     ok(&lab.raibid(&["drafts", "approve", &id]));
 
-    let dry = lab.raibid(&["drafts", "publish", &id, "--dry-run"]);
-    assert!(ok(&dry).contains("title:"));
+    let wrong = fails(
+        &lab.raibid(&["drafts", "publish", &id, "--channel", "mastodon"]),
+        2,
+    );
+    assert!(wrong.contains("does not take daily drafts"), "{wrong}");
+    let dry = ok(&lab.raibid(&["drafts", "publish", &id, "--dry-run"]));
+    assert!(dry.starts_with("== docs\n---\ntitle:"), "{dry}");
     let docs = lab.data_dir().join("docs");
     assert!(!docs.join("content").exists(), "a dry run writes nothing");
 

@@ -246,7 +246,19 @@ fn invalid_values_name_their_key() {
         "[sparky]\nwriter = \"gpt\"\n",
         2,
         "sparky.writer",
-        "auto, ollama, builtin",
+        "auto, ollama, openai, builtin",
+    );
+    assert_broken(
+        "[publish.channels]\nmastodon = [\"docs\"]\n",
+        1,
+        "publish.channels",
+        "docs does not take mastodon drafts",
+    );
+    assert_broken(
+        "[schedule]\nweekly = [\"weekly\", \"tiktok\"]\n",
+        2,
+        "schedule.weekly",
+        "unknown kind `tiktok`",
     );
     assert_broken(
         "[sparky]\ntime_zone = \"Mars/Olympus\"\n",

@@ -6,10 +6,12 @@ use std::collections::BTreeMap;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use raibid::app::keymap::Keymap;
-use raibid::app::state::{Mode, State, ViewId};
+use raibid::app::state::{Mode, PublishStage, State, ViewId};
 use raibid::app::update::{Cmd, Msg, Settings, update};
 use raibid::backend::sparky::actor::{Command, Event};
-use raibid::backend::sparky::model::{DraftState, PeriodKind};
+use raibid::backend::sparky::channels::ChannelName;
+use raibid::backend::sparky::checker::{self, Rules};
+use raibid::backend::sparky::model::{DraftKind, DraftState, PeriodKind};
 use raibid::backend::sparky::pipeline::{PeriodSpec, WriterChoice};
 
 const SETTINGS: Settings = Settings {
@@ -60,6 +62,7 @@ fn opened() -> State {
             body: support::BODY.into(),
             data: Some(Box::new(support::data())),
             recovery: None,
+            findings: Vec::new(),
         },
     );
     state
@@ -130,6 +133,7 @@ fn the_preview_follows_only_the_selected_draft() {
             body: "stale".into(),
             data: None,
             recovery: None,
+            findings: Vec::new(),
         },
     );
     assert_ne!(
@@ -139,7 +143,7 @@ fn the_preview_follows_only_the_selected_draft() {
 }
 
 #[test]
-fn approve_is_immediate_but_reject_and_publish_ask_first() {
+fn approve_is_immediate_but_reject_asks_first_and_publish_plans() {
     let mut state = opened();
     let approve = key(&mut state, KeyCode::Char('a'));
     assert!(
@@ -168,22 +172,131 @@ fn approve_is_immediate_but_reject_and_publish_ask_first() {
     assert!(matches!(state.mode, Mode::Normal));
     assert!(state.status.as_ref().unwrap().text.contains("approve"));
     key(&mut state, KeyCode::Char('j')); // the approved daily
-    assert!(key(&mut state, KeyCode::Char('p')).is_empty());
-    let publish = key(&mut state, KeyCode::Enter);
-    assert!(matches!(&publish[..], [Command::Publish(id)] if id == "2026-11-19-raibid"));
+    let plan = key(&mut state, KeyCode::Char('p'));
+    assert!(
+        matches!(&plan[..], [Command::PlanPublish { id, channels }] if id == "2026-11-19-raibid" && channels.is_empty()),
+        "publishing starts from what each channel would receive: {plan:?}"
+    );
+}
+
+#[test]
+fn publishing_chooses_channels_previews_each_and_shows_every_answer() {
+    let mut state = opened();
+    event(&mut state, Event::PublishPlanned(support::plan(None)));
+    let Mode::Publishing(flow) = &state.mode else {
+        panic!("the publish flow opens on the plan");
+    };
+    assert_eq!(
+        flow.chosen,
+        [true, true],
+        "every configured channel is chosen"
+    );
+
+    // Space leaves a channel out; Enter previews the chosen ones.
+    key(&mut state, KeyCode::Down);
+    key(&mut state, KeyCode::Char(' '));
+    key(&mut state, KeyCode::Char(' '));
+    key(&mut state, KeyCode::Up);
+    key(&mut state, KeyCode::Char(' '));
+    assert!(key(&mut state, KeyCode::Enter).is_empty());
+    let Mode::Publishing(flow) = &state.mode else {
+        panic!("still publishing");
+    };
+    assert_eq!(flow.stage, PublishStage::Preview);
+    assert_eq!(flow.cursor, 1, "the first chosen rendering is shown");
+
+    // n goes back to the list; y sends the chosen channels only.
+    key(&mut state, KeyCode::Char('n'));
+    let Mode::Publishing(flow) = &state.mode else {
+        panic!("still publishing");
+    };
+    assert_eq!(flow.stage, PublishStage::Choose);
+    key(&mut state, KeyCode::Enter);
+    let sent = key(&mut state, KeyCode::Char('y'));
+    assert!(
+        matches!(&sent[..], [Command::Publish { id, channels }] if id == "2026-W47-raibid" && channels == &[ChannelName::Devto]),
+        "{sent:?}"
+    );
     assert_eq!(
         state.busy.len(),
         1,
-        "the spinner runs until the result arrives"
+        "the spinner runs until every answer is in"
     );
+
     event(
         &mut state,
-        Event::Published {
-            id: "2026-11-19-raibid".into(),
-            message: "published x".into(),
+        Event::Delivered {
+            id: "2026-W47-raibid".into(),
+            channel: ChannelName::Devto,
+            result: Err("devto: rate limited for 30 s".into()),
         },
     );
+    let Mode::Publishing(flow) = &state.mode else {
+        panic!("still publishing");
+    };
+    assert_eq!(
+        flow.results[1],
+        Some(Err("devto: rate limited for 30 s".into()))
+    );
+    let refresh = event(
+        &mut state,
+        Event::Published {
+            id: "2026-W47-raibid".into(),
+            message: "published to 0 of 1 channels".into(),
+        },
+    );
+    assert!(matches!(&refresh[..], [Command::Refresh]), "{refresh:?}");
     assert!(state.busy.is_empty());
+    let Mode::Publishing(flow) = &state.mode else {
+        panic!("the answers stay on screen");
+    };
+    assert_eq!(flow.stage, PublishStage::Done);
+    key(&mut state, KeyCode::Esc);
+    assert!(matches!(state.mode, Mode::Normal));
+}
+
+#[test]
+fn approving_a_draft_with_findings_asks_first() {
+    let mut state = support::state();
+    state.preview.id = Some("2026-W47-raibid".into());
+    let data = support::data();
+    let body = support::BODY.replace("5 commits", "6 commits");
+    let findings = checker::check(
+        &body,
+        DraftKind::Weekly,
+        &data,
+        &Rules {
+            filler_phrases: &[],
+        },
+    );
+    assert!(!findings.is_empty(), "the altered count is found");
+    event(
+        &mut state,
+        Event::Opened {
+            id: "2026-W47-raibid".into(),
+            body,
+            data: Some(Box::new(data)),
+            recovery: None,
+            findings,
+        },
+    );
+    assert!(key(&mut state, KeyCode::Char('a')).is_empty());
+    let Mode::Confirm(confirm) = &state.mode else {
+        panic!("approval asks first");
+    };
+    assert!(
+        confirm.question.contains("Approve anyway"),
+        "{}",
+        confirm.question
+    );
+    let approve = key(&mut state, KeyCode::Char('y'));
+    assert!(matches!(
+        &approve[..],
+        [Command::SetState {
+            state: DraftState::Approved,
+            ..
+        }]
+    ));
 }
 
 #[test]
@@ -248,6 +361,7 @@ fn recovered_edits_are_offered_back() {
             body: support::BODY.into(),
             data: None,
             recovery: Some("recovered text".into()),
+            findings: Vec::new(),
         },
     );
     assert!(
@@ -281,6 +395,7 @@ fn declining_recovery_discards_it() {
             body: "saved".into(),
             data: None,
             recovery: Some("old".into()),
+            findings: Vec::new(),
         },
     );
     key(&mut state, KeyCode::Char('e'));

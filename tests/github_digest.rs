@@ -527,6 +527,7 @@ impl Setup {
             period: PeriodSpec::Exact(support::github::week()),
             repos: vec![self.clone_path()],
             writer: WriterChoice::Builtin,
+            kind: None,
         }
     }
 

@@ -8,15 +8,17 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use raibid::backend::sparky::analyze::analyze;
+use raibid::backend::sparky::channels::{ChannelName, Delivery};
+use raibid::backend::sparky::delivery::{self, DeliveryError, Places};
 use raibid::backend::sparky::model::{
     Activity, DigestData, DraftKind, DraftState, FrontMatter, Period, PeriodKind,
 };
 use raibid::backend::sparky::publish::{
-    PublishError, PublishOutcome, publish, render_post, target_path,
+    DocsPost, PublishError, PublishOutcome, commit_post, render_post, target_path,
 };
 use raibid::backend::sparky::store::{Draft, Store};
-use raibid::config::PublishConfig;
 use raibid::config::secret::Secret;
+use raibid::config::{Config, PublishConfig};
 
 const ID: &str = "2026-W47-raibid";
 const TITLE: &str = "Week 47: \"ship it\"";
@@ -141,8 +143,35 @@ impl Lab {
         self.store.load(ID).expect("loads").front.state
     }
 
+    /// The draft into the docs repository, as the `docs` channel does.
     fn publish(&self, cfg: &PublishConfig) -> Result<PublishOutcome, PublishError> {
-        publish(&self.store, ID, cfg, &self.default_docs(), false)
+        let draft = self.store.load(ID).expect("loads");
+        commit_post(
+            &DocsPost::new(&draft, &data(), cfg),
+            cfg,
+            &self.default_docs(),
+        )
+    }
+
+    /// The draft to the `docs` channel as `raibid drafts publish` does: planned, sent,
+    /// recorded on the draft.
+    fn deliver(&self, cfg: &PublishConfig) -> Result<Delivery, String> {
+        let config = Config {
+            publish: cfg.clone(),
+            ..Config::default()
+        };
+        let plan = delivery::plan(&self.store, ID, &config, &[ChannelName::Docs])
+            .map_err(|e| e.to_string())?;
+        let places = Places {
+            default_docs_dir: self.default_docs(),
+            data_dir: self.path("data"),
+        };
+        let store = std::sync::Arc::new(Store::open(self.store.dir()).expect("opens"));
+        let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+        let mut results =
+            runtime.block_on(delivery::deliver(&plan, &config, &places, store, |_, _| {}));
+        assert_eq!(results.len(), 1);
+        results.remove(0).1
     }
 
     /// A bare repository and its `file://` URL.
@@ -176,19 +205,17 @@ impl Lab {
 fn an_approved_draft_becomes_one_commit_at_its_quartz_path() {
     let lab = Lab::new(DraftState::Approved);
     let store_commits = commits(lab.store.dir());
-    let outcome = lab.publish(&config("", false)).expect("published");
+    let delivered = lab.deliver(&config("", false)).expect("published");
 
     let docs = lab.default_docs();
     let path = docs.join(TARGET);
     let commit = git(&docs, &["rev-parse", "HEAD"]);
-    assert_eq!(
-        outcome,
-        PublishOutcome::Committed {
-            path: path.clone(),
-            commit,
-            pushed: false
-        }
-    );
+    let Delivery::Created(publication) = delivered else {
+        panic!("expected a new publication, got {delivered:?}");
+    };
+    assert_eq!(publication.channel, ChannelName::Docs);
+    assert_eq!(publication.remote_id, commit);
+    assert_eq!(publication.url, path.display().to_string());
     assert_eq!(fs::read_to_string(&path).expect("the post"), POST);
     assert_eq!(commits(&docs), 1);
     assert_eq!(
@@ -201,20 +228,26 @@ fn an_approved_draft_becomes_one_commit_at_its_quartz_path() {
     );
     assert_eq!(git(&docs, &["symbolic-ref", "--short", "HEAD"]), "main");
     assert_eq!(lab.state(), DraftState::Published);
-    assert_eq!(commits(lab.store.dir()), store_commits + 1);
+    assert_eq!(
+        lab.store.publications(ID).expect("recorded"),
+        std::slice::from_ref(&publication)
+    );
+    // One commit records the publication, one the state.
+    assert_eq!(commits(lab.store.dir()), store_commits + 2);
 
-    let again = lab.publish(&config("", false)).expect("published again");
-    assert_eq!(again, PublishOutcome::Unchanged { path });
+    let again = lab.deliver(&config("", false)).expect("published again");
+    assert_eq!(again, Delivery::Unchanged(publication));
     assert_eq!(commits(&docs), 1, "the second publish changes nothing");
-    assert_eq!(commits(lab.store.dir()), store_commits + 1);
+    assert_eq!(commits(lab.store.dir()), store_commits + 2);
 }
 
 #[test]
 fn only_approved_drafts_are_published() {
     for state in [DraftState::Draft, DraftState::Rejected] {
         let lab = Lab::new(state);
-        let err = lab.publish(&config("", false)).expect_err("refused");
-        assert!(matches!(err, PublishError::NotApproved { .. }), "{err:?}");
+        let config = Config::default();
+        let err = delivery::plan(&lab.store, ID, &config, &[]).expect_err("refused");
+        assert!(matches!(err, DeliveryError::NotApproved { .. }), "{err:?}");
         assert!(err.to_string().contains(state.as_str()), "{err}");
         assert!(!lab.default_docs().exists(), "nothing is created");
         assert_eq!(lab.state(), state);
@@ -222,27 +255,45 @@ fn only_approved_drafts_are_published() {
 }
 
 #[test]
-fn a_dry_run_touches_nothing() {
+fn a_plan_shows_the_post_and_touches_nothing() {
     let lab = Lab::new(DraftState::Approved);
     let store_commits = commits(lab.store.dir());
-    let outcome = publish(
-        &lab.store,
-        ID,
-        &config("", false),
-        &lab.default_docs(),
-        true,
-    )
-    .expect("dry run");
-    let path = lab.default_docs().join(TARGET);
-    assert_eq!(
-        outcome,
-        PublishOutcome::DryRun {
-            path,
-            content: POST.into()
-        }
-    );
+    let config = Config {
+        publish: config("", false),
+        ..Config::default()
+    };
+    let plan = delivery::plan(&lab.store, ID, &config, &[]).expect("a plan");
+    let channels: Vec<ChannelName> = plan.renderings.iter().map(|r| r.channel).collect();
+    assert_eq!(channels, [ChannelName::Docs], "publish.channels.weekly");
+    assert_eq!(plan.renderings[0].text, POST);
+    assert_eq!(plan.renderings[0].previous, None);
     assert!(!lab.default_docs().exists());
     assert_eq!(lab.state(), DraftState::Approved);
+    assert_eq!(commits(lab.store.dir()), store_commits);
+}
+
+#[test]
+fn a_channel_that_cannot_carry_the_kind_is_refused() {
+    let lab = Lab::new(DraftState::Approved);
+    let err = delivery::plan(&lab.store, ID, &Config::default(), &[ChannelName::Mastodon])
+        .expect_err("refused");
+    assert!(matches!(err, DeliveryError::Unsuitable { .. }), "{err:?}");
+    assert!(err.to_string().contains("mastodon"), "{err}");
+}
+
+#[test]
+fn a_conflict_leaves_the_draft_as_it_was() {
+    let lab = Lab::new(DraftState::Approved);
+    let docs = lab.path("my-docs");
+    fs::create_dir_all(&docs).expect("created");
+    git(&docs, &["init", "--quiet", "--initial-branch", "drafts"]);
+    let store_commits = commits(lab.store.dir());
+    let err = lab
+        .deliver(&config(&docs.to_string_lossy(), false))
+        .expect_err("a conflict");
+    assert!(err.contains("docs") && err.contains("drafts"), "{err}");
+    assert_eq!(lab.state(), DraftState::Approved);
+    assert!(lab.store.publications(ID).expect("reads").is_empty());
     assert_eq!(commits(lab.store.dir()), store_commits);
 }
 
@@ -256,7 +307,6 @@ fn a_local_change_to_the_target_file_is_a_conflict() {
     git(&docs, &["add", "."]);
     git(&docs, &["commit", "--quiet", "-m", "seed"]);
     fs::write(docs.join(TARGET), "someone's unsaved work\n").expect("written");
-    let store_commits = commits(lab.store.dir());
 
     let err = lab
         .publish(&config(&docs.to_string_lossy(), false))
@@ -268,8 +318,6 @@ fn a_local_change_to_the_target_file_is_a_conflict() {
         "someone's unsaved work\n"
     );
     assert_eq!(commits(&docs), 1);
-    assert_eq!(lab.state(), DraftState::Approved);
-    assert_eq!(commits(lab.store.dir()), store_commits);
 }
 
 #[test]
@@ -291,7 +339,6 @@ fn a_local_docs_path_must_be_a_repository() {
         );
     }
     assert_eq!(fs::read_dir(&plain).expect("lists").count(), 0);
-    assert_eq!(lab.state(), DraftState::Approved);
 }
 
 #[test]
@@ -331,10 +378,14 @@ fn a_remote_docs_repository_receives_the_push() {
         git(&bare, &["show", &format!("main:{TARGET}")]),
         POST.trim_end()
     );
-    assert_eq!(lab.state(), DraftState::Published);
-
     let again = lab.publish(&cfg).expect("published again");
-    assert_eq!(again, PublishOutcome::Unchanged { path });
+    assert_eq!(
+        again,
+        PublishOutcome::Unchanged {
+            path,
+            commit: commit.clone()
+        }
+    );
     assert_eq!(git(&bare, &["rev-parse", "main"]), commit);
 }
 
@@ -451,7 +502,6 @@ fn the_token_goes_in_a_header_and_never_into_errors() {
         !message.contains("eC1hY2Nlc3MtdG9rZW46czNjcjN0LXRva2Vu"),
         "{message}"
     );
-    assert_eq!(lab.state(), DraftState::Approved);
 }
 
 #[test]

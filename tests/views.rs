@@ -7,7 +7,11 @@ use raibid::app::state::{Mode, State, ViewId};
 use raibid::app::theme::Themes;
 use raibid::app::update::{Msg, Settings, update};
 use raibid::backend::sparky::actor::Event;
+use raibid::backend::sparky::channels::ChannelName;
+use raibid::backend::sparky::checker::{self, Rules};
+use raibid::backend::sparky::model::DraftKind;
 use raibid::backend::sparky::pipeline::WriterChoice;
+use raibid::config::Config;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -34,21 +38,39 @@ fn press(state: &mut State, code: KeyCode) {
 }
 
 fn opened() -> State {
+    opened_with(support::BODY)
+}
+
+/// The first draft open in the preview with `body`, and what the checker finds in it.
+fn opened_with(body: &str) -> State {
     let mut state = support::state();
     state.preview.id = Some("2026-W47-raibid".into());
-    update(
+    let data = support::data();
+    let rules = Rules {
+        filler_phrases: &Config::default().sparky.filler_phrases,
+    };
+    let findings = checker::check(body, DraftKind::Weekly, &data, &rules);
+    send(
         &mut state,
+        Event::Opened {
+            id: "2026-W47-raibid".into(),
+            body: body.into(),
+            data: Some(Box::new(data)),
+            recovery: None,
+            findings,
+        },
+    );
+    state
+}
+
+fn send(state: &mut State, event: Event) {
+    update(
+        state,
         Settings {
             writer: WriterChoice::Builtin,
         },
-        Msg::Sparky(Event::Opened {
-            id: "2026-W47-raibid".into(),
-            body: support::BODY.into(),
-            data: Some(Box::new(support::data())),
-            recovery: None,
-        }),
+        Msg::Sparky(event),
     );
-    state
 }
 
 fn snapshot(name: &str, state: &State) {
@@ -63,6 +85,47 @@ fn snapshot(name: &str, state: &State) {
 #[test]
 fn digests_view() {
     snapshot("digests", &opened());
+}
+
+#[test]
+fn digests_view_with_findings() {
+    let altered = support::BODY
+        .replace("5 commits", "7 commits")
+        .replace("(Ann)", "(Zed)")
+        + "\nWe made significant progress.\n";
+    snapshot("digests_findings", &opened_with(&altered));
+}
+
+#[test]
+fn publish_flow_choosing_channels() {
+    let mut state = opened();
+    send(&mut state, Event::PublishPlanned(support::plan(None)));
+    snapshot("publish_choose", &state);
+}
+
+#[test]
+fn publish_flow_previews_a_social_post_with_its_length() {
+    let mut state = opened();
+    send(&mut state, Event::PublishPlanned(support::plan(Some(612))));
+    press(&mut state, KeyCode::Enter);
+    snapshot("publish_preview", &state);
+}
+
+#[test]
+fn publish_flow_shows_answers_as_they_come() {
+    let mut state = opened();
+    send(&mut state, Event::PublishPlanned(support::plan(None)));
+    press(&mut state, KeyCode::Enter);
+    press(&mut state, KeyCode::Char('y'));
+    send(
+        &mut state,
+        Event::Delivered {
+            id: "2026-W47-raibid".into(),
+            channel: ChannelName::Docs,
+            result: Ok("docs published: https://docs.example/blog/2026/11/week-2026-47".into()),
+        },
+    );
+    snapshot("publish_sending", &state);
 }
 
 #[test]

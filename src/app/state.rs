@@ -9,6 +9,8 @@ use crate::backend::cluster::Component;
 use crate::backend::cluster::report::{ClusterStatus, Outcome};
 use crate::backend::mirror::MirrorStatus;
 use crate::backend::queue::contract::{AgentStatus, JobRecord, LogLine, QueueStats};
+use crate::backend::sparky::checker::Finding;
+use crate::backend::sparky::delivery::Plan;
 use crate::backend::sparky::model::{DigestData, DraftState};
 use crate::backend::sparky::store::DraftSummary;
 
@@ -62,6 +64,49 @@ pub enum Mode {
     Filter(String),
     Confirm(Confirm),
     Editing(Box<Editor>),
+    Publishing(Box<PublishFlow>),
+}
+
+/// Publishing a draft: choose channels, preview each rendering, confirm, watch results.
+#[derive(Debug)]
+pub struct PublishFlow {
+    pub plan: Box<Plan>,
+    /// Per rendering of the plan: whether it goes out.
+    pub chosen: Vec<bool>,
+    /// The rendering under the cursor (in the list, or shown in the preview).
+    pub cursor: usize,
+    pub scroll: u16,
+    pub stage: PublishStage,
+    /// Per rendering: its channel's answer once it came.
+    pub results: Vec<Option<Result<String, String>>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PublishStage {
+    Choose,
+    Preview,
+    /// Sent; results arrive one channel at a time.
+    Sending,
+    Done,
+}
+
+impl PublishFlow {
+    pub fn new(plan: Box<Plan>) -> PublishFlow {
+        let n = plan.renderings.len();
+        PublishFlow {
+            plan,
+            chosen: vec![true; n],
+            cursor: 0,
+            scroll: 0,
+            stage: PublishStage::Choose,
+            results: vec![None; n],
+        }
+    }
+
+    /// The indexes of the chosen renderings, in order.
+    pub fn chosen_indexes(&self) -> Vec<usize> {
+        (0..self.chosen.len()).filter(|&i| self.chosen[i]).collect()
+    }
 }
 
 /// A destructive action waiting for `y`.
@@ -73,8 +118,9 @@ pub struct Confirm {
 
 #[derive(Debug)]
 pub enum Pending {
+    /// Approving a draft the checker found something in.
+    Approve(String),
     Reject(String),
-    Publish(String),
     Regenerate(String),
     /// Closing an editor with unsaved edits; `n` returns to it.
     DiscardEdits(Box<Editor>),
@@ -123,6 +169,8 @@ pub struct Preview {
     pub streaming: bool,
     /// Autosaved edits of this draft left by an editor that did not close cleanly.
     pub recovery: Option<String>,
+    /// What the checker found in the draft shown.
+    pub findings: Vec<Finding>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

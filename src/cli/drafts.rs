@@ -6,12 +6,10 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 
 use super::{Context, DigestArgs, DraftsCommand, Failure, SourceArg};
-use crate::backend::sparky::actor::describe;
-use crate::backend::sparky::model::DraftState;
+use crate::backend::sparky::model::{DraftKind, DraftState};
 use crate::backend::sparky::pipeline::{
     self, DigestReport, DigestRequest, PeriodSpec, PipelineError, Source, Sources, WriterChoice,
 };
-use crate::backend::sparky::publish::{self, PublishOutcome};
 
 pub async fn digest(context: &Context, args: DigestArgs) -> Result<(), Failure> {
     let source = match args.source {
@@ -36,12 +34,14 @@ pub async fn digest(context: &Context, args: DigestArgs) -> Result<(), Failure> 
             date: args.date,
         },
     };
+    let kind = requested_kind(args.kind, &period)?;
     let request = DigestRequest {
         period,
         repos: args.repos,
         writer: args
             .writer
             .unwrap_or_else(|| WriterChoice::from_config(&context.config.sparky.writer)),
+        kind,
     };
     let writer = request.writer;
     let github = if source.uses_github() {
@@ -138,6 +138,35 @@ pub async fn digest(context: &Context, args: DigestArgs) -> Result<(), Failure> 
     Ok(())
 }
 
+/// What `--kind` asks for: a post, or `None` for the period's digest. A digest kind names
+/// the digest of one kind of period: given with another period it means nothing.
+fn requested_kind(
+    kind: Option<DraftKind>,
+    period: &PeriodSpec,
+) -> Result<Option<DraftKind>, Failure> {
+    let Some(digest) = kind.filter(|k| k.is_digest()) else {
+        return Ok(kind);
+    };
+    let (own, period_arg) = match period {
+        PeriodSpec::Calendar { kind, .. } => {
+            let name = clap::ValueEnum::to_possible_value(kind)
+                .map(|v| v.get_name().to_owned())
+                .unwrap_or_default();
+            (DraftKind::for_period(*kind), format!("--period {name}"))
+        }
+        _ => (DraftKind::Digest, "--since/--until".to_owned()),
+    };
+    if digest == own {
+        return Ok(None);
+    }
+    Err(Failure::bad_input(format!(
+        "--kind {} does not go with {period_arg}, whose digest is {}: leave --kind out for \
+         the digest, or name a post (blog, mastodon, bluesky, linkedin, x)",
+        digest.as_str(),
+        own.as_str()
+    )))
+}
+
 /// Repositories, periods and the config are the user's input: their faults are exit 2;
 /// GitHub failing to answer is exit 1.
 fn prepare_failure(error: PipelineError) -> Failure {
@@ -162,7 +191,7 @@ struct ListedDraft<'a> {
     path: &'a std::path::Path,
 }
 
-pub fn run(context: &Context, command: DraftsCommand) -> Result<(), Failure> {
+pub async fn run(context: &Context, command: DraftsCommand) -> Result<(), Failure> {
     let store = context.store()?;
     match command {
         DraftsCommand::List { json } => {
@@ -220,24 +249,16 @@ pub fn run(context: &Context, command: DraftsCommand) -> Result<(), Failure> {
             );
             print!("{}", draft.body);
         }
+        DraftsCommand::Check { id, json } => {
+            super::drafts_check::check(context, &store, &id, json)?
+        }
         DraftsCommand::Approve { id } => set_state(&store, &id, DraftState::Approved)?,
         DraftsCommand::Reject { id } => set_state(&store, &id, DraftState::Rejected)?,
-        DraftsCommand::Publish { id, dry_run } => {
-            let outcome = publish::publish(
-                &store,
-                &id,
-                &context.config.publish,
-                &context.places().default_docs_dir,
-                dry_run,
-            )
-            .map_err(Failure::failed)?;
-            if let PublishOutcome::DryRun { content, .. } = &outcome {
-                print!("{content}");
-                eprintln!("{}", describe(&outcome));
-            } else {
-                println!("{}", describe(&outcome));
-            }
-        }
+        DraftsCommand::Publish {
+            id,
+            channels,
+            dry_run,
+        } => super::publish::run(context, store, &id, &channels, dry_run).await?,
     }
     Ok(())
 }

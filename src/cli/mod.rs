@@ -6,7 +6,10 @@ mod cluster;
 mod config_cmd;
 mod context;
 mod drafts;
+mod drafts_check;
 mod mirror;
+mod publish;
+mod schedule;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -14,8 +17,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::backend::sparky::model::PeriodKind;
+use crate::backend::sparky::channels::ChannelName;
+use crate::backend::sparky::model::{DraftKind, PeriodKind};
 use crate::backend::sparky::pipeline::WriterChoice;
+use crate::backend::sparky::schedule::Cadence;
 
 pub use context::Context;
 
@@ -79,6 +84,21 @@ pub enum Command {
     /// Mirror the GitHub organisation's repositories into Gitea.
     #[command(subcommand)]
     Mirror(MirrorCommand),
+    /// Scheduled writing and publishing, as the cluster's CronJobs run it.
+    #[command(subcommand)]
+    Schedule(ScheduleCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScheduleCommand {
+    /// Write the drafts of the period just completed (`schedule.<cadence>` kinds), check
+    /// them, and publish those whose kind is in `publish.auto` and that the checker passes.
+    Run {
+        cadence: Cadence,
+        /// Write about the period containing this date instead (a missed run).
+        #[arg(long)]
+        date: Option<jiff::civil::Date>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -169,6 +189,10 @@ pub struct DigestArgs {
     /// Where the activity comes from; default: the config's `sparky.source`.
     #[arg(long, value_enum)]
     pub source: Option<SourceArg>,
+    /// Write a post of the period instead of its digest: blog, mastodon, bluesky, linkedin
+    /// or x (a digest kind must be the period's own).
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub kind: Option<DraftKind>,
     /// Print the draft id, path and metrics as JSON.
     #[arg(long)]
     pub json: bool,
@@ -215,10 +239,20 @@ pub enum DraftsCommand {
     Reject {
         id: String,
     },
-    /// Publish an approved draft to the docs repository.
+    /// Hold a draft against its data: numbers, names, links, length, sections, filler.
+    /// Exit 0 when clean, 1 with findings.
+    Check {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Publish an approved draft to its channels (`publish.channels`), or to those named.
     Publish {
         id: String,
-        /// Print the target path and content; change nothing.
+        /// A channel to publish to instead of the configured ones (repeatable).
+        #[arg(long = "channel", value_name = "CHANNEL")]
+        channels: Vec<ChannelName>,
+        /// Print what each channel would receive; change nothing.
         #[arg(long)]
         dry_run: bool,
     },
@@ -282,7 +316,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
     match command {
         None => console(&runtime, context),
         Some(Command::Digest(args)) => runtime.block_on(drafts::digest(&context, args)),
-        Some(Command::Drafts(command)) => drafts::run(&context, command),
+        Some(Command::Drafts(command)) => runtime.block_on(drafts::run(&context, command)),
         Some(Command::Config(command)) => config_cmd::run(&context, command),
         Some(Command::Server { listen }) => runtime.block_on(ci::server(&context, listen)),
         Some(Command::Agent { once, id }) => runtime.block_on(ci::agent(&context, id, once)),
@@ -292,13 +326,16 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Some(Command::Status { json }) => runtime.block_on(cluster::status(&context, json)),
         Some(Command::Down(args)) => runtime.block_on(cluster::down(&context, args)),
         Some(Command::Mirror(command)) => runtime.block_on(mirror::run(&context, command)),
+        Some(Command::Schedule(ScheduleCommand::Run { cadence, date })) => {
+            runtime.block_on(schedule::run(&context, cadence, date))
+        }
     }
 }
 
 fn console(runtime: &tokio::runtime::Runtime, context: Context) -> Result<(), Failure> {
     if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
         return Err(Failure::bad_input(
-            "the console needs a terminal (TTY). Headless commands: raibid digest, raibid drafts list|show|approve|reject|publish, raibid jobs list|show|logs|trigger|cancel|retry, raibid server, raibid agent, raibid pool, raibid up|status|down, raibid mirror plan|sync|list, raibid config show|path|check (see raibid --help)",
+            "the console needs a terminal (TTY). Headless commands: raibid digest, raibid drafts list|show|check|approve|reject|publish, raibid jobs list|show|logs|trigger|cancel|retry, raibid server, raibid agent, raibid pool, raibid up|status|down, raibid mirror plan|sync|list, raibid schedule run daily|weekly|monthly, raibid config show|path|check (see raibid --help)",
         ));
     }
     let console = context.console()?;

@@ -111,7 +111,8 @@ pub struct PublishConfig {
     /// Where the `github-comment` channel comments: `owner/name#12` (an issue or pull
     /// request) or `owner/name/discussions/7`.
     pub github_comment: String,
-    /// Kind -> the channels its drafts are published to.
+    /// Kind -> the channels its drafts are published to; unlisted kinds keep their
+    /// defaults (see `delivery::configured_channels`).
     pub channels: BTreeMap<String, Vec<String>>,
     /// Kinds published without a person's approval when the checker finds nothing.
     pub auto: Vec<String>,
@@ -556,23 +557,7 @@ impl Default for PublishConfig {
             site_url: String::new(),
             github_repo: String::new(),
             github_comment: String::new(),
-            channels: [
-                ("daily", &["docs"][..]),
-                ("weekly", &["docs"]),
-                ("monthly", &["docs"]),
-                ("digest", &["docs"]),
-                ("blog", &["docs"]),
-                ("mastodon", &["mastodon"]),
-                ("bluesky", &["bluesky"]),
-            ]
-            .into_iter()
-            .map(|(kind, channels)| {
-                (
-                    kind.to_owned(),
-                    channels.iter().map(|c| (*c).to_owned()).collect(),
-                )
-            })
-            .collect(),
+            channels: BTreeMap::new(),
             auto: Vec::new(),
         }
     }

@@ -2,6 +2,9 @@
 
 use super::{ClusterConfig, Config};
 use crate::app::theme::Themes;
+use crate::backend::sparky::channels::ChannelName;
+use crate::backend::sparky::delivery::suitability;
+use crate::backend::sparky::model::DraftKind;
 
 /// The first value that cannot be used: its dotted key and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,7 +31,12 @@ pub(crate) fn validate(config: &Config, themes: &Themes) -> Result<(), Problem> 
             format!("{} is not in 1..=240", config.ui.max_fps),
         );
     }
-    let choices: [(&'static str, &str, &[&str]); 5] = [
+    let choices: [(&'static str, &str, &[&str]); 6] = [
+        (
+            "mastodon.visibility",
+            &config.mastodon.visibility,
+            &["public", "unlisted", "private", "direct"],
+        ),
         (
             "sparky.source",
             &config.sparky.source,
@@ -42,7 +50,7 @@ pub(crate) fn validate(config: &Config, themes: &Themes) -> Result<(), Problem> 
         (
             "sparky.writer",
             &config.sparky.writer,
-            &["auto", "ollama", "builtin"],
+            &["auto", "ollama", "openai", "builtin"],
         ),
         (
             "sparky.empty_period",
@@ -82,6 +90,7 @@ pub(crate) fn validate(config: &Config, themes: &Themes) -> Result<(), Problem> 
     validate_ci(config)
         .and_then(|()| validate_cluster(&config.cluster))
         .and_then(|()| validate_github(config))
+        .and_then(|()| validate_publishing(config))
         .map_err(|(key, message)| Problem { key, message })
 }
 
@@ -232,6 +241,92 @@ fn validate_github(config: &Config) -> Result<(), (&'static str, String)> {
                 ),
             )
         })?;
+    }
+    Ok(())
+}
+
+/// Kinds, channels and the peers' URLs of writing and publishing.
+fn validate_publishing(config: &Config) -> Result<(), (&'static str, String)> {
+    let unknown_kind = |name: &str| {
+        let kinds: Vec<&str> = DraftKind::ALL.iter().map(|k| k.as_str()).collect();
+        format!("unknown kind `{name}`; kinds: {}", kinds.join(", "))
+    };
+    let schedule = &config.schedule;
+    for (key, kinds) in [
+        ("schedule.daily", &schedule.daily),
+        ("schedule.weekly", &schedule.weekly),
+        ("schedule.monthly", &schedule.monthly),
+        ("publish.auto", &config.publish.auto),
+    ] {
+        if let Some(name) = kinds.iter().find(|k| DraftKind::parse(k).is_none()) {
+            return Err((key, unknown_kind(name)));
+        }
+    }
+    for (kind, channels) in &config.publish.channels {
+        let Some(kind) = DraftKind::parse(kind) else {
+            return Err(("publish.channels", unknown_kind(kind)));
+        };
+        for name in channels {
+            let Some(channel) = ChannelName::parse(name) else {
+                let names: Vec<&str> = ChannelName::ALL.iter().map(|c| c.as_str()).collect();
+                return Err((
+                    "publish.channels",
+                    format!(
+                        "{}: unknown channel `{name}`; channels: {}",
+                        kind.as_str(),
+                        names.join(", ")
+                    ),
+                ));
+            };
+            if let Err(why) = suitability(channel, kind) {
+                return Err((
+                    "publish.channels",
+                    format!(
+                        "{}: {name} does not take {} drafts: {why}",
+                        kind.as_str(),
+                        kind.as_str()
+                    ),
+                ));
+            }
+        }
+    }
+    if !(1..=10).contains(&config.sparky.attempts) {
+        return Err((
+            "sparky.attempts",
+            format!("{} is not in 1..=10", config.sparky.attempts),
+        ));
+    }
+    let repo = &config.publish.github_repo;
+    if !repo.is_empty()
+        && repo
+            .split_once('/')
+            .is_none_or(|(owner, name)| owner.is_empty() || name.is_empty() || name.contains('/'))
+    {
+        return Err(("publish.github_repo", format!("`{repo}` is not owner/name")));
+    }
+    if config.devto.tags.len() > 4 {
+        return Err((
+            "devto.tags",
+            format!("{} tags; Dev.to takes at most 4", config.devto.tags.len()),
+        ));
+    }
+    if config.openai.context_tokens < 512 {
+        return Err((
+            "openai.context_tokens",
+            format!("{} is below 512", config.openai.context_tokens),
+        ));
+    }
+    let urls = [
+        ("openai.url", &config.openai.url, true),
+        ("devto.url", &config.devto.url, true),
+        ("bluesky.url", &config.bluesky.url, true),
+        ("mastodon.url", &config.mastodon.url, false),
+        ("publish.site_url", &config.publish.site_url, false),
+    ];
+    for (key, url, required) in urls {
+        if required || !url.is_empty() {
+            check_http_url(url).map_err(|why| (key, format!("`{url}` {why}")))?;
+        }
     }
     Ok(())
 }

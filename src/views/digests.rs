@@ -4,11 +4,12 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
-use ratatui::text::Line;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::app::state::{Mode, Pending, State};
 use crate::app::theme::Theme;
+use crate::backend::sparky::checker::Finding;
 
 use super::{list_row, markdown, panel, state_color, windowed};
 
@@ -76,6 +77,17 @@ fn draw_list(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 
 fn draw_preview(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let preview = &state.preview;
+    let area = if preview.findings.is_empty() || preview.streaming {
+        area
+    } else {
+        let height = (preview.findings.len() as u16 + 2)
+            .min(area.height / 3)
+            .max(3);
+        let [text, findings] =
+            Layout::vertical([Constraint::Min(3), Constraint::Length(height)]).areas(area);
+        draw_findings(frame, findings, &preview.findings, theme);
+        text
+    };
     let title = match (&preview.id, preview.streaming) {
         (_, true) => " Writing… ".to_string(),
         (Some(id), false) => match state.drafts.iter().find(|d| &d.id == id) {
@@ -106,6 +118,40 @@ fn draw_preview(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             .scroll((preview.scroll, 0)),
         area,
     );
+}
+
+/// What the checker found, one line each: where, which rule, what is wrong.
+fn draw_findings(frame: &mut Frame, area: Rect, findings: &[Finding], theme: &Theme) {
+    let title = format!(
+        " Checker: {} ",
+        plural(findings.len(), "finding", "findings")
+    );
+    let block = panel(title, false, theme).border_style(Style::default().fg(theme.warn));
+    let lines: Vec<Line> = findings
+        .iter()
+        .map(|f| {
+            let at = match f.line {
+                0 => "draft".to_string(),
+                n => format!("line {n}"),
+            };
+            Line::from(vec![
+                Span::styled(format!("{at:>8} "), Style::default().fg(theme.muted)),
+                Span::styled(
+                    format!("{:<13}", f.rule.as_str()),
+                    Style::default().fg(theme.warn),
+                ),
+                Span::raw(f.message.clone()),
+            ])
+        })
+        .collect();
+    frame.render_widget(
+        Paragraph::new(lines).block(block).wrap(Wrap { trim: true }),
+        area,
+    );
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 fn draw_editor(frame: &mut Frame, area: Rect, editor: &crate::app::state::Editor, theme: &Theme) {

@@ -8,6 +8,7 @@ mod markdown;
 mod mirrors;
 mod overlays;
 mod pool;
+mod publish;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};

@@ -1,4 +1,4 @@
-//! Popups over the current view: help, command palette, confirmation.
+//! Popups over the current view: help, command palette, confirmation, publishing.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
@@ -31,6 +31,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 popup,
             );
         }
+        Mode::Publishing(flow) => super::publish::draw(frame, area, flow, theme),
         Mode::Normal | Mode::Filter(_) | Mode::Editing(_) => {}
     }
 }

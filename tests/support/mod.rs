@@ -1,14 +1,18 @@
 //! Console fixtures shared by the reducer and view tests: a fixed clock and known drafts.
 #![allow(dead_code)] // each test binary uses its own part
 
+pub mod bluesky;
 pub mod cluster_status;
 pub mod crd_schema;
+pub mod devto;
 pub mod git;
 pub mod gitea;
 pub mod gitea_api;
 pub mod github;
+pub mod github_publish;
 pub mod kube_api;
 pub mod lab;
+pub mod mastodon;
 pub mod mirror_status;
 pub mod redis;
 
@@ -221,4 +225,68 @@ pub fn local_counts(data: &DigestData) -> std::collections::BTreeSet<u64> {
     n.insert(m.commits_per_day.iter().filter(|d| d.commits > 0).count() as u64);
     n.insert(m.commits_per_day.len() as u64);
     n
+}
+
+/// A plan to publish an approved draft written from [`data`]: the weekly digest
+/// ([`BODY`]) to the docs repository and Dev.to, or with `post_length`, a Mastodon post
+/// measuring that many of its 500 chars.
+pub fn plan(post_length: Option<usize>) -> Box<raibid::backend::sparky::delivery::Plan> {
+    use raibid::backend::sparky::channels::ChannelName;
+    use raibid::backend::sparky::delivery::{Length, Plan, Rendering};
+    use raibid::backend::sparky::model::{FrontMatter, LengthUnit};
+    use raibid::backend::sparky::publish::DocsPost;
+    use raibid::backend::sparky::store::Draft;
+    let data = data();
+    let (id, kind, body) = match post_length {
+        Some(_) => (
+            "2026-W47-raibid-mastodon",
+            DraftKind::Mastodon,
+            "Week 47 in raibid: 5 commits by 3 contributors. #raibid",
+        ),
+        None => ("2026-W47-raibid", DraftKind::Weekly, BODY),
+    };
+    let draft = Draft {
+        id: id.into(),
+        front: FrontMatter {
+            title: "Week 47".into(),
+            date: "2026-11-16".into(),
+            period: "2026-W47".into(),
+            kind,
+            state: DraftState::Approved,
+            writer: "builtin".into(),
+            model: None,
+        },
+        body: body.into(),
+    };
+    let docs = DocsPost::new(&draft, &data, &raibid::config::PublishConfig::default());
+    let rendering = |channel, text: &str, length| Rendering {
+        channel,
+        text: text.into(),
+        length,
+        previous: None,
+    };
+    let renderings = match post_length {
+        Some(used) => vec![rendering(
+            ChannelName::Mastodon,
+            body,
+            Some(Length {
+                used,
+                limit: 500,
+                unit: LengthUnit::Chars,
+            }),
+        )],
+        None => vec![
+            rendering(ChannelName::Docs, &docs.content, None),
+            rendering(ChannelName::Devto, BODY, None),
+        ],
+    };
+    Box::new(Plan {
+        id: draft.id.clone(),
+        renderings,
+        draft,
+        data,
+        docs,
+        canonical_url: None,
+        tags: Vec::new(),
+    })
 }

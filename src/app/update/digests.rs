@@ -8,12 +8,11 @@ use crate::backend::sparky::actor::{Command, Event};
 use crate::backend::sparky::model::{DraftState, PeriodKind};
 use crate::backend::sparky::pipeline::{DigestRequest, PeriodSpec};
 
-use super::{Cmd, Settings, ask};
+use super::{Cmd, Settings, ask, publish};
 use crate::app::keymap::Action;
 use crate::app::state::{Busy, Confirm, Editor, Mode, Pending, State};
 
 const WRITING: &str = "writing";
-const PUBLISHING: &str = "publishing";
 
 fn sparky(commands: impl IntoIterator<Item = Command>) -> Vec<Cmd> {
     commands.into_iter().map(Cmd::Sparky).collect()
@@ -41,27 +40,44 @@ pub(super) fn on_action(state: &mut State, settings: Settings, action: Action) -
             Pending::Regenerate,
         ),
         Action::Approve => {
-            if let Some(id) = selected_id(state) {
-                return sparky([Command::SetState {
-                    id,
-                    state: DraftState::Approved,
-                }]);
+            let Some(id) = selected_id(state) else {
+                return Vec::new();
+            };
+            let findings = match state.preview.id.as_deref() == Some(&id) {
+                true => state.preview.findings.len(),
+                false => 0,
+            };
+            if findings == 0 {
+                return approve(id);
             }
+            let question = format!(
+                "{id}: the checker found {findings} problem{} (see the preview). Approve anyway? (y/n)",
+                if findings == 1 { "" } else { "s" }
+            );
+            ask(state, question, Pending::Approve(id));
         }
         Action::Reject => ask_about_selected(state, "Reject this draft? (y/n)", Pending::Reject),
-        Action::Publish => match state.selected_state() {
-            Some(DraftState::Approved | DraftState::Published) => ask_about_selected(
-                state,
-                "Publish this draft to the docs repository? (y/n)",
-                Pending::Publish,
-            ),
-            Some(_) => state.warn("approve the draft before publishing it"),
-            None => {}
+        Action::Publish => match (state.selected_state(), selected_id(state)) {
+            (Some(DraftState::Approved | DraftState::Published), Some(id)) => {
+                return sparky([Command::PlanPublish {
+                    id,
+                    channels: Vec::new(),
+                }]);
+            }
+            (Some(_), _) => state.warn("approve the draft before publishing it"),
+            _ => {}
         },
         Action::NewDigest => return digest(state, settings, PeriodKind::Week),
         _ => {}
     }
     Vec::new()
+}
+
+fn approve(id: String) -> Vec<Cmd> {
+    sparky([Command::SetState {
+        id,
+        state: DraftState::Approved,
+    }])
 }
 
 fn selected_id(state: &State) -> Option<String> {
@@ -101,6 +117,7 @@ pub(super) fn digest(state: &mut State, settings: Settings, kind: PeriodKind) ->
         period: PeriodSpec::Calendar { kind, date: None },
         repos: Vec::new(),
         writer: settings.writer,
+        kind: None,
     })])
 }
 
@@ -193,17 +210,11 @@ pub(super) fn autosave(state: &mut State) -> Vec<Cmd> {
 
 pub(super) fn confirmed(state: &mut State, pending: Pending) -> Vec<Cmd> {
     match pending {
+        Pending::Approve(id) => approve(id),
         Pending::Reject(id) => sparky([Command::SetState {
             id,
             state: DraftState::Rejected,
         }]),
-        Pending::Publish(id) => {
-            state.busy.push(Busy {
-                label: PUBLISHING.into(),
-                since: state.now,
-            });
-            sparky([Command::Publish(id)])
-        }
         Pending::Regenerate(id) => sparky([Command::Regenerate(id)]),
         Pending::DiscardEdits(editor) => close_editor(state, editor.id),
         Pending::RecoverEdits => {
@@ -269,10 +280,12 @@ pub(super) fn on_event(state: &mut State, event: Event) -> Vec<Cmd> {
             body,
             data,
             recovery,
+            findings,
         } => {
             if state.preview.id.as_deref() == Some(&id) && !state.preview.streaming {
                 state.preview.text = body;
                 state.preview.data = data;
+                state.preview.findings = findings;
                 if recovery.is_some() {
                     state.warn(format!(
                         "{id} has unsaved edits from an earlier session: press e to recover them"
@@ -290,6 +303,7 @@ pub(super) fn on_event(state: &mut State, event: Event) -> Vec<Cmd> {
             state.preview.id = None;
             state.preview.text.clear();
             state.preview.data = None;
+            state.preview.findings.clear();
             state.preview.scroll = 0;
             state.preview.streaming = true;
             state.info(format!("writing the digest of {label}…"));
@@ -343,10 +357,23 @@ pub(super) fn on_event(state: &mut State, event: Event) -> Vec<Cmd> {
             state.info(format!("{id} is {}", new.as_str()));
             Vec::new()
         }
-        Event::Published { id, message } => {
-            done(state, PUBLISHING);
-            state.info(format!("{id}: {message}"));
+        Event::PublishPlanned(plan) => {
+            publish::planned(state, plan);
             Vec::new()
+        }
+        Event::Delivered {
+            id,
+            channel,
+            result,
+        } => {
+            publish::delivered(state, &id, channel, result);
+            Vec::new()
+        }
+        Event::Published { id, message } => {
+            publish::finished(state, &id);
+            state.info(format!("{id}: {message}"));
+            // The draft's state and publications changed.
+            sparky([Command::Refresh])
         }
         Event::Failed { action, message } => {
             if action.contains("digest") {
@@ -354,7 +381,7 @@ pub(super) fn on_event(state: &mut State, event: Event) -> Vec<Cmd> {
                 state.preview.streaming = false;
             }
             if action == "publish" {
-                done(state, PUBLISHING);
+                done(state, publish::PUBLISHING);
             }
             state.error(format!("could not {action}: {message}"));
             Vec::new()

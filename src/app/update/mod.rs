@@ -9,6 +9,7 @@ mod ci;
 mod cluster;
 mod digests;
 mod mirrors;
+mod publish;
 
 use crossterm::event::{KeyCode, KeyEvent};
 
@@ -104,6 +105,7 @@ fn on_key(state: &mut State, settings: Settings, key: KeyEvent) -> Vec<Cmd> {
             }
         },
         Mode::Editing(editor) => digests::on_editor_key(state, editor, action, key),
+        Mode::Publishing(flow) => publish::on_key(state, flow, action, key),
     }
 }
 

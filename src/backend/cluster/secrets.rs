@@ -14,7 +14,7 @@ use crate::config::{Config, SecretError};
 use super::Component;
 use super::manifests::{
     COMPONENT_LABEL, FLUX_NAMESPACE, GITEA_ADMIN_SECRET, GITEA_NAMESPACE, GITOPS_AUTH_SECRET,
-    PART_OF_LABEL, REDIS_SECRET, SERVER_SECRET, TOKENS_SECRET,
+    PART_OF_LABEL, REDIS_SECRET, SERVER_SECRET, TOKENS_SECRET, forwarded_credentials,
 };
 use super::objects::FIELD_MANAGER;
 
@@ -159,15 +159,14 @@ fn secret(
     }
 }
 
-/// The API tokens the config sets (`github-token`, `gitea-token`), for the pods. Unlike
+/// The API credentials the config sets ([`forwarded_credentials`]), for the pods. Unlike
 /// generated secrets they follow the config: `up` rewrites them when it changes.
 pub fn tokens(config: &Config) -> Result<BTreeMap<String, String>, SecretError> {
     let mut tokens = BTreeMap::new();
-    if let Some(token) = config.github.token.reveal()? {
-        tokens.insert("github-token".to_string(), token);
-    }
-    if let Some(token) = config.gitea.token.reveal()? {
-        tokens.insert("gitea-token".to_string(), token);
+    for (key, _, secret) in forwarded_credentials(config) {
+        if let Some(value) = secret.reveal()? {
+            tokens.insert(key.to_string(), value);
+        }
     }
     Ok(tokens)
 }

@@ -1,68 +1,19 @@
-//! A generic Ollama client: one streamed generation with explicit options and a deadline.
+//! An Ollama client: one streamed generation with explicit options and a JSON schema
+//! (Ollama's `format`).
 //!
 //! It knows Ollama's traps (field notes): the context window is always sent, and a prompt
 //! Ollama cut to fit it (`prompt_eval_count >= num_ctx`) is an error, not a result.
 
-use std::time::Duration;
-
 use ollama_rs::Ollama;
 use ollama_rs::error::OllamaError;
 use ollama_rs::generation::completion::request::GenerationRequest;
+use ollama_rs::generation::parameters::{FormatType, JsonStructure};
 use ollama_rs::models::ModelOptions;
 use tokio_stream::StreamExt;
 
-/// What a generation is run with; sent with every request.
-#[derive(Debug, Clone, PartialEq)]
-pub struct GenerateOptions {
-    pub model: String,
-    /// Context window in tokens (changing it makes Ollama reload the model).
-    pub num_ctx: u32,
-    pub seed: i32,
-    pub temperature: f32,
-}
+use super::{AnswerSpec, Backend, GenerateOptions, Generation, LlmError};
 
-/// A finished generation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Generation {
-    pub text: String,
-    /// Tokens Ollama read from the prompt, from the final message.
-    pub prompt_eval_count: Option<u64>,
-    /// Tokens generated, from the final message.
-    pub eval_count: Option<u64>,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum LlmError {
-    #[error("ollama.url {url:?} is not valid: {reason}")]
-    InvalidUrl { url: String, reason: String },
-    #[error("Ollama is not reachable at {url}")]
-    Unreachable { url: String },
-    #[error("Ollama did not finish within {secs} s (ollama.timeout_secs)")]
-    Timeout { secs: u64 },
-    #[error("Ollama does not have the model {model:?} (pull it with `ollama pull {model}`)")]
-    UnknownModel { model: String },
-    #[error(
-        "Ollama read {prompt_eval_count} prompt tokens with ollama.num_ctx {num_ctx}, so it cut \
-         the prompt: raise num_ctx"
-    )]
-    Truncated {
-        prompt_eval_count: u64,
-        num_ctx: u32,
-    },
-    #[error("Ollama answered with an error: {message}")]
-    Server { message: String },
-    #[error("request to Ollama at {url} failed: {message}")]
-    Request { url: String, message: String },
-    #[error("Ollama's stream ended before its final message")]
-    Incomplete,
-}
-
-impl LlmError {
-    /// Connection refused or name not resolved: nothing is listening at the URL.
-    pub fn is_unreachable(&self) -> bool {
-        matches!(self, LlmError::Unreachable { .. })
-    }
-}
+const BACKEND: Backend = Backend::Ollama;
 
 /// An Ollama server at one URL.
 #[derive(Debug, Clone)]
@@ -80,23 +31,10 @@ impl OllamaClient {
         } else {
             format!("{url}/")
         };
-        let ollama = Ollama::try_new(base.as_str()).map_err(|e| LlmError::InvalidUrl {
-            url: redact(url),
-            reason: e.to_string(),
-        })?;
-        if !matches!(ollama.url().scheme(), "http" | "https") {
-            return Err(LlmError::InvalidUrl {
-                url: redact(url),
-                reason: "the scheme must be http or https".into(),
-            });
-        }
-        let mut shown = ollama.url().clone();
-        // Both setters only fail for URLs that cannot carry credentials, which then have none.
-        let _ = shown.set_username("");
-        let _ = shown.set_password(None);
+        let url = super::parse_url(BACKEND, &base)?;
         Ok(OllamaClient {
-            shown_url: shown.to_string(),
-            ollama,
+            shown_url: super::shown_url(&url),
+            ollama: Ollama::from_url(url),
         })
     }
 
@@ -105,35 +43,31 @@ impl OllamaClient {
         &self.shown_url
     }
 
-    /// Streams one completion of `prompt`, handing each token to `on_token` as it arrives.
-    /// The whole generation, connecting included, must finish within `timeout`.
-    pub async fn generate(
+    /// Streams one completion; [`super::LlmClient::generate`] bounds it in time.
+    pub(super) async fn stream(
         &self,
         prompt: &str,
-        options: &GenerateOptions,
-        timeout: Duration,
-        on_token: impl FnMut(&str) + Send,
-    ) -> Result<Generation, LlmError> {
-        match tokio::time::timeout(timeout, self.stream(prompt, options, on_token)).await {
-            Ok(result) => result,
-            Err(_) => Err(LlmError::Timeout {
-                secs: timeout.as_secs(),
-            }),
-        }
-    }
-
-    async fn stream(
-        &self,
-        prompt: &str,
+        answer: AnswerSpec<'_>,
         options: &GenerateOptions,
         mut on_token: impl FnMut(&str) + Send,
     ) -> Result<Generation, LlmError> {
-        let request = GenerationRequest::new(options.model.clone(), prompt).options(
-            ModelOptions::default()
-                .num_ctx(u64::from(options.num_ctx))
-                .seed(options.seed)
-                .temperature(options.temperature),
-        );
+        let format =
+            serde_json::from_value::<JsonStructure>(answer.schema.clone()).map_err(|e| {
+                LlmError::Request {
+                    backend: BACKEND,
+                    url: self.shown_url.clone(),
+                    message: format!("the answer's schema {:?} is not usable: {e}", answer.name),
+                }
+            })?;
+        let request = GenerationRequest::new(options.model.clone(), prompt)
+            .format(FormatType::StructuredJson(Box::new(format)))
+            .options(
+                ModelOptions::default()
+                    .num_ctx(u64::from(options.context_tokens))
+                    .num_predict(i32::try_from(answer.max_tokens).unwrap_or(i32::MAX))
+                    .seed(options.seed)
+                    .temperature(options.temperature),
+            );
         let mut stream = self
             .ollama
             .generate_stream(request)
@@ -147,24 +81,31 @@ impl OllamaClient {
                     text.push_str(&response.response);
                 }
                 if response.done {
-                    return finish(
+                    // Ollama's final message has no reason for stopping: an answer as long
+                    // as `num_predict` was stopped there.
+                    let cut = response
+                        .eval_count
+                        .is_some_and(|count| count >= u64::from(answer.max_tokens));
+                    let generation = Generation {
                         text,
-                        response.prompt_eval_count,
-                        response.eval_count,
-                        options,
-                    );
+                        prompt_tokens: response.prompt_eval_count,
+                        answer_tokens: response.eval_count,
+                    };
+                    return super::finish(BACKEND, generation, cut, answer, options);
                 }
             }
         }
-        Err(LlmError::Incomplete)
+        Err(LlmError::Incomplete { backend: BACKEND })
     }
 
     fn classify(&self, error: OllamaError, model: &str) -> LlmError {
         match error {
             OllamaError::ReqwestError(e) if e.is_connect() => LlmError::Unreachable {
+                backend: BACKEND,
                 url: self.shown_url.clone(),
             },
             OllamaError::ReqwestError(e) => LlmError::Request {
+                backend: BACKEND,
                 url: self.shown_url.clone(),
                 message: e.without_url().to_string(),
             },
@@ -173,35 +114,21 @@ impl OllamaClient {
                 let message = server_message(&body);
                 if message.contains("not found") && message.contains("model") {
                     LlmError::UnknownModel {
+                        backend: BACKEND,
                         model: model.to_owned(),
                     }
                 } else {
-                    LlmError::Server { message }
+                    LlmError::Server {
+                        backend: BACKEND,
+                        message,
+                    }
                 }
             }
             other => LlmError::Server {
+                backend: BACKEND,
                 message: other.to_string(),
             },
         }
-    }
-}
-
-fn finish(
-    text: String,
-    prompt_eval_count: Option<u64>,
-    eval_count: Option<u64>,
-    options: &GenerateOptions,
-) -> Result<Generation, LlmError> {
-    match prompt_eval_count {
-        Some(count) if count >= u64::from(options.num_ctx) => Err(LlmError::Truncated {
-            prompt_eval_count: count,
-            num_ctx: options.num_ctx,
-        }),
-        _ => Ok(Generation {
-            text,
-            prompt_eval_count,
-            eval_count,
-        }),
     }
 }
 
@@ -213,17 +140,7 @@ fn server_message(body: &str) -> String {
     }
     match serde_json::from_str::<ErrorBody>(body) {
         Ok(parsed) => parsed.error,
-        Err(_) => body.trim().chars().take(300).collect(),
-    }
-}
-
-/// Drops `user:password@` from a URL given as text.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            format!("{}{}", &url[..scheme_end + 3], &url[at + 1..])
-        }
-        _ => url.to_owned(),
+        Err(_) => super::shortened(body),
     }
 }
 
@@ -233,8 +150,6 @@ mod tests {
 
     #[test]
     fn credentials_never_reach_messages() {
-        assert_eq!(redact("http://ann:s3cret@host:11434"), "http://host:11434");
-        assert_eq!(redact("http://host:11434"), "http://host:11434");
         let client = OllamaClient::new("http://ann:s3cret@127.0.0.1:11434").unwrap();
         assert!(!client.url().contains("s3cret"), "{}", client.url());
     }

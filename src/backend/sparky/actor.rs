@@ -10,11 +10,13 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::channels::{ChannelName, Delivery};
+use super::checker::{self, Finding, Rules};
+use super::delivery::{self, Plan};
 use super::model::{DigestData, DraftState, PeriodKind};
 use super::pipeline::{
     self, Composed, DigestRequest, PeriodSpec, Prepared, Source, Sources, WriterChoice,
 };
-use super::publish::{self, PublishOutcome};
 use super::store::{DraftSummary, Store};
 use crate::config::Config;
 
@@ -42,7 +44,17 @@ pub enum Command {
         id: String,
         state: DraftState,
     },
-    Publish(String),
+    /// Work out what publishing a draft would send to each of its channels
+    /// (`channels` empty: the configured ones).
+    PlanPublish {
+        id: String,
+        channels: Vec<ChannelName>,
+    },
+    /// Publish a draft to these channels.
+    Publish {
+        id: String,
+        channels: Vec<ChannelName>,
+    },
 }
 
 #[derive(Debug)]
@@ -56,6 +68,8 @@ pub enum Event {
         body: String,
         data: Option<Box<DigestData>>,
         recovery: Option<String>,
+        /// What the checker finds in the draft against its data.
+        findings: Vec<Finding>,
     },
     /// Something to know while a digest is collected, such as a GitHub rate-limit wait.
     Notice(String),
@@ -81,6 +95,15 @@ pub enum Event {
         id: String,
         state: DraftState,
     },
+    /// What publishing would send: the console previews it before confirming.
+    PublishPlanned(Box<Plan>),
+    /// One channel's result while a draft is published.
+    Delivered {
+        id: String,
+        channel: ChannelName,
+        result: Result<String, String>,
+    },
+    /// Every channel has answered.
     Published {
         id: String,
         message: String,
@@ -211,6 +234,7 @@ impl Actor {
                     period: PeriodSpec::Calendar { kind, date: None },
                     repos: Vec::new(),
                     writer: WriterChoice::from_config(&self.config.sparky.writer),
+                    kind: None,
                 };
                 self.start_digest(request, Some(Arc::clone(&self.store)));
             }
@@ -259,26 +283,46 @@ impl Actor {
                     }
                 }
             }
-            Command::Publish(id) => self.publish(id).await,
+            Command::PlanPublish { id, channels } => {
+                let config = Arc::clone(&self.config);
+                match self
+                    .with_store(move |s| {
+                        delivery::plan(s, &id, &config, &channels).map_err(|e| e.to_string())
+                    })
+                    .await
+                {
+                    Ok(plan) => self.send(Event::PublishPlanned(Box::new(plan))),
+                    Err(message) => self.failed("publish", message),
+                }
+            }
+            Command::Publish { id, channels } => self.publish(id, channels),
         }
     }
 
     async fn open(&self, id: String) {
         let target = id.clone();
+        let config = Arc::clone(&self.config);
         let loaded = self
             .with_store(move |s| {
                 let draft = s.load(&target).map_err(|e| e.to_string())?;
                 let data = s.data(&target).ok().map(Box::new);
                 let recovery = s.recovery(&target).map_err(|e| e.to_string())?;
-                Ok((draft.body, data, recovery))
+                let rules = Rules {
+                    filler_phrases: &config.sparky.filler_phrases,
+                };
+                let findings = data.as_deref().map_or_else(Vec::new, |data| {
+                    checker::check(&draft.body, draft.front.kind, data, &rules)
+                });
+                Ok((draft.body, data, recovery, findings))
             })
             .await;
         match loaded {
-            Ok((body, data, recovery)) => self.send(Event::Opened {
+            Ok((body, data, recovery, findings)) => self.send(Event::Opened {
                 id,
                 body,
                 data,
                 recovery,
+                findings,
             }),
             Err(message) => self.failed("open the draft", message),
         }
@@ -286,11 +330,14 @@ impl Actor {
 
     async fn regenerate(&self, id: String) {
         let target = id.clone();
-        match self
-            .with_store(move |s| s.data(&target).map_err(|e| e.to_string()))
-            .await
-        {
-            Ok(data) => {
+        let loaded = self
+            .with_store(move |s| {
+                let kind = s.load(&target).map_err(|e| e.to_string())?.front.kind;
+                Ok((kind, s.data(&target).map_err(|e| e.to_string())?))
+            })
+            .await;
+        match loaded {
+            Ok((kind, data)) => {
                 // GitHub repositories' paths are their web pages: GitHub is asked again
                 // when the config's source includes it.
                 let local = data.repo_paths.into_iter().filter(|p| !p.contains("://"));
@@ -298,6 +345,7 @@ impl Actor {
                     period: PeriodSpec::Exact(data.period),
                     repos: local.map(PathBuf::from).collect(),
                     writer: WriterChoice::from_config(&self.config.sparky.writer),
+                    kind: Some(kind),
                 };
                 self.start_digest(request, None);
             }
@@ -371,27 +419,57 @@ impl Actor {
         }
     }
 
-    async fn publish(&self, id: String) {
+    /// Publishes in its own task, so a slow channel never holds up the store; the console
+    /// lists the drafts again on [`Event::Published`].
+    fn publish(&self, id: String, channels: Vec<ChannelName>) {
         let config = Arc::clone(&self.config);
-        let docs = self.places.default_docs_dir.clone();
-        let target = id.clone();
-        let outcome = self
-            .with_store(move |s| {
-                publish::publish(s, &target, &config.publish, &docs, false)
-                    .map_err(|e| e.to_string())
+        let store = Arc::clone(&self.store);
+        let places = delivery::Places {
+            default_docs_dir: self.places.default_docs_dir.clone(),
+            data_dir: self.places.data_dir.clone(),
+        };
+        let events = self.events.clone();
+        tokio::spawn(async move {
+            let planned = blocking({
+                let (store, config, id) = (Arc::clone(&store), Arc::clone(&config), id.clone());
+                move || delivery::plan(&store, &id, &config, &channels).map_err(|e| e.to_string())
             })
             .await;
-        match outcome {
-            Ok(outcome) => {
-                self.send(Event::Published {
-                    id,
-                    message: describe(&outcome),
+            let plan = match planned {
+                Ok(plan) => plan,
+                Err(message) => {
+                    let _ = events.send(Event::Failed {
+                        action: "publish".into(),
+                        message,
+                    });
+                    return;
+                }
+            };
+            let results = delivery::deliver(&plan, &config, &places, store, |channel, result| {
+                let _ = events.send(Event::Delivered {
+                    id: id.clone(),
+                    channel,
+                    result: result.as_ref().map(describe).map_err(Clone::clone),
                 });
-                self.list().await;
-            }
-            Err(message) => self.failed("publish", message),
-        }
+            })
+            .await;
+            let _ = events.send(Event::Published {
+                message: delivery::summary(&results),
+                id,
+            });
+        });
     }
+}
+
+/// One line for a channel's delivery: what happened and where.
+pub fn describe(delivery: &Delivery) -> String {
+    let publication = delivery.publication();
+    format!(
+        "{} {}: {}",
+        publication.channel,
+        delivery.verb(),
+        publication.url
+    )
 }
 
 /// Collects and analyses a digest's period from `sparky.source`; GitHub's rate-limit
@@ -434,26 +512,6 @@ fn save_edit(store: &Store, id: &str, body: &str) -> Result<bool, super::store::
         store.set_state(id, DraftState::Draft)?;
     }
     Ok(unapproved)
-}
-
-/// One line for the status bar and the CLI.
-pub fn describe(outcome: &PublishOutcome) -> String {
-    match outcome {
-        PublishOutcome::Committed {
-            path,
-            commit,
-            pushed,
-        } => format!(
-            "published {} in {}{}",
-            path.display(),
-            &commit[..commit.len().min(7)],
-            if *pushed { ", pushed" } else { "" }
-        ),
-        PublishOutcome::Unchanged { path } => {
-            format!("{} is already published, unchanged", path.display())
-        }
-        PublishOutcome::DryRun { path, .. } => format!("would publish {}", path.display()),
-    }
 }
 
 async fn blocking<T: Send + 'static>(

@@ -200,8 +200,8 @@ impl Git {
     }
 }
 
-/// Standard base64 with padding (RFC 4648), for the Basic auth header.
-fn base64(bytes: &[u8]) -> String {
+/// Standard base64 with padding (RFC 4648), for the Basic auth header and GitHub's contents API.
+pub(crate) fn base64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {

@@ -3,12 +3,15 @@
 pub mod actor;
 pub mod analyze;
 pub mod channels;
+pub mod checker;
 pub mod collect;
+pub mod delivery;
 pub mod git;
 pub mod merge;
 pub mod model;
 pub mod period;
 pub mod pipeline;
 pub mod publish;
+pub mod schedule;
 pub mod store;
 pub mod write;

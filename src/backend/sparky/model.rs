@@ -267,7 +267,7 @@ pub struct FrontMatter {
     pub period: String,
     pub kind: DraftKind,
     pub state: DraftState,
-    /// `builtin` or `ollama`.
+    /// `builtin`, `ollama` or `openai`.
     pub writer: String,
     /// The model that wrote the prose, when a model did.
     #[serde(default, skip_serializing_if = "Option::is_none")]

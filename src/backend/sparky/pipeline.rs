@@ -11,15 +11,18 @@ use serde::Serialize;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::analyze::{Metrics, SourceFailure, analyze};
+use super::checker::{self, Rules};
 use super::collect;
 use super::merge::{self, GithubRepo, LocalRepo};
 use super::model::{
     Activity, DigestData, DraftKind, DraftState, FrontMatter, Period, PeriodKind, RepoActivity,
 };
 use super::period;
+use super::publish;
 use super::store::Store;
-use super::write::{self, BuiltinWriter, OllamaWriter, TokenSink, WriteError, Writer};
+use super::write::{self, BuiltinWriter, ModelWriter, TokenSink, WriteError, Writer};
 use crate::backend::forge::github::{GitHub, GitHubActivity, GitHubError, RepoInfo, Usage};
+use crate::backend::llm::Backend;
 use crate::config::Config;
 
 /// Which writer to use; `Auto` tries Ollama and falls back to the built-in writer.
@@ -28,6 +31,8 @@ pub enum WriterChoice {
     Auto,
     Builtin,
     Ollama,
+    /// An OpenAI-compatible server (`[openai]`).
+    Openai,
 }
 
 impl WriterChoice {
@@ -35,6 +40,7 @@ impl WriterChoice {
         match name {
             "builtin" => WriterChoice::Builtin,
             "ollama" => WriterChoice::Ollama,
+            "openai" => WriterChoice::Openai,
             _ => WriterChoice::Auto,
         }
     }
@@ -120,6 +126,8 @@ pub struct DigestRequest {
     /// Not used when GitHub is the only source (`raibid digest` refuses both).
     pub repos: Vec<PathBuf>,
     pub writer: WriterChoice,
+    /// A blog or social post of the period; `None`: the period's digest.
+    pub kind: Option<DraftKind>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -143,6 +151,8 @@ pub enum PipelineError {
 /// The collected and analysed period, ready for a writer.
 #[derive(Debug, Clone)]
 pub struct Prepared {
+    /// The digest's id, e.g. `2026-W47-raibid`; a post's adds its kind:
+    /// `2026-W47-raibid-blog`.
     pub id: String,
     pub kind: DraftKind,
     pub data: DigestData,
@@ -189,7 +199,7 @@ pub fn prepare(
     let (current, previous) = periods(config, request, now)?;
     let local = collect_local(config, cwd, request, &current, &previous, false)?;
     let (now_repos, before_repos) = local.into_iter().map(|l| (l.now, l.before)).unzip();
-    Ok(finish(
+    let prepared = finish(
         Activity {
             period: current,
             repos: now_repos,
@@ -199,7 +209,8 @@ pub fn prepare(
             repos: before_repos,
         },
         None,
-    ))
+    );
+    Ok(as_kind(prepared, request.kind, config))
 }
 
 /// [`prepare`] from `sources`: the local repositories as [`prepare`] collects them,
@@ -270,7 +281,44 @@ pub async fn prepare_from(
     };
     let mut prepared = finish(activity, before, Some(failures));
     prepared.usage = Some(github.usage());
-    Ok(prepared)
+    Ok(as_kind(prepared, request.kind, config))
+}
+
+/// The prepared period as the draft `kind` asks for: a post's id is the digest's plus its
+/// kind, and a social post links to the period's digest on the docs site
+/// (`publish.site_url`), when there is one.
+pub fn as_kind(mut prepared: Prepared, kind: Option<DraftKind>, config: &Config) -> Prepared {
+    let Some(kind) = kind.filter(|k| !k.is_digest()) else {
+        return prepared;
+    };
+    prepared.id = format!("{}-{}", prepared.id, kind.as_str());
+    prepared.kind = kind;
+    if kind.post_limit().is_some() {
+        prepared.data.link = digest_url(&config.publish.site_url, &prepared.data.period);
+    }
+    prepared
+}
+
+/// Where the period's digest is published on the docs site at `site_url`, when it is set.
+fn digest_url(site_url: &str, period: &Period) -> Option<String> {
+    if site_url.trim().is_empty() {
+        return None;
+    }
+    let tz = period::time_zone(&period.time_zone).ok()?;
+    // The digest's draft as it would be dated: where it is published depends on that.
+    let digest = FrontMatter {
+        title: String::new(),
+        date: period.since.to_zoned(tz).date().to_string(),
+        period: period.label.clone(),
+        kind: DraftKind::for_period(period.kind),
+        state: DraftState::Draft,
+        writer: String::new(),
+        model: None,
+    };
+    Some(publish::post_url(
+        site_url,
+        &publish::target_path(&digest, period),
+    ))
 }
 
 /// The period asked for and the one before it.
@@ -497,27 +545,23 @@ pub async fn compose(
         if config.sparky.empty_period == "none" && !github_activity {
             return Ok(None);
         }
-        (write::one_line(data), "builtin")
+        // Nothing for a model to say: a digest is one line, a post says so in its form.
+        (
+            BuiltinWriter.write(data, prepared.kind, tokens).await?,
+            BuiltinWriter.name(),
+        )
     } else if writer == WriterChoice::Builtin {
         (
             BuiltinWriter.write(data, prepared.kind, tokens).await?,
             BuiltinWriter.name(),
         )
     } else {
-        let attempt = match OllamaWriter::new(&config.ollama) {
-            Ok(ollama) => ollama.write(data, prepared.kind, tokens).await,
-            Err(e) => Err(e),
-        };
-        match attempt {
-            Ok(written) => (written, "ollama"),
-            Err(e) if e.is_unreachable() || writer == WriterChoice::Auto => {
-                notices.push(format!("{e}; used the built-in writer"));
-                (
-                    BuiltinWriter.write(data, prepared.kind, tokens).await?,
-                    BuiltinWriter.name(),
-                )
-            }
-            Err(e) => return Err(e.into()),
+        match model_draft(config, writer, prepared, tokens, &mut notices).await? {
+            Some(drafted) => drafted,
+            None => (
+                BuiltinWriter.write(data, prepared.kind, tokens).await?,
+                BuiltinWriter.name(),
+            ),
         }
     };
     notices.extend(written.notes.iter().cloned());
@@ -536,6 +580,74 @@ pub async fn compose(
         body: written.body,
         notices,
     }))
+}
+
+/// A model's draft that the checker passes, written up to `sparky.attempts` times (each
+/// with another seed). `None` when the built-in writer should take over: every attempt
+/// had findings, or the model is unreachable (or failed, under `auto`); `notices` says why.
+async fn model_draft(
+    config: &Config,
+    writer: WriterChoice,
+    prepared: &Prepared,
+    tokens: &TokenSink,
+    notices: &mut Vec<String>,
+) -> Result<Option<(write::Written, &'static str)>, PipelineError> {
+    let backend = match writer {
+        WriterChoice::Openai => Backend::OpenAi,
+        _ => Backend::Ollama,
+    };
+    let fall_back = |e: WriteError, notices: &mut Vec<String>| {
+        if e.is_unreachable() || writer == WriterChoice::Auto {
+            notices.push(format!("{e}; used the built-in writer"));
+            Ok(None)
+        } else {
+            Err(PipelineError::Write(e))
+        }
+    };
+    let model = match ModelWriter::new(config, backend) {
+        Ok(model) => model,
+        Err(e) => return fall_back(e, notices),
+    };
+    let rules = Rules {
+        filler_phrases: &config.sparky.filler_phrases,
+    };
+    let attempts = config.sparky.attempts.max(1);
+    for attempt in 0..attempts {
+        if attempt > 0 {
+            // The live preview shows where the next attempt starts.
+            let _ = tokens.send(format!(
+                "\n\n--- attempt {} of {attempts} ---\n\n",
+                attempt + 1
+            ));
+        }
+        let written = match model
+            .for_attempt(attempt)
+            .write(&prepared.data, prepared.kind, tokens)
+            .await
+        {
+            Ok(written) => written,
+            Err(e) => return fall_back(e, notices),
+        };
+        let findings = checker::check(&written.body, prepared.kind, &prepared.data, &rules);
+        let Some(first) = findings.first() else {
+            return Ok(Some((written, backend.name())));
+        };
+        notices.push(format!(
+            "attempt {} of {attempts}: the checker found {} (first, line {}: {})",
+            attempt + 1,
+            count(findings.len(), "problem", "problems"),
+            first.line,
+            first.message
+        ));
+    }
+    notices.push(format!(
+        "the model's drafts had findings {attempts} times: used the built-in writer"
+    ));
+    Ok(None)
+}
+
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// Stores a composed draft; returns the path of its Markdown file. Blocking (git).

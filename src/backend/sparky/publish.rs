@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use jiff::civil::Date;
 
 use super::git::{Git, GitError};
-use super::model::{DigestData, DraftKind, DraftState, FrontMatter, Period};
-use super::store::{Draft, Store, StoreError, quote, write_atomic};
+use super::model::{DigestData, DraftKind, FrontMatter, Period};
+use super::store::{Draft, quote, write_atomic};
 use crate::config::PublishConfig;
 use crate::config::secret::SecretError;
 
@@ -28,16 +28,12 @@ pub enum PublishOutcome {
         commit: String,
         pushed: bool,
     },
-    /// The docs repository already holds exactly this post.
-    Unchanged { path: PathBuf },
-    /// What would be written, with nothing touched.
-    DryRun { path: PathBuf, content: String },
+    /// The docs repository already holds exactly this post, from `commit`.
+    Unchanged { path: PathBuf, commit: String },
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
-    #[error("draft {id:?} is {}: only an approved draft can be published (approve it first)", state.as_str())]
-    NotApproved { id: String, state: DraftState },
     #[error("{} is not the work tree of a git repository: {reason}", path.display())]
     NotARepository { path: PathBuf, reason: String },
     #[error("publish conflict in {}: {reason}; nothing was written", repo.display())]
@@ -50,8 +46,6 @@ pub enum PublishError {
     },
     #[error("publish token: {0}")]
     Token(#[from] SecretError),
-    #[error(transparent)]
-    Store(#[from] StoreError),
     #[error("docs repository: {0}")]
     Git(#[from] GitError),
 }
@@ -67,6 +61,7 @@ pub fn target_path(front: &FrontMatter, data_period: &Period) -> PathBuf {
         }
         DraftKind::Monthly => format!("month-{:04}-{:02}.md", date.year(), date.month()),
         DraftKind::Digest => format!("digest-{}.md", file_slug(&data_period.label)),
+        DraftKind::Blog => format!("post-{}.md", file_slug(&data_period.label)),
         other => format!("{}-{}.md", other.as_str(), file_slug(&data_period.label)),
     };
     // A week lives in the folder of its Monday, even when it starts in the month before.
@@ -115,71 +110,83 @@ pub fn render_post(draft: &Draft, data: &DigestData, cfg: &PublishConfig) -> Str
     post
 }
 
-/// Publishes the approved (or already published) draft `id` to the docs repository and
-/// marks it published. `default_docs_dir` is the repository used when `cfg.docs_repo` is
-/// empty; its parent also holds the checkouts of remote docs repositories.
-pub fn publish(
-    store: &Store,
-    id: &str,
+/// A post's public URL: the site's base URL and the post's path in the repository
+/// without `content/` and `.md`, as Quartz serves it.
+pub fn post_url(site_url: &str, relative: &Path) -> String {
+    let path = relative.to_string_lossy();
+    let path = path.strip_prefix("content/").unwrap_or(&path);
+    let path = path.strip_suffix(".md").unwrap_or(path);
+    format!("{}/{path}", site_url.trim().trim_end_matches('/'))
+}
+
+/// A draft as a file of the docs repository.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocsPost {
+    /// Relative to the repository's root, see [`target_path`].
+    pub relative: PathBuf,
+    /// Front matter and body, see [`render_post`].
+    pub content: String,
+    pub title: String,
+}
+
+impl DocsPost {
+    pub fn new(draft: &Draft, data: &DigestData, cfg: &PublishConfig) -> DocsPost {
+        DocsPost {
+            relative: target_path(&draft.front, &data.period),
+            content: render_post(draft, data, cfg),
+            title: draft.front.title.clone(),
+        }
+    }
+}
+
+/// Writes `post` into the docs repository as one commit, and pushes it when configured.
+/// `default_docs_dir` is the repository used when `cfg.docs_repo` is empty; its parent also
+/// holds the checkouts of remote docs repositories.
+pub fn commit_post(
+    post: &DocsPost,
     cfg: &PublishConfig,
     default_docs_dir: &Path,
-    dry_run: bool,
 ) -> Result<PublishOutcome, PublishError> {
-    let draft = store.load(id)?;
-    if !matches!(
-        draft.front.state,
-        DraftState::Approved | DraftState::Published
-    ) {
-        return Err(PublishError::NotApproved {
-            id: id.to_string(),
-            state: draft.front.state,
-        });
-    }
-    let data = store.data(id)?;
-    let relative = target_path(&draft.front, &data.period);
-    let content = render_post(&draft, &data, cfg);
     let docs = DocsRepo::locate(cfg, default_docs_dir);
-    let path = docs.work_tree.join(&relative);
-    if dry_run {
-        return Ok(PublishOutcome::DryRun { path, content });
-    }
+    let path = docs.work_tree.join(&post.relative);
 
     let git = docs.prepare(cfg)?;
-    let relative = relative.to_string_lossy().into_owned();
+    let relative = post.relative.to_string_lossy().into_owned();
     let upstream = check_clean(&git, cfg, &relative)?;
 
-    let outcome = if std::fs::read(&path).is_ok_and(|committed| committed == content.as_bytes()) {
+    if std::fs::read(&path).is_ok_and(|committed| committed == post.content.as_bytes()) {
         // Commits left unpushed by an earlier failed push go out now.
         if cfg.push && upstream.is_none_or(|u| u.ahead > 0) {
             push(&git, &cfg.branch)?;
         }
-        PublishOutcome::Unchanged { path }
-    } else {
-        let parent = path.parent().unwrap_or(&docs.work_tree);
-        std::fs::create_dir_all(parent).map_err(|source| PublishError::Io {
-            action: "create",
-            path: parent.to_path_buf(),
-            source,
-        })?;
-        write_atomic(&path, content.as_bytes()).map_err(|source| PublishError::Io {
-            action: "write",
-            path: path.clone(),
-            source,
-        })?;
-        git.run(&["add", "--", &relative])?;
-        git.commit(&format!("publish: {}", draft.front.title), &[&relative])?;
-        let commit = git.run(&["rev-parse", "HEAD"])?.trim().to_string();
-        if cfg.push {
-            push(&git, &cfg.branch)?;
-        }
-        PublishOutcome::Committed {
+        let commit = git.run(&["log", "-1", "--format=%H", "--", &relative])?;
+        return Ok(PublishOutcome::Unchanged {
             path,
-            commit,
-            pushed: cfg.push,
-        }
-    };
-    store.set_state(id, DraftState::Published)?;
-    Ok(outcome)
+            commit: commit.trim().to_string(),
+        });
+    }
+    let parent = path.parent().unwrap_or(&docs.work_tree);
+    std::fs::create_dir_all(parent).map_err(|source| PublishError::Io {
+        action: "create",
+        path: parent.to_path_buf(),
+        source,
+    })?;
+    write_atomic(&path, post.content.as_bytes()).map_err(|source| PublishError::Io {
+        action: "write",
+        path: path.clone(),
+        source,
+    })?;
+    git.run(&["add", "--", &relative])?;
+    git.commit(&format!("publish: {}", post.title), &[&relative])?;
+    let commit = git.run(&["rev-parse", "HEAD"])?.trim().to_string();
+    if cfg.push {
+        push(&git, &cfg.branch)?;
+    }
+    Ok(PublishOutcome::Committed {
+        path,
+        commit,
+        pushed: cfg.push,
+    })
 }
 
 /// The docs repository's work tree, and the URL it is a checkout of, if any.

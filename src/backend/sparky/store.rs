@@ -280,9 +280,16 @@ impl Store {
 
     /// Records a publication as commit "draft: published <id> to <channel>", replacing the
     /// channel's earlier record.
-    pub fn record_publication(&self, id: &str, publication: &Publication) -> Result<(), StoreError> {
+    pub fn record_publication(
+        &self,
+        id: &str,
+        publication: &Publication,
+    ) -> Result<(), StoreError> {
         let mut records = self.publications(id)?;
-        match records.iter_mut().find(|p| p.channel == publication.channel) {
+        match records
+            .iter_mut()
+            .find(|p| p.channel == publication.channel)
+        {
             Some(record) => *record = publication.clone(),
             None => records.push(publication.clone()),
         }

@@ -12,7 +12,7 @@ use super::builders::{
     http_probe, mount, optional_env_from_secret, pvc_volume, resources, service_host,
 };
 use super::redis::{REDIS_PORT, REDIS_SERVICE};
-use super::{REDIS_SECRET, SERVER_SECRET, TOKENS_SECRET};
+use super::{REDIS_SECRET, SERVER_SECRET, TOKENS_SECRET, forwarded_credentials};
 use crate::backend::cluster::crds::{
     LocalRef, ScaleTrigger, ScaledJob, ScaledJobSpec, ScalingStrategy, SecretTargetRef,
     TriggerAuthentication, TriggerAuthenticationSpec,
@@ -146,16 +146,15 @@ fn shared_env(config: &Config) -> Vec<EnvVar> {
         ),
     ]
     .into_iter()
-    .chain(token_env())
+    .chain(token_env(config))
     .collect()
 }
 
 /// The API tokens the config forwards into the cluster; each may be absent.
-pub(super) fn token_env() -> [EnvVar; 2] {
-    [
-        optional_env_from_secret("RAIBID_GITHUB_TOKEN", TOKENS_SECRET, "github-token"),
-        optional_env_from_secret("RAIBID_GITEA_TOKEN", TOKENS_SECRET, "gitea-token"),
-    ]
+pub(super) fn token_env(config: &Config) -> impl Iterator<Item = EnvVar> {
+    forwarded_credentials(config)
+        .into_iter()
+        .map(|(key, var, _)| optional_env_from_secret(var, TOKENS_SECRET, key))
 }
 
 fn server_pod(config: &Config) -> PodSpec {

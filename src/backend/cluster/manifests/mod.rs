@@ -15,7 +15,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use self::builders::App;
 use crate::backend::cluster::{Component, Manifest};
-use crate::config::Config;
+use crate::config::{Config, Secret};
 
 pub use self::flux::gitops_url_in_cluster;
 pub use self::sparky::ollama_pull_job_name;
@@ -34,10 +34,42 @@ pub const GITEA_ADMIN_SECRET: &str = "gitea-admin";
 pub const GITOPS_AUTH_SECRET: &str = "gitops-auth";
 /// Keys `token`, `gitea-webhook-secret` and `github-webhook-secret`, in `cluster.namespace`.
 pub const SERVER_SECRET: &str = "raibid-server";
-/// Keys `github-token` and `gitea-token`, each present when the config sets it, in
-/// `cluster.namespace`: the pods' `RAIBID_GITHUB_TOKEN` and `RAIBID_GITEA_TOKEN`.
+/// The config's API credentials, one key of [`forwarded_credentials`] each when the config
+/// sets it, in `cluster.namespace`.
 pub const TOKENS_SECRET: &str = "raibid-tokens";
-
+/// The config's API credentials the pods need: the key in [`TOKENS_SECRET`], the
+/// environment variable the pods read it from (the config's default), and the secret.
+pub fn forwarded_credentials(config: &Config) -> [(&'static str, &'static str, &Secret); 7] {
+    [
+        ("github-token", "RAIBID_GITHUB_TOKEN", &config.github.token),
+        ("gitea-token", "RAIBID_GITEA_TOKEN", &config.gitea.token),
+        (
+            "publish-token",
+            "RAIBID_PUBLISH_TOKEN",
+            &config.publish.token,
+        ),
+        (
+            "openai-api-key",
+            "RAIBID_OPENAI_API_KEY",
+            &config.openai.api_key,
+        ),
+        (
+            "devto-api-key",
+            "RAIBID_DEVTO_API_KEY",
+            &config.devto.api_key,
+        ),
+        (
+            "mastodon-token",
+            "RAIBID_MASTODON_TOKEN",
+            &config.mastodon.token,
+        ),
+        (
+            "bluesky-app-password",
+            "RAIBID_BLUESKY_APP_PASSWORD",
+            &config.bluesky.app_password,
+        ),
+    ]
+}
 /// The GitRepository (in [`FLUX_NAMESPACE`]) Flux fetches the gitops repository with.
 pub const GITOPS_SOURCE: &str = "raibid-gitops";
 /// The Kustomization (in [`FLUX_NAMESPACE`]) applying the gitops repository.

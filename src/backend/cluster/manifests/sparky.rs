@@ -10,6 +10,7 @@ use super::builders::{
 };
 use super::ci::{config_env, config_volume, token_env};
 use crate::backend::cluster::{Component, Manifest};
+use crate::backend::sparky::schedule::Cadence;
 use crate::config::Config;
 
 const OLLAMA: &str = "ollama";
@@ -50,12 +51,12 @@ pub(super) fn manifests(config: &Config) -> Vec<Manifest> {
         sparky.pvc(SPARKY_DATA, cluster, "1Gi"),
     ];
     let schedules = [
-        ("daily", "day", &cluster.daily_schedule),
-        ("weekly", "week", &cluster.weekly_schedule),
-        ("monthly", "month", &cluster.monthly_schedule),
+        (Cadence::Daily, &cluster.daily_schedule),
+        (Cadence::Weekly, &cluster.weekly_schedule),
+        (Cadence::Monthly, &cluster.monthly_schedule),
     ];
-    manifests.extend(schedules.into_iter().map(|(name, period, schedule)| {
-        sparky.manifest(digest_cron_job(&sparky, config, name, period, schedule))
+    manifests.extend(schedules.into_iter().map(|(cadence, schedule)| {
+        sparky.manifest(schedule_cron_job(&sparky, config, cadence, schedule))
     }));
     manifests
 }
@@ -118,17 +119,12 @@ fn pull_job(app: &App, config: &Config) -> Job {
     }
 }
 
-/// `sparky-<name>`: `raibid digest --period <period>` on `schedule`, one at a time.
-fn digest_cron_job(
-    app: &App,
-    config: &Config,
-    name: &str,
-    period: &str,
-    schedule: &str,
-) -> CronJob {
+/// `sparky-<cadence>`: `raibid schedule run <cadence>` on `schedule` in UTC, one at a time.
+fn schedule_cron_job(app: &App, config: &Config, cadence: Cadence, schedule: &str) -> CronJob {
+    let name = cadence.as_str();
     let (config_volume, config_mount) = config_volume();
     let digest = Container {
-        args: Some(vec!["digest".into(), "--period".into(), period.into()]),
+        args: Some(vec!["schedule".into(), "run".into(), name.into()]),
         env: Some(
             [
                 config_env(),
@@ -138,7 +134,7 @@ fn digest_cron_job(
                 env("XDG_DATA_HOME", DATA_DIR),
             ]
             .into_iter()
-            .chain(token_env())
+            .chain(token_env(config))
             .collect(),
         ),
         volume_mounts: Some(vec![config_mount, mount("data", DATA_DIR)]),
@@ -157,6 +153,7 @@ fn digest_cron_job(
         metadata: app.meta(&format!("{SPARKY}-{name}")),
         spec: Some(CronJobSpec {
             schedule: schedule.to_owned(),
+            time_zone: Some("Etc/UTC".into()),
             concurrency_policy: Some("Forbid".into()),
             job_template: JobTemplateSpec {
                 metadata: None,

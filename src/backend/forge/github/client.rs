@@ -348,7 +348,7 @@ fn graphql_rate_limited(body: &str) -> bool {
 }
 
 /// `<api>/graphql`; for GitHub Enterprise's `https://host/api/v3`, `https://host/api/graphql`.
-pub(super) fn graphql_url(api: &str) -> String {
+pub(crate) fn graphql_url(api: &str) -> String {
     let api = api.trim_end_matches('/');
     match api.strip_suffix("/api/v3") {
         Some(host) => format!("{host}/api/graphql"),
@@ -357,7 +357,7 @@ pub(super) fn graphql_url(api: &str) -> String {
 }
 
 /// The `rel="next"` URL of a `Link` header.
-pub(super) fn next_link(link: &str) -> Option<String> {
+pub(crate) fn next_link(link: &str) -> Option<String> {
     link.split(',').find_map(|part| {
         let (target, params) = part.split_once(';')?;
         let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;

@@ -6,6 +6,14 @@
 //! something is retried automatically: a failure is reported, and publishing again is
 //! what retries, safely. See docs/publishing.md.
 
+pub mod bluesky;
+pub mod devto;
+pub mod docs_github;
+mod github_api;
+pub mod github_comment;
+mod http;
+pub mod mastodon;
+
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -13,7 +21,19 @@ use super::model::DraftKind;
 use crate::config::SecretError;
 
 /// A publishing channel, as named in `publish.channels`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum ChannelName {
     /// The docs repository, committed and pushed with git.

@@ -1,15 +1,18 @@
 //! The writer that needs no model: deterministic prose from the data.
 //!
 //! Same data, same text, byte for byte. Every sentence states a fact of the data; a quiet
-//! period gets a short digest, never filler.
+//! period gets a short digest or post, never filler. A blog post gets no story from it: its
+//! sections per repository tell each one's story from the data.
 
 use super::github_render::{self, github, hours, pr_ref, release_ref};
-use super::render::{self, Prose, commit_ref, count, day_name, lines, name_list};
+use super::render::{
+    self, Prose, commit_ref, count, day_name, is_breaking, lines, name_list, totals_phrase,
+};
 use super::{BoxFuture, TokenSink, WriteError, Writer, Written};
 use crate::backend::sparky::analyze::{Contributor, Metrics, Notable};
 use crate::backend::sparky::model::{DigestData, DraftKind};
 
-/// Writes digests from the data alone.
+/// Writes digests and posts from the data alone.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct BuiltinWriter;
 
@@ -33,9 +36,10 @@ impl Writer for BuiltinWriter {
     }
 }
 
-/// The built-in digest of `data` as a `kind`; [`one_line`] for a period without commits.
+/// The built-in text of `data` as a `kind`; [`one_line`] for a digest of a period without
+/// commits (a post of such a period says so in its own form).
 fn write(data: &DigestData, kind: DraftKind) -> Written {
-    if data.metrics.totals.commits == 0 {
+    if data.metrics.totals.commits == 0 && kind.is_digest() {
         return one_line(data);
     }
     let prose = Prose {
@@ -55,16 +59,8 @@ fn write(data: &DigestData, kind: DraftKind) -> Written {
 /// when it saw something).
 pub fn one_line(data: &DigestData) -> Written {
     let kind = DraftKind::for_period(data.period.kind);
-    let label = &data.period.label;
-    let sentence = match data.repos.len() {
-        0 => format!("No commits during {label}."),
-        1..=3 => format!("No commits in {} during {label}.", name_list(&data.repos)),
-        n => format!("No commits in any of the {n} repositories during {label}."),
-    };
-    let mut sentences = vec![sentence];
-    if github(data).is_some_and(|g| g.has_activity()) {
-        sentences.extend(github_sentences(data));
-    }
+    let mut sentences = vec![no_commits_sentence(data)];
+    sentences.extend(github_sentences(data));
     Written {
         title: render::title(data, kind),
         body: format!("{}\n", sentences.join(" ")),
@@ -73,9 +69,55 @@ pub fn one_line(data: &DigestData) -> Written {
     }
 }
 
-/// The Summary paragraph: totals, who and where, and the trend when there is one.
+/// "No commits in raibid and docs during 2026-W47."
+fn no_commits_sentence(data: &DigestData) -> String {
+    let label = &data.period.label;
+    match data.repos.len() {
+        0 => format!("No commits during {label}."),
+        1..=3 => format!("No commits in {} during {label}.", name_list(&data.repos)),
+        n => format!("No commits in any of the {n} repositories during {label}."),
+    }
+}
+
+/// A social post's sentences: the period's totals and its largest change, in plain text
+/// (the renderer adds the numbers, the link and hashtags).
+fn post_sentences(data: &DigestData) -> String {
+    let m = &data.metrics;
+    if m.totals.commits == 0 {
+        return no_commits_sentence(data);
+    }
+    let t = &m.totals;
+    let mut sentences = vec![format!(
+        "{} during {}; {} lines.",
+        totals_phrase(m),
+        data.period.label,
+        lines(t.insertions, t.deletions)
+    )];
+    sentences.extend(m.notable.first().map(|n| {
+        format!(
+            "Largest change: “{}” by {} in {}, {} lines.",
+            n.subject,
+            n.author,
+            n.repo,
+            lines(n.insertions, n.deletions)
+        )
+    }));
+    sentences.join(" ")
+}
+
+/// The Summary paragraph: totals, who and where, and the trend when there is one; for a
+/// blog post of a period without commits, that and what GitHub saw. A social post's
+/// sentences are shorter ([`post_sentences`]).
 pub(super) fn summary(data: &DigestData, kind: DraftKind) -> String {
     let m = &data.metrics;
+    if kind.post_limit().is_some() {
+        return post_sentences(data);
+    }
+    if m.totals.commits == 0 {
+        let mut sentences = vec![no_commits_sentence(data)];
+        sentences.extend(github_sentences(data));
+        return sentences.join(" ");
+    }
     let mut sentences = vec![totals_sentence(m)];
     sentences.extend(merges_sentence(m));
     sentences.extend(people_sentence(m));
@@ -140,18 +182,10 @@ pub(super) fn highlights(data: &DigestData, kind: DraftKind) -> Vec<String> {
 
 fn totals_sentence(m: &Metrics) -> String {
     let t = &m.totals;
-    let place = match m.repos.as_slice() {
-        [only] => format!("in {}", only.name),
-        _ => format!(
-            "across {}",
-            count(t.active_repos, "repository", "repositories")
-        ),
-    };
     format!(
-        "{} by {} {place}; {} lines.",
-        count(t.commits, "commit", "commits"),
-        count(t.contributors, "contributor", "contributors"),
-        lines(t.insertions, t.deletions),
+        "{}; {} lines.",
+        totals_phrase(m),
+        lines(t.insertions, t.deletions)
     )
 }
 
@@ -256,11 +290,6 @@ fn change_facts(n: &Notable) -> String {
 
 fn humans(m: &Metrics) -> impl Iterator<Item = &Contributor> {
     m.contributors.iter().filter(|c| !c.is_bot)
-}
-
-/// The same rule as the impact score's breaking bonus.
-fn is_breaking(n: &Notable) -> bool {
-    n.subject.contains("!:") || n.subject.contains("BREAKING")
 }
 
 /// Pull requests, issues and releases in a sentence each, when GitHub saw any.

@@ -1,14 +1,14 @@
-//! Checks a model's text before it reaches a digest.
+//! Checks a model's prose before it reaches a digest.
 //!
-//! The model answers `SUMMARY:` and `HIGHLIGHTS:` and refers to facts by id. A sentence
-//! that states a number, a handle, a sha, a link or an id we did not give is dropped (and
-//! noted); known ids are replaced with their references rendered from the data.
+//! Every string of the answer (summary, highlights, story paragraphs, a social post) refers
+//! to facts by id. A sentence that states a number, a handle, a sha, a link, a stock phrase
+//! or an id we did not give is dropped (and noted); known ids are replaced with their
+//! references rendered from the data.
 
 use std::collections::BTreeMap;
 
 use super::prompt::Facts;
-use super::render::{self, Prose};
-use crate::backend::sparky::model::DraftKind;
+use super::render::Prose;
 
 /// Why a piece of the model's text was dropped; the order is the order of the notes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -21,7 +21,6 @@ enum DropReason {
     Digit,
     NumberWord,
     Heading,
-    UnaskedHighlight,
 }
 
 impl DropReason {
@@ -43,27 +42,9 @@ impl DropReason {
                     if n == 1 { "heading" } else { "headings" }
                 )
             }
-            DropReason::UnaskedHighlight => format!(
-                "dropped {n} model {} this kind of digest has none",
-                if n == 1 { "highlight:" } else { "highlights:" }
-            ),
         }
     }
 }
-
-/// Phrases of generic filler the first prototype's model wrote (field notes).
-const STOCK_PHRASES: [&str; 10] = [
-    "significant progress",
-    "conclusion",
-    "recommend",
-    "in summary",
-    "to summarize",
-    "going forward",
-    "moving forward",
-    "stay tuned",
-    "keep up the",
-    "great job",
-];
 
 /// Number words a model could state a count with; "one" is left out (as in "one of").
 const NUMBER_WORDS: [&str; 31] = [
@@ -100,85 +81,87 @@ const NUMBER_WORDS: [&str; 31] = [
     "dozen",
 ];
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Part {
-    Summary,
-    Highlights,
+/// Checks sentences against the facts and the stock phrases, counting what it drops.
+struct Checker<'a> {
+    facts: &'a Facts,
+    /// `sparky.filler_phrases`, lowercased; empty ones left out (they would match anything).
+    filler_phrases: Vec<String>,
+    drops: BTreeMap<DropReason, usize>,
 }
 
-/// The checked prose of `text` (either part may come back empty) and what was dropped.
-pub(super) fn check(text: &str, facts: &Facts, kind: DraftKind) -> (Prose, Vec<String>) {
-    let mut drops: BTreeMap<DropReason, usize> = BTreeMap::new();
-    let mut summary: Vec<String> = Vec::new();
-    let mut highlights: Vec<String> = Vec::new();
-    let mut part = Part::Summary;
-    for raw in text.lines() {
-        let mut line = raw.trim();
-        if let Some((marked, rest)) = marker(line) {
-            part = marked;
-            line = rest;
-        } else if line.starts_with('#') {
-            *drops.entry(DropReason::Heading).or_default() += 1;
-            continue;
-        }
-        let line = strip_bullet(line);
-        if line.is_empty() {
-            continue;
-        }
-        if part == Part::Highlights && !render::has_highlights(kind) {
-            *drops.entry(DropReason::UnaskedHighlight).or_default() += 1;
-            continue;
-        }
-        let kept: Vec<String> = sentences(line)
-            .filter_map(|s| match checked(s, facts) {
-                Ok(s) => Some(s),
-                Err(reason) => {
-                    *drops.entry(reason).or_default() += 1;
-                    None
-                }
-            })
-            .collect();
-        if kept.is_empty() {
-            continue;
-        }
-        match part {
-            Part::Summary => summary.extend(kept),
-            Part::Highlights => highlights.push(kept.join(" ")),
-        }
-    }
-    let notes = drops
+/// The checked prose (any part may come back empty) and what was dropped.
+pub(super) fn check(
+    prose: &Prose,
+    facts: &Facts,
+    filler_phrases: &[String],
+) -> (Prose, Vec<String>) {
+    let mut checker = Checker {
+        facts,
+        filler_phrases: filler_phrases
+            .iter()
+            .map(|p| p.trim().to_lowercase())
+            .filter(|p| !p.is_empty())
+            .collect(),
+        drops: BTreeMap::new(),
+    };
+    let checked = Prose {
+        summary: checker.text(&prose.summary),
+        highlights: checker.texts(&prose.highlights),
+        story: checker.texts(&prose.story),
+    };
+    let notes = checker
+        .drops
         .into_iter()
         .map(|(reason, n)| reason.note(n))
         .collect();
-    (
-        Prose {
-            summary: summary.join(" "),
-            highlights,
-            story: Vec::new(),
-        },
-        notes,
-    )
+    (checked, notes)
 }
 
-/// `SUMMARY:`, `## Highlights`, `**Summary:** text`: the part it starts and the text after it.
-fn marker(line: &str) -> Option<(Part, &str)> {
-    let bare = line.trim_start_matches(['#', '*', ' ']);
-    let starts = |word: &str| {
-        // `get` so that text with multi-byte characters is never cut inside one.
-        let head = bare.get(..word.len())?;
-        head.eq_ignore_ascii_case(word).then(|| &bare[word.len()..])
-    };
-    let (part, rest) = match (starts("summary"), starts("highlights")) {
-        (Some(rest), _) => (Part::Summary, rest),
-        (_, Some(rest)) => (Part::Highlights, rest),
-        _ => return None,
-    };
-    // "Summary of the week ..." is a sentence, not a marker.
-    let rest_is_text = rest.starts_with(|c: char| c.is_alphanumeric() || c == ' ');
-    if rest_is_text && !rest.trim().is_empty() {
-        return None;
+impl Checker<'_> {
+    /// Each text checked; those with nothing left are left out.
+    fn texts(&mut self, texts: &[String]) -> Vec<String> {
+        texts
+            .iter()
+            .map(|t| self.text(t))
+            .filter(|t| !t.is_empty())
+            .collect()
     }
-    Some((part, rest.trim_start_matches([':', '*', ' ']).trim()))
+
+    /// The sentences of `text` that pass, ids replaced, joined into one line. Headings and
+    /// list markers a model put inside a string are dropped.
+    fn text(&mut self, text: &str) -> String {
+        let mut kept = Vec::new();
+        for line in text.lines().map(str::trim) {
+            if line.starts_with('#') {
+                self.dropped(DropReason::Heading);
+                continue;
+            }
+            for sentence in sentences(strip_bullet(line)) {
+                match self.sentence(sentence) {
+                    Ok(sentence) => kept.push(sentence),
+                    Err(reason) => self.dropped(reason),
+                }
+            }
+        }
+        kept.join(" ")
+    }
+
+    fn dropped(&mut self, reason: DropReason) {
+        *self.drops.entry(reason).or_default() += 1;
+    }
+
+    /// The sentence with its ids replaced, or why it cannot be used.
+    fn sentence(&self, sentence: &str) -> Result<String, DropReason> {
+        let (replaced, own_words) = replace_ids(sentence, self.facts)?;
+        let lower = own_words.to_lowercase();
+        if self.filler_phrases.iter().any(|p| lower.contains(p)) {
+            return Err(DropReason::StockPhrase);
+        }
+        match problem(&own_words) {
+            Some(reason) => Err(reason),
+            None => Ok(replaced),
+        }
+    }
 }
 
 /// Drops a leading `- `, `* `, `• ` or `1. ` list marker.
@@ -207,10 +190,11 @@ fn sentences(text: &str) -> impl Iterator<Item = &str> {
     cuts.into_iter().map(str::trim).filter(|s| !s.is_empty())
 }
 
-/// The sentence with its ids replaced, or why it cannot be used.
-fn checked(sentence: &str, facts: &Facts) -> Result<String, DropReason> {
+/// The sentence with its ids replaced by their references, and the model's own words
+/// (the sentence without its ids); an unknown id makes the sentence unusable.
+fn replace_ids(sentence: &str, facts: &Facts) -> Result<(String, String), DropReason> {
     let mut replaced = String::with_capacity(sentence.len());
-    let mut without_ids = String::with_capacity(sentence.len());
+    let mut own_words = String::with_capacity(sentence.len());
     let mut rest = sentence;
     while let Some(open) = rest.find('[') {
         let Some(close) = rest[open..].find(']').map(|c| open + c) else {
@@ -218,21 +202,18 @@ fn checked(sentence: &str, facts: &Facts) -> Result<String, DropReason> {
         };
         let inner = &rest[open + 1..close];
         replaced.push_str(&rest[..open]);
-        without_ids.push_str(&rest[..open]);
+        own_words.push_str(&rest[..open]);
         if is_id(inner) {
             replaced.push_str(facts.reference(inner).ok_or(DropReason::UnknownId)?);
         } else {
             replaced.push_str(&rest[open..=close]);
-            without_ids.push_str(&rest[open..=close]);
+            own_words.push_str(&rest[open..=close]);
         }
         rest = &rest[close + 1..];
     }
     replaced.push_str(rest);
-    without_ids.push_str(rest);
-    match problem(&without_ids) {
-        Some(reason) => Err(reason),
-        None => Ok(replaced),
-    }
+    own_words.push_str(rest);
+    Ok((replaced, own_words))
 }
 
 /// `C12`, `P1`, `T3`: one or two capitals, then one to three digits.
@@ -247,12 +228,9 @@ fn is_id(text: &str) -> bool {
         && digits.chars().all(|c| c.is_ascii_digit())
 }
 
-/// What in the model's own words (ids removed) makes a sentence unusable.
+/// What in the model's own words (ids removed) states a fact of its own.
 fn problem(text: &str) -> Option<DropReason> {
     let lower = text.to_lowercase();
-    if STOCK_PHRASES.iter().any(|p| lower.contains(p)) {
-        return Some(DropReason::StockPhrase);
-    }
     if lower.contains("://") || lower.contains("www.") || lower.contains("](") {
         return Some(DropReason::Link);
     }
@@ -294,21 +272,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn markers_start_parts_but_sentences_do_not() {
-        assert!(matches!(marker("SUMMARY:"), Some((Part::Summary, ""))));
-        assert!(matches!(
-            marker("## Highlights"),
-            Some((Part::Highlights, ""))
-        ));
-        assert!(matches!(
-            marker("**Summary:** Busy."),
-            Some((Part::Summary, "Busy."))
-        ));
-        assert!(marker("Summary of the week is short.").is_none());
-        assert!(marker("Résumé: é").is_none() && marker("Ünïcödé").is_none());
-    }
-
-    #[test]
     fn bullets_and_sentences_split() {
         assert_eq!(strip_bullet("- a"), "a");
         assert_eq!(strip_bullet("2) b"), "b");
@@ -328,11 +291,44 @@ mod tests {
             Some(DropReason::NumberWord)
         );
         assert_eq!(problem("Hundreds of lines."), Some(DropReason::NumberWord));
-        assert_eq!(
-            problem("A significant progress."),
-            Some(DropReason::StockPhrase)
-        );
         assert_eq!(problem("One of the changes is defaced."), None);
         assert!(is_id("C12") && is_id("T1") && !is_id("bot") && !is_id("C") && !is_id("C1234"));
+    }
+
+    #[test]
+    fn every_string_is_checked_and_ids_replaced() {
+        use super::super::prompt::Fact;
+        let fact = |id: &str, reference: &str| Fact {
+            id: id.into(),
+            description: String::new(),
+            reference: reference.into(),
+        };
+        let facts = Facts(vec![fact("T1", "12 commits"), fact("P1", "ann")]);
+        let prose = Prose {
+            summary: "We saw [T1]. A Testament To hard work. It took 3 days.".into(),
+            highlights: vec!["- [P1] led.".into(), "## Heading\n[C9] landed.".into()],
+            story: vec![
+                "First, [P1] started.\nThen [T1] followed.".into(),
+                "Twelve.".into(),
+            ],
+        };
+        let phrases = ["a testament to".to_owned(), " ".to_owned()];
+        let (checked, notes) = check(&prose, &facts, &phrases);
+        assert_eq!(checked.summary, "We saw 12 commits.");
+        assert_eq!(checked.highlights, ["ann led."]);
+        assert_eq!(
+            checked.story,
+            ["First, ann started. Then 12 commits followed."]
+        );
+        assert_eq!(
+            notes,
+            [
+                "dropped 1 model sentence with an unknown id",
+                "dropped 1 model sentence with a stock phrase",
+                "dropped 1 model sentence with a number",
+                "dropped 1 model sentence with a spelled-out number",
+                "dropped 1 model heading",
+            ]
+        );
     }
 }

@@ -149,6 +149,7 @@ pub(super) fn facts(data: &DigestData, kind: DraftKind) -> Vec<Fact> {
 mod tests {
     use super::super::check::check;
     use super::super::prompt::Facts;
+    use super::super::render::Prose;
     use super::*;
     use crate::backend::sparky::analyze::analyze;
     use crate::backend::sparky::model::{
@@ -251,10 +252,12 @@ mod tests {
     fn the_check_keeps_sentences_whose_numbers_and_links_come_from_github_facts() {
         let facts = Facts::from_data(&data(), DraftKind::Weekly);
         let time = id_of(&facts, 'T', "median time to merge");
-        let answer = format!(
-            "SUMMARY:\n[M1] landed with [{time}], reviewed by [V1].\nHIGHLIGHTS:\n- [L1] shipped.\n"
-        );
-        let (prose, notes) = check(&answer, &facts, DraftKind::Weekly);
+        let answer = Prose {
+            summary: format!("[M1] landed with [{time}], reviewed by [V1]."),
+            highlights: vec!["[L1] shipped.".into()],
+            story: Vec::new(),
+        };
+        let (prose, notes) = check(&answer, &facts, &[]);
         assert!(notes.is_empty(), "{notes:?}");
         assert_eq!(
             prose.summary,

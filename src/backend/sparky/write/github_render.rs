@@ -2,9 +2,7 @@
 //! repositories and their trend, rendered from [`GithubMetrics`]. Each is `None` (or empty)
 //! without GitHub data, so local-only digests read as before.
 
-use jiff::tz::TimeZone;
-
-use super::render::{count, day_name, lines, name_list};
+use super::render::{count, day_name, lines, local_date, name_list};
 use crate::backend::sparky::analyze::{GithubMetrics, MergedPullRequest, Profile};
 use crate::backend::sparky::model::{DigestData, DraftKind, ReleaseRecord};
 
@@ -102,7 +100,8 @@ pub(super) fn pull_requests(data: &DigestData, kind: DraftKind) -> Option<String
     Some(join(head, bullets))
 }
 
-fn merged_line(pr: &MergedPullRequest) -> String {
+/// "[lab/api#12](…) title (ann), +120/−30 lines, merged in 18.5 h, reviewed by bob".
+pub(super) fn merged_line(pr: &MergedPullRequest) -> String {
     let mut line = format!(
         "{}, {} lines, merged in {}",
         pr_ref(pr),
@@ -180,12 +179,11 @@ pub(super) fn issues(data: &DigestData) -> Option<String> {
 /// The Releases section: every release published in the period, oldest first.
 pub(super) fn releases(data: &DigestData) -> Option<String> {
     let g = github(data)?;
-    let tz = TimeZone::get(&data.period.time_zone).unwrap_or(TimeZone::UTC);
     bullets_only(
         g.releases
             .iter()
             .map(|r| {
-                let date = r.published.to_zoned(tz.clone()).date().to_string();
+                let date = local_date(data, r.published);
                 let mut line = format!("{} {} — {}", release_ref(r), r.name, day_name(&date));
                 if r.prerelease {
                     line.push_str(" (pre-release)");

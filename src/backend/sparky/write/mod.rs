@@ -1,26 +1,32 @@
-//! Writers turn digest data into Markdown: a built-in one and a model-backed one.
+//! Writers turn digest data into Markdown: a built-in one and a model-backed one (Ollama or
+//! an OpenAI-compatible server).
 //!
 //! Every number, name, sha and repository in a digest is rendered from the data
-//! ([`render`]); a model only writes the prose of Summary and Highlights, referring to facts
-//! by id, and its text is checked before it is used ([`check`]). docs/sparky.md has the
+//! ([`render`]); a model only writes prose (Summary, Highlights, a blog's story, a social
+//! post's text) as JSON of the kind's shape ([`answer`]), referring to facts by id, and its
+//! text is checked before it is used ([`check`]). docs/sparky.md has the
 //! sections per kind and the rules.
 
+mod answer;
+mod blog;
 mod builtin;
 mod check;
+mod fit;
 mod github_facts;
 mod github_render;
-mod ollama;
+mod model;
 mod prompt;
 mod render;
+mod social;
 
 use std::future::Future;
 use std::pin::Pin;
 
 pub use builtin::{BuiltinWriter, one_line};
-pub use ollama::OllamaWriter;
+pub use model::ModelWriter;
 
 use super::model::{DigestData, DraftKind};
-use crate::backend::llm::ollama::LlmError;
+use crate::backend::llm::{Backend, LlmError};
 
 /// Where a writer streams its text as it is produced (the console's live preview).
 pub type TokenSink = tokio::sync::mpsc::UnboundedSender<String>;
@@ -46,12 +52,14 @@ pub enum WriteError {
     Llm(#[from] LlmError),
     #[error(
         "the digest prompt needs about {estimated_tokens} tokens plus {reserved_tokens} for the \
-         answer, more than ollama.num_ctx {num_ctx}: raise num_ctx or use the built-in writer"
+         answer, more than {} {context_tokens}: raise it or use the built-in writer",
+        .backend.context_key()
     )]
     PromptTooLarge {
+        backend: Backend,
         estimated_tokens: usize,
         reserved_tokens: usize,
-        num_ctx: u32,
+        context_tokens: u32,
     },
 }
 
@@ -65,7 +73,7 @@ impl WriteError {
 
 /// Writes one digest from its data.
 pub trait Writer: Send + Sync {
-    /// `builtin` or `ollama`: the `writer` of the draft's front matter.
+    /// `builtin`, `ollama` or `openai`: the `writer` of the draft's front matter.
     fn name(&self) -> &'static str;
 
     /// Writes `data` as a digest of `kind`, streaming text to `tokens` as it is produced.

@@ -5,6 +5,7 @@
 //! reference rendered from the data ([`Fact::reference`]). Descriptions spell numbers out so
 //! the model has no digits to copy.
 
+use super::answer;
 use super::github_facts;
 use super::render::{self, commit_ref, count, day_name, lines};
 use crate::backend::sparky::analyze::Metrics;
@@ -27,7 +28,7 @@ pub(super) struct Fact {
 
 /// The facts of one digest.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Facts(Vec<Fact>);
+pub(super) struct Facts(pub(super) Vec<Fact>);
 
 impl Facts {
     pub fn from_data(data: &DigestData, kind: DraftKind) -> Self {
@@ -193,11 +194,14 @@ fn totals(data: &DigestData) -> Vec<Fact> {
 
 /// The whole prompt: the facts, the rules, and the form of the answer.
 pub(super) fn prompt(data: &DigestData, kind: DraftKind, facts: &Facts) -> String {
-    let (low, high) = summary_words(kind);
+    let what = match kind {
+        DraftKind::Blog => "blog post".to_owned(),
+        social if social.post_limit().is_some() => format!("{} post", social.as_str()),
+        digest => format!("{} digest", digest.as_str()),
+    };
     let mut out = format!(
-        "You write part of a {} digest of software development activity for the period {}.\n\n\
-         Facts, each with an id:\n",
-        kind.as_str(),
+        "You write the prose of a {what} about software development activity in the period \
+         {}.\n\nFacts, each with an id:\n",
         data.period.label
     );
     for fact in &facts.0 {
@@ -209,40 +213,16 @@ pub(super) fn prompt(data: &DigestData, kind: DraftKind, facts: &Facts) -> Strin
          - Refer to a fact only by its id in square brackets, one id per bracket, like [C1] or \
          [P2]. Each id is replaced later by its exact text: a count, a name, or a commit.\n\
          - Write no digits, numbers, names, commit hashes, handles or links yourself: use ids.\n\
-         - Plain sentences. No headings, no conclusion, no recommendations.\n\n\
-         Answer in exactly this form:\n",
+         - Plain sentences. No headings, no lists inside a text, no conclusion, no \
+         recommendations.\n\n",
     );
-    out.push_str(&format!(
-        "SUMMARY:\n<one paragraph of {low} to {high} words>\n"
-    ));
-    if render::has_highlights(kind) {
-        out.push_str(&format!(
-            "HIGHLIGHTS:\n- <one or two sentences per bullet, at most {} bullets>\n",
-            render::highlight_limit(kind)
-        ));
-    }
+    out.push_str(&answer::instructions(kind));
     out
 }
 
 /// A conservative token count for a prompt: about three bytes per token.
 pub(super) fn estimate_tokens(prompt: &str) -> usize {
     prompt.len().div_ceil(3)
-}
-
-/// The most words a model is asked for: the Summary plus about forty words per highlight.
-/// The renderer writes the rest of the digest, so the kind's whole word bounds do not apply.
-pub(super) fn answer_words(kind: DraftKind) -> usize {
-    summary_words(kind).1 + 40 * render::highlight_limit(kind)
-}
-
-/// How long the model's Summary should be; the renderer writes the rest of the digest.
-fn summary_words(kind: DraftKind) -> (usize, usize) {
-    match kind {
-        DraftKind::Daily => (60, 120),
-        DraftKind::Weekly | DraftKind::Digest => (120, 200),
-        DraftKind::Monthly | DraftKind::Blog => (200, 350),
-        DraftKind::Mastodon | DraftKind::Bluesky | DraftKind::Linkedin | DraftKind::X => (20, 40),
-    }
 }
 
 pub(super) fn spelled_change(pct: f64) -> String {
@@ -325,6 +305,7 @@ pub(super) fn spell(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::backend::sparky::write::answer::answer_words;
 
     #[test]
     fn numbers_are_spelled_out() {
@@ -491,12 +472,18 @@ mod tests {
     #[test]
     fn a_busy_github_month_fits_the_default_context_window() {
         let data = busy_github_month();
-        let facts = Facts::from_data(&data, DraftKind::Monthly);
-        let text = prompt(&data, DraftKind::Monthly, &facts);
-        let needed = estimate_tokens(&text) + 2 * answer_words(DraftKind::Monthly);
-        let default_num_ctx = crate::config::OllamaConfig::default().num_ctx as usize;
-        assert!(needed <= default_num_ctx, "{needed} tokens:\n{text}");
-        assert!(facts.reference("M10").is_some() && facts.reference("M11").is_none());
+        // A blog post asks for the longest answer: summary, highlights and a story.
+        for kind in [DraftKind::Monthly, DraftKind::Blog] {
+            let facts = Facts::from_data(&data, kind);
+            let text = prompt(&data, kind, &facts);
+            let needed = estimate_tokens(&text) + 2 * answer_words(kind);
+            let default_num_ctx = crate::config::OllamaConfig::default().num_ctx as usize;
+            assert!(
+                needed <= default_num_ctx,
+                "{kind:?}: {needed} tokens:\n{text}"
+            );
+            assert!(facts.reference("M10").is_some() && facts.reference("M11").is_none());
+        }
     }
 
     #[test]

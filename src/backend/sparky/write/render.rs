@@ -1,18 +1,23 @@
-//! The data-driven Markdown of a digest: its sections per kind and every reference in them.
+//! The data-driven text of a draft: a digest's or blog post's sections per kind and every
+//! reference in them, or a social post ([`super::social`]).
 //!
 //! Numbers, names, shas (7 characters, in backticks), dates and repositories are all taken
-//! from [`DigestData`]; writers only supply the [`Prose`] of Summary and Highlights. The
-//! GitHub sections ([`super::github_render`]) appear only with GitHub data.
+//! from [`DigestData`]; writers only supply the [`Prose`] of Summary, Highlights and a blog
+//! post's story. The GitHub sections ([`super::github_render`]) appear only with GitHub data;
+//! a blog post adds a section per active repository ([`super::blog`]).
 
+use jiff::Timestamp;
 use jiff::civil::{Date, Weekday};
+use jiff::tz::TimeZone;
 
-use super::github_render;
-use crate::backend::sparky::analyze::{Contributor, DayCount, Notable, RepoStats, Trend};
+use super::{blog, fit, github_render, social};
+use crate::backend::sparky::analyze::{Contributor, DayCount, Metrics, Notable, RepoStats, Trend};
 use crate::backend::sparky::model::{DigestData, DraftKind};
 
-/// The part of a digest a writer composes; the renderer does the rest.
+/// The part of a draft a writer composes; the renderer does the rest.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(super) struct Prose {
+    /// A social post's sentences, too.
     pub summary: String,
     /// One Markdown bullet each, without the leading `- `.
     pub highlights: Vec<String>,
@@ -24,7 +29,11 @@ pub(super) struct Prose {
 enum Section {
     Summary,
     Highlights,
+    /// A blog post's story, when a model wrote one.
+    Story,
     NotableChanges,
+    /// A blog post's story of each active repository, one subsection each.
+    RepositoryStories,
     PullRequests,
     Reviews,
     Issues,
@@ -42,7 +51,9 @@ impl Section {
         match self {
             Section::Summary => "Summary",
             Section::Highlights => "Highlights",
+            Section::Story => "The story",
             Section::NotableChanges => "Notable changes",
+            Section::RepositoryStories => "Per repository",
             Section::PullRequests => "Pull requests",
             Section::Reviews => "Reviews",
             Section::Issues => "Issues",
@@ -85,7 +96,7 @@ fn sections(kind: DraftKind) -> &'static [Section] {
             Trend,
             NotCollected,
         ],
-        DraftKind::Monthly | DraftKind::Blog => &[
+        DraftKind::Monthly => &[
             Summary,
             Highlights,
             NotableChanges,
@@ -99,9 +110,25 @@ fn sections(kind: DraftKind) -> &'static [Section] {
             Trend,
             NotCollected,
         ],
-        DraftKind::Mastodon | DraftKind::Bluesky | DraftKind::Linkedin | DraftKind::X => {
-            &[Summary]
-        }
+        DraftKind::Blog => &[
+            Summary,
+            Highlights,
+            Story,
+            NotableChanges,
+            RepositoryStories,
+            PullRequests,
+            Reviews,
+            Issues,
+            Releases,
+            Contributors,
+            Repositories,
+            ActivityByDay,
+            ActivityByWeek,
+            Trend,
+            NotCollected,
+        ],
+        // A social post is one piece of plain text, see [`social`].
+        DraftKind::Mastodon | DraftKind::Bluesky | DraftKind::Linkedin | DraftKind::X => &[],
     }
 }
 
@@ -145,15 +172,39 @@ pub(super) fn title(data: &DigestData, kind: DraftKind) -> String {
     format!("{name} — {}", data.period.label)
 }
 
-/// The whole Markdown body: `prose` for Summary and Highlights, the data for the rest.
-/// Sections with nothing to say (no trend, no highlights, no GitHub data) are left out.
+/// The whole body: `prose` and the data as Markdown sections, or as a social post.
 pub(super) fn render(data: &DigestData, kind: DraftKind, prose: &Prose) -> String {
+    match kind.post_limit() {
+        Some(limit) => social::render(data, prose, limit),
+        None if kind == DraftKind::Blog => blog::render(data, prose),
+        None => {
+            let body = markdown(data, kind, prose, 0);
+            match kind.word_bounds() {
+                Some((_, max_words)) => fit::fit(body, max_words),
+                None => body,
+            }
+        }
+    }
+}
+
+/// The Markdown sections of `kind`: `prose` for Summary, Highlights and the story, the data
+/// for the rest; each repository's section of a blog post lists up to `story_commits`
+/// commits. Sections with nothing to say (no trend, no highlights, no GitHub data) are
+/// left out.
+pub(super) fn markdown(
+    data: &DigestData,
+    kind: DraftKind,
+    prose: &Prose,
+    story_commits: usize,
+) -> String {
     let mut out = String::new();
-    for &section in sections(kind) {
+    for &section in sections(kind).iter().filter(|&&s| shown(s, kind, data)) {
         let content = match section {
             Section::Summary => Some(prose.summary.trim().to_owned()),
             Section::Highlights => bullets(prose.highlights.iter().map(|h| h.trim().to_owned())),
-            Section::NotableChanges => Some(notable_changes(data, kind)),
+            Section::Story => Some(paragraphs(&prose.story)),
+            Section::NotableChanges => notable_changes(data, kind),
+            Section::RepositoryStories => blog::repository_stories(data, story_commits),
             Section::PullRequests => github_render::pull_requests(data, kind),
             Section::Reviews => github_render::reviews(data),
             Section::Issues => github_render::issues(data),
@@ -177,6 +228,37 @@ pub(super) fn render(data: &DigestData, kind: DraftKind, prose: &Prose) -> Strin
     out
 }
 
+/// Whether `section` of `kind` applies to `data`. A blog post, whatever its period, shows
+/// activity by day up to two weeks and by week beyond; neither for a day or a period
+/// without commits.
+fn shown(section: Section, kind: DraftKind, data: &DigestData) -> bool {
+    if kind != DraftKind::Blog {
+        return true;
+    }
+    let days = data.metrics.commits_per_day.len();
+    let busy = data.metrics.totals.commits > 0;
+    match section {
+        Section::ActivityByDay => busy && (2..=14).contains(&days),
+        Section::ActivityByWeek => busy && days > 14,
+        _ => true,
+    }
+}
+
+/// Paragraphs separated by blank lines, empty ones left out.
+fn paragraphs(texts: &[String]) -> String {
+    let kept: Vec<&str> = texts
+        .iter()
+        .map(|t| t.trim())
+        .filter(|t| !t.is_empty())
+        .collect();
+    kept.join("\n\n")
+}
+
+/// Words as `raibid drafts list` counts them: runs of non-whitespace.
+pub(super) fn word_count(text: &str) -> usize {
+    text.split_whitespace().count()
+}
+
 fn bullets(lines: impl Iterator<Item = String>) -> Option<String> {
     let lines: Vec<String> = lines
         .filter(|l| !l.is_empty())
@@ -185,9 +267,13 @@ fn bullets(lines: impl Iterator<Item = String>) -> Option<String> {
     (!lines.is_empty()).then(|| lines.join("\n"))
 }
 
-fn notable_changes(data: &DigestData, kind: DraftKind) -> String {
+/// The ranked commits; none for a period without commits.
+fn notable_changes(data: &DigestData, kind: DraftKind) -> Option<String> {
+    if data.metrics.totals.commits == 0 {
+        return None;
+    }
     let ranked = data.metrics.notable.iter().take(notable_limit(kind));
-    bullets(ranked.map(|n| {
+    let listed = bullets(ranked.map(|n| {
         format!(
             "`{}` {} — {} in {}, {} lines in {}",
             short_sha(&n.sha),
@@ -197,8 +283,8 @@ fn notable_changes(data: &DigestData, kind: DraftKind) -> String {
             lines(n.insertions, n.deletions),
             count(u64::from(n.files_changed), "file", "files"),
         )
-    }))
-    .unwrap_or_else(|| "No ranked changes: every commit was a merge or a bot's.".into())
+    }));
+    Some(listed.unwrap_or_else(|| "No ranked changes: every commit was a merge or a bot's.".into()))
 }
 
 fn contributor_line(c: &Contributor) -> String {
@@ -354,6 +440,28 @@ pub(super) fn lines(insertions: u64, deletions: u64) -> String {
     format!("+{insertions}/−{deletions}")
 }
 
+/// "12 commits by 3 contributors across 2 repositories", or "... in raibid" for one.
+pub(super) fn totals_phrase(m: &Metrics) -> String {
+    let t = &m.totals;
+    let place = match m.repos.as_slice() {
+        [only] => format!("in {}", only.name),
+        _ => format!(
+            "across {}",
+            count(t.active_repos, "repository", "repositories")
+        ),
+    };
+    format!(
+        "{} by {} {place}",
+        count(t.commits, "commit", "commits"),
+        count(t.contributors, "contributor", "contributors"),
+    )
+}
+
+/// A breaking change, by the same rule as the impact score's bonus.
+pub(super) fn is_breaking(n: &Notable) -> bool {
+    n.subject.contains("!:") || n.subject.contains("BREAKING")
+}
+
 /// "a", "a and b", "a, b and c".
 pub(super) fn name_list(names: &[String]) -> String {
     match names {
@@ -366,6 +474,12 @@ pub(super) fn name_list(names: &[String]) -> String {
 /// How a commit is referred to in prose: "`abc1234` feat: x (ann)".
 pub(super) fn commit_ref(n: &Notable) -> String {
     format!("`{}` {} ({})", short_sha(&n.sha), n.subject, n.author)
+}
+
+/// The calendar day of `at` in the period's time zone, `YYYY-MM-DD`.
+pub(super) fn local_date(data: &DigestData, at: Timestamp) -> String {
+    let tz = TimeZone::get(&data.period.time_zone).unwrap_or(TimeZone::UTC);
+    at.to_zoned(tz).date().to_string()
 }
 
 /// "Wed 2026-11-18"; the date alone when it does not parse.

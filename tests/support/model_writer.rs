@@ -1,0 +1,178 @@
+//! What the model writers' tests share, whichever server a fake plays: a week of known
+//! data, the schema its weekly answer must match, an answer with sentences the checker
+//! keeps and drops, and writing through a writer while collecting the preview.
+
+use raibid::backend::sparky::analyze::analyze;
+use raibid::backend::sparky::model::{
+    Activity, CommitRecord, DigestData, DraftKind, Period, PeriodKind, RepoActivity,
+};
+use raibid::backend::sparky::write::{ModelWriter, WriteError, Writer, Written};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+fn commit(sha: &str, repo: &str, author: &str, at: &str, subject: &str, ins: u64) -> CommitRecord {
+    let time: jiff::Timestamp = at.parse().expect("fixture time");
+    CommitRecord {
+        login: None,
+        repo: repo.into(),
+        sha: sha.into(),
+        author: author.into(),
+        email: format!("{author}@lab.example"),
+        time,
+        offset_seconds: 0,
+        committed: time,
+        subject: subject.into(),
+        files_changed: 2,
+        insertions: ins,
+        deletions: 1,
+        is_merge: false,
+        is_bot: false,
+    }
+}
+
+/// 2026-W47 in `raibid` and `docs` with `commits`.
+pub fn week(commits: Vec<CommitRecord>) -> DigestData {
+    let period = Period {
+        kind: PeriodKind::Week,
+        since: "2026-11-16T00:00:00Z".parse().expect("since"),
+        until: "2026-11-23T00:00:00Z".parse().expect("until"),
+        label: "2026-W47".into(),
+        time_zone: "UTC".into(),
+    };
+    let repos = ["raibid", "docs"];
+    let activity = Activity {
+        period: period.clone(),
+        repos: repos
+            .iter()
+            .map(|name| RepoActivity {
+                name: name.to_string(),
+                path: format!("/src/{name}"),
+                commits: commits
+                    .iter()
+                    .filter(|c| c.repo == *name)
+                    .cloned()
+                    .collect(),
+                ..RepoActivity::default()
+            })
+            .collect(),
+    };
+    DigestData {
+        metrics: analyze(&activity, None),
+        period,
+        repos: repos.iter().map(|r| r.to_string()).collect(),
+        repo_paths: repos.iter().map(|r| format!("/src/{r}")).collect(),
+        commits,
+        link: None,
+    }
+}
+
+/// ann leads with two commits; [C1] is the 400-line change.
+pub fn busy_week() -> DigestData {
+    week(vec![
+        commit(
+            "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678",
+            "raibid",
+            "ann",
+            "2026-11-20T10:00:00Z",
+            "feat: live preview",
+            400,
+        ),
+        commit(
+            "0f1e2d3c4b5a69788796a5b4c3d2e1f001234567",
+            "docs",
+            "bob",
+            "2026-11-18T10:00:00Z",
+            "docs: sparky",
+            30,
+        ),
+        commit(
+            "ffeeddccbbaa00998877665544332211aabbccdd",
+            "raibid",
+            "ann",
+            "2026-11-17T10:00:00Z",
+            "fix: quit",
+            5,
+        ),
+    ])
+}
+
+/// The schema a weekly digest's answer must match.
+pub fn weekly_schema() -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "summary": {"type": "string"},
+            "highlights": {"type": "array", "items": {"type": "string"}, "maxItems": 6},
+        },
+        "required": ["summary", "highlights"],
+        "additionalProperties": false,
+    })
+}
+
+/// Tokens reserved for a weekly answer, sent as the answer's limit: two per word of a
+/// summary of at most 200 words and 6 highlights of 40.
+pub const WEEKLY_MAX_TOKENS: u64 = 880;
+
+/// A weekly answer as a model streams it: JSON of the schema, cut anywhere. Kept: the
+/// summary's first two sentences and the first highlight; dropped: a number, a sha, an
+/// unknown id, and a stock phrase from the config.
+pub const ANSWER: [&str; 10] = [
+    "{\"summary\": \"",
+    "The week brought [T1] from [T2], ",
+    "led by [P1]. ",
+    "The largest change was [C1]. ",
+    "It fixed 3 bugs. A testament to care.\", ",
+    "\"highlights\": [",
+    "\"[R1] saw the most work.\", ",
+    "\"The commit abcdef1 mattered.\", ",
+    "\"Then [C9] arrived.\"",
+    "]}",
+];
+
+/// What the checker notes about [`ANSWER`].
+pub const ANSWER_NOTES: [&str; 4] = [
+    "dropped 1 model sentence with an unknown id",
+    "dropped 1 model sentence with a stock phrase",
+    "dropped 1 model sentence with a sha-like word",
+    "dropped 1 model sentence with a number",
+];
+
+/// The digest's body holds what [`ANSWER`] keeps, ids replaced, and nothing it drops; the
+/// rest is rendered from the data.
+pub fn assert_answer_was_checked(written: &Written) {
+    let body = &written.body;
+    let summary = "## Summary\n\nThe week brought 3 commits from 2 contributors, led by ann. \
+                   The largest change was `a1b2c3d` feat: live preview (ann).\n\n";
+    assert!(body.contains(summary), "{body}");
+    assert!(
+        body.contains("## Highlights\n\n- raibid saw the most work.\n\n"),
+        "{body}"
+    );
+    for dropped in ["3 bugs", "testament", "abcdef1", "[C9]", "arrived"] {
+        assert!(!body.contains(dropped), "{dropped:?} kept:\n{body}");
+    }
+    assert_eq!(written.notes, ANSWER_NOTES);
+    assert!(body.contains("## Notable changes\n\n- `a1b2c3d` feat: live preview — ann in raibid"));
+}
+
+/// Writes `data` as a weekly digest; returns the result and every token the preview got.
+pub async fn write_weekly(
+    writer: &ModelWriter,
+    data: &DigestData,
+) -> (Result<Written, WriteError>, Vec<String>) {
+    let (tokens, mut rx) = mpsc::unbounded_channel();
+    let result = writer.write(data, DraftKind::Weekly, &tokens).await;
+    drop(tokens);
+    let mut seen = Vec::new();
+    while let Some(token) = rx.recv().await {
+        seen.push(token);
+    }
+    (result, seen)
+}
+
+/// A URL nothing listens at (the port was free a moment ago).
+pub fn unreachable_url() -> (String, u16) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    (format!("http://127.0.0.1:{port}"), port)
+}
