@@ -15,9 +15,14 @@ console *args:
 digest period="week" *args:
     cargo run --release -- digest --period {{period}} {{args}}
 
-# Drafts from the command line: list, show ID, approve ID, reject ID, publish ID.
+# Drafts from the command line: list, show ID, check ID, approve ID, reject ID,
+# publish ID [--channel C]... [--dry-run].
 drafts *args:
     cargo run --release -- drafts {{args}}
+
+# A scheduled run by hand, as cron and the CronJobs run it: daily, weekly or monthly.
+schedule cadence *args:
+    cargo run --release -- schedule run {{cadence}} {{args}}
 
 # The API server (webhooks, job API) on the config's queue.
 server *args:

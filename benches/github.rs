@@ -12,6 +12,9 @@
 #[allow(dead_code)]
 #[path = "../tests/support/github.rs"]
 mod github;
+#[allow(dead_code)]
+#[path = "../tests/support/serve.rs"]
+mod serve;
 
 use std::os::unix::fs::PermissionsExt;
 use std::time::Instant;

@@ -47,8 +47,8 @@ stop() {
 trap stop EXIT
 trap 'stop; exit 130' INT TERM
 
-"$venv/bin/llama-cpp-server" -m "$model" --host 127.0.0.1 --port "$port" -c 8192 \
-    --alias gemma-3-270m >"$work/server.log" 2>&1 &
+"$venv/bin/llama-cpp-server" -m "$model" --host 127.0.0.1 --port "$port" --ctx-size 8192 \
+    >"$work/server.log" 2>&1 &
 server_pid=$!
 echo "llama.cpp server on port $port (log: $work/server.log)"
 # /health answers 503 while the model loads, 200 once it is ready.

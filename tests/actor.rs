@@ -147,6 +147,63 @@ fn delivered(e: &Event) -> Option<(ChannelName, Result<String, String>)> {
     }
 }
 
+fn has_findings(e: &Event) -> Option<usize> {
+    match e {
+        Event::ApprovalHasFindings { findings, .. } => Some(*findings),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn approving_a_draft_the_checker_faults_asks_and_a_published_draft_edited_is_reopened() {
+    let mut h = Harness::start(Config::default());
+    h.send(Command::Digest(week_of_the_fixture()));
+    let (id, _) = h.until(written).await;
+    h.send(Command::Open(id.clone()));
+    let ((body, _), _) = h.until(opened).await;
+
+    h.send(Command::SaveBody {
+        id: id.clone(),
+        body: format!("{body}\nWe made 999 commits.\n"),
+    });
+    h.until(saved).await;
+    h.send(Command::Approve {
+        id: id.clone(),
+        despite_findings: false,
+    });
+    let (findings, _) = h.until(has_findings).await;
+    assert_eq!(findings, 1, "the invented count");
+    h.send(Command::Refresh);
+    let (drafts, _) = h.until(listed).await;
+    assert_eq!(
+        drafts,
+        [(id.clone(), DraftState::Draft)],
+        "not approved yet"
+    );
+    h.send(Command::Approve {
+        id: id.clone(),
+        despite_findings: true,
+    });
+    h.until(approved).await;
+
+    // Published, then edited: it needs approval (and the checker) again.
+    h.send(Command::Publish {
+        id: id.clone(),
+        channels: Vec::new(),
+    });
+    h.until(published).await.0.expect("published");
+    h.send(Command::SaveBody {
+        id: id.clone(),
+        body: format!("{body}\nA late fix.\n"),
+    });
+    assert!(
+        h.until(saved).await.0,
+        "the edit unpublished the draft's approval"
+    );
+    let (drafts, _) = h.until(listed).await;
+    assert_eq!(drafts, [(id.clone(), DraftState::Draft)]);
+}
+
 fn published(e: &Event) -> Option<Result<String, String>> {
     match e {
         Event::Published { message, .. } => Some(Ok(message.clone())),
@@ -184,9 +241,10 @@ async fn digest_edit_approve_and_publish_through_the_actor() {
     let ((body, _), _) = h.until(opened).await;
     assert_eq!(body, streamed, "what streamed is what was stored");
 
-    h.send(Command::SetState {
+    // The built-in draft is clean: approving it needs no question.
+    h.send(Command::Approve {
         id: id.clone(),
-        state: DraftState::Approved,
+        despite_findings: false,
     });
     h.until(approved).await;
 

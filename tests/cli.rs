@@ -3,130 +3,30 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::PathBuf;
 
-use support::git::{git, git_with};
+use support::cli::{Commit, Lab, TUESDAY, fails, ok};
 
-const BIN: &str = env!("CARGO_BIN_EXE_raibid");
+/// The built-in writer, nothing else configured.
+const BUILTIN: &str = "[sparky]\nwriter = \"builtin\"\n";
 
-struct Lab {
-    root: tempfile::TempDir,
-}
+/// A commit the week before [`TUESDAY`]'s.
+const EARLIER: Commit = Commit {
+    who: "Ann",
+    when: "2026-11-10T10:00:00Z",
+    file: "notes.txt",
+    text: "old\n",
+    subject: "chore: earlier week",
+};
 
-impl Lab {
-    /// A repository with two authors' commits on 2026-11-17 and one a week earlier.
-    fn new() -> Lab {
-        let lab = Lab {
-            root: tempfile::tempdir().unwrap(),
-        };
-        let repo = lab.repo();
-        std::fs::create_dir_all(&repo).unwrap();
-        lab.git(&["init", "-q", "-b", "main"]);
-        lab.commit(
-            "Ann",
-            "2026-11-10T10:00:00Z",
-            "notes.txt",
-            "old\n",
-            "chore: earlier week",
-        );
-        lab.commit(
-            "Ann",
-            "2026-11-17T09:00:00Z",
-            "src.rs",
-            "fn a() {}\nfn b() {}\n",
-            "feat: two functions",
-        );
-        lab.commit(
-            "Bob",
-            "2026-11-17T15:00:00Z",
-            "src.rs",
-            "fn a() {}\n",
-            "fix: drop b",
-        );
-        lab.write_config("[sparky]\nwriter = \"builtin\"\n");
-        lab
-    }
-
-    fn repo(&self) -> PathBuf {
-        self.root.path().join("lab")
-    }
-
-    fn config(&self) -> PathBuf {
-        self.root.path().join("config.toml")
-    }
-
-    fn write_config(&self, text: &str) {
-        std::fs::write(self.config(), text).unwrap();
-    }
-
-    fn git(&self, args: &[&str]) -> String {
-        git(&self.repo(), args)
-    }
-
-    fn commit(&self, who: &str, when: &str, file: &str, text: &str, subject: &str) {
-        std::fs::write(self.repo().join(file), text).unwrap();
-        let email = format!("{}@example.org", who.to_lowercase());
-        self.git(&["add", "."]);
-        let identity = [
-            ("GIT_AUTHOR_NAME", who),
-            ("GIT_AUTHOR_EMAIL", email.as_str()),
-            ("GIT_AUTHOR_DATE", when),
-            ("GIT_COMMITTER_NAME", who),
-            ("GIT_COMMITTER_EMAIL", email.as_str()),
-            ("GIT_COMMITTER_DATE", when),
-        ];
-        git_with(&self.repo(), &["commit", "-q", "-m", subject], &identity);
-    }
-
-    fn data_dir(&self) -> PathBuf {
-        self.root.path().join("home/data/raibid")
-    }
-
-    fn raibid(&self, args: &[&str]) -> Output {
-        self.raibid_in(&self.repo(), args)
-    }
-
-    fn raibid_in(&self, dir: &Path, args: &[&str]) -> Output {
-        Command::new(BIN)
-            .arg("--config")
-            .arg(self.config())
-            .args(args)
-            .current_dir(dir)
-            .env("XDG_CONFIG_HOME", self.root.path().join("home/config"))
-            .env("XDG_DATA_HOME", self.root.path().join("home/data"))
-            .env("TZ", "UTC")
-            .env_remove("RAIBID_CONFIG")
-            .stdin(Stdio::null())
-            .output()
-            .unwrap()
-    }
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn fails(out: &Output, code: i32) -> String {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "stdout: {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    String::from_utf8_lossy(&out.stderr).into_owned()
+/// A repository with two authors' commits on 2026-11-17 and one a week earlier.
+fn lab() -> Lab {
+    Lab::new(BUILTIN, &[EARLIER, TUESDAY[0], TUESDAY[1]])
 }
 
 #[test]
 fn digest_json_reports_id_path_and_metrics() {
-    let lab = Lab::new();
+    let lab = lab();
     let out = ok(&lab.raibid(&[
         "digest",
         "--period",
@@ -172,9 +72,8 @@ fn digest_json_reports_id_path_and_metrics() {
 
 #[test]
 fn review_and_publish_from_the_command_line() {
-    let lab = Lab::new();
-    let line = ok(&lab.raibid(&["digest", "--period", "day", "--date", "2026-11-17"]));
-    let id = line.split('\t').next().unwrap().to_string();
+    let lab = lab();
+    let (id, _) = lab.digest(&["--period", "day", "--date", "2026-11-17"]);
     assert_eq!(id, "2026-11-17-lab");
 
     let listed: serde_json::Value =
@@ -213,7 +112,7 @@ fn review_and_publish_from_the_command_line() {
 
 #[test]
 fn ollama_unreachable_falls_back_with_a_notice() {
-    let lab = Lab::new();
+    let lab = lab();
     // A port that was free a moment ago: nothing listens there.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -242,9 +141,8 @@ fn ollama_unreachable_falls_back_with_a_notice() {
 
 #[test]
 fn an_empty_period_yields_one_line_or_nothing() {
-    let lab = Lab::new();
-    let out = ok(&lab.raibid(&["digest", "--period", "day", "--date", "2026-11-01"]));
-    let path = out.trim().split('\t').nth(1).unwrap();
+    let lab = lab();
+    let (_, path) = lab.digest(&["--period", "day", "--date", "2026-11-01"]);
     let text = std::fs::read_to_string(path).unwrap();
     let body = text.rsplit("---\n").next().unwrap().trim();
     assert_eq!(body.lines().count(), 1, "{body}");
@@ -256,7 +154,7 @@ fn an_empty_period_yields_one_line_or_nothing() {
 
 #[test]
 fn a_broken_config_exits_2_naming_file_line_and_key() {
-    let lab = Lab::new();
+    let lab = lab();
     lab.write_config("[ollama]\nnum_ctx = \"big\"\n");
     let before = std::fs::read(lab.config()).unwrap();
     let err = fails(&lab.raibid(&["drafts", "list"]), 2);
@@ -284,8 +182,8 @@ fn a_broken_config_exits_2_naming_file_line_and_key() {
 
 #[test]
 fn a_path_that_is_not_a_repository_exits_2() {
-    let lab = Lab::new();
-    let plain = lab.root.path().join("plain");
+    let lab = lab();
+    let plain = lab.root().join("plain");
     std::fs::create_dir_all(&plain).unwrap();
     let err = fails(
         &lab.raibid(&["digest", "--repo", plain.to_str().unwrap()]),
@@ -295,7 +193,13 @@ fn a_path_that_is_not_a_repository_exits_2() {
         err.contains(plain.to_str().unwrap()) && err.contains("not a git repository"),
         "{err}"
     );
-    let err = fails(&lab.raibid_in(&plain, &["digest"]), 2);
+    let err = fails(
+        &lab.command(&["digest"])
+            .current_dir(&plain)
+            .output()
+            .unwrap(),
+        2,
+    );
     assert!(
         err.contains("no git repository contains") && err.contains(plain.to_str().unwrap()),
         "{err}"
@@ -304,10 +208,10 @@ fn a_path_that_is_not_a_repository_exits_2() {
 
 #[test]
 fn an_unreadable_draft_is_reported_and_the_rest_still_list() {
-    let lab = Lab::new();
-    ok(&lab.raibid(&["digest", "--period", "day", "--date", "2026-11-17"]));
-    ok(&lab.raibid(&["digest", "--period", "week", "--date", "2026-11-17"]));
-    let broken = lab.data_dir().join("drafts/2026-11-17-lab.md");
+    let lab = lab();
+    lab.digest(&["--period", "day", "--date", "2026-11-17"]);
+    lab.digest(&["--period", "week", "--date", "2026-11-17"]);
+    let broken = lab.draft("2026-11-17-lab");
     std::fs::write(&broken, "---\ntitle: [unclosed\n").unwrap();
     let out = lab.raibid(&["drafts", "list"]);
     let listed = ok(&out);
@@ -320,14 +224,13 @@ fn an_unreadable_draft_is_reported_and_the_rest_still_list() {
 
 #[test]
 fn config_path_show_and_check() {
-    let lab = Lab::new();
+    let lab = lab();
     lab.write_config("[publish]\ntoken = { env = \"LAB_TOKEN\" }\n");
     let paths = ok(&lab.raibid(&["config", "path"]));
     assert!(paths.contains(lab.config().to_str().unwrap()));
-    let shown = Command::new(BIN)
-        .args(["--config", lab.config().to_str().unwrap(), "config", "show"])
+    let shown = lab
+        .command(&["config", "show"])
         .env("LAB_TOKEN", "hunter2-secret")
-        .env("XDG_DATA_HOME", lab.root.path().join("home/data"))
         .output()
         .unwrap();
     let shown = ok(&shown);

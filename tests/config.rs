@@ -255,6 +255,18 @@ fn invalid_values_name_their_key() {
         "docs does not take mastodon drafts",
     );
     assert_broken(
+        "[schedule]\nweekly = [\"daily\"]\n",
+        2,
+        "schedule.weekly",
+        "another period's digest",
+    );
+    assert_broken(
+        "[publish]\nauto = [\"x\"]\n",
+        2,
+        "publish.auto",
+        "no channel",
+    );
+    assert_broken(
         "[schedule]\nweekly = [\"weekly\", \"tiktok\"]\n",
         2,
         "schedule.weekly",

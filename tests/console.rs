@@ -10,8 +10,7 @@ use raibid::app::state::{Mode, PublishStage, State, ViewId};
 use raibid::app::update::{Cmd, Msg, Settings, update};
 use raibid::backend::sparky::actor::{Command, Event};
 use raibid::backend::sparky::channels::ChannelName;
-use raibid::backend::sparky::checker::{self, Rules};
-use raibid::backend::sparky::model::{DraftKind, DraftState, PeriodKind};
+use raibid::backend::sparky::model::{DraftState, PeriodKind};
 use raibid::backend::sparky::pipeline::{PeriodSpec, WriterChoice};
 
 const SETTINGS: Settings = Settings {
@@ -143,11 +142,11 @@ fn the_preview_follows_only_the_selected_draft() {
 }
 
 #[test]
-fn approve_is_immediate_but_reject_asks_first_and_publish_plans() {
+fn approve_goes_to_the_checker_but_reject_asks_first_and_publish_plans() {
     let mut state = opened();
     let approve = key(&mut state, KeyCode::Char('a'));
     assert!(
-        matches!(&approve[..], [Command::SetState { id, state: DraftState::Approved }] if id == "2026-W47-raibid")
+        matches!(&approve[..], [Command::Approve { id, despite_findings: false }] if id == "2026-W47-raibid")
     );
 
     assert!(key(&mut state, KeyCode::Char('x')).is_empty());
@@ -257,46 +256,30 @@ fn publishing_chooses_channels_previews_each_and_shows_every_answer() {
 
 #[test]
 fn approving_a_draft_with_findings_asks_first() {
-    let mut state = support::state();
-    state.preview.id = Some("2026-W47-raibid".into());
-    let data = support::data();
-    let body = support::BODY.replace("5 commits", "6 commits");
-    let findings = checker::check(
-        &body,
-        DraftKind::Weekly,
-        &data,
-        &Rules {
-            filler_phrases: &[],
-        },
-    );
-    assert!(!findings.is_empty(), "the altered count is found");
+    let mut state = opened();
+    let approve = key(&mut state, KeyCode::Char('a'));
+    assert!(matches!(&approve[..], [Command::Approve { .. }]));
+    // The actor's checker found something: the console asks before approving anyway.
     event(
         &mut state,
-        Event::Opened {
+        Event::ApprovalHasFindings {
             id: "2026-W47-raibid".into(),
-            body,
-            data: Some(Box::new(data)),
-            recovery: None,
-            findings,
+            findings: 2,
         },
     );
-    assert!(key(&mut state, KeyCode::Char('a')).is_empty());
     let Mode::Confirm(confirm) = &state.mode else {
         panic!("approval asks first");
     };
     assert!(
-        confirm.question.contains("Approve anyway"),
+        confirm.question.contains("2 problems") && confirm.question.contains("Approve anyway"),
         "{}",
         confirm.question
     );
     let approve = key(&mut state, KeyCode::Char('y'));
-    assert!(matches!(
-        &approve[..],
-        [Command::SetState {
-            state: DraftState::Approved,
-            ..
-        }]
-    ));
+    assert!(
+        matches!(&approve[..], [Command::Approve { id, despite_findings: true }] if id == "2026-W47-raibid"),
+        "{approve:?}"
+    );
 }
 
 #[test]

@@ -6,270 +6,14 @@ mod support;
 
 use std::collections::BTreeSet;
 
-use raibid::backend::sparky::analyze::analyze;
-use raibid::backend::sparky::model::{
-    Activity, CommitRecord, DigestData, DraftKind, IssueRecord, Period, PeriodKind,
-    PullRequestRecord, ReleaseRecord, RepoActivity,
-};
+use raibid::backend::sparky::model::{DigestData, DraftKind};
 use raibid::backend::sparky::pipeline::{
     self, DigestRequest, PeriodSpec, Prepared, Source, Sources, WriterChoice,
 };
-use raibid::backend::sparky::write::{BuiltinWriter, Writer, Written};
 use raibid::config::{Config, Secret};
-use support::git::git_with;
+use support::git::{commit_as, git};
 use support::github::FakeGitHub;
-
-fn at(s: &str) -> jiff::Timestamp {
-    s.parse().expect("fixture time")
-}
-
-fn sha(seed: u64) -> String {
-    let a = (seed + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    let b = a.rotate_left(17) ^ 0xDEAD_BEEF_CAFE_F00D;
-    format!("{a:016x}{b:016x}{:08x}", (a >> 32) as u32)
-}
-
-fn commit(seed: u64, repo: &str, author: &str, when: &str, (ins, del): (u64, u64)) -> CommitRecord {
-    CommitRecord {
-        login: None,
-        repo: repo.into(),
-        sha: sha(seed),
-        author: author.into(),
-        email: format!("{}@users.noreply.github.com", author.to_lowercase()),
-        time: at(when),
-        offset_seconds: 0,
-        committed: at(when),
-        subject: format!("change {seed} in {repo}"),
-        files_changed: 2,
-        insertions: ins,
-        deletions: del,
-        is_merge: false,
-        is_bot: author.ends_with("[bot]"),
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn pr(
-    repo: &str,
-    number: u64,
-    title: &str,
-    author: &str,
-    created: &str,
-    merged: Option<&str>,
-    reviewers: &[&str],
-    (additions, deletions): (u64, u64),
-) -> PullRequestRecord {
-    PullRequestRecord {
-        repo: repo.into(),
-        number,
-        title: title.into(),
-        author: author.into(),
-        url: format!("https://github.com/{repo}/pull/{number}"),
-        created: at(created),
-        merged: merged.map(at),
-        closed: merged.map(at),
-        reviewers: reviewers.iter().map(|r| r.to_string()).collect(),
-        additions,
-        deletions,
-        is_bot: author.ends_with("[bot]"),
-    }
-}
-
-fn issue(repo: &str, number: u64, created: &str, closed: Option<&str>) -> IssueRecord {
-    IssueRecord {
-        repo: repo.into(),
-        number,
-        title: format!("issue {number}"),
-        author: "erin".into(),
-        url: format!("https://github.com/{repo}/issues/{number}"),
-        created: at(created),
-        closed: closed.map(at),
-        is_bot: false,
-    }
-}
-
-fn week(label: &str, since: &str, until: &str, repos: Vec<RepoActivity>) -> Activity {
-    Activity {
-        period: Period {
-            kind: PeriodKind::Week,
-            since: at(since),
-            until: at(until),
-            label: label.into(),
-            time_zone: "UTC".into(),
-        },
-        repos,
-    }
-}
-
-fn repo(name: &str) -> RepoActivity {
-    RepoActivity {
-        name: name.into(),
-        path: format!("https://github.com/{name}"),
-        ..RepoActivity::default()
-    }
-}
-
-/// 2026-W47 of two GitHub repositories, and the week before.
-fn weekly() -> DigestData {
-    let mut api = repo("lab/api");
-    api.commits = vec![
-        commit(1, "lab/api", "Ann", "2026-11-16T09:00:00Z", (240, 31)),
-        commit(2, "lab/api", "Bob", "2026-11-17T10:00:00Z", (96, 310)),
-        commit(3, "lab/api", "Ann", "2026-11-19T11:00:00Z", (18, 4)),
-    ];
-    api.pull_requests = vec![
-        pr(
-            "lab/api",
-            41,
-            "feat: stream tokens",
-            "ann",
-            "2026-11-15T09:00:00Z",
-            Some("2026-11-16T09:00:00Z"),
-            &["bob"],
-            (240, 31),
-        ),
-        pr(
-            "lab/api",
-            42,
-            "feat!: drop the v1 format",
-            "bob",
-            "2026-11-17T08:00:00Z",
-            Some("2026-11-17T10:00:00Z"),
-            &["ann", "carol"],
-            (96, 310),
-        ),
-        pr(
-            "lab/api",
-            43,
-            "chore(deps): bump tokio",
-            "dependabot[bot]",
-            "2026-11-18T04:00:00Z",
-            Some("2026-11-18T05:30:00Z"),
-            &[],
-            (12, 12),
-        ),
-        pr(
-            "lab/api",
-            44,
-            "wip: new scheduler",
-            "carol",
-            "2026-11-20T12:00:00Z",
-            None,
-            &["ann"],
-            (400, 20),
-        ),
-    ];
-    api.issues = vec![
-        issue(
-            "lab/api",
-            7,
-            "2026-11-16T10:00:00Z",
-            Some("2026-11-18T10:00:00Z"),
-        ),
-        issue("lab/api", 8, "2026-11-19T10:00:00Z", None),
-        issue(
-            "lab/api",
-            3,
-            "2026-11-02T10:00:00Z",
-            Some("2026-11-20T10:00:00Z"),
-        ),
-    ];
-    api.releases = vec![ReleaseRecord {
-        repo: "lab/api".into(),
-        tag: "v0.4.0".into(),
-        name: "Streaming".into(),
-        author: "ann".into(),
-        url: "https://github.com/lab/api/releases/tag/v0.4.0".into(),
-        published: at("2026-11-20T15:00:00Z"),
-        prerelease: false,
-    }];
-    let mut web = repo("lab/web");
-    web.commits = vec![commit(
-        4,
-        "lab/web",
-        "Carol",
-        "2026-11-18T14:00:00Z",
-        (57, 2),
-    )];
-    web.pull_requests = vec![pr(
-        "lab/web",
-        9,
-        "docs: explain the score",
-        "carol",
-        "2026-11-18T09:00:00Z",
-        Some("2026-11-18T14:00:00Z"),
-        &["bob"],
-        (57, 2),
-    )];
-    web.issues = vec![issue("lab/web", 2, "2026-11-21T10:00:00Z", None)];
-    let mut api_before = repo("lab/api");
-    api_before.commits = vec![commit(9, "lab/api", "Ann", "2026-11-10T09:00:00Z", (30, 3))];
-    api_before.pull_requests = vec![
-        pr(
-            "lab/api",
-            39,
-            "fix: theme cycling",
-            "ann",
-            "2026-11-09T09:00:00Z",
-            Some("2026-11-10T09:00:00Z"),
-            &["bob"],
-            (30, 3),
-        ),
-        pr(
-            "lab/api",
-            40,
-            "feat: keymap",
-            "bob",
-            "2026-11-11T09:00:00Z",
-            Some("2026-11-12T21:00:00Z"),
-            &["ann"],
-            (8, 8),
-        ),
-    ];
-    api_before.issues = vec![issue(
-        "lab/api",
-        5,
-        "2026-11-09T10:00:00Z",
-        Some("2026-11-13T10:00:00Z"),
-    )];
-    let current = week(
-        "2026-W47",
-        "2026-11-16T00:00:00Z",
-        "2026-11-23T00:00:00Z",
-        vec![api, web],
-    );
-    let previous = week(
-        "2026-W46",
-        "2026-11-09T00:00:00Z",
-        "2026-11-16T00:00:00Z",
-        vec![api_before, repo("lab/web")],
-    );
-    let metrics = analyze(&current, Some(&previous));
-    let mut commits: Vec<CommitRecord> = current
-        .repos
-        .iter()
-        .flat_map(|r| r.commits.clone())
-        .collect();
-    commits.sort_by_key(|c| std::cmp::Reverse(c.committed));
-    DigestData {
-        repos: current.repos.iter().map(|r| r.name.clone()).collect(),
-        repo_paths: current.repos.iter().map(|r| r.path.clone()).collect(),
-        period: current.period,
-        metrics,
-        commits,
-        link: None,
-    }
-}
-
-fn write(data: &DigestData, kind: DraftKind) -> Written {
-    let (tokens, _rx) = tokio::sync::mpsc::unbounded_channel();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .expect("runtime");
-    runtime
-        .block_on(BuiltinWriter.write(data, kind, &tokens))
-        .expect("the built-in writer never fails")
-}
+use support::{github_config, github_week, write_builtin};
 
 fn headings(body: &str) -> Vec<&str> {
     body.lines().filter_map(|l| l.strip_prefix("## ")).collect()
@@ -277,7 +21,7 @@ fn headings(body: &str) -> Vec<&str> {
 
 #[test]
 fn a_weekly_digest_with_github_data() {
-    let written = write(&weekly(), DraftKind::Weekly);
+    let written = write_builtin(&github_week::weekly(), DraftKind::Weekly);
     insta::assert_snapshot!("weekly_github", written.body);
     assert_eq!(
         headings(&written.body),
@@ -299,7 +43,7 @@ fn a_weekly_digest_with_github_data() {
 
 #[test]
 fn the_github_sections_state_the_data() {
-    let body = write(&weekly(), DraftKind::Weekly).body;
+    let body = write_builtin(&github_week::weekly(), DraftKind::Weekly).body;
     for expected in [
         "Pull requests: 4 merged and 4 opened; 0.6 merged per day. Time to merge: median 3.5 h, \
          90th percentile 24 h.",
@@ -325,9 +69,9 @@ fn the_github_sections_state_the_data() {
 
 #[test]
 fn every_number_comes_from_the_data() {
-    let data = weekly();
+    let data = github_week::weekly();
     for kind in [DraftKind::Daily, DraftKind::Weekly, DraftKind::Monthly] {
-        let written = write(&data, kind);
+        let written = write_builtin(&data, kind);
         let mut rest = format!("{}\n{}", written.title, written.body);
         for span in rest.clone().split('`').skip(1).step_by(2) {
             assert!(data.commits.iter().any(|c| c.sha.starts_with(span)));
@@ -476,33 +220,13 @@ impl Setup {
     fn new() -> Setup {
         let root = tempfile::tempdir().unwrap();
         let fake = FakeGitHub::start("lab", 3);
-        let token = root.path().join("token");
-        std::fs::write(&token, fake.token()).unwrap();
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o600)).unwrap();
-        let mut config = Config::default();
-        config.github.api_url = fake.url();
-        config.github.token = Secret::File(token);
-        config.github.orgs = vec!["lab".into()];
-        config.github.cache_dir = root.path().join("github-cache");
-        config.sparky.time_zone = "UTC".into();
+        let mut config = github_config(&fake, root.path());
         config.sparky.writer = "builtin".into();
         let clone = root.path().join("clone-of-01");
         std::fs::create_dir_all(&clone).unwrap();
-        let git = |args: &[&str], when: &str| {
-            let env = [("GIT_AUTHOR_DATE", when), ("GIT_COMMITTER_DATE", when)];
-            git_with(&clone, args, &env);
-        };
-        git(&["init", "-q", "-b", "main"], "2026-10-27T10:00:00Z");
-        git(
-            &[
-                "remote",
-                "add",
-                "origin",
-                "https://github.com/lab/repo-01.git",
-            ],
-            "2026-10-27T10:00:00Z",
-        );
+        git(&clone, &["init", "-q", "-b", "main"]);
+        let origin = "https://github.com/lab/repo-01.git";
+        git(&clone, &["remote", "add", "origin", origin]);
         for (n, when) in [
             "2026-10-28T10:00:00Z",
             "2026-11-03T10:00:00Z",
@@ -512,8 +236,7 @@ impl Setup {
         .enumerate()
         {
             std::fs::write(clone.join("notes.txt"), "line\n".repeat(n + 1)).unwrap();
-            git(&["add", "."], when);
-            git(&["commit", "-q", "-m", &format!("local change {n}")], when);
+            commit_as(&clone, "Fixture", when, &format!("local change {n}"));
         }
         Setup { root, fake, config }
     }

@@ -5,33 +5,29 @@
 #[path = "support/model_writer.rs"]
 mod model_writer;
 
-use std::convert::Infallible;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
-use axum::body::Body;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::Response;
-use axum::routing::post;
 use model_writer::{
-    ANSWER, WEEKLY_MAX_TOKENS, assert_answer_was_checked, busy_week, unreachable_url, week,
-    weekly_schema, write_weekly,
+    ANSWER, ANSWER_NOTES, FakeServer, Scripted, WEEKLY_MAX_TOKENS, assert_answer_cut,
+    assert_prompt_cut, assert_written_from_answer, busy_week, json_answer, streamed,
+    unreachable_url, week, weekly_schema, write_weekly,
 };
 use raibid::backend::llm::{Backend, LlmError};
-use raibid::backend::sparky::model::DigestData;
+use raibid::backend::sparky::model::DraftKind;
+use raibid::backend::sparky::pipeline::{self, Composed, Prepared, WriterChoice};
 use raibid::backend::sparky::write::{ModelWriter, WriteError, Writer, Written};
 use raibid::config::{Config, OllamaConfig};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
-use tokio_stream::wrappers::ReceiverStream;
 
 const MODEL: &str = "tiny:1b";
 
 /// What the fake streams: `tokens`, waiting `delay` before each, then the final message
 /// (unless `finish` is false) with its counts.
-#[derive(Clone)]
 struct Stream {
     tokens: Vec<&'static str>,
     delay: Duration,
@@ -54,85 +50,61 @@ impl Stream {
 }
 
 /// What the fake answers.
-#[derive(Clone)]
 enum Script {
     Stream(Stream),
+    /// One stream per request, in order: each attempt gets its own answer.
+    Turns(Vec<Stream>),
     /// Ollama's answer for a model it does not have.
     NotFound,
 }
 
-struct Fake {
-    script: Script,
-    requests: Mutex<Vec<Value>>,
-}
+/// A fake Ollama; it records each request's body.
+type Fake = FakeServer<Script, Value>;
 
-impl Fake {
-    fn requests(&self) -> Vec<Value> {
-        self.requests.lock().expect("requests").clone()
-    }
-}
-
-async fn generate(State(fake): State<Arc<Fake>>, body: String) -> Response {
+async fn generate(State(fake): State<Arc<Scripted<Script, Value>>>, body: String) -> Response {
     let request: Value = serde_json::from_str(&body).expect("the request is JSON");
     let model = request["model"].as_str().unwrap_or_default().to_owned();
-    fake.requests.lock().expect("requests").push(request);
+    let turn = fake.record(request);
     let stream = match &fake.script {
         Script::NotFound => {
             let error =
                 json!({"error": format!("model \"{model}\" not found, try pulling it first")});
-            return Response::builder()
-                .status(StatusCode::NOT_FOUND)
-                .header(header::CONTENT_TYPE, "application/json; charset=utf-8")
-                .body(Body::from(error.to_string()))
-                .expect("response");
+            return json_answer(StatusCode::NOT_FOUND, &error);
         }
-        Script::Stream(stream) => stream.clone(),
+        Script::Stream(stream) => stream,
+        Script::Turns(turns) => turns.get(turn).expect("a stream scripted for each request"),
     };
-    let (tx, rx) = mpsc::channel::<Result<String, Infallible>>(4);
-    tokio::spawn(async move {
-        let created_at = "2026-11-23T08:00:00.000000Z";
-        for token in &stream.tokens {
-            tokio::time::sleep(stream.delay).await;
-            let line =
-                json!({"model": model, "created_at": created_at, "response": token, "done": false});
-            if tx.send(Ok(format!("{line}\n"))).await.is_err() {
-                return;
-            }
-        }
-        if stream.finish {
-            let last = json!({
-                "model": model, "created_at": created_at, "response": "", "done": true,
-                "done_reason": "stop", "context": [1, 2, 3],
-                "total_duration": 5_043_500_667u64, "load_duration": 5_025_959u64,
-                "prompt_eval_count": stream.prompt_eval_count,
-                "prompt_eval_duration": 325_953_000u64,
-                "eval_count": stream.eval_count.unwrap_or(stream.tokens.len() as u64),
-                "eval_duration": 4_709_213_000u64,
-            });
-            let _ = tx.send(Ok(format!("{last}\n"))).await;
-        }
-    });
+    let created_at = "2026-11-23T08:00:00.000000Z";
+    let line = |message: Value| format!("{message}\n");
+    let mut lines: Vec<String> = stream
+        .tokens
+        .iter()
+        .map(|token| {
+            line(
+                json!({"model": model, "created_at": created_at, "response": token, "done": false}),
+            )
+        })
+        .collect();
+    if stream.finish {
+        lines.push(line(json!({
+            "model": model, "created_at": created_at, "response": "", "done": true,
+            "done_reason": "stop", "context": [1, 2, 3],
+            "total_duration": 5_043_500_667u64, "load_duration": 5_025_959u64,
+            "prompt_eval_count": stream.prompt_eval_count,
+            "prompt_eval_duration": 325_953_000u64,
+            "eval_count": stream.eval_count.unwrap_or(stream.tokens.len() as u64),
+            "eval_duration": 4_709_213_000u64,
+        })));
+    }
     Response::builder()
         .header(header::CONTENT_TYPE, "application/x-ndjson")
-        .body(Body::from_stream(ReceiverStream::new(rx)))
+        .body(streamed(lines, stream.delay))
         .expect("response")
 }
 
-/// Starts a fake Ollama on 127.0.0.1 and returns its URL.
-async fn fake(script: Script) -> (String, Arc<Fake>) {
-    let fake = Arc::new(Fake {
-        script,
-        requests: Mutex::new(Vec::new()),
-    });
-    let app = Router::new()
-        .route("/api/generate", post(generate))
-        .with_state(fake.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("address"));
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (url, fake)
+/// Starts a fake Ollama on 127.0.0.1.
+fn fake(script: Script) -> Fake {
+    Fake::start("/api/generate", generate, script)
 }
 
 fn config(url: &str) -> OllamaConfig {
@@ -147,16 +119,18 @@ fn config(url: &str) -> OllamaConfig {
 }
 
 fn writer(ollama: OllamaConfig) -> ModelWriter {
-    let mut config = Config {
+    let config = Config {
         ollama,
         ..Config::default()
     };
-    config.sparky.filler_phrases = vec!["A testament to".into()];
-    ModelWriter::new(&config, Backend::Ollama).expect("a valid config")
+    model_writer::writer(config, Backend::Ollama)
 }
 
-async fn write(cfg: OllamaConfig, data: &DigestData) -> (Result<Written, WriteError>, Vec<String>) {
-    write_weekly(&writer(cfg), data).await
+/// Writes the busy week through a fake answering `script`, with the default config.
+async fn write(script: Script) -> (Result<Written, WriteError>, Vec<String>, Fake) {
+    let fake = fake(script);
+    let (result, seen) = write_weekly(&writer(config(&fake.url())), &busy_week()).await;
+    (result, seen, fake)
 }
 
 #[tokio::test]
@@ -165,14 +139,8 @@ async fn tokens_stream_in_order_and_the_json_answer_is_checked() {
         delay: Duration::from_millis(5),
         ..Stream::of(&ANSWER)
     });
-    let (url, fake) = fake(script).await;
-    let (result, seen) = write(config(&url), &busy_week()).await;
-    let written = result.expect("written");
-
-    assert_eq!(seen, ANSWER, "every token reaches the preview, in order");
-    assert_eq!(written.model.as_deref(), Some(MODEL));
-    assert_eq!(written.title, "Weekly digest — 2026-W47");
-    assert_answer_was_checked(&written);
+    let (result, seen, fake) = write(script).await;
+    assert_written_from_answer(result, &seen, MODEL);
 
     let requests = fake.requests();
     assert_eq!(requests.len(), 1);
@@ -204,8 +172,8 @@ async fn tokens_stream_in_order_and_the_json_answer_is_checked() {
 
 #[tokio::test]
 async fn the_writer_is_named_after_its_backend_and_each_attempt_has_its_seed() {
-    let (url, fake) = fake(Script::Stream(Stream::of(&ANSWER))).await;
-    let first = writer(config(&url));
+    let fake = fake(Script::Stream(Stream::of(&ANSWER)));
+    let first = writer(config(&fake.url()));
     assert_eq!(first.name(), "ollama");
     let third = first.for_attempt(2);
     assert_eq!(third.name(), "ollama");
@@ -223,60 +191,162 @@ async fn the_writer_is_named_after_its_backend_and_each_attempt_has_its_seed() {
     assert_eq!(seeds, [json!(7), json!(9)]);
 }
 
+/// An answer that is not JSON of the schema: a model ignoring `format`.
+const NOT_JSON: [&str; 2] = ["SUMMARY:\n", "[T1] landed.\n"];
+
 #[tokio::test]
-async fn an_answer_without_usable_prose_falls_back_to_the_built_in_prose() {
+async fn an_answer_whose_summary_is_all_dropped_is_unusable() {
     let script = Script::Stream(Stream::of(&[
         "{\"summary\": \"We made 3 commits.\", ",
         "\"highlights\": [\"Great job, [P9].\"]}",
     ]));
-    let (url, _fake) = fake(script).await;
-    let (result, _) = write(config(&url), &busy_week()).await;
-    let written = result.expect("written");
+    let (result, _, _) = write(script).await;
+    let err = result.expect_err("no summary of the model's");
     assert!(
-        written
-            .body
-            .contains("## Summary\n\n3 commits by 2 contributors across 2 repositories"),
-        "{}",
-        written.body
+        matches!(
+            err,
+            WriteError::Unusable {
+                backend: Backend::Ollama,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "Ollama's answer was not usable: its \"summary\" was empty after checking (dropped \
+         1 model sentence with an unknown id; dropped 1 model sentence with a number)"
+    );
+}
+
+#[tokio::test]
+async fn highlights_all_dropped_are_the_built_in_ones_under_the_models_summary() {
+    let script = Script::Stream(Stream::of(&[
+        "{\"summary\": \"The week brought [T1].\", ",
+        "\"highlights\": [\"Great job, [P9].\"]}",
+    ]));
+    let (result, _, _) = write(script).await;
+    let written = result.expect("written");
+    assert_eq!(written.model.as_deref(), Some(MODEL));
+    let body = &written.body;
+    assert!(
+        body.contains("## Summary\n\nThe week brought 3 commits.\n\n"),
+        "{body}"
     );
     assert!(
-        written
-            .body
-            .contains("## Highlights\n\n- Largest change: `a1b2c3d`"),
-        "{}",
-        written.body
+        body.contains("## Highlights\n\n- Largest change: `a1b2c3d`"),
+        "{body}"
     );
     assert_eq!(
         written.notes,
         [
             "dropped 1 model sentence with an unknown id",
-            "dropped 1 model sentence with a number",
-            "the model's summary was empty after checking: used the built-in one",
             "the model's highlights were empty after checking: used the built-in ones",
         ]
     );
 }
 
 #[tokio::test]
-async fn an_answer_that_is_not_json_of_the_shape_is_noted_and_replaced() {
-    let script = Script::Stream(Stream::of(&["SUMMARY:\n", "[T1] landed.\n"]));
-    let (url, _fake) = fake(script).await;
-    let (result, _) = write(config(&url), &busy_week()).await;
-    let written = result.expect("written");
+async fn an_answer_that_is_not_json_of_the_shape_is_unusable() {
+    let (result, seen, _) = write(Script::Stream(Stream::of(&NOT_JSON))).await;
+    assert_eq!(seen, NOT_JSON, "the preview saw the answer");
+    let err = result.expect_err("not JSON");
+    assert!(!err.is_unreachable());
+    let text = err.to_string();
     assert!(
-        written
+        text.starts_with(
+            "Ollama's answer was not usable: it was not the JSON asked for: it is not JSON ("
+        ),
+        "{text}"
+    );
+}
+
+/// The busy week as the pipeline's weekly digest.
+fn prepared() -> Prepared {
+    Prepared {
+        id: "2026-W47-2-repos".into(),
+        kind: DraftKind::Weekly,
+        data: busy_week(),
+        warnings: Vec::new(),
+        usage: None,
+    }
+}
+
+/// Composes the busy week with `--writer ollama` against `fake`, writing at most
+/// `attempts` drafts.
+async fn compose(fake: &Fake, attempts: u32) -> Composed {
+    let mut config = Config {
+        ollama: config(&fake.url()),
+        ..Config::default()
+    };
+    config.sparky.attempts = attempts;
+    config.sparky.filler_phrases = vec!["a testament to".into()];
+    let (tokens, _preview) = mpsc::unbounded_channel();
+    pipeline::compose(&config, WriterChoice::Ollama, &prepared(), &tokens)
+        .await
+        .expect("composed")
+        .expect("a draft")
+}
+
+#[tokio::test]
+async fn unusable_answers_are_written_again_then_the_built_in_writer_takes_over() {
+    let fake = fake(Script::Stream(Stream::of(&NOT_JSON)));
+    let composed = compose(&fake, 3).await;
+
+    let seeds: Vec<Value> = fake
+        .requests()
+        .iter()
+        .map(|r| r["options"]["seed"].clone())
+        .collect();
+    assert_eq!(seeds, [json!(7), json!(8), json!(9)], "three attempts");
+    assert_eq!(composed.front.writer, "builtin");
+    assert_eq!(composed.front.model, None);
+    assert!(
+        composed
             .body
             .contains("## Summary\n\n3 commits by 2 contributors"),
         "{}",
-        written.body
+        composed.body
     );
-    assert_eq!(written.notes.len(), 3, "{:?}", written.notes);
+    let notices = &composed.notices;
+    assert_eq!(notices.len(), 4, "{notices:#?}");
+    for (n, notice) in notices[..3].iter().enumerate() {
+        let attempt = format!(
+            "attempt {} of 3: Ollama's answer was not usable: it was not the JSON asked for",
+            n + 1
+        );
+        assert!(notice.starts_with(&attempt), "{notice}");
+    }
+    assert_eq!(
+        notices[3],
+        "no model draft was usable and passed the checker in 3 attempts: used the built-in writer"
+    );
+}
+
+#[tokio::test]
+async fn after_an_unusable_answer_the_next_usable_one_is_the_models_draft() {
+    let fake = fake(Script::Turns(vec![
+        Stream::of(&NOT_JSON),
+        Stream::of(&ANSWER),
+    ]));
+    let composed = compose(&fake, 3).await;
+
+    assert_eq!(fake.requests().len(), 2);
+    assert_eq!(composed.front.writer, "ollama");
+    assert_eq!(composed.front.model.as_deref(), Some(MODEL));
     assert!(
-        written.notes[0]
-            .starts_with("the model's answer was not the JSON asked for: it is not JSON"),
-        "{:?}",
-        written.notes
+        composed
+            .body
+            .contains("The largest change was `a1b2c3d` feat: live preview (ann)."),
+        "{}",
+        composed.body
     );
+    let (first, notes) = composed.notices.split_first().expect("notices");
+    assert!(
+        first.starts_with("attempt 1 of 3: Ollama's answer was not usable"),
+        "{first}"
+    );
+    assert_eq!(notes, ANSWER_NOTES);
 }
 
 #[tokio::test]
@@ -285,12 +355,12 @@ async fn a_slow_server_hits_the_timeout() {
         delay: Duration::from_secs(3),
         ..Stream::of(&["{\"summary\": ", "\"slow\""])
     });
-    let (url, _fake) = fake(script).await;
+    let fake = fake(script);
     let cfg = OllamaConfig {
         timeout_secs: 1,
-        ..config(&url)
+        ..config(&fake.url())
     };
-    let (result, _) = write(cfg, &busy_week()).await;
+    let (result, _) = write_weekly(&writer(cfg), &busy_week()).await;
     let err = result.expect_err("too slow");
     assert!(
         matches!(err, WriteError::Llm(LlmError::Timeout { secs: 1, .. })),
@@ -302,8 +372,7 @@ async fn a_slow_server_hits_the_timeout() {
 
 #[tokio::test]
 async fn an_unknown_model_is_named() {
-    let (url, _fake) = fake(Script::NotFound).await;
-    let (result, seen) = write(config(&url), &busy_week()).await;
+    let (result, seen, _) = write(Script::NotFound).await;
     let err = result.expect_err("no such model");
     assert!(
         matches!(&err, WriteError::Llm(LlmError::UnknownModel { model, .. }) if model == MODEL),
@@ -316,7 +385,7 @@ async fn an_unknown_model_is_named() {
 #[tokio::test]
 async fn connection_refused_is_unreachable() {
     let (url, port) = unreachable_url();
-    let (result, _) = write(config(&url), &busy_week()).await;
+    let (result, _) = write_weekly(&writer(config(&url)), &busy_week()).await;
     let err = result.expect_err("nobody listens");
     assert!(err.is_unreachable(), "{err:?}");
     let text = err.to_string();
@@ -326,12 +395,12 @@ async fn connection_refused_is_unreachable() {
 
 #[tokio::test]
 async fn a_prompt_larger_than_num_ctx_is_refused_before_sending() {
-    let (url, fake) = fake(Script::Stream(Stream::of(&[]))).await;
+    let fake = fake(Script::Stream(Stream::of(&[])));
     let cfg = OllamaConfig {
         num_ctx: 1000,
-        ..config(&url)
+        ..config(&fake.url())
     };
-    let (result, _) = write(cfg, &busy_week()).await;
+    let (result, _) = write_weekly(&writer(cfg), &busy_week()).await;
     let err = result.expect_err("too large");
     assert!(err.to_string().contains("ollama.num_ctx 1000"), "{err}");
     match err {
@@ -356,21 +425,8 @@ async fn a_prompt_ollama_cut_is_an_error() {
         prompt_eval_count: 8192,
         ..Stream::of(&ANSWER)
     });
-    let (url, _fake) = fake(script).await;
-    let (result, _) = write(config(&url), &busy_week()).await;
-    let err = result.expect_err("truncated");
-    assert!(
-        matches!(
-            err,
-            WriteError::Llm(LlmError::Truncated {
-                prompt_tokens: 8192,
-                context_tokens: 8192,
-                ..
-            })
-        ),
-        "{err}"
-    );
-    assert!(err.to_string().contains("raise ollama.num_ctx"), "{err}");
+    let (result, _, _) = write(script).await;
+    assert_prompt_cut(result, "ollama.num_ctx");
 }
 
 #[tokio::test]
@@ -379,16 +435,8 @@ async fn an_answer_as_long_as_num_predict_is_cut() {
         eval_count: Some(WEEKLY_MAX_TOKENS),
         ..Stream::of(&["{\"summary\": \"The week brought [T1] and"])
     });
-    let (url, _fake) = fake(script).await;
-    let (result, _) = write(config(&url), &busy_week()).await;
-    let err = result.expect_err("cut");
-    assert!(
-        matches!(
-            err,
-            WriteError::Llm(LlmError::AnswerCut { max_tokens, .. }) if u64::from(max_tokens) == WEEKLY_MAX_TOKENS
-        ),
-        "{err}"
-    );
+    let (result, _, _) = write(script).await;
+    assert_answer_cut(result);
 }
 
 #[tokio::test]
@@ -397,8 +445,7 @@ async fn a_stream_without_its_final_message_is_an_error() {
         finish: false,
         ..Stream::of(&ANSWER)
     });
-    let (url, _fake) = fake(script).await;
-    let (result, _) = write(config(&url), &busy_week()).await;
+    let (result, _, _) = write(script).await;
     assert!(
         matches!(result, Err(WriteError::Llm(LlmError::Incomplete { .. }))),
         "{result:?}"
@@ -407,8 +454,8 @@ async fn a_stream_without_its_final_message_is_an_error() {
 
 #[tokio::test]
 async fn an_empty_period_needs_no_model() {
-    let (url, fake) = fake(Script::Stream(Stream::of(&[]))).await;
-    let (result, _) = write(config(&url), &week(vec![])).await;
+    let fake = fake(Script::Stream(Stream::of(&[])));
+    let (result, _) = write_weekly(&writer(config(&fake.url())), &week(vec![])).await;
     let written = result.expect("written");
     assert_eq!(
         written.body,

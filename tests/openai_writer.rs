@@ -7,34 +7,30 @@
 #[path = "support/model_writer.rs"]
 mod model_writer;
 
-use std::convert::Infallible;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::time::Duration;
 
-use axum::Router;
-use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
-use axum::routing::post;
 use model_writer::{
-    ANSWER, WEEKLY_MAX_TOKENS, assert_answer_was_checked, busy_week, unreachable_url,
-    weekly_schema, write_weekly,
+    ANSWER, FakeServer, Scripted, WEEKLY_MAX_TOKENS, assert_answer_cut, assert_prompt_cut,
+    assert_written_from_answer, busy_week, json_answer, streamed, unreachable_url, weekly_schema,
+    write_as, write_weekly,
 };
 use raibid::backend::llm::{Backend, LlmError};
+use raibid::backend::sparky::model::DraftKind;
 use raibid::backend::sparky::write::{ModelWriter, WriteError, Writer, Written};
 use raibid::config::{Config, OpenAiConfig, Secret};
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
-use tokio_stream::wrappers::ReceiverStream;
 
 const MODEL: &str = "gemma-3-270m";
 /// The key the fake accepts.
 const KEY: &str = "sk-local-7f3a9c2e";
 
 /// What the fake answers to a request with the right key.
-#[derive(Clone)]
 enum Script {
     /// Streams `tokens` as deltas, then (when `finish_reason` is set) the finishing chunk,
     /// the usage chunk and `[DONE]`.
@@ -61,25 +57,15 @@ impl Script {
     }
 }
 
-struct Fake {
-    script: Script,
-    requests: Mutex<Vec<(Option<String>, Value)>>,
-}
+/// A request as the fake records it: its `Authorization` header and body.
+type Recorded = (Option<String>, Value);
 
-impl Fake {
-    /// Each request's `Authorization` header and body.
-    fn requests(&self) -> Vec<(Option<String>, Value)> {
-        self.requests.lock().expect("requests").clone()
-    }
-}
+/// A fake OpenAI-compatible server.
+type Fake = FakeServer<Script, Recorded>;
 
 fn error(status: StatusCode, message: &str, kind: &str) -> Response {
     let body = json!({"error": {"code": status.as_u16(), "message": message, "type": kind}});
-    Response::builder()
-        .status(status)
-        .header(header::CONTENT_TYPE, "application/json; charset=utf-8")
-        .body(Body::from(body.to_string()))
-        .expect("response")
+    json_answer(status, &body)
 }
 
 /// One `chat.completion.chunk` event, with llama.cpp's envelope.
@@ -95,16 +81,17 @@ fn event(choices: Value, usage: Option<Value>) -> String {
     format!("data: {chunk}\n\n")
 }
 
-async fn completions(State(fake): State<Arc<Fake>>, headers: HeaderMap, body: String) -> Response {
+async fn completions(
+    State(fake): State<Arc<Scripted<Script, Recorded>>>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
     let request: Value = serde_json::from_str(&body).expect("the request is JSON");
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    fake.requests
-        .lock()
-        .expect("requests")
-        .push((authorization.clone(), request));
+    fake.record((authorization.clone(), request));
     if authorization.as_deref() != Some(&format!("Bearer {KEY}")) {
         // As OpenAI does, the message repeats the key it was sent.
         let sent = authorization.unwrap_or_default();
@@ -121,64 +108,48 @@ async fn completions(State(fake): State<Arc<Fake>>, headers: HeaderMap, body: St
             tokens,
             finish_reason,
             prompt_tokens,
-        } => (tokens.clone(), *finish_reason, *prompt_tokens),
+        } => (tokens, *finish_reason, *prompt_tokens),
     };
-    let (tx, rx) = mpsc::channel::<Result<String, Infallible>>(4);
-    tokio::spawn(async move {
-        let mut events = vec![event(
-            json!([{"finish_reason": null, "index": 0, "delta": {"role": "assistant", "content": null}}]),
+    let mut events = vec![event(
+        json!([{"finish_reason": null, "index": 0, "delta": {"role": "assistant", "content": null}}]),
+        None,
+    )];
+    for token in tokens {
+        events.push(event(
+            json!([{"finish_reason": null, "index": 0, "delta": {"content": token}}]),
             None,
-        )];
-        for token in &tokens {
-            events.push(event(
-                json!([{"finish_reason": null, "index": 0, "delta": {"content": token}}]),
-                None,
-            ));
-        }
-        if let Some(reason) = finish_reason {
-            events.push(event(
-                json!([{"finish_reason": reason, "index": 0, "delta": {}}]),
-                None,
-            ));
-            let usage = json!({
-                "completion_tokens": tokens.len(), "prompt_tokens": prompt_tokens,
-                "total_tokens": prompt_tokens + tokens.len() as u64,
-            });
-            events.push(event(json!([]), Some(usage)));
-            events.push("data: [DONE]\n\n".into());
-        }
-        for event in events {
-            // Each event in two pieces, cut inside its JSON: the client joins lines.
+        ));
+    }
+    if let Some(reason) = finish_reason {
+        events.push(event(
+            json!([{"finish_reason": reason, "index": 0, "delta": {}}]),
+            None,
+        ));
+        let usage = json!({
+            "completion_tokens": tokens.len(), "prompt_tokens": prompt_tokens,
+            "total_tokens": prompt_tokens + tokens.len() as u64,
+        });
+        events.push(event(json!([]), Some(usage)));
+        events.push("data: [DONE]\n\n".into());
+    }
+    // Each event in two pieces, cut inside its JSON: the client joins lines.
+    let pieces = events
+        .iter()
+        .flat_map(|event| {
             let (first, second) = event.split_at(event.len() / 2);
-            for piece in [first, second] {
-                if tx.send(Ok(piece.to_owned())).await.is_err() {
-                    return;
-                }
-            }
-        }
-    });
+            [first.to_owned(), second.to_owned()]
+        })
+        .collect();
     Response::builder()
         .header(header::CONTENT_TYPE, "text/event-stream")
         .header(header::CACHE_CONTROL, "no-cache")
-        .body(Body::from_stream(ReceiverStream::new(rx)))
+        .body(streamed(pieces, Duration::ZERO))
         .expect("response")
 }
 
-/// Starts the fake on 127.0.0.1 and returns its base URL.
-async fn fake(script: Script) -> (String, Arc<Fake>) {
-    let fake = Arc::new(Fake {
-        script,
-        requests: Mutex::new(Vec::new()),
-    });
-    let app = Router::new()
-        .route("/v1/chat/completions", post(completions))
-        .with_state(fake.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("address"));
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (url, fake)
+/// Starts the fake on 127.0.0.1.
+fn fake(script: Script) -> Fake {
+    Fake::start("/v1/chat/completions", completions, script)
 }
 
 /// A 0600 file holding `key`, as `openai.api_key = { file = ... }` names it.
@@ -190,7 +161,7 @@ fn key_file(dir: &Path, key: &str) -> Secret {
 }
 
 fn writer(url: &str, api_key: Secret) -> ModelWriter {
-    let mut config = Config {
+    let config = Config {
         openai: OpenAiConfig {
             url: url.into(),
             model: MODEL.into(),
@@ -202,15 +173,14 @@ fn writer(url: &str, api_key: Secret) -> ModelWriter {
         },
         ..Config::default()
     };
-    config.sparky.filler_phrases = vec!["a testament to".into()];
-    ModelWriter::new(&config, Backend::OpenAi).expect("a valid config")
+    model_writer::writer(config, Backend::OpenAi)
 }
 
 /// Writes the busy week through a fake answering `script`, with the right key.
-async fn write(script: Script) -> (Result<Written, WriteError>, Vec<String>, Arc<Fake>) {
-    let (url, fake) = fake(script).await;
+async fn write(script: Script) -> (Result<Written, WriteError>, Vec<String>, Fake) {
+    let fake = fake(script);
     let dir = tempfile::tempdir().expect("temp dir");
-    let writer = writer(&url, key_file(dir.path(), KEY));
+    let writer = writer(&fake.url(), key_file(dir.path(), KEY));
     let (result, seen) = write_weekly(&writer, &busy_week()).await;
     (result, seen, fake)
 }
@@ -218,12 +188,7 @@ async fn write(script: Script) -> (Result<Written, WriteError>, Vec<String>, Arc
 #[tokio::test]
 async fn a_digest_is_written_end_to_end_with_the_schema_sent() {
     let (result, seen, fake) = write(Script::answer(&ANSWER)).await;
-    let written = result.expect("written");
-
-    assert_eq!(seen, ANSWER, "every token reaches the preview, in order");
-    assert_eq!(written.model.as_deref(), Some(MODEL));
-    assert_eq!(written.title, "Weekly digest — 2026-W47");
-    assert_answer_was_checked(&written);
+    assert_written_from_answer(result, &seen, MODEL);
 
     let requests = fake.requests();
     assert_eq!(requests.len(), 1);
@@ -262,12 +227,42 @@ async fn the_writer_is_named_openai() {
 }
 
 #[tokio::test]
+async fn a_social_post_without_text_of_the_models_is_unusable() {
+    let fake = fake(Script::answer(&[
+        "{\"post\": ",
+        "\"We shipped 3 things.\"}",
+    ]));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let writer = writer(&fake.url(), key_file(dir.path(), KEY));
+    let (result, _) = write_as(&writer, &busy_week(), DraftKind::Mastodon).await;
+    let err = result.expect_err("no post of the model's");
+    assert!(
+        matches!(
+            err,
+            WriteError::Unusable {
+                backend: Backend::OpenAi,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "the OpenAI-compatible server's answer was not usable: its \"post\" was empty after \
+         checking (dropped 1 model sentence with a number)"
+    );
+}
+
+#[tokio::test]
 async fn a_bad_key_is_a_clear_error_that_never_shows_the_key() {
-    let (url, fake) = fake(Script::answer(&ANSWER)).await;
+    let fake = fake(Script::answer(&ANSWER));
     let dir = tempfile::tempdir().expect("temp dir");
     let wrong = "sk-wrong-s3cr3t-value";
-    let (result, seen) =
-        write_weekly(&writer(&url, key_file(dir.path(), wrong)), &busy_week()).await;
+    let (result, seen) = write_weekly(
+        &writer(&fake.url(), key_file(dir.path(), wrong)),
+        &busy_week(),
+    )
+    .await;
     let err = result.expect_err("refused");
     assert!(
         matches!(
@@ -293,7 +288,7 @@ async fn a_bad_key_is_a_clear_error_that_never_shows_the_key() {
     );
 
     // Without a key there is no Authorization header, and the error says to set one.
-    let (result, _) = write_weekly(&writer(&url, Secret::None), &busy_week()).await;
+    let (result, _) = write_weekly(&writer(&fake.url(), Secret::None), &busy_week()).await;
     let err = result.expect_err("refused");
     assert!(err.to_string().contains("set openai.api_key"), "{err}");
     assert_eq!(fake.requests()[1].0, None);
@@ -345,14 +340,7 @@ async fn an_answer_cut_at_max_tokens_is_an_error() {
         prompt_tokens: 900,
     })
     .await;
-    let err = result.expect_err("cut");
-    assert!(
-        matches!(
-            err,
-            WriteError::Llm(LlmError::AnswerCut { max_tokens, .. }) if u64::from(max_tokens) == WEEKLY_MAX_TOKENS
-        ),
-        "{err}"
-    );
+    assert_answer_cut(result);
     assert_eq!(seen.len(), 1, "the preview saw what came");
 }
 
@@ -364,22 +352,7 @@ async fn a_prompt_that_filled_the_context_is_an_error() {
         prompt_tokens: 8192,
     })
     .await;
-    let err = result.expect_err("prompt cut");
-    assert!(
-        matches!(
-            err,
-            WriteError::Llm(LlmError::Truncated {
-                prompt_tokens: 8192,
-                context_tokens: 8192,
-                ..
-            })
-        ),
-        "{err}"
-    );
-    assert!(
-        err.to_string().contains("raise openai.context_tokens"),
-        "{err}"
-    );
+    assert_prompt_cut(result, "openai.context_tokens");
 }
 
 #[tokio::test]

@@ -11,7 +11,7 @@ use raibid::backend::sparky::channels::bluesky::{Bluesky, record_key};
 use raibid::backend::sparky::channels::devto::Devto;
 use raibid::backend::sparky::channels::mastodon::Mastodon;
 use raibid::backend::sparky::channels::{
-    ChannelError, ChannelName, Delivery, Outgoing, Publication,
+    ChannelError, ChannelName, Delivery, Outgoing, Publication, content_hash,
 };
 use raibid::backend::sparky::model::DraftKind;
 use raibid::config::{BlueskyConfig, DevtoConfig, MastodonConfig, Secret};
@@ -81,10 +81,34 @@ fn secret(dir: &Path, name: &str, value: &str) -> Secret {
     Secret::File(path)
 }
 
-fn assert_hides(error: &ChannelError, secret: &str) {
+/// `error` reports refused credentials, naming the setting `key` and never showing `secret`.
+fn assert_bad_token(error: &ChannelError, key: &str, secret: &str) {
+    assert!(
+        matches!(error, ChannelError::BadToken { status: 401, key: named, .. } if *named == key),
+        "{error}"
+    );
     assert!(
         !error.to_string().contains(secret) && !format!("{error:?}").contains(secret),
         "{error} shows the secret"
+    );
+}
+
+/// How long a rate-limited channel was told to wait.
+fn retry_after(error: ChannelError) -> u64 {
+    match error {
+        ChannelError::RateLimited {
+            retry_after_secs: Some(wait),
+            ..
+        } => wait,
+        other => panic!("expected a rate limit with a wait, got {other}"),
+    }
+}
+
+/// A write the remote stored, then answered with 500.
+fn assert_server_error(result: Result<Delivery, ChannelError>) {
+    assert!(
+        matches!(result, Err(ChannelError::Server { status: 500, .. })),
+        "{result:?}"
     );
 }
 
@@ -256,16 +280,7 @@ async fn devto_rate_limited_posts_nothing() {
         .publish(&draft.outgoing(None))
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            error,
-            ChannelError::RateLimited {
-                retry_after_secs: Some(30),
-                ..
-            }
-        ),
-        "{error}"
-    );
+    assert_eq!(retry_after(error), 30, "from Retry-After");
     assert!(fake.articles().is_empty());
     assert_eq!(fake.posts(), 1, "sent once, never retried");
 }
@@ -277,11 +292,7 @@ async fn devto_server_error_after_accept_then_publishing_again_does_not_duplicat
     let devto = devto(&fake, dir.path(), false);
     let draft = Draft::weekly("## Summary\n");
     fake.fail_after_accept(true);
-    let error = devto.publish(&draft.outgoing(None)).await.unwrap_err();
-    assert!(
-        matches!(error, ChannelError::Server { status: 500, .. }),
-        "{error}"
-    );
+    assert_server_error(devto.publish(&draft.outgoing(None)).await);
     fake.fail_after_accept(false);
 
     let delivery = devto.publish(&draft.outgoing(None)).await.unwrap();
@@ -303,18 +314,7 @@ async fn devto_bad_api_key_is_reported_without_it() {
     .unwrap();
     let draft = Draft::weekly("## Summary\n");
     let error = devto.publish(&draft.outgoing(None)).await.unwrap_err();
-    assert!(
-        matches!(
-            error,
-            ChannelError::BadToken {
-                status: 401,
-                key: "devto.api_key",
-                ..
-            }
-        ),
-        "{error}"
-    );
-    assert_hides(&error, wrong);
+    assert_bad_token(&error, "devto.api_key", wrong);
     assert!(fake.articles().is_empty());
 }
 
@@ -394,13 +394,7 @@ async fn mastodon_rate_limited_posts_nothing() {
         .publish(&draft.outgoing(None))
         .await
         .unwrap_err();
-    let ChannelError::RateLimited {
-        retry_after_secs: Some(wait),
-        ..
-    } = error
-    else {
-        panic!("expected a rate limit with a wait, got {error}");
-    };
+    let wait = retry_after(error);
     assert!(wait <= 300, "from X-RateLimit-Reset: {wait}");
     assert!(fake.statuses().is_empty());
     assert_eq!(fake.requests().len(), 1, "sent once, never retried");
@@ -413,11 +407,7 @@ async fn mastodon_server_error_after_accept_then_publishing_again_returns_the_sa
     let mastodon = mastodon(&fake, dir.path(), masto::TOKEN);
     let draft = Draft::social(DraftKind::Mastodon, "Week 47: 5 commits.");
     fake.fail_after_accept(true);
-    let error = mastodon.publish(&draft.outgoing(None)).await.unwrap_err();
-    assert!(
-        matches!(error, ChannelError::Server { status: 500, .. }),
-        "{error}"
-    );
+    assert_server_error(mastodon.publish(&draft.outgoing(None)).await);
     fake.fail_after_accept(false);
 
     let delivery = mastodon.publish(&draft.outgoing(None)).await.unwrap();
@@ -447,18 +437,7 @@ async fn mastodon_bad_token_is_reported_without_it() {
         .publish(&draft.outgoing(None))
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            error,
-            ChannelError::BadToken {
-                status: 401,
-                key: "mastodon.token",
-                ..
-            }
-        ),
-        "{error}"
-    );
-    assert_hides(&error, wrong);
+    assert_bad_token(&error, "mastodon.token", wrong);
     assert!(fake.statuses().is_empty());
 }
 
@@ -468,6 +447,8 @@ async fn mastodon_bad_token_is_reported_without_it() {
 const CREATE_SESSION: &str = "com.atproto.server.createSession";
 const REFRESH_SESSION: &str = "com.atproto.server.refreshSession";
 const PUT_RECORD: &str = "com.atproto.repo.putRecord";
+const DELETE_RECORD: &str = "com.atproto.repo.deleteRecord";
+const DATE: jiff::civil::Date = jiff::civil::date(2026, 11, 16);
 
 fn bluesky(fake: &FakeBluesky, dir: &Path, password: &str) -> Bluesky {
     Bluesky::new(
@@ -485,8 +466,30 @@ fn session_file(dir: &Path) -> PathBuf {
     dir.join("state").join("bluesky-session.json")
 }
 
+/// Publishes `draft` as a run of its own does: with a new client, which finds the session
+/// an earlier run saved.
+async fn publish_in_a_new_run(fake: &FakeBluesky, dir: &Path, draft: &Draft) {
+    bluesky(fake, dir, bsky::APP_PASSWORD)
+        .publish(&draft.outgoing(None))
+        .await
+        .unwrap();
+}
+
+/// The next week's post: another draft, under a record key of its own.
+fn week_48() -> Draft {
+    Draft {
+        id: "2026-W48-raibid-bluesky",
+        ..Draft::social(DraftKind::Bluesky, "Week 48.")
+    }
+}
+
+/// The AT URI of the post under `rkey`.
+fn post_uri(rkey: &str) -> String {
+    format!("at://{}/{}/{rkey}", bsky::DID, bsky::POST)
+}
+
 #[tokio::test]
-async fn bluesky_writes_a_post_record_under_a_key_derived_from_the_draft() {
+async fn bluesky_writes_a_post_record_under_a_key_derived_from_the_draft_and_text() {
     let fake = FakeBluesky::start().await;
     let dir = tempfile::tempdir().unwrap();
     let bluesky = bluesky(&fake, dir.path(), bsky::APP_PASSWORD);
@@ -507,7 +510,7 @@ async fn bluesky_writes_a_post_record_under_a_key_derived_from_the_draft() {
     let put = fake.requests().pop().unwrap();
     assert_eq!(put.method, PUT_RECORD);
     assert!(put.authorization.unwrap().starts_with("Bearer eyJ"));
-    let rkey = record_key(draft.id, jiff::civil::date(2026, 11, 16));
+    let rkey = record_key(draft.id, DATE, &draft.body);
     assert_eq!(put.body["repo"], bsky::DID);
     assert_eq!(put.body["collection"], bsky::POST);
     assert_eq!(put.body["rkey"], rkey.as_str());
@@ -520,10 +523,7 @@ async fn bluesky_writes_a_post_record_under_a_key_derived_from_the_draft() {
         "app.bsky.richtext.facet#link"
     );
     assert_eq!(fake.posts().len(), 1);
-    assert_eq!(
-        first.remote_id,
-        format!("at://{}/{}/{rkey}", bsky::DID, bsky::POST)
-    );
+    assert_eq!(first.remote_id, post_uri(&rkey));
     assert_eq!(
         first.url,
         format!("https://bsky.app/profile/{}/post/{rkey}", bsky::HANDLE)
@@ -538,22 +538,187 @@ async fn bluesky_writes_a_post_record_under_a_key_derived_from_the_draft() {
     let again = bluesky.publish(&draft.outgoing(Some(first))).await.unwrap();
     assert_eq!(again, Delivery::Unchanged(first.clone()));
     assert_eq!(fake.requests().len(), sent);
+}
 
-    let edited = Draft::social(
-        DraftKind::Bluesky,
-        "Week 47: 6 commits. https://example.org/w47",
-    );
+#[tokio::test]
+async fn bluesky_republishes_changed_text_as_a_new_post_and_deletes_the_old_one() {
+    let fake = FakeBluesky::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let bluesky = bluesky(&fake, dir.path(), bsky::APP_PASSWORD);
+    let draft = Draft::social(DraftKind::Bluesky, "Week 47: 5 commits.");
+    let first = bluesky
+        .publish(&draft.outgoing(None))
+        .await
+        .unwrap()
+        .publication()
+        .clone();
+    let old_key = record_key(draft.id, DATE, &draft.body);
+
+    let edited = Draft::social(DraftKind::Bluesky, "Week 47: 6 commits.");
     let updated = bluesky
-        .publish(&edited.outgoing(Some(first)))
+        .publish(&edited.outgoing(Some(&first)))
         .await
         .unwrap();
     let Delivery::Updated(second) = &updated else {
-        panic!("expected the record rewritten, got {updated:?}");
+        panic!("expected an update, got {updated:?}");
     };
-    assert_eq!(second.remote_id, first.remote_id);
+    let new_key = record_key(draft.id, DATE, &edited.body);
+    assert_ne!(new_key, old_key);
+    assert_eq!(second.remote_id, post_uri(&new_key));
+    assert_eq!(
+        second.url,
+        format!("https://bsky.app/profile/{}/post/{new_key}", bsky::HANDLE)
+    );
+    assert_eq!(second.content_hash, content_hash(&edited.body));
     let posts = fake.posts();
-    assert_eq!(posts.len(), 1, "the same record, not a second post");
-    assert_eq!(posts[&rkey]["text"], edited.body.as_str());
+    assert_eq!(posts.len(), 1, "the new post only: {posts:?}");
+    assert_eq!(posts[&new_key]["text"], edited.body.as_str());
+    // Written first, then the old record deleted.
+    let requests = fake.requests();
+    let [.., put, delete] = requests.as_slice() else {
+        panic!("{requests:?}");
+    };
+    assert_eq!(put.method, PUT_RECORD);
+    assert_eq!(put.body["rkey"], new_key.as_str());
+    assert_eq!(delete.method, DELETE_RECORD);
+    assert_eq!(
+        delete.body,
+        serde_json::json!({ "repo": bsky::DID, "collection": bsky::POST, "rkey": old_key })
+    );
+    assert_eq!(delete.authorization, put.authorization);
+}
+
+#[tokio::test]
+async fn bluesky_republish_retried_after_a_server_error_leaves_one_post() {
+    let fake = FakeBluesky::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let bluesky = bluesky(&fake, dir.path(), bsky::APP_PASSWORD);
+    let draft = Draft::social(DraftKind::Bluesky, "Week 47: 5 commits.");
+    let first = bluesky
+        .publish(&draft.outgoing(None))
+        .await
+        .unwrap()
+        .publication()
+        .clone();
+    let edited = Draft::social(DraftKind::Bluesky, "Week 47: 6 commits.");
+    fake.fail_after_accept(true);
+    assert_server_error(bluesky.publish(&edited.outgoing(Some(&first))).await);
+    assert_eq!(
+        fake.calls(DELETE_RECORD),
+        0,
+        "nothing deleted before the new post is out"
+    );
+    assert_eq!(fake.posts().len(), 2);
+    fake.fail_after_accept(false);
+
+    // The publication was not recorded: the same text again, from the first one.
+    let delivery = bluesky
+        .publish(&edited.outgoing(Some(&first)))
+        .await
+        .unwrap();
+    let new_key = record_key(draft.id, DATE, &edited.body);
+    assert_eq!(delivery.publication().remote_id, post_uri(&new_key));
+    assert_eq!(fake.calls(PUT_RECORD), 3);
+    let posts = fake.posts();
+    assert_eq!(
+        posts.keys().collect::<Vec<_>>(),
+        [&new_key],
+        "rewritten, not duplicated"
+    );
+}
+
+#[tokio::test]
+async fn bluesky_a_failed_delete_names_the_post_left_behind_and_publishing_again_deletes_it() {
+    let fake = FakeBluesky::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let bluesky = bluesky(&fake, dir.path(), bsky::APP_PASSWORD);
+    let draft = Draft::social(DraftKind::Bluesky, "Week 47: 5 commits.");
+    let first = bluesky
+        .publish(&draft.outgoing(None))
+        .await
+        .unwrap()
+        .publication()
+        .clone();
+    let edited = Draft::social(DraftKind::Bluesky, "Week 47: 6 commits.");
+    let new_key = record_key(draft.id, DATE, &edited.body);
+    fake.fail_deletes(true);
+
+    let error = bluesky
+        .publish(&edited.outgoing(Some(&first)))
+        .await
+        .unwrap_err();
+    let message = error.to_string();
+    let new_url = format!("https://bsky.app/profile/{}/post/{new_key}", bsky::HANDLE);
+    assert!(
+        message.starts_with("bluesky: the new post is out")
+            && message.contains(&new_url)
+            && message.contains(&format!("deleting {} failed", first.remote_id))
+            && message.contains(&first.url)
+            && message.contains("HTTP 500")
+            && message.contains("publish again"),
+        "{message}"
+    );
+    assert_eq!(
+        fake.posts().len(),
+        2,
+        "the new post is out, the old one still there"
+    );
+    fake.fail_deletes(false);
+
+    let delivery = bluesky
+        .publish(&edited.outgoing(Some(&first)))
+        .await
+        .unwrap();
+    assert!(matches!(delivery, Delivery::Updated(_)), "{delivery:?}");
+    assert_eq!(fake.posts().keys().collect::<Vec<_>>(), [&new_key]);
+    assert_eq!(fake.calls(DELETE_RECORD), 2);
+}
+
+#[tokio::test]
+async fn bluesky_hashtags_get_tag_facets_counted_in_utf8_bytes() {
+    let fake = FakeBluesky::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let text = "Größere Änderungen 🚀 — café: #devlog und #Rust. https://example.org/w47 #2026";
+    let draft = Draft::social(DraftKind::Bluesky, text);
+    bluesky(&fake, dir.path(), bsky::APP_PASSWORD)
+        .publish(&draft.outgoing(None))
+        .await
+        .unwrap();
+    let record = fake.posts().into_values().next().unwrap();
+    let facets: Vec<(u64, u64, &str, &str)> = record["facets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|facet| {
+            let feature = &facet["features"][0];
+            let value = feature.get("tag").or(feature.get("uri")).unwrap();
+            (
+                facet["index"]["byteStart"].as_u64().unwrap(),
+                facet["index"]["byteEnd"].as_u64().unwrap(),
+                feature["$type"].as_str().unwrap(),
+                value.as_str().unwrap(),
+            )
+        })
+        .collect();
+    let at = |part: &str| text.find(part).unwrap() as u64;
+    let (devlog, rust, link) = (at("#devlog"), at("#Rust"), at("https://"));
+    const TAG: &str = "app.bsky.richtext.facet#tag";
+    assert_eq!(
+        facets,
+        [
+            (devlog, devlog + 7, TAG, "devlog"),
+            (rust, rust + 5, TAG, "Rust"),
+            (
+                link,
+                link + 23,
+                "app.bsky.richtext.facet#link",
+                "https://example.org/w47"
+            ),
+        ],
+        "the digits-only #2026 is no tag"
+    );
+    // Counted in characters #devlog would start 9 positions earlier.
+    assert_eq!(text[..devlog as usize].chars().count() + 9, devlog as usize);
 }
 
 #[tokio::test]
@@ -561,17 +726,8 @@ async fn bluesky_reuses_the_saved_session_across_runs() {
     let fake = FakeBluesky::start().await;
     let dir = tempfile::tempdir().unwrap();
     let first = Draft::social(DraftKind::Bluesky, "Week 47.");
-    bluesky(&fake, dir.path(), bsky::APP_PASSWORD)
-        .publish(&first.outgoing(None))
-        .await
-        .unwrap();
-    // A new client, as a later run makes: it reads the session file.
-    let mut second = Draft::social(DraftKind::Bluesky, "Week 48.");
-    second.id = "2026-W48-raibid-bluesky";
-    bluesky(&fake, dir.path(), bsky::APP_PASSWORD)
-        .publish(&second.outgoing(None))
-        .await
-        .unwrap();
+    publish_in_a_new_run(&fake, dir.path(), &first).await;
+    publish_in_a_new_run(&fake, dir.path(), &week_48()).await;
     assert_eq!(fake.calls(CREATE_SESSION), 1);
     assert_eq!(fake.calls(PUT_RECORD), 2);
     assert_eq!(fake.posts().len(), 2);
@@ -586,9 +742,7 @@ async fn bluesky_refreshes_an_expired_access_token() {
     bluesky.publish(&first.outgoing(None)).await.unwrap();
     fake.expire_access_tokens();
 
-    let mut second = Draft::social(DraftKind::Bluesky, "Week 48.");
-    second.id = "2026-W48-raibid-bluesky";
-    bluesky.publish(&second.outgoing(None)).await.unwrap();
+    bluesky.publish(&week_48().outgoing(None)).await.unwrap();
     assert_eq!(fake.calls(REFRESH_SESSION), 1);
     assert_eq!(
         fake.calls(CREATE_SESSION),
@@ -605,19 +759,11 @@ async fn bluesky_signs_in_again_when_the_refresh_token_expired_too() {
     let fake = FakeBluesky::start().await;
     let dir = tempfile::tempdir().unwrap();
     let first = Draft::social(DraftKind::Bluesky, "Week 47.");
-    bluesky(&fake, dir.path(), bsky::APP_PASSWORD)
-        .publish(&first.outgoing(None))
-        .await
-        .unwrap();
+    publish_in_a_new_run(&fake, dir.path(), &first).await;
     fake.expire_access_tokens();
     fake.expire_refresh_tokens();
 
-    let mut second = Draft::social(DraftKind::Bluesky, "Week 48.");
-    second.id = "2026-W48-raibid-bluesky";
-    bluesky(&fake, dir.path(), bsky::APP_PASSWORD)
-        .publish(&second.outgoing(None))
-        .await
-        .unwrap();
+    publish_in_a_new_run(&fake, dir.path(), &week_48()).await;
     assert_eq!(fake.calls(REFRESH_SESSION), 1);
     assert_eq!(fake.calls(CREATE_SESSION), 2);
     assert_eq!(fake.posts().len(), 2);
@@ -663,13 +809,7 @@ async fn bluesky_rate_limited_posts_nothing() {
         .publish(&draft.outgoing(None))
         .await
         .unwrap_err();
-    let ChannelError::RateLimited {
-        retry_after_secs: Some(wait),
-        ..
-    } = error
-    else {
-        panic!("expected a rate limit with a wait, got {error}");
-    };
+    let wait = retry_after(error);
     assert!(wait <= 300, "from RateLimit-Reset: {wait}");
     assert!(fake.posts().is_empty());
     assert_eq!(fake.requests().len(), 1, "sent once, never retried");
@@ -682,11 +822,7 @@ async fn bluesky_server_error_after_accept_then_publishing_again_rewrites_the_sa
     let bluesky = bluesky(&fake, dir.path(), bsky::APP_PASSWORD);
     let draft = Draft::social(DraftKind::Bluesky, "Week 47: 5 commits.");
     fake.fail_after_accept(true);
-    let error = bluesky.publish(&draft.outgoing(None)).await.unwrap_err();
-    assert!(
-        matches!(error, ChannelError::Server { status: 500, .. }),
-        "{error}"
-    );
+    assert_server_error(bluesky.publish(&draft.outgoing(None)).await);
     assert_eq!(fake.calls(PUT_RECORD), 1, "never retried");
     fake.fail_after_accept(false);
 
@@ -705,18 +841,7 @@ async fn bluesky_bad_app_password_is_reported_without_it() {
         .publish(&draft.outgoing(None))
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            error,
-            ChannelError::BadToken {
-                status: 401,
-                key: "bluesky.app_password",
-                ..
-            }
-        ),
-        "{error}"
-    );
-    assert_hides(&error, wrong);
+    assert_bad_token(&error, "bluesky.app_password", wrong);
     assert!(fake.posts().is_empty());
     assert!(!session_file(dir.path()).exists());
 }

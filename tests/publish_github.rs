@@ -16,7 +16,8 @@ use raibid::backend::sparky::channels::{
 use raibid::backend::sparky::model::DraftKind;
 use raibid::config::{Config, Secret};
 use support::github_publish::{
-    FakeGitHubPublish, Limit, RESET_AFTER_SECS, SECONDARY_RETRY_AFTER_SECS, TOKEN,
+    FakeComment, FakeGitHubPublish, LOGIN, Limit, RESET_AFTER_SECS, SECONDARY_RETRY_AFTER_SECS,
+    TOKEN,
 };
 
 const DOCS_REPO: &str = "acme/docs";
@@ -144,6 +145,14 @@ fn unchanged(delivery: Delivery) -> Publication {
     match delivery {
         Delivery::Unchanged(publication) => publication,
         other => panic!("expected Unchanged, got {other:?}"),
+    }
+}
+
+/// The error of a write the remote stored, then answered with 500.
+fn server_error(result: Result<Delivery, ChannelError>) -> ChannelError {
+    match result {
+        Err(error @ ChannelError::Server { status: 500, .. }) => error,
+        other => panic!("expected a server error (500), got {other:?}"),
     }
 }
 
@@ -312,11 +321,7 @@ async fn a_commit_answered_with_a_server_error_is_not_made_twice() {
     let docs = setup.docs();
     let draft = first();
     setup.fake.fail_next_write();
-    let error = docs.publish(&draft.outgoing(None)).await.unwrap_err();
-    assert!(
-        matches!(error, ChannelError::Server { status: 500, .. }),
-        "{error:?}"
-    );
+    let error = server_error(docs.publish(&draft.outgoing(None)).await);
     assert!(
         error.to_string().contains("publishing again finds it"),
         "{error}"
@@ -486,15 +491,16 @@ async fn issue_comments_are_searched_on_every_page() {
 
     let publication = created(channel.publish(&first().outgoing(None)).await.unwrap());
     let log = setup.fake.log();
-    assert_eq!(log.len(), 4, "{log:?}");
+    assert_eq!(log.len(), 5, "{log:?}");
+    assert_eq!(log[0], "GET /user", "whose comments count");
     assert_eq!(
-        log[0],
+        log[1],
         format!("GET /repos/{SITE_REPO}/issues/{ISSUE}/comments?per_page=100&page=1")
     );
-    assert!(log[1].starts_with("GET /repositories/") && log[1].ends_with("page=2"));
-    assert!(log[2].ends_with("page=3"));
+    assert!(log[2].starts_with("GET /repositories/") && log[2].ends_with("page=2"));
+    assert!(log[3].ends_with("page=3"));
     assert_eq!(
-        log[3],
+        log[4],
         format!("POST /repos/{SITE_REPO}/issues/{ISSUE}/comments")
     );
 
@@ -502,8 +508,44 @@ async fn issue_comments_are_searched_on_every_page() {
     setup.fake.clear_log();
     let edited = updated(channel.publish(&second().outgoing(None)).await.unwrap());
     assert_eq!(edited.remote_id, publication.remote_id);
-    assert_eq!(setup.fake.log().len(), 4);
+    assert_eq!(setup.fake.log().len(), 5);
     assert_eq!(setup.fake.issue_comments(SITE_REPO, ISSUE).len(), 251);
+}
+
+/// The comments by someone other than the token's account.
+fn strangers(comments: &[FakeComment]) -> Vec<&FakeComment> {
+    comments.iter().filter(|c| c.author != LOGIN).collect()
+}
+
+#[tokio::test]
+async fn an_issue_comment_with_the_marker_by_someone_else_is_left_alone() {
+    let setup = Setup::new();
+    let channel = setup.on_issue();
+    // Someone copies the comment the draft would become, marker and all.
+    let copied = comment_text(&first());
+    let theirs = setup
+        .fake
+        .add_issue_comment_by(SITE_REPO, ISSUE, "mallory", &copied);
+    let before = setup.fake.issue_comments(SITE_REPO, ISSUE);
+
+    let draft = second();
+    let publication = created(channel.publish(&draft.outgoing(None)).await.unwrap());
+    let comments = setup.fake.issue_comments(SITE_REPO, ISSUE);
+    assert_eq!(comments.len(), 2);
+    assert_eq!(strangers(&comments), strangers(&before), "theirs untouched");
+    assert_eq!(comments[0].id, theirs);
+    assert_eq!(comments[1].author, LOGIN);
+    assert_eq!(comments[1].body, comment_text(&draft));
+    assert_eq!(publication.remote_id, comments[1].id.to_string());
+
+    // Publishing again finds ours, not theirs.
+    let same = unchanged(channel.publish(&draft.outgoing(None)).await.unwrap());
+    assert_eq!(same.remote_id, publication.remote_id);
+    let edited = updated(channel.publish(&first().outgoing(None)).await.unwrap());
+    assert_eq!(edited.remote_id, publication.remote_id);
+    let comments = setup.fake.issue_comments(SITE_REPO, ISSUE);
+    assert_eq!(strangers(&comments), strangers(&before));
+    assert_eq!(comments.len(), 2);
 }
 
 #[tokio::test]
@@ -512,11 +554,7 @@ async fn an_issue_comment_stored_before_a_server_error_is_not_posted_twice() {
     let channel = setup.on_issue();
     let draft = first();
     setup.fake.fail_next_write();
-    let error = channel.publish(&draft.outgoing(None)).await.unwrap_err();
-    assert!(
-        matches!(error, ChannelError::Server { status: 500, .. }),
-        "{error:?}"
-    );
+    server_error(channel.publish(&draft.outgoing(None)).await);
 
     let found = unchanged(channel.publish(&draft.outgoing(None)).await.unwrap());
     let comments = setup.fake.issue_comments(SITE_REPO, ISSUE);
@@ -588,16 +626,48 @@ async fn a_discussion_comment_is_created_then_edited_in_place_through_graphql() 
 }
 
 #[tokio::test]
+async fn a_discussion_comment_with_the_marker_by_someone_else_is_left_alone() {
+    let setup = Setup::new();
+    let channel = setup.on_discussion();
+    let draft = first();
+    setup.fake.add_discussion_comment_by(
+        SITE_REPO,
+        DISCUSSION,
+        "mallory",
+        &comment_text(&second()),
+    );
+    let before = setup.fake.discussion_comments(SITE_REPO, DISCUSSION);
+
+    let publication = created(channel.publish(&draft.outgoing(None)).await.unwrap());
+    let comments = setup.fake.discussion_comments(SITE_REPO, DISCUSSION);
+    assert_eq!(comments.len(), 2);
+    assert_eq!(strangers(&comments), strangers(&before), "theirs untouched");
+    assert_eq!(comments[1].body, comment_text(&draft));
+    assert_eq!(
+        publication.remote_id,
+        format!("DC_kwDOfake{}", comments[1].id)
+    );
+    let query = setup.fake.seen()[0].body["query"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(query.contains("viewer { login }") && query.contains("author { login }"));
+
+    let same = unchanged(channel.publish(&draft.outgoing(None)).await.unwrap());
+    assert_eq!(same.remote_id, publication.remote_id);
+    assert_eq!(
+        setup.fake.discussion_comments(SITE_REPO, DISCUSSION).len(),
+        2
+    );
+}
+
+#[tokio::test]
 async fn a_discussion_comment_stored_before_a_server_error_is_not_posted_twice() {
     let setup = Setup::new();
     let channel = setup.on_discussion();
     let draft = first();
     setup.fake.fail_next_write();
-    let error = channel.publish(&draft.outgoing(None)).await.unwrap_err();
-    assert!(
-        matches!(error, ChannelError::Server { status: 500, .. }),
-        "{error:?}"
-    );
+    server_error(channel.publish(&draft.outgoing(None)).await);
     unchanged(channel.publish(&draft.outgoing(None)).await.unwrap());
     assert_eq!(
         setup.fake.discussion_comments(SITE_REPO, DISCUSSION).len(),

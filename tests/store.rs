@@ -264,6 +264,7 @@ fn state_transitions_are_enforced() {
         (Approved, Rejected, Some("reject")),
         (Rejected, Draft, Some("reopen")),
         (Published, Published, None),
+        (Published, Draft, Some("reopen")),
     ];
     let (_temp, store) = open();
     let dir = store.dir();

@@ -7,7 +7,7 @@ use super::{Context, Failure};
 use crate::backend::sparky::actor::describe;
 use crate::backend::sparky::channels::ChannelName;
 use crate::backend::sparky::delivery::{self, DeliveryError, Plan};
-use crate::backend::sparky::store::Store;
+use crate::backend::sparky::store::{Store, StoreError};
 
 pub async fn run(
     context: &Context,
@@ -18,7 +18,9 @@ pub async fn run(
 ) -> Result<(), Failure> {
     let config = &context.config;
     let plan = delivery::plan(&store, id, config, channels).map_err(|e| match e {
-        DeliveryError::NoChannels { .. } | DeliveryError::Unsuitable { .. } => {
+        DeliveryError::NoChannels { .. }
+        | DeliveryError::Unsuitable { .. }
+        | DeliveryError::Store(StoreError::NotFound { .. } | StoreError::InvalidId { .. }) => {
             Failure::bad_input(e)
         }
         _ => Failure::failed(e),
@@ -27,24 +29,32 @@ pub async fn run(
         print_plan(&plan);
         return Ok(());
     }
-    let places = context.places();
-    let places = delivery::Places {
-        default_docs_dir: places.default_docs_dir,
-        data_dir: places.data_dir,
-    };
+    deliver_printing(context, &plan, Arc::new(store), "")
+        .await
+        .map_err(Failure::failed)
+}
+
+/// Sends `plan` to its channels and prints each answer as it comes, after `prefix`; the
+/// error is the summary when a channel failed.
+pub(super) async fn deliver_printing(
+    context: &Context,
+    plan: &Plan,
+    store: Arc<Store>,
+    prefix: &str,
+) -> Result<(), String> {
     let results = delivery::deliver(
-        &plan,
-        config,
-        &places,
-        Arc::new(store),
+        plan,
+        &context.config,
+        &context.places().delivery(),
+        store,
         |channel, result| match result {
-            Ok(delivery) => println!("{}", describe(delivery)),
-            Err(message) => eprintln!("{channel}: {message}"),
+            Ok(delivery) => println!("{prefix}{}", describe(delivery)),
+            Err(message) => eprintln!("{prefix}{channel}: {message}"),
         },
     )
     .await;
     if results.iter().any(|(_, r)| r.is_err()) {
-        return Err(Failure::failed(delivery::summary(&results)));
+        return Err(delivery::summary(&results));
     }
     Ok(())
 }

@@ -9,10 +9,10 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 use super::{Context, Failure};
-use crate::backend::sparky::actor::describe;
+use crate::backend::sparky::channels::ChannelName;
 use crate::backend::sparky::checker::{self, Rules};
-use crate::backend::sparky::delivery::{self, Places};
-use crate::backend::sparky::model::DraftState;
+use crate::backend::sparky::delivery;
+use crate::backend::sparky::model::{DraftKind, DraftState};
 use crate::backend::sparky::period;
 use crate::backend::sparky::pipeline::{
     self, DigestRequest, PeriodSpec, Prepared, Source, Sources, WriterChoice,
@@ -64,7 +64,8 @@ pub async fn run(
     let kinds = cadence.kinds(config);
     for &kind in &kinds {
         let prepared = pipeline::as_kind(collected.clone(), Some(kind), config);
-        if let Err(message) = write_and_publish(context, &store, &prepared, request.writer).await {
+        let written = write_and_publish(context, &store, &prepared, &collected.id, request.writer);
+        if let Err(message) = written.await {
             eprintln!("{}\t{message}", prepared.id);
             failed.push(prepared.id);
         }
@@ -87,42 +88,62 @@ async fn write_and_publish(
     context: &Context,
     store: &Arc<Store>,
     prepared: &Prepared,
+    digest_id: &str,
     writer: WriterChoice,
 ) -> Result<(), String> {
     let config = &context.config;
     let id = &prepared.id;
     let auto = schedule::auto_publish(config, prepared.kind);
-    if store.exists(id) {
+    let channels = if store.exists(id) {
         let state = store.load(id).map_err(|e| e.to_string())?.front.state;
-        if !(auto && state == DraftState::Approved) {
+        let missing = missing_channels(store, id, config, prepared.kind)?;
+        let out = matches!(state, DraftState::Approved | DraftState::Published);
+        if !(auto && out && !missing.is_empty()) {
             println!("{id}\texists ({}): left as it is", state.as_str());
             return Ok(());
         }
-        println!("{id}\texists, approved: publishing it again");
-    } else if !write_checked(config, store, prepared, writer, auto).await? {
+        println!(
+            "{id}\texists ({}): publishing to the channels that lack it",
+            state.as_str()
+        );
+        missing
+    } else if write_checked(config, store, prepared, writer, auto).await? {
+        Vec::new()
+    } else {
+        return Ok(());
+    };
+    // A post that links to the period's digest waits until the digest is out.
+    if prepared.data.link.is_some() && !on_the_site(store, digest_id)? {
+        println!("{id}\twaits: the digest it links to ({digest_id}) is not published yet");
         return Ok(());
     }
-    let plan = delivery::plan(store, id, config, &[]).map_err(|e| e.to_string())?;
-    let places = context.places();
-    let places = Places {
-        default_docs_dir: places.default_docs_dir,
-        data_dir: places.data_dir,
-    };
-    let results = delivery::deliver(
-        &plan,
-        config,
-        &places,
-        Arc::clone(store),
-        |channel, result| match result {
-            Ok(delivery) => println!("{id}\t{}", describe(delivery)),
-            Err(message) => eprintln!("{id}\t{channel}: {message}"),
-        },
-    )
-    .await;
-    if results.iter().any(|(_, r)| r.is_err()) {
-        return Err(delivery::summary(&results));
+    let plan = delivery::plan(store, id, config, &channels).map_err(|e| e.to_string())?;
+    super::publish::deliver_printing(context, &plan, Arc::clone(store), &format!("{id}\t")).await
+}
+
+/// The channels configured for the draft's kind that have no publication of it yet.
+fn missing_channels(
+    store: &Store,
+    id: &str,
+    config: &Config,
+    kind: DraftKind,
+) -> Result<Vec<ChannelName>, String> {
+    let recorded = store.publications(id).map_err(|e| e.to_string())?;
+    Ok(delivery::configured_channels(config, kind)
+        .into_iter()
+        .filter(|c| !recorded.iter().any(|p| p.channel == *c))
+        .collect())
+}
+
+/// Whether the draft is published on the docs site.
+fn on_the_site(store: &Store, id: &str) -> Result<bool, String> {
+    if !store.exists(id) {
+        return Ok(false);
     }
-    Ok(())
+    let recorded = store.publications(id).map_err(|e| e.to_string())?;
+    Ok(recorded
+        .iter()
+        .any(|p| matches!(p.channel, ChannelName::Docs | ChannelName::DocsGithub)))
 }
 
 /// Writes, stores and checks the draft; approves it when it may go out on its own.

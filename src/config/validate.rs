@@ -3,8 +3,9 @@
 use super::{ClusterConfig, Config};
 use crate::app::theme::Themes;
 use crate::backend::sparky::channels::ChannelName;
-use crate::backend::sparky::delivery::suitability;
+use crate::backend::sparky::delivery::{configured_channels, suitability};
 use crate::backend::sparky::model::DraftKind;
+use crate::backend::sparky::schedule::Cadence;
 
 /// The first value that cannot be used: its dotted key and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -261,6 +262,43 @@ fn validate_publishing(config: &Config) -> Result<(), (&'static str, String)> {
         if let Some(name) = kinds.iter().find(|k| DraftKind::parse(k).is_none()) {
             return Err((key, unknown_kind(name)));
         }
+    }
+    for (key, cadence) in [
+        ("schedule.daily", Cadence::Daily),
+        ("schedule.weekly", Cadence::Weekly),
+        ("schedule.monthly", Cadence::Monthly),
+    ] {
+        let digest = cadence.digest_kind();
+        let other = cadence
+            .kinds(config)
+            .into_iter()
+            .find(|k| k.is_digest() && *k != digest);
+        if let Some(other) = other {
+            return Err((
+                key,
+                format!(
+                    "`{}` is another period's digest; a {} run writes `{}`, posts and blog posts",
+                    other.as_str(),
+                    cadence.as_str(),
+                    digest.as_str()
+                ),
+            ));
+        }
+    }
+    let without_channels = config
+        .publish
+        .auto
+        .iter()
+        .filter_map(|k| DraftKind::parse(k))
+        .find(|&k| configured_channels(config, k).is_empty());
+    if let Some(kind) = without_channels {
+        return Err((
+            "publish.auto",
+            format!(
+                "`{}` drafts have no channel (publish.channels.{0}): nothing could publish them",
+                kind.as_str()
+            ),
+        ));
     }
     for (kind, channels) in &config.publish.channels {
         let Some(kind) = DraftKind::parse(kind) else {

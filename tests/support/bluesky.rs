@@ -10,13 +10,19 @@
 //!   as bearer: creates or replaces the record (an upsert) and answers `{uri, cid,
 //!   commit, validationStatus}`. Posts are validated like the lexicon says: a TID record
 //!   key, `$type`, `text` of at most 300 graphemes, `createdAt`, link facets whose byte
-//!   ranges lie within the text. An expired access token is 400 `ExpiredToken`, an
-//!   unknown one 400 `InvalidToken`.
+//!   ranges lie within the text, link facets with a `uri`, tag facets with a `tag`
+//!   without `#` of at most 64 graphemes and 640 bytes.
+//! - `com.atproto.repo.deleteRecord` `{repo, collection, rkey}` with the access token as
+//!   bearer: deletes the record and answers `{commit}`; a record that is not there is
+//!   no error (the lexicon: "delete a repository record, or ensure it doesn't exist")
+//!   and answers `{}`.
 //!
+//! An expired access token is 400 `ExpiredToken`, an unknown one 400 `InvalidToken`.
 //! Errors are XRPC's `{"error": name, "message": text}`. Every request is recorded.
 //! Switches: [`FakeBluesky::rate_limit`] (429 `RateLimitExceeded` with `RateLimit-*`
 //! headers, the reset a Unix time), [`FakeBluesky::fail_after_accept`] (the record is
-//! stored, then 500), and expiry of the tokens handed out so far.
+//! stored, then 500), [`FakeBluesky::fail_deletes`] (500, nothing deleted), and expiry
+//! of the tokens handed out so far.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -28,6 +34,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use unicode_segmentation::UnicodeSegmentation;
+
+use super::serve::{Listener, Received, Server};
 
 pub const APP_PASSWORD: &str = "abcd-efgh-ijkl-mnop";
 pub const HANDLE: &str = "sparky.test";
@@ -60,6 +68,7 @@ struct Inner {
     requests: Vec<Recorded>,
     rate_limited: bool,
     fail_after_accept: bool,
+    fail_deletes: bool,
 }
 
 #[derive(Clone)]
@@ -68,36 +77,22 @@ struct Fake {
 }
 
 pub struct FakeBluesky {
-    url: String,
     fake: Fake,
-    shutdown: tokio_util::sync::CancellationToken,
+    server: Server,
 }
 
 impl FakeBluesky {
     pub async fn start() -> FakeBluesky {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
         let fake = Fake {
             inner: Arc::new(Mutex::new(Inner::default())),
         };
-        let app = Router::new().fallback(handle).with_state(fake.clone());
-        let shutdown = tokio_util::sync::CancellationToken::new();
-        let stop = shutdown.clone();
-        tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(stop.cancelled_owned())
-                .await
-                .unwrap();
-        });
-        FakeBluesky {
-            url,
-            fake,
-            shutdown,
-        }
+        let server =
+            Listener::bind().serve(Router::new().fallback(handle).with_state(fake.clone()));
+        FakeBluesky { fake, server }
     }
 
     pub fn url(&self) -> String {
-        self.url.clone()
+        self.server.url()
     }
 
     pub fn rate_limit(&self, on: bool) {
@@ -106,6 +101,10 @@ impl FakeBluesky {
 
     pub fn fail_after_accept(&self, on: bool) {
         self.fake.inner.lock().unwrap().fail_after_accept = on;
+    }
+
+    pub fn fail_deletes(&self, on: bool) {
+        self.fake.inner.lock().unwrap().fail_deletes = on;
     }
 
     /// Every access token handed out so far has expired.
@@ -141,12 +140,6 @@ impl FakeBluesky {
             .iter()
             .filter(|r| r.method == method)
             .count()
-    }
-}
-
-impl Drop for FakeBluesky {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
     }
 }
 
@@ -204,18 +197,13 @@ fn refused_token(tokens: &HashMap<String, Token>, bearer: Option<&str>) -> Optio
 }
 
 async fn handle(State(fake): State<Fake>, request: Request) -> Response {
-    let (parts, body) = request.into_parts();
-    let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap();
-    let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    let authorization = parts
-        .headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
+    let request = Received::read(request).await;
+    let body = &request.body;
+    let authorization = request.header("authorization");
     let bearer = authorization
         .as_deref()
         .and_then(|v| v.strip_prefix("Bearer "));
-    let method = parts
+    let method = request
         .uri
         .path()
         .strip_prefix("/xrpc/")
@@ -271,7 +259,13 @@ async fn handle(State(fake): State<Fake>, request: Request) -> Response {
             if let Some(refusal) = refused_token(&inner.access, bearer) {
                 return refusal;
             }
-            put_record(&mut inner, &body)
+            put_record(&mut inner, body)
+        }
+        "com.atproto.repo.deleteRecord" => {
+            if let Some(refusal) = refused_token(&inner.access, bearer) {
+                return refusal;
+            }
+            delete_record(&mut inner, body)
         }
         _ => xrpc_error(
             StatusCode::NOT_IMPLEMENTED,
@@ -288,18 +282,28 @@ fn is_tid(rkey: &str) -> bool {
         && "234567abcdefghij".contains(&rkey[..1])
 }
 
-fn put_record(inner: &mut Inner, body: &Value) -> Response {
+/// The `(collection, rkey)` a write names, or why it is invalid: the repo must be the
+/// account's, the collection posts, the key a TID.
+fn record_address(body: &Value) -> Result<(String, String), String> {
     let field = |name: &str| body[name].as_str().unwrap_or_default().to_string();
     let (repo, collection, rkey) = (field("repo"), field("collection"), field("rkey"));
     if repo != DID && !repo.eq_ignore_ascii_case(HANDLE) {
-        return invalid(&format!("Could not find repo: {repo}"));
+        return Err(format!("Could not find repo: {repo}"));
     }
     if collection != POST {
-        return invalid(&format!("this fake only stores {POST} records"));
+        return Err(format!("this fake only stores {POST} records"));
     }
     if !is_tid(&rkey) {
-        return invalid("Invalid record key: must be a TID");
+        return Err("Invalid record key: must be a TID".into());
     }
+    Ok((collection, rkey))
+}
+
+fn put_record(inner: &mut Inner, body: &Value) -> Response {
+    let (collection, rkey) = match record_address(body) {
+        Ok(address) => address,
+        Err(message) => return invalid(&message),
+    };
     let record = &body["record"];
     if let Err(message) = validate_post(record) {
         return invalid(&format!("Invalid app.bsky.feed.post record: {message}"));
@@ -321,6 +325,29 @@ fn put_record(inner: &mut Inner, body: &Value) -> Response {
         "commit": { "cid": format!("bafyrei{}", &digest[8..60]), "rev": "3lbbfakerev22" },
         "validationStatus": "valid",
     });
+    (StatusCode::OK, axum::Json(answer)).into_response()
+}
+
+fn delete_record(inner: &mut Inner, body: &Value) -> Response {
+    let address = match record_address(body) {
+        Ok(address) => address,
+        Err(message) => return invalid(&message),
+    };
+    if inner.fail_deletes {
+        return xrpc_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalServerError",
+            "Internal Server Error",
+        );
+    }
+    let answer = match inner.records.remove(&address) {
+        Some(_) => {
+            let digest = hex::encode(Sha256::digest(address.1.as_bytes()));
+            let cid = format!("bafyrei{}", &digest[..52]);
+            json!({ "commit": { "cid": cid, "rev": "3lbbfakerev23" } })
+        }
+        None => json!({}),
+    };
     (StatusCode::OK, axum::Json(answer)).into_response()
 }
 
@@ -347,10 +374,20 @@ fn validate_post(record: &Value) -> Result<(), String> {
         }
         let features = facet["features"].as_array().ok_or("features")?;
         for feature in features {
-            if feature["$type"] == "app.bsky.richtext.facet#link"
-                && feature["uri"].as_str().is_none()
-            {
-                return Err("a link facet needs a uri".into());
+            match feature["$type"].as_str() {
+                Some("app.bsky.richtext.facet#link") if feature["uri"].as_str().is_none() => {
+                    return Err("a link facet needs a uri".into());
+                }
+                Some("app.bsky.richtext.facet#tag") => {
+                    let tag = feature["tag"].as_str().ok_or("a tag facet needs a tag")?;
+                    if tag.is_empty() || tag.starts_with('#') {
+                        return Err(format!("tag `{tag}` must be a name without `#`"));
+                    }
+                    if tag.graphemes(true).count() > 64 || tag.len() > 640 {
+                        return Err(format!("tag `{tag}` is too long"));
+                    }
+                }
+                _ => {}
             }
         }
     }

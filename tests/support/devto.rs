@@ -18,6 +18,8 @@ use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use super::serve::{Listener, Received, Server};
+
 pub const API_KEY: &str = "devto-Api-K3y-f0r-tests-only";
 pub const USER: &str = "sparky";
 
@@ -58,33 +60,25 @@ struct Fake {
 
 pub struct FakeDevto {
     fake: Fake,
-    shutdown: tokio_util::sync::CancellationToken,
+    server: Server,
 }
 
 impl FakeDevto {
     pub async fn start() -> FakeDevto {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = Listener::bind();
         let fake = Fake {
-            url: format!("http://{}", listener.local_addr().unwrap()),
+            url: listener.url(),
             inner: Arc::new(Mutex::new(Inner {
                 next_id: 1_000_001,
                 ..Inner::default()
             })),
         };
-        let app = Router::new().fallback(handle).with_state(fake.clone());
-        let shutdown = tokio_util::sync::CancellationToken::new();
-        let stop = shutdown.clone();
-        tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(stop.cancelled_owned())
-                .await
-                .unwrap();
-        });
-        FakeDevto { fake, shutdown }
+        let server = listener.serve(Router::new().fallback(handle).with_state(fake.clone()));
+        FakeDevto { fake, server }
     }
 
     pub fn url(&self) -> String {
-        self.fake.url.clone()
+        self.server.url()
     }
 
     pub fn rate_limit(&self, on: bool) {
@@ -138,12 +132,6 @@ impl FakeDevto {
     }
 }
 
-impl Drop for FakeDevto {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
-    }
-}
-
 fn error(status: StatusCode, message: &str) -> Response {
     (
         status,
@@ -193,30 +181,19 @@ fn show(fake: &Fake, article: &FakeArticle) -> Value {
 }
 
 async fn handle(State(fake): State<Fake>, request: Request) -> Response {
-    let (parts, body) = request.into_parts();
-    let body = axum::body::to_bytes(body, 1 << 20).await.unwrap();
-    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let header = |name: &str| {
-        parts
-            .headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    };
+    let request = Received::read(request).await;
+    let body = &request.body;
     let mut inner = fake.inner.lock().unwrap();
     inner.requests.push(Recorded {
-        method: parts.method.to_string(),
-        path: parts
-            .uri
-            .path_and_query()
-            .map_or_else(|| parts.uri.path().to_string(), |p| p.to_string()),
-        accept: header("accept"),
+        method: request.method.to_string(),
+        path: request.target(),
+        accept: request.header("accept"),
         body: body.clone(),
     });
-    if header("api-key").as_deref() != Some(API_KEY) {
+    if request.header("api-key").as_deref() != Some(API_KEY) {
         return error(StatusCode::UNAUTHORIZED, "unauthorized");
     }
-    let writes = parts.method != Method::GET;
+    let writes = request.method != Method::GET;
     if writes && inner.rate_limited {
         let mut response = error(
             StatusCode::TOO_MANY_REQUESTS,
@@ -227,21 +204,8 @@ async fn handle(State(fake): State<Fake>, request: Request) -> Response {
             .insert("retry-after", "30".parse().unwrap());
         return response;
     }
-    let query: BTreeMap<String, String> = parts
-        .uri
-        .query()
-        .unwrap_or_default()
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    let segments: Vec<&str> = parts
-        .uri
-        .path()
-        .trim_start_matches('/')
-        .split('/')
-        .collect();
-    let answer = match (&parts.method, segments.as_slice()) {
+    let query = request.query();
+    let answer = match (&request.method, request.segments().as_slice()) {
         (&Method::GET, ["api", "articles", "me", "all"]) => {
             let number = |name: &str, default: usize| {
                 query
@@ -263,7 +227,7 @@ async fn handle(State(fake): State<Fake>, request: Request) -> Response {
         (&Method::POST, ["api", "articles"]) => {
             let id = inner.next_id;
             let article = match edited(
-                &body,
+                body,
                 FakeArticle {
                     id,
                     title: String::new(),
@@ -288,7 +252,7 @@ async fn handle(State(fake): State<Fake>, request: Request) -> Response {
             else {
                 return error(StatusCode::NOT_FOUND, "not found");
             };
-            let article = match edited(&body, current) {
+            let article = match edited(body, current) {
                 Ok(article) => article,
                 Err(message) => return error(StatusCode::UNPROCESSABLE_ENTITY, &message),
             };

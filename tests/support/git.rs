@@ -32,6 +32,22 @@ pub fn git_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
+/// Stages everything in `dir` and commits it as `who` (address `who@example.org`,
+/// lowercased), authored and committed at `when`.
+pub fn commit_as(dir: &Path, who: &str, when: &str, subject: &str) {
+    git(dir, &["add", "."]);
+    let email = format!("{}@example.org", who.to_lowercase());
+    let identity = [
+        ("GIT_AUTHOR_NAME", who),
+        ("GIT_AUTHOR_EMAIL", email.as_str()),
+        ("GIT_AUTHOR_DATE", when),
+        ("GIT_COMMITTER_NAME", who),
+        ("GIT_COMMITTER_EMAIL", email.as_str()),
+        ("GIT_COMMITTER_DATE", when),
+    ];
+    git_with(dir, &["commit", "-q", "-m", subject], &identity);
+}
+
 /// A new repository at `repo` holding a one-file crate without dependencies (with its
 /// Cargo.lock, so `--locked` builds work offline), committed; returns HEAD.
 pub fn crate_repo(repo: &Path, name: &str, lib: &str) -> String {

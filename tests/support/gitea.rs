@@ -14,6 +14,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt;
 
+use super::serve::{Listener, Server};
+
 /// The admin password as Gitea knows it now (the chart reads it from a secret).
 pub type Password = Arc<dyn Fn() -> Option<String> + Send + Sync>;
 
@@ -25,9 +27,8 @@ struct Fake {
 }
 
 pub struct FakeGitea {
-    url: String,
     root: tempfile::TempDir,
-    shutdown: tokio_util::sync::CancellationToken,
+    server: Server,
 }
 
 impl FakeGitea {
@@ -38,37 +39,17 @@ impl FakeGitea {
             user: user.into(),
             password,
         };
-        let app = Router::new().fallback(handle).with_state(fake);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let shutdown = tokio_util::sync::CancellationToken::new();
-        let stop = shutdown.clone();
-        tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(stop.cancelled_owned())
-                .await
-                .unwrap();
-        });
-        FakeGitea {
-            url,
-            root,
-            shutdown,
-        }
+        let server = Listener::bind().serve(Router::new().fallback(handle).with_state(fake));
+        FakeGitea { root, server }
     }
 
     pub fn url(&self) -> String {
-        self.url.clone()
+        self.server.url()
     }
 
     /// The bare repository behind `owner/name`.
     pub fn repository(&self, owner: &str, name: &str) -> PathBuf {
         self.root.path().join(owner).join(format!("{name}.git"))
-    }
-}
-
-impl Drop for FakeGitea {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
     }
 }
 

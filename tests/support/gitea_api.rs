@@ -16,6 +16,8 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use super::serve::{Listener, Received, Server};
+
 /// Gitea's zero time: a mirror that never synced.
 pub const NEVER: &str = "0001-01-01T00:00:00Z";
 
@@ -57,35 +59,26 @@ struct Fake {
 
 pub struct FakeGiteaApi {
     fake: Fake,
-    shutdown: tokio_util::sync::CancellationToken,
+    server: Server,
 }
 
 impl FakeGiteaApi {
     pub async fn start(token: &str) -> FakeGiteaApi {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
+        let listener = Listener::bind();
         let fake = Fake {
-            url,
+            url: listener.url(),
             token: token.into(),
             inner: Arc::new(Mutex::new(Inner {
                 max_items: 50,
                 ..Inner::default()
             })),
         };
-        let app = Router::new().fallback(handle).with_state(fake.clone());
-        let shutdown = tokio_util::sync::CancellationToken::new();
-        let stop = shutdown.clone();
-        tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(stop.cancelled_owned())
-                .await
-                .unwrap();
-        });
-        FakeGiteaApi { fake, shutdown }
+        let server = listener.serve(Router::new().fallback(handle).with_state(fake.clone()));
+        FakeGiteaApi { fake, server }
     }
 
     pub fn url(&self) -> String {
-        self.fake.url.clone()
+        self.server.url()
     }
 
     pub fn token(&self) -> String {
@@ -196,12 +189,6 @@ impl FakeGiteaApi {
     }
 }
 
-impl Drop for FakeGiteaApi {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
-    }
-}
-
 fn message(status: StatusCode, message: &str, url: &str) -> Response {
     (
         status,
@@ -241,40 +228,30 @@ fn repo_json(fake: &Fake, owner: &str, name: &str, repo: &FakeRepo) -> Value {
 }
 
 async fn handle(State(fake): State<Fake>, request: Request) -> Response {
-    let (parts, body) = request.into_parts();
-    let body = axum::body::to_bytes(body, 1 << 20).await.unwrap();
-    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let path = parts.uri.path().to_string();
-    let query: BTreeMap<String, String> = parts
-        .uri
-        .query()
-        .unwrap_or_default()
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+    let request = Received::read(request).await;
+    let body = &request.body;
+    let query = request.query();
     fake.inner.lock().unwrap().requests.push(Recorded {
-        method: parts.method.to_string(),
-        path: parts
-            .uri
-            .path_and_query()
-            .map_or(path.clone(), |p| p.to_string()),
+        method: request.method.to_string(),
+        path: request.target(),
         body: body.clone(),
     });
-    if !authorized(&fake, &parts.headers) {
+    if !authorized(&fake, &request.headers) {
         return message(
             StatusCode::UNAUTHORIZED,
             "invalid username, password or token",
             &fake.url,
         );
     }
-    let segments: Vec<String> = path
+    let segments: Vec<String> = request
+        .uri
+        .path()
         .trim_start_matches("/api/v1/")
         .split('/')
         .map(decode)
         .collect();
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
-    let method = parts.method;
+    let method = request.method.clone();
     let not_found = || {
         message(
             StatusCode::NOT_FOUND,
@@ -345,7 +322,7 @@ async fn handle(State(fake): State<Fake>, request: Request) -> Response {
             )
                 .into_response()
         }
-        (Method::POST, ["repos", "migrate"]) => migrate(&fake, &body),
+        (Method::POST, ["repos", "migrate"]) => migrate(&fake, body),
         (Method::GET, ["repos", owner, name]) => {
             let inner = fake.inner.lock().unwrap();
             match inner.repos.get(&(owner.to_string(), name.to_string())) {

@@ -33,6 +33,8 @@ use raibid::backend::sparky::model::{Period, PeriodKind};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use super::serve::{Listener, Server};
+
 /// The token the fake accepts.
 pub const TOKEN: &str = "ghp_fAkEt0kEn4TeStS0nLy9x8y7z6w5v4u3t2s1";
 pub const DATA_START: &str = "2026-10-12T00:00:00Z";
@@ -478,9 +480,8 @@ type Shared = Arc<Mutex<World>>;
 
 /// The fake's handle; the server stops when it is dropped.
 pub struct FakeGitHub {
-    url: String,
     world: Shared,
-    shutdown: tokio_util::sync::CancellationToken,
+    server: Server,
 }
 
 impl FakeGitHub {
@@ -505,32 +506,11 @@ impl FakeGitHub {
             log: Vec::new(),
         };
         let world = Arc::new(Mutex::new(world));
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let shutdown = tokio_util::sync::CancellationToken::new();
-        let stop = shutdown.clone();
-        let app = Router::new().fallback(handle).with_state(world.clone());
-        std::thread::Builder::new()
-            .name("fake-github".into())
-            .spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                runtime.block_on(async move {
-                    let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                    let _ = axum::serve(listener, app)
-                        .with_graceful_shutdown(stop.cancelled_owned())
-                        .await;
-                });
-            })
-            .unwrap();
-        FakeGitHub {
-            url,
-            world,
-            shutdown,
-        }
+        let server = Listener::bind().serve_on_thread(
+            "fake-github",
+            Router::new().fallback(handle).with_state(world.clone()),
+        );
+        FakeGitHub { world, server }
     }
 
     fn world(&self) -> MutexGuard<'_, World> {
@@ -549,7 +529,7 @@ impl FakeGitHub {
 
     /// The REST base (`github.api_url`); GraphQL is at `<url>/graphql`.
     pub fn url(&self) -> String {
-        self.url.clone()
+        self.server.url()
     }
 
     /// The valid token.
@@ -742,12 +722,6 @@ impl FakeGitHub {
             .map(|r| r.tag.clone())
             .collect();
         truth
-    }
-}
-
-impl Drop for FakeGitHub {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
     }
 }
 

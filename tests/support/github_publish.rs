@@ -9,15 +9,17 @@
 //!   `GET /repos/{o}/{r}/commits?path=&sha=&per_page=` lists a file's commits, newest
 //!   first. Blob shas are git's (SHA-1 of `blob {len}\0{content}`, computed with gix), as
 //!   GitHub's are; commit shas are git commit hashes of a made-up commit text.
+//! - `GET /user`: the token's account, [`LOGIN`] (the only token is its).
 //! - Issue comments: `GET /repos/{o}/{r}/issues/{n}/comments?per_page=&page=` (oldest
-//!   first, at most 100 a page, a `Link` header with `rel="next"` pointing at
-//!   `/repositories/{id}/issues/{n}/comments`, as GitHub's does), `POST` to the same,
-//!   `PATCH /repos/{o}/{r}/issues/comments/{id}`.
-//! - GraphQL `POST /graphql`: `repository(owner, name) { discussion(number) { id
-//!   comments(first, after) { nodes { id body url updatedAt } pageInfo { hasNextPage
-//!   endCursor } } } }`, `addDiscussionComment` and `updateDiscussionComment`; arguments
-//!   are read from the query text, `$variables` resolved. Unknown discussions or comments
-//!   are `NOT_FOUND` errors.
+//!   first, at most 100 a page, each with its author as `user.login`, a `Link` header
+//!   with `rel="next"` pointing at `/repositories/{id}/issues/{n}/comments`, as GitHub's
+//!   does), `POST` to the same, `PATCH /repos/{o}/{r}/issues/comments/{id}`. Comments
+//!   written through the fake are [`LOGIN`]'s.
+//! - GraphQL `POST /graphql`: `viewer { login }` and `repository(owner, name) {
+//!   discussion(number) { id comments(first, after) { nodes { id body url updatedAt
+//!   author { login } } pageInfo { hasNextPage endCursor } } } }`, `addDiscussionComment`
+//!   and `updateDiscussionComment`; arguments are read from the query text, `$variables`
+//!   resolved. Unknown discussions or comments are `NOT_FOUND` errors.
 //! - Every answer has `x-ratelimit-*` headers. Switches: a spent primary limit (REST: 403
 //!   with `x-ratelimit-remaining: 0`; GraphQL: 200 with a `RATE_LIMITED` error), a
 //!   secondary limit (403 with `retry-after`), a server error after the next write was
@@ -36,9 +38,12 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use super::gitea::decode_base64;
+use super::serve::{Listener, Received, Server};
 
 /// The token the fake accepts.
 pub const TOKEN: &str = "ghp_pUbLiSh7oKeN4TeStS0nLy9x8y7z6w5v4u3t2";
+/// The account [`TOKEN`] belongs to.
+pub const LOGIN: &str = "raibid-bot";
 const RATE_LIMIT: u64 = 5000;
 /// Seconds until a spent primary limit resets.
 pub const RESET_AFTER_SECS: i64 = 60;
@@ -82,7 +87,7 @@ struct Blob {
     sha: String,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct FakeComment {
     pub id: u64,
     pub body: String,
@@ -118,9 +123,8 @@ struct World {
 type Shared = Arc<Mutex<World>>;
 
 pub struct FakeGitHubPublish {
-    url: String,
     world: Shared,
-    shutdown: tokio_util::sync::CancellationToken,
+    server: Server,
 }
 
 impl FakeGitHubPublish {
@@ -129,32 +133,11 @@ impl FakeGitHubPublish {
             token: TOKEN.into(),
             ..World::default()
         }));
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let shutdown = tokio_util::sync::CancellationToken::new();
-        let stop = shutdown.clone();
-        let app = Router::new().fallback(handle).with_state(world.clone());
-        std::thread::Builder::new()
-            .name("fake-github-publish".into())
-            .spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                runtime.block_on(async move {
-                    let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                    let _ = axum::serve(listener, app)
-                        .with_graceful_shutdown(stop.cancelled_owned())
-                        .await;
-                });
-            })
-            .unwrap();
-        FakeGitHubPublish {
-            url,
-            world,
-            shutdown,
-        }
+        let server = Listener::bind().serve_on_thread(
+            "fake-github-publish",
+            Router::new().fallback(handle).with_state(world.clone()),
+        );
+        FakeGitHubPublish { world, server }
     }
 
     fn world(&self) -> MutexGuard<'_, World> {
@@ -163,7 +146,7 @@ impl FakeGitHubPublish {
 
     /// The REST base (`github.api_url`); GraphQL is at `<url>/graphql`.
     pub fn url(&self) -> String {
-        self.url.clone()
+        self.server.url()
     }
 
     /// The file's content on the branch.
@@ -210,6 +193,39 @@ impl FakeGitHubPublish {
             .get_mut(&(repo.to_owned(), number))
             .expect("add the issue first")
             .extend(comments);
+    }
+
+    /// A comment by `author` on an issue; its id.
+    pub fn add_issue_comment_by(&self, repo: &str, number: u64, author: &str, body: &str) -> u64 {
+        let mut world = self.world();
+        let comment = world.comment_by(author, body);
+        let id = comment.id;
+        world
+            .issues
+            .get_mut(&(repo.to_owned(), number))
+            .expect("add the issue first")
+            .push(comment);
+        id
+    }
+
+    /// A comment by `author` on a discussion; its id.
+    pub fn add_discussion_comment_by(
+        &self,
+        repo: &str,
+        number: u64,
+        author: &str,
+        body: &str,
+    ) -> u64 {
+        let mut world = self.world();
+        let comment = world.comment_by(author, body);
+        let id = comment.id;
+        world
+            .discussions
+            .get_mut(&(repo.to_owned(), number))
+            .expect("add the discussion first")
+            .comments
+            .push(comment);
+        id
     }
 
     /// `count` comments by other people on a discussion.
@@ -281,12 +297,6 @@ impl FakeGitHubPublish {
     }
 }
 
-impl Drop for FakeGitHubPublish {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
-    }
-}
-
 impl World {
     fn repo_id(&mut self, repo: &str) -> usize {
         match self.repos.iter().position(|r| r == repo) {
@@ -304,22 +314,21 @@ impl World {
     }
 
     fn other_comment(&mut self, n: usize) -> FakeComment {
-        let now = Timestamp::now();
-        FakeComment {
-            id: self.next_id(),
-            body: format!("Comment {n} by someone else.\n\n> <!-- raibid:draft quoted -->"),
-            author: "octocat".into(),
-            created: now,
-            updated: now,
-        }
+        let body = format!("Comment {n} by someone else.\n\n> <!-- raibid:draft quoted -->");
+        self.comment_by("octocat", &body)
     }
 
+    /// A comment written with the token: [`LOGIN`]'s.
     fn comment(&mut self, body: &str) -> FakeComment {
+        self.comment_by(LOGIN, body)
+    }
+
+    fn comment_by(&mut self, author: &str, body: &str) -> FakeComment {
         let now = Timestamp::now();
         FakeComment {
             id: self.next_id(),
             body: body.to_owned(),
-            author: "raibid-bot".into(),
+            author: author.to_owned(),
             created: now,
             updated: now,
         }
@@ -420,40 +429,27 @@ impl Answer {
 }
 
 async fn handle(State(world): State<Shared>, request: Request) -> Response {
-    let (parts, body) = request.into_parts();
-    let body = axum::body::to_bytes(body, 16 << 20)
-        .await
-        .unwrap_or_default();
-    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let url = reqwest::Url::parse(&format!("http://fake{}", parts.uri)).unwrap();
-    let header = |name: &str| {
-        parts
-            .headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
+    let request = Received::read(request).await;
+    let body = &request.body;
+    let url = reqwest::Url::parse(&format!("http://fake{}", request.uri)).unwrap();
     let mut world = world.lock().unwrap_or_else(|e| e.into_inner());
     world.seen.push(Seen {
-        method: parts.method.to_string(),
-        target: parts
-            .uri
-            .path_and_query()
-            .map_or_else(|| parts.uri.path().to_owned(), |pq| pq.as_str().to_owned()),
-        accept: header("accept"),
-        api_version: header("x-github-api-version"),
-        user_agent: header("user-agent"),
+        method: request.method.to_string(),
+        target: request.target(),
+        accept: request.header("accept"),
+        api_version: request.header("x-github-api-version"),
+        user_agent: request.header("user-agent"),
         body: body.clone(),
     });
-    let graphql = parts.uri.path() == "/graphql";
+    let graphql = request.uri.path() == "/graphql";
     let base = format!(
         "http://{}",
-        header("host").unwrap_or_else(|| "127.0.0.1".into())
+        request.header("host").unwrap_or_else(|| "127.0.0.1".into())
     );
-    let answer = match refusal(&world, &parts.headers, graphql) {
+    let answer = match refusal(&world, &request.headers, graphql) {
         Some(refused) => refused,
-        None if graphql && parts.method == Method::POST => answer_graphql(&mut world, &body),
-        None => answer_rest(&mut world, &parts.method, &url, &body, &base),
+        None if graphql && request.method == Method::POST => answer_graphql(&mut world, body),
+        None => answer_rest(&mut world, &request.method, &url, body, &base),
     };
     let exhausted = world.limit == Some(Limit::Primary);
     let mut response = Response::builder().status(answer.status);
@@ -555,6 +551,7 @@ fn answer_rest(
         .map(Iterator::collect)
         .unwrap_or_default();
     match (method.as_str(), segments.as_slice()) {
+        ("GET", ["user"]) => Answer::json(StatusCode::OK, user_json(LOGIN, base)),
         ("GET", ["repos", owner, name, "contents", path @ ..]) => {
             let repo = format!("{owner}/{name}");
             let branch = query.get("ref").map_or("main", String::as_str);
@@ -723,6 +720,19 @@ fn list_commits(
     Answer::json(StatusCode::OK, json!(commits))
 }
 
+/// An account as `GET /user` and a comment's `user` show it.
+fn user_json(login: &str, base: &str) -> Value {
+    json!({
+        "login": login,
+        "id": 1,
+        "node_id": format!("U_kgDOfake{login}"),
+        "url": format!("{base}/users/{login}"),
+        "html_url": format!("{HTML}/{login}"),
+        "type": "User",
+        "site_admin": false,
+    })
+}
+
 fn issue_comment_json(repo: &str, number: u64, comment: &FakeComment, base: &str) -> Value {
     json!({
         "id": comment.id,
@@ -731,7 +741,7 @@ fn issue_comment_json(repo: &str, number: u64, comment: &FakeComment, base: &str
         "html_url": format!("{HTML}/{repo}/issues/{number}#issuecomment-{}", comment.id),
         "issue_url": format!("{base}/repos/{repo}/issues/{number}"),
         "body": comment.body,
-        "user": { "login": comment.author, "id": 1, "type": "User" },
+        "user": user_json(&comment.author, base),
         "created_at": comment.created.to_string(),
         "updated_at": comment.updated.to_string(),
         "author_association": "OWNER",
@@ -878,6 +888,7 @@ fn discussion_comment_json(repo: &str, number: u64, comment: &FakeComment) -> Va
         "body": comment.body,
         "url": format!("{HTML}/{repo}/discussions/{number}#discussioncomment-{}", comment.id),
         "updatedAt": comment.updated.to_string(),
+        "author": { "login": comment.author },
     })
 }
 
@@ -885,7 +896,8 @@ fn answer_graphql(world: &mut World, body: &Value) -> Answer {
     let query = body["query"].as_str().unwrap_or("");
     let variables = &body["variables"];
     let arg = |name: &str| argument(query, variables, name);
-    if query.contains("addDiscussionComment") {
+    let asks_viewer = query.contains("viewer");
+    let mut answer = if query.contains("addDiscussionComment") {
         add_discussion_comment(world, &arg("discussionId"), &arg("body"))
     } else if query.contains("updateDiscussionComment") {
         update_discussion_comment(world, &arg("commentId"), &arg("body"))
@@ -897,13 +909,19 @@ fn answer_graphql(world: &mut World, body: &Value) -> Answer {
         );
         let number = arg("number").as_u64().unwrap_or(0);
         find_discussion(world, &repo, number, &arg("first"), &arg("after"))
+    } else if asks_viewer {
+        Answer::json(StatusCode::OK, json!({ "data": {} }))
     } else {
-        Answer::graphql_error(
+        return Answer::graphql_error(
             "UNSUPPORTED",
-            "this fake answers discussion comment queries only",
+            "this fake answers viewer and discussion comment queries only",
             Value::Null,
-        )
+        );
+    };
+    if let Some(data) = answer.body["data"].as_object_mut().filter(|_| asks_viewer) {
+        data.insert("viewer".into(), json!({ "login": LOGIN }));
     }
+    answer
 }
 
 fn find_discussion(world: &World, repo: &str, number: u64, first: &Value, after: &Value) -> Answer {

@@ -19,6 +19,8 @@ use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use super::serve::{Listener, Received, Server};
+
 pub const TOKEN: &str = "mastodon-T0ken-ZmFrZS1mb3ItdGVzdHM";
 pub const ACCOUNT: &str = "sparky";
 
@@ -57,33 +59,25 @@ struct Fake {
 
 pub struct FakeMastodon {
     fake: Fake,
-    shutdown: tokio_util::sync::CancellationToken,
+    server: Server,
 }
 
 impl FakeMastodon {
     pub async fn start() -> FakeMastodon {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = Listener::bind();
         let fake = Fake {
-            url: format!("http://{}", listener.local_addr().unwrap()),
+            url: listener.url(),
             inner: Arc::new(Mutex::new(Inner {
                 next_id: 113_500_000_000_000_001,
                 ..Inner::default()
             })),
         };
-        let app = Router::new().fallback(handle).with_state(fake.clone());
-        let shutdown = tokio_util::sync::CancellationToken::new();
-        let stop = shutdown.clone();
-        tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(stop.cancelled_owned())
-                .await
-                .unwrap();
-        });
-        FakeMastodon { fake, shutdown }
+        let server = listener.serve(Router::new().fallback(handle).with_state(fake.clone()));
+        FakeMastodon { fake, server }
     }
 
     pub fn url(&self) -> String {
-        self.fake.url.clone()
+        self.server.url()
     }
 
     pub fn rate_limit(&self, on: bool) {
@@ -108,12 +102,6 @@ impl FakeMastodon {
 
     pub fn requests(&self) -> Vec<Recorded> {
         self.fake.inner.lock().unwrap().requests.clone()
-    }
-}
-
-impl Drop for FakeMastodon {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
     }
 }
 
@@ -171,25 +159,17 @@ fn validate(text: &str, visibility: &str) -> Result<(), String> {
 }
 
 async fn handle(State(fake): State<Fake>, request: Request) -> Response {
-    let (parts, body) = request.into_parts();
-    let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap();
-    let header = |name: &str| {
-        parts
-            .headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    };
-    let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    let idempotency_key = header("idempotency-key");
+    let request = Received::read(request).await;
+    let body = &request.body;
+    let idempotency_key = request.header("idempotency-key");
     let mut inner = fake.inner.lock().unwrap();
     inner.requests.push(Recorded {
-        method: parts.method.to_string(),
-        path: parts.uri.path().to_string(),
+        method: request.method.to_string(),
+        path: request.uri.path().to_string(),
         idempotency_key: idempotency_key.clone(),
         body: body.clone(),
     });
-    if header("authorization") != Some(format!("Bearer {TOKEN}")) {
+    if request.header("authorization") != Some(format!("Bearer {TOKEN}")) {
         return error(StatusCode::UNAUTHORIZED, "The access token is invalid");
     }
     if inner.rate_limited {
@@ -209,13 +189,7 @@ async fn handle(State(fake): State<Fake>, request: Request) -> Response {
         return response;
     }
     let text = body["status"].as_str().unwrap_or_default().to_string();
-    let segments: Vec<&str> = parts
-        .uri
-        .path()
-        .trim_start_matches('/')
-        .split('/')
-        .collect();
-    let (code, id) = match (&parts.method, segments.as_slice()) {
+    let (code, id) = match (&request.method, request.segments().as_slice()) {
         (&Method::POST, ["api", "v1", "statuses"]) => {
             if let Some(id) = idempotency_key
                 .as_ref()

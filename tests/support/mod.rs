@@ -2,6 +2,7 @@
 #![allow(dead_code)] // each test binary uses its own part
 
 pub mod bluesky;
+pub mod cli;
 pub mod cluster_status;
 pub mod crd_schema;
 pub mod devto;
@@ -10,11 +11,13 @@ pub mod gitea;
 pub mod gitea_api;
 pub mod github;
 pub mod github_publish;
+pub mod github_week;
 pub mod kube_api;
 pub mod lab;
 pub mod mastodon;
 pub mod mirror_status;
 pub mod redis;
+pub mod serve;
 
 use std::path::PathBuf;
 
@@ -139,6 +142,57 @@ pub fn data() -> DigestData {
         commits,
         link: None,
     }
+}
+
+/// The data of a digest of `current` (its repositories in order, their commits newest
+/// first), with `previous` for the trend.
+pub fn digest_data(current: Activity, previous: Option<&Activity>) -> DigestData {
+    let metrics = analyze(&current, previous);
+    let mut commits: Vec<CommitRecord> = current
+        .repos
+        .iter()
+        .flat_map(|r| r.commits.clone())
+        .collect();
+    commits.sort_by_key(|c| std::cmp::Reverse(c.committed));
+    DigestData {
+        repos: current.repos.iter().map(|r| r.name.clone()).collect(),
+        repo_paths: current.repos.iter().map(|r| r.path.clone()).collect(),
+        period: current.period,
+        metrics,
+        commits,
+        link: None,
+    }
+}
+
+/// What the built-in writer writes of `data` as `kind`.
+pub fn write_builtin(
+    data: &DigestData,
+    kind: DraftKind,
+) -> raibid::backend::sparky::write::Written {
+    use raibid::backend::sparky::write::{BuiltinWriter, Writer};
+    let (tokens, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    runtime
+        .block_on(BuiltinWriter.write(data, kind, &tokens))
+        .expect("the built-in writer never fails")
+}
+
+/// A config collecting the fake GitHub's organisation in UTC, with the fake's token in a
+/// file only its owner reads (as the config demands) and the cache, both under `dir`.
+pub fn github_config(fake: &github::FakeGitHub, dir: &std::path::Path) -> raibid::config::Config {
+    use std::os::unix::fs::PermissionsExt;
+    let token = dir.join("token");
+    std::fs::write(&token, fake.token()).unwrap();
+    std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let mut config = raibid::config::Config::default();
+    config.github.api_url = fake.url();
+    config.github.token = raibid::config::Secret::File(token);
+    config.github.orgs = vec![fake.org()];
+    config.github.cache_dir = dir.join("github-cache");
+    config.sparky.time_zone = "UTC".into();
+    config
 }
 
 pub const BODY: &str = "## Summary\n\n5 commits by 3 contributors in `raibid`; +483/-112 lines.\n\n## Notable changes\n\n- `abc0004` feat!: new job schema (Cleo)\n- `abc0001` feat: queue contract (Ann)\n";
@@ -284,7 +338,6 @@ pub fn plan(post_length: Option<usize>) -> Box<raibid::backend::sparky::delivery
         id: draft.id.clone(),
         renderings,
         draft,
-        data,
         docs,
         canonical_url: None,
         tags: Vec::new(),

@@ -1,14 +1,115 @@
-//! What the model writers' tests share, whichever server a fake plays: a week of known
-//! data, the schema its weekly answer must match, an answer with sentences the checker
-//! keeps and drops, and writing through a writer while collecting the preview.
+//! What the model writers' tests share, whichever server a fake plays: serving the fake,
+//! a week of known data, the schema its weekly answer must match, an answer with sentences
+//! the checker keeps and drops, writing through a writer while collecting the preview, and
+//! the errors every backend reports alike.
 
+#[allow(dead_code)] // each test binary uses its own part
+#[path = "serve.rs"]
+mod serve;
+
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::handler::Handler;
+use axum::http::{StatusCode, header};
+use axum::response::Response;
+use axum::routing::post;
+use raibid::backend::llm::{Backend, LlmError};
 use raibid::backend::sparky::analyze::analyze;
 use raibid::backend::sparky::model::{
     Activity, CommitRecord, DigestData, DraftKind, Period, PeriodKind, RepoActivity,
 };
 use raibid::backend::sparky::write::{ModelWriter, WriteError, Writer, Written};
+use raibid::config::Config;
 use serde_json::{Value, json};
+use serve::{Listener, Server};
 use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+
+/// A fake model server's state, shared with its handler: the script it plays, and every
+/// request it was sent as the handler recorded it.
+pub struct Scripted<Script, Request> {
+    pub script: Script,
+    requests: Mutex<Vec<Request>>,
+}
+
+impl<Script, Request> Scripted<Script, Request> {
+    /// Records `request`; returns how many came before it, so a script can answer each
+    /// attempt in turn.
+    pub fn record(&self, request: Request) -> usize {
+        let mut requests = self.requests.lock().expect("requests");
+        requests.push(request);
+        requests.len() - 1
+    }
+}
+
+/// A fake model server answering POST requests at one path; dropping it stops it.
+pub struct FakeServer<Script, Request> {
+    scripted: Arc<Scripted<Script, Request>>,
+    server: Server,
+}
+
+impl<Script, Request> FakeServer<Script, Request>
+where
+    Script: Send + Sync + 'static,
+    Request: Clone + Send + 'static,
+{
+    /// Serves `handler` at `path` on 127.0.0.1, playing `script`.
+    pub fn start<H, T>(path: &str, handler: H, script: Script) -> Self
+    where
+        H: Handler<T, Arc<Scripted<Script, Request>>>,
+        T: 'static,
+    {
+        let scripted = Arc::new(Scripted {
+            script,
+            requests: Mutex::new(Vec::new()),
+        });
+        let app = Router::new()
+            .route(path, post(handler))
+            .with_state(scripted.clone());
+        FakeServer {
+            scripted,
+            server: Listener::bind().serve(app),
+        }
+    }
+
+    /// The base URL, `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+
+    /// Every request so far, in order.
+    pub fn requests(&self) -> Vec<Request> {
+        self.scripted.requests.lock().expect("requests").clone()
+    }
+}
+
+/// An error answer: `body` as JSON with `status`.
+pub fn json_answer(status: StatusCode, body: &Value) -> Response {
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "application/json; charset=utf-8")
+        .body(Body::from(body.to_string()))
+        .expect("response")
+}
+
+/// A body streamed the way a model server streams its answer: `pieces` one at a time,
+/// each after `delay`.
+pub fn streamed(pieces: Vec<String>, delay: Duration) -> Body {
+    let (tx, rx) = mpsc::channel::<Result<String, Infallible>>(4);
+    tokio::spawn(async move {
+        for piece in pieces {
+            tokio::time::sleep(delay).await;
+            if tx.send(Ok(piece)).await.is_err() {
+                return;
+            }
+        }
+    });
+    Body::from_stream(ReceiverStream::new(rx))
+}
 
 fn commit(sha: &str, repo: &str, author: &str, at: &str, subject: &str, ins: u64) -> CommitRecord {
     let time: jiff::Timestamp = at.parse().expect("fixture time");
@@ -137,9 +238,18 @@ pub const ANSWER_NOTES: [&str; 4] = [
     "dropped 1 model sentence with a number",
 ];
 
-/// The digest's body holds what [`ANSWER`] keeps, ids replaced, and nothing it drops; the
-/// rest is rendered from the data.
-pub fn assert_answer_was_checked(written: &Written) {
+/// The weekly digest `model` wrote from [`ANSWER`], streamed to the preview as `seen`:
+/// every token reached the preview in order, and the body holds what [`ANSWER`] keeps, ids
+/// replaced, and nothing it drops; the rest is rendered from the data.
+pub fn assert_written_from_answer(
+    result: Result<Written, WriteError>,
+    seen: &[String],
+    model: &str,
+) {
+    let written = result.expect("written");
+    assert_eq!(seen, ANSWER, "every token reaches the preview, in order");
+    assert_eq!(written.model.as_deref(), Some(model));
+    assert_eq!(written.title, "Weekly digest — 2026-W47");
     let body = &written.body;
     let summary = "## Summary\n\nThe week brought 3 commits from 2 contributors, led by ann. \
                    The largest change was `a1b2c3d` feat: live preview (ann).\n\n";
@@ -155,13 +265,29 @@ pub fn assert_answer_was_checked(written: &Written) {
     assert!(body.contains("## Notable changes\n\n- `a1b2c3d` feat: live preview — ann in raibid"));
 }
 
+/// The writer of `backend` from `config`, with the stock phrase [`ANSWER`] uses as a
+/// filler phrase (lowercase: the checker ignores case).
+pub fn writer(mut config: Config, backend: Backend) -> ModelWriter {
+    config.sparky.filler_phrases = vec!["a testament to".into()];
+    ModelWriter::new(&config, backend).expect("a valid config")
+}
+
 /// Writes `data` as a weekly digest; returns the result and every token the preview got.
 pub async fn write_weekly(
     writer: &ModelWriter,
     data: &DigestData,
 ) -> (Result<Written, WriteError>, Vec<String>) {
+    write_as(writer, data, DraftKind::Weekly).await
+}
+
+/// Writes `data` as a draft of `kind`; returns the result and every token the preview got.
+pub async fn write_as(
+    writer: &ModelWriter,
+    data: &DigestData,
+    kind: DraftKind,
+) -> (Result<Written, WriteError>, Vec<String>) {
     let (tokens, mut rx) = mpsc::unbounded_channel();
-    let result = writer.write(data, DraftKind::Weekly, &tokens).await;
+    let result = writer.write(data, kind, &tokens).await;
     drop(tokens);
     let mut seen = Vec::new();
     while let Some(token) = rx.recv().await {
@@ -175,4 +301,37 @@ pub fn unreachable_url() -> (String, u16) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("address").port();
     (format!("http://127.0.0.1:{port}"), port)
+}
+
+/// The error of an answer as long as [`WEEKLY_MAX_TOKENS`]: it was cut there.
+pub fn assert_answer_cut(result: Result<Written, WriteError>) {
+    let err = result.expect_err("cut");
+    assert!(
+        matches!(
+            err,
+            WriteError::Llm(LlmError::AnswerCut { max_tokens, .. }) if u64::from(max_tokens) == WEEKLY_MAX_TOKENS
+        ),
+        "{err}"
+    );
+}
+
+/// The error of a prompt that filled the server's 8192-token window: it was cut, and
+/// `context_key` is what to raise.
+pub fn assert_prompt_cut(result: Result<Written, WriteError>, context_key: &str) {
+    let err = result.expect_err("prompt cut");
+    assert!(
+        matches!(
+            err,
+            WriteError::Llm(LlmError::Truncated {
+                prompt_tokens: 8192,
+                context_tokens: 8192,
+                ..
+            })
+        ),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains(&format!("raise {context_key}")),
+        "{err}"
+    );
 }

@@ -40,23 +40,15 @@ pub(super) fn on_action(state: &mut State, settings: Settings, action: Action) -
             Pending::Regenerate,
         ),
         Action::Approve => {
-            let Some(id) = selected_id(state) else {
-                return Vec::new();
-            };
-            let findings = match state.preview.id.as_deref() == Some(&id) {
-                true => state.preview.findings.len(),
-                false => 0,
-            };
-            if findings == 0 {
-                return approve(id);
+            if let Some(id) = selected_id(state) {
+                return approve(id, false);
             }
-            let question = format!(
-                "{id}: the checker found {findings} problem{} (see the preview). Approve anyway? (y/n)",
-                if findings == 1 { "" } else { "s" }
-            );
-            ask(state, question, Pending::Approve(id));
         }
         Action::Reject => ask_about_selected(state, "Reject this draft? (y/n)", Pending::Reject),
+        // One publication at a time: two at once could both miss what the other posts.
+        Action::Publish if state.busy.iter().any(|b| b.label == publish::PUBLISHING) => {
+            state.warn("a draft is being published: wait for its answers");
+        }
         Action::Publish => match (state.selected_state(), selected_id(state)) {
             (Some(DraftState::Approved | DraftState::Published), Some(id)) => {
                 return sparky([Command::PlanPublish {
@@ -73,10 +65,12 @@ pub(super) fn on_action(state: &mut State, settings: Settings, action: Action) -
     Vec::new()
 }
 
-fn approve(id: String) -> Vec<Cmd> {
-    sparky([Command::SetState {
+/// The actor checks the draft and asks back when it finds something, unless
+/// `despite_findings`.
+fn approve(id: String, despite_findings: bool) -> Vec<Cmd> {
+    sparky([Command::Approve {
         id,
-        state: DraftState::Approved,
+        despite_findings,
     }])
 }
 
@@ -210,7 +204,7 @@ pub(super) fn autosave(state: &mut State) -> Vec<Cmd> {
 
 pub(super) fn confirmed(state: &mut State, pending: Pending) -> Vec<Cmd> {
     match pending {
-        Pending::Approve(id) => approve(id),
+        Pending::Approve(id) => approve(id, true),
         Pending::Reject(id) => sparky([Command::SetState {
             id,
             state: DraftState::Rejected,
@@ -357,6 +351,14 @@ pub(super) fn on_event(state: &mut State, event: Event) -> Vec<Cmd> {
             state.info(format!("{id} is {}", new.as_str()));
             Vec::new()
         }
+        Event::ApprovalHasFindings { id, findings } => {
+            let question = format!(
+                "{id}: the checker found {findings} problem{} (see the preview). Approve anyway? (y/n)",
+                if findings == 1 { "" } else { "s" }
+            );
+            ask(state, question, Pending::Approve(id));
+            Vec::new()
+        }
         Event::PublishPlanned(plan) => {
             publish::planned(state, plan);
             Vec::new()
@@ -382,6 +384,7 @@ pub(super) fn on_event(state: &mut State, event: Event) -> Vec<Cmd> {
             }
             if action == "publish" {
                 done(state, publish::PUBLISHING);
+                publish::failed(state);
             }
             state.error(format!("could not {action}: {message}"));
             Vec::new()

@@ -13,9 +13,12 @@ use super::Cmd;
 
 pub(super) const PUBLISHING: &str = "publishing";
 
-/// A plan came back from the actor: the flow opens on the channel list.
+/// A plan came back from the actor: the flow opens on the channel list, unless the user
+/// has moved on to something else meanwhile (an editor, a question).
 pub(super) fn planned(state: &mut State, plan: Box<Plan>) {
-    state.mode = Mode::Publishing(Box::new(PublishFlow::new(plan)));
+    if matches!(state.mode, Mode::Normal) {
+        state.mode = Mode::Publishing(Box::new(PublishFlow::new(plan)));
+    }
 }
 
 pub(super) fn on_key(
@@ -72,7 +75,8 @@ pub(super) fn on_key(
             flow.scroll = flow.scroll.saturating_add(5);
             true
         }
-        (PublishStage::Preview, _, KeyCode::Char('y') | KeyCode::Enter) => {
+        // Only `y`: Enter opened the preview, and a second Enter must not post.
+        (PublishStage::Preview, _, KeyCode::Char('y')) => {
             commands.push(send(state, &mut flow));
             true
         }
@@ -138,6 +142,15 @@ pub(super) fn delivered(
     match result {
         Ok(message) => state.info(format!("{id}: {message}")),
         Err(message) => state.error(format!("{id}: {channel}: {message}")),
+    }
+}
+
+/// Publishing stopped before any channel was asked (the draft changed meanwhile, say).
+pub(super) fn failed(state: &mut State) {
+    if let Mode::Publishing(flow) = &mut state.mode {
+        if flow.stage == PublishStage::Sending {
+            flow.stage = PublishStage::Done;
+        }
     }
 }
 

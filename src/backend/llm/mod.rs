@@ -130,6 +130,27 @@ fn parse_url(backend: Backend, text: &str) -> Result<reqwest::Url, LlmError> {
     Ok(url)
 }
 
+/// A request to the server at `url` (shown without credentials) that failed: the server is
+/// unreachable when the connection failed, else the request's own `message`. Takes the parts
+/// rather than the error because ollama-rs brings its own version of reqwest.
+fn request_error(
+    backend: Backend,
+    url: &str,
+    connect_failed: bool,
+    message: impl std::fmt::Display,
+) -> LlmError {
+    let url = url.to_owned();
+    if connect_failed {
+        LlmError::Unreachable { backend, url }
+    } else {
+        LlmError::Request {
+            backend,
+            url,
+            message: message.to_string(),
+        }
+    }
+}
+
 /// `url` without `user:password@`, for messages.
 fn shown_url(url: &reqwest::Url) -> String {
     let mut shown = url.clone();

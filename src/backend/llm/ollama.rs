@@ -4,6 +4,8 @@
 //! It knows Ollama's traps (field notes): the context window is always sent, and a prompt
 //! Ollama cut to fit it (`prompt_eval_count >= num_ctx`) is an error, not a result.
 
+use std::fmt;
+
 use ollama_rs::Ollama;
 use ollama_rs::error::OllamaError;
 use ollama_rs::generation::completion::request::GenerationRequest;
@@ -16,11 +18,20 @@ use super::{AnswerSpec, Backend, GenerateOptions, Generation, LlmError};
 const BACKEND: Backend = Backend::Ollama;
 
 /// An Ollama server at one URL.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct OllamaClient {
     ollama: Ollama,
     /// The URL without credentials, for messages.
     shown_url: String,
+}
+
+/// Shows the URL without credentials: ollama-rs's own `Debug` prints them.
+impl fmt::Debug for OllamaClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OllamaClient")
+            .field("url", &self.shown_url)
+            .finish_non_exhaustive()
+    }
 }
 
 impl OllamaClient {
@@ -100,15 +111,9 @@ impl OllamaClient {
 
     fn classify(&self, error: OllamaError, model: &str) -> LlmError {
         match error {
-            OllamaError::ReqwestError(e) if e.is_connect() => LlmError::Unreachable {
-                backend: BACKEND,
-                url: self.shown_url.clone(),
-            },
-            OllamaError::ReqwestError(e) => LlmError::Request {
-                backend: BACKEND,
-                url: self.shown_url.clone(),
-                message: e.without_url().to_string(),
-            },
+            OllamaError::ReqwestError(e) => {
+                super::request_error(BACKEND, &self.shown_url, e.is_connect(), e.without_url())
+            }
             // ollama-rs turns a non-success response into its body text, dropping the status.
             OllamaError::Other(body) => {
                 let message = server_message(&body);
@@ -152,6 +157,16 @@ mod tests {
     fn credentials_never_reach_messages() {
         let client = OllamaClient::new("http://ann:s3cret@127.0.0.1:11434").unwrap();
         assert!(!client.url().contains("s3cret"), "{}", client.url());
+    }
+
+    #[test]
+    fn debug_shows_the_url_without_credentials() {
+        let client = OllamaClient::new("http://ann:s3cret@127.0.0.1:11434").unwrap();
+        let debug = format!("{client:?}");
+        assert_eq!(
+            debug,
+            r#"OllamaClient { url: "http://127.0.0.1:11434/", .. }"#
+        );
     }
 
     #[test]

@@ -44,6 +44,12 @@ pub enum Command {
         id: String,
         state: DraftState,
     },
+    /// Approve a draft: checked first, answered with [`Event::ApprovalHasFindings`] when
+    /// the checker finds something, unless `despite_findings`.
+    Approve {
+        id: String,
+        despite_findings: bool,
+    },
     /// Work out what publishing a draft would send to each of its channels
     /// (`channels` empty: the configured ones).
     PlanPublish {
@@ -95,6 +101,11 @@ pub enum Event {
         id: String,
         state: DraftState,
     },
+    /// The draft to approve has findings: the console asks before approving it anyway.
+    ApprovalHasFindings {
+        id: String,
+        findings: usize,
+    },
     /// What publishing would send: the console previews it before confirming.
     PublishPlanned(Box<Plan>),
     /// One channel's result while a draft is published.
@@ -122,6 +133,16 @@ pub struct Places {
     pub cwd: PathBuf,
     /// The data dir: GitHub's cache lives under it unless `github.cache_dir` says otherwise.
     pub data_dir: PathBuf,
+}
+
+impl Places {
+    /// What publishing needs of them.
+    pub fn delivery(&self) -> delivery::Places {
+        delivery::Places {
+            default_docs_dir: self.default_docs_dir.clone(),
+            data_dir: self.data_dir.clone(),
+        }
+    }
 }
 
 /// Starts the actor; it stops when `cancel` fires or every command sender is gone.
@@ -268,21 +289,25 @@ impl Actor {
                     self.failed("discard the recovery file", message);
                 }
             }
-            Command::SetState { id, state } => {
-                let target = id.clone();
-                match self
-                    .with_store(move |s| s.set_state(&target, state).map_err(|e| e.to_string()))
+            Command::Approve {
+                id,
+                despite_findings,
+            } => {
+                let (target, config) = (id.clone(), Arc::clone(&self.config));
+                let findings = self
+                    .with_store(move |s| Ok(findings_of(s, &target, &config)))
                     .await
-                {
-                    Ok(()) => {
-                        self.send(Event::StateChanged { id, state });
-                        self.list().await;
-                    }
-                    Err(message) => {
-                        self.failed(&format!("mark the draft {}", state.as_str()), message)
-                    }
+                    .unwrap_or_default();
+                if findings.is_empty() || despite_findings {
+                    self.set_state(id, DraftState::Approved).await;
+                } else {
+                    self.send(Event::ApprovalHasFindings {
+                        id,
+                        findings: findings.len(),
+                    });
                 }
             }
+            Command::SetState { id, state } => self.set_state(id, state).await,
             Command::PlanPublish { id, channels } => {
                 let config = Arc::clone(&self.config);
                 match self
@@ -292,10 +317,24 @@ impl Actor {
                     .await
                 {
                     Ok(plan) => self.send(Event::PublishPlanned(Box::new(plan))),
-                    Err(message) => self.failed("publish", message),
+                    Err(message) => self.failed("plan the publication", message),
                 }
             }
             Command::Publish { id, channels } => self.publish(id, channels),
+        }
+    }
+
+    async fn set_state(&self, id: String, state: DraftState) {
+        let target = id.clone();
+        match self
+            .with_store(move |s| s.set_state(&target, state).map_err(|e| e.to_string()))
+            .await
+        {
+            Ok(()) => {
+                self.send(Event::StateChanged { id, state });
+                self.list().await;
+            }
+            Err(message) => self.failed(&format!("mark the draft {}", state.as_str()), message),
         }
     }
 
@@ -307,12 +346,7 @@ impl Actor {
                 let draft = s.load(&target).map_err(|e| e.to_string())?;
                 let data = s.data(&target).ok().map(Box::new);
                 let recovery = s.recovery(&target).map_err(|e| e.to_string())?;
-                let rules = Rules {
-                    filler_phrases: &config.sparky.filler_phrases,
-                };
-                let findings = data.as_deref().map_or_else(Vec::new, |data| {
-                    checker::check(&draft.body, draft.front.kind, data, &rules)
-                });
+                let findings = findings_of(s, &target, &config);
                 Ok((draft.body, data, recovery, findings))
             })
             .await;
@@ -424,10 +458,7 @@ impl Actor {
     fn publish(&self, id: String, channels: Vec<ChannelName>) {
         let config = Arc::clone(&self.config);
         let store = Arc::clone(&self.store);
-        let places = delivery::Places {
-            default_docs_dir: self.places.default_docs_dir.clone(),
-            data_dir: self.places.data_dir.clone(),
-        };
+        let places = self.places.delivery();
         let events = self.events.clone();
         tokio::spawn(async move {
             let planned = blocking({
@@ -459,6 +490,26 @@ impl Actor {
             });
         });
     }
+}
+
+/// What the checker finds in a stored draft against its data. A draft whose data cannot
+/// be read has a finding saying so: it cannot be checked.
+fn findings_of(store: &Store, id: &str, config: &Config) -> Vec<Finding> {
+    let checked = store.load(id).and_then(|draft| {
+        let data = store.data(id)?;
+        let rules = Rules {
+            filler_phrases: &config.sparky.filler_phrases,
+        };
+        Ok(checker::check(&draft.body, draft.front.kind, &data, &rules))
+    });
+    checked.unwrap_or_else(|e| {
+        vec![Finding {
+            rule: checker::Rule::Data,
+            line: 0,
+            excerpt: String::new(),
+            message: format!("cannot be checked: {e}"),
+        }]
+    })
 }
 
 /// One line for a channel's delivery: what happened and where.
@@ -501,13 +552,16 @@ async fn prepare(
         .map_err(|e| e.to_string())
 }
 
-/// Saves an edit and drops its autosave. An approved draft that changes goes back to
-/// draft: what was approved is not what would be published.
+/// Saves an edit and drops its autosave. An approved or published draft that changes goes
+/// back to draft: what was approved is not what would be published (again).
 fn save_edit(store: &Store, id: &str, body: &str) -> Result<bool, super::store::StoreError> {
     let before = store.load(id)?;
     store.save_body(id, body)?;
     store.clear_recovery(id)?;
-    let unapproved = before.front.state == DraftState::Approved && before.body != body;
+    let unapproved = matches!(
+        before.front.state,
+        DraftState::Approved | DraftState::Published
+    ) && before.body != body;
     if unapproved {
         store.set_state(id, DraftState::Draft)?;
     }

@@ -14,7 +14,7 @@ use super::channels::docs_github::DocsGithub;
 use super::channels::github_comment::GithubComment;
 use super::channels::mastodon::Mastodon;
 use super::channels::{ChannelError, ChannelName, Delivery, Outgoing, Publication, content_hash};
-use super::model::{DigestData, DraftKind, DraftState, LengthUnit};
+use super::model::{DraftKind, DraftState, LengthUnit};
 use super::publish::{self, DocsPost, PublishOutcome};
 use super::store::{Draft, Store, StoreError};
 use crate::config::Config;
@@ -82,7 +82,6 @@ pub struct Rendering {
 pub struct Plan {
     pub id: String,
     pub draft: Draft,
-    pub data: DigestData,
     pub docs: DocsPost,
     pub canonical_url: Option<String>,
     pub tags: Vec<String>,
@@ -166,9 +165,18 @@ pub fn plan(
     let docs = DocsPost::new(&draft, &data, &config.publish);
     let canonical_url = (!config.publish.site_url.trim().is_empty())
         .then(|| publish::post_url(&config.publish.site_url, &docs.relative));
-    let mut tags = config.publish.tags.clone();
-    tags.push(kind.as_str().to_string());
-    tags.dedup();
+    let mut tags: Vec<String> = Vec::new();
+    for tag in config
+        .publish
+        .tags
+        .iter()
+        .map(String::as_str)
+        .chain([kind.as_str()])
+    {
+        if !tags.iter().any(|t| t == tag) {
+            tags.push(tag.to_string());
+        }
+    }
     let renderings = channels
         .iter()
         .map(|&channel| Rendering {
@@ -188,7 +196,6 @@ pub fn plan(
     Ok(Plan {
         id: id.to_string(),
         draft,
-        data,
         docs,
         canonical_url,
         tags,
@@ -209,10 +216,18 @@ pub async fn deliver(
     let mut results = Vec::new();
     for rendering in &plan.renderings {
         let channel = rendering.channel;
-        let delivered = send(plan, rendering, config, places).await;
-        let result = match delivered {
-            Ok(delivery) => record(&store, &plan.id, delivery).await,
-            Err(e) => Err(e.to_string()),
+        let result = match rendering.length.filter(|l| !l.fits()) {
+            // The network would refuse it (or cut it): shorten it first.
+            Some(length) => Err(format!(
+                "{channel}: {} {}, more than its limit of {}: shorten the post first",
+                length.used,
+                length.unit.as_str(),
+                length.limit
+            )),
+            None => match send(plan, rendering, config, places).await {
+                Ok(delivery) => record(&store, &plan.id, delivery).await,
+                Err(e) => Err(e.to_string()),
+            },
         };
         on_result(channel, &result);
         results.push((channel, result));
@@ -292,22 +307,23 @@ async fn send_docs(
             channel: ChannelName::Docs,
             message: e.to_string(),
         })?;
+    // The site's URL only once the post has left this machine; until then, the file.
+    let pushed = config.publish.push;
     let publication = |commit: String, path: PathBuf| Publication {
         channel: ChannelName::Docs,
         remote_id: commit,
-        url: outgoing
-            .canonical_url
-            .map_or_else(|| path.display().to_string(), str::to_string),
+        url: match outgoing.canonical_url {
+            Some(url) if pushed => url.to_string(),
+            _ => path.display().to_string(),
+        },
         published_at: jiff::Timestamp::now(),
         content_hash: content_hash(outgoing.post),
     };
     Ok(match outcome {
-        PublishOutcome::Committed { path, commit, .. } if outgoing.previous.is_some() => {
+        PublishOutcome::Committed { path, commit } if outgoing.previous.is_some() => {
             Delivery::Updated(publication(commit, path))
         }
-        PublishOutcome::Committed { path, commit, .. } => {
-            Delivery::Created(publication(commit, path))
-        }
+        PublishOutcome::Committed { path, commit } => Delivery::Created(publication(commit, path)),
         PublishOutcome::Unchanged { path, commit } => Delivery::Unchanged(
             outgoing
                 .previous

@@ -160,28 +160,69 @@ pub enum DraftKind {
 /// How a social network counts a post's length.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LengthUnit {
-    /// Unicode scalar values, as Mastodon, LinkedIn and X count them.
+    /// Unicode scalar values, as LinkedIn counts them.
     Chars,
+    /// Unicode scalar values with every link counted as 23, as Mastodon counts them.
+    CharsLinksAs23,
     /// Extended grapheme clusters, as Bluesky counts them.
     Graphemes,
+    /// X's weighted count: Latin-script and common punctuation 1, every other character
+    /// (CJK, emoji sequences) 2, every link 23.
+    Weighted,
 }
+
+/// What a link counts for on Mastodon and X, whatever its length.
+const LINK_LENGTH: usize = 23;
 
 impl LengthUnit {
     pub fn measure(self, text: &str) -> usize {
+        use unicode_segmentation::UnicodeSegmentation;
         match self {
             LengthUnit::Chars => text.chars().count(),
-            LengthUnit::Graphemes => {
-                unicode_segmentation::UnicodeSegmentation::graphemes(text, true).count()
-            }
+            LengthUnit::Graphemes => text.graphemes(true).count(),
+            LengthUnit::CharsLinksAs23 => with_links_as_23(text, |rest| rest.chars().count()),
+            LengthUnit::Weighted => with_links_as_23(text, |rest| {
+                rest.graphemes(true)
+                    .map(|g| {
+                        let mut chars = g.chars();
+                        match (chars.next(), chars.next()) {
+                            (Some(c), None) if is_light(c) => 1,
+                            _ => 2,
+                        }
+                    })
+                    .sum()
+            }),
         }
     }
 
     pub fn as_str(self) -> &'static str {
         match self {
-            LengthUnit::Chars => "chars",
+            LengthUnit::Chars | LengthUnit::CharsLinksAs23 => "chars",
             LengthUnit::Graphemes => "graphemes",
+            LengthUnit::Weighted => "weighted chars",
         }
     }
+}
+
+/// `count` of the text outside links, plus 23 per `http://` or `https://` link.
+fn with_links_as_23(text: &str, count: impl Fn(&str) -> usize) -> usize {
+    let mut total = 0;
+    let mut rest = text;
+    while let Some(start) = ["http://", "https://"]
+        .iter()
+        .filter_map(|scheme| rest.find(scheme))
+        .min()
+    {
+        total += count(&rest[..start]) + LINK_LENGTH;
+        let link = &rest[start..];
+        rest = &link[link.find(char::is_whitespace).unwrap_or(link.len())..];
+    }
+    total + count(rest)
+}
+
+/// Characters X counts once: the ranges of twitter-text's default configuration.
+fn is_light(c: char) -> bool {
+    matches!(u32::from(c), 0..=4351 | 8192..=8205 | 8208..=8223 | 8242..=8247)
 }
 
 impl DraftKind {
@@ -235,10 +276,10 @@ impl DraftKind {
     /// The longest post a social network takes, and how it counts; `None` for long texts.
     pub fn post_limit(self) -> Option<(usize, LengthUnit)> {
         match self {
-            DraftKind::Mastodon => Some((500, LengthUnit::Chars)),
+            DraftKind::Mastodon => Some((500, LengthUnit::CharsLinksAs23)),
             DraftKind::Bluesky => Some((300, LengthUnit::Graphemes)),
             DraftKind::Linkedin => Some((1300, LengthUnit::Chars)),
-            DraftKind::X => Some((280, LengthUnit::Chars)),
+            DraftKind::X => Some((280, LengthUnit::Weighted)),
             _ => None,
         }
     }
@@ -289,4 +330,28 @@ pub struct DigestData {
     /// `publish.site_url` is set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_network_counts_its_own_way() {
+        let link = "https://docs.example.org/blog/2026/11/week-2026-47";
+        let post = format!("Week 47: 12 commits 🚀 {link}");
+        assert_eq!(LengthUnit::Chars.measure(&post), 22 + link.len());
+        assert_eq!(LengthUnit::CharsLinksAs23.measure(&post), 22 + 23);
+        assert_eq!(
+            LengthUnit::Weighted.measure(&post),
+            21 + 2 + 23,
+            "an emoji counts 2"
+        );
+        assert_eq!(LengthUnit::Weighted.measure("日本"), 4);
+        assert_eq!(LengthUnit::Graphemes.measure("Zoe\u{308} 👍🏽"), 5);
+        assert_eq!(
+            LengthUnit::CharsLinksAs23.measure("see http://a.b and https://c.d."),
+            4 + 23 + 5 + 23
+        );
+    }
 }

@@ -584,7 +584,8 @@ pub async fn compose(
 
 /// A model's draft that the checker passes, written up to `sparky.attempts` times (each
 /// with another seed). `None` when the built-in writer should take over: every attempt
-/// had findings, or the model is unreachable (or failed, under `auto`); `notices` says why.
+/// had findings or an unusable answer, or the model is unreachable (or failed, under
+/// `auto`); `notices` says why, one line per failed attempt.
 async fn model_draft(
     config: &Config,
     writer: WriterChoice,
@@ -626,6 +627,11 @@ async fn model_draft(
             .await
         {
             Ok(written) => written,
+            // Another seed may well answer in the shape asked for.
+            Err(e) if e.is_bad_answer() => {
+                notices.push(format!("attempt {} of {attempts}: {e}", attempt + 1));
+                continue;
+            }
             Err(e) => return fall_back(e, notices),
         };
         let findings = checker::check(&written.body, prepared.kind, &prepared.data, &rules);
@@ -641,7 +647,8 @@ async fn model_draft(
         ));
     }
     notices.push(format!(
-        "the model's drafts had findings {attempts} times: used the built-in writer"
+        "no model draft was usable and passed the checker in {}: used the built-in writer",
+        count(attempts as usize, "attempt", "attempts")
     ));
     Ok(None)
 }

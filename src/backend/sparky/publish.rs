@@ -22,12 +22,8 @@ const REMOTE: &str = "origin";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PublishOutcome {
-    /// The post was written and committed (and pushed when `pushed`).
-    Committed {
-        path: PathBuf,
-        commit: String,
-        pushed: bool,
-    },
+    /// The post was written and committed (and pushed when `publish.push`).
+    Committed { path: PathBuf, commit: String },
     /// The docs repository already holds exactly this post, from `commit`.
     Unchanged { path: PathBuf, commit: String },
 }
@@ -182,11 +178,7 @@ pub fn commit_post(
     if cfg.push {
         push(&git, &cfg.branch)?;
     }
-    Ok(PublishOutcome::Committed {
-        path,
-        commit,
-        pushed: cfg.push,
-    })
+    Ok(PublishOutcome::Committed { path, commit })
 }
 
 /// The docs repository's work tree, and the URL it is a checkout of, if any.

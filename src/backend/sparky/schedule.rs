@@ -45,14 +45,22 @@ impl Cadence {
         period::calendar(self.period_kind(), date, tz)
     }
 
-    /// The kinds this run writes (`schedule.<cadence>`); config check refuses unknown names.
+    /// The kinds this run writes (`schedule.<cadence>`), the digest first: posts link to
+    /// it. Config check refuses unknown names and another period's digest.
     pub fn kinds(self, config: &Config) -> Vec<DraftKind> {
         let names = match self {
             Cadence::Daily => &config.schedule.daily,
             Cadence::Weekly => &config.schedule.weekly,
             Cadence::Monthly => &config.schedule.monthly,
         };
-        names.iter().filter_map(|n| DraftKind::parse(n)).collect()
+        let mut kinds: Vec<DraftKind> = names.iter().filter_map(|n| DraftKind::parse(n)).collect();
+        kinds.sort_by_key(|k| !k.is_digest());
+        kinds
+    }
+
+    /// The digest kind of this run's period.
+    pub fn digest_kind(self) -> DraftKind {
+        DraftKind::for_period(self.period_kind())
     }
 }
 
@@ -94,11 +102,12 @@ mod tests {
             !auto_publish(&config, DraftKind::Weekly),
             "manual by default"
         );
-        config.schedule.weekly = vec!["weekly".into(), "mastodon".into()];
+        config.schedule.weekly = vec!["mastodon".into(), "weekly".into()];
         config.publish.auto = vec!["mastodon".into()];
         assert_eq!(
             Cadence::Weekly.kinds(&config),
-            [DraftKind::Weekly, DraftKind::Mastodon]
+            [DraftKind::Weekly, DraftKind::Mastodon],
+            "the digest first: the post links to it"
         );
         assert!(auto_publish(&config, DraftKind::Mastodon));
         assert!(!auto_publish(&config, DraftKind::Weekly));

@@ -1,7 +1,7 @@
 //! Drafts as files in a git repository: every change a commit, every write atomic.
 //!
 //! `<dir>/<id>.md` holds the front matter and the Markdown body, `<dir>/<id>.json` the
-//! [`DigestData`] the draft was written from, `<dir>/<id>.published.json` where it was
+//! [`DigestData`] the draft was written from, `<dir>/publications/<id>.json` where it was
 //! published. The console editor's autosaves live in
 //! `<dir>/.recovery/<id>.md`, which git ignores. The format is described in docs/drafts.md.
 
@@ -10,6 +10,7 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use super::channels::Publication;
 use super::git::{Git, GitError};
@@ -18,8 +19,9 @@ use super::model::{DigestData, DraftKind, DraftState, FrontMatter};
 /// What the store's `.gitignore` must contain: autosaves and half-written temp files.
 const IGNORED: [&str; 2] = ["/.recovery/", ".tmp-*"];
 const RECOVERY_DIR: &str = ".recovery";
-/// `<id>.published.json`: the draft's publications.
-const PUBLICATIONS_SUFFIX: &str = "published.json";
+/// `publications/<id>.json`: the drafts' publications, apart from the drafts so that no
+/// draft's files can share a name with them.
+const PUBLICATIONS_DIR: &str = "publications";
 const FENCE: &str = "---";
 const MAX_ID_LEN: usize = 200;
 
@@ -58,6 +60,10 @@ pub enum StoreError {
 pub struct Store {
     dir: PathBuf,
     git: Git,
+    /// Held by every change: a change reads the draft, rewrites it and commits, and two
+    /// at once (the console's actor and a publication being recorded) would race for
+    /// git's index and overwrite each other's file.
+    changing: Mutex<()>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,6 +105,7 @@ impl Store {
         let store = Store {
             dir: dir.to_path_buf(),
             git,
+            changing: Mutex::new(()),
         };
         store.ensure_gitignore()?;
         store.recover_uncommitted()?;
@@ -196,6 +203,7 @@ impl Store {
         body: &str,
         data: &DigestData,
     ) -> Result<PathBuf, StoreError> {
+        let _changing = self.lock();
         validate_id(id)?;
         if !is_iso_date(&front.date) {
             return Err(StoreError::InvalidDate {
@@ -221,6 +229,7 @@ impl Store {
 
     /// Saves an edited body as commit "draft: edit <id>"; an unchanged body commits nothing.
     pub fn save_body(&self, id: &str, body: &str) -> Result<(), StoreError> {
+        let _changing = self.lock();
         let draft = self.load(id)?;
         if draft.body == body {
             return Ok(());
@@ -233,16 +242,20 @@ impl Store {
     }
 
     /// Moves a draft to `state` as commit "draft: <verb> <id>". Allowed: draft -> approved
-    /// or rejected, approved -> draft, published or rejected, rejected -> draft; published ->
-    /// published does nothing. Anything else is [`StoreError::Transition`].
+    /// or rejected, approved -> draft, published or rejected, rejected -> draft, published
+    /// -> draft (an edit after publishing); published -> published does nothing. Anything else is [`StoreError::Transition`].
     pub fn set_state(&self, id: &str, state: DraftState) -> Result<(), StoreError> {
+        let _changing = self.lock();
         let draft = self.load(id)?;
         let from = draft.front.state;
         let verb = match (from, state) {
             (DraftState::Published, DraftState::Published) => return Ok(()),
             (DraftState::Draft, DraftState::Approved) => "approve",
             (DraftState::Draft | DraftState::Approved, DraftState::Rejected) => "reject",
-            (DraftState::Approved | DraftState::Rejected, DraftState::Draft) => "reopen",
+            (
+                DraftState::Approved | DraftState::Published | DraftState::Rejected,
+                DraftState::Draft,
+            ) => "reopen",
             (DraftState::Approved, DraftState::Published) => "publish",
             _ => {
                 return Err(StoreError::Transition {
@@ -285,6 +298,7 @@ impl Store {
         id: &str,
         publication: &Publication,
     ) -> Result<(), StoreError> {
+        let _changing = self.lock();
         let mut records = self.publications(id)?;
         match records
             .iter_mut()
@@ -299,10 +313,12 @@ impl Store {
             path: path.clone(),
             source: e.into(),
         })?;
+        let dir = self.dir.join(PUBLICATIONS_DIR);
+        fs::create_dir_all(&dir).map_err(io_error("create", &dir))?;
         replace_file(&path, format!("{json}\n").as_bytes())?;
         self.commit(
             &format!("draft: published {id} to {}", publication.channel),
-            &[&format!("{id}.{PUBLICATIONS_SUFFIX}")],
+            &[&format!("{PUBLICATIONS_DIR}/{id}.json")],
         )
     }
 
@@ -347,8 +363,13 @@ impl Store {
         self.dir.join(format!("{id}.json"))
     }
 
+    /// One change at a time; a change that panicked left nothing this lock protects.
+    fn lock(&self) -> MutexGuard<'_, ()> {
+        self.changing.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     fn publications_path(&self, id: &str) -> PathBuf {
-        self.dir.join(format!("{id}.{PUBLICATIONS_SUFFIX}"))
+        self.dir.join(PUBLICATIONS_DIR).join(format!("{id}.json"))
     }
 
     fn recovery_path(&self, id: &str) -> PathBuf {

@@ -520,11 +520,13 @@ struct Page<T> {
     nodes: Vec<Option<T>>,
 }
 
+/// A GraphQL connection's `pageInfo` ([`PAGE_INFO`]): whether there is more, and where
+/// the next page starts.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct PageInfo {
-    has_next_page: bool,
-    end_cursor: Option<String>,
+pub(crate) struct PageInfo {
+    pub has_next_page: bool,
+    pub end_cursor: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

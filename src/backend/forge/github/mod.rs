@@ -25,6 +25,7 @@ use tokio::sync::mpsc::UnboundedSender;
 
 pub use select::select;
 // Shared with the channels that publish to GitHub.
+pub(crate) use activity::PageInfo;
 pub(crate) use client::{graphql_url, next_link};
 
 /// Where the conditional-request cache and incremental state live: `github.cache_dir`, or

@@ -4,8 +4,10 @@
 //! hard, so the session is kept in a 0600 JSON file and reused; an expired access token
 //! is renewed with `com.atproto.server.refreshSession`, and only when that fails is a new
 //! session created. Posts are written with `com.atproto.repo.putRecord` under a record
-//! key derived from the draft: a retry or a republish overwrites the same record instead
-//! of adding a second post.
+//! key derived from the draft and its text: a retry of the same text rewrites the same
+//! record instead of adding a second post. A changed text is a new record, and the
+//! previous one is deleted once it is out: bsky.app keeps showing a post's first text
+//! when its record is rewritten (bluesky-social/social-app#673).
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
@@ -19,6 +21,7 @@ use tokio::io::AsyncWriteExt;
 
 use super::http::{self, Peer, Refusal};
 use super::{ChannelError, ChannelName, Delivery, Outgoing, Publication, content_hash};
+use crate::backend::mirror::gitea_api::describe;
 use crate::config::BlueskyConfig;
 
 const CHANNEL: ChannelName = ChannelName::Bluesky;
@@ -28,6 +31,9 @@ const PEER: Peer = Peer {
 };
 const POST: &str = "app.bsky.feed.post";
 const LINK: &str = "app.bsky.richtext.facet#link";
+const TAG: &str = "app.bsky.richtext.facet#tag";
+/// The lexicon's limit on a tag, in graphemes; counted here in characters (never fewer).
+const TAG_MAX_CHARS: usize = 64;
 /// The sortable base-32 alphabet of record keys (TIDs).
 const TID_ALPHABET: &[u8; 32] = b"234567abcdefghijklmnopqrstuvwxyz";
 const MICROS_PER_DAY: u64 = 86_400_000_000;
@@ -89,17 +95,7 @@ impl Bluesky {
                 key: "bluesky.identifier",
             });
         }
-        let app_password = cfg
-            .app_password
-            .reveal()
-            .map_err(|source| ChannelError::Secret {
-                channel: CHANNEL,
-                source,
-            })?
-            .ok_or(ChannelError::NotConfigured {
-                channel: CHANNEL,
-                key: "bluesky.app_password",
-            })?;
+        let app_password = PEER.reveal(&cfg.app_password)?;
         Ok(Bluesky {
             http: http::client(CHANNEL)?,
             base,
@@ -111,27 +107,24 @@ impl Bluesky {
     }
 
     pub async fn publish(&self, out: &Outgoing<'_>) -> Result<Delivery, ChannelError> {
-        if out.kind.post_limit().is_none() {
-            return Err(ChannelError::InvalidConfig {
-                channel: CHANNEL,
-                key: "publish.channels",
-                reason: format!(
-                    "Bluesky takes social posts, not {} drafts",
-                    out.kind.as_str()
-                ),
-            });
-        }
+        PEER.social_posts_only("Bluesky", out.kind)?;
         let hash = content_hash(out.body);
         if let Some(previous) = out.previous.filter(|p| p.content_hash == hash) {
             return Ok(Delivery::Unchanged(previous.clone()));
         }
-        let rkey = record_key(out.draft_id, out.date);
-        let created_at = out.previous.map_or_else(Timestamp::now, |p| p.published_at);
+        let rkey = record_key(out.draft_id, out.date, out.body);
+        // The previous post, deleted once this one is out (unless it is the same record).
+        let replaced = match out.previous {
+            Some(previous) => Some((RecordUri::parse(&previous.remote_id)?, &previous.url)),
+            None => None,
+        }
+        .filter(|(record, _)| record.rkey != rkey);
+        let created_at = Timestamp::now();
         let record = json!({
             "$type": POST,
             "text": out.body,
             "createdAt": created_at.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
-            "facets": link_facets(out.body),
+            "facets": facets(out.body),
         });
 
         // One publish at a time renews the session, so two never sign in at once.
@@ -158,6 +151,21 @@ impl Bluesky {
             published_at: created_at,
             content_hash: hash,
         };
+        if let Some((record, shown_at)) = replaced {
+            // Not recorded on failure: publishing again rewrites the new record (same
+            // text, same key) and retries the delete.
+            self.delete_record(&session, &record)
+                .await
+                .map_err(|why| ChannelError::Other {
+                    channel: CHANNEL,
+                    message: format!(
+                        "the new post is out ({}), but the one it replaces still shows: \
+                         deleting {} failed ({why}); publish again to retry, or delete \
+                         {shown_at} on bsky.app",
+                        publication.url, record.uri
+                    ),
+                })?;
+        }
         Ok(match out.previous {
             Some(_) => Delivery::Updated(publication),
             None => Delivery::Created(publication),
@@ -211,6 +219,29 @@ impl Bluesky {
         } else {
             Err(PEER.error(refusal))
         }
+    }
+
+    /// Deletes a record; one already gone counts as deleted (the PDS answers 200).
+    /// `Err` says why it was not deleted.
+    async fn delete_record(&self, session: &Session, record: &RecordUri) -> Result<(), String> {
+        let request = self
+            .http
+            .post(self.xrpc("com.atproto.repo.deleteRecord"))
+            .bearer_auth(&session.access_jwt)
+            .json(&json!({
+                "repo": record.repo,
+                "collection": record.collection,
+                "rkey": record.rkey,
+            }));
+        let response = request
+            .send()
+            .await
+            .map_err(|error| describe(&error.without_url()))?;
+        if response.status().is_success() {
+            return Ok(());
+        }
+        let refusal = Refusal::read(response).await;
+        Err(format!("HTTP {}: {}", refusal.status, refusal.message()))
     }
 
     /// A renewed session: refreshed, or when that is refused, a new one.
@@ -304,11 +335,52 @@ impl Bluesky {
     }
 }
 
-/// A record key (TID) that depends only on the draft: its date's first microsecond plus
-/// an offset within the day and a clock id, both from a hash of the draft id.
-pub fn record_key(draft_id: &str, date: Date) -> String {
+/// A record's address, `at://{repo}/{collection}/{rkey}`: a publication's remote id.
+struct RecordUri {
+    uri: String,
+    repo: String,
+    collection: String,
+    rkey: String,
+}
+
+impl RecordUri {
+    fn parse(uri: &str) -> Result<RecordUri, ChannelError> {
+        let parts: Option<Vec<&str>> = uri
+            .strip_prefix("at://")
+            .map(|path| path.split('/').collect());
+        match parts.as_deref() {
+            Some([repo, collection, rkey])
+                if !repo.is_empty() && !collection.is_empty() && !rkey.is_empty() =>
+            {
+                Ok(RecordUri {
+                    uri: uri.to_owned(),
+                    repo: (*repo).to_owned(),
+                    collection: (*collection).to_owned(),
+                    rkey: (*rkey).to_owned(),
+                })
+            }
+            _ => Err(ChannelError::Other {
+                channel: CHANNEL,
+                message: format!(
+                    "the recorded post `{uri}` is not an AT URI (at://repo/collection/rkey), \
+                     so the post it would replace is unknown"
+                ),
+            }),
+        }
+    }
+}
+
+/// A record key (TID) that depends only on the draft and its text: the draft's date's
+/// first microsecond plus an offset within the day and a clock id, both from a hash of
+/// the draft id and the text. The same text keeps its key, so a retry rewrites its
+/// record; a changed text gets another.
+pub fn record_key(draft_id: &str, date: Date, text: &str) -> String {
     use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(draft_id.as_bytes());
+    let digest = Sha256::new()
+        .chain_update(draft_id)
+        .chain_update([0])
+        .chain_update(text)
+        .finalize();
     let offset = u64::from_be_bytes([
         digest[0], digest[1], digest[2], digest[3], digest[4], digest[5], digest[6], digest[7],
     ]) % MICROS_PER_DAY;
@@ -325,8 +397,40 @@ pub fn record_key(draft_id: &str, date: Date) -> String {
         .collect()
 }
 
-/// A link facet for every http(s) URL in `text`, its range in UTF-8 bytes.
-pub fn link_facets(text: &str) -> Vec<Value> {
+/// A rich-text facet: a feature of the text's UTF-8 bytes `start..end`.
+struct Facet {
+    start: usize,
+    end: usize,
+    feature: Value,
+}
+
+impl Facet {
+    fn overlaps(&self, other: &Facet) -> bool {
+        self.start < other.end && other.start < self.end
+    }
+
+    fn to_json(&self) -> Value {
+        json!({
+            "index": { "byteStart": self.start, "byteEnd": self.end },
+            "features": [self.feature],
+        })
+    }
+}
+
+/// The post's facets in text order: its links, and its hashtags outside them.
+pub fn facets(text: &str) -> Vec<Value> {
+    let mut all = link_facets(text);
+    let tags: Vec<Facet> = tag_facets(text)
+        .into_iter()
+        .filter(|tag| !all.iter().any(|link| link.overlaps(tag)))
+        .collect();
+    all.extend(tags);
+    all.sort_by_key(|facet| facet.start);
+    all.iter().map(Facet::to_json).collect()
+}
+
+/// A link facet for every http(s) URL in `text`.
+fn link_facets(text: &str) -> Vec<Facet> {
     // Compiled per post: posts are few and short.
     let Ok(urls) = regex_lite::Regex::new(r"https?://[^\s<>]+") else {
         return Vec::new();
@@ -334,14 +438,62 @@ pub fn link_facets(text: &str) -> Vec<Value> {
     urls.find_iter(text)
         .filter_map(|found| {
             let url = trim_trailing_punctuation(found.as_str());
-            (url.len() > "https://".len()).then(|| {
-                json!({
-                    "index": { "byteStart": found.start(), "byteEnd": found.start() + url.len() },
-                    "features": [{ "$type": LINK, "uri": url }],
-                })
+            (url.len() > "https://".len()).then(|| Facet {
+                start: found.start(),
+                end: found.start() + url.len(),
+                feature: json!({ "$type": LINK, "uri": url }),
             })
         })
         .collect()
+}
+
+/// A tag facet for every hashtag, as Bluesky's own client finds them: `#` (or `＃`) at
+/// the start or after whitespace, then the word up to the next whitespace without its
+/// trailing punctuation. A tag that is empty, only digits and punctuation, a keycap
+/// emoji (`#️⃣`) or longer than the lexicon allows is none. The range covers the `#`,
+/// the tag leaves it out.
+fn tag_facets(text: &str) -> Vec<Facet> {
+    text.char_indices()
+        .filter(|&(at, c)| {
+            matches!(c, '#' | '＃')
+                && text[..at]
+                    .chars()
+                    .next_back()
+                    .is_none_or(char::is_whitespace)
+        })
+        .filter_map(|(at, hash)| {
+            let after = at + hash.len_utf8();
+            let word = text[after..]
+                .split(char::is_whitespace)
+                .next()
+                .unwrap_or_default();
+            let tag = word.trim_end_matches(is_punctuation);
+            let is_tag = !tag.starts_with('\u{fe0f}')
+                && tag
+                    .chars()
+                    .any(|c| !c.is_ascii_digit() && !is_punctuation(c))
+                && tag.chars().count() <= TAG_MAX_CHARS;
+            is_tag.then(|| Facet {
+                start: at,
+                end: after + tag.len(),
+                feature: json!({ "$type": TAG, "tag": tag }),
+            })
+        })
+        .collect()
+}
+
+/// Unicode punctuation (category P) a post is likely to hold: ASCII's, Latin-1's and
+/// the General Punctuation, CJK and full-width blocks'. Symbols (`+`, `$`, `~`…) are not
+/// punctuation: `#C++` keeps its pluses.
+fn is_punctuation(c: char) -> bool {
+    matches!(c,
+        '!' | '"' | '#' | '%' | '&' | '\'' | '(' | ')' | '*' | ',' | '-' | '.' | '/' | ':'
+        | ';' | '?' | '@' | '[' | '\\' | ']' | '_' | '{' | '}'
+        | '¡' | '§' | '«' | '¶' | '·' | '»' | '¿'
+        | '\u{2010}'..='\u{2027}' | '\u{2030}'..='\u{205e}'
+        | '\u{3001}'..='\u{3003}' | '\u{3008}'..='\u{3011}'
+        | '\u{ff01}'..='\u{ff03}' | '\u{ff05}'..='\u{ff0a}' | '\u{ff0c}'..='\u{ff0f}'
+        | '\u{ff1a}' | '\u{ff1b}' | '\u{ff1f}')
 }
 
 /// A URL without the sentence around it: no trailing `.`, `,` and the like, nor a `)`
@@ -365,12 +517,17 @@ fn trim_trailing_punctuation(url: &str) -> &str {
 mod tests {
     use super::*;
 
+    const DRAFT: &str = "2026-W47-raibid-bluesky";
+
     #[test]
-    fn record_keys_are_valid_tids_stable_per_draft() {
+    fn record_keys_are_valid_tids_stable_per_draft_and_text() {
         let date = jiff::civil::date(2026, 11, 16);
-        let key = record_key("2026-W47-raibid-bluesky", date);
-        assert_eq!(key, record_key("2026-W47-raibid-bluesky", date));
-        assert_ne!(key, record_key("2026-W48-raibid-bluesky", date));
+        let key = record_key(DRAFT, date, "Week 47.");
+        assert_eq!(key, record_key(DRAFT, date, "Week 47."));
+        assert_ne!(key, record_key(DRAFT, date, "Week 47!"));
+        assert_ne!(key, record_key("2026-W48-raibid-bluesky", date, "Week 47."));
+        // The id and the text are kept apart: moving a character between them matters.
+        assert_ne!(record_key("ab", date, "c"), record_key("a", date, "bc"));
         assert_eq!(key.len(), 13);
         assert!(key.bytes().all(|b| TID_ALPHABET.contains(&b)));
         // The first character carries the zero top bit: 2-7 or a-j.
@@ -384,26 +541,82 @@ mod tests {
     }
 
     #[test]
-    fn facets_span_urls_in_bytes_without_trailing_punctuation() {
-        let text =
-            "Größe: https://a.example/x. See (https://b.example/y_(z)) and http://c.example!";
-        let facets = link_facets(text);
-        let spans: Vec<(usize, usize, &str)> = facets
+    fn record_uris_name_repo_collection_and_key() {
+        let uri = "at://did:plc:abc/app.bsky.feed.post/3lbbx2a7xyz2k";
+        let record = RecordUri::parse(uri).unwrap();
+        assert_eq!(record.uri, uri);
+        assert_eq!(record.repo, "did:plc:abc");
+        assert_eq!(record.collection, POST);
+        assert_eq!(record.rkey, "3lbbx2a7xyz2k");
+        for bad in [
+            "https://bsky.app/profile/x/post/3lbb",
+            "at://did:plc:abc/app.bsky.feed.post",
+            "at://did:plc:abc/app.bsky.feed.post/",
+            "at://did:plc:abc/app.bsky.feed.post/a/b",
+        ] {
+            let error = RecordUri::parse(bad).err().unwrap().to_string();
+            assert!(error.contains(bad), "{error}");
+        }
+    }
+
+    /// Each facet's range in `text`, and its link or tag.
+    fn spans(text: &str) -> Vec<[String; 2]> {
+        facets(text)
             .iter()
             .map(|f| {
                 let start = f["index"]["byteStart"].as_u64().unwrap() as usize;
                 let end = f["index"]["byteEnd"].as_u64().unwrap() as usize;
-                (start, end, f["features"][0]["uri"].as_str().unwrap())
+                let feature = &f["features"][0];
+                let value = match feature["$type"].as_str().unwrap() {
+                    LINK => &feature["uri"],
+                    TAG => &feature["tag"],
+                    other => panic!("unexpected facet {other}"),
+                };
+                [
+                    text[start..end].to_owned(),
+                    value.as_str().unwrap().to_owned(),
+                ]
             })
-            .collect();
-        assert_eq!(spans.len(), 3);
-        for (start, end, uri) in &spans {
-            assert_eq!(&text.as_bytes()[*start..*end], uri.as_bytes());
-        }
-        assert_eq!(spans[0].2, "https://a.example/x");
-        assert_eq!(spans[0].0, "Größe: ".len());
-        assert_eq!(spans[1].2, "https://b.example/y_(z)");
-        assert_eq!(spans[2].2, "http://c.example");
-        assert!(link_facets("no links, just https:// alone").is_empty());
+            .collect()
+    }
+
+    #[test]
+    fn link_facets_span_urls_in_bytes_without_trailing_punctuation() {
+        let text =
+            "Größe: https://a.example/x. See (https://b.example/y_(z)) and http://c.example!";
+        assert_eq!(
+            spans(text),
+            [
+                ["https://a.example/x"; 2],
+                ["https://b.example/y_(z)"; 2],
+                ["http://c.example"; 2],
+            ]
+        );
+        let first = &facets(text)[0]["index"]["byteStart"];
+        assert_eq!(first, "Größe: ".len());
+        assert!(facets("no links, just https:// alone").is_empty());
+    }
+
+    #[test]
+    fn tag_facets_cover_the_hash_and_name_the_tag_without_it() {
+        let text = "Größe 🚀 #devlog, #Rust_ #C++ ＃日本語。 #2026 #1st issue#3 #️⃣ # \
+                    https://x.example/#frag #https://y.example (#wrapped)";
+        assert_eq!(
+            spans(text),
+            [
+                ["#devlog", "devlog"],
+                ["#Rust", "Rust"],
+                ["#C++", "C++"],
+                ["＃日本語", "日本語"],
+                ["#1st", "1st"],
+                ["https://x.example/#frag"; 2],
+                ["https://y.example"; 2],
+            ]
+        );
+        let first = &facets(text)[0]["index"];
+        assert_eq!(first["byteStart"], "Größe 🚀 ".len());
+        assert_eq!(first["byteEnd"], "Größe 🚀 #devlog".len());
+        assert_eq!(facets(&format!("#{}", "a".repeat(64))).len(), 1);
+        assert!(facets(&format!("#{}", "a".repeat(65))).is_empty());
     }
 }

@@ -57,17 +57,7 @@ struct Article {
 impl Devto {
     pub fn new(cfg: &DevtoConfig) -> Result<Devto, ChannelError> {
         let base = http::base_url(CHANNEL, "devto.url", &cfg.url)?;
-        let api_key = cfg
-            .api_key
-            .reveal()
-            .map_err(|source| ChannelError::Secret {
-                channel: CHANNEL,
-                source,
-            })?
-            .ok_or(ChannelError::NotConfigured {
-                channel: CHANNEL,
-                key: "devto.api_key",
-            })?;
+        let api_key = PEER.reveal(&cfg.api_key)?;
         Ok(Devto {
             http: http::client(CHANNEL)?,
             base,

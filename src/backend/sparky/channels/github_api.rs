@@ -46,15 +46,11 @@ impl GithubApi {
                 reason: format!("no GraphQL URL beside it: {error}"),
             }
         })?;
-        let token = cfg
-            .github
-            .token
-            .reveal()
-            .map_err(|source| ChannelError::Secret { channel, source })?
-            .ok_or(ChannelError::NotConfigured {
-                channel,
-                key: TOKEN_KEY,
-            })?;
+        let peer = Peer {
+            channel,
+            credential: TOKEN_KEY,
+        };
+        let token = peer.reveal(&cfg.github.token)?;
         if HeaderValue::from_str(&format!("Bearer {token}")).is_err() {
             return Err(ChannelError::InvalidConfig {
                 channel,
@@ -63,10 +59,7 @@ impl GithubApi {
             });
         }
         Ok(GithubApi {
-            peer: Peer {
-                channel,
-                credential: TOKEN_KEY,
-            },
+            peer,
             http: http::client(channel)?,
             base,
             graphql,
@@ -116,6 +109,13 @@ impl GithubApi {
         self.peer.json(response).await
     }
 
+    /// The login of the token's own account (`GET /user`).
+    pub async fn login(&self) -> Result<String, ChannelError> {
+        let request = self.request(Method::GET, self.url(&["user"]));
+        let user: Account = self.json(request).await?;
+        Ok(user.login)
+    }
+
     /// A GraphQL query or mutation: its `data`. Errors in the answer are reported, a
     /// `RATE_LIMITED` one as a rate limit.
     pub async fn graphql<T: DeserializeOwned>(
@@ -152,6 +152,20 @@ impl GithubApi {
             channel,
             message: format!("unexpected GraphQL answer from {}: {error}", self.graphql),
         })
+    }
+}
+
+/// A GitHub account as both APIs name one: a comment's `user` (REST) or `author`
+/// (GraphQL), `GET /user`, GraphQL's `viewer`.
+#[derive(Debug, serde::Deserialize)]
+pub(super) struct Account {
+    pub login: String,
+}
+
+impl Account {
+    /// The same account: GitHub's logins ignore case.
+    pub fn is(&self, login: &str) -> bool {
+        self.login.eq_ignore_ascii_case(login)
     }
 }
 

@@ -2,17 +2,20 @@
 //! (REST) or on a discussion (GraphQL), at `publish.github_comment`.
 //!
 //! The comment ends with a hidden marker line, `<!-- raibid:draft {id} -->`. Before
-//! posting, the thread's comments are searched for it, page by page: a comment that has
-//! it is edited in place (or left alone when its text is the same), so neither a lost
-//! record nor a retry after a server error that had stored the comment posts twice.
+//! posting, the thread's comments are searched for it, page by page: a comment of the
+//! token's own account that has it is edited in place (or left alone when its text is
+//! the same), so neither a lost record nor a retry after a server error that had stored
+//! the comment posts twice. Anyone can write the marker: a comment by someone else is
+//! never taken for ours.
 
 use jiff::Timestamp;
 use reqwest::{Method, Url};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::github_api::{GithubApi, Repository};
+use super::github_api::{Account, GithubApi, Repository};
 use super::{ChannelError, ChannelName, Delivery, Outgoing, Publication, content_hash};
+use crate::backend::forge::github::PageInfo;
 use crate::config::Config;
 
 const CHANNEL: ChannelName = ChannelName::GithubComment;
@@ -20,11 +23,12 @@ const TARGET_KEY: &str = "publish.github_comment";
 
 const FIND_IN_DISCUSSION: &str =
     "query($owner: String!, $name: String!, $number: Int!, $cursor: String) {
+  viewer { login }
   repository(owner: $owner, name: $name) {
     discussion(number: $number) {
       id
       comments(first: 100, after: $cursor) {
-        nodes { id body url updatedAt }
+        nodes { id body url updatedAt author { login } }
         pageInfo { hasNextPage endCursor }
       }
     }
@@ -72,6 +76,9 @@ struct IssueComment {
     id: u64,
     #[serde(default)]
     body: Option<String>,
+    /// Absent for a deleted account.
+    #[serde(default)]
+    user: Option<Account>,
     html_url: String,
     updated_at: Timestamp,
 }
@@ -89,6 +96,8 @@ impl From<IssueComment> for Comment {
 
 #[derive(Debug, Deserialize)]
 struct DiscussionQuery {
+    /// The token's own account.
+    viewer: Account,
     repository: Option<DiscussionRepository>,
 }
 
@@ -117,13 +126,9 @@ struct DiscussionComment {
     body: String,
     url: String,
     updated_at: Timestamp,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct PageInfo {
-    has_next_page: bool,
-    end_cursor: Option<String>,
+    /// Null for a deleted account.
+    #[serde(default)]
+    author: Option<Account>,
 }
 
 /// What both mutations answer: `{ <mutation>: { comment: { id url } } }`.
@@ -190,21 +195,29 @@ impl GithubComment {
         })
     }
 
-    /// The issue's comment that carries `marker`, following every page.
-    async fn find_in_issue(
-        &self,
-        number: u64,
-        marker: &str,
-    ) -> Result<Option<Comment>, ChannelError> {
+    /// `repos/{owner}/{name}/issues/{number}/comments`: where an issue's comments are
+    /// listed and new ones posted.
+    fn issue_comments(&self, number: u64) -> Url {
         let number = number.to_string();
-        let mut url = self.api.url(&[
+        self.api.url(&[
             "repos",
             &self.repo.owner,
             &self.repo.name,
             "issues",
             &number,
             "comments",
-        ]);
+        ])
+    }
+
+    /// The issue's comment by the token's account that carries `marker`, following
+    /// every page.
+    async fn find_in_issue(
+        &self,
+        number: u64,
+        marker: &str,
+    ) -> Result<Option<Comment>, ChannelError> {
+        let login = self.api.login().await?;
+        let mut url = self.issue_comments(number);
         url.query_pairs_mut()
             .append_pair("per_page", "100")
             .append_pair("page", "1");
@@ -218,9 +231,8 @@ impl GithubComment {
             page = self.api.next_page(response.headers())?;
             let comments: Vec<IssueComment> = self.api.peer.json(response).await?;
             if let Some(found) = comments.into_iter().find(|c| {
-                c.body
-                    .as_deref()
-                    .is_some_and(|body| has_marker(body, marker))
+                let body = c.body.as_deref().unwrap_or_default();
+                is_ours(c.user.as_ref(), &login, body, marker)
             }) {
                 return Ok(Some(found.into()));
             }
@@ -228,7 +240,8 @@ impl GithubComment {
         Ok(None)
     }
 
-    /// The discussion's node id, and its comment that carries `marker`.
+    /// The discussion's node id, and its comment by the token's account that carries
+    /// `marker`.
     async fn find_in_discussion(
         &self,
         number: u64,
@@ -243,6 +256,7 @@ impl GithubComment {
                 "cursor": cursor,
             });
             let data: DiscussionQuery = self.api.graphql(FIND_IN_DISCUSSION, variables).await?;
+            let login = data.viewer.login;
             let discussion = data
                 .repository
                 .and_then(|repository| repository.discussion)
@@ -254,7 +268,7 @@ impl GithubComment {
             if let Some(found) = comments
                 .nodes
                 .into_iter()
-                .find(|c| has_marker(&c.body, marker))
+                .find(|c| is_ours(c.author.as_ref(), &login, &c.body, marker))
             {
                 let found = Comment {
                     id: found.id,
@@ -277,15 +291,7 @@ impl GithubComment {
     async fn post(&self, new_in: &NewCommentIn, body: &str) -> Result<Posted, ChannelError> {
         match new_in {
             NewCommentIn::Issue(number) => {
-                let number = number.to_string();
-                let url = self.api.url(&[
-                    "repos",
-                    &self.repo.owner,
-                    &self.repo.name,
-                    "issues",
-                    &number,
-                    "comments",
-                ]);
+                let url = self.issue_comments(*number);
                 self.rest_comment(Method::POST, url, body).await
             }
             NewCommentIn::Discussion(discussion) => {
@@ -379,6 +385,11 @@ fn has_marker(body: &str, marker: &str) -> bool {
     body.lines().any(|line| line.trim() == marker)
 }
 
+/// The comment is ours: written by `login`, the token's account, and marked.
+fn is_ours(author: Option<&Account>, login: &str, body: &str, marker: &str) -> bool {
+    author.is_some_and(|author| author.is(login)) && has_marker(body, marker)
+}
+
 /// The same text once line endings (GitHub's editor writes CRLF) and trailing
 /// whitespace are set aside.
 fn same_text(a: &str, b: &str) -> bool {
@@ -438,6 +449,17 @@ mod tests {
             "<!-- raibid:draft 2026-W47-raibid-blog -->",
             &marker
         ));
+        let body = "Text\n\n<!-- raibid:draft 2026-W47-raibid -->";
+        let ours = |author: Option<&str>, body: &str| {
+            let author = author.map(|login| Account {
+                login: login.into(),
+            });
+            is_ours(author.as_ref(), "raibid-bot", body, &marker)
+        };
+        assert!(ours(Some("Raibid-Bot"), body), "logins ignore case");
+        assert!(!ours(Some("mallory"), body));
+        assert!(!ours(None, body));
+        assert!(!ours(Some("raibid-bot"), "Text"));
         assert!(same_text("a\r\nb\n", "a\nb"));
         assert!(!same_text("a\nb", "a\nc"));
     }

@@ -11,6 +11,8 @@ use serde::de::DeserializeOwned;
 
 use super::{ChannelError, ChannelName};
 use crate::backend::mirror::gitea_api::describe;
+use crate::backend::sparky::model::DraftKind;
+use crate::config::Secret;
 
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Characters of a peer's error message kept in an error.
@@ -77,6 +79,34 @@ pub(super) struct Peer {
 }
 
 impl Peer {
+    /// The value of the peer's credential, read from `secret`: a source that is unset
+    /// names the credential's config key.
+    pub(super) fn reveal(self, secret: &Secret) -> Result<String, ChannelError> {
+        secret
+            .reveal()
+            .map_err(|source| ChannelError::Secret {
+                channel: self.channel,
+                source,
+            })?
+            .ok_or(ChannelError::NotConfigured {
+                channel: self.channel,
+                key: self.credential,
+            })
+    }
+
+    /// Refuses a draft that is not a social post (`publish.channels` sent it here); `name`
+    /// is the service as people know it.
+    pub(super) fn social_posts_only(self, name: &str, kind: DraftKind) -> Result<(), ChannelError> {
+        if kind.post_limit().is_some() {
+            return Ok(());
+        }
+        Err(ChannelError::InvalidConfig {
+            channel: self.channel,
+            key: "publish.channels",
+            reason: format!("{name} takes social posts, not {} drafts", kind.as_str()),
+        })
+    }
+
     /// Sends once; a transport failure names the URL without credentials.
     pub(super) async fn send(self, request: RequestBuilder) -> Result<Response, ChannelError> {
         request.send().await.map_err(|error| ChannelError::Request {
@@ -364,6 +394,33 @@ mod tests {
         assert_eq!(listed.message(), "Title is too long; Body is empty");
         assert_eq!(refusal(500, &[], " ").message(), "no explanation given");
         assert_eq!(refusal(500, &[], &"x".repeat(1000)).message().len(), 300);
+    }
+
+    #[test]
+    fn credentials_and_draft_kinds_are_checked_before_sending() {
+        assert!(matches!(
+            PEER.reveal(&Secret::None),
+            Err(ChannelError::NotConfigured {
+                channel: ChannelName::Devto,
+                key: "devto.api_key",
+            })
+        ));
+        let mastodon = Peer {
+            channel: ChannelName::Mastodon,
+            credential: "mastodon.token",
+        };
+        assert!(
+            mastodon
+                .social_posts_only("Mastodon", DraftKind::Mastodon)
+                .is_ok()
+        );
+        let refused = mastodon
+            .social_posts_only("Mastodon", DraftKind::Weekly)
+            .unwrap_err();
+        assert_eq!(
+            refused.to_string(),
+            "mastodon: publish.channels is not valid: Mastodon takes social posts, not weekly drafts"
+        );
     }
 
     #[test]

@@ -61,17 +61,7 @@ impl Mastodon {
                 ),
             });
         }
-        let token = cfg
-            .token
-            .reveal()
-            .map_err(|source| ChannelError::Secret {
-                channel: CHANNEL,
-                source,
-            })?
-            .ok_or(ChannelError::NotConfigured {
-                channel: CHANNEL,
-                key: "mastodon.token",
-            })?;
+        let token = PEER.reveal(&cfg.token)?;
         Ok(Mastodon {
             http: http::client(CHANNEL)?,
             base,
@@ -81,16 +71,7 @@ impl Mastodon {
     }
 
     pub async fn publish(&self, out: &Outgoing<'_>) -> Result<Delivery, ChannelError> {
-        if out.kind.post_limit().is_none() {
-            return Err(ChannelError::InvalidConfig {
-                channel: CHANNEL,
-                key: "publish.channels",
-                reason: format!(
-                    "Mastodon takes social posts, not {} drafts",
-                    out.kind.as_str()
-                ),
-            });
-        }
+        PEER.social_posts_only("Mastodon", out.kind)?;
         let hash = content_hash(out.body);
         if let Some(previous) = out.previous {
             if previous.content_hash == hash {

@@ -587,8 +587,10 @@ fn unit_after(text: &str, at: usize) -> (Option<(Unit, usize)>, bool) {
 fn label_before(before: &str) -> Option<Unit> {
     let label = before.trim_end().strip_suffix(':')?;
     let start = label
-        .rfind(|c: char| !(c.is_alphabetic() || c == ' '))
-        .map_or(0, |i| i + 1);
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| !(c.is_alphabetic() || c == ' '))
+        .map_or(0, |(i, c)| i + c.len_utf8());
     let words: Vec<String> = label[start..]
         .split_whitespace()
         .map(str::to_lowercase)
@@ -667,6 +669,13 @@ mod tests {
             unit,
             more: false,
         }
+    }
+
+    #[test]
+    fn labels_after_multi_byte_characters_are_read() {
+        assert_eq!(label_before("Week 47 — commits:"), Some(Unit::Commits));
+        assert_eq!(label_before("Ann’s commits:"), Some(Unit::Commits));
+        assert_eq!(kinds("Week 47 — commits: 0", &[]).len(), 2);
     }
 
     #[test]

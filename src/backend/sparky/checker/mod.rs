@@ -38,6 +38,8 @@ pub enum Rule {
     Length,
     Section,
     Filler,
+    /// The draft's data could not be read, so nothing in it could be checked.
+    Data,
 }
 
 impl Rule {
@@ -55,6 +57,7 @@ impl Rule {
             Rule::Length => "length",
             Rule::Section => "section",
             Rule::Filler => "filler",
+            Rule::Data => "data",
         }
     }
 }

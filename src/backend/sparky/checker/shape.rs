@@ -4,8 +4,7 @@ use super::{Finding, Rule};
 use crate::backend::sparky::model::{DigestData, DraftKind};
 
 /// Length within the kind's bounds: a post's limit in its network's unit; a long text's
-/// upper bound in words, and for a blog post its lower bound too (a quiet period makes a
-/// short digest honestly).
+/// upper bound in words (a quiet period makes a short text honestly).
 pub(super) fn length(body: &str, kind: DraftKind) -> Option<Finding> {
     if let Some((limit, unit)) = kind.post_limit() {
         let length = unit.measure(body.trim());
@@ -23,7 +22,6 @@ pub(super) fn length(body: &str, kind: DraftKind) -> Option<Finding> {
     }
     let (low, high) = kind.word_bounds()?;
     let words = body.split_whitespace().count();
-    // The lower bound is what a busy period fills; a quiet one makes a short text honestly.
     (words > high).then(|| {
         whole_draft(
             Rule::Length,

@@ -152,6 +152,14 @@ pub(super) fn answer_words(kind: DraftKind) -> usize {
     fields(kind).iter().map(|f| f.words(kind)).sum()
 }
 
+/// The key of the field read into the Summary: `post` for a social post, else `summary`.
+pub(super) fn summary_key(kind: DraftKind) -> &'static str {
+    fields(kind)
+        .iter()
+        .find(|f| matches!(f, Field::Summary | Field::Post))
+        .map_or(Field::Summary.key(), |f| f.key())
+}
+
 /// The prose as the model wrote it, not yet checked; or why `text` is not a JSON object of
 /// the kind's shape. Keys the kind does not ask for are ignored.
 pub(super) fn parse(text: &str, kind: DraftKind) -> Result<Prose, String> {
@@ -211,6 +219,9 @@ mod tests {
         assert_eq!(weekly["additionalProperties"], false);
         assert_eq!(weekly["properties"]["highlights"]["maxItems"], 6);
         assert_eq!(schema_name(DraftKind::Linkedin), "linkedin_prose");
+        assert_eq!(summary_key(DraftKind::Monthly), "summary");
+        assert_eq!(summary_key(DraftKind::Blog), "summary");
+        assert_eq!(summary_key(DraftKind::Mastodon), "post");
     }
 
     #[test]

@@ -108,7 +108,7 @@ fn post_sentences(data: &DigestData) -> String {
 /// The Summary paragraph: totals, who and where, and the trend when there is one; for a
 /// blog post of a period without commits, that and what GitHub saw. A social post's
 /// sentences are shorter ([`post_sentences`]).
-pub(super) fn summary(data: &DigestData, kind: DraftKind) -> String {
+fn summary(data: &DigestData, kind: DraftKind) -> String {
     let m = &data.metrics;
     if kind.post_limit().is_some() {
         return post_sentences(data);

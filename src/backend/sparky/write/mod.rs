@@ -61,6 +61,11 @@ pub enum WriteError {
         reserved_tokens: usize,
         context_tokens: u32,
     },
+    /// The model answered, but nothing of its answer could be used: not the JSON asked
+    /// for, or no summary (a social post's text) left after checking. A failed attempt,
+    /// never a draft of the model's.
+    #[error("{backend}'s answer was not usable: {reason}")]
+    Unusable { backend: Backend, reason: String },
 }
 
 impl WriteError {
@@ -68,6 +73,15 @@ impl WriteError {
     /// built-in writer and tells the user.
     pub fn is_unreachable(&self) -> bool {
         matches!(self, WriteError::Llm(e) if e.is_unreachable())
+    }
+
+    /// The model answered, but not with a draft: not the JSON asked for, nothing left
+    /// after checking, or an answer cut at its limit. Another seed may do better.
+    pub fn is_bad_answer(&self) -> bool {
+        matches!(
+            self,
+            WriteError::Unusable { .. } | WriteError::Llm(LlmError::AnswerCut { .. })
+        )
     }
 }
 

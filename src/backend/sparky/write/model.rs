@@ -70,6 +70,13 @@ impl ModelWriter {
         writer
     }
 
+    fn unusable(&self, reason: String) -> WriteError {
+        WriteError::Unusable {
+            backend: self.client.backend(),
+            reason,
+        }
+    }
+
     async fn write_digest(
         &self,
         data: &DigestData,
@@ -108,17 +115,21 @@ impl ModelWriter {
                 let _ = tokens.send(token.to_owned());
             })
             .await?;
-        let (written, mut notes) = match answer::parse(&generation.text, kind) {
-            Ok(prose) => (prose, Vec::new()),
-            Err(why) => (
-                Prose::default(),
-                vec![format!(
-                    "the model's answer was not the JSON asked for: {why}"
-                )],
-            ),
-        };
-        let (mut prose, dropped) = check(&written, &facts, &self.filler_phrases);
-        notes.extend(dropped);
+        let written = answer::parse(&generation.text, kind)
+            .map_err(|why| self.unusable(format!("it was not the JSON asked for: {why}")))?;
+        let (mut prose, mut notes) = check(&written, &facts, &self.filler_phrases);
+        if prose.summary.is_empty() {
+            // Built-in prose under the model's name would pass the checker as the model's
+            // draft: another attempt, or the built-in writer, is the honest outcome.
+            let mut reason = format!(
+                "its \"{}\" was empty after checking",
+                answer::summary_key(kind)
+            );
+            if !notes.is_empty() {
+                reason.push_str(&format!(" ({})", notes.join("; ")));
+            }
+            return Err(self.unusable(reason));
+        }
         fill_in(&mut prose, &mut notes, data, kind);
         Ok(Written {
             title: render::title(data, kind),
@@ -129,13 +140,9 @@ impl ModelWriter {
     }
 }
 
-/// Built-in prose for what the model left empty, and highlights cut to the kind's limit;
-/// each change noted.
+/// Highlights cut to the kind's limit, and the built-in ones when none of the model's
+/// survived (the summary, the model's, is the draft's own); each change noted.
 fn fill_in(prose: &mut Prose, notes: &mut Vec<String>, data: &DigestData, kind: DraftKind) {
-    if prose.summary.is_empty() {
-        prose.summary = builtin::summary(data, kind);
-        notes.push("the model's summary was empty after checking: used the built-in one".into());
-    }
     let limit = render::highlight_limit(kind);
     if prose.highlights.len() > limit {
         notes.push(format!(
@@ -169,5 +176,25 @@ impl Writer for ModelWriter {
         tokens: &'a TokenSink,
     ) -> BoxFuture<'a, Result<Written, WriteError>> {
         Box::pin(self.write_digest(data, kind, tokens))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_url_credentials() {
+        let mut config = Config::default();
+        config.ollama.url = "http://ann:s3cret@127.0.0.1:11434".into();
+        config.openai.url = "http://ann:s3cret@127.0.0.1:8080".into();
+        for backend in [Backend::Ollama, Backend::OpenAi] {
+            let debug = format!("{:?}", ModelWriter::new(&config, backend).unwrap());
+            assert!(
+                !debug.contains("s3cret") && !debug.contains("ann:"),
+                "{debug}"
+            );
+            assert!(debug.contains("url: \"http://127.0.0.1:"), "{debug}");
+        }
     }
 }

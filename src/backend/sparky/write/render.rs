@@ -66,75 +66,53 @@ impl Section {
             Section::NotCollected => "Not collected",
         }
     }
-}
 
-fn sections(kind: DraftKind) -> &'static [Section] {
-    use Section::*;
-    match kind {
-        DraftKind::Daily => &[
-            Summary,
-            NotableChanges,
-            PullRequests,
-            Reviews,
-            Issues,
-            Releases,
-            Contributors,
-            Repositories,
-            NotCollected,
-        ],
-        DraftKind::Weekly | DraftKind::Digest => &[
-            Summary,
-            Highlights,
-            NotableChanges,
-            PullRequests,
-            Reviews,
-            Issues,
-            Releases,
-            Contributors,
-            Repositories,
-            ActivityByDay,
-            Trend,
-            NotCollected,
-        ],
-        DraftKind::Monthly => &[
-            Summary,
-            Highlights,
-            NotableChanges,
-            PullRequests,
-            Reviews,
-            Issues,
-            Releases,
-            Contributors,
-            Repositories,
-            ActivityByWeek,
-            Trend,
-            NotCollected,
-        ],
-        DraftKind::Blog => &[
-            Summary,
-            Highlights,
-            Story,
-            NotableChanges,
-            RepositoryStories,
-            PullRequests,
-            Reviews,
-            Issues,
-            Releases,
-            Contributors,
-            Repositories,
-            ActivityByDay,
-            ActivityByWeek,
-            Trend,
-            NotCollected,
-        ],
-        // A social post is one piece of plain text, see [`social`].
-        DraftKind::Mastodon | DraftKind::Bluesky | DraftKind::Linkedin | DraftKind::X => &[],
+    /// Every section, in the order a draft shows them.
+    const ALL: [Section; 15] = [
+        Section::Summary,
+        Section::Highlights,
+        Section::Story,
+        Section::NotableChanges,
+        Section::RepositoryStories,
+        Section::PullRequests,
+        Section::Reviews,
+        Section::Issues,
+        Section::Releases,
+        Section::Contributors,
+        Section::Repositories,
+        Section::ActivityByDay,
+        Section::ActivityByWeek,
+        Section::Trend,
+        Section::NotCollected,
+    ];
+
+    /// Whether a draft of `kind` has this section. A social post has none: it is one piece
+    /// of plain text, see [`social`].
+    fn is_in(self, kind: DraftKind) -> bool {
+        use DraftKind::*;
+        match self {
+            Section::Summary
+            | Section::NotableChanges
+            | Section::PullRequests
+            | Section::Reviews
+            | Section::Issues
+            | Section::Releases
+            | Section::Contributors
+            | Section::Repositories
+            | Section::NotCollected => matches!(kind, Daily | Weekly | Digest | Monthly | Blog),
+            Section::Highlights | Section::Trend => {
+                matches!(kind, Weekly | Digest | Monthly | Blog)
+            }
+            Section::ActivityByDay => matches!(kind, Weekly | Digest | Blog),
+            Section::ActivityByWeek => matches!(kind, Monthly | Blog),
+            Section::Story | Section::RepositoryStories => kind == Blog,
+        }
     }
 }
 
 /// Whether a digest of `kind` has a Highlights section for a writer to fill.
 pub(super) fn has_highlights(kind: DraftKind) -> bool {
-    sections(kind).contains(&Section::Highlights)
+    Section::Highlights.is_in(kind)
 }
 
 /// How many notable changes a digest of `kind` lists (and a model is told about).
@@ -174,16 +152,16 @@ pub(super) fn title(data: &DigestData, kind: DraftKind) -> String {
 
 /// The whole body: `prose` and the data as Markdown sections, or as a social post.
 pub(super) fn render(data: &DigestData, kind: DraftKind, prose: &Prose) -> String {
-    match kind.post_limit() {
-        Some(limit) => social::render(data, prose, limit),
-        None if kind == DraftKind::Blog => blog::render(data, prose),
-        None => {
-            let body = markdown(data, kind, prose, 0);
-            match kind.word_bounds() {
-                Some((_, max_words)) => fit::fit(body, max_words),
-                None => body,
-            }
-        }
+    if let Some(limit) = kind.post_limit() {
+        return social::render(data, prose, limit);
+    }
+    let body = match kind {
+        DraftKind::Blog => blog::render(data, prose),
+        _ => markdown(data, kind, prose, 0),
+    };
+    match kind.word_bounds() {
+        Some((_, max_words)) => fit::fit(body, max_words),
+        None => body,
     }
 }
 
@@ -198,7 +176,10 @@ pub(super) fn markdown(
     story_commits: usize,
 ) -> String {
     let mut out = String::new();
-    for &section in sections(kind).iter().filter(|&&s| shown(s, kind, data)) {
+    let sections = Section::ALL
+        .into_iter()
+        .filter(|&s| s.is_in(kind) && shown(s, kind, data));
+    for section in sections {
         let content = match section {
             Section::Summary => Some(prose.summary.trim().to_owned()),
             Section::Highlights => bullets(prose.highlights.iter().map(|h| h.trim().to_owned())),
