@@ -61,7 +61,7 @@ test:
     sh scripts/test
 
 # Optional, not CI: a digest written by a real small model on llama.cpp's server, then checked
-# (the first run builds llama.cpp, about 15 minutes; everything goes to target/real-model).
+# (the first run builds llama.cpp: 15 to 40 minutes; everything goes to target/real-model).
 real-model:
     sh scripts/real-model.sh
 
@@ -81,6 +81,7 @@ bench:
     cargo bench --bench queue
     cargo bench --bench dispatch
     cargo bench --bench github
+    cargo bench --bench writing
 
 # What CI runs.
 ci:

@@ -1,8 +1,8 @@
 //! Writing and checking: the built-in writer and the checker on every kind of draft, from
 //! a month of a 30-repository organisation (the tests' fake GitHub: commits, pull requests,
-//! reviews, issues, releases). The checker runs each time the console opens a draft and on
-//! every model attempt, so it must stay far below what a person notices (target: 50 ms
-//! for the largest draft). Run with `cargo bench --bench writing`.
+//! reviews, issues, releases). The checker runs each time the console opens or approves a
+//! draft and on every model attempt, so it must stay below what a person notices (target:
+//! under 100 ms for the largest draft). Run with `cargo bench --bench writing`.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 use raibid::backend::sparky::checker::{self, Rules};
 use raibid::backend::sparky::model::{DigestData, DraftKind, PeriodKind};
 use raibid::backend::sparky::period;
-use raibid::backend::sparky::pipeline::{self, DigestRequest, PeriodSpec, Source, WriterChoice};
 use raibid::backend::sparky::write::{BuiltinWriter, Writer};
 use raibid::config::Config;
 use support::github::FakeGitHub;
@@ -82,27 +81,7 @@ fn millis(duration: Duration) -> f64 {
 async fn month_of_activity() -> DigestData {
     let fake = FakeGitHub::start("lab", REPOS);
     let root = tempfile::tempdir().unwrap();
-    let config = support::github_config(&fake, root.path());
     let november = jiff::civil::date(2026, 11, 1);
-    let request = DigestRequest {
-        period: PeriodSpec::Exact(period::calendar(
-            PeriodKind::Month,
-            november,
-            &jiff::tz::TimeZone::UTC,
-        )),
-        repos: Vec::new(),
-        writer: WriterChoice::Builtin,
-        kind: None,
-    };
-    let github = pipeline::github_client(&config, root.path(), None).unwrap();
-    pipeline::prepare_from(
-        &config,
-        root.path(),
-        &request,
-        Source::Github.with(&github),
-        jiff::Timestamp::now(),
-    )
-    .await
-    .unwrap()
-    .data
+    let month = period::calendar(PeriodKind::Month, november, &jiff::tz::TimeZone::UTC);
+    support::github_digest_data(&fake, root.path(), month).await
 }

@@ -14,11 +14,10 @@ use raibid::backend::sparky::model::{
     Activity, DigestData, DraftKind, Period, PeriodKind, RepoActivity,
 };
 use raibid::backend::sparky::period;
-use raibid::backend::sparky::pipeline::{self, DigestRequest, PeriodSpec, Source, WriterChoice};
 use raibid::config::Config;
 use support::cli::{Lab, TUESDAY, exits, fails, ok};
 use support::github::FakeGitHub;
-use support::{digest_data, github_config, github_week, write_builtin};
+use support::{digest_data, github_week, write_builtin};
 
 const DIGESTS: [DraftKind; 4] = [
     DraftKind::Daily,
@@ -103,35 +102,35 @@ fn built_in_digests_of_local_data_are_clean() {
     assert_clean(&one_line, DraftKind::Weekly, &quiet);
 }
 
+#[test]
+fn names_with_hex_words_hold_no_shas() {
+    // Seen with a real model's fallback: a bot's name is no invented sha.
+    let rename = |name: &mut String| *name = name.replace("Ann", "Seed e0d533eb maintainers");
+    let mut data = support::data();
+    data.commits.iter_mut().for_each(|c| rename(&mut c.author));
+    data.metrics
+        .contributors
+        .iter_mut()
+        .for_each(|c| rename(&mut c.name));
+    data.metrics
+        .notable
+        .iter_mut()
+        .for_each(|n| rename(&mut n.author));
+    let body = write_builtin(&data, DraftKind::Weekly).body;
+    assert!(body.contains("Seed e0d533eb maintainers"), "{body}");
+    assert_clean(&body, DraftKind::Weekly, &data);
+}
+
 /// The fake GitHub's organisation `lab` (three repositories) for `period`, the period
 /// before included, through the pipeline as `raibid digest --source github` collects it.
 fn github_data(period: Period) -> DigestData {
     let root = tempfile::tempdir().unwrap();
     let fake = FakeGitHub::start("lab", 3);
-    let config = github_config(&fake, root.path());
-    let request = DigestRequest {
-        period: PeriodSpec::Exact(period),
-        repos: Vec::new(),
-        writer: WriterChoice::Builtin,
-        kind: None,
-    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
-    let prepared = runtime.block_on(async {
-        let github = pipeline::github_client(&config, root.path(), None).expect("a client");
-        pipeline::prepare_from(
-            &config,
-            root.path(),
-            &request,
-            Source::Github.with(&github),
-            jiff::Timestamp::now(),
-        )
-        .await
-        .expect("prepared")
-    });
-    prepared.data
+    runtime.block_on(support::github_digest_data(&fake, root.path(), period))
 }
 
 /// November 2026 (UTC): the fake's data covers its first half.

@@ -195,6 +195,31 @@ pub fn github_config(fake: &github::FakeGitHub, dir: &std::path::Path) -> raibid
     config
 }
 
+/// `period` of the fake GitHub's organisation, the period before included, collected
+/// through the pipeline as `raibid digest --source github` collects it.
+pub async fn github_digest_data(
+    fake: &github::FakeGitHub,
+    dir: &std::path::Path,
+    period: Period,
+) -> DigestData {
+    use raibid::backend::sparky::pipeline::{
+        self, DigestRequest, PeriodSpec, Source, WriterChoice,
+    };
+    let config = github_config(fake, dir);
+    let request = DigestRequest {
+        period: PeriodSpec::Exact(period),
+        repos: Vec::new(),
+        writer: WriterChoice::Builtin,
+        kind: None,
+    };
+    let github = pipeline::github_client(&config, dir, None).expect("a client");
+    let sources = Source::Github.with(&github);
+    pipeline::prepare_from(&config, dir, &request, sources, jiff::Timestamp::now())
+        .await
+        .expect("prepared")
+        .data
+}
+
 pub const BODY: &str = "## Summary\n\n5 commits by 3 contributors in `raibid`; +483/-112 lines.\n\n## Notable changes\n\n- `abc0004` feat!: new job schema (Cleo)\n- `abc0001` feat: queue contract (Ann)\n";
 
 /// Four jobs, one per state the Jobs view colours differently, oldest first.

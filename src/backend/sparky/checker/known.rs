@@ -441,6 +441,9 @@ fn version_key(version: &str) -> String {
 /// Text a draft quotes from the data: what it says is the data's, not the draft's.
 fn verbatim(data: &DigestData) -> Vec<&str> {
     let mut texts: Vec<&str> = data.commits.iter().map(|c| c.subject.as_str()).collect();
+    // Names are quoted whole too: "Seed e0d533eb maintainers" holds no sha.
+    texts.extend(data.commits.iter().map(|c| c.author.as_str()));
+    texts.extend(data.metrics.contributors.iter().map(|c| c.name.as_str()));
     texts.push(&data.period.label);
     if let Some(trend) = &data.metrics.trend {
         texts.push(&trend.previous_label);

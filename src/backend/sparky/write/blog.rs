@@ -15,15 +15,34 @@ use crate::backend::sparky::model::{CommitRecord, DigestData, DraftKind};
 /// the kind's word ceiling; a busy period loses listed commits before anything else.
 const COMMIT_LISTS: [usize; 6] = [40, 25, 15, 10, 5, 0];
 
+/// How much of the repositories' stories a blog post tells.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Stories {
+    /// Commits listed in each story.
+    pub commits: usize,
+    /// Stories told, most active repository first; the others are in the Repositories
+    /// section.
+    pub repos: usize,
+}
+
 /// The blog post's Markdown: the digest's sections, a story per repository, and the
-/// model's story when there is one.
+/// data's references, within the ceiling if cutting listed commits, then the stories of
+/// the least active repositories, can get it there.
 pub(super) fn render(data: &DigestData, prose: &Prose) -> String {
     let ceiling = DraftKind::Blog
         .word_bounds()
         .map_or(usize::MAX, |(_, most)| most);
+    let all = data.metrics.repos.len();
+    let fewer_commits = COMMIT_LISTS.map(|commits| Stories {
+        commits,
+        repos: all,
+    });
+    let fewer_repos = std::iter::successors(Some(all / 2), |n| (*n > 1).then_some(n / 2))
+        .filter(|&repos| repos > 0)
+        .map(|repos| Stories { commits: 0, repos });
     let mut text = String::new();
-    for listed in COMMIT_LISTS {
-        text = render::markdown(data, DraftKind::Blog, prose, listed);
+    for stories in fewer_commits.into_iter().chain(fewer_repos) {
+        text = render::markdown(data, DraftKind::Blog, prose, stories);
         if render::word_count(&text) <= ceiling {
             break;
         }
@@ -31,16 +50,27 @@ pub(super) fn render(data: &DigestData, prose: &Prose) -> String {
     text
 }
 
-/// One `###` subsection per active repository, most commits first, each listing up to
-/// `listed` of its commits; `None` without commits.
-pub(super) fn repository_stories(data: &DigestData, listed: usize) -> Option<String> {
-    let stories: Vec<String> = data
+/// One `###` subsection per active repository, most commits first, up to `stories.repos`
+/// of them, each listing up to `stories.commits` of its commits; `None` without commits.
+pub(super) fn repository_stories(data: &DigestData, stories: Stories) -> Option<String> {
+    let told: Vec<String> = data
         .metrics
         .repos
         .iter()
-        .map(|repo| format!("### {}\n\n{}", repo.name, story(data, repo, listed)))
+        .take(stories.repos)
+        .map(|repo| {
+            format!(
+                "### {}\n\n{}",
+                repo.name,
+                story(data, repo, stories.commits)
+            )
+        })
         .collect();
-    (!stories.is_empty()).then(|| stories.join("\n\n"))
+    let mut text = told.join("\n\n");
+    if stories.repos < data.metrics.repos.len() {
+        text.push_str("\n\nThe other repositories' work is in the Repositories section.");
+    }
+    (!told.is_empty()).then_some(text)
 }
 
 fn story(data: &DigestData, repo: &RepoStats, listed: usize) -> String {

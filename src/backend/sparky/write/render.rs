@@ -157,7 +157,15 @@ pub(super) fn render(data: &DigestData, kind: DraftKind, prose: &Prose) -> Strin
     }
     let body = match kind {
         DraftKind::Blog => blog::render(data, prose),
-        _ => markdown(data, kind, prose, 0),
+        _ => markdown(
+            data,
+            kind,
+            prose,
+            blog::Stories {
+                commits: 0,
+                repos: 0,
+            },
+        ),
     };
     match kind.word_bounds() {
         Some((_, max_words)) => fit::fit(body, max_words),
@@ -166,14 +174,13 @@ pub(super) fn render(data: &DigestData, kind: DraftKind, prose: &Prose) -> Strin
 }
 
 /// The Markdown sections of `kind`: `prose` for Summary, Highlights and the story, the data
-/// for the rest; each repository's section of a blog post lists up to `story_commits`
-/// commits. Sections with nothing to say (no trend, no highlights, no GitHub data) are
-/// left out.
+/// for the rest; a blog post tells `stories` of its repositories. Sections with nothing to
+/// say (no trend, no highlights, no GitHub data) are left out.
 pub(super) fn markdown(
     data: &DigestData,
     kind: DraftKind,
     prose: &Prose,
-    story_commits: usize,
+    stories: blog::Stories,
 ) -> String {
     let mut out = String::new();
     let sections = Section::ALL
@@ -185,7 +192,7 @@ pub(super) fn markdown(
             Section::Highlights => bullets(prose.highlights.iter().map(|h| h.trim().to_owned())),
             Section::Story => Some(paragraphs(&prose.story)),
             Section::NotableChanges => notable_changes(data, kind),
-            Section::RepositoryStories => blog::repository_stories(data, story_commits),
+            Section::RepositoryStories => blog::repository_stories(data, stories),
             Section::PullRequests => github_render::pull_requests(data, kind),
             Section::Reviews => github_render::reviews(data),
             Section::Issues => github_render::issues(data),
