@@ -104,6 +104,12 @@ fn review_and_publish_from_the_command_line() {
     assert!(docs.join("content/blog/2026/11/2026-11-17.md").exists());
     let again = ok(&lab.raibid(&["drafts", "publish", &id]));
     assert!(again.contains("unchanged"), "{again}");
+    let shown = ok(&lab.raibid(&["drafts", "show", &id]));
+    assert!(
+        shown.contains("published to docs: ")
+            && shown.contains("content/blog/2026/11/2026-11-17.md"),
+        "the publication is recorded on the draft: {shown}"
+    );
 
     let listed: serde_json::Value =
         serde_json::from_str(&ok(&lab.raibid(&["drafts", "list", "--json"]))).unwrap();

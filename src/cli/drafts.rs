@@ -247,6 +247,16 @@ pub async fn run(context: &Context, command: DraftsCommand) -> Result<(), Failur
                     .map(|m| format!(" ({m})"))
                     .unwrap_or_default()
             );
+            let publications = store.publications(&id).map_err(Failure::failed)?;
+            for p in &publications {
+                println!(
+                    "published to {}: {} ({}, {})",
+                    p.channel, p.url, p.remote_id, p.published_at
+                );
+            }
+            if !publications.is_empty() {
+                println!();
+            }
             print!("{}", draft.body);
         }
         DraftsCommand::Check { id, json } => {
