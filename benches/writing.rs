@@ -26,9 +26,7 @@ fn main() {
         .unwrap();
     let data = runtime.block_on(month_of_activity());
     let config = Config::default();
-    let rules = Rules {
-        filler_phrases: &config.sparky.filler_phrases,
-    };
+    let rules = Rules::of(&config);
     let totals = &data.metrics.totals;
     println!(
         "{REPOS} repositories, one month: {} commits, {} contributors; median of {RUNS} runs",

@@ -527,14 +527,6 @@ fn numbers_in(data: &DigestData) -> BTreeSet<u64> {
     }
     n.extend(per_repo_person.into_values());
     if let Some(trend) = &m.trend {
-        let p = &trend.previous;
-        n.extend([
-            p.commits,
-            p.insertions,
-            p.deletions,
-            p.contributors,
-            p.active_repos,
-        ]);
         for pct in [trend.commits_change_pct, trend.lines_change_pct]
             .into_iter()
             .flatten()
@@ -1062,7 +1054,6 @@ fn every_number_in_a_social_post_is_a_number_of_the_data() {
             allowed.extend([g.pull_requests.merged, g.issues.closed]);
         }
         if let Some(t) = &data.metrics.trend {
-            allowed.insert(t.previous.commits);
             allowed.extend(t.commits_change_pct.map(|p| p.abs().round() as u64));
         }
         // Text taken whole from the data may carry digits of its own.

@@ -11,6 +11,7 @@ use raibid::backend::sparky::pipeline::{
     self, DigestRequest, PeriodSpec, Prepared, Source, Sources, WriterChoice,
 };
 use raibid::config::{Config, Secret};
+use support::cli::command_in;
 use support::git::{commit_as, git};
 use support::github::FakeGitHub;
 use support::{github_config, github_week, write_builtin};
@@ -137,14 +138,6 @@ fn numbers_in(data: &DigestData) -> BTreeSet<String> {
     n.insert(m.commits_per_day.iter().map(|d| d.commits).sum());
     let mut pcts = Vec::new();
     if let Some(trend) = &m.trend {
-        let p = &trend.previous;
-        n.extend([
-            p.commits,
-            p.insertions,
-            p.deletions,
-            p.contributors,
-            p.active_repos,
-        ]);
         pcts.extend([trend.commits_change_pct, trend.lines_change_pct]);
     }
     let mut decimals = Vec::new();
@@ -217,6 +210,28 @@ impl Setup {
     /// The fake organisation `lab` with three repositories, the config that selects it,
     /// and a local clone of `lab/repo-01` with two commits in 2026-W45 and one the week
     /// before (its own history: the fake's commits are not git objects).
+    /// The binary on this setup's fake GitHub (as a config file would set it), in the
+    /// setup's root.
+    fn raibid(&self, args: &[&str]) -> std::process::Output {
+        let Secret::File(token) = &self.config.github.token else {
+            unreachable!("the setup's token is a file")
+        };
+        let config = self.root.path().join("config.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[sparky]\nwriter = \"builtin\"\ntime_zone = \"UTC\"\n\n[github]\napi_url = \"{}\"\n\
+                 orgs = [\"lab\"]\ntoken = {{ file = \"{}\" }}\n",
+                self.fake.url(),
+                token.display()
+            ),
+        )
+        .unwrap();
+        command_in(self.root.path(), &config, self.root.path(), args)
+            .output()
+            .unwrap()
+    }
+
     fn new() -> Setup {
         let root = tempfile::tempdir().unwrap();
         let fake = FakeGitHub::start("lab", 3);
@@ -464,16 +479,9 @@ fn digest_source_github_without_a_token_exits_2_naming_the_key() {
         "[github]\norgs = [\"lab\"]\ntoken = { env = \"RAIBID_TEST_NO_SUCH_TOKEN\" }\n",
     )
     .unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_raibid"))
-        .arg("--config")
-        .arg(&config)
-        .args(["digest", "--source", "github", "--json"])
-        .current_dir(root.path())
-        .env("XDG_CONFIG_HOME", root.path().join("home/config"))
-        .env("XDG_DATA_HOME", root.path().join("home/data"))
+    let args = ["digest", "--source", "github", "--json"];
+    let out = command_in(root.path(), &config, root.path(), &args)
         .env_remove("RAIBID_TEST_NO_SUCH_TOKEN")
-        .env_remove("RAIBID_CONFIG")
-        .stdin(std::process::Stdio::null())
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -484,34 +492,19 @@ fn digest_source_github_without_a_token_exits_2_naming_the_key() {
 #[test]
 fn digest_repo_with_source_github_exits_2() {
     let setup = Setup::new();
-    let Secret::File(token) = &setup.config.github.token else {
-        unreachable!()
-    };
-    let config = setup.root.path().join("config.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[sparky]\nwriter = \"builtin\"\ntime_zone = \"UTC\"\n\n[github]\napi_url = \"{}\"\n\
-             orgs = [\"lab\"]\ntoken = {{ file = \"{}\" }}\n",
-            setup.fake.url(),
-            token.display()
-        ),
-    )
-    .unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_raibid"))
-        .arg("--config")
-        .arg(&config)
-        .args(["digest", "--source", "github", "--period", "week"])
-        .args(["--date", "2026-11-04", "--json"])
-        .args(["--repo", setup.clone_path().to_str().unwrap()])
-        .current_dir(setup.root.path())
-        .env("XDG_CONFIG_HOME", setup.root.path().join("home/config"))
-        .env("XDG_DATA_HOME", setup.root.path().join("home/data"))
-        .env("TZ", "UTC")
-        .env_remove("RAIBID_CONFIG")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
+    let clone = setup.clone_path();
+    let out = setup.raibid(&[
+        "digest",
+        "--source",
+        "github",
+        "--period",
+        "week",
+        "--date",
+        "2026-11-04",
+        "--json",
+        "--repo",
+        clone.to_str().unwrap(),
+    ]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
@@ -526,41 +519,19 @@ fn digest_repo_with_source_github_exits_2() {
 fn digest_json_reports_failures_and_usage() {
     let setup = Setup::new();
     setup.fake.fail("repo-02");
-    let Secret::File(token) = &setup.config.github.token else {
-        unreachable!()
-    };
-    let config = setup.root.path().join("config.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[sparky]\nwriter = \"builtin\"\ntime_zone = \"UTC\"\n\n[github]\napi_url = \"{}\"\n\
-             orgs = [\"lab\"]\ntoken = {{ file = \"{}\" }}\n",
-            setup.fake.url(),
-            token.display()
-        ),
-    )
-    .unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_raibid"))
-        .arg("--config")
-        .arg(&config)
-        .args([
-            "digest",
-            "--source",
-            "both",
-            "--period",
-            "week",
-            "--date",
-            "2026-11-04",
-        ])
-        .args(["--repo", setup.clone_path().to_str().unwrap(), "--json"])
-        .current_dir(setup.root.path())
-        .env("XDG_CONFIG_HOME", setup.root.path().join("home/config"))
-        .env("XDG_DATA_HOME", setup.root.path().join("home/data"))
-        .env("TZ", "UTC")
-        .env_remove("RAIBID_CONFIG")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
+    let clone = setup.clone_path();
+    let out = setup.raibid(&[
+        "digest",
+        "--source",
+        "both",
+        "--period",
+        "week",
+        "--date",
+        "2026-11-04",
+        "--repo",
+        clone.to_str().unwrap(),
+        "--json",
+    ]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(

@@ -46,9 +46,8 @@ fn opened_with(body: &str) -> State {
     let mut state = support::state();
     state.preview.id = Some("2026-W47-raibid".into());
     let data = support::data();
-    let rules = Rules {
-        filler_phrases: &Config::default().sparky.filler_phrases,
-    };
+    let config = Config::default();
+    let rules = Rules::of(&config);
     let findings = checker::check(body, DraftKind::Weekly, &data, &rules);
     send(
         &mut state,

@@ -16,9 +16,7 @@ struct Report<'a> {
 pub fn check(context: &Context, store: &Store, id: &str, json: bool) -> Result<(), Failure> {
     let draft = store.load(id).map_err(Failure::bad_input)?;
     let data = store.data(id).map_err(Failure::bad_input)?;
-    let rules = Rules {
-        filler_phrases: &context.config.sparky.filler_phrases,
-    };
+    let rules = Rules::of(&context.config);
     let findings = checker::check(&draft.body, draft.front.kind, &data, &rules);
     if json {
         let report = Report {

@@ -10,7 +10,6 @@ use tokio::sync::mpsc;
 
 use super::{Context, Failure};
 use crate::backend::sparky::channels::ChannelName;
-use crate::backend::sparky::checker::{self, Rules};
 use crate::backend::sparky::delivery;
 use crate::backend::sparky::model::{DraftKind, DraftState};
 use crate::backend::sparky::period;
@@ -172,10 +171,7 @@ async fn write_checked(
         eprintln!("note: {id}: {notice}");
     }
     pipeline::save(store, prepared, &composed).map_err(|e| e.to_string())?;
-    let rules = Rules {
-        filler_phrases: &config.sparky.filler_phrases,
-    };
-    let findings = checker::check(&composed.body, prepared.kind, &prepared.data, &rules);
+    let findings = &composed.findings;
     println!(
         "{id}\twritten by {}, {} findings",
         composed.front.writer,

@@ -8,6 +8,23 @@ use super::git::{commit_as, git};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_raibid");
 
+/// `raibid --config config args` run in `dir`, in UTC, its config and data dirs under
+/// `root`, with nothing of the user's.
+pub fn command_in(root: &Path, config: &Path, dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .current_dir(dir)
+        .env("XDG_CONFIG_HOME", root.join("home/config"))
+        .env("XDG_DATA_HOME", root.join("home/data"))
+        .env("TZ", "UTC")
+        .env_remove("RAIBID_CONFIG")
+        .stdin(Stdio::null());
+    command
+}
+
 /// A commit a [`Lab`] makes: `who` writes `text` to `file` and commits it at `when`.
 #[derive(Clone, Copy)]
 pub struct Commit {
@@ -90,21 +107,9 @@ impl Lab {
     /// `raibid args` in the repository, in UTC, with nothing of the user's config or data;
     /// a caller may add to it (environment, another dir) before running it.
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(BIN);
-        command
-            .arg("--config")
-            .arg(self.config())
-            .args(args)
-            .current_dir(self.repo())
-            .env("XDG_CONFIG_HOME", self.root().join("home/config"))
-            .env("XDG_DATA_HOME", self.root().join("home/data"))
-            .env("TZ", "UTC")
-            .env_remove("RAIBID_CONFIG")
-            .stdin(Stdio::null());
-        command
+        command_in(self.root(), &self.config(), &self.repo(), args)
     }
 
-    /// Runs [`Lab::command`] as it is.
     pub fn raibid(&self, args: &[&str]) -> Output {
         self.command(args).output().expect("raibid runs")
     }

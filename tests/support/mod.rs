@@ -275,8 +275,9 @@ pub fn jobs() -> Vec<raibid::backend::queue::contract::JobRecord> {
     ]
 }
 
-/// Every count a local digest's data holds, and the two it derives (days with commits,
-/// days in the period): what a writer's numbers must come from.
+/// Every count a local digest's data holds (the previous period's totals included), and
+/// the two it derives (days with commits, days in the period): what a writer's numbers
+/// must come from.
 pub fn local_counts(data: &DigestData) -> std::collections::BTreeSet<u64> {
     let m = &data.metrics;
     let t = &m.totals;
@@ -303,6 +304,16 @@ pub fn local_counts(data: &DigestData) -> std::collections::BTreeSet<u64> {
     }
     n.insert(m.commits_per_day.iter().filter(|d| d.commits > 0).count() as u64);
     n.insert(m.commits_per_day.len() as u64);
+    if let Some(trend) = &m.trend {
+        let p = &trend.previous;
+        n.extend([
+            p.commits,
+            p.insertions,
+            p.deletions,
+            p.contributors,
+            p.active_repos,
+        ]);
+    }
     n
 }
 

@@ -17,7 +17,7 @@ use super::model::{DigestData, DraftState, PeriodKind};
 use super::pipeline::{
     self, Composed, DigestRequest, PeriodSpec, Prepared, Source, Sources, WriterChoice,
 };
-use super::store::{DraftSummary, Store};
+use super::store::{Draft, DraftSummary, Store, StoreError};
 use crate::config::Config;
 
 #[derive(Debug)]
@@ -294,17 +294,21 @@ impl Actor {
                 despite_findings,
             } => {
                 let (target, config) = (id.clone(), Arc::clone(&self.config));
-                let findings = self
-                    .with_store(move |s| Ok(findings_of(s, &target, &config)))
-                    .await
-                    .unwrap_or_default();
-                if findings.is_empty() || despite_findings {
-                    self.set_state(id, DraftState::Approved).await;
-                } else {
-                    self.send(Event::ApprovalHasFindings {
+                let checked = self
+                    .with_store(move |s| {
+                        let draft = s.load(&target).map_err(|e| e.to_string())?;
+                        Ok(findings(&draft, s.data(&target).as_ref(), &config))
+                    })
+                    .await;
+                match checked {
+                    Ok(found) if found.is_empty() || despite_findings => {
+                        self.set_state(id, DraftState::Approved).await;
+                    }
+                    Ok(found) => self.send(Event::ApprovalHasFindings {
                         id,
-                        findings: findings.len(),
-                    });
+                        findings: found.len(),
+                    }),
+                    Err(message) => self.failed("approve the draft", message),
                 }
             }
             Command::SetState { id, state } => self.set_state(id, state).await,
@@ -344,10 +348,10 @@ impl Actor {
         let loaded = self
             .with_store(move |s| {
                 let draft = s.load(&target).map_err(|e| e.to_string())?;
-                let data = s.data(&target).ok().map(Box::new);
+                let data = s.data(&target);
+                let findings = findings(&draft, data.as_ref(), &config);
                 let recovery = s.recovery(&target).map_err(|e| e.to_string())?;
-                let findings = findings_of(s, &target, &config);
-                Ok((draft.body, data, recovery, findings))
+                Ok((draft.body, data.ok().map(Box::new), recovery, findings))
             })
             .await;
         match loaded {
@@ -492,24 +496,22 @@ impl Actor {
     }
 }
 
-/// What the checker finds in a stored draft against its data. A draft whose data cannot
-/// be read has a finding saying so: it cannot be checked.
-fn findings_of(store: &Store, id: &str, config: &Config) -> Vec<Finding> {
-    let checked = store.load(id).and_then(|draft| {
-        let data = store.data(id)?;
-        let rules = Rules {
-            filler_phrases: &config.sparky.filler_phrases,
-        };
-        Ok(checker::check(&draft.body, draft.front.kind, &data, &rules))
-    });
-    checked.unwrap_or_else(|e| {
-        vec![Finding {
+/// What the checker finds in `draft` against its data; a draft whose data cannot be read
+/// has a finding saying so: it cannot be checked.
+fn findings(
+    draft: &Draft,
+    data: Result<&DigestData, &StoreError>,
+    config: &Config,
+) -> Vec<Finding> {
+    match data {
+        Ok(data) => checker::check(&draft.body, draft.front.kind, data, &Rules::of(config)),
+        Err(e) => vec![Finding {
             rule: checker::Rule::Data,
             line: 0,
             excerpt: String::new(),
             message: format!("cannot be checked: {e}"),
-        }]
-    })
+        }],
+    }
 }
 
 /// One line for a channel's delivery: what happened and where.

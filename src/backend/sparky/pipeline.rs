@@ -11,7 +11,7 @@ use serde::Serialize;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::analyze::{Metrics, SourceFailure, analyze};
-use super::checker::{self, Rules};
+use super::checker::{self, Finding, Rules};
 use super::collect;
 use super::merge::{self, GithubRepo, LocalRepo};
 use super::model::{
@@ -171,6 +171,8 @@ pub struct Composed {
     pub body: String,
     /// What the user should know, such as a fallback to the built-in writer.
     pub notices: Vec<String>,
+    /// What the checker finds in the body (none for a model's draft: it must pass).
+    pub findings: Vec<Finding>,
 }
 
 /// What `raibid digest --json` prints.
@@ -541,27 +543,23 @@ pub async fn compose(
         .github
         .as_ref()
         .is_some_and(|g| g.has_activity());
-    let (written, writer_name) = if data.metrics.totals.commits == 0 {
+    let model = if data.metrics.totals.commits == 0 {
         if config.sparky.empty_period == "none" && !github_activity {
             return Ok(None);
         }
         // Nothing for a model to say: a digest is one line, a post says so in its form.
-        (
-            BuiltinWriter.write(data, prepared.kind, tokens).await?,
-            BuiltinWriter.name(),
-        )
+        None
     } else if writer == WriterChoice::Builtin {
-        (
-            BuiltinWriter.write(data, prepared.kind, tokens).await?,
-            BuiltinWriter.name(),
-        )
+        None
     } else {
-        match model_draft(config, writer, prepared, tokens, &mut notices).await? {
-            Some(drafted) => drafted,
-            None => (
-                BuiltinWriter.write(data, prepared.kind, tokens).await?,
-                BuiltinWriter.name(),
-            ),
+        model_draft(config, writer, prepared, tokens, &mut notices).await?
+    };
+    let (written, writer_name, findings) = match model {
+        Some((written, name)) => (written, name, Vec::new()),
+        None => {
+            let written = BuiltinWriter.write(data, prepared.kind, tokens).await?;
+            let findings = checker::check(&written.body, prepared.kind, data, &Rules::of(config));
+            (written, BuiltinWriter.name(), findings)
         }
     };
     notices.extend(written.notes.iter().cloned());
@@ -579,6 +577,7 @@ pub async fn compose(
         front,
         body: written.body,
         notices,
+        findings,
     }))
 }
 
@@ -609,9 +608,7 @@ async fn model_draft(
         Ok(model) => model,
         Err(e) => return fall_back(e, notices),
     };
-    let rules = Rules {
-        filler_phrases: &config.sparky.filler_phrases,
-    };
+    let rules = Rules::of(config);
     let attempts = config.sparky.attempts.max(1);
     for attempt in 0..attempts {
         if attempt > 0 {

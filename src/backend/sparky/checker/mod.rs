@@ -23,6 +23,15 @@ pub struct Rules<'a> {
     pub filler_phrases: &'a [String],
 }
 
+impl<'a> Rules<'a> {
+    /// The rules `config` sets (`sparky.filler_phrases`).
+    pub fn of(config: &'a crate::config::Config) -> Rules<'a> {
+        Rules {
+            filler_phrases: &config.sparky.filler_phrases,
+        }
+    }
+}
+
 /// Which rule a finding breaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
