@@ -12,6 +12,11 @@ const BIN: &str = env!("CARGO_BIN_EXE_raibid");
 
 /// Runs the binary off the async threads, so the fakes keep serving it.
 async fn raibid(root: &Path, config: &str, args: &[&str]) -> Output {
+    raibid_with(root, config, args, &[]).await
+}
+
+/// The same with extra environment variables.
+async fn raibid_with(root: &Path, config: &str, args: &[&str], env: &[(&str, &Path)]) -> Output {
     std::fs::write(root.join("config.toml"), config).unwrap();
     let mut command = Command::new(BIN);
     command
@@ -22,7 +27,12 @@ async fn raibid(root: &Path, config: &str, args: &[&str]) -> Output {
         .env("XDG_DATA_HOME", root.join("data"))
         .env("XDG_STATE_HOME", root.join("state"))
         .env_remove("RAIBID_CONFIG")
-        .env_remove("KUBECONFIG");
+        .env_remove("KUBECONFIG")
+        .env_remove("K3S_KUBECONFIG_OUTPUT")
+        .env_remove("SUDO_USER")
+        .env_remove("SUDO_UID")
+        .env_remove("SUDO_GID")
+        .envs(env.iter().copied());
     tokio::task::spawn_blocking(move || command.output().unwrap())
         .await
         .unwrap()
@@ -73,7 +83,7 @@ async fn up_installs_k3s_when_absent_then_brings_the_lab_up_and_status_reports_i
     assert!(output.status.success(), "{}", text(&output));
     let status: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let components = status["components"].as_array().unwrap();
-    assert_eq!(components.len(), 8);
+    assert_eq!(components.len(), 9);
     assert!(
         components.iter().all(|c| c["health"] == "ready"),
         "{status}"
@@ -175,4 +185,74 @@ async fn an_unreachable_cluster_is_a_clear_error_and_an_unknown_component_bad_in
         "{}",
         text(&output)
     );
+}
+
+/// k3s writes its admin kubeconfig for root only (mode 600); `raibid up` copies it for the
+/// user, 0600, to `~/.kube/config` when they have none, and connects through the copy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn installed_k3s_hands_its_kubeconfig_to_the_user_privately() {
+    use std::os::unix::fs::PermissionsExt;
+    let sim = SimLab::start().await;
+    let root = sim.data.path();
+    let home = root.join("home");
+    std::fs::create_dir(&home).unwrap();
+    let written = root.join("rancher/k3s.yaml");
+    // As k3s does with --write-kubeconfig-mode=600, where K3S_KUBECONFIG_OUTPUT says.
+    let install = format!(
+        "mkdir -p {dir} && install -m 600 {from} {to}",
+        dir = written.parent().unwrap().display(),
+        from = sim.kubeconfig().display(),
+        to = written.display()
+    );
+    let config = format!(
+        "[gitea]\nurl = \"{}\"\n[cluster]\nwait_timeout_secs = 10\nk3s_install = \"{install}\"\n",
+        sim.gitea.url()
+    );
+    let env = [
+        ("HOME", home.as_path()),
+        ("K3S_KUBECONFIG_OUTPUT", &written),
+    ];
+
+    let output = raibid_with(root, &config, &["up", "--only", "k3s"], &env).await;
+    let said = text(&output);
+    assert!(output.status.success(), "{said}");
+    let copy = home.join(".kube/config");
+    assert!(
+        said.contains(&format!(
+            "copied k3s' kubeconfig to {} (mode 600)",
+            copy.display()
+        )),
+        "{said}"
+    );
+    assert!(said.contains("ok  k3s: in place"), "{said}");
+    assert_eq!(
+        std::fs::read(&copy).unwrap(),
+        std::fs::read(&written).unwrap()
+    );
+    let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&copy), 0o600);
+    assert_eq!(mode(&home.join(".kube")), 0o700);
+
+    // The next run finds the cluster through the copy and installs nothing.
+    let output = raibid_with(root, &config, &["status"], &env).await;
+    let said = text(&output);
+    assert!(said.contains(&sim.kube.url()), "{said}");
+    assert!(!said.contains("installing"), "{said}");
+}
+
+/// `raibid config check` refuses a Gitea that would not start or is known vulnerable,
+/// before anything reaches a cluster.
+#[tokio::test]
+async fn config_check_refuses_gitea_pins_older_than_their_fixes() {
+    let root = tempfile::tempdir().unwrap();
+    for (pin, says) in [
+        ("gitea_version = \"1.26.2\"", "CVE-2026-22874"),
+        ("gitea_chart_version = \"12.4.0\"", "environment-to-ini"),
+    ] {
+        let config = format!("[cluster]\n{pin}\n");
+        let output = raibid(root.path(), &config, &["config", "check"]).await;
+        let said = text(&output);
+        assert_eq!(output.status.code(), Some(2), "{said}");
+        assert!(said.contains(says), "{said}");
+    }
 }

@@ -1,13 +1,13 @@
 //! `Lab` against a fake Kubernetes API with simulated controllers and a fake Gitea serving
 //! a real git repository: a fresh cluster, a rerun, a half-done cluster, a step failing
-//! mid-way, status, and `down` after `up`.
+//! mid-way, status, `down` after `up`, and a node with, without or not wanting GPUs.
 
 mod support;
 
 use raibid::backend::cluster::lab::rendered;
 use raibid::backend::cluster::report::{Health, Outcome, Progress};
 use raibid::backend::cluster::{Component, Lab};
-use support::lab::{ADMIN, SimLab, identity};
+use support::lab::{ADMIN, SimLab, identity, node};
 use tokio::sync::mpsc;
 
 /// Runs `up` and returns its result with every progress event.
@@ -88,6 +88,7 @@ async fn a_fresh_cluster_comes_up_and_a_rerun_changes_nothing() {
             (Component::Flux, Outcome::Applied),
             (Component::Keda, Outcome::Applied),
             (Component::Ci, Outcome::Applied),
+            (Component::Gpu, Outcome::Applied),
             (Component::Sparky, Outcome::Applied),
         ]
     );
@@ -186,7 +187,7 @@ async fn a_failing_step_stops_the_run_and_a_rerun_finishes() {
     let outcomes = outcomes(&events);
     assert_eq!(outcomes[2], (Component::Redis, Outcome::AlreadyDone));
     assert_eq!(outcomes[3], (Component::Gitea, Outcome::Applied));
-    assert_eq!(outcomes.len(), 8);
+    assert_eq!(outcomes.len(), 9);
 }
 
 #[tokio::test]
@@ -201,7 +202,8 @@ async fn status_reads_each_component_and_shows_drift() {
             .all(|c| c.health == Health::Missing),
         "{before:?}"
     );
-    assert_eq!(before.nodes[0].gpus, 1);
+    // The GPU is advertised only once the device plugin runs.
+    assert_eq!(before.nodes[0].gpus, 0);
     assert_eq!(before.nodes[0].cpu_millis, 20_000);
 
     up(&lab, &Component::ALL).await.0.unwrap();
@@ -211,6 +213,13 @@ async fn status_reads_each_component_and_shows_drift() {
         "{after:?}"
     );
     assert!(after.components[6].detail.contains("in sync"), "{after:?}");
+    assert_eq!(after.nodes[0].gpus, 1);
+    assert!(
+        after.components[7]
+            .detail
+            .contains("1 nvidia.com/gpu advertised"),
+        "{after:?}"
+    );
 
     // A changed config is drift until `up` commits it.
     let mut changed = sim.config.clone();
@@ -366,4 +375,136 @@ async fn the_configs_api_tokens_reach_the_pods_and_follow_the_config() {
     assert!(outcomes(&events).contains(&(Component::Ci, Outcome::Applied)));
     assert_eq!(forwarded(), "ghp_second_token_value");
     assert!(!log_text(&events).contains("ghp_second_token_value"));
+}
+
+/// The GPU step installs the `nvidia` RuntimeClass and the device plugin running with it;
+/// only then does the node advertise its GPU, and Ollama gets it.
+#[tokio::test]
+async fn a_gpu_node_advertises_its_gpu_once_the_device_plugin_runs() {
+    let sim = SimLab::start().await;
+    let lab = connect(&sim).await;
+    let (result, events) = up(&lab, &Component::ALL).await;
+    result.unwrap_or_else(|e| panic!("{e}\n{}", log_text(&events)));
+    let class = sim
+        .kube
+        .get("node.k8s.io/v1", "runtimeclasses", None, "nvidia")
+        .expect("the nvidia RuntimeClass");
+    assert_eq!(class["handler"], "nvidia");
+    let plugin = sim
+        .kube
+        .get(
+            "helm.cattle.io/v1",
+            "helmcharts",
+            Some("kube-system"),
+            "nvidia-device-plugin",
+        )
+        .expect("the device plugin's HelmChart");
+    assert!(
+        plugin["spec"]["valuesContent"]
+            .as_str()
+            .unwrap()
+            .contains("runtimeClassName: nvidia")
+    );
+    let spark = sim.kube.get("v1", "nodes", None, "spark").unwrap();
+    assert_eq!(spark["status"]["allocatable"]["nvidia.com/gpu"], "1");
+    assert!(
+        log_text(&events).contains("a node advertises 1 nvidia.com/gpu"),
+        "{}",
+        log_text(&events)
+    );
+    let ollama = sim
+        .kube
+        .get("apps/v1", "deployments", Some("raibid"), "ollama")
+        .unwrap();
+    let pod = &ollama["spec"]["template"]["spec"];
+    assert_eq!(pod["runtimeClassName"], "nvidia");
+    assert_eq!(
+        pod["containers"][0]["resources"]["limits"]["nvidia.com/gpu"],
+        "1"
+    );
+}
+
+/// A node whose GPU the plugin cannot see: the GPU step fails within its short wait, and
+/// the Sparky step on its own fails at once; both say why and how to fix it.
+#[tokio::test]
+async fn without_an_advertised_gpu_the_steps_fail_fast_with_the_fix() {
+    let mut sim = SimLab::start().await;
+    sim.kube.insert("v1", "nodes", node("spark", 0));
+    sim.config.cluster.wait_timeout_secs = 2;
+    let lab = connect(&sim).await;
+    let started = std::time::Instant::now();
+    let (result, events) = up(&lab, &Component::ALL).await;
+    let error = result.unwrap_err();
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    assert!(error.starts_with("NVIDIA GPU"), "{error}");
+    for fix in [
+        "no node advertises 1 nvidia.com/gpu",
+        "NVIDIA container toolkit",
+        "restart k3s",
+        "cluster.ollama_gpus = 0",
+    ] {
+        assert!(error.contains(fix), "{fix} missing from {error}");
+    }
+    assert!(matches!(
+        events.last(),
+        Some(Progress::Failed(Component::Gpu, _))
+    ));
+    assert!(!present(&sim, Component::Sparky));
+
+    let started = std::time::Instant::now();
+    let (result, events) = up(&lab, &[Component::Sparky]).await;
+    let error = result.unwrap_err();
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    assert!(error.starts_with("Sparky"), "{error}");
+    assert!(error.contains("NVIDIA container toolkit"), "{error}");
+    assert!(matches!(
+        events.last(),
+        Some(Progress::Failed(Component::Sparky, _))
+    ));
+    assert!(
+        sim.kube
+            .get("apps/v1", "deployments", Some("raibid"), "ollama")
+            .is_none(),
+        "Ollama was applied without a GPU"
+    );
+    let status = lab.status().await;
+    let gpu = &status.components[7];
+    assert_eq!(gpu.health, Health::Failed, "{gpu:?}");
+    assert!(gpu.detail.contains("restart k3s"), "{gpu:?}");
+}
+
+/// `cluster.ollama_gpus = 0` runs Ollama on the CPU: no device plugin, no GPU limits, and a
+/// node without GPUs is fine.
+#[tokio::test]
+async fn no_gpus_wanted_installs_no_device_plugin_and_ollama_runs_on_cpu() {
+    let mut sim = SimLab::start().await;
+    sim.kube.insert("v1", "nodes", node("spark", 0));
+    sim.config.cluster.ollama_gpus = 0;
+    let lab = connect(&sim).await;
+    let (result, events) = up(&lab, &Component::ALL).await;
+    result.unwrap_or_else(|e| panic!("{e}\n{}", log_text(&events)));
+    assert!(sim.kube.list("node.k8s.io/v1", "runtimeclasses").is_empty());
+    assert!(
+        sim.kube
+            .get(
+                "helm.cattle.io/v1",
+                "helmcharts",
+                Some("kube-system"),
+                "nvidia-device-plugin"
+            )
+            .is_none()
+    );
+    let ollama = sim
+        .kube
+        .get("apps/v1", "deployments", Some("raibid"), "ollama")
+        .unwrap();
+    let pod = &ollama["spec"]["template"]["spec"];
+    assert!(pod.get("runtimeClassName").is_none(), "{pod}");
+    assert!(!pod.to_string().contains("nvidia.com/gpu"), "{pod}");
+    let status = lab.status().await;
+    assert!(
+        status.components.iter().all(|c| c.health == Health::Ready),
+        "{status:?}"
+    );
+    assert!(status.components[7].detail.contains("not used"));
 }

@@ -1,5 +1,6 @@
-//! The rendered cluster objects: snapshots, typed round trips, CRD schemas, and the
-//! properties the lab depends on (lag-mode scaling, Gitea's version, no secret values).
+//! The rendered cluster objects: snapshots, typed round trips, CRD schemas, each pinned
+//! chart's values held to the chart's own `values.yaml`, and the properties the lab depends
+//! on (lag-mode scaling, Gitea's version, GPUs, no secret values).
 
 mod support;
 
@@ -10,6 +11,7 @@ use std::path::Path;
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, PersistentVolumeClaim, Service};
+use k8s_openapi::api::node::v1::RuntimeClass;
 use raibid::backend::cluster::Component;
 use raibid::backend::cluster::Manifest;
 use raibid::backend::cluster::crds::{
@@ -20,7 +22,7 @@ use raibid::backend::cluster::manifests::{
     COMPONENT_LABEL, PART_OF_LABEL, manifests, ollama_pull_job_name,
 };
 use raibid::backend::queue::contract::Keys;
-use raibid::config::{Config, GITEA_MIN_VERSION, Secret, parse_version};
+use raibid::config::{Config, GITEA_MIN_CHART_VERSION, GITEA_MIN_VERSION, Secret, parse_version};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -96,6 +98,7 @@ fn every_object_reads_back_into_its_type_unchanged() {
             "TriggerAuthentication" => typed_round_trip::<TriggerAuthentication>(&yaml),
             "GitRepository" => typed_round_trip::<GitRepository>(&yaml),
             "Kustomization" => typed_round_trip::<Kustomization>(&yaml),
+            "RuntimeClass" => typed_round_trip::<RuntimeClass>(&yaml),
             other => panic!("{}: no typed struct for kind {other}", manifest.describe()),
         };
         assert_eq!(back, json(&manifest), "{}", manifest.describe());
@@ -184,6 +187,10 @@ fn gitea_runs_a_safe_version_with_registry_and_local_webhooks() {
         serde_saphyr::from_str(chart["spec"]["valuesContent"].as_str().unwrap()).unwrap();
     let tag = values["image"]["tag"].as_str().unwrap();
     assert!(parse_version(tag).unwrap() >= GITEA_MIN_VERSION, "{tag}");
+    let chart_version = chart["spec"]["version"].as_str().unwrap();
+    assert!(parse_version(chart_version).unwrap() >= GITEA_MIN_CHART_VERSION);
+    // One ReadWriteOnce volume and a local queue database: never a surge pod.
+    assert_eq!(values["strategy"]["type"], "Recreate");
     let config = &values["gitea"]["config"];
     assert_eq!(config["packages"]["ENABLED"], true);
     assert_eq!(config["webhook"]["ALLOWED_HOST_LIST"], "private,loopback");
@@ -389,6 +396,23 @@ fn ollama_without_gpus_asks_for_none() {
 }
 
 #[test]
+fn gpus_bring_the_nvidia_runtime_and_the_device_plugin_running_with_it() {
+    let config = Config::default();
+    let gpu = manifests(Component::Gpu, &config);
+    let class = json(&gpu[0]);
+    assert_eq!(class["kind"], "RuntimeClass");
+    assert_eq!(class["metadata"]["name"], "nvidia");
+    assert_eq!(class["handler"], "nvidia");
+    let (_, values) = chart_values(&gpu[1]);
+    assert_eq!(gpu[1].name(), "nvidia-device-plugin");
+    assert_eq!(values["runtimeClassName"], "nvidia");
+
+    let mut cpu_only = config.clone();
+    cpu_only.cluster.ollama_gpus = 0;
+    assert!(manifests(Component::Gpu, &cpu_only).is_empty());
+}
+
+#[test]
 fn a_new_model_is_a_new_pull_job() {
     let mut config = Config::default();
     let first = ollama_pull_job_name(&config);
@@ -397,4 +421,210 @@ fn a_new_model_is_a_new_pull_job() {
     assert_eq!(job.name(), first);
     config.ollama.model = "qwen2.5:7b".into();
     assert_ne!(ollama_pull_job_name(&config), first);
+}
+
+/// A HelmChart's chart name and its values, parsed.
+fn chart_values(chart: &Manifest) -> (String, Value) {
+    let chart = json(chart);
+    let values = serde_saphyr::from_str(chart["spec"]["valuesContent"].as_str().unwrap()).unwrap();
+    (chart["spec"]["chart"].as_str().unwrap().to_owned(), values)
+}
+
+/// A pinned chart's own `Chart.yaml` and `values.yaml`, from `tests/fixtures/charts/`.
+struct ChartSource {
+    version: String,
+    app_version: String,
+    values: Value,
+}
+
+fn chart_source(chart: &str) -> ChartSource {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/charts")
+        .join(chart);
+    let read = |file: &str| -> Value {
+        let text = std::fs::read_to_string(dir.join(file))
+            .unwrap_or_else(|e| panic!("{chart}/{file}: {e} (copy it from the chart's source)"));
+        serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{chart}/{file}: {e}"))
+    };
+    let meta = read("Chart.yaml");
+    let text = |key: &str| match &meta[key] {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    };
+    ChartSource {
+        version: text("version"),
+        app_version: text("appVersion"),
+        values: read("values.yaml"),
+    }
+}
+
+/// Maps the chart documents as taking any keys (Gitea's `gitea.config` is app.ini, by
+/// section); everything else must be a key the chart's values.yaml has.
+fn free_form(chart: &str) -> &'static [&'static str] {
+    match chart {
+        "gitea" => &["gitea.config"],
+        _ => &[],
+    }
+}
+
+fn shape(value: &Value) -> &'static str {
+    match value {
+        Value::Object(_) => "map",
+        Value::Array(_) => "list",
+        Value::Null => "null",
+        _ => "scalar",
+    }
+}
+
+/// Every place where `ours` does not fit the chart's `defaults`: a key the chart does not
+/// have, or a value of another shape. A null of ours removes a default, so fits anything;
+/// a null default stands for an unset scalar.
+fn misfits(ours: &Value, defaults: &Value, free: &[&str], path: &str, found: &mut Vec<String>) {
+    match (ours, defaults) {
+        (Value::Null, _) => {}
+        (Value::Object(ours), Value::Object(defaults)) => {
+            if free.contains(&path) {
+                return;
+            }
+            for (key, value) in ours {
+                let at = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                match defaults.get(key) {
+                    Some(default) => misfits(value, default, free, &at, found),
+                    None => found.push(format!("`{at}` is not a key of the chart")),
+                }
+            }
+        }
+        (Value::Array(_), Value::Array(_)) => {}
+        (Value::Object(_) | Value::Array(_), _) | (_, Value::Object(_) | Value::Array(_)) => found
+            .push(format!(
+                "`{path}` is a {} in the chart, not a {}",
+                shape(defaults),
+                shape(ours)
+            )),
+        _ => {}
+    }
+}
+
+/// The image tag a chart runs must be of the Gitea (or other app) line the chart was made
+/// for: the same major.minor as its appVersion, and no older.
+fn tag_fits_app_version(tag: &str, app_version: &str) -> Result<(), String> {
+    let (Some(tag_version), Some(app)) = (parse_version(tag), parse_version(app_version)) else {
+        return Err(format!(
+            "`{tag}` or appVersion `{app_version}` is not a version"
+        ));
+    };
+    if tag_version[..2] == app[..2] && tag_version >= app {
+        Ok(())
+    } else {
+        Err(format!(
+            "image {tag} is not of the {}.{} line, at least {app_version}, the chart was made for",
+            app[0], app[1]
+        ))
+    }
+}
+
+/// What is wrong with `chart`'s values against its source: unknown keys, wrong shapes, an
+/// image the chart cannot run.
+fn chart_problems(chart: &Manifest) -> Vec<String> {
+    let (name, values) = chart_values(chart);
+    let source = chart_source(&name);
+    let mut found = Vec::new();
+    misfits(&values, &source.values, free_form(&name), "", &mut found);
+    if let Some(tag) = values["image"]["tag"].as_str() {
+        if let Err(why) = tag_fits_app_version(tag, &source.app_version) {
+            found.push(why);
+        }
+    }
+    found
+}
+
+fn helm_charts(config: &Config) -> Vec<Manifest> {
+    all(config)
+        .into_iter()
+        .map(|(_, manifest)| manifest)
+        .filter(|manifest| manifest.kind() == "HelmChart")
+        .collect()
+}
+
+#[test]
+fn every_pinned_chart_takes_the_values_raibid_renders() {
+    let charts = helm_charts(&Config::default());
+    let names: Vec<String> = charts.iter().map(|c| chart_values(c).0).collect();
+    assert_eq!(names, ["gitea", "flux2", "keda", "nvidia-device-plugin"]);
+    for chart in &charts {
+        let (name, _) = chart_values(chart);
+        let pinned = json(chart)["spec"]["version"].as_str().unwrap().to_owned();
+        assert_eq!(
+            chart_source(&name).version,
+            pinned,
+            "tests/fixtures/charts/{name} is not the pinned chart: copy its files at {pinned}"
+        );
+        let problems = chart_problems(chart);
+        assert!(problems.is_empty(), "{name}: {problems:#?}");
+    }
+}
+
+fn gitea_chart(config: &Config) -> Manifest {
+    find(config, Component::Gitea, "HelmChart").remove(0)
+}
+
+/// `edit` applied to the Gitea chart's rendered values.
+fn gitea_with(edit: impl FnOnce(&mut Value)) -> Manifest {
+    let mut chart = gitea_chart(&Config::default());
+    let (_, mut values) = chart_values(&chart);
+    edit(&mut values);
+    let yaml = serde_saphyr::to_string(&values).unwrap();
+    chart.object.data["spec"]["valuesContent"] = yaml.into();
+    chart
+}
+
+#[test]
+fn a_key_the_chart_lacks_or_a_value_of_another_shape_is_caught() {
+    let misspelt = gitea_with(|values| values["image"]["tagg"] = "1.26.4".into());
+    assert_eq!(
+        chart_problems(&misspelt),
+        ["`image.tagg` is not a key of the chart"]
+    );
+    let list = gitea_with(|values| values["service"]["http"] = serde_json::json!([3000]));
+    assert_eq!(
+        chart_problems(&list),
+        ["`service.http` is a map in the chart, not a list"]
+    );
+    let scalar = gitea_with(|values| values["persistence"] = "20Gi".into());
+    assert_eq!(
+        chart_problems(&scalar),
+        ["`persistence` is a map in the chart, not a scalar"]
+    );
+    // Free-form means exactly the documented map, not its neighbours.
+    let app_ini =
+        gitea_with(|values| values["gitea"]["config"]["ui"] = serde_json::json!({"THEMES": "x"}));
+    assert!(chart_problems(&app_ini).is_empty());
+    let beside = gitea_with(|values| values["gitea"]["configs"] = serde_json::json!({}));
+    assert_eq!(
+        chart_problems(&beside),
+        ["`gitea.configs` is not a key of the chart"]
+    );
+}
+
+#[test]
+fn an_image_the_chart_cannot_run_is_caught() {
+    for (tag, fits) in [
+        ("1.26.1", true),
+        ("1.26.4", true),
+        ("1.26.0", false),
+        ("1.25.2", false),
+        ("1.27.0", false),
+    ] {
+        let mut config = Config::default();
+        config.cluster.gitea_version = tag.into();
+        let problems = chart_problems(&gitea_chart(&config));
+        assert_eq!(problems.is_empty(), fits, "{tag}: {problems:?}");
+        if !fits {
+            assert!(problems[0].contains("the 1.26 line"), "{problems:?}");
+        }
+    }
 }

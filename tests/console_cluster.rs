@@ -121,7 +121,7 @@ fn the_status_fills_the_rows_and_the_selection_stays_on_them() {
     }
     assert_eq!(state.cluster.selected_component(), Component::Sparky);
     key(&mut state, KeyCode::Char('k'));
-    assert_eq!(state.cluster.selected_component(), Component::Ci);
+    assert_eq!(state.cluster.selected_component(), Component::Gpu);
     key(&mut state, KeyCode::Char('g'));
     assert_eq!(state.cluster.selected, 0);
 }

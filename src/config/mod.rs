@@ -19,7 +19,7 @@ pub use paths::{CONFIG_ENV, Paths};
 pub use schema::*;
 pub use secret::{Secret, SecretError};
 pub use show::show;
-pub use validate::{GITEA_MIN_VERSION, parse_version};
+pub use validate::{GITEA_MIN_CHART_VERSION, GITEA_MIN_VERSION, parse_version};
 
 /// The commented config written on first run: every key as `# key = default` under its
 /// `[section]`, with a line above saying what it does.

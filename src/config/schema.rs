@@ -252,8 +252,9 @@ pub struct ClusterConfig {
     pub storage_class: String,
     pub redis_image: String,
     pub redis_storage: String,
-    /// Gitea's image tag; at least 1.26.2 (older ones leak private container images).
+    /// Gitea's image tag; at least 1.26.3 (older ones have known vulnerabilities).
     pub gitea_version: String,
+    /// At least 12.6.0: older charts cannot start Gitea 1.26.
     pub gitea_chart_version: String,
     /// Node port Gitea's web, API and container registry are reachable on from the host.
     pub gitea_node_port: u16,
@@ -276,8 +277,10 @@ pub struct ClusterConfig {
     pub cargo_cache_storage: String,
     pub ollama_image: String,
     pub ollama_storage: String,
-    /// GPUs the Ollama pod requests (`nvidia.com/gpu`); 0: CPU only.
+    /// GPUs the Ollama pod requests (`nvidia.com/gpu`); 0: CPU only, and no device plugin.
     pub ollama_gpus: u32,
+    /// Version of NVIDIA's k8s-device-plugin chart, installed when `ollama_gpus` > 0.
+    pub device_plugin_chart_version: String,
     /// Cron schedules of `raibid schedule run daily|weekly|monthly`, in UTC.
     pub daily_schedule: String,
     pub weekly_schedule: String,
@@ -355,21 +358,21 @@ impl Default for ClusterConfig {
     fn default() -> Self {
         ClusterConfig {
             kubeconfig: PathBuf::new(),
-            k3s_install: "curl -sfL https://get.k3s.io | INSTALL_K3S_EXEC='server --disable=traefik --write-kubeconfig-mode=644' sh -".into(),
+            k3s_install: "curl -sfL https://get.k3s.io | INSTALL_K3S_EXEC='server --disable=traefik --write-kubeconfig-mode=600' sh -".into(),
             wait_timeout_secs: 900,
             namespace: "raibid".into(),
             image: "ghcr.io/raibid-labs/raibid:0.1.0".into(),
             storage_class: String::new(),
             redis_image: "redis:7.4-alpine".into(),
             redis_storage: "8Gi".into(),
-            gitea_version: "1.26.2".into(),
-            gitea_chart_version: "12.4.0".into(),
+            gitea_version: "1.26.4".into(),
+            gitea_chart_version: "12.6.0".into(),
             gitea_node_port: 30300,
             gitea_storage: "20Gi".into(),
             gitea_admin: "raibid".into(),
-            flux_chart_version: "2.17.0".into(),
+            flux_chart_version: "2.18.3".into(),
             gitops_repo: "gitops".into(),
-            keda_chart_version: "2.18.0".into(),
+            keda_chart_version: "2.20.2".into(),
             agent_polling_secs: 10,
             agent_max_replicas: 4,
             agent_cpu_request: "2".into(),
@@ -377,9 +380,10 @@ impl Default for ClusterConfig {
             agent_cpu_limit: "8".into(),
             agent_memory_limit: "16Gi".into(),
             cargo_cache_storage: "50Gi".into(),
-            ollama_image: "ollama/ollama:0.12.6".into(),
+            ollama_image: "ollama/ollama:0.32.15".into(),
             ollama_storage: "100Gi".into(),
             ollama_gpus: 1,
+            device_plugin_chart_version: "0.20.0".into(),
             daily_schedule: "0 0 * * *".into(),
             weekly_schedule: "0 8 * * 1".into(),
             monthly_schedule: "0 9 1 * *".into(),

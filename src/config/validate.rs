@@ -95,8 +95,13 @@ pub(crate) fn validate(config: &Config, themes: &Themes) -> Result<(), Problem> 
         .map_err(|(key, message)| Problem { key, message })
 }
 
-/// Gitea releases before this one serve private container images to anyone (CVE-2026-27771).
-pub const GITEA_MIN_VERSION: [u64; 3] = [1, 26, 2];
+/// Gitea releases before this one let webhooks and migrations reach hosts their
+/// allow-lists forbid (CVE-2026-22874; before 1.26.2 also CVE-2026-27771, anyone pulling
+/// private container images).
+pub const GITEA_MIN_VERSION: [u64; 3] = [1, 26, 3];
+/// Gitea charts before this one run `environment-to-ini` in their init container, which
+/// Gitea 1.26 removed: Gitea never starts.
+pub const GITEA_MIN_CHART_VERSION: [u64; 3] = [12, 6, 0];
 
 /// `1.26.2` (an optional `v` and `-rootless` style suffix allowed) as numbers.
 pub fn parse_version(text: &str) -> Option<[u64; 3]> {
@@ -112,25 +117,28 @@ pub fn parse_version(text: &str) -> Option<[u64; 3]> {
 
 /// The cluster keys: a wrong value here would only show as a failed rollout.
 fn validate_cluster(cluster: &ClusterConfig) -> Result<(), (&'static str, String)> {
-    match parse_version(&cluster.gitea_version) {
-        Some(version) if version >= GITEA_MIN_VERSION => {}
-        Some(_) => {
-            return Err((
-                "cluster.gitea_version",
-                format!(
-                    "{} is older than 1.26.2, which fixes anyone pulling private container images (CVE-2026-27771)",
-                    cluster.gitea_version
-                ),
-            ));
-        }
-        None => {
-            return Err((
-                "cluster.gitea_version",
-                format!(
-                    "`{}` is not a version such as 1.26.2",
-                    cluster.gitea_version
-                ),
-            ));
+    check_minimum(
+        "cluster.gitea_version",
+        &cluster.gitea_version,
+        GITEA_MIN_VERSION,
+        "which fixes webhooks and migrations reaching hosts outside their allow-lists (CVE-2026-22874)",
+    )?;
+    check_minimum(
+        "cluster.gitea_chart_version",
+        &cluster.gitea_chart_version,
+        GITEA_MIN_CHART_VERSION,
+        "the first chart for Gitea 1.26 (older ones run environment-to-ini, which 1.26 removed, and Gitea never starts)",
+    )?;
+    for (key, value) in [
+        ("cluster.flux_chart_version", &cluster.flux_chart_version),
+        ("cluster.keda_chart_version", &cluster.keda_chart_version),
+        (
+            "cluster.device_plugin_chart_version",
+            &cluster.device_plugin_chart_version,
+        ),
+    ] {
+        if parse_version(value).is_none() {
+            return Err((key, format!("`{value}` is not a version such as 1.2.3")));
         }
     }
     if !is_dns_label(&cluster.namespace) {
@@ -192,6 +200,27 @@ fn validate_cluster(cluster: &ClusterConfig) -> Result<(), (&'static str, String
         ));
     }
     Ok(())
+}
+
+/// `value` of `key` parses as a version no older than `minimum`; `why` says what that one fixed.
+fn check_minimum(
+    key: &'static str,
+    value: &str,
+    minimum: [u64; 3],
+    why: &str,
+) -> Result<(), (&'static str, String)> {
+    let [major, minor, patch] = minimum;
+    match parse_version(value) {
+        Some(version) if version >= minimum => Ok(()),
+        Some(_) => Err((
+            key,
+            format!("{value} is older than {major}.{minor}.{patch}, {why}"),
+        )),
+        None => Err((
+            key,
+            format!("`{value}` is not a version such as {major}.{minor}.{patch}"),
+        )),
+    }
 }
 
 /// The GitHub and mirror keys: patterns must compile, names must be `owner/name`.
@@ -501,6 +530,30 @@ mod tests {
         ] {
             assert!(check_http_url(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn gitea_pins_older_than_their_fixes_are_refused_with_the_reason() {
+        let themes = Themes::builtin();
+        let refused = |edit: fn(&mut ClusterConfig)| {
+            let mut config = Config::default();
+            edit(&mut config.cluster);
+            validate(&config, &themes).unwrap_err()
+        };
+        let problem = refused(|c| c.gitea_version = "1.26.2".into());
+        assert_eq!(problem.key, "cluster.gitea_version");
+        assert!(problem.message.contains("older than 1.26.3"), "{problem:?}");
+        assert!(problem.message.contains("CVE-2026-22874"), "{problem:?}");
+        let problem = refused(|c| c.gitea_chart_version = "12.5.3".into());
+        assert_eq!(problem.key, "cluster.gitea_chart_version");
+        assert!(
+            problem.message.contains("environment-to-ini"),
+            "{problem:?}"
+        );
+        let problem = refused(|c| c.gitea_chart_version = "latest".into());
+        assert!(problem.message.contains("not a version"), "{problem:?}");
+        let problem = refused(|c| c.device_plugin_chart_version = "v0.x".into());
+        assert_eq!(problem.key, "cluster.device_plugin_chart_version");
     }
 
     #[test]

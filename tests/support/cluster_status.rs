@@ -34,6 +34,7 @@ pub fn status() -> ClusterStatus {
             ),
             component(Component::Keda, Health::Missing, "not installed"),
             component(Component::Ci, Health::Missing, "not installed"),
+            component(Component::Gpu, Health::Missing, "not installed"),
             component(Component::Sparky, Health::Missing, "not installed"),
         ],
         nodes: vec![

@@ -1,7 +1,7 @@
 //! A whole lab to run `Lab` against: the fake Kubernetes API with controllers that act as
-//! k3s, helm-controller, Deployment/StatefulSet/Job controllers, KEDA and Flux would (Flux
-//! applies what the gitops repository really holds), and a fake Gitea serving that
-//! repository over git's smart HTTP.
+//! k3s, helm-controller, Deployment/StatefulSet/DaemonSet/Job controllers, NVIDIA's device
+//! plugin, KEDA and Flux would (Flux applies what the gitops repository really holds), and
+//! a fake Gitea serving that repository over git's smart HTTP.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -34,7 +34,7 @@ impl SimLab {
         config.cluster.kubeconfig = kubeconfig;
         config.cluster.wait_timeout_secs = 10;
         config.gitea.url = gitea.url();
-        kube.insert("v1", "nodes", node("spark"));
+        kube.insert("v1", "nodes", node("spark", 1));
         let repository = gitea.repository(ADMIN, &config.cluster.gitops_repo);
         kube.on_write(move |cluster, write| controllers(cluster, write, &repository));
         SimLab {
@@ -80,12 +80,22 @@ fn decode(base64: &str) -> String {
     String::from_utf8(decode_base64(base64)).unwrap()
 }
 
-pub fn node(name: &str) -> Value {
+/// The label saying how many GPUs a node's hardware has (as NVIDIA's GPU feature discovery
+/// labels it); the node advertises them only once the device plugin runs.
+const GPU_COUNT: &str = "nvidia.com/gpu.count";
+
+/// A Ready node with `gpus` GPUs in its hardware (none advertised yet).
+pub fn node(name: &str, gpus: u32) -> Value {
+    let labels = if gpus > 0 {
+        json!({"nvidia.com/gpu.present": "true", GPU_COUNT: gpus.to_string()})
+    } else {
+        json!({})
+    };
     json!({
         "apiVersion": "v1", "kind": "Node",
-        "metadata": {"name": name},
+        "metadata": {"name": name, "labels": labels},
         "status": {
-            "allocatable": {"cpu": "20", "memory": "128Gi", "nvidia.com/gpu": "1"},
+            "allocatable": {"cpu": "20", "memory": "128Gi"},
             "conditions": [{"type": "Ready", "status": "True"}]
         }
     })
@@ -128,6 +138,11 @@ pub fn ready_status(plural: &str, object: &Value) -> Option<Value> {
             "observedGeneration": generation, "replicas": replicas, "readyReplicas": replicas,
             "currentReplicas": replicas
         }),
+        "daemonsets" => json!({
+            "observedGeneration": generation, "desiredNumberScheduled": 1,
+            "currentNumberScheduled": 1, "numberMisscheduled": 0, "numberReady": 1,
+            "updatedNumberScheduled": 1
+        }),
         "jobs" => json!({"succeeded": 1, "conditions": [{"type": "Complete", "status": "True"}]}),
         "scaledjobs" => json!({"conditions": ready}),
         "gitrepositories" => json!({"conditions": ready, "artifact": {"revision": "main@sha1:0"}}),
@@ -147,16 +162,46 @@ fn install_chart(cluster: &FakeCluster, chart: &Value) {
         json!({"kind": "Job", "metadata": {"name": job, "namespace": "kube-system"},
                "spec": {}, "status": ready_status("jobs", &Value::Null)}),
     );
-    let deployment = json!({"kind": "Deployment",
+    // NVIDIA's device plugin is a DaemonSet; the other charts run a Deployment.
+    let device_plugin = name == "nvidia-device-plugin";
+    let (kind, plural) = if device_plugin {
+        ("DaemonSet", "daemonsets")
+    } else {
+        ("Deployment", "deployments")
+    };
+    let mut workload = json!({"kind": kind,
         "metadata": {"name": name, "namespace": target, "generation": 1},
         "spec": {"replicas": 1}});
-    let status = ready_status("deployments", &deployment);
-    let mut deployment = deployment;
-    deployment["status"] = status.unwrap();
-    cluster.insert("apps/v1", "deployments", deployment);
+    workload["status"] = ready_status(plural, &workload).unwrap();
+    cluster.insert("apps/v1", plural, workload);
+    if device_plugin {
+        advertise_gpus(cluster, chart);
+    }
     let mut chart = chart.clone();
     chart["status"] = json!({"jobName": job});
     cluster.insert("helm.cattle.io/v1", "helmcharts", chart);
+}
+
+/// The device plugin: running under the `nvidia` RuntimeClass (without it the container
+/// cannot see the GPUs), it makes every node with GPU hardware advertise `nvidia.com/gpu`.
+fn advertise_gpus(cluster: &FakeCluster, chart: &Value) {
+    let values: Value =
+        serde_saphyr::from_str(chart["spec"]["valuesContent"].as_str().unwrap_or("{}")).unwrap();
+    let runtime = cluster.get("node.k8s.io/v1", "runtimeclasses", None, "nvidia");
+    if values["runtimeClassName"] != "nvidia"
+        || runtime.is_none_or(|class| class["handler"] != "nvidia")
+    {
+        return;
+    }
+    for node in cluster.list("v1", "nodes") {
+        let Some(gpus) = node["metadata"]["labels"][GPU_COUNT].as_str() else {
+            continue;
+        };
+        let mut status = node["status"].clone();
+        status["allocatable"]["nvidia.com/gpu"] = gpus.into();
+        let name = node["metadata"]["name"].as_str().unwrap();
+        cluster.set_status("v1", "nodes", None, name, status);
+    }
 }
 
 /// Flux: applies every YAML file of the gitops repository's branch, prunes what left it
@@ -242,9 +287,12 @@ const GITOPS_KINDS: [(&str, &str); 8] = [
 pub fn identity(object: &Value) -> (String, String) {
     let api_version = object["apiVersion"].as_str().unwrap().to_string();
     let kind = object["kind"].as_str().unwrap().to_ascii_lowercase();
-    let plural = match kind.strip_suffix('y') {
-        Some(stem) => format!("{stem}ies"),
-        None => format!("{kind}s"),
+    let plural = if let Some(stem) = kind.strip_suffix('y') {
+        format!("{stem}ies")
+    } else if kind.ends_with('s') {
+        format!("{kind}es")
+    } else {
+        format!("{kind}s")
     };
     (api_version, plural)
 }

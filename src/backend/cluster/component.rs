@@ -12,11 +12,12 @@ pub enum Component {
     Flux,
     Keda,
     Ci,
+    Gpu,
     Sparky,
 }
 
 impl Component {
-    pub const ALL: [Component; 8] = [
+    pub const ALL: [Component; 9] = [
         Component::K3s,
         Component::Namespaces,
         Component::Redis,
@@ -24,6 +25,7 @@ impl Component {
         Component::Flux,
         Component::Keda,
         Component::Ci,
+        Component::Gpu,
         Component::Sparky,
     ];
 
@@ -37,6 +39,7 @@ impl Component {
             Component::Flux => "flux",
             Component::Keda => "keda",
             Component::Ci => "ci",
+            Component::Gpu => "gpu",
             Component::Sparky => "sparky",
         }
     }
@@ -51,6 +54,7 @@ impl Component {
             Component::Flux => "Flux (GitOps)",
             Component::Keda => "KEDA",
             Component::Ci => "raibid server + agents",
+            Component::Gpu => "NVIDIA GPU",
             Component::Sparky => "Sparky + Ollama",
         }
     }

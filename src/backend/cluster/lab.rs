@@ -22,7 +22,7 @@ use super::manifests::{
 use super::objects::{Failure, Objects, to_value};
 use super::readiness::{Readiness, applied_revision};
 use super::report::{Outcome, Progress, Reporter};
-use super::{Component, Manifest, secrets};
+use super::{Component, Manifest, gpu, secrets};
 
 /// Annotation holding a hash of the rendered object: a changed config shows as a mismatch.
 pub const RENDERED_HASH: &str = "raibid.dev/rendered-hash";
@@ -259,14 +259,20 @@ struct Step<'a> {
     lab: &'a Lab,
     component: Component,
     progress: &'a Reporter,
+    objects: Objects,
 }
 
 impl<'a> Step<'a> {
     fn new(lab: &'a Lab, component: Component, progress: &'a Reporter) -> Step<'a> {
+        let mut objects = lab.objects.clone();
+        if component == Component::Gpu {
+            objects.wait_timeout = objects.wait_timeout.min(gpu::PLUGIN_TIMEOUT);
+        }
         Step {
             lab,
             component,
             progress,
+            objects,
         }
     }
 
@@ -285,7 +291,7 @@ impl<'a> Step<'a> {
     }
 
     fn objects(&self) -> &Objects {
-        &self.lab.objects
+        &self.objects
     }
 
     async fn up(&mut self, force: bool) -> Result<Outcome, Failure> {
@@ -294,6 +300,9 @@ impl<'a> Step<'a> {
             return self.nodes_ready().await;
         }
         let manifests = rendered(self.component, config);
+        if self.component == Component::Sparky {
+            gpu::preflight(self.lab.client(), config.cluster.ollama_gpus).await?;
+        }
         if !force && self.in_place(&manifests).await? {
             self.log("in place: nothing to do");
             return Ok(Outcome::AlreadyDone);
@@ -327,6 +336,12 @@ impl<'a> Step<'a> {
             self.commit(&manifests).await?;
         } else {
             self.apply(&manifests).await?;
+        }
+        if self.component == Component::Gpu {
+            let wanted = config.cluster.ollama_gpus;
+            let gpus =
+                gpu::await_advertised(self.lab.client(), wanted, self.objects.wait_timeout).await?;
+            self.log(format!("a node advertises {gpus} nvidia.com/gpu"));
         }
         Ok(Outcome::Applied)
     }
@@ -415,6 +430,13 @@ impl<'a> Step<'a> {
                 self.objects().readiness(manifest).await?
             {
                 self.log(format!("{}: {why}", manifest.describe()));
+                return Ok(false);
+            }
+        }
+        if self.component == Component::Gpu {
+            let nodes = super::status::nodes(self.lab.client()).await?;
+            if let Some(why) = gpu::shortage(self.lab.config.cluster.ollama_gpus, &nodes) {
+                self.log(why);
                 return Ok(false);
             }
         }

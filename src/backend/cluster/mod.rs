@@ -7,6 +7,7 @@ pub mod component;
 pub mod connect;
 pub mod crds;
 pub mod gitops;
+mod gpu;
 pub mod k3s;
 pub mod lab;
 pub mod manifest;

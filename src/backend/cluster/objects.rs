@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
 use kube::api::{Api, ApiResource, DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
 use kube::runtime::watcher::watch_object;
 use serde_json::Value;
@@ -323,7 +323,7 @@ impl Objects {
         let workloads = self.workloads(&namespace).await?;
         if workloads.is_empty() {
             return Ok(Readiness::Failed(format!(
-                "the chart installed no Deployment or StatefulSet in {namespace}"
+                "the chart installed no Deployment, StatefulSet or DaemonSet in {namespace}"
             )));
         }
         for workload in &workloads {
@@ -332,12 +332,13 @@ impl Objects {
         Ok(Readiness::Ready)
     }
 
-    /// The Deployments and StatefulSets in `namespace`, as manifests to await.
+    /// The Deployments, StatefulSets and DaemonSets in `namespace`, as manifests to await.
     async fn workloads(&self, namespace: &str) -> Result<Vec<Manifest>, Failure> {
         let mut found = Vec::new();
         for resource in [
             ApiResource::erase::<Deployment>(&()),
             ApiResource::erase::<StatefulSet>(&()),
+            ApiResource::erase::<DaemonSet>(&()),
         ] {
             let list = api(&self.client, &resource, Some(namespace))
                 .list(&ListParams::default())

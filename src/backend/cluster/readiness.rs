@@ -1,7 +1,7 @@
 //! Whether an object read from the cluster is ready, by kind: pure functions the waits and
 //! the status read share.
 
-use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
 use k8s_openapi::api::batch::v1::Job;
 use serde_json::Value;
 
@@ -29,6 +29,7 @@ pub fn readiness(kind: &str, object: &Value) -> Readiness {
     match kind {
         "Deployment" => typed(object, deployment),
         "StatefulSet" => typed(object, stateful_set),
+        "DaemonSet" => typed(object, daemon_set),
         "Job" => typed(object, job),
         "GitRepository" | "Kustomization" | "ScaledJob" => typed(object, ready_condition),
         _ => Readiness::Ready,
@@ -81,6 +82,24 @@ fn stateful_set(set: &StatefulSet) -> Readiness {
     let ready = status.and_then(|s| s.ready_replicas).unwrap_or(0);
     let observed = status.and_then(|s| s.observed_generation);
     if generation_seen(set.metadata.generation, observed) && ready >= wanted {
+        Readiness::Ready
+    } else {
+        Readiness::Waiting(format!("{ready}/{wanted} ready"))
+    }
+}
+
+/// Every node it is scheduled on runs an updated, ready pod.
+fn daemon_set(set: &DaemonSet) -> Readiness {
+    let Some(status) = &set.status else {
+        return Readiness::Waiting("not scheduled yet".into());
+    };
+    let wanted = status.desired_number_scheduled;
+    let ready = status.number_ready;
+    let updated = status.updated_number_scheduled.unwrap_or(0);
+    if generation_seen(set.metadata.generation, status.observed_generation)
+        && ready >= wanted
+        && updated >= wanted
+    {
         Readiness::Ready
     } else {
         Readiness::Waiting(format!("{ready}/{wanted} ready"))
@@ -183,6 +202,22 @@ mod tests {
             readiness("Kustomization", &stalled),
             Readiness::Failed("kustomize build failed".into())
         );
+    }
+
+    #[test]
+    fn daemon_set_waits_for_every_scheduled_pod() {
+        let mut set = json!({
+            "metadata": {"name": "x", "generation": 1},
+            "status": {"observedGeneration": 1, "desiredNumberScheduled": 1, "numberReady": 0,
+                       "currentNumberScheduled": 1, "numberMisscheduled": 0,
+                       "updatedNumberScheduled": 1}
+        });
+        assert_eq!(
+            readiness("DaemonSet", &set),
+            Readiness::Waiting("0/1 ready".into())
+        );
+        set["status"]["numberReady"] = json!(1);
+        assert_eq!(readiness("DaemonSet", &set), Readiness::Ready);
     }
 
     #[test]

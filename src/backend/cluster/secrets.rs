@@ -96,7 +96,11 @@ pub fn needed(component: Component, config: &Config) -> Result<Vec<Needed>, Secr
                 ],
             )]
         }
-        Component::K3s | Component::Namespaces | Component::Keda | Component::Sparky => Vec::new(),
+        Component::K3s
+        | Component::Namespaces
+        | Component::Keda
+        | Component::Gpu
+        | Component::Sparky => Vec::new(),
     })
 }
 

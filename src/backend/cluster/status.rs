@@ -57,6 +57,9 @@ impl Lab {
             return Ok((health, format!("{ready}/{} nodes ready", nodes.len())));
         }
         let manifests = rendered(component, self.config());
+        if manifests.is_empty() {
+            return Ok((Health::Ready, "not used (cluster.ollama_gpus = 0)".into()));
+        }
         let mut present = 0;
         let mut volumes_kept = false;
         let mut waiting = None;
@@ -102,6 +105,13 @@ impl Lab {
             return Ok(found);
         }
         let mut detail = format!("{present} objects ready");
+        if component == Component::Gpu {
+            if let Some(why) = super::gpu::shortage(self.config().cluster.ollama_gpus, nodes) {
+                return Ok((Health::Failed, why));
+            }
+            let gpus: u64 = nodes.iter().map(|node| node.gpus).sum();
+            detail.push_str(&format!(", {gpus} nvidia.com/gpu advertised"));
+        }
         if component.via_gitops() {
             match self.drift(component).await {
                 Ok(drift) if drift.is_empty() => detail.push_str(", in sync with gitops"),

@@ -37,6 +37,8 @@ fn values(config: &Config) -> serde_json::Value {
     }
     json!({
         "image": { "tag": cluster.gitea_version, "rootless": true },
+        // One ReadWriteOnce volume and a local queue database: no surge pod beside the old.
+        "strategy": { "type": "Recreate" },
         "gitea": {
             "admin": { "existingSecret": GITEA_ADMIN_SECRET },
             "config": {

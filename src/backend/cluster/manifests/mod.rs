@@ -6,6 +6,7 @@ mod builders;
 mod ci;
 mod flux;
 mod gitea;
+mod gpu;
 mod keda;
 mod redis;
 mod sparky;
@@ -18,6 +19,7 @@ use crate::backend::cluster::{Component, Manifest};
 use crate::config::{Config, Secret};
 
 pub use self::flux::gitops_url_in_cluster;
+pub use self::gpu::{DEVICE_PLUGIN, DEVICE_PLUGIN_NAMESPACE, NVIDIA_RUNTIME};
 pub use self::sparky::ollama_pull_job_name;
 
 /// Where HelmChart objects live: k3s' helm-controller watches them there.
@@ -103,6 +105,7 @@ pub fn manifests(component: Component, config: &Config) -> Vec<Manifest> {
         Component::Flux => flux::manifests(config),
         Component::Keda => keda::manifests(config),
         Component::Ci => ci::manifests(config),
+        Component::Gpu => gpu::manifests(config),
         Component::Sparky => sparky::manifests(config),
     }
 }
