@@ -18,6 +18,7 @@ pub mod readiness;
 pub mod report;
 mod secrets;
 mod status;
+mod user_kubeconfig;
 
 pub use component::Component;
 pub use lab::{Lab, StepFailed};
