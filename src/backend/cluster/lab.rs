@@ -337,8 +337,8 @@ impl<'a> Step<'a> {
         } else {
             self.apply(&manifests).await?;
         }
-        if self.component == Component::Gpu {
-            let wanted = config.cluster.ollama_gpus;
+        let wanted = config.cluster.ollama_gpus;
+        if self.component == Component::Gpu && wanted > 0 {
             let gpus =
                 gpu::await_advertised(self.lab.client(), wanted, self.objects.wait_timeout).await?;
             self.log(format!("a node advertises {gpus} nvidia.com/gpu"));
