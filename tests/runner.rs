@@ -586,6 +586,14 @@ async fn the_read_only_credential_cannot_push_or_read_other_organisations() {
         .output()
         .unwrap();
     assert!(!push.status.success(), "a read-only token pushed");
+    let admin = format!(
+        "http.extraHeader=Authorization: Basic {}",
+        raibid::backend::base64::base64(b"raibid:admin-pw")
+    );
+    support::git::git(
+        &work,
+        &["-c", &admin, "push", "--quiet", "origin", &format!("{sha}:refs/heads/x")],
+    );
 
     // A repository of an organisation the reader's team does not belong to.
     let other = gitea.repository("someone-else", "secret");
@@ -600,4 +608,6 @@ async fn the_read_only_credential_cannot_push_or_read_other_organisations() {
         .output()
         .unwrap();
     assert!(!clone.status.success(), "read outside the lab's organisations");
+    let url = format!("{}/someone-else/secret.git", gitea.url());
+    support::git::git(root.path(), &["-c", &admin, "clone", "--quiet", &url, "as-admin"]);
 }
