@@ -428,7 +428,12 @@ async fn up_wires_giteas_push_webhook_and_the_agents_read_only_clone_credential(
     // Agents read it from a file only their user may read, never from the environment.
     let scaled = sim
         .kube
-        .get("keda.sh/v1alpha1", "scaledjobs", Some("raibid"), "raibid-agent")
+        .get(
+            "keda.sh/v1alpha1",
+            "scaledjobs",
+            Some("raibid"),
+            "raibid-agent",
+        )
         .expect("the agents' ScaledJob");
     let pod = &scaled["spec"]["jobTargetRef"]["template"]["spec"];
     let volume = pod["volumes"]
@@ -454,10 +459,14 @@ async fn up_wires_giteas_push_webhook_and_the_agents_read_only_clone_credential(
         .unwrap();
     let inside = config_map["data"]["config.toml"].as_str().unwrap();
     assert!(
-        inside.contains("clone_credentials_file = \"/var/run/secrets/raibid/git-clone/credentials\""),
+        inside
+            .contains("clone_credentials_file = \"/var/run/secrets/raibid/git-clone/credentials\""),
         "{inside}"
     );
-    assert!(inside.contains("public_url = \"http://127.0.0.1:30300\""), "{inside}");
+    assert!(
+        inside.contains("public_url = \"http://127.0.0.1:30300\""),
+        "{inside}"
+    );
 
     let text = log_text(&events);
     assert!(text.contains("created Gitea user raibid-ci"), "{text}");

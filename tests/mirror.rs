@@ -1013,7 +1013,11 @@ async fn sync_keeps_giteas_push_webhook_on_the_organisation_in_place() {
     assert_eq!(hooks.len(), 1, "{hooks:?}");
     let hook = &hooks[0];
     assert_eq!(
-        (hook.url.as_str(), hook.content_type.as_str(), hook.secret.as_str()),
+        (
+            hook.url.as_str(),
+            hook.content_type.as_str(),
+            hook.secret.as_str()
+        ),
         (GITEA_HOOK_URL, "json", GITEA_HOOK_SECRET)
     );
     assert_eq!(hook.events, ["push"]);
@@ -1073,7 +1077,10 @@ async fn sync_keeps_giteas_push_webhook_on_the_organisation_in_place() {
     let plan = lab.mirrors(&config).plan().await.unwrap();
     let error = refused.apply(&plan, false).await.unwrap_err().to_string();
     assert!(error.contains("Gitea refused gitea.token"), "{error}");
-    assert!(!error.contains(GITEA_HOOK_SECRET) && !error.contains("wrong-token"), "{error}");
+    assert!(
+        !error.contains(GITEA_HOOK_SECRET) && !error.contains("wrong-token"),
+        "{error}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -1094,14 +1101,22 @@ async fn cli_sync_registers_giteas_push_webhook_once() {
 
     let out = raibid(&lab, &without_secret, &["mirror", "sync"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(text(&out).contains("`server.gitea_webhook_secret`"), "{}", text(&out));
+    assert!(
+        text(&out).contains("`server.gitea_webhook_secret`"),
+        "{}",
+        text(&out)
+    );
 
     let out = raibid(&lab, &config, &["mirror", "sync"]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("gitea hook created"), "{}", text(&out));
     let out2 = raibid(&lab, &config, &["mirror", "sync"]);
     assert!(out2.status.success(), "{}", text(&out2));
-    assert!(text(&out2).contains("gitea hook in place"), "{}", text(&out2));
+    assert!(
+        text(&out2).contains("gitea hook in place"),
+        "{}",
+        text(&out2)
+    );
     let hooks = lab.gitea.hooks("mirrors");
     assert_eq!(hooks.len(), 1, "{hooks:?}");
     assert_eq!(

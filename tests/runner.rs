@@ -456,9 +456,7 @@ async fn dropping_a_run_midway_still_kills_its_processes() {
 
 /// A fake Gitea holding the fixture crate as the private repository `mirrors/private`, and
 /// the read-only credential `raibid up` makes for agents, as a 0400 file.
-async fn private_gitea(
-    root: &Path,
-) -> (support::gitea::FakeGitea, String, PathBuf, String) {
+async fn private_gitea(root: &Path) -> (support::gitea::FakeGitea, String, PathBuf, String) {
     use raibid::backend::mirror::gitea_api::{GiteaApi, GiteaAuth};
     use raibid::backend::mirror::reader;
     use std::os::unix::fs::PermissionsExt;
@@ -469,7 +467,13 @@ async fn private_gitea(
     let bare = gitea.repository("mirrors", "private");
     support::git::git(
         root,
-        &["clone", "--quiet", "--bare", repo.to_str().unwrap(), bare.to_str().unwrap()],
+        &[
+            "clone",
+            "--quiet",
+            "--bare",
+            repo.to_str().unwrap(),
+            bare.to_str().unwrap(),
+        ],
     );
     let admin = GiteaAuth::Basic {
         user: "raibid".into(),
@@ -527,7 +531,12 @@ async fn a_private_repository_is_cloned_with_the_read_only_credential_only() {
         "{:?}\n{lines:#?}",
         outcome.message
     );
-    assert!(has_line(&lines, "cat Cargo.toml", LogStream::Stdout, "fixture"));
+    assert!(has_line(
+        &lines,
+        "cat Cargo.toml",
+        LogStream::Stdout,
+        "fixture"
+    ));
     for (step, _, line) in &lines {
         assert!(
             !line.contains(&token) && !line.contains(&header) && !line.contains("GIT_CONFIG"),
@@ -540,13 +549,22 @@ async fn a_private_repository_is_cloned_with_the_read_only_credential_only() {
     // rewritten to the address the agent reaches it at.
     settings.git_access.public_url = "http://127.0.0.1:9".into();
     let (outcome, lines) = run(
-        &job("job-rewritten", "http://127.0.0.1:9/mirrors/private.git", &sha),
+        &job(
+            "job-rewritten",
+            "http://127.0.0.1:9/mirrors/private.git",
+            &sha,
+        ),
         &steps(&["true"]),
         &settings,
         CancellationToken::new(),
     )
     .await;
-    assert_eq!(outcome.state, JobState::Success, "{:?}\n{lines:#?}", outcome.message);
+    assert_eq!(
+        outcome.state,
+        JobState::Success,
+        "{:?}\n{lines:#?}",
+        outcome.message
+    );
 
     // A revoked token: the error says the credential was refused, never what it is.
     gitea.api().revoke_tokens();
@@ -559,7 +577,10 @@ async fn a_private_repository_is_cloned_with_the_read_only_credential_only() {
     .await;
     assert_eq!(outcome.state, JobState::Error);
     let message = outcome.message.unwrap();
-    assert!(message.contains("Gitea refused the credential in"), "{message}");
+    assert!(
+        message.contains("Gitea refused the credential in"),
+        "{message}"
+    );
     for text in lines.iter().map(|(_, _, line)| line).chain([&message]) {
         assert!(!text.contains(&token) && !text.contains(&header), "{text}");
     }
@@ -577,11 +598,25 @@ async fn the_read_only_credential_cannot_push_or_read_other_organisations() {
     let url = format!("{}/mirrors/private.git", gitea.url());
     support::git::git(
         root.path(),
-        &["-c", &header, "clone", "--quiet", &url, work.to_str().unwrap()],
+        &[
+            "-c",
+            &header,
+            "clone",
+            "--quiet",
+            &url,
+            work.to_str().unwrap(),
+        ],
     );
     let push = std::process::Command::new("git")
         .current_dir(&work)
-        .args(["-c", &header, "push", "--quiet", "origin", &format!("{sha}:refs/heads/x")])
+        .args([
+            "-c",
+            &header,
+            "push",
+            "--quiet",
+            "origin",
+            &format!("{sha}:refs/heads/x"),
+        ])
         .env("GIT_TERMINAL_PROMPT", "0")
         .output()
         .unwrap();
@@ -592,22 +627,48 @@ async fn the_read_only_credential_cannot_push_or_read_other_organisations() {
     );
     support::git::git(
         &work,
-        &["-c", &admin, "push", "--quiet", "origin", &format!("{sha}:refs/heads/x")],
+        &[
+            "-c",
+            &admin,
+            "push",
+            "--quiet",
+            "origin",
+            &format!("{sha}:refs/heads/x"),
+        ],
     );
 
     // A repository of an organisation the reader's team does not belong to.
     let other = gitea.repository("someone-else", "secret");
     support::git::git(
         root.path(),
-        &["clone", "--quiet", "--bare", work.to_str().unwrap(), other.to_str().unwrap()],
+        &[
+            "clone",
+            "--quiet",
+            "--bare",
+            work.to_str().unwrap(),
+            other.to_str().unwrap(),
+        ],
     );
     let clone = std::process::Command::new("git")
         .current_dir(root.path())
-        .args(["-c", &header, "clone", "--quiet", &format!("{}/someone-else/secret.git", gitea.url()), "elsewhere"])
+        .args([
+            "-c",
+            &header,
+            "clone",
+            "--quiet",
+            &format!("{}/someone-else/secret.git", gitea.url()),
+            "elsewhere",
+        ])
         .env("GIT_TERMINAL_PROMPT", "0")
         .output()
         .unwrap();
-    assert!(!clone.status.success(), "read outside the lab's organisations");
+    assert!(
+        !clone.status.success(),
+        "read outside the lab's organisations"
+    );
     let url = format!("{}/someone-else/secret.git", gitea.url());
-    support::git::git(root.path(), &["-c", &admin, "clone", "--quiet", &url, "as-admin"]);
+    support::git::git(
+        root.path(),
+        &["-c", &admin, "clone", "--quiet", &url, "as-admin"],
+    );
 }

@@ -102,9 +102,7 @@ async fn push_hook(context: &Context) -> Result<Option<PushHook>, Failure> {
             .server
             .gitea_webhook_secret
             .reveal()
-            .map_err(|error| {
-                Failure::bad_input(format!("server.gitea_webhook_secret: {error}"))
-            })?
+            .map_err(|error| Failure::bad_input(format!("server.gitea_webhook_secret: {error}")))?
             .ok_or_else(|| {
                 Failure::bad_input(
                     "config key `server.gitea_webhook_secret` is not set (needed by \

@@ -449,8 +449,7 @@ fn validate_ci(config: &Config) -> Result<(), (&'static str, String)> {
     }
     let public = &config.gitea.public_url;
     if !public.is_empty() {
-        check_http_url(public)
-            .map_err(|why| ("gitea.public_url", format!("`{public}` {why}")))?;
+        check_http_url(public).map_err(|why| ("gitea.public_url", format!("`{public}` {why}")))?;
     }
     if !ci.clone_credentials_file.as_os_str().is_empty() && gitea.is_empty() {
         return Err((
@@ -551,7 +550,9 @@ mod tests {
             ("ci.agents", |c| c.ci.agents = 65),
             ("server.listen", |c| c.server.listen = "8080".into()),
             ("gitea.url", |c| c.gitea.url = "gitea.lab".into()),
-            ("gitea.public_url", |c| c.gitea.public_url = "127.0.0.1:30300".into()),
+            ("gitea.public_url", |c| {
+                c.gitea.public_url = "127.0.0.1:30300".into()
+            }),
             ("mirror.gitea_webhook_url", |c| {
                 c.mirror.gitea_webhook_url = "raibid:8080/webhooks/gitea".into();
             }),

@@ -101,8 +101,7 @@ async fn handle(State(fake): State<Fake>, request: Request) -> Response {
         let owner = path.trim_start_matches('/').split('/').next().unwrap_or("");
         let push = path.ends_with("git-receive-pack")
             || parts.uri.query().unwrap_or("").contains("git-receive-pack");
-        if !authorized(&fake, &parts.headers) && !fake.api.token_may(&parts.headers, owner, push)
-        {
+        if !authorized(&fake, &parts.headers) && !fake.api.token_may(&parts.headers, owner, push) {
             return unauthorized();
         }
         let body = axum::body::to_bytes(body, 64 << 20).await.unwrap();

@@ -172,7 +172,12 @@ impl FakeGiteaApi {
 
     pub fn teams(&self, org: &str) -> Vec<FakeTeam> {
         let inner = self.fake.inner.lock().unwrap();
-        inner.teams.iter().filter(|t| t.org == org).cloned().collect()
+        inner
+            .teams
+            .iter()
+            .filter(|t| t.org == org)
+            .cloned()
+            .collect()
     }
 
     pub fn tokens(&self) -> Vec<FakeToken> {
@@ -416,7 +421,11 @@ async fn handle(State(fake): State<Fake>, request: Request) -> Response {
     };
     if let Caller::Issued { scopes, .. } = &caller {
         let searching = method == Method::GET && segments == ["repos", "search"];
-        if !(searching && scopes.iter().any(|s| s.ends_with(":repository") || s == "all")) {
+        if !(searching
+            && scopes
+                .iter()
+                .any(|s| s.ends_with(":repository") || s == "all"))
+        {
             return message(
                 StatusCode::FORBIDDEN,
                 "token does not have at least one of required scope(s)",
@@ -458,7 +467,8 @@ async fn handle(State(fake): State<Fake>, request: Request) -> Response {
         (Method::PATCH, ["orgs", org, "hooks", id]) => edit_hook(&fake, org, id, body),
         (Method::GET, ["users", user]) => {
             if fake.inner.lock().unwrap().users.contains_key(*user) {
-                let user_json = json!({"id": 3, "login": user, "username": user, "restricted": true});
+                let user_json =
+                    json!({"id": 3, "login": user, "username": user, "restricted": true});
                 (StatusCode::OK, axum::Json(user_json)).into_response()
             } else {
                 not_found()
@@ -624,7 +634,11 @@ fn hook_json(hook: &FakeHook) -> Value {
 fn create_hook(fake: &Fake, org: &str, body: &Value) -> Response {
     let mut inner = fake.inner.lock().unwrap();
     if !inner.orgs.contains(org) {
-        return message(StatusCode::NOT_FOUND, "The target couldn't be found.", &fake.url);
+        return message(
+            StatusCode::NOT_FOUND,
+            "The target couldn't be found.",
+            &fake.url,
+        );
     }
     let kind = body["type"].as_str().unwrap_or_default();
     if !["gitea", "gogs", "slack", "discord"].contains(&kind) {
@@ -670,7 +684,11 @@ fn edit_hook(fake: &Fake, org: &str, id: &str, body: &Value) -> Response {
         .iter_mut()
         .find(|(owner, hook)| owner == org && hook.id.to_string() == id)
     else {
-        return message(StatusCode::NOT_FOUND, "The target couldn't be found.", &fake.url);
+        return message(
+            StatusCode::NOT_FOUND,
+            "The target couldn't be found.",
+            &fake.url,
+        );
     };
     let config = &body["config"];
     if let Some(url) = config["url"].as_str() {
@@ -701,7 +719,11 @@ fn edit_hook(fake: &Fake, org: &str, id: &str, body: &Value) -> Response {
 /// Gitea's CreateUser (admin only): 422 when the name is taken.
 fn create_user(fake: &Fake, body: &Value) -> Response {
     let Some(name) = body["username"].as_str() else {
-        return message(StatusCode::UNPROCESSABLE_ENTITY, "username is required", &fake.url);
+        return message(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "username is required",
+            &fake.url,
+        );
     };
     if body["email"].as_str().is_none() || body["password"].as_str().is_none() {
         return message(
@@ -712,7 +734,11 @@ fn create_user(fake: &Fake, body: &Value) -> Response {
     }
     let mut inner = fake.inner.lock().unwrap();
     if inner.users.contains_key(name) || inner.orgs.contains(name) {
-        return message(StatusCode::UNPROCESSABLE_ENTITY, "user already exists", &fake.url);
+        return message(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "user already exists",
+            &fake.url,
+        );
     }
     let restricted = body["restricted"].as_bool() == Some(true);
     inner.users.insert(name.into(), restricted);
@@ -737,13 +763,25 @@ fn team_json(team: &FakeTeam) -> Value {
 fn create_team(fake: &Fake, org: &str, body: &Value) -> Response {
     let mut inner = fake.inner.lock().unwrap();
     if !inner.orgs.contains(org) {
-        return message(StatusCode::NOT_FOUND, "The target couldn't be found.", &fake.url);
+        return message(
+            StatusCode::NOT_FOUND,
+            "The target couldn't be found.",
+            &fake.url,
+        );
     }
     let Some(name) = body["name"].as_str() else {
-        return message(StatusCode::UNPROCESSABLE_ENTITY, "name is required", &fake.url);
+        return message(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "name is required",
+            &fake.url,
+        );
     };
     if inner.teams.iter().any(|t| t.org == org && t.name == name) {
-        return message(StatusCode::UNPROCESSABLE_ENTITY, "team already exists", &fake.url);
+        return message(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "team already exists",
+            &fake.url,
+        );
     }
     let team = FakeTeam {
         id: inner.next_id,
@@ -769,7 +807,11 @@ fn tokens(fake: &Fake, method: &Method, segments: &[&str], body: &Value) -> Resp
     match (method, segments.get(3)) {
         (&Method::POST, None) => {
             let name = body["name"].as_str().unwrap_or_default().to_string();
-            if inner.tokens.iter().any(|t| t.user == user && t.name == name) {
+            if inner
+                .tokens
+                .iter()
+                .any(|t| t.user == user && t.name == name)
+            {
                 return message(
                     StatusCode::BAD_REQUEST,
                     "access token name has been used already",
@@ -778,7 +820,11 @@ fn tokens(fake: &Fake, method: &Method, segments: &[&str], body: &Value) -> Resp
             }
             let scopes: Vec<String> = body["scopes"]
                 .as_array()
-                .map(|s| s.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
+                .map(|s| {
+                    s.iter()
+                        .filter_map(|s| s.as_str().map(str::to_string))
+                        .collect()
+                })
                 .unwrap_or_default();
             let value = uuid::Uuid::new_v4().simple().to_string();
             inner.tokens.push(FakeToken {
@@ -796,14 +842,24 @@ fn tokens(fake: &Fake, method: &Method, segments: &[&str], body: &Value) -> Resp
         }
         (&Method::DELETE, Some(name)) => {
             let before = inner.tokens.len();
-            inner.tokens.retain(|t| !(t.user == user && t.name == *name));
+            inner
+                .tokens
+                .retain(|t| !(t.user == user && t.name == *name));
             if inner.tokens.len() < before {
                 StatusCode::NO_CONTENT.into_response()
             } else {
-                message(StatusCode::NOT_FOUND, "The target couldn't be found.", &fake.url)
+                message(
+                    StatusCode::NOT_FOUND,
+                    "The target couldn't be found.",
+                    &fake.url,
+                )
             }
         }
-        _ => message(StatusCode::NOT_FOUND, "The target couldn't be found.", &fake.url),
+        _ => message(
+            StatusCode::NOT_FOUND,
+            "The target couldn't be found.",
+            &fake.url,
+        ),
     }
 }
 

@@ -69,10 +69,7 @@ impl GitAccess {
         let gitea = base_url(&self.gitea_url);
         let mut config = Vec::new();
         if !self.public_url.is_empty() && !gitea.is_empty() {
-            config.push((
-                format!("url.{gitea}.insteadOf"),
-                base_url(&self.public_url),
-            ));
+            config.push((format!("url.{gitea}.insteadOf"), base_url(&self.public_url)));
         }
         let Some(file) = &self.credentials_file else {
             return Ok((config, None));
@@ -436,7 +433,10 @@ mod tests {
 
         std::fs::write(&file, "no colon").unwrap();
         let error = access.config().await.unwrap_err();
-        assert!(error.message.contains("does not hold `user:token`"), "{error:?}");
+        assert!(
+            error.message.contains("does not hold `user:token`"),
+            "{error:?}"
+        );
         let missing = GitAccess {
             credentials_file: Some(dir.path().join("absent")),
             ..access

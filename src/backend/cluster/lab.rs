@@ -428,15 +428,23 @@ impl<'a> Step<'a> {
             push_hook::HookChange::Updated => "updated",
             push_hook::HookChange::Kept => "in place",
         };
-        self.log(format!("Gitea push webhook on {org} -> {}: {done}", hook.url));
+        self.log(format!(
+            "Gitea push webhook on {org} -> {}: {done}",
+            hook.url
+        ));
         Ok(())
     }
 
     async fn held_clone_credential(&self) -> Result<Option<String>, Failure> {
         let namespace = &self.lab.config.cluster.namespace;
-        secrets::read_text(self.lab.client(), namespace, GIT_CLONE_SECRET, "credentials")
-            .await
-            .map_err(|e| format!("reading secret {namespace}/{GIT_CLONE_SECRET}: {e}"))
+        secrets::read_text(
+            self.lab.client(),
+            namespace,
+            GIT_CLONE_SECRET,
+            "credentials",
+        )
+        .await
+        .map_err(|e| format!("reading secret {namespace}/{GIT_CLONE_SECRET}: {e}"))
     }
 
     /// Whether the clone credential works and the push webhook is as `wire_gitea` leaves

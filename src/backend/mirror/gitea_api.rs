@@ -622,7 +622,6 @@ pub(crate) async fn refusal(response: reqwest::Response) -> (u16, String) {
     (status, message.trim().chars().take(BODY_CHARS).collect())
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

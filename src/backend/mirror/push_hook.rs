@@ -155,7 +155,11 @@ mod tests {
             hook(3, "gitea", url),
         ];
         assert_eq!(ours(&hooks, url).map(|h| h.id), Some(3));
-        assert_eq!(ours(&hooks[..2], url).map(|h| h.id), Some(2), "moved server");
+        assert_eq!(
+            ours(&hooks[..2], url).map(|h| h.id),
+            Some(2),
+            "moved server"
+        );
         assert_eq!(ours(&hooks[..1], url), None, "another service's hook");
         assert!(is_as_wanted(&hooks[2], url));
         assert!(!is_as_wanted(&hooks[1], url));

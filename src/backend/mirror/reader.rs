@@ -61,7 +61,9 @@ pub async fn ensure(
         return Ok(ensured);
     }
     admin.delete_token(READER, TOKEN_NAME).await?;
-    let token = admin.create_token(READER, TOKEN_NAME, &TOKEN_SCOPES).await?;
+    let token = admin
+        .create_token(READER, TOKEN_NAME, &TOKEN_SCOPES)
+        .await?;
     ensured.credential = Some(format!("{READER}:{token}"));
     Ok(ensured)
 }

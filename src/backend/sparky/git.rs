@@ -201,4 +201,3 @@ impl Git {
             .fold(text.to_string(), |text, secret| text.replace(secret, MASK))
     }
 }
-

@@ -14,12 +14,12 @@ use super::builders::{
 };
 use super::redis::{REDIS_PORT, REDIS_SERVICE};
 use super::{GIT_CLONE_SECRET, REDIS_SECRET, SERVER_SECRET, TOKENS_SECRET, forwarded_credentials};
-use crate::backend::mirror::push_hook;
 use crate::backend::cluster::crds::{
     LocalRef, ScaleTrigger, ScaledJob, ScaledJobSpec, ScalingStrategy, SecretTargetRef,
     TriggerAuthentication, TriggerAuthenticationSpec,
 };
 use crate::backend::cluster::{Component, Manifest};
+use crate::backend::mirror::push_hook;
 use crate::backend::queue::contract::Keys;
 use crate::config::Config;
 
