@@ -454,37 +454,11 @@ async fn dropping_a_run_midway_still_kills_its_processes() {
     }
 }
 
-/// A fake Gitea holding the fixture crate as the private repository `mirrors/private`, and
-/// the read-only credential `raibid up` makes for agents, as a 0400 file.
+/// The fixture crate as the private repository `mirrors/private` of a fake Gitea, with the
+/// read-only credential file `raibid up` makes for agents.
 async fn private_gitea(root: &Path) -> (support::gitea::FakeGitea, String, PathBuf, String) {
-    use raibid::backend::mirror::gitea_api::{GiteaApi, GiteaAuth};
-    use raibid::backend::mirror::reader;
-    use std::os::unix::fs::PermissionsExt;
-    let password: support::gitea::Password = std::sync::Arc::new(|| Some("admin-pw".into()));
-    let gitea = support::gitea::FakeGitea::start("raibid", password).await;
-    gitea.api().add_org("mirrors");
     let (repo, sha) = fixture_crate(root, PASSING_TEST);
-    let bare = gitea.repository("mirrors", "private");
-    support::git::git(
-        root,
-        &[
-            "clone",
-            "--quiet",
-            "--bare",
-            repo.to_str().unwrap(),
-            bare.to_str().unwrap(),
-        ],
-    );
-    let admin = GiteaAuth::Basic {
-        user: "raibid".into(),
-        password: "admin-pw".into(),
-    };
-    let admin = GiteaApi::with_auth(&gitea.url(), admin).unwrap();
-    let ensured = reader::ensure(&admin, &["mirrors"], None).await.unwrap();
-    let credential = ensured.credential.expect("a new credential");
-    let file = root.join("git-clone-credentials");
-    std::fs::write(&file, &credential).unwrap();
-    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o400)).unwrap();
+    let (gitea, credential, file) = support::gitea::private_repository(root, &repo).await;
     (gitea, credential, file, sha)
 }
 
@@ -623,7 +597,9 @@ async fn the_read_only_credential_cannot_push_or_read_other_organisations() {
     assert!(!push.status.success(), "a read-only token pushed");
     let admin = format!(
         "http.extraHeader=Authorization: Basic {}",
-        raibid::backend::base64::base64(b"raibid:admin-pw")
+        raibid::backend::base64::base64(
+            format!("raibid:{}", support::gitea::ADMIN_PASSWORD).as_bytes()
+        )
     );
     support::git::git(
         &work,

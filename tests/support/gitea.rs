@@ -293,3 +293,39 @@ pub fn decode_base64(text: &str) -> Vec<u8> {
     }
     out
 }
+
+/// The admin password of [`private_repository`]'s Gitea.
+pub const ADMIN_PASSWORD: &str = "admin-pw";
+
+/// A fake Gitea (admin `raibid`) holding `source` as the private repository
+/// `mirrors/private`, and the read-only credential `raibid up` makes for agents (made by
+/// the same code), as `user:token` in a 0400 file under `root`.
+pub async fn private_repository(root: &Path, source: &Path) -> (FakeGitea, String, PathBuf) {
+    use raibid::backend::mirror::gitea_api::{GiteaApi, GiteaAuth};
+    use raibid::backend::mirror::reader;
+    use std::os::unix::fs::PermissionsExt;
+    let gitea = FakeGitea::start("raibid", Arc::new(|| Some(ADMIN_PASSWORD.into()))).await;
+    gitea.api().add_org("mirrors");
+    let bare = gitea.repository("mirrors", "private");
+    git(
+        root,
+        &[
+            "clone",
+            "--quiet",
+            "--bare",
+            source.to_str().unwrap(),
+            bare.to_str().unwrap(),
+        ],
+    );
+    let admin = GiteaAuth::Basic {
+        user: "raibid".into(),
+        password: ADMIN_PASSWORD.into(),
+    };
+    let admin = GiteaApi::with_auth(&gitea.url(), admin).unwrap();
+    let ensured = reader::ensure(&admin, &["mirrors"], None).await.unwrap();
+    let credential = ensured.credential.expect("a new credential");
+    let file = root.join("git-clone-credentials");
+    std::fs::write(&file, &credential).unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o400)).unwrap();
+    (gitea, credential, file)
+}
