@@ -447,14 +447,15 @@ async fn handle(State(fake): State<Fake>, request: Request) -> Response {
             if !fake.inner.lock().unwrap().orgs.contains(*org) {
                 return not_found();
             }
-            let hooks: Vec<Value> = FakeGiteaApi {
-                fake: fake.clone(),
-                server: None,
-            }
-            .hooks(org)
-            .iter()
-            .map(hook_json)
-            .collect();
+            let hooks: Vec<Value> = fake
+                .inner
+                .lock()
+                .unwrap()
+                .hooks
+                .iter()
+                .filter(|(owner, _)| owner == org)
+                .map(|(_, hook)| hook_json(hook))
+                .collect();
             let total = hooks.len().to_string();
             (
                 StatusCode::OK,

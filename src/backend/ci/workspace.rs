@@ -68,7 +68,7 @@ impl GitAccess {
     async fn config(&self) -> Result<(Vec<(String, String)>, Option<String>), Stop> {
         let gitea = base_url(&self.gitea_url);
         let mut config = Vec::new();
-        if !self.public_url.is_empty() && !gitea.is_empty() {
+        if !self.public_url.is_empty() && !self.gitea_url.is_empty() {
             config.push((format!("url.{gitea}.insteadOf"), base_url(&self.public_url)));
         }
         let Some(file) = &self.credentials_file else {

@@ -247,7 +247,9 @@ impl Lab {
             .map_err(|e| format!("reading secret {namespace}/{SERVER_SECRET}: {e}"))?
             .filter(|secret| !secret.is_empty())
             .ok_or_else(|| {
-                format!("secret {namespace}/{SERVER_SECRET} has no {key}: run `raibid up ci`")
+                format!(
+                    "secret {namespace}/{SERVER_SECRET} has no {key}: run `raibid up --only ci`"
+                )
             })?;
         let url = manifests::server_webhook_url(&self.config);
         Ok(PushHook::new(&url, secret))

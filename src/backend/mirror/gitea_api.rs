@@ -171,11 +171,6 @@ impl GiteaApi {
         }
     }
 
-    /// Gitea's base URL.
-    pub fn base_url(&self) -> &Url {
-        &self.base
-    }
-
     /// `<base>/api/v1/<segments…>`, each segment percent-encoded.
     fn url(&self, segments: &[&str]) -> Url {
         let mut url = self.base.clone();
