@@ -4,6 +4,7 @@
 mod support;
 
 use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -401,4 +402,117 @@ async fn commit_statuses_go_to_gitea_pending_then_final() {
         ]
     );
     assert_eq!(posted[3].2["description"], "step `exit 3` exited with 3");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_agent_binary_clones_a_private_repository_without_showing_the_token() {
+    let lab = Lab::new();
+    let queue = lab.queue().await;
+    let root = lab.root.path();
+    let source = root.join("private-source");
+    let sha = crate_repo(&source, "fixture", PASSING_TEST);
+    let (gitea, credential, file) = support::gitea::private_repository(root, &source).await;
+    let token = credential.split_once(':').unwrap().1.to_string();
+    let config = root.join("agent.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[ci]\nredis_url = \"{}\"\nqueue_prefix = \"{PREFIX}\"\nheartbeat_secs = 1\n\
+             workspace_dir = \"{root}/workspaces\"\ncargo_home = \"{root}/cargo\"\n\
+             clone_credentials_file = \"{}\"\n\
+             [ci.pipelines]\n\"mirrors/private\" = [\"env\", \"cat Cargo.toml\"]\n\
+             [gitea]\nurl = \"{}\"\n",
+            lab.redis.url(),
+            file.display(),
+            gitea.url(),
+            root = root.display(),
+        ),
+    )
+    .unwrap();
+    let job = Job {
+        id: new_job_id(),
+        repo: "mirrors/private".into(),
+        clone_url: format!("{}/mirrors/private.git", gitea.url()),
+        git_ref: "refs/heads/main".into(),
+        sha,
+        trigger: Trigger::Manual,
+        requested_by: "test".into(),
+        created_at: jiff::Timestamp::now(),
+        attempt: 1,
+        timeout_secs: 600,
+    };
+    queue.enqueue(&job).await.unwrap();
+
+    // As KEDA runs it: `raibid agent --once`, its log on stderr.
+    let agent = tokio::process::Command::new(env!("CARGO_BIN_EXE_raibid"))
+        .arg("--config")
+        .arg(&config)
+        .args(["agent", "--once", "--id", "agent-private"])
+        .env("XDG_CONFIG_HOME", root.join("home/config"))
+        .env("XDG_DATA_HOME", root.join("home/data"))
+        .env("RUST_LOG", "debug")
+        .env("RAIBID_LOG", "debug")
+        .env_remove("RAIBID_CONFIG")
+        .env_remove("RAIBID_GITEA_TOKEN")
+        .stdin(std::process::Stdio::null())
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(120), agent)
+        .await
+        .expect("the agent finishes its job")
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "{stderr}");
+
+    let status = record(&queue, &job.id).await.status;
+    assert_eq!(status.state, JobState::Success, "{:?}", status.message);
+    let log = queue.logs(&job.id, None, 10_000).await.unwrap();
+    assert!(
+        log.iter()
+            .any(|line| line.step == "cat Cargo.toml" && line.line.contains("fixture")),
+        "{log:#?}"
+    );
+    let header = raibid::backend::base64::base64(credential.as_bytes());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    for text in log
+        .iter()
+        .map(|line| line.line.as_str())
+        .chain([stderr.as_str(), &*stdout])
+    {
+        assert!(
+            !text.contains(&token) && !text.contains(&header),
+            "the token showed: {text}"
+        );
+        assert!(
+            !text.contains("GIT_CONFIG"),
+            "git's config reached a step: {text}"
+        );
+    }
+    // The agent's own log (stderr, and any log file under its data dir) says what it did,
+    // without the token.
+    let mut agent_log = stderr.clone();
+    for path in walk(&root.join("home")) {
+        if path.extension().is_some_and(|ext| ext == "log") {
+            agent_log.push_str(&std::fs::read_to_string(&path).unwrap());
+        }
+    }
+    assert!(agent_log.contains("running a job"), "{agent_log}");
+    assert!(!agent_log.contains(&token) && !agent_log.contains(&header));
+}
+
+/// Every file under `dir`.
+fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .flat_map(|entry| {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path)
+            } else {
+                vec![path]
+            }
+        })
+        .collect()
 }

@@ -508,3 +508,139 @@ async fn no_gpus_wanted_installs_no_device_plugin_and_ollama_runs_on_cpu() {
     );
     assert!(status.components[7].detail.contains("not used"));
 }
+
+/// One key of a secret in the fake cluster, decoded.
+fn secret_key(sim: &SimLab, name: &str, key: &str) -> String {
+    let secret = sim
+        .kube
+        .get("v1", "secrets", Some("raibid"), name)
+        .unwrap_or_else(|| panic!("secret {name}"));
+    let encoded = secret["data"][key].as_str().unwrap().to_string();
+    String::from_utf8(support::gitea::decode_base64(&encoded)).unwrap()
+}
+
+#[tokio::test]
+async fn up_wires_giteas_push_webhook_and_the_agents_read_only_clone_credential() {
+    let sim = SimLab::start().await;
+    let lab = connect(&sim).await;
+    let (result, events) = up(&lab, &Component::ALL).await;
+    result.unwrap_or_else(|e| panic!("{e}\n{}", log_text(&events)));
+    let api = sim.gitea.api();
+
+    // The mirrors organisation's push webhook reaches the server's Service, signed with
+    // the secret the server checks.
+    let service = sim
+        .kube
+        .get("v1", "services", Some("raibid"), "raibid-server")
+        .expect("the server's Service");
+    assert_eq!(service["spec"]["ports"][0]["port"], 8080, "{service}");
+    let hooks = api.hooks("mirrors");
+    assert_eq!(hooks.len(), 1, "{hooks:?}");
+    let hook = &hooks[0];
+    assert_eq!(
+        hook.url,
+        "http://raibid-server.raibid.svc.cluster.local:8080/webhooks/gitea"
+    );
+    let webhook_secret = secret_key(&sim, "raibid-server", "gitea-webhook-secret");
+    assert_eq!(hook.secret, webhook_secret);
+    assert_eq!(
+        (hook.kind.as_str(), hook.content_type.as_str(), hook.active),
+        ("gitea", "json", true)
+    );
+    assert_eq!(hook.events, ["push"]);
+
+    // The reader: a user in a read-only team of the organisation, with one token scoped
+    // read:repository, stored for the agents.
+    assert!(api.has_user("raibid-ci"));
+    let teams = api.teams("mirrors");
+    assert_eq!(teams.len(), 1, "{teams:?}");
+    assert_eq!(
+        (teams[0].name.as_str(), teams[0].permission.as_str()),
+        ("ci-readers", "read")
+    );
+    assert!(teams[0].includes_all_repositories);
+    assert!(teams[0].members.contains("raibid-ci"));
+    let tokens = api.tokens();
+    assert_eq!(tokens.len(), 1, "{tokens:?}");
+    assert_eq!(tokens[0].scopes, ["read:repository"]);
+    let credential = secret_key(&sim, "raibid-git-clone", "credentials");
+    assert_eq!(credential, format!("raibid-ci:{}", tokens[0].value));
+
+    // Agents read it from a file only their user may read, never from the environment.
+    let scaled = sim
+        .kube
+        .get(
+            "keda.sh/v1alpha1",
+            "scaledjobs",
+            Some("raibid"),
+            "raibid-agent",
+        )
+        .expect("the agents' ScaledJob");
+    let pod = &scaled["spec"]["jobTargetRef"]["template"]["spec"];
+    let volume = pod["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "git-clone")
+        .expect("the clone credential's volume");
+    assert_eq!(volume["secret"]["secretName"], "raibid-git-clone");
+    assert_eq!(volume["secret"]["defaultMode"], 0o400);
+    let agent = &pod["containers"][0];
+    let mount = agent["volumeMounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "git-clone")
+        .expect("the clone credential's mount");
+    assert_eq!(mount["readOnly"], true);
+    assert!(!agent["env"].to_string().contains("raibid-git-clone"));
+    let config_map = sim
+        .kube
+        .get("v1", "configmaps", Some("raibid"), "raibid-config")
+        .unwrap();
+    let inside = config_map["data"]["config.toml"].as_str().unwrap();
+    assert!(
+        inside
+            .contains("clone_credentials_file = \"/var/run/secrets/raibid/git-clone/credentials\""),
+        "{inside}"
+    );
+    assert!(
+        inside.contains("public_url = \"http://127.0.0.1:30300\""),
+        "{inside}"
+    );
+
+    let text = log_text(&events);
+    assert!(text.contains("created Gitea user raibid-ci"), "{text}");
+    assert!(text.contains("Gitea push webhook on mirrors"), "{text}");
+    for secret in [&webhook_secret, &tokens[0].value] {
+        assert!(!text.contains(secret.as_str()), "a secret reached the log");
+    }
+
+    // A rerun finds everything in place and makes nothing.
+    let (result, events) = up(&lab, &Component::ALL).await;
+    result.unwrap();
+    assert!(
+        outcomes(&events)
+            .iter()
+            .all(|(_, o)| *o == Outcome::AlreadyDone),
+        "{}",
+        log_text(&events)
+    );
+    assert_eq!(api.hooks("mirrors"), hooks);
+    assert_eq!(api.tokens()[0].value, tokens[0].value);
+
+    // A revoked token is replaced, and the webhook is still the one.
+    api.revoke_tokens();
+    let (result, events) = up(&lab, &Component::ALL).await;
+    result.unwrap_or_else(|e| panic!("{e}\n{}", log_text(&events)));
+    assert!(outcomes(&events).contains(&(Component::Ci, Outcome::Applied)));
+    let renewed = api.tokens();
+    assert_eq!(renewed.len(), 1, "{renewed:?}");
+    assert_eq!(
+        secret_key(&sim, "raibid-git-clone", "credentials"),
+        format!("raibid-ci:{}", renewed[0].value)
+    );
+    assert_eq!(api.hooks("mirrors").len(), 1);
+    assert_eq!(api.teams("mirrors").len(), 1);
+    assert!(!log_text(&events).contains(renewed[0].value.as_str()));
+}

@@ -95,6 +95,7 @@ async fn reports_pending_then_success() {
     let reporter = StatusReporter::from_config(&GiteaConfig {
         url,
         token: token_file(dir.path()),
+        ..GiteaConfig::default()
     });
     assert!(reporter.is_enabled());
 
@@ -150,6 +151,7 @@ async fn a_gitea_error_is_returned_by_the_client_and_swallowed_by_the_reporter()
     let reporter = StatusReporter::from_config(&GiteaConfig {
         url,
         token: token_file(dir.path()),
+        ..GiteaConfig::default()
     });
     // Returns normally: the job's verdict does not depend on Gitea.
     reporter
@@ -190,6 +192,7 @@ async fn nothing_is_sent_without_a_url_or_a_token() {
     let no_url = StatusReporter::from_config(&GiteaConfig {
         url: String::new(),
         token: token_file(dir.path()),
+        ..GiteaConfig::default()
     });
     assert!(!no_url.is_enabled());
     no_url.report(&job(), CommitState::Pending, "queued").await;
@@ -197,6 +200,7 @@ async fn nothing_is_sent_without_a_url_or_a_token() {
     let no_token = StatusReporter::from_config(&GiteaConfig {
         url,
         token: Secret::None,
+        ..GiteaConfig::default()
     });
     assert!(!no_token.is_enabled());
     no_token

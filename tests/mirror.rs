@@ -969,3 +969,159 @@ fn cli_names_a_missing_key_with_exit_2() {
     assert!(!text(&out).contains(&lab.github.token()));
     drop(lab);
 }
+
+const GITEA_HOOK_URL: &str = "http://raibid-server.raibid.svc.cluster.local:8080/webhooks/gitea";
+const GITEA_HOOK_SECRET: &str = "gitea-hook-s3cret-value";
+
+#[tokio::test]
+async fn sync_keeps_giteas_push_webhook_on_the_organisation_in_place() {
+    use raibid::backend::mirror::push_hook::{HookChange, PushHook};
+    let lab = Lab::start(1).await;
+    let config = lab.config();
+    lab.gitea.add_org("mirrors");
+    // Another service's hook on the organisation is never touched.
+    let other = json!({"type": "slack", "config": {"url": "https://hooks.slack.test/x", "content_type": "json", "channel": "#ci"}, "events": ["push"], "active": true});
+    let client = reqwest::Client::new();
+    let created = client
+        .post(format!("{}/api/v1/orgs/mirrors/hooks", lab.gitea.url()))
+        .header("authorization", format!("token {GITEA_TOKEN}"))
+        .json(&other)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let sync = |url: &str, secret: &str| {
+        let mirrors = lab
+            .mirrors(&config)
+            .with_push_hook(PushHook::new(url, secret.into()));
+        async move {
+            let plan = mirrors.plan().await.unwrap();
+            mirrors.apply(&plan, false).await.unwrap()
+        }
+    };
+    let ours = || {
+        lab.gitea
+            .hooks("mirrors")
+            .into_iter()
+            .filter(|hook| hook.kind == "gitea")
+            .collect::<Vec<_>>()
+    };
+
+    let applied = sync(GITEA_HOOK_URL, GITEA_HOOK_SECRET).await;
+    assert_eq!(applied.gitea_hook, Some(HookChange::Created));
+    let hooks = ours();
+    assert_eq!(hooks.len(), 1, "{hooks:?}");
+    let hook = &hooks[0];
+    assert_eq!(
+        (
+            hook.url.as_str(),
+            hook.content_type.as_str(),
+            hook.secret.as_str()
+        ),
+        (GITEA_HOOK_URL, "json", GITEA_HOOK_SECRET)
+    );
+    assert_eq!(hook.events, ["push"]);
+    assert!(hook.active);
+
+    // A rerun finds it by URL and adds nothing; the secret, which Gitea never shows, is
+    // sent again, so a changed one is put in place.
+    lab.gitea.clear_requests();
+    let applied = sync(GITEA_HOOK_URL, "rotated-secret").await;
+    assert_eq!(applied.gitea_hook, Some(HookChange::Kept));
+    let posts: Vec<_> = lab
+        .gitea
+        .writes()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/hooks"))
+        .collect();
+    assert!(posts.is_empty(), "no hook added: {posts:?}");
+    assert_eq!(ours()[0].secret, "rotated-secret");
+    assert_eq!(ours()[0].id, hook.id);
+
+    // The server moved: the same hook now points at the new address.
+    let moved = "http://raibid.lab.test:8080/webhooks/gitea";
+    let applied = sync(moved, "rotated-secret").await;
+    assert_eq!(applied.gitea_hook, Some(HookChange::Updated));
+    let hooks = ours();
+    assert_eq!(hooks.len(), 1, "{hooks:?}");
+    assert_eq!((hooks[0].id, hooks[0].url.as_str()), (hook.id, moved));
+    let slack: Vec<_> = lab
+        .gitea
+        .hooks("mirrors")
+        .into_iter()
+        .filter(|hook| hook.kind == "slack")
+        .collect();
+    assert_eq!(slack[0].url, "https://hooks.slack.test/x");
+
+    // Gitea's listing never shows a secret, and neither do raibid's errors.
+    let listed = client
+        .get(format!("{}/api/v1/orgs/mirrors/hooks", lab.gitea.url()))
+        .header("authorization", format!("token {GITEA_TOKEN}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!listed.contains("rotated-secret"), "{listed}");
+    let wrong_token = Config {
+        gitea: raibid::config::GiteaConfig {
+            token: secret_file(lab.dir.path(), "wrong", "wrong-token"),
+            ..config.gitea.clone()
+        },
+        ..config.clone()
+    };
+    let refused = lab
+        .mirrors(&wrong_token)
+        .with_push_hook(PushHook::new(GITEA_HOOK_URL, GITEA_HOOK_SECRET.into()));
+    let plan = lab.mirrors(&config).plan().await.unwrap();
+    let error = refused.apply(&plan, false).await.unwrap_err().to_string();
+    assert!(error.contains("Gitea refused gitea.token"), "{error}");
+    assert!(
+        !error.contains(GITEA_HOOK_SECRET) && !error.contains("wrong-token"),
+        "{error}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cli_sync_registers_giteas_push_webhook_once() {
+    let lab = Lab::start(1).await;
+    let dir = lab.dir.path();
+    let config = write_config(&lab, true);
+    secret_file(dir, "gitea-hook-secret", GITEA_HOOK_SECRET);
+    let mut text_of_config = std::fs::read_to_string(&config).unwrap();
+    text_of_config.push_str(&format!("gitea_webhook_url = \"{GITEA_HOOK_URL}\"\n"));
+    let without_secret = dir.join("no-hook-secret.toml");
+    std::fs::write(&without_secret, &text_of_config).unwrap();
+    text_of_config.push_str(&format!(
+        "\n[server]\ngitea_webhook_secret = {{ file = \"{}/gitea-hook-secret\" }}\n",
+        dir.display()
+    ));
+    std::fs::write(&config, &text_of_config).unwrap();
+
+    let out = raibid(&lab, &without_secret, &["mirror", "sync"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("`server.gitea_webhook_secret`"),
+        "{}",
+        text(&out)
+    );
+
+    let out = raibid(&lab, &config, &["mirror", "sync"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("gitea hook created"), "{}", text(&out));
+    let out2 = raibid(&lab, &config, &["mirror", "sync"]);
+    assert!(out2.status.success(), "{}", text(&out2));
+    assert!(
+        text(&out2).contains("gitea hook in place"),
+        "{}",
+        text(&out2)
+    );
+    let hooks = lab.gitea.hooks("mirrors");
+    assert_eq!(hooks.len(), 1, "{hooks:?}");
+    assert_eq!(
+        (hooks[0].url.as_str(), hooks[0].secret.as_str()),
+        (GITEA_HOOK_URL, GITEA_HOOK_SECRET)
+    );
+    assert!(!text(&out).contains(GITEA_HOOK_SECRET) && !text(&out2).contains(GITEA_HOOK_SECRET));
+}

@@ -1,5 +1,6 @@
 //! The runner against real git repositories and real cargo builds of tiny fixture crates
-//! (no dependencies, so they build offline in a second or two).
+//! (no dependencies, so they build offline in a second or two), and private repositories
+//! behind the fake Gitea's git smart HTTP with the lab's read-only credential.
 
 mod support;
 
@@ -7,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use raibid::backend::ci::runner::{self, LogTx, Outcome, RunnerSettings, Step};
+use raibid::backend::ci::workspace::GitAccess;
 use raibid::backend::queue::contract::{Job, JobState, LogStream, Trigger};
 use raibid::config::CiConfig;
 use support::git::crate_repo;
@@ -48,6 +50,7 @@ fn settings(root: &Path) -> RunnerSettings {
         sccache_dir: None,
         step_timeout: Duration::from_secs(300),
         job_timeout: Duration::from_secs(600),
+        git_access: GitAccess::default(),
     }
 }
 
@@ -449,4 +452,199 @@ async fn dropping_a_run_midway_still_kills_its_processes() {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// The fixture crate as the private repository `mirrors/private` of a fake Gitea, with the
+/// read-only credential file `raibid up` makes for agents.
+async fn private_gitea(root: &Path) -> (support::gitea::FakeGitea, String, PathBuf, String) {
+    let (repo, sha) = fixture_crate(root, PASSING_TEST);
+    let (gitea, credential, file) = support::gitea::private_repository(root, &repo).await;
+    (gitea, credential, file, sha)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_private_repository_is_cloned_with_the_read_only_credential_only() {
+    let root = tempfile::tempdir().unwrap();
+    let (gitea, credential, file, sha) = private_gitea(root.path()).await;
+    let token = credential.split_once(':').unwrap().1.to_string();
+    let header = raibid::backend::base64::base64(credential.as_bytes());
+    let clone_url = format!("{}/mirrors/private.git", gitea.url());
+    let mut settings = settings(root.path());
+
+    // Without a credential Gitea refuses, and the error says what to set.
+    let (outcome, lines) = run(
+        &job("job-anon", &clone_url, &sha),
+        &steps(&["true"]),
+        &settings,
+        CancellationToken::new(),
+    )
+    .await;
+    assert_eq!(outcome.state, JobState::Error, "{lines:#?}");
+    let message = outcome.message.unwrap();
+    assert!(
+        message.contains("the repository needs credentials: set ci.clone_credentials_file"),
+        "{message}"
+    );
+
+    // With it, the clone works; the steps see neither the token nor git's config of it.
+    settings.git_access = GitAccess {
+        credentials_file: Some(file.clone()),
+        gitea_url: gitea.url(),
+        public_url: String::new(),
+    };
+    let (outcome, lines) = run(
+        &job("job-private", &clone_url, &sha),
+        &steps(&["env", "cat Cargo.toml", "git config --list --show-origin"]),
+        &settings,
+        CancellationToken::new(),
+    )
+    .await;
+    assert_eq!(
+        outcome.state,
+        JobState::Success,
+        "{:?}\n{lines:#?}",
+        outcome.message
+    );
+    assert!(has_line(
+        &lines,
+        "cat Cargo.toml",
+        LogStream::Stdout,
+        "fixture"
+    ));
+    for (step, _, line) in &lines {
+        assert!(
+            !line.contains(&token) && !line.contains(&header) && !line.contains("GIT_CONFIG"),
+            "{step}: {line}"
+        );
+        assert!(!line.contains("extraheader"), "{step}: {line}");
+    }
+
+    // Clone URLs under Gitea's public address (its ROOT_URL, unreachable here) are
+    // rewritten to the address the agent reaches it at.
+    settings.git_access.public_url = "http://127.0.0.1:9".into();
+    let (outcome, lines) = run(
+        &job(
+            "job-rewritten",
+            "http://127.0.0.1:9/mirrors/private.git",
+            &sha,
+        ),
+        &steps(&["true"]),
+        &settings,
+        CancellationToken::new(),
+    )
+    .await;
+    assert_eq!(
+        outcome.state,
+        JobState::Success,
+        "{:?}\n{lines:#?}",
+        outcome.message
+    );
+
+    // A revoked token: the error says the credential was refused, never what it is.
+    gitea.api().revoke_tokens();
+    let (outcome, lines) = run(
+        &job("job-revoked", &clone_url, &sha),
+        &steps(&["true"]),
+        &settings,
+        CancellationToken::new(),
+    )
+    .await;
+    assert_eq!(outcome.state, JobState::Error);
+    let message = outcome.message.unwrap();
+    assert!(
+        message.contains("Gitea refused the credential in"),
+        "{message}"
+    );
+    for text in lines.iter().map(|(_, _, line)| line).chain([&message]) {
+        assert!(!text.contains(&token) && !text.contains(&header), "{text}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_read_only_credential_cannot_push_or_read_other_organisations() {
+    let root = tempfile::tempdir().unwrap();
+    let (gitea, credential, _, sha) = private_gitea(root.path()).await;
+    let header = format!(
+        "http.extraHeader=Authorization: Basic {}",
+        raibid::backend::base64::base64(credential.as_bytes())
+    );
+    let work = root.path().join("work");
+    let url = format!("{}/mirrors/private.git", gitea.url());
+    support::git::git(
+        root.path(),
+        &[
+            "-c",
+            &header,
+            "clone",
+            "--quiet",
+            &url,
+            work.to_str().unwrap(),
+        ],
+    );
+    let push = std::process::Command::new("git")
+        .current_dir(&work)
+        .args([
+            "-c",
+            &header,
+            "push",
+            "--quiet",
+            "origin",
+            &format!("{sha}:refs/heads/x"),
+        ])
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .output()
+        .unwrap();
+    assert!(!push.status.success(), "a read-only token pushed");
+    let admin = format!(
+        "http.extraHeader=Authorization: Basic {}",
+        raibid::backend::base64::base64(
+            format!("raibid:{}", support::gitea::ADMIN_PASSWORD).as_bytes()
+        )
+    );
+    support::git::git(
+        &work,
+        &[
+            "-c",
+            &admin,
+            "push",
+            "--quiet",
+            "origin",
+            &format!("{sha}:refs/heads/x"),
+        ],
+    );
+
+    // A repository of an organisation the reader's team does not belong to.
+    let other = gitea.repository("someone-else", "secret");
+    support::git::git(
+        root.path(),
+        &[
+            "clone",
+            "--quiet",
+            "--bare",
+            work.to_str().unwrap(),
+            other.to_str().unwrap(),
+        ],
+    );
+    let clone = std::process::Command::new("git")
+        .current_dir(root.path())
+        .args([
+            "-c",
+            &header,
+            "clone",
+            "--quiet",
+            &format!("{}/someone-else/secret.git", gitea.url()),
+            "elsewhere",
+        ])
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .output()
+        .unwrap();
+    assert!(
+        !clone.status.success(),
+        "read outside the lab's organisations"
+    );
+    let url = format!("{}/someone-else/secret.git", gitea.url());
+    support::git::git(
+        root.path(),
+        &["-c", &admin, "clone", "--quiet", &url, "as-admin"],
+    );
 }

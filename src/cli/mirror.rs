@@ -4,6 +4,9 @@
 use serde::Serialize;
 
 use super::{Context, Failure, MirrorCommand};
+use crate::backend::cluster::Lab;
+use crate::backend::cluster::connect::kubeconfig_path;
+use crate::backend::mirror::push_hook::{HookChange, PushHook};
 use crate::backend::mirror::{Applied, GiteaMirrors, MirrorError, Mirrors, Plan};
 
 pub async fn run(context: &Context, command: MirrorCommand) -> Result<(), Failure> {
@@ -37,7 +40,10 @@ pub async fn run(context: &Context, command: MirrorCommand) -> Result<(), Failur
             Ok(())
         }
         MirrorCommand::Sync { repo: None, prune } => {
-            let mirrors = full(context)?;
+            let mut mirrors = full(context)?;
+            if let Some(hook) = push_hook(context).await? {
+                mirrors = mirrors.with_push_hook(hook);
+            }
             let plan = mirrors.plan().await.map_err(failure)?;
             match mirrors.apply(&plan, prune).await {
                 Ok(applied) => {
@@ -83,6 +89,46 @@ pub async fn run(context: &Context, command: MirrorCommand) -> Result<(), Failur
 /// `sync` and `sync REPO` with hooks.
 fn full(context: &Context) -> Result<Mirrors, Failure> {
     Mirrors::from_config(&context.config, &context.paths.data_dir).map_err(failure)
+}
+
+/// Gitea's push webhook for `sync`: at `mirror.gitea_webhook_url` with
+/// `server.gitea_webhook_secret`; when that is empty, at the lab's in-cluster server with
+/// the secret `raibid up` generated; without a cluster none, which stderr says.
+async fn push_hook(context: &Context) -> Result<Option<PushHook>, Failure> {
+    let config = &context.config;
+    let url = config.mirror.gitea_webhook_url.trim();
+    if !url.is_empty() {
+        let secret = config
+            .server
+            .gitea_webhook_secret
+            .reveal()
+            .map_err(|error| Failure::bad_input(format!("server.gitea_webhook_secret: {error}")))?
+            .ok_or_else(|| {
+                Failure::bad_input(
+                    "config key `server.gitea_webhook_secret` is not set (needed by \
+                     mirror.gitea_webhook_url: Gitea signs the pushes with it)",
+                )
+            })?;
+        return Ok(Some(PushHook::new(url, secret)));
+    }
+    let skipped = |why: String| {
+        eprintln!(
+            "Gitea push webhook not registered: {why}; set mirror.gitea_webhook_url and \
+             server.gitea_webhook_secret to point it at a raibid server"
+        );
+        Ok(None)
+    };
+    if kubeconfig_path(&config.cluster.kubeconfig).is_err() {
+        return skipped("no cluster found".into());
+    }
+    let lab = match Lab::connect(config, &context.paths.data_dir).await {
+        Ok(lab) => lab,
+        Err(error) => return skipped(error.to_string()),
+    };
+    match lab.push_hook().await {
+        Ok(hook) => Ok(Some(hook)),
+        Err(why) => skipped(why),
+    }
 }
 
 /// Gitea alone (`gitea.url`, `gitea.token`): for `list` and `sync REPO` without hooks.
@@ -134,6 +180,12 @@ fn print_applied(applied: &Applied, plan: &Plan, prune: bool) {
     }
     for repo in &applied.hooks_registered {
         println!("hook     {repo}");
+    }
+    match applied.gitea_hook {
+        Some(HookChange::Created) => println!("gitea hook created"),
+        Some(HookChange::Updated) => println!("gitea hook updated"),
+        Some(HookChange::Kept) => println!("gitea hook in place"),
+        None => {}
     }
     let left = if prune || plan.remove.is_empty() {
         String::new()

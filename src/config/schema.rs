@@ -207,6 +207,9 @@ pub struct CiConfig {
     pub sccache: bool,
     /// sccache's local cache; empty: `sccache` under the data dir.
     pub sccache_dir: PathBuf,
+    /// File holding `user:token` that agents clone Gitea's repositories with (sent to
+    /// `gitea.url` only); empty: clone without credentials.
+    pub clone_credentials_file: PathBuf,
     /// Agents the local pool starts (`raibid pool`, and the console in local mode).
     pub agents: u32,
 }
@@ -233,6 +236,9 @@ pub struct GiteaConfig {
     pub url: String,
     /// API token with write access to repository statuses.
     pub token: Secret,
+    /// The base URL Gitea writes into clone URLs (its ROOT_URL) when agents reach it at
+    /// `url` instead: their clones rewrite one to the other. Empty: no rewrite.
+    pub public_url: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -324,6 +330,10 @@ pub struct MirrorConfig {
     pub register_webhooks: bool,
     /// Public URL of `raibid server`'s `/webhooks/github-sync`.
     pub webhook_url: String,
+    /// Where `sync` points Gitea's push webhook on `gitea_org` (`raibid server`'s
+    /// `/webhooks/gitea`), signed with `server.gitea_webhook_secret`. Empty: the lab's
+    /// in-cluster server, with the secret `raibid up` generated.
+    pub gitea_webhook_url: String,
 }
 
 impl Default for GithubConfig {
@@ -350,6 +360,7 @@ impl Default for MirrorConfig {
             stale_hours: 24,
             register_webhooks: false,
             webhook_url: String::new(),
+            gitea_webhook_url: String::new(),
         }
     }
 }
@@ -408,6 +419,7 @@ impl Default for CiConfig {
             cargo_home: PathBuf::new(),
             sccache: false,
             sccache_dir: PathBuf::new(),
+            clone_credentials_file: PathBuf::new(),
             agents: 2,
         }
     }
@@ -430,6 +442,7 @@ impl Default for GiteaConfig {
         GiteaConfig {
             url: String::new(),
             token: Secret::Env("RAIBID_GITEA_TOKEN".into()),
+            public_url: String::new(),
         }
     }
 }

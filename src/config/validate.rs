@@ -272,6 +272,11 @@ fn validate_github(config: &Config) -> Result<(), (&'static str, String)> {
             )
         })?;
     }
+    let hook = &mirror.gitea_webhook_url;
+    if !hook.is_empty() {
+        check_http_url(hook)
+            .map_err(|why| ("mirror.gitea_webhook_url", format!("`{hook}` {why}")))?;
+    }
     Ok(())
 }
 
@@ -471,6 +476,16 @@ fn validate_ci(config: &Config) -> Result<(), (&'static str, String)> {
     if !gitea.is_empty() {
         check_http_url(gitea).map_err(|why| ("gitea.url", format!("`{gitea}` {why}")))?;
     }
+    let public = &config.gitea.public_url;
+    if !public.is_empty() {
+        check_http_url(public).map_err(|why| ("gitea.public_url", format!("`{public}` {why}")))?;
+    }
+    if !ci.clone_credentials_file.as_os_str().is_empty() && gitea.is_empty() {
+        return Err((
+            "ci.clone_credentials_file",
+            "needs gitea.url: the credential is sent to Gitea only".into(),
+        ));
+    }
     Ok(())
 }
 
@@ -565,7 +580,7 @@ mod tests {
     fn each_rule_names_its_key() {
         let themes = Themes::builtin();
         type Breaker = fn(&mut Config);
-        let cases: [(&str, Breaker); 16] = [
+        let cases: [(&str, Breaker); 19] = [
             ("ui.theme", |c| c.ui.theme = "neon".into()),
             ("ui.max_fps", |c| c.ui.max_fps = 0),
             ("sparky.writer", |c| c.sparky.writer = "gpt".into()),
@@ -588,6 +603,15 @@ mod tests {
             ("ci.agents", |c| c.ci.agents = 65),
             ("server.listen", |c| c.server.listen = "8080".into()),
             ("gitea.url", |c| c.gitea.url = "gitea.lab".into()),
+            ("gitea.public_url", |c| {
+                c.gitea.public_url = "127.0.0.1:30300".into()
+            }),
+            ("mirror.gitea_webhook_url", |c| {
+                c.mirror.gitea_webhook_url = "raibid:8080/webhooks/gitea".into();
+            }),
+            ("ci.clone_credentials_file", |c| {
+                c.ci.clone_credentials_file = "/run/credentials".into();
+            }),
         ];
         for (key, break_it) in cases {
             let mut config = Config::default();

@@ -1,6 +1,8 @@
 //! A local stand-in for Gitea's repository side: `POST /api/v1/user/repos` answering as
 //! Gitea's API does, and git's smart HTTP protocol served by git's own `git http-backend`,
-//! both behind Basic auth, over bare repositories in a temp dir.
+//! both behind Basic auth, over bare repositories in a temp dir. The rest of the API is
+//! [`FakeGiteaApi`]'s, signed into with the admin's password; git also takes the tokens
+//! that API issues, within their scope (read or write) and their user's organisations.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -14,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt;
 
+use super::gitea_api::FakeGiteaApi;
 use super::serve::{Listener, Server};
 
 /// The admin password as Gitea knows it now (the chart reads it from a secret).
@@ -24,27 +27,40 @@ struct Fake {
     root: PathBuf,
     user: String,
     password: Password,
+    api: FakeGiteaApi,
 }
 
 pub struct FakeGitea {
     root: tempfile::TempDir,
+    api: FakeGiteaApi,
     server: Server,
 }
 
 impl FakeGitea {
     pub async fn start(user: &str, password: Password) -> FakeGitea {
         let root = tempfile::tempdir().unwrap();
+        let listener = Listener::bind();
+        // Only the admin's password signs in: nobody knows this token.
+        let token = uuid::Uuid::new_v4().to_string();
+        let admin = (user.to_string(), Arc::clone(&password));
+        let api = FakeGiteaApi::inside(listener.url(), &token, Some(admin));
         let fake = Fake {
             root: root.path().to_path_buf(),
             user: user.into(),
             password,
+            api: api.clone(),
         };
-        let server = Listener::bind().serve(Router::new().fallback(handle).with_state(fake));
-        FakeGitea { root, server }
+        let server = listener.serve(Router::new().fallback(handle).with_state(fake));
+        FakeGitea { root, api, server }
     }
 
     pub fn url(&self) -> String {
         self.server.url()
+    }
+
+    /// The API's state: organisations, hooks, users, teams, tokens.
+    pub fn api(&self) -> &FakeGiteaApi {
+        &self.api
     }
 
     /// The bare repository behind `owner/name`.
@@ -65,23 +81,38 @@ fn authorized(fake: &Fake, headers: &HeaderMap) -> bool {
         .is_some_and(|encoded| decode_base64(encoded) == expected.as_bytes())
 }
 
+fn unauthorized() -> Response {
+    (
+        StatusCode::UNAUTHORIZED,
+        [("www-authenticate", "Basic realm=\"Gitea\"")],
+        axum::Json(json!({"message": "Unauthorized"})),
+    )
+        .into_response()
+}
+
 async fn handle(State(fake): State<Fake>, request: Request) -> Response {
+    let path = request.uri().path().to_string();
+    let creating = path == "/api/v1/user/repos" && request.method() == "POST";
+    if path.starts_with("/api/v1/") && !creating {
+        return fake.api.answer(request).await;
+    }
     let (parts, body) = request.into_parts();
+    if path.contains(".git/") {
+        let owner = path.trim_start_matches('/').split('/').next().unwrap_or("");
+        let push = path.ends_with("git-receive-pack")
+            || parts.uri.query().unwrap_or("").contains("git-receive-pack");
+        if !authorized(&fake, &parts.headers) && !fake.api.token_may(&parts.headers, owner, push) {
+            return unauthorized();
+        }
+        let body = axum::body::to_bytes(body, 64 << 20).await.unwrap();
+        return git_http_backend(&fake, &parts, body).await;
+    }
     if !authorized(&fake, &parts.headers) {
-        return (
-            StatusCode::UNAUTHORIZED,
-            [("www-authenticate", "Basic realm=\"Gitea\"")],
-            axum::Json(json!({"message": "Unauthorized"})),
-        )
-            .into_response();
+        return unauthorized();
     }
     let body = axum::body::to_bytes(body, 64 << 20).await.unwrap();
-    let path = parts.uri.path().to_string();
-    if path == "/api/v1/user/repos" && parts.method == "POST" {
+    if creating {
         return create_repository(&fake, &body);
-    }
-    if path.contains(".git/") {
-        return git_http_backend(&fake, &parts, body).await;
     }
     (
         StatusCode::NOT_FOUND,
@@ -261,4 +292,40 @@ pub fn decode_base64(text: &str) -> Vec<u8> {
         }
     }
     out
+}
+
+/// The admin password of [`private_repository`]'s Gitea.
+pub const ADMIN_PASSWORD: &str = "admin-pw";
+
+/// A fake Gitea (admin `raibid`) holding `source` as the private repository
+/// `mirrors/private`, and the read-only credential `raibid up` makes for agents (made by
+/// the same code), as `user:token` in a 0400 file under `root`.
+pub async fn private_repository(root: &Path, source: &Path) -> (FakeGitea, String, PathBuf) {
+    use raibid::backend::mirror::gitea_api::{GiteaApi, GiteaAuth};
+    use raibid::backend::mirror::reader;
+    use std::os::unix::fs::PermissionsExt;
+    let gitea = FakeGitea::start("raibid", Arc::new(|| Some(ADMIN_PASSWORD.into()))).await;
+    gitea.api().add_org("mirrors");
+    let bare = gitea.repository("mirrors", "private");
+    git(
+        root,
+        &[
+            "clone",
+            "--quiet",
+            "--bare",
+            source.to_str().unwrap(),
+            bare.to_str().unwrap(),
+        ],
+    );
+    let admin = GiteaAuth::Basic {
+        user: "raibid".into(),
+        password: ADMIN_PASSWORD.into(),
+    };
+    let admin = GiteaApi::with_auth(&gitea.url(), admin).unwrap();
+    let ensured = reader::ensure(&admin, &["mirrors"], None).await.unwrap();
+    let credential = ensured.credential.expect("a new credential");
+    let file = root.join("git-clone-credentials");
+    std::fs::write(&file, &credential).unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o400)).unwrap();
+    (gitea, credential, file)
 }

@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::process;
 use super::runner::{self, LogTx, Outcome, RunnerSettings};
-use super::workspace;
+use super::workspace::{self, GitAccess};
 use crate::backend::forge::gitea::{CommitState, StatusReporter};
 use crate::backend::queue::contract::{AgentState, AgentStatus, JobState, JobStatus, LogStream};
 use crate::backend::queue::{Claimed, Queue, QueueError, QueueSettings};
@@ -60,8 +60,9 @@ pub enum AgentError {
     Queue(#[from] QueueError),
 }
 
-/// The runner's settings from `ci.*`, with empty paths under `data_dir`.
-pub fn runner_settings(ci: &CiConfig, data_dir: &Path, agent: &str) -> RunnerSettings {
+/// The runner's settings from `ci.*` (and Gitea's URLs), with empty paths under `data_dir`.
+pub fn runner_settings(config: &Config, data_dir: &Path, agent: &str) -> RunnerSettings {
+    let ci = &config.ci;
     let or_data = |path: &Path, default: &str| -> PathBuf {
         if path.as_os_str().is_empty() {
             data_dir.join(default)
@@ -76,6 +77,7 @@ pub fn runner_settings(ci: &CiConfig, data_dir: &Path, agent: &str) -> RunnerSet
         sccache_dir: ci.sccache.then(|| or_data(&ci.sccache_dir, "sccache")),
         step_timeout: Duration::from_secs(ci.step_timeout_secs),
         job_timeout: Duration::from_secs(ci.job_timeout_secs),
+        git_access: GitAccess::of(config),
     }
 }
 
@@ -88,7 +90,7 @@ pub async fn run_agent(
     shutdown: CancellationToken,
 ) -> Result<AgentReport, AgentError> {
     let ci = &config.ci;
-    let settings = runner_settings(ci, data_dir, &options.name);
+    let settings = runner_settings(config, data_dir, &options.name);
     workspace::job_dir(&settings.workspace_root, &options.name, "probe").map_err(|reason| {
         AgentError::InvalidName {
             name: options.name.clone(),
@@ -349,16 +351,16 @@ mod tests {
 
     #[test]
     fn empty_paths_default_under_the_data_dir() {
-        let mut ci = CiConfig::default();
-        let settings = runner_settings(&ci, Path::new("/data"), "a1");
+        let mut config = Config::default();
+        let settings = runner_settings(&config, Path::new("/data"), "a1");
         assert_eq!(settings.workspace_root, Path::new("/data/workspaces"));
         assert_eq!(settings.cargo_home, Path::new("/data/cargo"));
         assert_eq!(settings.sccache_dir, None);
         assert_eq!(settings.step_timeout, Duration::from_secs(1800));
 
-        ci.sccache = true;
-        ci.cargo_home = "/shared/cargo".into();
-        let settings = runner_settings(&ci, Path::new("/data"), "a1");
+        config.ci.sccache = true;
+        config.ci.cargo_home = "/shared/cargo".into();
+        let settings = runner_settings(&config, Path::new("/data"), "a1");
         assert_eq!(
             settings.sccache_dir.as_deref(),
             Some(Path::new("/data/sccache"))

@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::cache::{self, SccacheCounts};
 use super::process::{self, Ending};
-use super::workspace::{self, CHECKOUT_STEP};
+use super::workspace::{self, CHECKOUT_STEP, GitAccess};
 use crate::backend::queue::contract::{CacheReport, Job, JobState, LogStream, StepResult};
 use crate::config::CiConfig;
 
@@ -31,6 +31,8 @@ pub struct RunnerSettings {
     pub step_timeout: Duration,
     /// The job's limit; a job's own `timeout_secs`, when lower, wins.
     pub job_timeout: Duration,
+    /// The credential and URL rewrites git clones with.
+    pub git_access: GitAccess,
 }
 
 /// One step of a pipeline: a shell command.
@@ -168,7 +170,15 @@ impl Run<'_> {
             let message = format!("could not create {}: {error}", parent.display());
             return Outcome::stopped(JobState::Error, message, Vec::new(), 0, None);
         }
-        if let Err(stop) = workspace::checkout(job, dir, self.log, self.deadline, self.cancel).await
+        if let Err(stop) = workspace::checkout(
+            job,
+            dir,
+            &self.settings.git_access,
+            self.log,
+            self.deadline,
+            self.cancel,
+        )
+        .await
         {
             return Outcome::stopped(stop.state, stop.message, Vec::new(), 0, None);
         }

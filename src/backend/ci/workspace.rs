@@ -1,6 +1,11 @@
 //! A job's workspace: `<workspace_root>/<agent>/<job id>`, a fresh clone detached at the
 //! job's commit. The job comes over the queue, so its id, URL and sha are checked before
 //! they reach a path or a command line.
+//!
+//! Private repositories: [`GitAccess`] hands git the lab's read-only credential, read from
+//! its file for each clone, through git's environment (`GIT_CONFIG_*`: an `Authorization`
+//! header for Gitea's URLs only), never the URL, argv or a log line; the build steps run
+//! without it.
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -11,7 +16,9 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::process::{self, Ending};
+use crate::backend::base64::base64;
 use crate::backend::queue::contract::{Job, JobState, LogStream};
+use crate::config::Config;
 
 /// The step name of the agent's own lines about cloning.
 pub const CHECKOUT_STEP: &str = "checkout";
@@ -32,6 +39,100 @@ impl Stop {
             message,
         }
     }
+}
+
+/// How git reaches Gitea: the credential and the URLs it applies to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GitAccess {
+    /// A file holding `user:token` (`ci.clone_credentials_file`); `None`: no credential.
+    pub credentials_file: Option<PathBuf>,
+    /// Gitea as the agent reaches it (`gitea.url`); the credential is sent there only.
+    pub gitea_url: String,
+    /// The base URL Gitea writes into clone URLs (`gitea.public_url`), rewritten to
+    /// `gitea_url`; empty: none.
+    pub public_url: String,
+}
+
+impl GitAccess {
+    pub fn of(config: &Config) -> GitAccess {
+        let file = &config.ci.clone_credentials_file;
+        GitAccess {
+            credentials_file: (!file.as_os_str().is_empty()).then(|| file.clone()),
+            gitea_url: config.gitea.url.trim().to_string(),
+            public_url: config.gitea.public_url.trim().to_string(),
+        }
+    }
+
+    /// git's config for one clone, and the token to mask; the credential is read now, so
+    /// a rotated one is picked up.
+    async fn config(&self) -> Result<(Vec<(String, String)>, Option<String>), Stop> {
+        let gitea = base_url(&self.gitea_url);
+        let mut config = Vec::new();
+        if !self.public_url.is_empty() && !self.gitea_url.is_empty() {
+            config.push((format!("url.{gitea}.insteadOf"), base_url(&self.public_url)));
+        }
+        let Some(file) = &self.credentials_file else {
+            return Ok((config, None));
+        };
+        let unreadable = |why: String| {
+            Stop::error(format!(
+                "could not read the clone credential {}: {why}",
+                file.display()
+            ))
+        };
+        let text = tokio::fs::read_to_string(file)
+            .await
+            .map_err(|error| unreadable(error.to_string()))?;
+        let (user, token) = text
+            .trim()
+            .split_once(':')
+            .filter(|(user, token)| !user.is_empty() && !token.is_empty())
+            .ok_or_else(|| unreadable("it does not hold `user:token`".into()))?;
+        let header = base64(format!("{user}:{token}").as_bytes());
+        config.push((
+            format!("http.{gitea}.extraHeader"),
+            format!("Authorization: Basic {header}"),
+        ));
+        Ok((config, Some(token.to_string())))
+    }
+
+    fn refusal_hint(&self) -> String {
+        match &self.credentials_file {
+            Some(file) => format!(
+                "Gitea refused the credential in {}: is its token valid and the user in the \
+                 organisation's read-only team?",
+                file.display()
+            ),
+            None => "the repository needs credentials: set ci.clone_credentials_file".into(),
+        }
+    }
+}
+
+/// `url` with exactly one trailing `/`, so that git matches it as a prefix of paths.
+fn base_url(url: &str) -> String {
+    format!("{}/", url.trim().trim_end_matches('/'))
+}
+
+/// `GIT_CONFIG_COUNT`, `GIT_CONFIG_KEY_<n>` and `GIT_CONFIG_VALUE_<n>` for `config`.
+fn config_env(config: &[(String, String)]) -> Vec<(String, String)> {
+    let mut env = vec![("GIT_CONFIG_COUNT".to_string(), config.len().to_string())];
+    for (n, (key, value)) in config.iter().enumerate() {
+        env.push((format!("GIT_CONFIG_KEY_{n}"), key.clone()));
+        env.push((format!("GIT_CONFIG_VALUE_{n}"), value.clone()));
+    }
+    env
+}
+
+/// A line in which git says the server wanted (other) credentials.
+fn is_auth_refusal(line: &str) -> bool {
+    [
+        "could not read Username",
+        "Authentication failed",
+        "returned error: 401",
+        "returned error: 403",
+    ]
+    .iter()
+    .any(|needle| line.contains(needle))
 }
 
 /// `<root>/<agent>/<job id>`, refusing names that would step outside the root.
@@ -61,6 +162,7 @@ fn is_plain_name(name: &str) -> bool {
 pub async fn checkout(
     job: &Job,
     dir: &Path,
+    access: &GitAccess,
     log: &mpsc::Sender<(String, LogStream, String)>,
     deadline: Instant,
     cancel: &CancellationToken,
@@ -74,9 +176,13 @@ pub async fn checkout(
             dir.display()
         )));
     };
-    let url = Redacted::new(&job.clone_url);
+    let (config, token) = access.config().await?;
+    let mut url = Redacted::new(&job.clone_url);
+    url.secrets.extend(token);
     let git = Git {
         url: &url,
+        env: config_env(&config),
+        refusal_hint: access.refusal_hint(),
         log,
         deadline,
         cancel,
@@ -110,6 +216,10 @@ fn is_commit_sha(sha: &str) -> bool {
 
 struct Git<'a> {
     url: &'a Redacted,
+    /// `GIT_CONFIG_*`: URL rewrites and the credential.
+    env: Vec<(String, String)>,
+    /// Added to a failure in which the server wanted credentials.
+    refusal_hint: String,
     log: &'a mpsc::Sender<(String, LogStream, String)>,
     deadline: Instant,
     cancel: &'a CancellationToken,
@@ -122,7 +232,8 @@ impl Git<'_> {
             .current_dir(dir)
             // A URL that wants credentials fails instead of waiting for a prompt.
             .env("GIT_TERMINAL_PROMPT", "0")
-            .env("LC_ALL", "C");
+            .env("LC_ALL", "C")
+            .envs(self.env.iter().map(|(key, value)| (key, value)));
         command
     }
 
@@ -186,10 +297,14 @@ impl Git<'_> {
                     .exit_code()
                     .map_or_else(|| "?".into(), |code| code.to_string());
                 let reason = output.iter().rev().find(|line| !line.trim().is_empty());
-                Stop::error(match reason {
+                let mut message = match reason {
                     Some(reason) => format!("`git {what}` failed with {code}: {}", reason.trim()),
                     None => format!("`git {what}` failed with {code}"),
-                })
+                };
+                if output.iter().any(|line| is_auth_refusal(line)) {
+                    message = format!("{message} ({})", self.refusal_hint);
+                }
+                Stop::error(message)
             }
         }
     }
@@ -202,11 +317,11 @@ impl Git<'_> {
     }
 }
 
-/// A clone URL as it may be shown: a password or token in it is replaced, in the URL and
-/// in anything git prints.
+/// A clone URL as it may be shown: a password or token in it, and any other secret
+/// added, is replaced in the URL and in anything git prints.
 struct Redacted {
     shown: String,
-    secret: Option<String>,
+    secrets: Vec<String>,
 }
 
 const MASK: &str = "***";
@@ -219,34 +334,28 @@ impl Redacted {
                 .rsplit_once('@')
                 .map(|(userinfo, _)| (scheme, userinfo))
         });
-        let Some((_, userinfo)) = userinfo else {
-            return Redacted {
-                shown: url.to_string(),
-                secret: None,
-            };
-        };
         // `user:password@` hides the password; a lone `token@` is the token itself.
         let secret = userinfo
-            .split_once(':')
-            .map_or(userinfo, |(_, password)| password);
-        if secret.is_empty() {
-            return Redacted {
-                shown: url.to_string(),
-                secret: None,
-            };
-        }
-        let secret = secret.to_string();
+            .map(|(_, userinfo)| {
+                userinfo
+                    .split_once(':')
+                    .map_or(userinfo, |(_, password)| password)
+            })
+            .filter(|secret| !secret.is_empty());
+        let url = Redacted {
+            shown: url.to_string(),
+            secrets: secret.map(str::to_string).into_iter().collect(),
+        };
         Redacted {
-            shown: url.replace(&secret, MASK),
-            secret: Some(secret),
+            shown: url.mask(&url.shown),
+            ..url
         }
     }
 
     fn mask(&self, text: &str) -> String {
-        match &self.secret {
-            Some(secret) => text.replace(secret.as_str(), MASK),
-            None => text.to_string(),
-        }
+        self.secrets
+            .iter()
+            .fold(text.to_string(), |text, secret| text.replace(secret, MASK))
     }
 }
 
@@ -290,5 +399,49 @@ mod tests {
         assert_eq!(plain.shown, "/srv/git/r.git");
         let at_in_path = Redacted::new("https://gitea.local/o/r@x");
         assert_eq!(at_in_path.shown, "https://gitea.local/o/r@x");
+    }
+
+    #[tokio::test]
+    async fn the_credential_goes_to_gitea_only_through_gits_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("credentials");
+        std::fs::write(&file, "raibid-ci:t0ken\n").unwrap();
+        let access = GitAccess {
+            credentials_file: Some(file.clone()),
+            gitea_url: "http://gitea-http.gitea.svc.cluster.local:3000".into(),
+            public_url: "http://127.0.0.1:30300/".into(),
+        };
+        let (config, token) = access.config().await.unwrap();
+        assert_eq!(token.as_deref(), Some("t0ken"));
+        let header = format!("Authorization: Basic {}", base64(b"raibid-ci:t0ken"));
+        assert_eq!(
+            config,
+            [
+                (
+                    "url.http://gitea-http.gitea.svc.cluster.local:3000/.insteadOf".to_string(),
+                    "http://127.0.0.1:30300/".to_string()
+                ),
+                (
+                    "http.http://gitea-http.gitea.svc.cluster.local:3000/.extraHeader".to_string(),
+                    header.clone()
+                ),
+            ]
+        );
+        let env = config_env(&config);
+        assert_eq!(env[0], ("GIT_CONFIG_COUNT".into(), "2".into()));
+        assert_eq!(env[4], ("GIT_CONFIG_VALUE_1".into(), header));
+
+        std::fs::write(&file, "no colon").unwrap();
+        let error = access.config().await.unwrap_err();
+        assert!(
+            error.message.contains("does not hold `user:token`"),
+            "{error:?}"
+        );
+        let missing = GitAccess {
+            credentials_file: Some(dir.path().join("absent")),
+            ..access
+        };
+        let error = missing.config().await.unwrap_err();
+        assert!(error.message.contains("absent"), "{error:?}");
     }
 }

@@ -10,14 +10,17 @@ use std::time::Duration;
 use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams};
 use sha2::{Digest, Sha256};
 
+use crate::backend::mirror::gitea_api::{GiteaApi, GiteaAuth};
+use crate::backend::mirror::push_hook::{self, PushHook};
+use crate::backend::mirror::reader;
 use crate::config::Config;
 
 use super::connect::{ConnectError, connect, kubeconfig_path};
 use super::crds::{GitRepository, Kustomization};
 use super::gitops::{Drift, Gitops, GitopsError};
 use super::manifests::{
-    self, FLUX_NAMESPACE, GITEA_ADMIN_SECRET, GITEA_NAMESPACE, GITOPS_KUSTOMIZATION, GITOPS_SOURCE,
-    TOKENS_SECRET,
+    self, FLUX_NAMESPACE, GIT_CLONE_SECRET, GITEA_ADMIN_SECRET, GITEA_NAMESPACE,
+    GITOPS_KUSTOMIZATION, GITOPS_SOURCE, SERVER_SECRET, TOKENS_SECRET,
 };
 use super::objects::{Failure, Objects, to_value};
 use super::readiness::{Readiness, applied_revision};
@@ -193,6 +196,25 @@ impl Lab {
     /// generated admin credentials.
     pub async fn gitops(&self) -> Result<Gitops, Failure> {
         let cluster = &self.config.cluster;
+        let password = self.gitea_admin_password().await?;
+        Ok(Gitops::new(
+            &self.gitea_url(),
+            &cluster.gitea_admin,
+            &cluster.gitops_repo,
+            &password,
+            &self.data_dir.join("gitops"),
+        ))
+    }
+
+    /// Gitea from the host: `gitea.url`, else its node port.
+    fn gitea_url(&self) -> String {
+        match self.config.gitea.url.as_str() {
+            "" => format!("http://127.0.0.1:{}", self.config.cluster.gitea_node_port),
+            url => url.to_string(),
+        }
+    }
+
+    async fn gitea_admin_password(&self) -> Result<String, Failure> {
         let password = secrets::read_key(
             &self.objects.client,
             GITEA_NAMESPACE,
@@ -201,20 +223,36 @@ impl Lab {
         )
         .await
         .map_err(|e| format!("reading secret {GITEA_NAMESPACE}/{GITEA_ADMIN_SECRET}: {e}"))?;
-        let password = String::from_utf8(password).map_err(|_| {
+        String::from_utf8(password).map_err(|_| {
             format!("secret {GITEA_NAMESPACE}/{GITEA_ADMIN_SECRET} holds no text password")
-        })?;
-        let base_url = match self.config.gitea.url.as_str() {
-            "" => format!("http://127.0.0.1:{}", cluster.gitea_node_port),
-            url => url.to_string(),
+        })
+    }
+
+    /// Gitea's API as its admin.
+    async fn gitea_admin(&self) -> Result<GiteaApi, Failure> {
+        let auth = GiteaAuth::Basic {
+            user: self.config.cluster.gitea_admin.clone(),
+            password: self.gitea_admin_password().await?,
         };
-        Ok(Gitops::new(
-            &base_url,
-            &cluster.gitea_admin,
-            &cluster.gitops_repo,
-            &password,
-            &self.data_dir.join("gitops"),
-        ))
+        GiteaApi::with_auth(&self.gitea_url(), auth).map_err(|e| e.to_string())
+    }
+
+    /// Gitea's push webhook on the mirrors organisation: to the in-cluster server, signed
+    /// with the secret `up` generated for it.
+    pub async fn push_hook(&self) -> Result<PushHook, Failure> {
+        let namespace = &self.config.cluster.namespace;
+        let key = "gitea-webhook-secret";
+        let secret = secrets::read_text(self.client(), namespace, SERVER_SECRET, key)
+            .await
+            .map_err(|e| format!("reading secret {namespace}/{SERVER_SECRET}: {e}"))?
+            .filter(|secret| !secret.is_empty())
+            .ok_or_else(|| {
+                format!(
+                    "secret {namespace}/{SERVER_SECRET} has no {key}: run `raibid up --only ci`"
+                )
+            })?;
+        let url = manifests::server_webhook_url(&self.config);
+        Ok(PushHook::new(&url, secret))
     }
 
     /// How the component's folder in the gitops repository differs from the config.
@@ -320,6 +358,7 @@ impl<'a> Step<'a> {
         }
         if self.component == Component::Ci {
             self.forward_tokens().await?;
+            self.wire_gitea().await?;
         }
         if self.component == Component::Flux {
             let gitops = self.lab.gitops().await?;
@@ -368,6 +407,90 @@ impl<'a> Step<'a> {
         Ok(())
     }
 
+    /// The read-only credential agents clone with (before the agents: their pods mount
+    /// it), then Gitea's push webhook on the mirrors organisation.
+    async fn wire_gitea(&self) -> Result<(), Failure> {
+        let config = &self.lab.config;
+        let (namespace, org) = (&config.cluster.namespace, &config.mirror.gitea_org);
+        let admin = self.lab.gitea_admin().await?;
+        let held = self.held_clone_credential().await?;
+        let ensured = reader::ensure(&admin, &[org.as_str()], held.as_deref())
+            .await
+            .map_err(|e| e.to_string())?;
+        if ensured.user_created {
+            self.log(format!("created Gitea user {}", reader::READER));
+        }
+        for org in &ensured.teams_created {
+            self.log(format!(
+                "created read-only team {org}/{}",
+                reader::READER_TEAM
+            ));
+        }
+        if let Some(credential) = ensured.credential {
+            let values = BTreeMap::from([("credentials".to_string(), credential)]);
+            secrets::write(self.lab.client(), namespace, GIT_CLONE_SECRET, &values)
+                .await
+                .map_err(|e| format!("writing secret {namespace}/{GIT_CLONE_SECRET}: {e}"))?;
+            self.log(format!(
+                "stored a new read-only clone token of {} in secret {namespace}/{GIT_CLONE_SECRET}",
+                reader::READER
+            ));
+        }
+        let hook = self.lab.push_hook().await?;
+        let change = push_hook::ensure(&admin, org, &hook)
+            .await
+            .map_err(|e| e.to_string())?;
+        let done = match change {
+            push_hook::HookChange::Created => "created",
+            push_hook::HookChange::Updated => "updated",
+            push_hook::HookChange::Kept => "in place",
+        };
+        self.log(format!(
+            "Gitea push webhook on {org} -> {}: {done}",
+            hook.url
+        ));
+        Ok(())
+    }
+
+    async fn held_clone_credential(&self) -> Result<Option<String>, Failure> {
+        let namespace = &self.lab.config.cluster.namespace;
+        secrets::read_text(
+            self.lab.client(),
+            namespace,
+            GIT_CLONE_SECRET,
+            "credentials",
+        )
+        .await
+        .map_err(|e| format!("reading secret {namespace}/{GIT_CLONE_SECRET}: {e}"))
+    }
+
+    /// Whether the clone credential works and the push webhook is as `wire_gitea` leaves
+    /// it (its secret aside: Gitea never shows it).
+    async fn gitea_wired(&self) -> Result<bool, Failure> {
+        let config = &self.lab.config;
+        let admin = self.lab.gitea_admin().await?;
+        let credential_works = match self.held_clone_credential().await? {
+            Some(credential) => reader::works(&admin, &credential)
+                .await
+                .map_err(|e| e.to_string())?,
+            None => false,
+        };
+        if !credential_works {
+            self.log("the agents' clone credential is missing or refused");
+            return Ok(false);
+        }
+        let url = manifests::server_webhook_url(config);
+        let org = &config.mirror.gitea_org;
+        if !push_hook::in_place(&admin, org, &url)
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            self.log(format!("Gitea push webhook on {org} -> {url} is missing"));
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
     /// The API answered when the lab connected; a node must be Ready for anything to run.
     async fn nodes_ready(&self) -> Result<Outcome, Failure> {
         let nodes = super::status::nodes(self.lab.client()).await?;
@@ -396,6 +519,9 @@ impl<'a> Step<'a> {
                 self.log(format!(
                     "the config's API tokens differ from secret {namespace}/{TOKENS_SECRET}"
                 ));
+                return Ok(false);
+            }
+            if !self.gitea_wired().await? {
                 return Ok(false);
             }
         }
@@ -590,9 +716,9 @@ impl<'a> Step<'a> {
             }
             if self.component == Component::Ci {
                 let namespace = &config.cluster.namespace;
-                self.objects()
-                    .delete_secret(namespace, TOKENS_SECRET)
-                    .await?;
+                for name in [TOKENS_SECRET, GIT_CLONE_SECRET] {
+                    self.objects().delete_secret(namespace, name).await?;
+                }
             }
             self.objects().delete_claims(self.component, config).await?;
         }

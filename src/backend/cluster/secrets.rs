@@ -201,17 +201,43 @@ pub async fn forward_tokens(
     namespace: &str,
     tokens: &BTreeMap<String, String>,
 ) -> Result<(), kube::Error> {
-    let data = tokens
+    write(client, namespace, TOKENS_SECRET, tokens).await
+}
+
+/// Writes `values` as the whole of the CI secret `name`, by server-side apply.
+pub async fn write(
+    client: &kube::Client,
+    namespace: &str,
+    name: &str,
+    values: &BTreeMap<String, String>,
+) -> Result<(), kube::Error> {
+    let data = values
         .iter()
         .map(|(key, value)| (key.clone(), ByteString(value.clone().into_bytes())))
         .collect();
-    let mut secret = secret(Component::Ci, namespace, TOKENS_SECRET, data);
+    let mut secret = secret(Component::Ci, namespace, name, data);
     secret.type_ = Some("Opaque".into());
     let api: Api<Secret> = Api::namespaced(client.clone(), namespace);
     let params = PatchParams::apply(FIELD_MANAGER).force();
-    api.patch(TOKENS_SECRET, &params, &Patch::Apply(&secret))
+    api.patch(name, &params, &Patch::Apply(&secret))
         .await
         .map(drop)
+}
+
+/// One key of a secret as text; `None` when the secret or the key is missing.
+pub async fn read_text(
+    client: &kube::Client,
+    namespace: &str,
+    name: &str,
+    key: &str,
+) -> Result<Option<String>, kube::Error> {
+    let api: Api<Secret> = Api::namespaced(client.clone(), namespace);
+    Ok(api
+        .get_opt(name)
+        .await?
+        .and_then(|secret| secret.data)
+        .and_then(|mut data| data.remove(key))
+        .and_then(|bytes| String::from_utf8(bytes.0).ok()))
 }
 
 /// One key of a secret, as bytes.

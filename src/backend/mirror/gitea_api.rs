@@ -1,9 +1,13 @@
 //! The part of Gitea's API the mirrors need: the organisation, its repositories, pull
-//! mirrors (`POST /api/v1/repos/migrate` with `mirror: true`), `mirror-sync` and delete.
+//! mirrors (`POST /api/v1/repos/migrate` with `mirror: true`), `mirror-sync` and delete;
+//! the organisation's push webhook; and the read-only account agents clone with (a user,
+//! a team, an access token).
 //!
-//! Every request carries `Authorization: token <gitea.token>`; errors name the action and
-//! Gitea's answer, never the token (or the GitHub token a migration sends).
+//! Every request carries `Authorization: token <gitea.token>`, or Basic credentials where
+//! Gitea wants a password (creating access tokens); errors name the action and Gitea's
+//! answer, never a credential (or the GitHub token a migration sends).
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode, Url};
@@ -71,12 +75,61 @@ pub struct Migrate<'a> {
     pub lfs: bool,
 }
 
+/// A webhook as Gitea lists it (`api.Hook`); Gitea never shows its secret.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(default)]
+pub struct GiteaHook {
+    pub id: i64,
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// `url`, `content_type` (and `http_method`).
+    pub config: BTreeMap<String, String>,
+    pub events: Vec<String>,
+    pub active: bool,
+}
+
+impl GiteaHook {
+    pub fn url(&self) -> &str {
+        self.config.get("url").map_or("", String::as_str)
+    }
+}
+
+/// Gitea's `CreateHookOption`, also sent as `EditHookOption` (which ignores `type`). Not
+/// `Debug`: it carries the secret.
+#[derive(Serialize)]
+pub struct HookOption<'a> {
+    #[serde(rename = "type")]
+    pub kind: &'a str,
+    pub config: BTreeMap<&'static str, &'a str>,
+    pub events: Vec<&'a str>,
+    pub branch_filter: &'a str,
+    pub active: bool,
+}
+
+/// A team as Gitea lists it (the fields raibid reads).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(default)]
+pub struct GiteaTeam {
+    pub id: i64,
+    pub name: String,
+    pub permission: String,
+}
+
+/// How requests authenticate.
+#[derive(Clone)]
+pub enum GiteaAuth {
+    /// An API token (`gitea.token`).
+    Token(String),
+    /// A user's password or access token: Gitea creates access tokens only for Basic auth.
+    Basic { user: String, password: String },
+}
+
 /// A Gitea API client for the mirror organisation's work.
 #[derive(Clone)]
 pub struct GiteaApi {
     http: reqwest::Client,
     base: Url,
-    token: String,
+    auth: GiteaAuth,
 }
 
 impl std::fmt::Debug for GiteaApi {
@@ -89,6 +142,10 @@ impl std::fmt::Debug for GiteaApi {
 
 impl GiteaApi {
     pub fn new(url: &str, token: String) -> Result<GiteaApi, MirrorError> {
+        GiteaApi::with_auth(url, GiteaAuth::Token(token))
+    }
+
+    pub fn with_auth(url: &str, auth: GiteaAuth) -> Result<GiteaApi, MirrorError> {
         let base = Url::parse(url)
             .ok()
             .filter(|base| !base.cannot_be_a_base() && base.scheme().starts_with("http"))
@@ -103,7 +160,15 @@ impl GiteaApi {
                 action: "build the HTTP client".into(),
                 message: error.to_string(),
             })?;
-        Ok(GiteaApi { http, base, token })
+        Ok(GiteaApi { http, base, auth })
+    }
+
+    /// The same Gitea with other credentials.
+    pub fn as_user(&self, auth: GiteaAuth) -> GiteaApi {
+        GiteaApi {
+            auth,
+            ..self.clone()
+        }
     }
 
     /// `<base>/api/v1/<segments…>`, each segment percent-encoded.
@@ -116,13 +181,16 @@ impl GiteaApi {
     }
 
     fn request(&self, method: Method, url: Url) -> reqwest::RequestBuilder {
-        self.http
+        let request = self
+            .http
             .request(method, url)
-            .header(
-                reqwest::header::AUTHORIZATION,
-                format!("token {}", self.token),
-            )
-            .header(reqwest::header::ACCEPT, "application/json")
+            .header(reqwest::header::ACCEPT, "application/json");
+        match &self.auth {
+            GiteaAuth::Token(token) => {
+                request.header(reqwest::header::AUTHORIZATION, format!("token {token}"))
+            }
+            GiteaAuth::Basic { user, password } => request.basic_auth(user, Some(password)),
+        }
     }
 
     /// Sends, retrying once when Gitea could not be reached (only for idempotent requests).
@@ -153,7 +221,7 @@ impl GiteaApi {
         match response.status() {
             status if status.is_success() => return Ok(false),
             StatusCode::NOT_FOUND => {}
-            _ => return Err(refused(&action, response).await),
+            _ => return Err(self.refused(&action, response).await),
         }
         let action = format!("create Gitea organisation {org}");
         let url = self.url(&["orgs"]);
@@ -172,37 +240,49 @@ impl GiteaApi {
         if response.status().is_success() {
             Ok(true)
         } else {
-            Err(refused(&action, response).await)
+            Err(self.refused(&action, response).await)
         }
     }
 
     /// Every repository of `org`, page by page; none when the organisation does not exist.
     pub async fn org_repos(&self, org: &str) -> Result<Vec<GiteaRepo>, MirrorError> {
         let action = format!("list the repositories of Gitea organisation {org}");
-        let mut repos = Vec::new();
+        Ok(self
+            .pages(&action, &["orgs", org, "repos"])
+            .await?
+            .unwrap_or_default())
+    }
+
+    /// Every item of a paginated list; `None` when its owner does not exist (404).
+    async fn pages<T: serde::de::DeserializeOwned>(
+        &self,
+        action: &str,
+        segments: &[&str],
+    ) -> Result<Option<Vec<T>>, MirrorError> {
+        let mut items = Vec::new();
         for page in 1.. {
-            let mut url = self.url(&["orgs", org, "repos"]);
+            let mut url = self.url(segments);
             url.query_pairs_mut()
                 .append_pair("page", &page.to_string())
                 .append_pair("limit", &PAGE_SIZE.to_string());
             let response = self
-                .send(&action, || self.request(Method::GET, url.clone()), true)
+                .send(action, || self.request(Method::GET, url.clone()), true)
                 .await?;
             match response.status() {
                 status if status.is_success() => {}
-                StatusCode::NOT_FOUND if page == 1 => return Ok(Vec::new()),
-                _ => return Err(refused(&action, response).await),
+                StatusCode::NOT_FOUND if page == 1 => return Ok(None),
+                _ => return Err(self.refused(action, response).await),
             }
             let total = response
                 .headers()
                 .get("x-total-count")
                 .and_then(|value| value.to_str().ok())
                 .and_then(|value| value.trim().parse::<usize>().ok());
-            let batch: Vec<GiteaRepo> = json(&action, response).await?;
+            let batch: Vec<T> = json(action, response).await?;
             let count = batch.len();
-            repos.extend(batch);
+            items.extend(batch);
             let done = match total {
-                Some(total) => repos.len() >= total,
+                Some(total) => items.len() >= total,
                 // Without a total, a short page is the last (a server whose own maximum is
                 // below PAGE_SIZE sends X-Total-Count, as Gitea does).
                 None => count < PAGE_SIZE,
@@ -211,7 +291,7 @@ impl GiteaApi {
                 break;
             }
         }
-        Ok(repos)
+        Ok(Some(items))
     }
 
     /// One repository, or `None` when Gitea has none by that name.
@@ -224,7 +304,7 @@ impl GiteaApi {
         match response.status() {
             status if status.is_success() => json(&action, response).await.map(Some),
             StatusCode::NOT_FOUND => Ok(None),
-            _ => Err(refused(&action, response).await),
+            _ => Err(self.refused(&action, response).await),
         }
     }
 
@@ -250,7 +330,7 @@ impl GiteaApi {
         if response.status().is_success() {
             json(&action, response).await
         } else {
-            Err(refused(&action, response).await)
+            Err(self.refused(&action, response).await)
         }
     }
 
@@ -264,7 +344,7 @@ impl GiteaApi {
         if response.status().is_success() {
             Ok(())
         } else {
-            Err(refused(&action, response).await)
+            Err(self.refused(&action, response).await)
         }
     }
 
@@ -278,7 +358,214 @@ impl GiteaApi {
         match response.status() {
             status if status.is_success() => Ok(()),
             StatusCode::NOT_FOUND => Ok(()),
-            _ => Err(refused(&action, response).await),
+            _ => Err(self.refused(&action, response).await),
+        }
+    }
+
+    /// The organisation's webhooks; none when it does not exist.
+    pub async fn org_hooks(&self, org: &str) -> Result<Vec<GiteaHook>, MirrorError> {
+        let action = format!("list the webhooks of Gitea organisation {org}");
+        Ok(self
+            .pages(&action, &["orgs", org, "hooks"])
+            .await?
+            .unwrap_or_default())
+    }
+
+    /// Adds a webhook to the organisation. Never retried: a retry could add it twice.
+    pub async fn create_org_hook(
+        &self,
+        org: &str,
+        hook: &HookOption<'_>,
+    ) -> Result<GiteaHook, MirrorError> {
+        let action = format!("add a webhook to Gitea organisation {org}");
+        let url = self.url(&["orgs", org, "hooks"]);
+        let build = || self.request(Method::POST, url.clone()).json(hook);
+        self.expect_json(&action, build, false).await
+    }
+
+    /// Rewrites one of the organisation's webhooks (idempotent, so retried).
+    pub async fn edit_org_hook(
+        &self,
+        org: &str,
+        id: i64,
+        hook: &HookOption<'_>,
+    ) -> Result<GiteaHook, MirrorError> {
+        let action = format!("update webhook {id} of Gitea organisation {org}");
+        let url = self.url(&["orgs", org, "hooks", &id.to_string()]);
+        let build = || self.request(Method::PATCH, url.clone()).json(hook);
+        self.expect_json(&action, build, true).await
+    }
+
+    /// Whether the user exists.
+    pub async fn user_exists(&self, user: &str) -> Result<bool, MirrorError> {
+        let action = format!("look up Gitea user {user}");
+        let url = self.url(&["users", user]);
+        let response = self
+            .send(&action, || self.request(Method::GET, url.clone()), true)
+            .await?;
+        match response.status() {
+            status if status.is_success() => Ok(true),
+            StatusCode::NOT_FOUND => Ok(false),
+            _ => Err(self.refused(&action, response).await),
+        }
+    }
+
+    /// Creates a restricted, private user that signs in with no password of its own (a
+    /// random one nobody keeps): it only ever uses access tokens. Needs an admin.
+    pub async fn create_user(&self, user: &str, email: &str) -> Result<(), MirrorError> {
+        let action = format!("create Gitea user {user}");
+        let url = self.url(&["admin", "users"]);
+        let password = format!(
+            "{}{}",
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        );
+        let body = serde_json::json!({
+            "username": user,
+            "email": email,
+            "password": password,
+            "must_change_password": false,
+            "send_notify": false,
+            "restricted": true,
+            "visibility": "private",
+        });
+        let build = || self.request(Method::POST, url.clone()).json(&body);
+        self.expect_success(&action, build, false).await
+    }
+
+    /// The organisation's teams.
+    pub async fn org_teams(&self, org: &str) -> Result<Vec<GiteaTeam>, MirrorError> {
+        let action = format!("list the teams of Gitea organisation {org}");
+        Ok(self
+            .pages(&action, &["orgs", org, "teams"])
+            .await?
+            .unwrap_or_default())
+    }
+
+    /// Creates a team that may read the code of every repository of the organisation.
+    pub async fn create_read_team(
+        &self,
+        org: &str,
+        name: &str,
+        description: &str,
+    ) -> Result<GiteaTeam, MirrorError> {
+        let action = format!("create team {name} in Gitea organisation {org}");
+        let url = self.url(&["orgs", org, "teams"]);
+        let body = serde_json::json!({
+            "name": name,
+            "description": description,
+            "permission": "read",
+            "includes_all_repositories": true,
+            "can_create_org_repo": false,
+            "units": ["repo.code"],
+            "units_map": { "repo.code": "read" },
+        });
+        let build = || self.request(Method::POST, url.clone()).json(&body);
+        self.expect_json(&action, build, false).await
+    }
+
+    /// Makes `user` a member of the team (a member already is one).
+    pub async fn add_team_member(&self, team: &GiteaTeam, user: &str) -> Result<(), MirrorError> {
+        let action = format!("add {user} to Gitea team {}", team.name);
+        let url = self.url(&["teams", &team.id.to_string(), "members", user]);
+        let build = || self.request(Method::PUT, url.clone());
+        self.expect_success(&action, build, true).await
+    }
+
+    /// Deletes `user`'s access token `name`; one that does not exist counts as deleted.
+    pub async fn delete_token(&self, user: &str, name: &str) -> Result<(), MirrorError> {
+        let action = format!("delete access token {name} of Gitea user {user}");
+        let url = self.url(&["users", user, "tokens", name]);
+        let response = self
+            .send(&action, || self.request(Method::DELETE, url.clone()), true)
+            .await?;
+        match response.status() {
+            status if status.is_success() => Ok(()),
+            StatusCode::NOT_FOUND => Ok(()),
+            _ => Err(self.refused(&action, response).await),
+        }
+    }
+
+    /// Creates an access token for `user` with `scopes`; returns its value, which Gitea
+    /// shows this once. Needs Basic auth (the user's or an admin's).
+    pub async fn create_token(
+        &self,
+        user: &str,
+        name: &str,
+        scopes: &[&str],
+    ) -> Result<String, MirrorError> {
+        #[derive(Deserialize)]
+        struct AccessToken {
+            sha1: String,
+        }
+        let action = format!("create access token {name} for Gitea user {user}");
+        let url = self.url(&["users", user, "tokens"]);
+        let body = serde_json::json!({ "name": name, "scopes": scopes });
+        let build = || self.request(Method::POST, url.clone()).json(&body);
+        let token: AccessToken = self.expect_json(&action, build, false).await?;
+        Ok(token.sha1)
+    }
+
+    /// Whether Gitea accepts these credentials for reading repositories (a search, which
+    /// a token scoped `read:repository` may do; Gitea answers 401 to a revoked one).
+    pub async fn accepts_credentials(&self) -> Result<bool, MirrorError> {
+        let action = "search Gitea's repositories";
+        let mut url = self.url(&["repos", "search"]);
+        url.query_pairs_mut().append_pair("limit", "1");
+        let response = self
+            .send(action, || self.request(Method::GET, url.clone()), true)
+            .await?;
+        match response.status() {
+            status if status.is_success() => Ok(true),
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Ok(false),
+            _ => Err(self.refused(action, response).await),
+        }
+    }
+
+    /// A refusal by Gitea, with what to check for the credentials.
+    async fn refused(&self, action: &str, response: reqwest::Response) -> MirrorError {
+        let (status, mut message) = refusal(response).await;
+        let credentials = match &self.auth {
+            GiteaAuth::Token(_) => "gitea.token".to_string(),
+            GiteaAuth::Basic { user, .. } => format!("the credentials of {user}"),
+        };
+        if status == 401 {
+            message = format!("Gitea refused {credentials} ({message})");
+        } else if status == 403 {
+            message = format!("{credentials} may not do this ({message})");
+        }
+        MirrorError::Gitea {
+            action: action.to_string(),
+            status,
+            message,
+        }
+    }
+
+    async fn expect_json<T: serde::de::DeserializeOwned>(
+        &self,
+        action: &str,
+        build: impl Fn() -> reqwest::RequestBuilder,
+        retry: bool,
+    ) -> Result<T, MirrorError> {
+        let response = self.send(action, build, retry).await?;
+        if response.status().is_success() {
+            json(action, response).await
+        } else {
+            Err(self.refused(action, response).await)
+        }
+    }
+
+    async fn expect_success(
+        &self,
+        action: &str,
+        build: impl Fn() -> reqwest::RequestBuilder,
+        retry: bool,
+    ) -> Result<(), MirrorError> {
+        let response = self.send(action, build, retry).await?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(self.refused(action, response).await)
         }
     }
 }
@@ -328,21 +615,6 @@ pub(crate) async fn refusal(response: reqwest::Response) -> (u16, String) {
         .and_then(|value| value["message"].as_str().map(str::to_string))
         .unwrap_or(body);
     (status, message.trim().chars().take(BODY_CHARS).collect())
-}
-
-/// A refusal by Gitea, with what to check for the token.
-async fn refused(action: &str, response: reqwest::Response) -> MirrorError {
-    let (status, mut message) = refusal(response).await;
-    if status == 401 {
-        message = format!("Gitea refused gitea.token ({message})");
-    } else if status == 403 {
-        message = format!("gitea.token may not do this ({message})");
-    }
-    MirrorError::Gitea {
-        action: action.to_string(),
-        status,
-        message,
-    }
 }
 
 #[cfg(test)]

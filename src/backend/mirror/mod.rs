@@ -4,13 +4,17 @@
 //! reaches `raibid server` (`POST /webhooks/github-sync`).
 //!
 //! [`plan`] is pure (what to create, remove, keep); [`gitea_api`] talks to Gitea;
-//! [`sync`] carries a plan out; [`hooks`] registers the optional GitHub webhooks.
+//! [`sync`] carries a plan out; [`hooks`] registers the optional GitHub webhooks;
+//! [`push_hook`] keeps Gitea's push webhook on the organisation pointing at the server;
+//! [`reader`] keeps the read-only account agents clone with (for `raibid up`).
 //! [`Mirrors`] ties them to the config for `plan` and `sync`; [`GiteaMirrors`] is the
 //! Gitea-only part that listing, a single sync, the console and the server need.
 
 pub mod gitea_api;
 pub mod hooks;
 pub mod plan;
+pub mod push_hook;
+pub mod reader;
 pub mod sync;
 
 use std::collections::BTreeSet;
@@ -23,6 +27,7 @@ use crate::config::{Config, Secret};
 use gitea_api::{GiteaApi, GiteaRepo};
 use hooks::Hooks;
 pub use plan::Plan;
+use push_hook::PushHook;
 pub use sync::Applied;
 
 /// One of our mirrors, as the CLI's `list` and the console's Mirrors view show it.
@@ -274,6 +279,7 @@ pub struct Mirrors {
     interval: String,
     nothing_selected: bool,
     hooks: Option<Hooks>,
+    push_hook: Option<PushHook>,
 }
 
 /// Shows where things are, never a token.
@@ -284,6 +290,7 @@ impl std::fmt::Debug for Mirrors {
             .field("api_url", &self.api_url)
             .field("interval", &self.interval)
             .field("hooks", &self.hooks)
+            .field("push_hook", &self.push_hook)
             .finish_non_exhaustive()
     }
 }
@@ -340,7 +347,14 @@ impl Mirrors {
             interval: config.mirror.interval.clone(),
             nothing_selected: config.github.orgs.is_empty() && config.github.repos.is_empty(),
             hooks,
+            push_hook: None,
         })
+    }
+
+    /// `apply` also keeps Gitea's push webhook on the organisation ([`push_hook`]).
+    pub fn with_push_hook(mut self, hook: PushHook) -> Mirrors {
+        self.push_hook = Some(hook);
+        self
     }
 
     /// The Gitea side alone.
@@ -364,8 +378,9 @@ impl Mirrors {
     }
 
     /// Carries `plan` out: creates its mirrors, with `prune` deletes its `remove` ones,
-    /// and with `mirror.register_webhooks` makes sure every created or kept repository
-    /// has its push hook. Goes on past a failed change; then the error is
+    /// with `mirror.register_webhooks` makes sure every created or kept repository has its
+    /// GitHub push hook, and with [`Mirrors::with_push_hook`] the organisation its Gitea
+    /// push hook. Goes on past a failed change; then the error is
     /// [`MirrorError::Partial`] with what was done.
     pub async fn apply(&self, plan: &Plan, prune: bool) -> Result<Applied, MirrorError> {
         sync::apply(self, plan, prune).await

@@ -11,6 +11,7 @@
 use serde::Serialize;
 
 use super::gitea_api::Migrate;
+use super::push_hook::{self, HookChange};
 use super::{MirrorError, Mirrors, Plan};
 
 /// What a sync changed.
@@ -22,6 +23,8 @@ pub struct Applied {
     pub removed: Vec<String>,
     /// GitHub repositories (`owner/name`) whose push hook was registered now.
     pub hooks_registered: Vec<String>,
+    /// What became of Gitea's push webhook on the organisation, when one is wanted.
+    pub gitea_hook: Option<HookChange>,
 }
 
 pub(super) async fn apply(
@@ -51,7 +54,7 @@ pub(super) async fn apply(
     }
 
     let mut mirrored: Vec<String> = plan.keep.clone();
-    let org_ready = if plan.create.is_empty() {
+    let org_ready = if plan.create.is_empty() && mirrors.push_hook.is_none() {
         Ok(())
     } else {
         gitea.ensure_org(org).await.map(|created| {
@@ -63,6 +66,15 @@ pub(super) async fn apply(
     match org_ready {
         Err(error) => failures.push(error.to_string()),
         Ok(()) => {
+            if let Some(hook) = &mirrors.push_hook {
+                match push_hook::ensure(gitea, org, hook).await {
+                    Ok(change) => {
+                        tracing::info!(org, url = %hook.url, ?change, "Gitea push webhook");
+                        applied.gitea_hook = Some(change);
+                    }
+                    Err(error) => failures.push(error.to_string()),
+                }
+            }
             for repo in &plan.create {
                 let migrate = Migrate {
                     clone_addr: &repo.clone_url,

@@ -8,6 +8,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use crate::backend::base64::base64;
+
 /// The identity of commits in repositories without a configured `user.name`/`user.email`.
 pub const FALLBACK_NAME: &str = "Sparky";
 pub const FALLBACK_EMAIL: &str = "sparky@raibid.local";
@@ -198,26 +200,4 @@ impl Git {
             .iter()
             .fold(text.to_string(), |text, secret| text.replace(secret, MASK))
     }
-}
-
-/// Standard base64 with padding (RFC 4648), for the Basic auth header and GitHub's contents API.
-pub(crate) fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }

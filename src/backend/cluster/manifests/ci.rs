@@ -1,6 +1,6 @@
 //! The raibid server and the agents KEDA starts per waiting job, committed to the gitops
 //! repository and applied by Flux. Both read one in-cluster config from a ConfigMap and
-//! their secrets from the environment.
+//! their secrets from the environment, except the agents' clone credential: a file.
 
 use std::collections::BTreeMap;
 
@@ -9,15 +9,17 @@ use k8s_openapi::api::core::v1::{ConfigMap, Container, EnvVar, PodSpec, Volume, 
 
 use super::builders::{
     App, config_map_volume, container, container_port, empty_dir_volume, env, env_from_secret,
-    http_probe, mount, optional_env_from_secret, pvc_volume, resources, service_host,
+    http_probe, mount, optional_env_from_secret, pvc_volume, resources, secret_volume,
+    service_host,
 };
 use super::redis::{REDIS_PORT, REDIS_SERVICE};
-use super::{REDIS_SECRET, SERVER_SECRET, TOKENS_SECRET, forwarded_credentials};
+use super::{GIT_CLONE_SECRET, REDIS_SECRET, SERVER_SECRET, TOKENS_SECRET, forwarded_credentials};
 use crate::backend::cluster::crds::{
     LocalRef, ScaleTrigger, ScaledJob, ScaledJobSpec, ScalingStrategy, SecretTargetRef,
     TriggerAuthentication, TriggerAuthenticationSpec,
 };
 use crate::backend::cluster::{Component, Manifest};
+use crate::backend::mirror::push_hook;
 use crate::backend::queue::contract::Keys;
 use crate::config::Config;
 
@@ -34,6 +36,8 @@ const CARGO_CACHE: &str = "cargo-cache";
 const CARGO_HOME: &str = "/cache/cargo";
 const WORKSPACE: &str = "/work";
 const TRIGGER_AUTH: &str = "redis-queue";
+const GIT_CLONE_VOLUME: &str = "git-clone";
+const GIT_CLONE_DIR: &str = "/var/run/secrets/raibid/git-clone";
 /// How much longer than a job's timeout its agent's Job may run: clone, clean-up, reporting.
 const AGENT_GRACE_SECS: u64 = 300;
 
@@ -76,6 +80,15 @@ pub(super) fn manifests(config: &Config) -> Vec<Manifest> {
     ]
 }
 
+/// Where Gitea's push webhook reaches the server inside the cluster.
+pub fn server_webhook_url(config: &Config) -> String {
+    format!(
+        "http://{}:{SERVER_PORT}{}",
+        service_host(SERVER, &config.cluster.namespace),
+        push_hook::SERVER_PATH
+    )
+}
+
 /// The user's config as the pods run it: listening on all addresses, workspaces and cargo
 /// cache on their volumes, Gitea at its in-cluster Service, secrets from the environment
 /// the pods set, and the cluster section and key bindings at their defaults (they mean
@@ -91,6 +104,9 @@ fn in_cluster_config(config: &Config) -> Config {
     inside.server.github_webhook_secret = defaults.server.github_webhook_secret;
     inside.gitea.token = defaults.gitea.token;
     inside.gitea.url = super::flux::gitea_url_in_cluster();
+    // Webhooks carry clone URLs under Gitea's ROOT_URL, which pods cannot reach.
+    inside.gitea.public_url = super::gitea::root_url(config);
+    inside.ci.clone_credentials_file = format!("{GIT_CLONE_DIR}/credentials").into();
     inside.github.token = defaults.github.token;
     inside.github.cache_dir = defaults.github.cache_dir;
     inside.publish.token = defaults.publish.token;
@@ -196,6 +212,10 @@ fn scaled_job(app: &App, config: &Config) -> ScaledJob {
             config_mount,
             mount(CARGO_CACHE, CARGO_HOME),
             mount("work", WORKSPACE),
+            VolumeMount {
+                read_only: Some(true),
+                ..mount(GIT_CLONE_VOLUME, GIT_CLONE_DIR)
+            },
         ]),
         ..container("agent", &cluster.image)
     };
@@ -211,6 +231,7 @@ fn scaled_job(app: &App, config: &Config) -> ScaledJob {
                 config_volume,
                 pvc_volume(CARGO_CACHE, CARGO_CACHE),
                 empty_dir_volume("work"),
+                secret_volume(GIT_CLONE_VOLUME, GIT_CLONE_SECRET),
             ]),
             ..PodSpec::default()
         }),

@@ -29,6 +29,12 @@ pub(super) fn manifests(config: &Config) -> Vec<Manifest> {
     )]
 }
 
+/// The base of the URLs Gitea writes (clone URLs in webhooks included): its node port on
+/// the host.
+pub(super) fn root_url(config: &Config) -> String {
+    format!("http://127.0.0.1:{}", config.cluster.gitea_node_port)
+}
+
 fn values(config: &Config) -> serde_json::Value {
     let cluster = &config.cluster;
     let mut persistence = json!({ "enabled": true, "size": cluster.gitea_storage });
@@ -42,7 +48,7 @@ fn values(config: &Config) -> serde_json::Value {
         "gitea": {
             "admin": { "existingSecret": GITEA_ADMIN_SECRET },
             "config": {
-                "server": { "ROOT_URL": format!("http://127.0.0.1:{}/", cluster.gitea_node_port) },
+                "server": { "ROOT_URL": format!("{}/", root_url(config)) },
                 "database": { "DB_TYPE": "sqlite3" },
                 // Packages include the OCI container registry the lab's images go to.
                 "packages": { "ENABLED": true },

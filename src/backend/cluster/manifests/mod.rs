@@ -18,6 +18,7 @@ use self::builders::App;
 use crate::backend::cluster::{Component, Manifest};
 use crate::config::{Config, Secret};
 
+pub use self::ci::server_webhook_url;
 pub use self::flux::gitops_url_in_cluster;
 pub use self::gpu::{DEVICE_PLUGIN, DEVICE_PLUGIN_NAMESPACE, NVIDIA_RUNTIME};
 pub use self::sparky::ollama_pull_job_name;
@@ -36,6 +37,9 @@ pub const GITEA_ADMIN_SECRET: &str = "gitea-admin";
 pub const GITOPS_AUTH_SECRET: &str = "gitops-auth";
 /// Keys `token`, `gitea-webhook-secret` and `github-webhook-secret`, in `cluster.namespace`.
 pub const SERVER_SECRET: &str = "raibid-server";
+/// Key `credentials` (`user:token`), the read-only Gitea credential agents clone with, in
+/// `cluster.namespace`; made by `raibid up`, never rendered.
+pub const GIT_CLONE_SECRET: &str = "raibid-git-clone";
 /// The config's API credentials, one key of [`forwarded_credentials`] each when the config
 /// sets it, in `cluster.namespace`.
 pub const TOKENS_SECRET: &str = "raibid-tokens";

@@ -14,7 +14,7 @@ use serde_json::json;
 
 use super::github_api::{GithubApi, Repository};
 use super::{ChannelError, ChannelName, Delivery, Outgoing, Publication, content_hash};
-use crate::backend::sparky::git::base64;
+use crate::backend::base64::base64;
 use crate::config::Config;
 
 const CHANNEL: ChannelName = ChannelName::DocsGithub;
