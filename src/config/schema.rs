@@ -278,6 +278,9 @@ pub struct ClusterConfig {
     pub ollama_storage: String,
     /// GPUs the Ollama pod requests (`nvidia.com/gpu`); 0: CPU only.
     pub ollama_gpus: u32,
+    /// `raibid doctor` and `raibid up` fail below this much free disk (GiB) under the data
+    /// dir or k3s' /var/lib/rancher; 0: no minimum.
+    pub min_free_disk_gib: u64,
     /// Cron schedules of `raibid schedule run daily|weekly|monthly`, in UTC.
     pub daily_schedule: String,
     pub weekly_schedule: String,
@@ -380,6 +383,7 @@ impl Default for ClusterConfig {
             ollama_image: "ollama/ollama:0.12.6".into(),
             ollama_storage: "100Gi".into(),
             ollama_gpus: 1,
+            min_free_disk_gib: 10,
             daily_schedule: "0 0 * * *".into(),
             weekly_schedule: "0 8 * * 1".into(),
             monthly_schedule: "0 9 1 * *".into(),

@@ -1,6 +1,7 @@
 //! A local stand-in for Gitea's repository side: `POST /api/v1/user/repos` answering as
 //! Gitea's API does, and git's smart HTTP protocol served by git's own `git http-backend`,
-//! both behind Basic auth, over bare repositories in a temp dir.
+//! both behind Basic auth, over bare repositories in a temp dir; `GET /api/v1/version` and
+//! the registry's `GET /v2/` answer without credentials, as Gitea's do.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -67,6 +68,9 @@ fn authorized(fake: &Fake, headers: &HeaderMap) -> bool {
 
 async fn handle(State(fake): State<Fake>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
+    if let Some(public) = unauthenticated(parts.uri.path()) {
+        return public;
+    }
     if !authorized(&fake, &parts.headers) {
         return (
             StatusCode::UNAUTHORIZED,
@@ -89,6 +93,33 @@ async fn handle(State(fake): State<Fake>, request: Request) -> Response {
     )
         .into_response()
 }
+
+/// What Gitea answers without credentials: its version (`GET /api/v1/version`), and its
+/// container registry's base (`GET /v2/`), which asks for a token as the distribution
+/// spec says.
+fn unauthenticated(path: &str) -> Option<Response> {
+    match path {
+        "/api/v1/version" => Some(axum::Json(json!({"version": GITEA_VERSION})).into_response()),
+        "/v2/" => Some(
+            (
+                StatusCode::UNAUTHORIZED,
+                [
+                    ("docker-distribution-api-version", "registry/2.0"),
+                    (
+                        "www-authenticate",
+                        "Bearer realm=\"http://127.0.0.1/v2/token\",service=\"container_registry\",scope=\"*\"",
+                    ),
+                ],
+                axum::Json(json!({"errors": [{"code": "UNAUTHORIZED", "message": "authentication required"}]})),
+            )
+                .into_response(),
+        ),
+        _ => None,
+    }
+}
+
+/// The Gitea release the fake answers as.
+pub const GITEA_VERSION: &str = "1.26.2";
 
 /// Gitea's CreateCurrentUserRepo: 201 with the repository, 409 when the name is taken.
 fn create_repository(fake: &Fake, body: &Bytes) -> Response {

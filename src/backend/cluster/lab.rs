@@ -68,6 +68,14 @@ fn stamp(mut manifest: Manifest) -> Manifest {
     manifest
 }
 
+/// Gitea as the host reaches it: `gitea.url`, else its node port on 127.0.0.1.
+pub fn gitea_url(config: &Config) -> String {
+    match config.gitea.url.as_str() {
+        "" => format!("http://127.0.0.1:{}", config.cluster.gitea_node_port),
+        url => url.to_string(),
+    }
+}
+
 /// The gitops file set of a component: file name -> YAML.
 fn files(manifests: &[Manifest]) -> BTreeMap<String, String> {
     manifests
@@ -204,12 +212,8 @@ impl Lab {
         let password = String::from_utf8(password).map_err(|_| {
             format!("secret {GITEA_NAMESPACE}/{GITEA_ADMIN_SECRET} holds no text password")
         })?;
-        let base_url = match self.config.gitea.url.as_str() {
-            "" => format!("http://127.0.0.1:{}", cluster.gitea_node_port),
-            url => url.to_string(),
-        };
         Ok(Gitops::new(
-            &base_url,
+            &gitea_url(&self.config),
             &cluster.gitea_admin,
             &cluster.gitops_repo,
             &password,

@@ -6,6 +6,7 @@ pub mod actor;
 pub mod component;
 pub mod connect;
 pub mod crds;
+pub mod doctor;
 pub mod gitops;
 pub mod k3s;
 pub mod lab;
