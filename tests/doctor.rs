@@ -1,17 +1,23 @@
-//! `raibid doctor` and the checks `raibid up` runs first, as an operator meets them: the
-//! real binary against the simulated lab (fake Kubernetes API and Gitea), each check
-//! passing, then each failing one with its fix, the JSON form and the exit codes.
+//! `raibid doctor` and the checks `raibid up` (and the console's bring-up) run first, as an
+//! operator meets them: the real binary against the simulated lab (fake Kubernetes API and
+//! Gitea), each check passing, then each failing one with its fix, the JSON form and the
+//! exit codes.
 
 mod support;
 
 use std::path::Path;
 use std::process::Output;
+use std::sync::Arc;
+use std::time::Duration;
 
+use raibid::backend::cluster::actor::{ClusterCommand, ClusterEvent, Setup, spawn};
+use raibid::backend::cluster::report::Progress;
 use raibid::backend::cluster::{Component, Lab};
 use raibid::config::Config;
 use serde_json::Value;
 use support::cli::{command_in, described};
 use support::lab::{SimLab, coredns, node};
+use tokio_util::sync::CancellationToken;
 
 const CHECKS: [&str; 10] = [
     "kubeconfig",
@@ -26,10 +32,9 @@ const CHECKS: [&str; 10] = [
     "disk",
 ];
 
-/// The lab's config with a disk minimum any test machine meets and no k3s installer.
+/// The lab's config, without a k3s installer.
 fn config_of(sim: &SimLab) -> Config {
     let mut config = sim.config.clone();
-    config.cluster.min_free_disk_gib = 1;
     config.cluster.k3s_install = String::new();
     config
 }
@@ -413,7 +418,7 @@ async fn up_expects_no_cluster_before_it_installs_k3s_but_not_its_disk_short() {
     assert_eq!(output.status.code(), Some(1), "{}", described(&output));
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
-        stdout.contains("- kubeconfig    k3s is not installed yet"),
+        stdout.contains("- kubeconfig    no cluster answers yet: this run installs k3s"),
         "{stdout}"
     );
     assert!(stdout.contains("✗ disk"), "{stdout}");
@@ -426,6 +431,50 @@ async fn up_expects_no_cluster_before_it_installs_k3s_but_not_its_disk_short() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("✗ kubeconfig"), "{stdout}");
     assert!(!root.join("installed").exists(), "the installer ran");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_consoles_bring_up_runs_the_same_checks_first() {
+    let sim = SimLab::start().await;
+    let [_, (api_version, plural, unready)] = coredns(false);
+    sim.kube.insert(api_version, plural, unready);
+    let setup = Setup {
+        config: Arc::new(config_of(&sim)),
+        data_dir: sim.data_dir(),
+    };
+    let (events_tx, mut events) = tokio::sync::mpsc::unbounded_channel();
+    let cancel = CancellationToken::new();
+    let (commands, _task) = spawn(setup, events_tx, cancel.clone());
+    commands
+        .send(ClusterCommand::Up {
+            components: Component::ALL.to_vec(),
+            force: false,
+        })
+        .unwrap();
+    let mut logged = Vec::new();
+    let reason = loop {
+        let event = tokio::time::timeout(Duration::from_secs(30), events.recv())
+            .await
+            .expect("an event in time")
+            .expect("the actor is running");
+        match event {
+            ClusterEvent::Progress(Progress::Log(Component::K3s, line)) => logged.push(line),
+            ClusterEvent::RunFinished(result) => break result.unwrap_err(),
+            _ => {}
+        }
+    };
+    cancel.cancel();
+    assert!(reason.contains("1 check failed: dns"), "{reason}");
+    assert!(logged.iter().any(|l| l.starts_with("✗ dns")), "{logged:?}");
+    assert!(
+        logged.iter().any(|l| l.contains("rollout restart")),
+        "{logged:?}"
+    );
+    let requests = sim.kube.requests();
+    assert!(
+        requests.iter().all(|r| r.starts_with("GET")),
+        "{requests:?}"
+    );
 }
 
 fn closed_port() -> u16 {

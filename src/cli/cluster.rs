@@ -67,7 +67,7 @@ pub async fn up(context: &Context, args: UpArgs) -> Result<(), Failure> {
     let installs_k3s = components.contains(&Component::K3s);
     println!("==> preflight");
     let checks = doctor::before_up(config, data_dir, installs_k3s).await;
-    print!("{}", super::doctor::table(&checks));
+    super::doctor::print_table(&checks);
     super::doctor::verdict(&checks).map_err(|failed| {
         Failure::failed(format!(
             "{}; nothing was changed: fix them and run `raibid up` again",

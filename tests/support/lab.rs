@@ -33,6 +33,8 @@ impl SimLab {
         let mut config = Config::default();
         config.cluster.kubeconfig = kubeconfig;
         config.cluster.wait_timeout_secs = 10;
+        // A test machine's disk is not a DGX's.
+        config.cluster.min_free_disk_gib = 1;
         config.gitea.url = gitea.url();
         kube.insert("v1", "nodes", node("spark"));
         for (api_version, plural, object) in coredns(true) {

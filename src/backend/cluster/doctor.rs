@@ -15,11 +15,12 @@ use serde::Serialize;
 
 use crate::config::{Config, parse_version};
 
-use super::Component;
 use super::connect::{ConnectError, connect, error_chain, kubeconfig_path};
 use super::lab::{gitea_url, rendered};
 use super::quantity::bytes;
+use super::report::{Progress, Reporter};
 use super::status::GPU;
+use super::{Component, StepFailed};
 
 /// Where k3s keeps its images, its database and the local-path volumes.
 pub const K3S_DATA_DIR: &str = "/var/lib/rancher";
@@ -186,6 +187,74 @@ pub async fn before_up(config: &Config, data_dir: &Path, installs_k3s: bool) -> 
     judge(&examine(config, data_dir, stage).await, config, stage)
 }
 
+/// [`before_up`] for a run that reports progress (the console's): each line of the checks
+/// is logged as the run's first component's, and a failing check fails that step.
+pub async fn preflight(
+    config: &Config,
+    data_dir: &Path,
+    components: &[Component],
+    progress: &Reporter,
+) -> Result<(), StepFailed> {
+    let first = components.iter().min().copied().unwrap_or(Component::K3s);
+    let checks = before_up(config, data_dir, components.contains(&Component::K3s)).await;
+    for line in lines(&checks) {
+        let _ = progress.send(Progress::Log(first, line));
+    }
+    let Some(failed) = failed(&checks) else {
+        return Ok(());
+    };
+    let reason = format!("before changing anything, {failed} (fixes in the log)");
+    let _ = progress.send(Progress::Failed(first, reason.clone()));
+    Err(StepFailed {
+        component: first,
+        reason,
+    })
+}
+
+/// One line per check (✓ ok, ! warn, ✗ fail, - skipped), then each warning's and
+/// failure's fix.
+pub fn lines(checks: &[Check]) -> Vec<String> {
+    let width = checks.iter().map(|c| c.name.len()).max().unwrap_or(0);
+    let mut lines: Vec<String> = checks
+        .iter()
+        .map(|check| {
+            let mark = match check.status {
+                Verdict::Ok => '✓',
+                Verdict::Warn => '!',
+                Verdict::Fail => '✗',
+                Verdict::Skipped => '-',
+            };
+            format!("{mark} {:<width$}  {}", check.name, check.detail)
+        })
+        .collect();
+    let fixes = checks
+        .iter()
+        .filter_map(|c| c.fix.as_ref().map(|fix| format!("  {}: {fix}", c.name)));
+    let mut fixes = fixes.peekable();
+    if fixes.peek().is_some() {
+        lines.extend(["".into(), "To fix:".into()]);
+        lines.extend(fixes);
+    }
+    lines
+}
+
+/// `2 checks failed: dns, disk`, when any failed.
+pub fn failed(checks: &[Check]) -> Option<String> {
+    let failed: Vec<&str> = checks
+        .iter()
+        .filter(|c| c.status == Verdict::Fail)
+        .map(|c| c.name)
+        .collect();
+    let plural = if failed.len() == 1 { "" } else { "s" };
+    (!failed.is_empty()).then(|| {
+        format!(
+            "{} check{plural} failed: {}",
+            failed.len(),
+            failed.join(", ")
+        )
+    })
+}
+
 async fn examine_cluster(
     client: &kube::Client,
     config: &Config,
@@ -345,7 +414,7 @@ fn unreached(error: &ConnectError, stage: Stage) -> Vec<Check> {
     let absent_before_install =
         stage == (Stage::BeforeUp { installs_k3s: true }) && error.is_absent();
     let (kubeconfig, api, why) = if absent_before_install {
-        let why = "k3s is not installed yet: this run installs it (cluster.k3s_install)";
+        let why = "no cluster answers yet: this run installs k3s (cluster.k3s_install)";
         (
             Check::skipped("kubeconfig", why),
             Check::skipped("api", why),
@@ -415,7 +484,7 @@ fn judge_cluster(cluster: &ClusterFacts, config: &Config, stage: Stage) -> Vec<C
                 Stage::Doctor => gpus(nodes, config.cluster.ollama_gpus),
                 Stage::BeforeUp { .. } => Check::skipped(
                     "gpu",
-                    "the sparky step checks it once the NVIDIA device plugin runs",
+                    "checked by the run's own steps once the NVIDIA device plugin runs",
                 ),
             });
         }
