@@ -358,7 +358,7 @@ async fn read_gitea(client: &kube::Client, config: &Config) -> Result<Gitea, Str
     if !installed {
         return Ok(Gitea::NotInstalled);
     }
-    let url = gitea_url(config);
+    let url = gitea_url(config).trim_end_matches('/').to_string();
     let http = reqwest::Client::builder()
         .timeout(PROBE_TIMEOUT)
         .build()
@@ -713,4 +713,89 @@ fn disk(disks: &[(PathBuf, Result<u64, String>)], min_free_gib: u64) -> Check {
 
 fn or_unknown(text: &str) -> &str {
     if text.is_empty() { "unknown" } else { text }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(name: &str, ready: bool, version: &str, gpus: u64) -> NodeFacts {
+        NodeFacts {
+            name: name.into(),
+            ready,
+            kubelet_version: version.into(),
+            architecture: image_architecture().into(),
+            gpus,
+        }
+    }
+
+    #[test]
+    fn gpus_count_only_on_a_ready_node_with_enough_of_them() {
+        let nodes = [
+            node("down", false, "v1.33.5+k3s1", 4),
+            node("spark", true, "v1.33.5+k3s1", 1),
+        ];
+        assert_eq!(gpus(&nodes, 1).status, Verdict::Ok);
+        let two = gpus(&nodes, 2);
+        assert_eq!(two.status, Verdict::Fail);
+        assert!(two.detail.ends_with("1 allocatable on spark"), "{two:?}");
+        assert_eq!(gpus(&nodes[..1], 1).status, Verdict::Fail);
+    }
+
+    #[test]
+    fn the_kubernetes_floor_is_a_minor_version_and_any_node_below_it_warns() {
+        let ok = [node("a", true, "v1.31.0+k3s1", 0)];
+        assert_eq!(kubernetes_version(&ok).status, Verdict::Ok);
+        let old = [
+            node("a", true, "v1.33.5+k3s1", 0),
+            node("b", true, "v1.30.14+k3s2", 0),
+        ];
+        let check = kubernetes_version(&old);
+        assert_eq!(check.status, Verdict::Warn);
+        assert!(
+            check.detail.starts_with("node b runs v1.30.14+k3s2"),
+            "{check:?}"
+        );
+        assert_eq!(kubernetes_version(&[]).status, Verdict::Skipped);
+    }
+
+    #[test]
+    fn a_server_answering_401_is_there_and_one_answering_500_is_not() {
+        let fix = || "fix".to_string();
+        assert_eq!(
+            answers("registry", "u", &Ok(401), fix()).status,
+            Verdict::Ok
+        );
+        assert_eq!(
+            answers("registry", "u", &Ok(500), fix()).status,
+            Verdict::Fail
+        );
+        let refused = answers("gitea", "u", &Err("refused".into()), fix());
+        assert_eq!(refused.detail, "u does not answer: refused");
+        assert_eq!(refused.fix.as_deref(), Some("fix"));
+    }
+
+    #[test]
+    fn lines_list_every_check_then_the_fixes_and_failed_names_the_failures() {
+        let checks = [
+            Check::ok("api", "answers"),
+            Check::warn("k3s", "old", "upgrade"),
+            Check::fail("dns", "none", "restart"),
+        ];
+        assert_eq!(
+            lines(&checks),
+            [
+                "✓ api  answers",
+                "! k3s  old",
+                "✗ dns  none",
+                "",
+                "To fix:",
+                "  k3s: upgrade",
+                "  dns: restart",
+            ]
+        );
+        assert_eq!(failed(&checks).as_deref(), Some("1 check failed: dns"));
+        assert_eq!(failed(&checks[..2]), None);
+        assert_eq!(lines(&checks[..1]), ["✓ api  answers"]);
+    }
 }
