@@ -435,10 +435,17 @@ fn unreached(error: &ConnectError, stage: Stage) -> Vec<Check> {
                 ),
                 "the Kubernetes API does not answer",
             ),
-            ConnectError::Missing { .. } => (
+            ConnectError::Missing { tried } => (
                 Check::fail(
                     "kubeconfig",
-                    error.to_string(),
+                    format!(
+                        "none found (tried {})",
+                        tried
+                            .iter()
+                            .map(|p| p.display().to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
                     "run `raibid up` to install k3s, or set cluster.kubeconfig to an existing cluster's",
                 ),
                 Check::skipped("api", "no kubeconfig"),
