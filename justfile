@@ -52,6 +52,10 @@ status *args:
 down *args:
     cargo run --release -- down {{args}}
 
+# Check the machine and its cluster for the lab, each failure with its fix; --json.
+doctor *args:
+    cargo run --release -- doctor {{args}}
+
 # GitHub mirrors in Gitea: plan, sync [REPO] [--prune], list.
 mirror *args:
     cargo run --release -- mirror {{args}}

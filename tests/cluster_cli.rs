@@ -48,7 +48,7 @@ fn text(output: &Output) -> String {
 
 fn sim_config(sim: &SimLab, kubeconfig: &Path, install: &str) -> String {
     format!(
-        "[gitea]\nurl = \"{}\"\n[cluster]\nkubeconfig = \"{}\"\nwait_timeout_secs = 10\nk3s_install = \"{install}\"\n",
+        "[gitea]\nurl = \"{}\"\n[cluster]\nkubeconfig = \"{}\"\nwait_timeout_secs = 10\nk3s_install = \"{install}\"\nmin_free_disk_gib = 1\n",
         sim.gitea.url(),
         kubeconfig.display()
     )

@@ -142,7 +142,16 @@ async fn watching_reads_the_status_and_runs_go_one_at_a_time() {
             _ => None,
         })
         .collect();
-    assert_eq!(progress.first(), Some(&&Progress::Started(Component::K3s)));
+    // The run's checks come first, logged as its first step's.
+    let started = progress.iter().find(|p| !matches!(p, Progress::Log(..)));
+    assert_eq!(started, Some(&&Progress::Started(Component::K3s)));
+    assert!(
+        progress.contains(&&Progress::Log(
+            Component::K3s,
+            format!("✓ api           {} answers", sim.kube.url())
+        )),
+        "{progress:?}"
+    );
     assert!(
         progress.contains(&&Progress::Finished(Component::K3s, Outcome::AlreadyDone)),
         "{progress:?}"

@@ -8,7 +8,7 @@ use tokio::sync::mpsc;
 use crate::backend::cluster::connect::ConnectError;
 use crate::backend::cluster::lab::rendered;
 use crate::backend::cluster::report::{Health, Outcome, Progress};
-use crate::backend::cluster::{Component, Lab, StepFailed, k3s};
+use crate::backend::cluster::{Component, Lab, StepFailed, doctor, k3s};
 use crate::config::Config;
 
 use super::{Context, Failure};
@@ -64,9 +64,19 @@ pub async fn up(context: &Context, args: UpArgs) -> Result<(), Failure> {
     if args.dry_run {
         return dry_run(config, data_dir, &components).await;
     }
+    let installs_k3s = components.contains(&Component::K3s);
+    println!("==> preflight");
+    let checks = doctor::before_up(config, data_dir, installs_k3s).await;
+    super::doctor::print_table(&checks);
+    super::doctor::verdict(&checks).map_err(|failed| {
+        Failure::failed(format!(
+            "{}; nothing was changed: fix them and run `raibid up` again",
+            failed.message
+        ))
+    })?;
     let (progress, printer) = printer();
     let result = async {
-        let lab = if components.contains(&Component::K3s) {
+        let lab = if installs_k3s {
             k3s::connect_or_install(config, data_dir, &progress).await?
         } else {
             Lab::connect(config, data_dir)

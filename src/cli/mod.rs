@@ -5,6 +5,7 @@ mod ci;
 mod cluster;
 mod config_cmd;
 mod context;
+mod doctor;
 mod drafts;
 mod drafts_check;
 mod mirror;
@@ -81,6 +82,13 @@ pub enum Command {
     },
     /// Remove the lab's components in reverse order; data volumes stay unless --purge.
     Down(cluster::DownArgs),
+    /// Check that this machine and its cluster can run the lab: each failure with its fix.
+    /// Exit 0 when nothing fails, 1 when a check fails.
+    Doctor {
+        /// An array of {name, status, detail, fix}.
+        #[arg(long)]
+        json: bool,
+    },
     /// Mirror the GitHub organisation's repositories into Gitea.
     #[command(subcommand)]
     Mirror(MirrorCommand),
@@ -325,6 +333,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Some(Command::Up(args)) => runtime.block_on(cluster::up(&context, args)),
         Some(Command::Status { json }) => runtime.block_on(cluster::status(&context, json)),
         Some(Command::Down(args)) => runtime.block_on(cluster::down(&context, args)),
+        Some(Command::Doctor { json }) => runtime.block_on(doctor::run(&context, json)),
         Some(Command::Mirror(command)) => runtime.block_on(mirror::run(&context, command)),
         Some(Command::Schedule(ScheduleCommand::Run { cadence, date })) => {
             runtime.block_on(schedule::run(&context, cadence, date))
@@ -335,7 +344,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
 fn console(runtime: &tokio::runtime::Runtime, context: Context) -> Result<(), Failure> {
     if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
         return Err(Failure::bad_input(
-            "the console needs a terminal (TTY). Headless commands: raibid digest, raibid drafts list|show|check|approve|reject|publish, raibid jobs list|show|logs|trigger|cancel|retry, raibid server, raibid agent, raibid pool, raibid up|status|down, raibid mirror plan|sync|list, raibid schedule run daily|weekly|monthly, raibid config show|path|check (see raibid --help)",
+            "the console needs a terminal (TTY). Headless commands: raibid digest, raibid drafts list|show|check|approve|reject|publish, raibid jobs list|show|logs|trigger|cancel|retry, raibid server, raibid agent, raibid pool, raibid up|status|down|doctor, raibid mirror plan|sync|list, raibid schedule run daily|weekly|monthly, raibid config show|path|check (see raibid --help)",
         ));
     }
     let console = context.console()?;

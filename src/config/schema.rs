@@ -287,6 +287,9 @@ pub struct ClusterConfig {
     pub ollama_gpus: u32,
     /// Version of NVIDIA's k8s-device-plugin chart, installed when `ollama_gpus` > 0.
     pub device_plugin_chart_version: String,
+    /// `raibid doctor` and `raibid up` fail below this much free disk (GiB) under the data
+    /// dir or k3s' /var/lib/rancher; 0: no minimum.
+    pub min_free_disk_gib: u64,
     /// Cron schedules of `raibid schedule run daily|weekly|monthly`, in UTC.
     pub daily_schedule: String,
     pub weekly_schedule: String,
@@ -395,6 +398,7 @@ impl Default for ClusterConfig {
             ollama_storage: "100Gi".into(),
             ollama_gpus: 1,
             device_plugin_chart_version: "0.20.0".into(),
+            min_free_disk_gib: 10,
             daily_schedule: "0 0 * * *".into(),
             weekly_schedule: "0 8 * * 1".into(),
             monthly_schedule: "0 9 1 * *".into(),

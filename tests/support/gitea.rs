@@ -3,6 +3,8 @@
 //! both behind Basic auth, over bare repositories in a temp dir. The rest of the API is
 //! [`FakeGiteaApi`]'s, signed into with the admin's password; git also takes the tokens
 //! that API issues, within their scope (read or write) and their user's organisations.
+//! `GET /api/v1/version` and the registry's `GET /v2/` answer without credentials, as
+//! Gitea's do.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -92,6 +94,9 @@ fn unauthorized() -> Response {
 
 async fn handle(State(fake): State<Fake>, request: Request) -> Response {
     let path = request.uri().path().to_string();
+    if let Some(public) = unauthenticated(&path) {
+        return public;
+    }
     let creating = path == "/api/v1/user/repos" && request.method() == "POST";
     if path.starts_with("/api/v1/") && !creating {
         return fake.api.answer(request).await;
@@ -120,6 +125,33 @@ async fn handle(State(fake): State<Fake>, request: Request) -> Response {
     )
         .into_response()
 }
+
+/// What Gitea answers without credentials: its version (`GET /api/v1/version`), and its
+/// container registry's base (`GET /v2/`), which asks for a token as the distribution
+/// spec says.
+fn unauthenticated(path: &str) -> Option<Response> {
+    match path {
+        "/api/v1/version" => Some(axum::Json(json!({"version": GITEA_VERSION})).into_response()),
+        "/v2/" => Some(
+            (
+                StatusCode::UNAUTHORIZED,
+                [
+                    ("docker-distribution-api-version", "registry/2.0"),
+                    (
+                        "www-authenticate",
+                        "Bearer realm=\"http://127.0.0.1/v2/token\",service=\"container_registry\",scope=\"*\"",
+                    ),
+                ],
+                axum::Json(json!({"errors": [{"code": "UNAUTHORIZED", "message": "authentication required"}]})),
+            )
+                .into_response(),
+        ),
+        _ => None,
+    }
+}
+
+/// The Gitea release the fake answers as.
+pub const GITEA_VERSION: &str = "1.26.2";
 
 /// Gitea's CreateCurrentUserRepo: 201 with the repository, 409 when the name is taken.
 fn create_repository(fake: &Fake, body: &Bytes) -> Response {

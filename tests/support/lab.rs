@@ -33,8 +33,13 @@ impl SimLab {
         let mut config = Config::default();
         config.cluster.kubeconfig = kubeconfig;
         config.cluster.wait_timeout_secs = 10;
+        // A test machine's disk is not a DGX's.
+        config.cluster.min_free_disk_gib = 1;
         config.gitea.url = gitea.url();
         kube.insert("v1", "nodes", node("spark", 1));
+        for (api_version, plural, object) in coredns(true) {
+            kube.insert(api_version, plural, object);
+        }
         let repository = gitea.repository(ADMIN, &config.cluster.gitops_repo);
         kube.on_write(move |cluster, write| controllers(cluster, write, &repository));
         SimLab {
@@ -96,9 +101,44 @@ pub fn node(name: &str, gpus: u32) -> Value {
         "metadata": {"name": name, "labels": labels},
         "status": {
             "allocatable": {"cpu": "20", "memory": "128Gi"},
-            "conditions": [{"type": "Ready", "status": "True"}]
+            "conditions": [{"type": "Ready", "status": "True"}],
+            "nodeInfo": {
+                "kubeletVersion": "v1.33.5+k3s1",
+                "architecture": raibid::backend::cluster::doctor::image_architecture()
+            }
         }
     })
+}
+
+/// k3s' CoreDNS as the API shows it: the `kube-dns` Service and its EndpointSlice, whose
+/// one endpoint is `ready` or not.
+pub fn coredns(ready: bool) -> [(&'static str, &'static str, Value); 2] {
+    let port = json!([{"name": "dns", "port": 53, "protocol": "UDP"}]);
+    [
+        (
+            "v1",
+            "services",
+            json!({
+                "kind": "Service",
+                "metadata": {"name": "kube-dns", "namespace": "kube-system",
+                             "labels": {"k8s-app": "kube-dns"}},
+                "spec": {"clusterIP": "10.43.0.10", "selector": {"k8s-app": "kube-dns"},
+                         "ports": port}
+            }),
+        ),
+        (
+            "discovery.k8s.io/v1",
+            "endpointslices",
+            json!({
+                "kind": "EndpointSlice",
+                "metadata": {"name": "kube-dns-8xk2q", "namespace": "kube-system",
+                             "labels": {"kubernetes.io/service-name": "kube-dns"}},
+                "addressType": "IPv4",
+                "endpoints": [{"addresses": ["10.42.0.3"], "conditions": {"ready": ready}}],
+                "ports": port
+            }),
+        ),
+    ]
 }
 
 /// What the cluster's controllers would do after an API write.

@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::lab::Lab;
 use super::report::{ClusterStatus, Progress};
-use super::{Component, k3s};
+use super::{Component, doctor, k3s};
 use crate::config::Config;
 
 /// How often the status is read while the Cluster view is on screen.
@@ -238,6 +238,11 @@ async fn carry_out(
 ) {
     let (progress, mut steps) = mpsc::unbounded_channel::<Progress>();
     let working = async {
+        if let Run::Up { components, .. } = &run
+            && let Err(failed) = doctor::preflight(&config, &data_dir, components, &progress).await
+        {
+            return (lab, Err(failed));
+        }
         let lab = match lab {
             Some(lab) => lab,
             None => match k3s::connect_or_install(&config, &data_dir, &progress).await {

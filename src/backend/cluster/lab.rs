@@ -71,6 +71,14 @@ fn stamp(mut manifest: Manifest) -> Manifest {
     manifest
 }
 
+/// Gitea as the host reaches it: `gitea.url`, else its node port on 127.0.0.1.
+pub fn gitea_url(config: &Config) -> String {
+    match config.gitea.url.as_str() {
+        "" => format!("http://127.0.0.1:{}", config.cluster.gitea_node_port),
+        url => url.to_string(),
+    }
+}
+
 /// The gitops file set of a component: file name -> YAML.
 fn files(manifests: &[Manifest]) -> BTreeMap<String, String> {
     manifests
@@ -198,20 +206,12 @@ impl Lab {
         let cluster = &self.config.cluster;
         let password = self.gitea_admin_password().await?;
         Ok(Gitops::new(
-            &self.gitea_url(),
+            &gitea_url(&self.config),
             &cluster.gitea_admin,
             &cluster.gitops_repo,
             &password,
             &self.data_dir.join("gitops"),
         ))
-    }
-
-    /// Gitea from the host: `gitea.url`, else its node port.
-    fn gitea_url(&self) -> String {
-        match self.config.gitea.url.as_str() {
-            "" => format!("http://127.0.0.1:{}", self.config.cluster.gitea_node_port),
-            url => url.to_string(),
-        }
     }
 
     async fn gitea_admin_password(&self) -> Result<String, Failure> {
@@ -234,7 +234,7 @@ impl Lab {
             user: self.config.cluster.gitea_admin.clone(),
             password: self.gitea_admin_password().await?,
         };
-        GiteaApi::with_auth(&self.gitea_url(), auth).map_err(|e| e.to_string())
+        GiteaApi::with_auth(&gitea_url(&self.config), auth).map_err(|e| e.to_string())
     }
 
     /// Gitea's push webhook on the mirrors organisation: to the in-cluster server, signed

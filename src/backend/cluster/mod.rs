@@ -6,6 +6,7 @@ pub mod actor;
 pub mod component;
 pub mod connect;
 pub mod crds;
+pub mod doctor;
 pub mod gitops;
 mod gpu;
 pub mod k3s;

@@ -12,7 +12,7 @@ use super::quantity::{bytes, cpu_millis};
 use super::readiness::Readiness;
 use super::report::{ClusterStatus, ComponentStatus, Health, NodeUsage};
 
-const GPU: &str = "nvidia.com/gpu";
+pub(super) const GPU: &str = "nvidia.com/gpu";
 
 impl Lab {
     /// Never fails: a part that cannot be read shows as failed with the reason.
