@@ -230,7 +230,7 @@ fn ci_state(view: ViewId) -> State {
     };
     let mut send = |event| update(&mut state, settings, Msg::Ci(event));
     send(Ci::Connected {
-        url: "redis://127.0.0.1:6379/0".into(),
+        queue: "redis://127.0.0.1:6379/0".into(),
     });
     send(Ci::Jobs(support::jobs()));
     send(Ci::Agents(vec![AgentStatus {

@@ -6,6 +6,7 @@ pub mod actor;
 pub mod component;
 pub mod connect;
 pub mod crds;
+pub mod forward;
 pub mod gitops;
 pub mod k3s;
 pub mod lab;

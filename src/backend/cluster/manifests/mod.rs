@@ -18,6 +18,7 @@ use crate::backend::cluster::{Component, Manifest};
 use crate::config::{Config, Secret};
 
 pub use self::flux::gitops_url_in_cluster;
+pub use self::redis::{REDIS_PORT, REDIS_SERVICE};
 pub use self::sparky::ollama_pull_job_name;
 
 /// Where HelmChart objects live: k3s' helm-controller watches them there.
