@@ -151,15 +151,13 @@ pub async fn status(context: &Context, json: bool) -> Result<(), Failure> {
         }
         println!("{}", queue_line(&queue));
     }
+    // The exit code judges the components only; the queue line informs (the host may not
+    // reach a queue the lab's own pods reach fine).
     let all_ready = status.components.iter().all(|c| c.health == Health::Ready);
-    if !all_ready {
-        Err(Failure::failed("not every component is ready"))
-    } else if let QueueSummary::Unavailable { error } = &queue {
-        Err(Failure::failed(format!(
-            "the queue cannot be read: {error}"
-        )))
-    } else {
+    if all_ready {
         Ok(())
+    } else {
+        Err(Failure::failed("not every component is ready"))
     }
 }
 
