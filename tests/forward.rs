@@ -15,7 +15,7 @@ use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 use raibid::backend::ci::actor::{self, Command, Event, Setup};
 use raibid::backend::ci::pool::PoolSpec;
-use raibid::backend::queue::contract::{Job, JobRecord, Trigger};
+use raibid::backend::queue::contract::{Job, JobRecord, JobState, Trigger};
 use raibid::backend::queue::{Queue, QueueSettings, new_job_id};
 use raibid::config::Config;
 use serde_json::{Value, json};
@@ -268,13 +268,31 @@ async fn the_console_sees_the_labs_queue_through_the_forward_across_a_pod_restar
         .await;
     assert!(refused.contains("KEDA"), "{refused}");
 
+    // `c` works against the lab's queue too.
+    console
+        .commands
+        .send(Command::Cancel(first.id.clone()))
+        .unwrap();
+    let done = console
+        .wait_for(|event| match event {
+            Event::Done { message } => Some(message.clone()),
+            Event::Failed { action, message } => panic!("{action}: {message}"),
+            _ => None,
+        })
+        .await;
+    assert_eq!(done, format!("{} cancelled", first.id));
+
     let forwards = lab.forwards();
     lab.restart_pod();
     let second = enqueue(&lab.redis.url(), "lab/two").await;
     // A refresh after the restart reconnects through a new port-forward to the new pod.
     console.commands.send(Command::Connect).unwrap();
     let jobs = console.jobs_listing(&second.id).await;
-    assert!(jobs.iter().any(|r| r.job.id == first.id), "kept by the AOF");
+    let kept = jobs
+        .iter()
+        .find(|r| r.job.id == first.id)
+        .expect("kept by the AOF");
+    assert_eq!(kept.status.state, JobState::Cancelled);
     assert!(lab.forwards() > forwards, "new connections were forwarded");
 }
 
