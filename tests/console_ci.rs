@@ -46,7 +46,7 @@ fn jobs_view() -> State {
     event(
         &mut state,
         Event::Connected {
-            url: "redis://127.0.0.1:6379/0".into(),
+            queue: "redis://127.0.0.1:6379/0".into(),
         },
     );
     event(&mut state, Event::Jobs(support::jobs()));

@@ -230,7 +230,7 @@ fn ci_state(view: ViewId) -> State {
     };
     let mut send = |event| update(&mut state, settings, Msg::Ci(event));
     send(Ci::Connected {
-        url: "redis://127.0.0.1:6379/0".into(),
+        queue: "redis://127.0.0.1:6379/0".into(),
     });
     send(Ci::Jobs(support::jobs()));
     send(Ci::Agents(vec![AgentStatus {
@@ -321,4 +321,26 @@ fn jobs_view_when_the_queue_is_down() {
         }),
     );
     snapshot("jobs_down", &state);
+}
+
+#[test]
+fn the_pool_and_jobs_views_name_the_labs_queue() {
+    use raibid::backend::ci::actor::Event as Ci;
+    for view in [ViewId::Pool, ViewId::Jobs] {
+        let mut state = ci_state(view);
+        update(
+            &mut state,
+            Settings {
+                writer: WriterChoice::Builtin,
+            },
+            Msg::Ci(Ci::Connected {
+                queue: "lab (raibid/redis-0 via port-forward)".into(),
+            }),
+        );
+        let screen = render(&state, 80, 24);
+        assert!(
+            screen.contains("queue: lab (raibid/redis-0 via port-forward)"),
+            "{view:?}:\n{screen}"
+        );
+    }
 }

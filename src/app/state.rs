@@ -317,6 +317,7 @@ pub enum Connection {
     #[default]
     NotYet,
     Connecting,
+    /// Which queue: `lab (raibid/redis-0 via port-forward)` or its URL without a password.
     Up(String),
     Down(String),
 }

@@ -8,11 +8,12 @@ use tokio_util::sync::CancellationToken;
 
 use super::{Context, Failure, JobsCommand};
 use crate::backend::ci::agent::{AgentOptions, run_agent};
+use crate::backend::ci::endpoint::QueueEndpoint;
 use crate::backend::ci::pool::{self, PoolEvent};
 use crate::backend::ci::server;
 use crate::backend::ci::trigger::{local_job, whoami};
 use crate::backend::queue::contract::{JobRecord, JobState};
-use crate::backend::queue::{CancelOutcome, JobFilter, Queue, QueueSettings};
+use crate::backend::queue::{CancelOutcome, JobFilter, Queue};
 
 /// A token cancelled on SIGTERM, SIGINT or SIGHUP, so long-running roles stop cleanly.
 fn shutdown_on_signals() -> Result<CancellationToken, Failure> {
@@ -86,19 +87,20 @@ fn exit_text(code: Option<i32>) -> String {
     code.map_or_else(|| "killed by a signal".into(), |c| format!("code {c}"))
 }
 
-async fn connect(context: &Context) -> Result<Queue, Failure> {
-    let ci = &context.config.ci;
-    Queue::connect(
-        &ci.redis_url,
-        &ci.queue_prefix,
-        QueueSettings::from_config(ci),
-    )
-    .await
-    .map_err(Failure::failed)
+/// The queue `ci.redis_url` names, else the lab's (the endpoint keeps its port-forward open).
+pub(super) async fn connect(context: &Context) -> Result<(QueueEndpoint, Queue), Failure> {
+    let endpoint = QueueEndpoint::find(&context.config)
+        .await
+        .map_err(Failure::failed)?;
+    let queue = endpoint
+        .connect(&context.config.ci)
+        .await
+        .map_err(Failure::failed)?;
+    Ok((endpoint, queue))
 }
 
 pub async fn jobs(context: &Context, command: JobsCommand) -> Result<(), Failure> {
-    let queue = connect(context).await?;
+    let (_endpoint, queue) = connect(context).await?;
     match command {
         JobsCommand::List {
             state,

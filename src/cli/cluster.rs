@@ -3,12 +3,14 @@
 
 use std::path::Path;
 
+use serde::Serialize;
 use tokio::sync::mpsc;
 
 use crate::backend::cluster::connect::ConnectError;
 use crate::backend::cluster::lab::rendered;
 use crate::backend::cluster::report::{Health, Outcome, Progress};
 use crate::backend::cluster::{Component, Lab, StepFailed, doctor, k3s};
+use crate::backend::queue::contract::QueueStats;
 use crate::config::Config;
 
 use super::{Context, Failure};
@@ -137,8 +139,11 @@ pub async fn status(context: &Context, json: bool) -> Result<(), Failure> {
         .await
         .map_err(|error: ConnectError| Failure::failed(error))?;
     let status = lab.status().await;
+    let queue = queue_summary(context).await;
     if json {
-        let text = serde_json::to_string_pretty(&status).map_err(Failure::failed)?;
+        let mut value = serde_json::to_value(&status).map_err(Failure::failed)?;
+        value["queue"] = serde_json::to_value(&queue).map_err(Failure::failed)?;
+        let text = serde_json::to_string_pretty(&value).map_err(Failure::failed)?;
         println!("{text}");
     } else {
         println!("{} ({})", status.server, status.version);
@@ -154,12 +159,61 @@ pub async fn status(context: &Context, json: bool) -> Result<(), Failure> {
         for node in &status.nodes {
             println!("{}", node_line(node));
         }
+        println!("{}", queue_line(&queue));
     }
+    // The exit code judges the components only; the queue line informs (the host may not
+    // reach a queue the lab's own pods reach fine).
     let all_ready = status.components.iter().all(|c| c.health == Health::Ready);
     if all_ready {
         Ok(())
     } else {
         Err(Failure::failed("not every component is ready"))
+    }
+}
+
+/// The CI queue's numbers as `raibid status` shows them.
+#[derive(Debug, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+enum QueueSummary {
+    Read {
+        /// Which queue: the lab's through a port-forward, or the URL without its password.
+        queue: String,
+        stats: QueueStats,
+        agents: usize,
+    },
+    Unavailable {
+        error: String,
+    },
+}
+
+async fn queue_summary(context: &Context) -> QueueSummary {
+    let read = async {
+        let (endpoint, queue) = super::ci::connect(context).await?;
+        Ok::<_, Failure>(QueueSummary::Read {
+            queue: endpoint.shown().to_string(),
+            stats: queue.stats().await.map_err(Failure::failed)?,
+            agents: queue.agents().await.map_err(Failure::failed)?.len(),
+        })
+    };
+    read.await
+        .unwrap_or_else(|failure| QueueSummary::Unavailable {
+            error: failure.message,
+        })
+}
+
+fn queue_line(summary: &QueueSummary) -> String {
+    match summary {
+        QueueSummary::Read {
+            queue,
+            stats,
+            agents,
+        } => format!(
+            "{:<11} {queue}: depth {} lag {} pending {} dead {}, {agents} agent(s)",
+            "queue", stats.depth, stats.lag, stats.pending, stats.dead
+        ),
+        QueueSummary::Unavailable { error } => {
+            format!("{:<11} {:<12} {error}", "queue", "unavailable")
+        }
     }
 }
 

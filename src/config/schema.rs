@@ -179,7 +179,9 @@ pub struct BlueskyConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CiConfig {
-    /// The queue's Redis (its own instance or database: `noeviction`, AOF).
+    /// The queue's Redis (its own instance or database: `noeviction`, AOF). Empty: the
+    /// lab's Redis when the kubeconfig reaches a cluster running it (through a
+    /// port-forward), else [`LOCAL_REDIS_URL`].
     pub redis_url: String,
     /// Prefix of every queue key, see docs/queue.md.
     pub queue_prefix: String,
@@ -406,10 +408,25 @@ impl Default for ClusterConfig {
     }
 }
 
+/// The queue when `ci.redis_url` is empty and no lab's Redis is in reach.
+pub const LOCAL_REDIS_URL: &str = "redis://127.0.0.1:6379/0";
+
+impl CiConfig {
+    /// The configured Redis URL, or the local one when none is set. The server and the
+    /// agents use this: in the lab their environment sets it.
+    pub fn redis_url_or_local(&self) -> &str {
+        if self.redis_url.is_empty() {
+            LOCAL_REDIS_URL
+        } else {
+            &self.redis_url
+        }
+    }
+}
+
 impl Default for CiConfig {
     fn default() -> Self {
         CiConfig {
-            redis_url: "redis://127.0.0.1:6379/0".into(),
+            redis_url: String::new(),
             queue_prefix: "raibid".into(),
             heartbeat_secs: 5,
             reclaim_after_secs: 30,

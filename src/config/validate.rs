@@ -2,6 +2,7 @@
 
 use super::{ClusterConfig, Config};
 use crate::app::theme::Themes;
+use crate::backend::queue::mask_url;
 use crate::backend::sparky::channels::ChannelName;
 use crate::backend::sparky::delivery::{configured_channels, suitability};
 use crate::backend::sparky::model::DraftKind;
@@ -428,13 +429,17 @@ fn is_quantity(text: &str) -> bool {
 fn validate_ci(config: &Config) -> Result<(), (&'static str, String)> {
     let ci = &config.ci;
     let url = &ci.redis_url;
-    if !["redis://", "rediss://", "unix://"]
-        .iter()
-        .any(|s| url.starts_with(s))
+    if !url.is_empty()
+        && !["redis://", "rediss://", "unix://"]
+            .iter()
+            .any(|s| url.starts_with(s))
     {
         return Err((
             "ci.redis_url",
-            format!("`{url}` is not a redis://, rediss:// or unix:// URL"),
+            format!(
+                "`{}` is not a redis://, rediss:// or unix:// URL",
+                mask_url(url)
+            ),
         ));
     }
     if ci.queue_prefix.is_empty() || ci.queue_prefix.contains(char::is_whitespace) {

@@ -29,7 +29,15 @@ fn draw_list(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     } else {
         format!(" /{}", ci.filter)
     };
-    let title = format!(" Jobs ({}) by {}{filter} ", visible.len(), ci.sort.name());
+    let queue = match &ci.connection {
+        Connection::Up(queue) => format!(" · queue: {queue}"),
+        _ => String::new(),
+    };
+    let title = format!(
+        " Jobs ({}) by {}{filter}{queue} ",
+        visible.len(),
+        ci.sort.name()
+    );
     let block = panel(title, true, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);

@@ -35,7 +35,9 @@ fn draw_summary(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Connection::NotYet | Connection::Connecting => {
             Span::styled("connecting…", Style::default().fg(theme.muted))
         }
-        Connection::Up(url) => Span::styled(format!("queue {url}"), Style::default().fg(theme.ok)),
+        Connection::Up(queue) => {
+            Span::styled(format!("queue: {queue}"), Style::default().fg(theme.ok))
+        }
         Connection::Down(message) => Span::styled(
             format!("queue unavailable: {message}"),
             Style::default().fg(theme.error),

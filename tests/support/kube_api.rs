@@ -13,7 +13,10 @@
 //! and emits no watch event.
 //!
 //! Tests simulate controllers with [`FakeCluster::on_write`] hooks and failing steps with
-//! [`FakeCluster::fail`].
+//! [`FakeCluster::fail`]. Pods' ports are reachable by port-forward ([`portforward`]) where
+//! [`FakeCluster::serve_port`] says where each goes.
+
+mod portforward;
 
 use std::collections::{BTreeMap, HashMap};
 use std::convert::Infallible;
@@ -55,10 +58,17 @@ impl FakeKube {
                 hooks: Mutex::default(),
                 failures: Mutex::default(),
                 requests: Mutex::default(),
+                ports: Mutex::default(),
                 shutdown: CancellationToken::new(),
             }),
         };
-        let app = Router::new().fallback(handle).with_state(cluster.clone());
+        let app = Router::new()
+            .route(
+                "/api/v1/namespaces/{namespace}/pods/{name}/portforward",
+                axum::routing::get(portforward::portforward),
+            )
+            .fallback(handle)
+            .with_state(cluster.clone());
         let shutdown = cluster.inner.shutdown.clone().cancelled_owned();
         tokio::spawn(async move {
             axum::serve(listener, app)
@@ -163,6 +173,7 @@ struct Inner {
     hooks: Mutex<Vec<Arc<Hook>>>,
     failures: Mutex<Vec<Failure>>,
     requests: Mutex<Vec<String>>,
+    ports: Mutex<portforward::Ports>,
     shutdown: CancellationToken,
 }
 
@@ -264,6 +275,22 @@ impl FakeCluster {
 
     fn store(&self) -> MutexGuard<'_, Store> {
         self.inner.store.lock().unwrap()
+    }
+
+    /// Records a request and answers it with an injected failure if one matches.
+    fn record(&self, method: &Method, path: &str) -> Result<(), ApiError> {
+        self.inner
+            .requests
+            .lock()
+            .unwrap()
+            .push(format!("{method} {path}"));
+        match self.take_failure(method, path) {
+            Some(code) => Err(ApiError::new(
+                code,
+                format!("injected failure of {method} {path}"),
+            )),
+            None => Ok(()),
+        }
     }
 
     fn take_failure(&self, method: &Method, path: &str) -> Option<u16> {
@@ -696,14 +723,7 @@ async fn handle(
     body: Bytes,
 ) -> Reply {
     let path = uri.path();
-    let request = format!("{method} {path}");
-    cluster.inner.requests.lock().unwrap().push(request);
-    if let Some(code) = cluster.take_failure(&method, path) {
-        return Err(ApiError::new(
-            code,
-            format!("injected failure of {method} {path}"),
-        ));
-    }
+    cluster.record(&method, path)?;
     if method == Method::GET && path == "/version" {
         let version = json!({
             "major": "1",

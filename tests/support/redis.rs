@@ -8,12 +8,22 @@ use std::time::{Duration, Instant};
 pub struct RedisServer {
     child: Option<Child>,
     pub port: u16,
+    password: Option<String>,
     dir: tempfile::TempDir,
 }
 
 impl RedisServer {
     /// Starts redis-server on a free port with `noeviction` and AOF, as the queue requires.
     pub fn start() -> RedisServer {
+        RedisServer::start_with(None)
+    }
+
+    /// Like [`RedisServer::start`], requiring `password` as the lab's Redis does.
+    pub fn with_password(password: &str) -> RedisServer {
+        RedisServer::start_with(Some(password.into()))
+    }
+
+    fn start_with(password: Option<String>) -> RedisServer {
         let dir = tempfile::tempdir().unwrap();
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -23,6 +33,7 @@ impl RedisServer {
         let mut server = RedisServer {
             child: None,
             port,
+            password,
             dir,
         };
         server.spawn();
@@ -30,7 +41,14 @@ impl RedisServer {
     }
 
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/0", self.port)
+        match &self.password {
+            Some(password) => format!("redis://:{password}@127.0.0.1:{}/0", self.port),
+            None => format!("redis://127.0.0.1:{}/0", self.port),
+        }
+    }
+
+    pub fn addr(&self) -> std::net::SocketAddr {
+        ([127, 0, 0, 1], self.port).into()
     }
 
     pub fn dir(&self) -> &Path {
@@ -55,6 +73,11 @@ impl RedisServer {
                 "--maxmemory-policy",
                 "noeviction",
             ])
+            .args(
+                self.password
+                    .iter()
+                    .flat_map(|password| ["--requirepass", password.as_str()]),
+            )
             .arg("--dir")
             .arg(self.dir.path())
             .stdout(Stdio::null())

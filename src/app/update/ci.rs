@@ -135,7 +135,7 @@ pub(super) fn confirmed(_state: &mut State, pending: Pending) -> Vec<Cmd> {
 
 pub(super) fn on_event(state: &mut State, event: Event) -> Vec<Cmd> {
     match event {
-        Event::Connected { url } => state.ci.connection = Connection::Up(url),
+        Event::Connected { queue } => state.ci.connection = Connection::Up(queue),
         Event::Unavailable { message } => {
             state.ci.connection = Connection::Down(message.clone());
             state.warn(format!("CI queue unavailable: {message}"));

@@ -14,10 +14,11 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use super::endpoint::QueueEndpoint;
 use super::pool::{self, PoolCommand, PoolEvent, PoolSpec};
 use super::trigger::{local_job, whoami};
 use crate::backend::queue::contract::{AgentStatus, JobRecord, LogLine, QueueStats};
-use crate::backend::queue::{CancelOutcome, JobFilter, Queue, QueueSettings};
+use crate::backend::queue::{CancelOutcome, JobFilter, Queue};
 use crate::config::Config;
 
 /// Jobs the Jobs view lists.
@@ -47,7 +48,8 @@ pub enum Command {
 #[derive(Debug)]
 pub enum Event {
     Connected {
-        url: String,
+        /// Which queue: the lab's through a port-forward, or the URL without its password.
+        queue: String,
     },
     /// The queue cannot be reached; the rest of the console keeps working.
     Unavailable {
@@ -113,6 +115,8 @@ struct Actor {
     setup: Setup,
     events: mpsc::UnboundedSender<Event>,
     queue: Option<Queue>,
+    /// Where `queue` is; holds the port-forward to the lab's Redis open.
+    endpoint: Option<QueueEndpoint>,
     internal: mpsc::UnboundedSender<Internal>,
     cancel: CancellationToken,
     follower: Option<JoinHandle<()>>,
@@ -133,6 +137,7 @@ async fn run(
         setup,
         events,
         queue: None,
+        endpoint: None,
         internal,
         cancel: cancel.clone(),
         follower: None,
@@ -190,18 +195,20 @@ impl Actor {
     }
 
     async fn connect(&mut self) {
-        let ci = &self.setup.config.ci;
-        match Queue::connect(
-            &ci.redis_url,
-            &ci.queue_prefix,
-            QueueSettings::from_config(ci),
-        )
-        .await
-        {
+        let endpoint = match QueueEndpoint::find(&self.setup.config).await {
+            Ok(endpoint) => endpoint,
+            Err(error) => {
+                return self.send(Event::Unavailable {
+                    message: error.to_string(),
+                });
+            }
+        };
+        match endpoint.connect(&self.setup.config.ci).await {
             Ok(queue) => {
                 self.send(Event::Connected {
-                    url: ci.redis_url.clone(),
+                    queue: endpoint.shown().into(),
                 });
+                self.endpoint = Some(endpoint);
                 self.follower = Some(tokio::spawn(follow_events(
                     queue.clone(),
                     self.internal.clone(),
@@ -211,9 +218,7 @@ impl Actor {
                 self.refresh().await;
                 self.sample().await;
             }
-            Err(e) => self.send(Event::Unavailable {
-                message: e.to_string(),
-            }),
+            Err(message) => self.send(Event::Unavailable { message }),
         }
     }
 
@@ -327,6 +332,13 @@ impl Actor {
     }
 
     fn scale(&mut self, delta: i32, pool_events: &mpsc::UnboundedSender<PoolEvent>) {
+        if self.endpoint.as_ref().is_some_and(QueueEndpoint::is_lab) {
+            // Local agents would read `ci.redis_url`, not this forward.
+            return self.send(Event::Failed {
+                action: "scale the local pool".into(),
+                message: "this is the lab's queue: KEDA scales its agents".into(),
+            });
+        }
         let current = self.pool.as_ref().map_or(0, |pool| pool.wanted);
         let wanted = current.saturating_add_signed(delta).min(64);
         match &mut self.pool {

@@ -98,7 +98,7 @@ pub async fn run_agent(
         }
     })?;
     let queue = Queue::connect(
-        &ci.redis_url,
+        ci.redis_url_or_local(),
         &ci.queue_prefix,
         QueueSettings::from_config(ci),
     )

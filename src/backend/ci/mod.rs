@@ -6,6 +6,7 @@
 pub mod actor;
 pub mod agent;
 pub mod cache;
+pub mod endpoint;
 pub mod pool;
 pub mod process;
 pub mod runner;

@@ -7,6 +7,7 @@ pub mod component;
 pub mod connect;
 pub mod crds;
 pub mod doctor;
+pub mod forward;
 pub mod gitops;
 mod gpu;
 pub mod k3s;

@@ -12,5 +12,5 @@ mod status;
 mod wire;
 
 pub use agent::Claimed;
-pub use error::QueueError;
+pub use error::{QueueError, mask_url};
 pub use redis_queue::{CancelOutcome, JobFilter, Queue, QueueSettings, new_job_id};

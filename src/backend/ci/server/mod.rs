@@ -262,7 +262,7 @@ pub async fn serve(
         }
     };
     let queue = Queue::connect(
-        &config.ci.redis_url,
+        config.ci.redis_url_or_local(),
         &config.ci.queue_prefix,
         QueueSettings::from_config(&config.ci),
     )

@@ -21,6 +21,7 @@ use crate::config::{Config, Secret};
 pub use self::ci::server_webhook_url;
 pub use self::flux::gitops_url_in_cluster;
 pub use self::gpu::{DEVICE_PLUGIN, DEVICE_PLUGIN_NAMESPACE, NVIDIA_RUNTIME};
+pub use self::redis::{REDIS_PORT, REDIS_SERVICE};
 pub use self::sparky::ollama_pull_job_name;
 
 /// Where HelmChart objects live: k3s' helm-controller watches them there.

@@ -13,8 +13,8 @@ use crate::backend::cluster::{Component, Manifest};
 use crate::config::Config;
 
 /// The Service (and StatefulSet) name, so the queue is `redis.<namespace>.svc.cluster.local`.
-pub(super) const REDIS_SERVICE: &str = "redis";
-pub(super) const REDIS_PORT: i32 = 6379;
+pub const REDIS_SERVICE: &str = "redis";
+pub const REDIS_PORT: i32 = 6379;
 
 const DATA_VOLUME: &str = "data";
 /// `$REDIS_PASSWORD` comes from the secret; the shell expands it so it never is an argument
