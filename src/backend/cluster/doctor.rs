@@ -275,12 +275,8 @@ async fn examine_cluster(
             .await
             .unwrap_or(false)
     };
-    let (nodes, dns, gitea, device_plugin) = tokio::join!(
-        read_nodes(client),
-        read_dns(client),
-        gitea,
-        device_plugin
-    );
+    let (nodes, dns, gitea, device_plugin) =
+        tokio::join!(read_nodes(client), read_dns(client), gitea, device_plugin);
     ClusterFacts {
         kubeconfig,
         server,
@@ -646,7 +642,9 @@ fn gpus(nodes: &[NodeFacts], wanted: u32, device_plugin: bool) -> Check {
         Some(node) if node.gpus >= u64::from(wanted) => Check::ok("gpu", format!("{GPU}: {found}")),
         _ if !device_plugin => Check::skipped(
             "gpu",
-            format!("{GPU}: {found} yet; the gpu step of `raibid up` installs the device plugin that advertises them"),
+            format!(
+                "{GPU}: {found} yet; the gpu step of `raibid up` installs the device plugin that advertises them"
+            ),
         ),
         _ => Check::fail(
             "gpu",
