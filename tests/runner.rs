@@ -6,6 +6,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use raibid::backend::ci::cache::RepoCache;
 use raibid::backend::ci::runner::{self, LogTx, Outcome, RunnerSettings, Step};
 use raibid::backend::queue::contract::{Job, JobState, LogStream, Trigger};
 use raibid::config::CiConfig;
@@ -44,7 +45,7 @@ fn settings(root: &Path) -> RunnerSettings {
     RunnerSettings {
         workspace_root: root.join("workspaces"),
         agent: "agent-1".into(),
-        cargo_home: root.join("cargo"),
+        cache_dir: root.join("cache"),
         sccache_dir: None,
         step_timeout: Duration::from_secs(300),
         job_timeout: Duration::from_secs(600),
@@ -408,7 +409,8 @@ async fn steps_do_not_see_the_agents_settings() {
     .await;
 
     assert_eq!(outcome.state, JobState::Success);
-    let expected = format!("secret=unset home={}", settings.cargo_home.display());
+    let home = RepoCache::of(&settings.cache_dir, "lab/fixture").cargo_home;
+    let expected = format!("secret=unset home={}", home.display());
     assert!(
         has_line(
             &lines,

@@ -51,10 +51,10 @@ pub async fn agent(context: &Context, id: Option<String>, once: bool) -> Result<
         once,
         idle_exit: Duration::from_secs(60),
     };
-    let report = run_agent(&context.config, &context.paths.data_dir, options, shutdown)
+    // How many jobs it ran is in its last log line.
+    run_agent(&context.config, &context.paths.data_dir, options, shutdown)
         .await
         .map_err(Failure::failed)?;
-    eprintln!("agent finished after {} job(s)", report.jobs_run);
     Ok(())
 }
 
@@ -211,6 +211,9 @@ fn print_job(record: &JobRecord) {
             exit,
             step.duration_ms as f64 / 1000.0
         );
+    }
+    if let Some(cache) = &status.cache {
+        println!("cache     {}", cache.summary());
     }
     if let Some(message) = &status.message {
         println!("message   {message}");

@@ -129,7 +129,10 @@ pub async fn digest(context: &Context, args: DigestArgs) -> Result<(), Failure> 
         eprintln!("note: {notice}");
     }
     match path {
-        Some(path) => println!("{}\t{}", prepared.id, path.display()),
+        Some(path) => {
+            tracing::info!(draft = %prepared.id, path = %path.display(), "digest written");
+            println!("{}\t{}", prepared.id, path.display());
+        }
         None => println!(
             "{}\tno commits in {}: no draft written",
             prepared.id, prepared.data.period.label

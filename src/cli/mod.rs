@@ -7,6 +7,7 @@ mod config_cmd;
 mod context;
 mod drafts;
 mod drafts_check;
+mod logging;
 mod mirror;
 mod publish;
 mod schedule;
