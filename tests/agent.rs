@@ -293,9 +293,18 @@ async fn build_caches_outlive_agents_one_per_repository() {
     assert!(!other.warm);
     assert_ne!(other.key, cold.key);
 
+    // Two commits at once: each job compiles its own (a clone made while the other built
+    // would pass for fresh without the repository's lock).
+    std::fs::write(
+        app.join("src/lib.rs"),
+        "pub fn answer() -> u32 { dep::add(40, 3) }\n",
+    )
+    .unwrap();
+    support::git::git(&app, &["commit", "--quiet", "-am", "change"]);
+    let changed = support::git::git(&app, &["rev-parse", "HEAD"]);
     let jobs = [
         lab.enqueue_clone(&queue, "lab/app", &app, &sha).await,
-        lab.enqueue_clone(&queue, "lab/app", &app, &sha).await,
+        lab.enqueue_clone(&queue, "lab/app", &app, &changed).await,
     ];
     let agents =
         ["agent-4", "agent-5"].map(|name| lab.named_agent(name, true, CancellationToken::new()));
@@ -307,6 +316,21 @@ async fn build_caches_outlive_agents_one_per_repository() {
         assert_eq!(status.state, JobState::Success, "{:?}", status.message);
         assert_eq!(status.cache.map(|c| c.compiled), Some(1));
     }
+    let waited = |job: &Job| {
+        let queue = queue.clone();
+        let id = job.id.clone();
+        async move {
+            let log = queue.logs(&id, None, 10_000).await.unwrap();
+            log.iter()
+                .any(|line| line.line.contains("waiting for its cache"))
+        }
+    };
+    let waits = [waited(&jobs[0]).await, waited(&jobs[1]).await];
+    assert_eq!(
+        waits.iter().filter(|w| **w).count(),
+        1,
+        "one job waited: {waits:?}"
+    );
 }
 
 #[tokio::test]

@@ -178,13 +178,15 @@ async fn a_passing_crate_builds_and_tests_with_its_log() {
         !settings.workspace_root.join("agent-1/job-ok").exists(),
         "workspace removed"
     );
+    let cache = RepoCache::of(&settings.cache_dir, "lab/fixture");
     assert!(
-        settings
-            .workspace_root
-            .join("agent-1/target/debug")
-            .is_dir(),
-        "per-agent target dir kept"
+        cache.target_dir.join("debug").is_dir(),
+        "the repository's target dir kept"
     );
+    assert_eq!(outcome.cache.key, Some(cache.key));
+    assert!(!outcome.cache.warm);
+    // The crate, for the build and again for its tests.
+    assert_eq!(outcome.cache.compiled, 2);
 }
 
 #[tokio::test]

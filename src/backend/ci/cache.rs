@@ -1,10 +1,13 @@
 //! Build caches that outlive the agents. Each repository has its own folder under
 //! `ci.cache_dir` holding its cargo home (registry and git cache) and its target dir, so
 //! the next build of the repository compiles only what changed, and no repository's build
-//! reads what another's wrote. Two builds of one repository at once share them under
-//! cargo's own locks. Optionally sccache with its own local cache, never the queue's Redis.
+//! reads what another's wrote. Jobs of one repository take its lock from checkout to their
+//! last step: cargo judges a crate's freshness by comparing its sources' times with the
+//! last build's, so a clone made while another job built would take that build's output
+//! for its own. Optionally sccache with its own local cache, never the queue's Redis.
 
 use std::ffi::OsString;
+use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
@@ -20,12 +23,20 @@ const STATS_TIMEOUT: Duration = Duration::from_secs(20);
 /// follows, so two names never share a folder.
 const READABLE_CHARS: usize = 48;
 
-/// One repository's caches: `<cache_dir>/<key>/cargo` and `<cache_dir>/<key>/target`.
+/// One repository's caches: `<cache_dir>/<key>/cargo` and `<cache_dir>/<key>/target`,
+/// and its lock file `<cache_dir>/<key>/lock`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RepoCache {
     pub key: String,
     pub cargo_home: PathBuf,
     pub target_dir: PathBuf,
+    lock_file: PathBuf,
+}
+
+/// The repository's lock, held until dropped (or the process ends).
+#[derive(Debug)]
+pub struct CacheLock {
+    _file: std::fs::File,
 }
 
 impl RepoCache {
@@ -36,6 +47,31 @@ impl RepoCache {
             key,
             cargo_home: dir.join("cargo"),
             target_dir: dir.join("target"),
+            lock_file: dir.join("lock"),
+        }
+    }
+
+    /// Takes the repository's lock; `None` while another job (of any agent sharing the
+    /// cache dir) holds it.
+    pub fn try_lock(&self) -> std::io::Result<Option<CacheLock>> {
+        if let Some(dir) = self.lock_file.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&self.lock_file)?;
+        // SAFETY: flock(2) on a descriptor this function owns; no memory is shared.
+        let locked = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        if locked == 0 {
+            return Ok(Some(CacheLock { _file: file }));
+        }
+        let error = std::io::Error::last_os_error();
+        if error.kind() == std::io::ErrorKind::WouldBlock {
+            Ok(None)
+        } else {
+            Err(error)
         }
     }
 
@@ -198,10 +234,26 @@ mod tests {
         ]
         .map(repo_key);
         for (i, key) in keys.iter().enumerate() {
-            assert!(!key.contains('/') && !key.starts_with(".."), "{key}");
+            let parts: Vec<_> = Path::new(key).components().collect();
+            assert!(
+                matches!(parts[..], [std::path::Component::Normal(_)]),
+                "{key}"
+            );
             assert!(!keys[..i].contains(key), "{key} is shared");
         }
         assert!(repo_key(&"x".repeat(500)).len() < 70);
+    }
+
+    #[test]
+    fn one_job_of_a_repository_holds_its_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = RepoCache::of(dir.path(), "lab/app");
+        let held = cache.try_lock().unwrap().expect("a free lock");
+        assert!(cache.try_lock().unwrap().is_none());
+        let other = RepoCache::of(dir.path(), "lab/other");
+        assert!(other.try_lock().unwrap().is_some());
+        drop(held);
+        assert!(cache.try_lock().unwrap().is_some());
     }
 
     #[test]

@@ -11,11 +11,14 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::cache::{self, RepoCache};
+use super::cache::{self, CacheLock, RepoCache};
 use super::process::{self, Ending};
 use super::workspace::{self, CHECKOUT_STEP};
 use crate::backend::queue::contract::{CacheReport, Job, JobState, LogStream, StepResult};
 use crate::config::CiConfig;
+
+/// How often a job waiting for its repository's cache tries the lock again.
+const LOCK_RETRY: Duration = Duration::from_millis(250);
 
 /// Where and how an agent runs its jobs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,6 +169,12 @@ impl Run<'_> {
             let message = format!("could not create {}: {error}", parent.display());
             return Outcome::early(JobState::Error, message);
         }
+        let cache = RepoCache::of(&self.settings.cache_dir, &job.repo);
+        // Held from before the clone to the last step: see `cache`'s module comment.
+        let _lock = match self.lock(&cache).await {
+            Ok(lock) => lock,
+            Err(stop) => return Outcome::early(stop.state, stop.message),
+        };
         if let Err(stop) = workspace::checkout(job, dir, self.log, self.deadline, self.cancel).await
         {
             return Outcome::early(stop.state, stop.message);
@@ -178,7 +187,6 @@ impl Run<'_> {
             Some(dir) => cache::sccache_counts(dir).await,
             None => None,
         };
-        let cache = RepoCache::of(&self.settings.cache_dir, &job.repo);
         let warm = cache.is_warm().await;
         tracing::info!(job = self.job, cache = %cache.key, warm, "build cache");
         let env = cache.step_env(sccache_dir);
@@ -217,6 +225,40 @@ impl Run<'_> {
                 sccache_hits: sccache.map(|counts| counts.hits),
                 sccache_misses: sccache.map(|counts| counts.misses),
             },
+        }
+    }
+
+    /// Waits for the repository's cache lock, saying so in the log, until the job is
+    /// cancelled or out of time.
+    async fn lock(&self, cache: &RepoCache) -> Result<CacheLock, Verdict> {
+        let mut said = false;
+        loop {
+            match cache.try_lock() {
+                Ok(Some(lock)) => return Ok(lock),
+                Ok(None) if !said => {
+                    said = true;
+                    let line = "another job of this repository is building: waiting for its cache";
+                    self.system(CHECKOUT_STEP, line.into()).await;
+                }
+                Ok(None) => {}
+                Err(error) => {
+                    return Err(Verdict {
+                        state: JobState::Error,
+                        message: format!("could not lock the build cache {}: {error}", cache.key),
+                    });
+                }
+            }
+            tokio::select! {
+                () = self.cancel.cancelled() => return Err(Verdict {
+                    state: JobState::Cancelled,
+                    message: "cancelled while waiting for the build cache".into(),
+                }),
+                () = tokio::time::sleep_until(self.deadline) => return Err(Verdict {
+                    state: JobState::TimedOut,
+                    message: "the job's time limit passed while it waited for the build cache".into(),
+                }),
+                () = tokio::time::sleep(LOCK_RETRY) => {}
+            }
         }
     }
 
