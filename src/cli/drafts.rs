@@ -95,7 +95,9 @@ pub async fn digest(context: &Context, args: DigestArgs) -> Result<(), Failure> 
     let path = match &composed {
         Some(composed) => {
             let store = context.store()?;
-            Some(pipeline::save(&store, &prepared, composed).map_err(Failure::failed)?)
+            let path = pipeline::save(&store, &prepared, composed).map_err(Failure::failed)?;
+            tracing::info!(draft = %prepared.id, path = %path.display(), "digest written");
+            Some(path)
         }
         None => None,
     };
@@ -129,10 +131,7 @@ pub async fn digest(context: &Context, args: DigestArgs) -> Result<(), Failure> 
         eprintln!("note: {notice}");
     }
     match path {
-        Some(path) => {
-            tracing::info!(draft = %prepared.id, path = %path.display(), "digest written");
-            println!("{}\t{}", prepared.id, path.display());
-        }
+        Some(path) => println!("{}\t{}", prepared.id, path.display()),
         None => println!(
             "{}\tno commits in {}: no draft written",
             prepared.id, prepared.data.period.label
