@@ -59,7 +59,7 @@ fn main() {
             let job = job(&format!("{label}-{round}"), &repo, &sha);
             let (took, cache) = runtime.block_on(build(&job, &settings));
             println!(
-                "round {round} {label}: {:>6.2} s, target dir {}, {} crates compiled",
+                "round {round} {label}: {:>6.2} s, target dir {}, crates compiled: {}",
                 took.as_secs_f64(),
                 if cache.warm { "warm" } else { "cold" },
                 cache.compiled
@@ -97,6 +97,7 @@ fn median(times: &mut [Duration]) -> Duration {
 /// Copies the dependencies' sources from the local registry into a directory source;
 /// the first one missing is the error.
 fn vendor_crates(vendor: &Path) -> Result<(), &'static str> {
+    std::fs::create_dir_all(vendor).unwrap();
     let cargo_home = std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cargo"));
