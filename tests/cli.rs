@@ -202,8 +202,6 @@ fn logs_go_to_a_piped_stderr_and_the_log_file() {
     let out = lab
         .command(&args)
         .env("RAIBID_LOG_FORMAT", "json")
-        .env_remove("RAIBID_LOG")
-        .env_remove("RUST_LOG")
         .output()
         .unwrap();
     let stderr = support::cli::exits(&out, 0).1;
