@@ -395,6 +395,48 @@ async fn odd_job_ids_and_shas_never_reach_a_path_or_command() {
     );
 }
 
+/// A job waits while another job of its repository holds the cache, says so in its log,
+/// and a cancel ends the wait.
+#[tokio::test]
+async fn a_job_waits_for_its_repositorys_cache_until_cancelled() {
+    let root = tempfile::tempdir().unwrap();
+    let (repo, sha) = fixture_crate(root.path(), PASSING_TEST);
+    let settings = settings(root.path());
+    let held = RepoCache::of(&settings.cache_dir, "lab/fixture")
+        .try_lock()
+        .unwrap()
+        .expect("the lock is free");
+    let cancel = CancellationToken::new();
+    let later = cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        later.cancel();
+    });
+    let (outcome, lines) = run(
+        &job("job-wait", repo.to_str().unwrap(), &sha),
+        &steps(&["true"]),
+        &settings,
+        cancel,
+    )
+    .await;
+    assert_eq!(outcome.state, JobState::Cancelled);
+    assert_eq!(
+        outcome.message.as_deref(),
+        Some("cancelled while waiting for the build cache")
+    );
+    assert!(outcome.steps.is_empty());
+    assert!(
+        has_line(
+            &lines,
+            "checkout",
+            LogStream::System,
+            "waiting for its cache"
+        ),
+        "{lines:#?}"
+    );
+    drop(held);
+}
+
 #[tokio::test]
 async fn steps_do_not_see_the_agents_settings() {
     let root = tempfile::tempdir().unwrap();
