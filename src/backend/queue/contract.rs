@@ -208,12 +208,11 @@ pub struct CacheReport {
 }
 
 impl CacheReport {
-    /// `cache warm · 1 compiled · sccache 5/2 hit/miss · build 41 s`.
+    /// `warm · 1 compiled · sccache 5/2 hit/miss · build 41 s`.
     pub fn summary(&self) -> String {
         let mut parts = Vec::new();
         if self.key.is_some() {
-            let warmth = if self.warm { "warm" } else { "cold" };
-            parts.push(format!("cache {warmth}"));
+            parts.push(if self.warm { "warm" } else { "cold" }.to_string());
             parts.push(format!("{} compiled", self.compiled));
         }
         if let (Some(hits), Some(misses)) = (self.sccache_hits, self.sccache_misses) {
