@@ -320,6 +320,28 @@ fn server_and_agent_log_what_they_did_to_stderr_without_secrets() {
     }
 }
 
+/// `raibid pool` logs the agents it starts, and they log to the same stderr.
+#[test]
+fn a_pool_and_its_agents_log_to_the_pools_stderr() {
+    let mut lab = Lab::start();
+    let pool = lab.spawn("pool", &["pool", "--agents", "1"], &[]);
+    // Among the agents, so the lab stops it whatever happens.
+    lab.agents.push(pool);
+    let pid = lab.agents[0].id() as libc::pid_t;
+    lab.wait_for(|lab| lab.stderr_of("pool").contains("agent started"));
+    // SAFETY: kill(2) with the pid of a child this test started.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    assert!(lab.agents[0].wait().unwrap().success());
+    let log = lab.stderr_of("pool");
+    for line in [
+        "started local-1 (pid ",
+        "agent started agent=local-1",
+        "agent stopped agent=local-1",
+    ] {
+        assert!(log.contains(line), "{line}: {log}");
+    }
+}
+
 /// `RAIBID_LOG` wins over `RUST_LOG`; either filters the levels.
 #[test]
 fn log_levels_come_from_raibid_log_then_rust_log() {
