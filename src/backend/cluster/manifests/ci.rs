@@ -79,9 +79,9 @@ pub(super) fn manifests(config: &Config) -> Vec<Manifest> {
 }
 
 /// The user's config as the pods run it: listening on all addresses, workspaces and build
-/// caches on their volumes, logging to stderr only (`kubectl logs`), Gitea at its in-cluster Service, secrets from the environment
-/// the pods set, and the cluster section and key bindings at their defaults (they mean
-/// nothing inside).
+/// caches on their volumes, logging to stderr only (`kubectl logs`), Gitea at its
+/// in-cluster Service, secrets from the environment the pods set, and the cluster section
+/// and key bindings at their defaults (they mean nothing inside).
 fn in_cluster_config(config: &Config) -> Config {
     let defaults = Config::default();
     let mut inside = config.clone();
