@@ -86,6 +86,7 @@ bench:
     cargo bench --bench dispatch
     cargo bench --bench github
     cargo bench --bench writing
+    cargo bench --bench cache
 
 # What CI runs.
 ci:

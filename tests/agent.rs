@@ -4,17 +4,17 @@
 mod support;
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use raibid::backend::ci::agent::{AgentOptions, AgentReport, run_agent};
 use raibid::backend::queue::contract::{
-    AgentState, Job, JobRecord, JobState, LogStream, QueueEvent, Trigger,
+    AgentState, CacheReport, Job, JobRecord, JobState, LogStream, QueueEvent, Trigger,
 };
 use raibid::backend::queue::{CancelOutcome, Queue, QueueSettings, new_job_id};
 use raibid::config::{Config, Secret};
-use support::git::crate_repo;
+use support::git::{crate_repo, crate_repo_using};
 use support::redis::RedisServer;
 use tokio_util::sync::CancellationToken;
 
@@ -36,7 +36,7 @@ impl Lab {
         config.ci.redis_url = redis.url();
         config.ci.queue_prefix = PREFIX.into();
         config.ci.heartbeat_secs = 1;
-        config.ci.cargo_home = root.path().join("cargo");
+        config.ci.cache_dir = root.path().join("cache");
         config
             .ci
             .pipelines
@@ -72,12 +72,17 @@ impl Lab {
         let id = new_job_id();
         let path = self.root.path().join(format!("repo-{id}"));
         let sha = crate_repo(&path, "fixture", lib);
+        self.enqueue_clone(queue, repo, &path, &sha).await
+    }
+
+    /// Queues a job building `sha` of the repository at `path` as `repo`; returns it.
+    async fn enqueue_clone(&self, queue: &Queue, repo: &str, path: &Path, sha: &str) -> Job {
         let job = Job {
-            id,
+            id: new_job_id(),
             repo: repo.into(),
             clone_url: path.to_str().unwrap().into(),
             git_ref: "refs/heads/main".into(),
-            sha,
+            sha: sha.into(),
             trigger: Trigger::Manual,
             requested_by: "test".into(),
             created_at: jiff::Timestamp::now(),
@@ -93,9 +98,18 @@ impl Lab {
         once: bool,
         shutdown: CancellationToken,
     ) -> tokio::task::JoinHandle<AgentReport> {
+        self.named_agent("agent-a", once, shutdown)
+    }
+
+    fn named_agent(
+        &self,
+        name: &str,
+        once: bool,
+        shutdown: CancellationToken,
+    ) -> tokio::task::JoinHandle<AgentReport> {
         let (config, data_dir) = (self.config.clone(), self.root.path().join("data"));
         let options = AgentOptions {
-            name: "agent-a".into(),
+            name: name.into(),
             once,
             idle_exit: Duration::from_secs(60),
         };
@@ -213,6 +227,109 @@ async fn a_passing_crate_ends_success_with_its_steps_and_log() {
             .join("data/workspaces/agent-a")
             .join(&job.id)
             .exists()
+    );
+}
+
+/// Runs `job` with a new `--once` agent `name`, as KEDA starts one per job; the job must
+/// succeed. Its cache report and the crates its log says cargo compiled.
+async fn build_once(lab: &Lab, queue: &Queue, job: &Job, name: &str) -> (CacheReport, Vec<String>) {
+    let agent = lab.named_agent(name, true, CancellationToken::new());
+    finish_within(agent, Duration::from_secs(180)).await;
+    let status = record(queue, &job.id).await.status;
+    assert_eq!(status.state, JobState::Success, "{:?}", status.message);
+    let compiled = queue
+        .logs(&job.id, None, 10_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|line| {
+            let crate_name = line.line.trim().strip_prefix("Compiling ")?;
+            Some(crate_name.split(' ').next()?.to_string())
+        })
+        .collect();
+    (status.cache.expect("a cache report"), compiled)
+}
+
+/// The build caches outlive the agents: the next agent building the same repository
+/// compiles only its top crate, another repository gets caches of its own, and two agents
+/// building one repository at once both succeed under cargo's locks.
+#[tokio::test]
+async fn build_caches_outlive_agents_one_per_repository() {
+    let mut lab = Lab::new();
+    for repo in ["lab/app", "lab/other"] {
+        lab.config
+            .ci
+            .pipelines
+            .insert(repo.into(), vec!["cargo build".into()]);
+    }
+    let queue = lab.queue().await;
+    let dep = lab.root.path().join("dep");
+    crate_repo(&dep, "dep", "pub fn add(a: u32, b: u32) -> u32 { a + b }\n");
+    let app = lab.root.path().join("app");
+    let sha = crate_repo_using(&app, "app", &dep);
+
+    let job = lab.enqueue_clone(&queue, "lab/app", &app, &sha).await;
+    let (cold, compiled) = build_once(&lab, &queue, &job, "agent-1").await;
+    assert_eq!(compiled, ["dep", "app"]);
+    assert_eq!((cold.warm, cold.compiled), (false, 2));
+    let key = cold.key.clone().expect("the repository's cache");
+    let cache = lab.root.path().join("cache").join(&key);
+    assert!(cache.join("cargo/git/db").is_dir(), "cargo's git cache");
+    assert!(cache.join("target/debug").is_dir());
+
+    let job = lab.enqueue_clone(&queue, "lab/app", &app, &sha).await;
+    let (warm, compiled) = build_once(&lab, &queue, &job, "agent-2").await;
+    assert_eq!(compiled, ["app"], "the dependency comes from the cache");
+    assert_eq!((warm.warm, warm.compiled), (true, 1));
+    assert_eq!(warm.key, cold.key);
+
+    let job = lab.enqueue_clone(&queue, "lab/other", &app, &sha).await;
+    let (other, compiled) = build_once(&lab, &queue, &job, "agent-3").await;
+    assert_eq!(
+        compiled,
+        ["dep", "app"],
+        "nothing of lab/app's cache is used"
+    );
+    assert!(!other.warm);
+    assert_ne!(other.key, cold.key);
+
+    // Two commits at once: each job compiles its own (a clone made while the other built
+    // would pass for fresh without the repository's lock).
+    std::fs::write(
+        app.join("src/lib.rs"),
+        "pub fn answer() -> u32 { dep::add(40, 3) }\n",
+    )
+    .unwrap();
+    support::git::git(&app, &["commit", "--quiet", "-am", "change"]);
+    let changed = support::git::git(&app, &["rev-parse", "HEAD"]);
+    let jobs = [
+        lab.enqueue_clone(&queue, "lab/app", &app, &sha).await,
+        lab.enqueue_clone(&queue, "lab/app", &app, &changed).await,
+    ];
+    let agents =
+        ["agent-4", "agent-5"].map(|name| lab.named_agent(name, true, CancellationToken::new()));
+    for agent in agents {
+        finish_within(agent, Duration::from_secs(180)).await;
+    }
+    for job in &jobs {
+        let status = record(&queue, &job.id).await.status;
+        assert_eq!(status.state, JobState::Success, "{:?}", status.message);
+        assert_eq!(status.cache.map(|c| c.compiled), Some(1));
+    }
+    let waited = |job: &Job| {
+        let queue = queue.clone();
+        let id = job.id.clone();
+        async move {
+            let log = queue.logs(&id, None, 10_000).await.unwrap();
+            log.iter()
+                .any(|line| line.line.contains("waiting for its cache"))
+        }
+    };
+    let waits = [waited(&jobs[0]).await, waited(&jobs[1]).await];
+    assert_eq!(
+        waits.iter().filter(|w| **w).count(),
+        1,
+        "one job waited: {waits:?}"
     );
 }
 
@@ -418,7 +535,7 @@ async fn the_agent_binary_clones_a_private_repository_without_showing_the_token(
         &config,
         format!(
             "[ci]\nredis_url = \"{}\"\nqueue_prefix = \"{PREFIX}\"\nheartbeat_secs = 1\n\
-             workspace_dir = \"{root}/workspaces\"\ncargo_home = \"{root}/cargo\"\n\
+             workspace_dir = \"{root}/workspaces\"\ncache_dir = \"{root}/cache\"\n\
              clone_credentials_file = \"{}\"\n\
              [ci.pipelines]\n\"mirrors/private\" = [\"env\", \"cat Cargo.toml\"]\n\
              [gitea]\nurl = \"{}\"\n",

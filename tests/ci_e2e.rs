@@ -20,7 +20,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_raibid");
 const TOKEN: &str = "e2e-api-token";
 const SECRET: &str = "e2e-webhook-secret";
 
-/// One lab: redis, a config, `raibid server`, and the agents the test starts.
+/// One lab: redis, a config, `raibid server`, and the agents the test starts, each
+/// process's stderr in `<root>/<name>.stderr`.
 struct Lab {
     root: tempfile::TempDir,
     redis: RedisServer,
@@ -33,6 +34,11 @@ struct Lab {
 
 impl Lab {
     fn start() -> Lab {
+        Lab::start_with(&[])
+    }
+
+    /// A lab whose server runs with `env` added to its environment.
+    fn start_with(env: &[(&str, &str)]) -> Lab {
         let root = tempfile::tempdir().unwrap();
         let redis = RedisServer::start();
         let port = TcpListener::bind("127.0.0.1:0")
@@ -40,11 +46,11 @@ impl Lab {
             .local_addr()
             .unwrap()
             .port();
-        // A shared CARGO_HOME and target dirs under the lab keep builds offline and quick.
+        // Build caches under the lab keep builds offline and quick.
         let config = format!(
             "[ci]\nredis_url = \"{}\"\nheartbeat_secs = 1\nreclaim_after_secs = 3\njob_timeout_secs = 120\n\
              steps = [\"cargo build --offline\", \"cargo test --offline\"]\n\
-             workspace_dir = \"{root}/workspaces\"\ncargo_home = \"{root}/cargo\"\n\
+             workspace_dir = \"{root}/workspaces\"\ncache_dir = \"{root}/cache\"\n\
              [server]\nlisten = \"127.0.0.1:{port}\"\n",
             redis.url(),
             root = root.path().display(),
@@ -65,7 +71,7 @@ impl Lab {
                 .build()
                 .unwrap(),
         };
-        lab.server = Some(lab.spawn(&["server"]));
+        lab.server = Some(lab.spawn("server", &["server"], env));
         lab.wait_for(Lab::ready);
         lab
     }
@@ -93,7 +99,8 @@ impl Lab {
         .expect("the server answers")
     }
 
-    fn spawn(&self, args: &[&str]) -> Child {
+    fn spawn(&self, name: &str, args: &[&str], env: &[(&str, &str)]) -> Child {
+        let stderr = std::fs::File::create(self.stderr_file(name)).unwrap();
         Command::new(BIN)
             .arg("--config")
             .arg(self.root.path().join("config.toml"))
@@ -103,19 +110,35 @@ impl Lab {
             .env("RAIBID_SERVER_TOKEN", TOKEN)
             .env("RAIBID_GITEA_WEBHOOK_SECRET", SECRET)
             .env_remove("RAIBID_CONFIG")
+            .env_remove("RAIBID_LOG")
+            .env_remove("RUST_LOG")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .unwrap()
     }
 
+    fn stderr_file(&self, name: &str) -> PathBuf {
+        self.root.path().join(format!("{name}.stderr"))
+    }
+
+    /// What the process `name` wrote to its stderr so far.
+    fn stderr_of(&self, name: &str) -> String {
+        std::fs::read_to_string(self.stderr_file(name)).unwrap()
+    }
+
     fn agent(&mut self, name: &str, once: bool) -> usize {
+        self.agent_with(name, once, &[])
+    }
+
+    fn agent_with(&mut self, name: &str, once: bool, env: &[(&str, &str)]) -> usize {
         let mut args = vec!["agent", "--id", name];
         if once {
             args.push("--once");
         }
-        let child = self.spawn(&args);
+        let child = self.spawn(name, &args, env);
         self.agents.push(child);
         self.agents.len() - 1
     }
@@ -239,6 +262,103 @@ fn a_push_is_built_and_tested_by_an_agent() {
     // --once: the agent exits after its job.
     let status = lab.agents[agent].wait().unwrap();
     assert!(status.success());
+}
+
+/// Every role logs to its stderr when that is no terminal, as in a pod: the server and an
+/// agent say what they did (text and JSON lines), and never a secret, even with every
+/// crate at trace.
+#[test]
+fn server_and_agent_log_what_they_did_to_stderr_without_secrets() {
+    let mut lab = Lab::start_with(&[("RUST_LOG", "trace")]);
+    let (repo, sha) = lab.fixture("logged", "assert_eq!(answer(), 42);");
+    let id = lab.push(&repo, &sha, "3f7b1c2e-0000-4000-8000-000000000009");
+    let json = [("RUST_LOG", "trace"), ("RAIBID_LOG_FORMAT", "json")];
+    let agent = lab.agent_with("e2e-json", true, &json);
+    lab.wait_for_state(&id, &["success", "failure", "error"]);
+    assert!(lab.agents[agent].wait().unwrap().success());
+
+    let server = lab.stderr_of("server");
+    assert!(server.contains("raibid server listening"), "{server}");
+    assert!(
+        server
+            .lines()
+            .any(|line| line.contains("push queued") && line.contains(&id)),
+        "{server}"
+    );
+    let agent = lab.stderr_of("e2e-json");
+    let lines: Vec<Value> = agent
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{line:?}: {e}")))
+        .collect();
+    let raibid = |message: &str| {
+        lines
+            .iter()
+            .filter(|line| line["fields"]["message"] == message)
+            .collect::<Vec<_>>()
+    };
+    for message in [
+        "agent started",
+        "running a job",
+        "build cache",
+        "agent stopped",
+    ] {
+        assert_eq!(raibid(message).len(), 1, "{message}: {agent}");
+    }
+    // cargo build and cargo test, each started and finished.
+    assert_eq!(raibid("step started").len(), 2, "{agent}");
+    assert_eq!(raibid("step finished").len(), 2, "{agent}");
+    let finished = raibid("job finished");
+    assert_eq!(finished.len(), 1, "{agent}");
+    assert_eq!(finished[0]["fields"]["job"], id.as_str());
+    assert_eq!(finished[0]["fields"]["state"], "success");
+    assert_eq!(finished[0]["level"], "INFO");
+    for (role, text) in [("server", &server), ("agent", &agent)] {
+        assert!(
+            !text.contains(TOKEN) && !text.contains(SECRET),
+            "the {role} logged a secret"
+        );
+    }
+}
+
+/// `raibid pool` logs the agents it starts, and they log to the same stderr.
+#[test]
+fn a_pool_and_its_agents_log_to_the_pools_stderr() {
+    let mut lab = Lab::start();
+    let pool = lab.spawn("pool", &["pool", "--agents", "1"], &[]);
+    // Among the agents, so the lab stops it whatever happens.
+    lab.agents.push(pool);
+    let pid = lab.agents[0].id() as libc::pid_t;
+    lab.wait_for(|lab| lab.stderr_of("pool").contains("agent started"));
+    // SAFETY: kill(2) with the pid of a child this test started.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    assert!(lab.agents[0].wait().unwrap().success());
+    let log = lab.stderr_of("pool");
+    for line in [
+        "started local-1 (pid ",
+        "agent started agent=local-1",
+        "agent stopped agent=local-1",
+    ] {
+        assert!(log.contains(line), "{line}: {log}");
+    }
+}
+
+/// `RAIBID_LOG` wins over `RUST_LOG`; either filters the levels.
+#[test]
+fn log_levels_come_from_raibid_log_then_rust_log() {
+    let cases: [(&[(&str, &str)], bool); 3] = [
+        (&[("RUST_LOG", "warn")], false),
+        (&[("RUST_LOG", "warn"), ("RAIBID_LOG", "info")], true),
+        (&[("RUST_LOG", "debug"), ("RAIBID_LOG", "warn")], false),
+    ];
+    for (env, shown) in cases {
+        let lab = Lab::start_with(env);
+        let server = lab.stderr_of("server");
+        assert_eq!(
+            server.contains("raibid server listening"),
+            shown,
+            "{env:?}: {server}"
+        );
+    }
 }
 
 #[test]

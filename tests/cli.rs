@@ -186,6 +186,49 @@ fn a_broken_config_exits_2_naming_file_line_and_key() {
     );
 }
 
+/// A command whose stderr is no terminal logs there, in JSON when asked, and to the log
+/// file; a level filter that does not parse is bad input.
+#[test]
+fn logs_go_to_a_piped_stderr_and_the_log_file() {
+    let lab = lab();
+    let args = [
+        "digest",
+        "--period",
+        "week",
+        "--date",
+        "2026-11-18",
+        "--json",
+    ];
+    let out = lab
+        .command(&args)
+        .env("RAIBID_LOG_FORMAT", "json")
+        .output()
+        .unwrap();
+    let stderr = support::cli::exits(&out, 0).1;
+    let lines: Vec<serde_json::Value> = stderr
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{line:?}: {e}")))
+        .collect();
+    let written = lines
+        .iter()
+        .find(|line| line["fields"]["message"] == "digest written")
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert_eq!(written["fields"]["draft"], "2026-W47-lab");
+    let file = std::fs::read_to_string(lab.data_dir().join("raibid.log")).unwrap();
+    assert!(file.contains("digest written"), "{file}");
+
+    let out = lab
+        .command(&args)
+        .env("RUST_LOG", "raibid=loud")
+        .output()
+        .unwrap();
+    let err = fails(&out, 2);
+    assert!(
+        err.contains("RUST_LOG=\"raibid=loud\" is not a log filter"),
+        "{err}"
+    );
+}
+
 #[test]
 fn a_path_that_is_not_a_repository_exits_2() {
     let lab = lab();

@@ -251,7 +251,8 @@ fn in_cluster_config_reads_secrets_from_the_environment() {
         Secret::Env("RAIBID_SERVER_TOKEN".into())
     );
     assert_eq!(inside.ci.workspace_dir, Path::new("/work"));
-    assert_eq!(inside.ci.cargo_home, Path::new("/cache/cargo"));
+    assert_eq!(inside.ci.cache_dir, Path::new("/cache"));
+    assert!(!inside.log.file, "pods log to stderr only");
     assert_eq!(inside.cluster, Config::default().cluster);
 }
 

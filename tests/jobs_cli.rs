@@ -105,6 +105,11 @@ fn trigger_run_follow_retry_and_cancel_from_the_command_line() {
         shown.contains("cat notes.txt") && shown.contains("exit 0"),
         "{shown}"
     );
+    // Not a cargo step: a cold cache that compiled nothing.
+    assert!(
+        shown.contains("cache     cold · 0 compiled · build "),
+        "{shown}"
+    );
 
     let retried = job_id(&lab.ok(&["jobs", "retry", &id]));
     assert_ne!(retried, id);

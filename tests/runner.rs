@@ -7,6 +7,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use raibid::backend::ci::cache::RepoCache;
 use raibid::backend::ci::runner::{self, LogTx, Outcome, RunnerSettings, Step};
 use raibid::backend::ci::workspace::GitAccess;
 use raibid::backend::queue::contract::{Job, JobState, LogStream, Trigger};
@@ -46,7 +47,7 @@ fn settings(root: &Path) -> RunnerSettings {
     RunnerSettings {
         workspace_root: root.join("workspaces"),
         agent: "agent-1".into(),
-        cargo_home: root.join("cargo"),
+        cache_dir: root.join("cache"),
         sccache_dir: None,
         step_timeout: Duration::from_secs(300),
         job_timeout: Duration::from_secs(600),
@@ -180,13 +181,15 @@ async fn a_passing_crate_builds_and_tests_with_its_log() {
         !settings.workspace_root.join("agent-1/job-ok").exists(),
         "workspace removed"
     );
+    let cache = RepoCache::of(&settings.cache_dir, "lab/fixture");
     assert!(
-        settings
-            .workspace_root
-            .join("agent-1/target/debug")
-            .is_dir(),
-        "per-agent target dir kept"
+        cache.target_dir.join("debug").is_dir(),
+        "the repository's target dir kept"
     );
+    assert_eq!(outcome.cache.key, Some(cache.key));
+    assert!(!outcome.cache.warm);
+    // The crate, for the build and again for its tests.
+    assert_eq!(outcome.cache.compiled, 2);
 }
 
 #[tokio::test]
@@ -395,6 +398,48 @@ async fn odd_job_ids_and_shas_never_reach_a_path_or_command() {
     );
 }
 
+/// A job waits while another job of its repository holds the cache, says so in its log,
+/// and a cancel ends the wait.
+#[tokio::test]
+async fn a_job_waits_for_its_repositorys_cache_until_cancelled() {
+    let root = tempfile::tempdir().unwrap();
+    let (repo, sha) = fixture_crate(root.path(), PASSING_TEST);
+    let settings = settings(root.path());
+    let held = RepoCache::of(&settings.cache_dir, "lab/fixture")
+        .try_lock()
+        .unwrap()
+        .expect("the lock is free");
+    let cancel = CancellationToken::new();
+    let later = cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        later.cancel();
+    });
+    let (outcome, lines) = run(
+        &job("job-wait", repo.to_str().unwrap(), &sha),
+        &steps(&["true"]),
+        &settings,
+        cancel,
+    )
+    .await;
+    assert_eq!(outcome.state, JobState::Cancelled);
+    assert_eq!(
+        outcome.message.as_deref(),
+        Some("cancelled while waiting for the build cache")
+    );
+    assert!(outcome.steps.is_empty());
+    assert!(
+        has_line(
+            &lines,
+            "checkout",
+            LogStream::System,
+            "waiting for its cache"
+        ),
+        "{lines:#?}"
+    );
+    drop(held);
+}
+
 #[tokio::test]
 async fn steps_do_not_see_the_agents_settings() {
     let root = tempfile::tempdir().unwrap();
@@ -411,7 +456,8 @@ async fn steps_do_not_see_the_agents_settings() {
     .await;
 
     assert_eq!(outcome.state, JobState::Success);
-    let expected = format!("secret=unset home={}", settings.cargo_home.display());
+    let home = RepoCache::of(&settings.cache_dir, "lab/fixture").cargo_home;
+    let expected = format!("secret=unset home={}", home.display());
     assert!(
         has_line(
             &lines,

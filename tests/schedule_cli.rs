@@ -72,6 +72,17 @@ async fn a_weekly_run_writes_each_kind_and_publishes_only_what_its_policy_allows
     );
     assert_eq!(state_of(&lab, "2026-W47-lab"), "draft", "weekly is manual");
     assert_eq!(state_of(&lab, "2026-W47-lab-mastodon"), "published");
+    // What the CronJob's `kubectl logs` shows: the run, each draft and each publication.
+    let log = String::from_utf8_lossy(&first.stderr);
+    for line in [
+        "scheduled run",
+        "draft written draft=2026-W47-lab ",
+        "draft written draft=2026-W47-lab-mastodon ",
+        "published: ",
+    ] {
+        assert!(log.contains(line), "{line}: {log}");
+    }
+    assert!(!log.contains(TOKEN), "the token stays out of the log");
     let statuses = mastodon.statuses();
     assert_eq!(statuses.len(), 1, "{}", described(&first));
     assert!(statuses[0].text.contains("3 commits"), "{:?}", statuses[0]);

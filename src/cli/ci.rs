@@ -1,5 +1,6 @@
 //! `raibid server`, `raibid agent`, `raibid pool` and `raibid jobs …`.
 
+use std::io::IsTerminal;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -52,10 +53,10 @@ pub async fn agent(context: &Context, id: Option<String>, once: bool) -> Result<
         once,
         idle_exit: Duration::from_secs(60),
     };
-    let report = run_agent(&context.config, &context.paths.data_dir, options, shutdown)
+    // How many jobs it ran is in its last log line.
+    run_agent(&context.config, &context.paths.data_dir, options, shutdown)
         .await
         .map_err(Failure::failed)?;
-    eprintln!("agent finished after {} job(s)", report.jobs_run);
     Ok(())
 }
 
@@ -72,12 +73,26 @@ pub async fn pool(context: &Context, agents: Option<u32>) -> Result<(), Failure>
     let spec = context.pool_spec()?;
     let wanted = agents.unwrap_or(context.config.ci.agents);
     let (_commands, task) = pool::spawn(spec, wanted, events_tx, shutdown);
+    // Logged like every role's events; a person at a terminal reads them there too.
+    let on_terminal = std::io::stderr().is_terminal();
     while let Some(event) = events.recv().await {
-        match event {
-            PoolEvent::Started { name, pid } => eprintln!("started {name} (pid {pid})"),
-            PoolEvent::Exited { name, code } => eprintln!("{name} exited ({})", exit_text(code)),
-            PoolEvent::Failed { name, message } => eprintln!("could not start {name}: {message}"),
-            PoolEvent::Size { .. } => {}
+        let (line, failed) = match event {
+            PoolEvent::Started { name, pid } => (format!("started {name} (pid {pid})"), false),
+            PoolEvent::Exited { name, code } => {
+                (format!("{name} exited ({})", exit_text(code)), false)
+            }
+            PoolEvent::Failed { name, message } => {
+                (format!("could not start {name}: {message}"), true)
+            }
+            PoolEvent::Size { .. } => continue,
+        };
+        if failed {
+            tracing::warn!("{line}");
+        } else {
+            tracing::info!("{line}");
+        }
+        if on_terminal {
+            eprintln!("{line}");
         }
     }
     task.await.map_err(Failure::failed)
@@ -213,6 +228,9 @@ fn print_job(record: &JobRecord) {
             exit,
             step.duration_ms as f64 / 1000.0
         );
+    }
+    if let Some(cache) = &status.cache {
+        println!("cache     {}", cache.summary());
     }
     if let Some(message) = &status.message {
         println!("message   {message}");

@@ -236,13 +236,17 @@ fn node_line(node: &crate::backend::cluster::report::NodeUsage) -> String {
     )
 }
 
-/// Prints progress lines as they come; the task ends when every sender is dropped.
+/// Prints progress lines as they come, and logs each step's start and end; the task ends
+/// when every sender is dropped.
 fn printer() -> (mpsc::UnboundedSender<Progress>, tokio::task::JoinHandle<()>) {
     let (sender, mut receiver) = mpsc::unbounded_channel();
     let task = tokio::spawn(async move {
         while let Some(progress) = receiver.recv().await {
             match progress {
-                Progress::Started(c) => println!("==> {}", c.title()),
+                Progress::Started(c) => {
+                    tracing::info!(component = c.name(), "step started");
+                    println!("==> {}", c.title());
+                }
                 Progress::Log(_, line) => println!("    {line}"),
                 Progress::Finished(c, outcome) => {
                     let how = match outcome {
@@ -250,9 +254,13 @@ fn printer() -> (mpsc::UnboundedSender<Progress>, tokio::task::JoinHandle<()>) {
                         Outcome::Applied => "applied and ready",
                         Outcome::Removed => "removed",
                     };
+                    tracing::info!(component = c.name(), outcome = how, "step finished");
                     println!("ok  {}: {how}", c.name());
                 }
-                Progress::Failed(c, reason) => eprintln!("FAILED {}: {reason}", c.name()),
+                Progress::Failed(c, reason) => {
+                    tracing::error!(component = c.name(), %reason, "step failed");
+                    eprintln!("FAILED {}: {reason}", c.name());
+                }
             }
         }
     });

@@ -1,8 +1,7 @@
-//! What every command needs: paths, the checked config, keymap and themes, logging.
+//! What every command needs: paths, the checked config, keymap and themes, and the logger.
 
-use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use crate::app::Console;
 use crate::app::keymap::Keymap;
@@ -12,7 +11,7 @@ use crate::backend::sparky::actor::Places;
 use crate::backend::sparky::store::Store;
 use crate::config::{self, CONFIG_ENV, Config, Paths};
 
-use super::Failure;
+use super::{Failure, logging};
 
 pub struct Context {
     pub paths: Paths,
@@ -43,7 +42,7 @@ impl Context {
             ))
         })?;
         let themes = Themes::load(&paths.themes_dir).map_err(Failure::bad_input)?;
-        init_logging(&paths.log_file);
+        logging::init(&config.log, &paths.log_file).map_err(Failure::bad_input)?;
         let cwd = std::env::current_dir()
             .map_err(|e| Failure::failed(format!("cannot read the current directory: {e}")))?;
         Ok(Context {
@@ -99,23 +98,4 @@ impl Context {
             data_dir: self.paths.data_dir.clone(),
         })
     }
-}
-
-/// Logs go to a file under the data dir, never to the terminal the console draws on.
-/// A log that cannot be opened only costs the log.
-fn init_logging(log_file: &Path) {
-    let opened = log_file
-        .parent()
-        .map_or(Ok(()), std::fs::create_dir_all)
-        .and_then(|()| OpenOptions::new().create(true).append(true).open(log_file));
-    let Ok(file) = opened else { return };
-    let level = std::env::var("RAIBID_LOG")
-        .ok()
-        .and_then(|v| v.parse::<tracing_subscriber::filter::LevelFilter>().ok())
-        .unwrap_or(tracing_subscriber::filter::LevelFilter::INFO);
-    let _ = tracing_subscriber::fmt()
-        .with_writer(Mutex::new(file))
-        .with_ansi(false)
-        .with_max_level(level)
-        .try_init();
 }

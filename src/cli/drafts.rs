@@ -95,7 +95,9 @@ pub async fn digest(context: &Context, args: DigestArgs) -> Result<(), Failure> 
     let path = match &composed {
         Some(composed) => {
             let store = context.store()?;
-            Some(pipeline::save(&store, &prepared, composed).map_err(Failure::failed)?)
+            let path = pipeline::save(&store, &prepared, composed).map_err(Failure::failed)?;
+            tracing::info!(draft = %prepared.id, path = %path.display(), "digest written");
+            Some(path)
         }
         None => None,
     };

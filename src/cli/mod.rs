@@ -8,6 +8,7 @@ mod context;
 mod doctor;
 mod drafts;
 mod drafts_check;
+mod logging;
 mod mirror;
 mod publish;
 mod schedule;

@@ -48,8 +48,15 @@ pub(super) async fn deliver_printing(
         &context.places().delivery(),
         store,
         |channel, result| match result {
-            Ok(delivery) => println!("{prefix}{}", describe(delivery)),
-            Err(message) => eprintln!("{prefix}{channel}: {message}"),
+            Ok(delivery) => {
+                let described = describe(delivery);
+                tracing::info!(draft = %plan.id, %channel, "published: {described}");
+                println!("{prefix}{described}");
+            }
+            Err(message) => {
+                tracing::warn!(draft = %plan.id, %channel, %message, "not published");
+                eprintln!("{prefix}{channel}: {message}");
+            }
         },
     )
     .await;

@@ -58,6 +58,7 @@ pub async fn run(
     for warning in &collected.warnings {
         eprintln!("warning: {warning}");
     }
+    tracing::info!(?cadence, period = %collected.data.period.label, "scheduled run");
     let store = Arc::new(context.store()?);
     let mut failed = Vec::new();
     let kinds = cadence.kinds(config);
@@ -65,6 +66,7 @@ pub async fn run(
         let prepared = pipeline::as_kind(collected.clone(), Some(kind), config);
         let written = write_and_publish(context, &store, &prepared, &collected.id, request.writer);
         if let Err(message) = written.await {
+            tracing::error!(draft = %prepared.id, %message, "scheduled draft failed");
             eprintln!("{}\t{message}", prepared.id);
             failed.push(prepared.id);
         }
@@ -172,6 +174,7 @@ async fn write_checked(
     }
     pipeline::save(store, prepared, &composed).map_err(|e| e.to_string())?;
     let findings = &composed.findings;
+    tracing::info!(draft = %id, writer = %composed.front.writer, findings = findings.len(), "draft written");
     println!(
         "{id}\twritten by {}, {} findings",
         composed.front.writer,

@@ -12,6 +12,7 @@ use super::secret::Secret;
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub ui: UiConfig,
+    pub log: LogConfig,
     pub sparky: SparkyConfig,
     pub ollama: OllamaConfig,
     pub store: StoreConfig,
@@ -40,6 +41,17 @@ pub struct UiConfig {
     pub max_fps: u32,
     /// Seconds between autosaves of an edited draft to its recovery file.
     pub autosave_secs: u64,
+}
+
+/// Where log lines go besides stderr (which gets them when it is not a terminal) and how
+/// they look; levels come from `RAIBID_LOG` or `RUST_LOG`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// Also write `raibid.log` in the data dir.
+    pub file: bool,
+    /// `text` or `json` (one object per line).
+    pub format: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -203,8 +215,9 @@ pub struct CiConfig {
     pub pipelines: BTreeMap<String, Vec<String>>,
     /// Where agents clone jobs; empty: `workspaces` under the data dir.
     pub workspace_dir: PathBuf,
-    /// Cargo registry and git cache shared by all agents; empty: `cargo` under the data dir.
-    pub cargo_home: PathBuf,
+    /// Build caches, one folder per repository holding its cargo home (registry and git
+    /// cache) and target dir; empty: `cache` under the data dir.
+    pub cache_dir: PathBuf,
     /// Wrap rustc in sccache (must be installed), with its cache in `sccache_dir`.
     pub sccache: bool,
     /// sccache's local cache; empty: `sccache` under the data dir.
@@ -437,7 +450,7 @@ impl Default for CiConfig {
             steps: vec!["cargo build --locked".into(), "cargo test --locked".into()],
             pipelines: BTreeMap::new(),
             workspace_dir: PathBuf::new(),
-            cargo_home: PathBuf::new(),
+            cache_dir: PathBuf::new(),
             sccache: false,
             sccache_dir: PathBuf::new(),
             clone_credentials_file: PathBuf::new(),
@@ -464,6 +477,15 @@ impl Default for GiteaConfig {
             url: String::new(),
             token: Secret::Env("RAIBID_GITEA_TOKEN".into()),
             public_url: String::new(),
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            file: true,
+            format: "text".into(),
         }
     }
 }

@@ -33,7 +33,8 @@ pub(crate) fn validate(config: &Config, themes: &Themes) -> Result<(), Problem> 
             format!("{} is not in 1..=240", config.ui.max_fps),
         );
     }
-    let choices: [(&'static str, &str, &[&str]); 6] = [
+    let choices: [(&'static str, &str, &[&str]); 7] = [
+        ("log.format", &config.log.format, &["text", "json"]),
         (
             "mastodon.visibility",
             &config.mastodon.visibility,
@@ -585,8 +586,9 @@ mod tests {
     fn each_rule_names_its_key() {
         let themes = Themes::builtin();
         type Breaker = fn(&mut Config);
-        let cases: [(&str, Breaker); 19] = [
+        let cases: [(&str, Breaker); 20] = [
             ("ui.theme", |c| c.ui.theme = "neon".into()),
+            ("log.format", |c| c.log.format = "xml".into()),
             ("ui.max_fps", |c| c.ui.max_fps = 0),
             ("sparky.writer", |c| c.sparky.writer = "gpt".into()),
             ("sparky.empty_period", |c| {

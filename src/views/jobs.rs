@@ -105,7 +105,13 @@ fn draw_log(frame: &mut Frame, area: Rect, state: &State, log: &LogView, theme: 
         mode,
         log.lines.len()
     );
-    let block = panel(title, true, theme);
+    let mut block = panel(title, true, theme);
+    if let Some(cache) = record.and_then(|r| r.status.cache.as_ref()) {
+        block = block.title_bottom(Line::styled(
+            format!(" cache {} ", cache.summary()),
+            theme.muted,
+        ));
+    }
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let rows = usize::from(inner.height);

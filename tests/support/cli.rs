@@ -9,7 +9,7 @@ use super::git::{commit_as, git};
 pub const BIN: &str = env!("CARGO_BIN_EXE_raibid");
 
 /// `raibid --config config args` run in `dir`, in UTC, its config and data dirs under
-/// `root`, with nothing of the user's.
+/// `root`, with nothing of the user's (nor their log levels).
 pub fn command_in(root: &Path, config: &Path, dir: &Path, args: &[&str]) -> Command {
     let mut command = Command::new(BIN);
     command
@@ -21,6 +21,8 @@ pub fn command_in(root: &Path, config: &Path, dir: &Path, args: &[&str]) -> Comm
         .env("XDG_DATA_HOME", root.join("home/data"))
         .env("TZ", "UTC")
         .env_remove("RAIBID_CONFIG")
+        .env_remove("RAIBID_LOG")
+        .env_remove("RUST_LOG")
         .stdin(Stdio::null());
     command
 }

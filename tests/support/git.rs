@@ -71,3 +71,28 @@ pub fn crate_repo(repo: &Path, name: &str, lib: &str) -> String {
     git(repo, &["commit", "--quiet", "-m", "fixture"]);
     git(repo, &["rev-parse", "HEAD"])
 }
+
+/// A new repository at `repo` holding a crate that uses the crate `dep` of the git
+/// repository `dependency` through a `file://` URL, so cargo fetches it offline into its
+/// git cache; committed (cargo writes the lock on the first build). Returns HEAD.
+pub fn crate_repo_using(repo: &Path, name: &str, dependency: &Path) -> String {
+    std::fs::create_dir_all(repo.join("src")).unwrap();
+    std::fs::write(
+        repo.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\ndep = {{ git = \"file://{}\" }}\n",
+            dependency.display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(repo.join(".gitignore"), "target/\nCargo.lock\n").unwrap();
+    std::fs::write(
+        repo.join("src/lib.rs"),
+        "pub fn answer() -> u32 { dep::add(40, 2) }\n",
+    )
+    .unwrap();
+    git(repo, &["init", "--quiet", "--initial-branch=main"]);
+    git(repo, &["add", "."]);
+    git(repo, &["commit", "--quiet", "-m", "fixture"]);
+    git(repo, &["rev-parse", "HEAD"])
+}

@@ -225,7 +225,7 @@ pub const BODY: &str = "## Summary\n\n5 commits by 3 contributors in `raibid`; +
 /// Four jobs, one per state the Jobs view colours differently, oldest first.
 pub fn jobs() -> Vec<raibid::backend::queue::contract::JobRecord> {
     use raibid::backend::queue::contract::{
-        Job, JobRecord, JobState, JobStatus, StepResult, Trigger,
+        CacheReport, Job, JobRecord, JobState, JobStatus, StepResult, Trigger,
     };
     let at = |minute: u32| -> jiff::Timestamp {
         format!("2026-11-20T09:{minute:02}:00Z").parse().unwrap()
@@ -246,6 +246,14 @@ pub fn jobs() -> Vec<raibid::backend::queue::contract::JobRecord> {
                 exit_code: Some(if state == JobState::Success { 0 } else { 101 }),
                 duration_ms: 61_500,
             }];
+            status.cache = Some(CacheReport {
+                build_secs: 62,
+                key: Some("raibid-labs_raibid-0123456789abcdef".into()),
+                warm: true,
+                compiled: 3,
+                sccache_hits: None,
+                sccache_misses: None,
+            });
         }
         JobRecord {
             job: Job {

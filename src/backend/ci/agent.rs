@@ -73,7 +73,7 @@ pub fn runner_settings(config: &Config, data_dir: &Path, agent: &str) -> RunnerS
     RunnerSettings {
         workspace_root: or_data(&ci.workspace_dir, "workspaces"),
         agent: agent.to_string(),
-        cargo_home: or_data(&ci.cargo_home, "cargo"),
+        cache_dir: or_data(&ci.cache_dir, "cache"),
         sccache_dir: ci.sccache.then(|| or_data(&ci.sccache_dir, "sccache")),
         step_timeout: Duration::from_secs(ci.step_timeout_secs),
         job_timeout: Duration::from_secs(ci.job_timeout_secs),
@@ -274,7 +274,14 @@ impl Agent<'_> {
         for attempt in 1..=FINISH_ATTEMPTS {
             match self.queue.finish(claimed, &self.name, status).await {
                 Ok(true) => {
-                    tracing::info!(%job, state = status.state.as_str(), "job finished");
+                    let cache = status.cache.as_ref();
+                    tracing::info!(
+                        %job,
+                        state = status.state.as_str(),
+                        warm = cache.map(|c| c.warm),
+                        compiled = cache.map(|c| c.compiled),
+                        "job finished"
+                    );
                     return true;
                 }
                 Ok(false) => {
@@ -354,17 +361,17 @@ mod tests {
         let mut config = Config::default();
         let settings = runner_settings(&config, Path::new("/data"), "a1");
         assert_eq!(settings.workspace_root, Path::new("/data/workspaces"));
-        assert_eq!(settings.cargo_home, Path::new("/data/cargo"));
+        assert_eq!(settings.cache_dir, Path::new("/data/cache"));
         assert_eq!(settings.sccache_dir, None);
         assert_eq!(settings.step_timeout, Duration::from_secs(1800));
 
         config.ci.sccache = true;
-        config.ci.cargo_home = "/shared/cargo".into();
+        config.ci.cache_dir = "/shared/cache".into();
         let settings = runner_settings(&config, Path::new("/data"), "a1");
         assert_eq!(
             settings.sccache_dir.as_deref(),
             Some(Path::new("/data/sccache"))
         );
-        assert_eq!(settings.cargo_home, Path::new("/shared/cargo"));
+        assert_eq!(settings.cache_dir, Path::new("/shared/cache"));
     }
 }

@@ -1,41 +1,133 @@
-//! Build caching for the steps: one cargo registry and git cache shared by every agent, a
-//! target dir per agent (one shared by parallel builds would serialize them on Cargo's
-//! lock), and optionally sccache with its own local cache, never the queue's Redis.
+//! Build caches that outlive the agents. Each repository has its own folder under
+//! `ci.cache_dir` holding its cargo home (registry and git cache) and its target dir, so
+//! the next build of the repository compiles only what changed, and no repository's build
+//! reads what another's wrote. Jobs of one repository take its lock from checkout to their
+//! last step: cargo judges a crate's freshness by comparing its sources' times with the
+//! last build's, so a clone made while another job built would take that build's output
+//! for its own. Optionally sccache with its own local cache, never the queue's Redis.
 
 use std::ffi::OsString;
+use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use tokio::process::Command;
 
 /// sccache's client waits on its server; a hung server must not hold up the job.
 const STATS_TIMEOUT: Duration = Duration::from_secs(20);
+/// How much of a repository's name its folder keeps readable; a hash of the whole name
+/// follows, so two names never share a folder.
+const READABLE_CHARS: usize = 48;
 
-/// The agent's target dir, kept between its jobs: `<workspace_root>/<agent>/target`.
-pub fn target_dir(workspace_root: &Path, agent: &str) -> PathBuf {
-    workspace_root.join(agent).join("target")
+/// One repository's caches: `<cache_dir>/<key>/cargo` and `<cache_dir>/<key>/target`,
+/// and its lock file `<cache_dir>/<key>/lock`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepoCache {
+    pub key: String,
+    pub cargo_home: PathBuf,
+    pub target_dir: PathBuf,
+    lock_file: PathBuf,
 }
 
-/// Environment every step runs with.
-pub fn step_env(
-    cargo_home: &Path,
-    target_dir: &Path,
-    sccache_dir: Option<&Path>,
-) -> Vec<(&'static str, OsString)> {
-    let mut env = vec![
-        ("CARGO_HOME", cargo_home.as_os_str().to_owned()),
-        ("CARGO_TARGET_DIR", target_dir.as_os_str().to_owned()),
-    ];
-    if let Some(dir) = sccache_dir {
-        env.push(("RUSTC_WRAPPER", "sccache".into()));
-        env.push(("SCCACHE_DIR", dir.as_os_str().to_owned()));
-        // sccache cannot cache incremental builds.
-        env.push(("CARGO_INCREMENTAL", "0".into()));
+/// The repository's lock, held until dropped (or the process ends).
+#[derive(Debug)]
+pub struct CacheLock {
+    _file: std::fs::File,
+}
+
+impl RepoCache {
+    pub fn of(cache_dir: &Path, repo: &str) -> RepoCache {
+        let key = repo_key(repo);
+        let dir = cache_dir.join(&key);
+        RepoCache {
+            key,
+            cargo_home: dir.join("cargo"),
+            target_dir: dir.join("target"),
+            lock_file: dir.join("lock"),
+        }
     }
-    env
+
+    /// Takes the repository's lock; `None` while another job (of any agent sharing the
+    /// cache dir) holds it.
+    pub fn try_lock(&self) -> std::io::Result<Option<CacheLock>> {
+        if let Some(dir) = self.lock_file.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&self.lock_file)?;
+        // SAFETY: flock(2) on a descriptor this function owns; no memory is shared.
+        let locked = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        if locked == 0 {
+            return Ok(Some(CacheLock { _file: file }));
+        }
+        let error = std::io::Error::last_os_error();
+        if error.kind() == std::io::ErrorKind::WouldBlock {
+            Ok(None)
+        } else {
+            Err(error)
+        }
+    }
+
+    /// Whether an earlier build left anything in the target dir.
+    pub async fn is_warm(&self) -> bool {
+        match tokio::fs::read_dir(&self.target_dir).await {
+            Ok(mut entries) => matches!(entries.next_entry().await, Ok(Some(_))),
+            Err(_) => false,
+        }
+    }
+
+    /// Environment every step runs with.
+    pub fn step_env(&self, sccache_dir: Option<&Path>) -> Vec<(&'static str, OsString)> {
+        let mut env = vec![
+            ("CARGO_HOME", self.cargo_home.as_os_str().to_owned()),
+            ("CARGO_TARGET_DIR", self.target_dir.as_os_str().to_owned()),
+        ];
+        if let Some(dir) = sccache_dir {
+            env.push(("RUSTC_WRAPPER", "sccache".into()));
+            env.push(("SCCACHE_DIR", dir.as_os_str().to_owned()));
+            // sccache cannot cache incremental builds.
+            env.push(("CARGO_INCREMENTAL", "0".into()));
+        }
+        env
+    }
+}
+
+/// A folder name for `repo` (`owner/name` from the queue): its letters, digits, `.`, `_`
+/// and `-` (anything else as `_`), then 16 hex digits of its SHA-256.
+fn repo_key(repo: &str) -> String {
+    let readable: String = repo
+        .chars()
+        .take(READABLE_CHARS)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let hash = hex::encode(&Sha256::digest(repo.as_bytes())[..8]);
+    format!("{readable}-{hash}")
+}
+
+/// Whether a line of a step's output is cargo starting on a crate, e.g.
+/// `   Compiling serde v1.0.228` (a local crate's path follows).
+pub fn is_compiling_line(line: &str) -> bool {
+    let mut words = line.split_whitespace();
+    words.next() == Some("Compiling")
+        && words.next().is_some()
+        && words.next().is_some_and(|version| {
+            version
+                .strip_prefix('v')
+                .is_some_and(|v| v.starts_with(|c: char| c.is_ascii_digit()))
+        })
 }
 
 /// sccache's compile counters, summed over languages.
@@ -116,10 +208,60 @@ mod tests {
 
     #[test]
     fn sccache_env_only_with_a_dir() {
-        let plain = step_env(Path::new("/c"), Path::new("/t"), None);
+        let cache = RepoCache::of(Path::new("/c"), "o/r");
+        let plain = cache.step_env(None);
         assert_eq!(plain.len(), 2);
-        let wrapped = step_env(Path::new("/c"), Path::new("/t"), Some(Path::new("/s")));
+        let wrapped = cache.step_env(Some(Path::new("/s")));
         assert!(wrapped.contains(&("RUSTC_WRAPPER", "sccache".into())));
         assert!(wrapped.contains(&("CARGO_INCREMENTAL", "0".into())));
+    }
+
+    #[test]
+    fn each_repository_has_its_own_folder() {
+        let cache = RepoCache::of(Path::new("/c"), "lab/app");
+        assert!(cache.key.starts_with("lab_app-"), "{}", cache.key);
+        assert_eq!(
+            cache.cargo_home,
+            Path::new("/c").join(&cache.key).join("cargo")
+        );
+        assert_eq!(
+            cache.target_dir,
+            Path::new("/c").join(&cache.key).join("target")
+        );
+        // Names that read alike, or would step outside the folder, stay apart and inside.
+        let keys = [
+            "lab/app", "lab_app", "lab/app/", "../..", "lab/a pp", "lab/a_pp",
+        ]
+        .map(repo_key);
+        for (i, key) in keys.iter().enumerate() {
+            let parts: Vec<_> = Path::new(key).components().collect();
+            assert!(
+                matches!(parts[..], [std::path::Component::Normal(_)]),
+                "{key}"
+            );
+            assert!(!keys[..i].contains(key), "{key} is shared");
+        }
+        assert!(repo_key(&"x".repeat(500)).len() < 70);
+    }
+
+    #[test]
+    fn one_job_of_a_repository_holds_its_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = RepoCache::of(dir.path(), "lab/app");
+        let held = cache.try_lock().unwrap().expect("a free lock");
+        assert!(cache.try_lock().unwrap().is_none());
+        let other = RepoCache::of(dir.path(), "lab/other");
+        assert!(other.try_lock().unwrap().is_some());
+        drop(held);
+        assert!(cache.try_lock().unwrap().is_some());
+    }
+
+    #[test]
+    fn counts_only_cargos_compiling_lines() {
+        assert!(is_compiling_line("   Compiling serde v1.0.228"));
+        assert!(is_compiling_line("   Compiling top v0.1.0 (/work/a/job)"));
+        assert!(!is_compiling_line("    Finished `dev` profile"));
+        assert!(!is_compiling_line("Compiling the docs now"));
+        assert!(!is_compiling_line("   Compiling"));
     }
 }

@@ -3,6 +3,7 @@
 //! same supervisor in local mode.
 
 use std::ffi::OsString;
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
@@ -160,14 +161,19 @@ fn start(
     exits: &mpsc::UnboundedSender<Exit>,
     events: &mpsc::UnboundedSender<PoolEvent>,
 ) -> Option<u32> {
-    // The agents must never write to the terminal the console draws on: they log to the
-    // log file like every other raibid process.
+    // The agents must never write to the terminal the console draws on; a stderr that is
+    // no terminal (a pod's, a pipe) they share, and their log lines show there.
+    let stderr = if std::io::stderr().is_terminal() {
+        Stdio::null()
+    } else {
+        Stdio::inherit()
+    };
     let spawned = Command::new(&spec.program)
         .args(&spec.global_args)
         .args(["agent", "--id", name])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .kill_on_drop(true)
         .spawn();
     match spawned {

@@ -1,7 +1,7 @@
 //! Runs one job, independent of the queue: clone the commit into a fresh workspace, run
-//! the pipeline's steps in it with the build caches, stream every line to the log, enforce
-//! the step and job time limits and cancellation, and remove the workspace whatever
-//! happened.
+//! the pipeline's steps in it with the repository's build caches, stream every line to the
+//! log, enforce the step and job time limits and cancellation, and remove the workspace
+//! whatever happened.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -11,21 +11,23 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::cache::{self, SccacheCounts};
+use super::cache::{self, CacheLock, RepoCache};
 use super::process::{self, Ending};
 use super::workspace::{self, CHECKOUT_STEP, GitAccess};
 use crate::backend::queue::contract::{CacheReport, Job, JobState, LogStream, StepResult};
 use crate::config::CiConfig;
 
+/// How often a job waiting for its repository's cache tries the lock again.
+const LOCK_RETRY: Duration = Duration::from_millis(250);
+
 /// Where and how an agent runs its jobs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunnerSettings {
-    /// Workspaces live in `<workspace_root>/<agent>/<job id>`, target dirs in
-    /// `<workspace_root>/<agent>/target`.
+    /// Workspaces live in `<workspace_root>/<agent>/<job id>`.
     pub workspace_root: PathBuf,
     pub agent: String,
-    /// Cargo's registry and git cache, shared by all agents.
-    pub cargo_home: PathBuf,
+    /// Each repository's cargo home and target dir, kept between jobs: see [`RepoCache`].
+    pub cache_dir: PathBuf,
     /// sccache's local cache; `None`: no sccache.
     pub sccache_dir: Option<PathBuf>,
     pub step_timeout: Duration,
@@ -96,9 +98,10 @@ pub async fn run(
     let deadline = process::deadline_after(job_limit);
     let dir = match workspace::job_dir(&settings.workspace_root, &settings.agent, &job.id) {
         Ok(dir) => dir,
-        Err(message) => return Outcome::stopped(JobState::Error, message, Vec::new(), 0, None),
+        Err(message) => return Outcome::early(JobState::Error, message),
     };
     let run = Run {
+        job: &job.id,
         settings,
         log,
         cancel: &cancel,
@@ -120,28 +123,19 @@ pub async fn run(
 }
 
 impl Outcome {
-    fn stopped(
-        state: JobState,
-        message: String,
-        steps: Vec<StepResult>,
-        build_secs: u64,
-        sccache: Option<SccacheCounts>,
-    ) -> Outcome {
-        let message = (state != JobState::Success).then_some(message);
+    /// Stopped before any step ran.
+    fn early(state: JobState, message: String) -> Outcome {
         Outcome {
             state,
-            steps,
-            message,
-            cache: CacheReport {
-                build_secs,
-                sccache_hits: sccache.map(|counts| counts.hits),
-                sccache_misses: sccache.map(|counts| counts.misses),
-            },
+            steps: Vec::new(),
+            message: Some(message),
+            cache: CacheReport::default(),
         }
     }
 }
 
 struct Run<'a> {
+    job: &'a str,
     settings: &'a RunnerSettings,
     log: &'a LogTx,
     cancel: &'a CancellationToken,
@@ -155,6 +149,13 @@ struct Verdict {
     message: String,
 }
 
+/// One step's result, whether the pipeline stops here, and the crates it compiled.
+struct StepRun {
+    result: StepResult,
+    stop: Option<Verdict>,
+    compiled: u64,
+}
+
 impl Run<'_> {
     async fn in_workspace(&self, job: &Job, steps: &[Step], dir: &std::path::Path) -> Outcome {
         // A redelivered job may find the workspace of an earlier, crashed attempt.
@@ -162,14 +163,20 @@ impl Run<'_> {
             && error.kind() != std::io::ErrorKind::NotFound
         {
             let message = format!("could not clear the workspace {}: {error}", dir.display());
-            return Outcome::stopped(JobState::Error, message, Vec::new(), 0, None);
+            return Outcome::early(JobState::Error, message);
         }
         if let Some(parent) = dir.parent()
             && let Err(error) = tokio::fs::create_dir_all(parent).await
         {
             let message = format!("could not create {}: {error}", parent.display());
-            return Outcome::stopped(JobState::Error, message, Vec::new(), 0, None);
+            return Outcome::early(JobState::Error, message);
         }
+        let cache = RepoCache::of(&self.settings.cache_dir, &job.repo);
+        // Held from before the clone to the last step: see `cache`'s module comment.
+        let _lock = match self.lock(&cache).await {
+            Ok(lock) => lock,
+            Err(stop) => return Outcome::early(stop.state, stop.message),
+        };
         if let Err(stop) = workspace::checkout(
             job,
             dir,
@@ -180,7 +187,7 @@ impl Run<'_> {
         )
         .await
         {
-            return Outcome::stopped(stop.state, stop.message, Vec::new(), 0, None);
+            return Outcome::early(stop.state, stop.message);
         }
 
         let sccache_dir = self.settings.sccache_dir.as_deref();
@@ -190,18 +197,21 @@ impl Run<'_> {
             Some(dir) => cache::sccache_counts(dir).await,
             None => None,
         };
-        let target = cache::target_dir(&self.settings.workspace_root, &self.settings.agent);
-        let env = cache::step_env(&self.settings.cargo_home, &target, sccache_dir);
+        let warm = cache.is_warm().await;
+        tracing::info!(job = self.job, cache = %cache.key, warm, "build cache");
+        let env = cache.step_env(sccache_dir);
 
         let mut results = Vec::with_capacity(steps.len());
+        let mut compiled = 0;
         let mut verdict = Verdict {
             state: JobState::Success,
             message: String::new(),
         };
         for step in steps {
-            let (result, stop) = self.step(step, dir, &env).await;
-            results.push(result);
-            if let Some(stop) = stop {
+            let run = self.step(step, dir, &env).await;
+            results.push(run.result);
+            compiled += run.compiled;
+            if let Some(stop) = run.stop {
                 verdict = stop;
                 break;
             }
@@ -213,22 +223,63 @@ impl Run<'_> {
             _ => None,
         };
         let sccache = before.zip(after).map(|(before, after)| after.since(before));
-        Outcome::stopped(
-            verdict.state,
-            verdict.message,
-            results,
-            build_ms.div_ceil(1000),
-            sccache,
-        )
+        Outcome {
+            message: (verdict.state != JobState::Success).then_some(verdict.message),
+            state: verdict.state,
+            steps: results,
+            cache: CacheReport {
+                build_secs: build_ms.div_ceil(1000),
+                key: Some(cache.key),
+                warm,
+                compiled,
+                sccache_hits: sccache.map(|counts| counts.hits),
+                sccache_misses: sccache.map(|counts| counts.misses),
+            },
+        }
     }
 
-    /// Runs one step; the verdict is `Some` when the pipeline must stop here.
+    /// Waits for the repository's cache lock, saying so in the log, until the job is
+    /// cancelled or out of time.
+    async fn lock(&self, cache: &RepoCache) -> Result<CacheLock, Verdict> {
+        let mut said = false;
+        loop {
+            match cache.try_lock() {
+                Ok(Some(lock)) => return Ok(lock),
+                Ok(None) if !said => {
+                    said = true;
+                    let line = "another job of this repository is building: waiting for its cache";
+                    self.system(CHECKOUT_STEP, line.into()).await;
+                }
+                Ok(None) => {}
+                Err(error) => {
+                    return Err(Verdict {
+                        state: JobState::Error,
+                        message: format!("could not lock the build cache {}: {error}", cache.key),
+                    });
+                }
+            }
+            tokio::select! {
+                () = self.cancel.cancelled() => return Err(Verdict {
+                    state: JobState::Cancelled,
+                    message: "cancelled while waiting for the build cache".into(),
+                }),
+                () = tokio::time::sleep_until(self.deadline) => return Err(Verdict {
+                    state: JobState::TimedOut,
+                    message: "the job's time limit passed while it waited for the build cache".into(),
+                }),
+                () = tokio::time::sleep(LOCK_RETRY) => {}
+            }
+        }
+    }
+
+    /// Runs one step.
     async fn step(
         &self,
         step: &Step,
         dir: &std::path::Path,
         env: &[(&'static str, std::ffi::OsString)],
-    ) -> (StepResult, Option<Verdict>) {
+    ) -> StepRun {
+        tracing::info!(job = self.job, step = %step.name, "step started");
         self.system(&step.name, format!("$ {}", step.command)).await;
         let step_deadline = process::deadline_after(self.settings.step_timeout);
         let deadline = step_deadline.min(self.deadline);
@@ -245,14 +296,17 @@ impl Run<'_> {
                 command.env_remove(key);
             }
         }
-        let (lines, mut received) = mpsc::channel(256);
+        let (lines, mut received) = mpsc::channel::<(LogStream, String)>(256);
         let forward = async {
+            let mut compiled = 0;
             while let Some((stream, line)) = received.recv().await {
+                compiled += u64::from(cache::is_compiling_line(&line));
                 let _ = self.log.send((step.name.clone(), stream, line)).await;
             }
+            compiled
         };
         let started = Instant::now();
-        let (ending, ()) = tokio::join!(
+        let (ending, compiled) = tokio::join!(
             process::supervise(command, lines, deadline, self.cancel),
             forward
         );
@@ -263,19 +317,32 @@ impl Run<'_> {
             exit_code,
             duration_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
         };
+        let finished = |result: StepResult, stop: Option<Verdict>| {
+            tracing::info!(
+                job = self.job,
+                step = %step.name,
+                exit = result.exit_code,
+                ms = result.duration_ms,
+                compiled,
+                "step finished"
+            );
+            StepRun {
+                result,
+                stop,
+                compiled,
+            }
+        };
 
         let ending = match ending {
             Ok(ending) => ending,
             Err(error) => {
                 let message = format!("could not start step `{}`: {error}", step.name);
                 self.system(&step.name, message.clone()).await;
-                return (
-                    result(None),
-                    Some(Verdict {
-                        state: JobState::Error,
-                        message,
-                    }),
-                );
+                let stop = Verdict {
+                    state: JobState::Error,
+                    message,
+                };
+                return finished(result(None), Some(stop));
             }
         };
         let verdict = match ending {
@@ -326,7 +393,7 @@ impl Run<'_> {
                 })
             }
         };
-        (result(ending.exit_code()), verdict)
+        finished(result(ending.exit_code()), verdict)
     }
 
     async fn system(&self, step: &str, line: String) {

@@ -186,14 +186,41 @@ pub struct StepResult {
     pub duration_ms: u64,
 }
 
-/// Whether the build cache helped: sccache's counters when it ran, and the build time.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What the build caches did for the job: the repository's cache, whether its target dir
+/// was warm, what cargo compiled, sccache's counters when it ran, and the build time.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CacheReport {
     pub build_secs: u64,
+    /// The repository's folder under `ci.cache_dir`; absent when the job stopped before
+    /// its steps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// The target dir held an earlier build when the steps started.
+    #[serde(default)]
+    pub warm: bool,
+    /// Crates cargo compiled: its `Compiling` lines in the steps' output.
+    #[serde(default)]
+    pub compiled: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sccache_hits: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sccache_misses: Option<u64>,
+}
+
+impl CacheReport {
+    /// `warm · 1 compiled · sccache 5/2 hit/miss · build 41 s`.
+    pub fn summary(&self) -> String {
+        let mut parts = Vec::new();
+        if self.key.is_some() {
+            parts.push(if self.warm { "warm" } else { "cold" }.to_string());
+            parts.push(format!("{} compiled", self.compiled));
+        }
+        if let (Some(hits), Some(misses)) = (self.sccache_hits, self.sccache_misses) {
+            parts.push(format!("sccache {hits}/{misses} hit/miss"));
+        }
+        parts.push(format!("build {} s", self.build_secs));
+        parts.join(" · ")
+    }
 }
 
 /// One job with its status, as listed.

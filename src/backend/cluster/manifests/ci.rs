@@ -32,8 +32,10 @@ const CONFIG_DIR: &str = "/etc/raibid";
 const SERVER: &str = "raibid-server";
 const SERVER_PORT: i32 = 8080;
 const AGENT: &str = "raibid-agent";
+/// The agents' build caches (per repository: cargo home and target dir), kept between
+/// the ephemeral agent pods.
 const CARGO_CACHE: &str = "cargo-cache";
-const CARGO_HOME: &str = "/cache/cargo";
+const CACHE_DIR: &str = "/cache";
 const WORKSPACE: &str = "/work";
 const TRIGGER_AUTH: &str = "redis-queue";
 const GIT_CLONE_VOLUME: &str = "git-clone";
@@ -89,10 +91,10 @@ pub fn server_webhook_url(config: &Config) -> String {
     )
 }
 
-/// The user's config as the pods run it: listening on all addresses, workspaces and cargo
-/// cache on their volumes, Gitea at its in-cluster Service, secrets from the environment
-/// the pods set, and the cluster section and key bindings at their defaults (they mean
-/// nothing inside).
+/// The user's config as the pods run it: listening on all addresses, workspaces and build
+/// caches on their volumes, logging to stderr only (`kubectl logs`), Gitea at its
+/// in-cluster Service, secrets from the environment the pods set, and the cluster section
+/// and key bindings at their defaults (they mean nothing inside).
 fn in_cluster_config(config: &Config) -> Config {
     let defaults = Config::default();
     let mut inside = config.clone();
@@ -111,7 +113,8 @@ fn in_cluster_config(config: &Config) -> Config {
     inside.github.cache_dir = defaults.github.cache_dir;
     inside.publish.token = defaults.publish.token;
     inside.ci.workspace_dir = WORKSPACE.into();
-    inside.ci.cargo_home = CARGO_HOME.into();
+    inside.ci.cache_dir = CACHE_DIR.into();
+    inside.log.file = false;
     inside.cluster = defaults.cluster;
     inside.keys = defaults.keys;
     inside
@@ -210,7 +213,7 @@ fn scaled_job(app: &App, config: &Config) -> ScaledJob {
         )),
         volume_mounts: Some(vec![
             config_mount,
-            mount(CARGO_CACHE, CARGO_HOME),
+            mount(CARGO_CACHE, CACHE_DIR),
             mount("work", WORKSPACE),
             VolumeMount {
                 read_only: Some(true),
