@@ -7,6 +7,7 @@ mod config_cmd;
 mod context;
 mod drafts;
 mod drafts_check;
+mod image;
 mod mirror;
 mod publish;
 mod schedule;
@@ -87,6 +88,9 @@ pub enum Command {
     /// Scheduled writing and publishing, as the cluster's CronJobs run it.
     #[command(subcommand)]
     Schedule(ScheduleCommand),
+    /// The image every role runs from: this binary on a base image.
+    #[command(subcommand)]
+    Image(image::ImageCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -326,6 +330,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Some(Command::Status { json }) => runtime.block_on(cluster::status(&context, json)),
         Some(Command::Down(args)) => runtime.block_on(cluster::down(&context, args)),
         Some(Command::Mirror(command)) => runtime.block_on(mirror::run(&context, command)),
+        Some(Command::Image(command)) => runtime.block_on(image::run(&context, command)),
         Some(Command::Schedule(ScheduleCommand::Run { cadence, date })) => {
             runtime.block_on(schedule::run(&context, cadence, date))
         }
@@ -335,7 +340,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
 fn console(runtime: &tokio::runtime::Runtime, context: Context) -> Result<(), Failure> {
     if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
         return Err(Failure::bad_input(
-            "the console needs a terminal (TTY). Headless commands: raibid digest, raibid drafts list|show|check|approve|reject|publish, raibid jobs list|show|logs|trigger|cancel|retry, raibid server, raibid agent, raibid pool, raibid up|status|down, raibid mirror plan|sync|list, raibid schedule run daily|weekly|monthly, raibid config show|path|check (see raibid --help)",
+            "the console needs a terminal (TTY). Headless commands: raibid digest, raibid drafts list|show|check|approve|reject|publish, raibid jobs list|show|logs|trigger|cancel|retry, raibid server, raibid agent, raibid pool, raibid up|status|down, raibid mirror plan|sync|list, raibid schedule run daily|weekly|monthly, raibid image build, raibid config show|path|check (see raibid --help)",
         ));
     }
     let console = context.console()?;

@@ -16,6 +16,10 @@ use tokio::io::AsyncWriteExt;
 
 use super::serve::{Listener, Server};
 
+/// Where Gitea's container registry sends clients for a token (its challenge's realm).
+pub const REGISTRY_TOKEN_PATH: &str = "/v2/token";
+const REGISTRY_TOKEN: &str = "fake-gitea-registry-token";
+
 /// The admin password as Gitea knows it now (the chart reads it from a secret).
 pub type Password = Arc<dyn Fn() -> Option<String> + Send + Sync>;
 
@@ -79,6 +83,10 @@ async fn handle(State(fake): State<Fake>, request: Request) -> Response {
     let path = parts.uri.path().to_string();
     if path == "/api/v1/user/repos" && parts.method == "POST" {
         return create_repository(&fake, &body);
+    }
+    if path == REGISTRY_TOKEN_PATH {
+        // Gitea's container registry hands out Bearer tokens for Basic credentials.
+        return axum::Json(json!({"token": REGISTRY_TOKEN})).into_response();
     }
     if path.contains(".git/") {
         return git_http_backend(&fake, &parts, body).await;
