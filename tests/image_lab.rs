@@ -101,7 +101,7 @@ async fn fails_fast(sim: &SimLab, config: &raibid::config::Config, wanted: &[&st
     let (result, log) = run_up(&lab, &[Component::Ci]).await;
     let error = result.unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(5), "{error}");
-    assert!(error.starts_with("CI"), "{error}");
+    assert!(error.starts_with(Component::Ci.title()), "{error}");
     for part in wanted {
         assert!(error.contains(part), "{error} lacks {part}");
     }

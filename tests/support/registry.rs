@@ -82,8 +82,21 @@ impl OciRegistry {
         let token = "Bearer seed";
         let config = serde_json::to_vec(config).unwrap();
         let config_digest = digest(&config);
+        let started = http
+            .post(format!("{api}/blobs/uploads/"))
+            .header("authorization", token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(started.status(), 202, "{}", started.text().await.unwrap());
+        let location = started.headers()["location"].to_str().unwrap().to_string();
+        let location = match location.starts_with('/') {
+            true => format!("http://{}{location}", self.host()),
+            false => location,
+        };
+        let separator = if location.contains('?') { '&' } else { '?' };
         let upload = http
-            .post(format!("{api}/blobs/uploads/?digest={config_digest}"))
+            .put(format!("{location}{separator}digest={config_digest}"))
             .header("authorization", token)
             .header("content-type", "application/octet-stream")
             .body(config.clone())
