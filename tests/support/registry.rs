@@ -30,11 +30,7 @@ impl OciRegistry {
 
     fn spawn(realm: Option<&str>) -> OciRegistry {
         let dir = tempfile::tempdir().unwrap();
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = free_node_port();
         let auth = realm
             .map(|realm| {
                 format!("auth:\n  silly:\n    realm: {realm}\n    service: container_registry\n")
@@ -141,6 +137,19 @@ impl OciRegistry {
         }
         Some(response.json().await.unwrap())
     }
+}
+
+/// A free port in Kubernetes' node port range (30000-32767), where Gitea's registry is.
+fn free_node_port() -> u16 {
+    let start = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos()
+        ^ std::process::id();
+    (0..2768)
+        .map(|step| 30000 + ((start + step) % 2768) as u16)
+        .find(|&port| TcpListener::bind(("127.0.0.1", port)).is_ok())
+        .expect("a free node port")
 }
 
 /// A base config for this machine's platform: what a layerless base needs to be built on.
