@@ -62,9 +62,21 @@ fn run(name: &str, image: &str, root: &Path, args: &[&str]) -> Container {
     let mount = format!("{0}:{0}", root.display());
     let config = root.join("config.toml");
     let mut argv = vec![
-        "run", "-d", "--name", name, "--network", "host", "-v", &mount,
-        "-e", "RAIBID_SERVER_TOKEN", "-e", "RAIBID_GITEA_WEBHOOK_SECRET",
-        image, "--config", config.to_str().unwrap(),
+        "run",
+        "-d",
+        "--name",
+        name,
+        "--network",
+        "host",
+        "-v",
+        &mount,
+        "-e",
+        "RAIBID_SERVER_TOKEN",
+        "-e",
+        "RAIBID_GITEA_WEBHOOK_SECRET",
+        image,
+        "--config",
+        config.to_str().unwrap(),
     ];
     argv.extend_from_slice(args);
     let output = Command::new("docker")
@@ -73,7 +85,11 @@ fn run(name: &str, image: &str, root: &Path, args: &[&str]) -> Container {
         .env("RAIBID_GITEA_WEBHOOK_SECRET", SECRET)
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", support::docker::text(&output));
+    assert!(
+        output.status.success(),
+        "{}",
+        support::docker::text(&output)
+    );
     Container(name.to_string())
 }
 
@@ -89,15 +105,28 @@ async fn the_built_image_runs_the_server_and_an_agent_that_builds_a_push() {
     let reference = built["reference"].as_str().unwrap();
     let tag = built["tag"].as_str().unwrap();
     let digest = built["digest"].as_str().unwrap();
-    assert!(tag.starts_with(concat!(env!("CARGO_PKG_VERSION"), "-")), "{built}");
-    assert_eq!(reference, format!("{}/raibid:{tag}@{digest}", registry.host()));
+    assert!(
+        tag.starts_with(concat!(env!("CARGO_PKG_VERSION"), "-")),
+        "{built}"
+    );
+    assert_eq!(
+        reference,
+        format!("{}/raibid:{tag}@{digest}", registry.host())
+    );
     assert!(built["pulled"].as_u64().unwrap() >= 1, "{built}");
     // The same binary gives the same image: nothing pulled, nothing uploaded again.
     let again = build(root, &base, &format!("{}/raibid", registry.host()));
     assert_eq!(again["reference"], built["reference"]);
-    assert_eq!((again["pulled"].as_u64(), again["uploaded"].as_u64()), (Some(0), Some(0)));
+    assert_eq!(
+        (again["pulled"].as_u64(), again["uploaded"].as_u64()),
+        (Some(0), Some(0))
+    );
     // Another repository lacks every blob: the base's come from the disk cache.
-    let elsewhere = build(root, &base, &format!("{}/elsewhere:manual", registry.host()));
+    let elsewhere = build(
+        root,
+        &base,
+        &format!("{}/elsewhere:manual", registry.host()),
+    );
     assert_eq!(elsewhere["pulled"], 0, "{elsewhere}");
     assert_eq!(elsewhere["uploaded"], built["uploaded"], "{elsewhere}");
     assert_eq!(elsewhere["digest"], built["digest"]);
@@ -105,7 +134,13 @@ async fn the_built_image_runs_the_server_and_an_agent_that_builds_a_push() {
     // Docker pulls it back by digest, for this platform, with raibid as its entrypoint.
     let pinned = format!("{}/raibid@{digest}", registry.host());
     docker_ok(&["pull", "--quiet", &pinned]);
-    let entrypoint = docker_ok(&["image", "inspect", "-f", "{{json .Config.Entrypoint}}", &pinned]);
+    let entrypoint = docker_ok(&[
+        "image",
+        "inspect",
+        "-f",
+        "{{json .Config.Entrypoint}}",
+        &pinned,
+    ]);
     assert_eq!(entrypoint, r#"["/usr/local/bin/raibid"]"#);
     let version = docker_ok(&["run", "--rm", &pinned, "--version"]);
     assert_eq!(version, concat!("raibid ", env!("CARGO_PKG_VERSION")));
@@ -127,7 +162,12 @@ async fn the_built_image_runs_the_server_and_an_agent_that_builds_a_push() {
     );
     std::fs::write(root.join("config.toml"), config).unwrap();
     let unique = std::process::id();
-    let server = run(&format!("raibid-e2e-server-{unique}"), &pinned, root, &["server"]);
+    let server = run(
+        &format!("raibid-e2e-server-{unique}"),
+        &pinned,
+        root,
+        &["server"],
+    );
     let api = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -137,7 +177,11 @@ async fn the_built_image_runs_the_server_and_an_agent_that_builds_a_push() {
         .await
         .is_ok_and(|r| r.status() == 200)
     {
-        assert!(Instant::now() < deadline, "server never ready:\n{}", server.logs());
+        assert!(
+            Instant::now() < deadline,
+            "server never ready:\n{}",
+            server.logs()
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 
@@ -176,9 +220,17 @@ async fn the_built_image_runs_the_server_and_an_agent_that_builds_a_push() {
         .json()
         .await
         .unwrap();
-    assert_eq!(record["status"]["state"], "success", "{record}\n{}", agent.logs());
+    assert_eq!(
+        record["status"]["state"],
+        "success",
+        "{record}\n{}",
+        agent.logs()
+    );
     assert_eq!(record["status"]["agent"], "container-agent");
     assert_eq!(code, 0, "{}", agent.logs());
+    // What the agent writes to stderr is what `docker logs` (and `kubectl logs`) show.
+    let logs = agent.logs();
+    assert!(logs.contains("agent finished after 1 job(s)"), "{logs}");
     let log = http
         .get(format!("{api}/jobs/{job}/logs"))
         .bearer_auth(TOKEN)

@@ -48,7 +48,11 @@ async fn this_binary_is_pushed_and_k3s_restarts_only_when_its_registries_file_ch
     let server = object(&sim, "apps/v1", "deployments", "raibid-server");
     let container = &server["spec"]["template"]["spec"]["containers"][0];
     let image = container["image"].as_str().unwrap();
-    let prefix = format!("{}/raibid/raibid:{}-", sim.registry.host(), env!("CARGO_PKG_VERSION"));
+    let prefix = format!(
+        "{}/raibid/raibid:{}-",
+        sim.registry.host(),
+        env!("CARGO_PKG_VERSION")
+    );
     assert!(image.starts_with(&prefix), "{image}");
     let (tagged, digest) = image.split_once('@').unwrap();
     assert_eq!(container["imagePullPolicy"], "IfNotPresent");
@@ -60,10 +64,15 @@ async fn this_binary_is_pushed_and_k3s_restarts_only_when_its_registries_file_ch
     // The registry holds it under that tag and digest: the base's layers and the binary's.
     let tag = tagged.rsplit(':').next().unwrap();
     let manifest = sim.registry.manifest("raibid/raibid", tag).await.unwrap();
-    assert_eq!(sim.registry.manifest("raibid/raibid", digest).await, Some(manifest.clone()));
+    assert_eq!(
+        sim.registry.manifest("raibid/raibid", digest).await,
+        Some(manifest.clone())
+    );
     let layers = manifest["layers"].as_array().unwrap();
     assert_eq!(layers.len(), 1, "{manifest}");
-    let binary = std::fs::metadata(std::env::current_exe().unwrap()).unwrap().len();
+    let binary = std::fs::metadata(std::env::current_exe().unwrap())
+        .unwrap()
+        .len();
     assert!(layers[0]["size"].as_u64().unwrap() > binary, "{manifest}");
 
     // k3s learnt the plain-HTTP endpoint and the credentials, and restarted once.
@@ -76,9 +85,15 @@ async fn this_binary_is_pushed_and_k3s_restarts_only_when_its_registries_file_ch
     );
     let password = gitea_password(&sim);
     assert_eq!(registries["configs"][&host]["auth"]["username"], "raibid");
-    assert_eq!(registries["configs"][&host]["auth"]["password"], password.as_str());
+    assert_eq!(
+        registries["configs"][&host]["auth"]["password"],
+        password.as_str()
+    );
     assert_eq!(sim.k3s_restarts(), 1);
-    assert!(!log.contains(&password), "the registry password reached the log");
+    assert!(
+        !log.contains(&password),
+        "the registry password reached the log"
+    );
     assert!(log.contains("restarting k3s"), "{log}");
 
     // A rerun with the same binary: nothing to apply, no restart; status sees no drift.
@@ -89,7 +104,10 @@ async fn this_binary_is_pushed_and_k3s_restarts_only_when_its_registries_file_ch
     assert_eq!(sim.k3s_restarts(), 1, "{log}");
     let status = lab.status().await;
     assert!(
-        status.components.iter().all(|c| c.health == raibid::backend::cluster::report::Health::Ready),
+        status
+            .components
+            .iter()
+            .all(|c| c.health == raibid::backend::cluster::report::Health::Ready),
         "{status:?}"
     );
 }
@@ -124,7 +142,12 @@ async fn an_image_that_cannot_be_pulled_fails_at_once_saying_why() {
 
     let mut config = sim.config.clone();
     config.cluster.image = format!("{host}/raibid/absent:1");
-    fails_fast(&sim, &config, &[&config.cluster.image, "404", "MANIFEST_UNKNOWN"]).await;
+    fails_fast(
+        &sim,
+        &config,
+        &[&config.cluster.image, "404", "MANIFEST_UNKNOWN"],
+    )
+    .await;
 
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = closed.local_addr().unwrap().port();

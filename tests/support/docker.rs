@@ -66,7 +66,11 @@ pub fn docker(args: &[&str]) -> Output {
 /// Runs `docker args`, which must succeed; its stdout, trimmed.
 pub fn docker_ok(args: &[&str]) -> String {
     let output = docker(args);
-    assert!(output.status.success(), "docker {args:?}: {}", text(&output));
+    assert!(
+        output.status.success(),
+        "docker {args:?}: {}",
+        text(&output)
+    );
     String::from_utf8_lossy(&output.stdout).trim().to_string()
 }
 
@@ -109,7 +113,12 @@ impl Container {
     pub fn wait(&self, timeout: Duration) -> i32 {
         let deadline = Instant::now() + timeout;
         loop {
-            let state = docker_ok(&["inspect", "-f", "{{.State.Running}} {{.State.ExitCode}}", &self.0]);
+            let state = docker_ok(&[
+                "inspect",
+                "-f",
+                "{{.State.Running}} {{.State.ExitCode}}",
+                &self.0,
+            ]);
             if let Some(code) = state.strip_prefix("false ") {
                 return code.parse().unwrap();
             }

@@ -47,9 +47,7 @@ impl Descriptor {
         Ok(Descriptor {
             media_type: text("mediaType")?,
             digest: text("digest")?,
-            size: value["size"]
-                .as_u64()
-                .ok_or("a descriptor without size")?,
+            size: value["size"].as_u64().ok_or("a descriptor without size")?,
         })
     }
 
@@ -148,7 +146,9 @@ pub fn parse_manifest(manifest: &Value) -> Result<BaseManifest, String> {
 
 fn oci_layer_type(media_type: &str) -> &str {
     match media_type {
-        "application/vnd.docker.image.rootfs.diff.tar.gzip" => "application/vnd.oci.image.layer.v1.tar+gzip",
+        "application/vnd.docker.image.rootfs.diff.tar.gzip" => {
+            "application/vnd.oci.image.layer.v1.tar+gzip"
+        }
         "application/vnd.docker.image.rootfs.diff.tar" => OCI_LAYER,
         other => other,
     }
@@ -294,7 +294,11 @@ mod tests {
             std::fs::read(out.join("usr/local/bin/raibid")).unwrap(),
             binary
         );
-        assert_eq!(binary_layer(&binary), layer, "the same binary, the same bytes");
+        assert_eq!(
+            binary_layer(&binary),
+            layer,
+            "the same binary, the same bytes"
+        );
     }
 
     #[test]

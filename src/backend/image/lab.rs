@@ -114,8 +114,9 @@ pub fn write_registries(
         Err(e) => return Err(format!("reading {shown}: {e}")),
     };
     let current: Value = match &existing {
-        Some(text) if !text.trim().is_empty() => serde_saphyr::from_str(text)
-            .map_err(|e| format!("{shown} is not valid YAML: {e}"))?,
+        Some(text) if !text.trim().is_empty() => {
+            serde_saphyr::from_str(text).map_err(|e| format!("{shown} is not valid YAML: {e}"))?
+        }
         _ => json!({}),
     };
     let wanted = with_registry(current.clone(), registry, credentials)
@@ -125,7 +126,8 @@ pub fn write_registries(
     }
     let text = serde_saphyr::to_string(&wanted).map_err(|e| format!("rendering {shown}: {e}"))?;
     if let Some(parent) = file.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| format!("creating {}: {e}", parent.display()))?;
+        std::fs::create_dir_all(parent)
+            .map_err(|e| format!("creating {}: {e}", parent.display()))?;
     }
     let partial = file.with_extension("partial");
     {
@@ -233,12 +235,16 @@ mod tests {
         let file = dir.path().join("k3s/registries.yaml");
         assert!(write_registries(&file, "127.0.0.1:30300", &admin()).unwrap());
         assert!(!write_registries(&file, "127.0.0.1:30300", &admin()).unwrap());
-        let written: Value = serde_saphyr::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        let written: Value =
+            serde_saphyr::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
         assert_eq!(
             written["mirrors"]["127.0.0.1:30300"]["endpoint"][0],
             "http://127.0.0.1:30300"
         );
-        assert_eq!(written["configs"]["127.0.0.1:30300"]["auth"]["username"], "raibid");
+        assert_eq!(
+            written["configs"]["127.0.0.1:30300"]["auth"]["username"],
+            "raibid"
+        );
         use std::os::unix::fs::PermissionsExt as _;
         let mode = std::fs::metadata(&file).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
@@ -249,8 +255,12 @@ mod tests {
         )
         .unwrap();
         assert!(write_registries(&file, "127.0.0.1:30300", &admin()).unwrap());
-        let written: Value = serde_saphyr::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
-        assert_eq!(written["mirrors"]["docker.io"]["endpoint"][0], "https://mirror.example");
+        let written: Value =
+            serde_saphyr::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        assert_eq!(
+            written["mirrors"]["docker.io"]["endpoint"][0],
+            "https://mirror.example"
+        );
         let changed = Credentials {
             password: "rotated".into(),
             ..admin()
@@ -264,7 +274,10 @@ mod tests {
         let file = dir.path().join("registries.yaml");
         std::fs::write(&file, "- a list\n").unwrap();
         let error = write_registries(&file, "127.0.0.1:30300", &admin()).unwrap_err();
-        assert!(error.contains("registries.yaml") && error.contains("mapping"), "{error}");
+        assert!(
+            error.contains("registries.yaml") && error.contains("mapping"),
+            "{error}"
+        );
         assert_eq!(std::fs::read_to_string(&file).unwrap(), "- a list\n");
     }
 }

@@ -102,7 +102,9 @@ pub async fn build_and_push(
                     .map_err(|e| format!("base image {base}: {e}"))?
             }
         };
-        sink.push_blob(&base_layer.digest, bytes).await.map_err(to)?;
+        sink.push_blob(&base_layer.digest, bytes)
+            .await
+            .map_err(to)?;
         pushed.uploaded += 1;
     }
     for (blob, descriptor) in [(layer, &layer_descriptor), (config, &config_descriptor)] {

@@ -52,9 +52,9 @@ impl Reference {
         };
         let valid_part = |part: &str| {
             !part.is_empty()
-                && part.bytes().all(|b| {
-                    b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b)
-                })
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
         };
         if !repository.split('/').all(valid_part) {
             return Err(invalid(
@@ -171,7 +171,9 @@ mod tests {
         assert_eq!(untagged.manifest_reference(), "latest");
         assert_eq!(untagged.api_url(), "http://localhost:5000");
         assert_eq!(
-            Reference::parse("ghcr.io/raibid-labs/raibid").unwrap().api_url(),
+            Reference::parse("ghcr.io/raibid-labs/raibid")
+                .unwrap()
+                .api_url(),
             "https://ghcr.io"
         );
     }

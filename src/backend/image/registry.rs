@@ -91,11 +91,7 @@ impl Registry {
         let url = format!("{}/v2/{}/manifests/{reference}", self.api, self.repository);
         let accept = [OCI_INDEX, OCI_MANIFEST, DOCKER_LIST, DOCKER_MANIFEST].join(", ");
         let response = self
-            .send(&what, |http| {
-                http
-                    .get(&url)
-                    .header(ACCEPT, accept.as_str())
-            })
+            .send(&what, |http| http.get(&url).header(ACCEPT, accept.as_str()))
             .await?;
         let media_type = response
             .headers()
@@ -140,7 +136,11 @@ impl Registry {
     }
 
     /// Uploads `bytes` as blob `digest`, in one request after the upload is started.
-    pub async fn push_blob(&mut self, blob_digest: &str, bytes: Bytes) -> Result<(), RegistryError> {
+    pub async fn push_blob(
+        &mut self,
+        blob_digest: &str,
+        bytes: Bytes,
+    ) -> Result<(), RegistryError> {
         let what = format!("blob {blob_digest}");
         let start = format!("{}/v2/{}/blobs/uploads/", self.api, self.repository);
         let response = self.send(&what, |http| http.post(&start)).await?;
@@ -148,7 +148,9 @@ impl Registry {
             .headers()
             .get(LOCATION)
             .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| self.invalid(&what, "the upload was started without a Location".into()))?;
+            .ok_or_else(|| {
+                self.invalid(&what, "the upload was started without a Location".into())
+            })?;
         let location = if location.starts_with('/') {
             format!("{}{location}", self.api)
         } else {
@@ -157,8 +159,7 @@ impl Registry {
         let separator = if location.contains('?') { '&' } else { '?' };
         let upload = format!("{location}{separator}digest={blob_digest}");
         self.send(&what, |http| {
-            http
-                .put(&upload)
+            http.put(&upload)
                 .header(CONTENT_TYPE, "application/octet-stream")
                 .body(bytes.clone())
         })
@@ -176,8 +177,7 @@ impl Registry {
         let what = format!("manifest {}:{tag}", self.repository);
         let url = format!("{}/v2/{}/manifests/{tag}", self.api, self.repository);
         self.send(&what, |http| {
-            http
-                .put(&url)
+            http.put(&url)
                 .header(CONTENT_TYPE, media_type)
                 .body(bytes.clone())
         })
@@ -272,7 +272,9 @@ impl Registry {
         if status == StatusCode::UNAUTHORIZED {
             match &self.credentials {
                 None => detail.push_str(" (no credentials were given)"),
-                Some(credentials) => detail.push_str(&format!(" (as user {})", credentials.username)),
+                Some(credentials) => {
+                    detail.push_str(&format!(" (as user {})", credentials.username))
+                }
             }
         }
         RegistryError::Refused {
@@ -405,7 +407,8 @@ mod tests {
 
     #[test]
     fn error_bodies_give_their_code() {
-        let body = r#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown","detail":{}}]}"#;
+        let body =
+            r#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown","detail":{}}]}"#;
         assert_eq!(error_detail(body), " MANIFEST_UNKNOWN: manifest unknown");
         assert_eq!(error_detail("<html>"), "");
     }
