@@ -15,31 +15,16 @@ const BASE: &str = "raibid-test/debian:bookworm";
 /// Starts dockerd in the background unless one answers; one test at a time decides.
 const START_DOCKERD: &str = r#"
 set -e
+docker info >/dev/null 2>&1 && exit 0
 mkdir -p "$CACHE"
 exec 9>"$CACHE/dockerd.lock"
 flock 9
 docker info >/dev/null 2>&1 && exit 0
-nohup dockerd >"$CACHE/dockerd.log" 2>&1 &
+# Without the lock's descriptor: dockerd outlives the test and would hold it for good.
+nohup dockerd >"$CACHE/dockerd.log" 2>&1 9>&- &
 for _ in $(seq 60); do docker info >/dev/null 2>&1 && exit 0; sleep 1; done
 echo "dockerd did not answer within 60 s; see $CACHE/dockerd.log" >&2
 exit 1
-"#;
-
-/// Builds the base's root file system as a tar archive once per machine (about a minute).
-const BUILD_BASE: &str = r#"
-set -e
-mkdir -p "$CACHE"
-exec 9>"$CACHE/debootstrap.lock"
-flock 9
-[ -f "$CACHE/bookworm-minbase.tar" ] && exit 0
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-if ! debootstrap --variant=minbase --include=ca-certificates,git bookworm "$work/root" >"$work/log" 2>&1; then
-    tail -20 "$work/log" >&2
-    exit 1
-fi
-tar -C "$work/root" -cf "$CACHE/bookworm-minbase.tar.partial" .
-mv "$CACHE/bookworm-minbase.tar.partial" "$CACHE/bookworm-minbase.tar"
 "#;
 
 /// Runs a shell script with `CACHE` set; panics with its output when it fails.
@@ -89,7 +74,8 @@ pub fn ensure_dockerd() {
 /// The Debian base (minbase with ca-certificates and git) in `registry` as
 /// `debian:bookworm`, as Docker's own format (what `docker push` would store).
 pub fn push_base(registry: &OciRegistry) -> String {
-    script(BUILD_BASE);
+    let build = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/test-base.sh");
+    script(&format!("sh '{build}'"));
     if !docker(&["image", "inspect", BASE]).status.success() {
         let archive = format!("{CACHE}/bookworm-minbase.tar");
         docker_ok(&["import", &archive, BASE]);

@@ -11,6 +11,7 @@ pub const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list
 pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
 const OCI_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
 const OCI_LAYER: &str = "application/vnd.oci.image.layer.v1.tar";
+const OCI_LAYER_GZIP: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
 
 /// Where the binary lives in the image, and the entrypoint.
 pub const BINARY_PATH: &str = "/usr/local/bin/raibid";
@@ -154,9 +155,37 @@ fn oci_layer_type(media_type: &str) -> &str {
     }
 }
 
+/// The binary's layer as pushed: its tar gzip-compressed (the fast level: a binary shrinks
+/// to about a quarter either way), and the tar's digest, which the config lists.
+pub struct Layer {
+    pub blob: Vec<u8>,
+    pub diff_id: String,
+}
+
+impl Layer {
+    pub fn descriptor(&self) -> Descriptor {
+        Descriptor::of(OCI_LAYER_GZIP, &self.blob)
+    }
+}
+
+pub fn binary_layer(binary: &[u8]) -> Layer {
+    use std::io::Write as _;
+    let tar = binary_tar(binary);
+    // No name and time 0 in the gzip header: the same binary gives the same blob.
+    let mut gzip = flate2::GzBuilder::new().mtime(0).write(
+        Vec::with_capacity(tar.len() / 3),
+        flate2::Compression::fast(),
+    );
+    gzip.write_all(&tar).expect("writing to memory");
+    Layer {
+        blob: gzip.finish().expect("writing to memory"),
+        diff_id: digest(&tar),
+    }
+}
+
 /// A tar archive holding only the binary at [`BINARY_PATH`] (root-owned, 0755, time 0).
 /// Parent directories are left out: the base has them, and an entry would override theirs.
-pub fn binary_layer(binary: &[u8]) -> Vec<u8> {
+fn binary_tar(binary: &[u8]) -> Vec<u8> {
     let mut header = [0u8; 512];
     let path = BINARY_PATH.trim_start_matches('/');
     header[..path.len()].copy_from_slice(path.as_bytes());
@@ -186,12 +215,12 @@ pub fn binary_layer(binary: &[u8]) -> Vec<u8> {
 
 /// The base's config with the binary's layer on top and `raibid` as the entrypoint (the
 /// base's command is dropped: it would become raibid's arguments).
-pub fn image_config(base: &Value, layer: &Descriptor) -> Result<Value, String> {
+pub fn image_config(base: &Value, layer: &Layer) -> Result<Value, String> {
     let mut config = base.clone();
     config["rootfs"]["diff_ids"]
         .as_array_mut()
         .ok_or("the base config has no rootfs.diff_ids")?
-        .push(json!(layer.digest));
+        .push(json!(layer.diff_id));
     if !config["config"].is_object() {
         config["config"] = json!({});
     }
@@ -216,11 +245,6 @@ pub fn image_manifest(config: &Descriptor, layers: &[Descriptor]) -> Vec<u8> {
         "layers": layers.iter().map(Descriptor::to_json).collect::<Vec<_>>(),
     });
     serde_json::to_vec(&manifest).expect("JSON values serialize")
-}
-
-/// The uncompressed layer's media type, for the binary's layer.
-pub fn binary_layer_type() -> &'static str {
-    OCI_LAYER
 }
 
 /// The tag an image of `binary` gets: the version and the binary's hash, so a new binary
@@ -267,12 +291,13 @@ mod tests {
     fn the_binary_layer_is_a_tar_that_tar_reads() {
         let binary = b"#!/bin/sh\necho hi\n".repeat(100);
         let layer = binary_layer(&binary);
-        assert_eq!(layer.len() % 512, 0);
+        assert_eq!(layer.diff_id, digest(&binary_tar(&binary)));
+        assert_eq!(binary_tar(&binary).len() % 512, 0);
         let dir = tempfile::tempdir().unwrap();
-        let archive = dir.path().join("layer.tar");
-        std::fs::write(&archive, &layer).unwrap();
+        let archive = dir.path().join("layer.tar.gz");
+        std::fs::write(&archive, &layer.blob).unwrap();
         let listing = std::process::Command::new("tar")
-            .args(["-tvf"])
+            .args(["-tzvf"])
             .arg(&archive)
             .output()
             .unwrap();
@@ -283,7 +308,7 @@ mod tests {
         let out = dir.path().join("out");
         std::fs::create_dir(&out).unwrap();
         let status = std::process::Command::new("tar")
-            .arg("-xf")
+            .arg("-xzf")
             .arg(&archive)
             .arg("-C")
             .arg(&out)
@@ -295,8 +320,8 @@ mod tests {
             binary
         );
         assert_eq!(
-            binary_layer(&binary),
-            layer,
+            binary_layer(&binary).blob,
+            layer.blob,
             "the same binary, the same bytes"
         );
     }
@@ -307,9 +332,10 @@ mod tests {
             "config": {"Env": ["PATH=/usr/bin"], "Cmd": ["bash"]},
             "rootfs": {"type": "layers", "diff_ids": ["sha256:base"]},
             "history": [{"created_by": "debootstrap"}]});
-        let layer = Descriptor::of(OCI_LAYER, b"layer");
+        let layer = binary_layer(b"binary");
         let config = image_config(&base, &layer).unwrap();
-        assert_eq!(config["rootfs"]["diff_ids"][1], layer.digest.as_str());
+        assert_eq!(config["rootfs"]["diff_ids"][1], layer.diff_id.as_str());
+        assert_ne!(layer.diff_id, layer.descriptor().digest);
         assert_eq!(config["config"]["Entrypoint"][0], BINARY_PATH);
         assert_eq!(config["config"]["Cmd"], Value::Null);
         assert_eq!(config["config"]["Env"][0], "PATH=/usr/bin");

@@ -70,10 +70,10 @@ pub async fn build_and_push(
         manifest.layers.len()
     ));
 
-    let layer = Bytes::from(assemble::binary_layer(&binary_bytes));
+    let layer = assemble::binary_layer(&binary_bytes);
     drop(binary_bytes);
-    let layer_descriptor = Descriptor::of(assemble::binary_layer_type(), &layer);
-    let config = assemble::image_config(&base_config, &layer_descriptor)
+    let layer_descriptor = layer.descriptor();
+    let config = assemble::image_config(&base_config, &layer)
         .map_err(|e| format!("base image {base}: {e}"))?;
     let config = Bytes::from(serde_json::to_vec(&config).expect("JSON values serialize"));
     let config_descriptor = Descriptor::of("", &config);
@@ -107,6 +107,7 @@ pub async fn build_and_push(
             .map_err(to)?;
         pushed.uploaded += 1;
     }
+    let layer = Bytes::from(layer.blob);
     for (blob, descriptor) in [(layer, &layer_descriptor), (config, &config_descriptor)] {
         if !sink.has_blob(&descriptor.digest).await.map_err(to)? {
             sink.push_blob(&descriptor.digest, blob).await.map_err(to)?;
