@@ -245,3 +245,37 @@ async fn the_built_image_runs_the_server_and_an_agent_that_builds_a_push() {
     drop(server);
     let _ = support::docker::docker(&["rmi", &pinned]);
 }
+
+#[test]
+fn bad_references_are_bad_input_and_an_unreachable_registry_a_failure() {
+    let root = tempfile::tempdir().unwrap();
+    let pinned = format!("127.0.0.1:5000/raibid@sha256:{}", "a".repeat(64));
+    for (args, code, said) in [
+        (
+            vec!["--push", "127.0.0.1:5000/Raibid"],
+            2,
+            "repository must be lowercase",
+        ),
+        (vec!["--push", pinned.as_str()], 2, "a digest names"),
+        (
+            vec![
+                "--base",
+                "127.0.0.1:9/debian:bookworm",
+                "--push",
+                "127.0.0.1:9/raibid",
+            ],
+            1,
+            "registry 127.0.0.1:9 unreachable",
+        ),
+    ] {
+        let output = raibid(root.path())
+            .args(["image", "build"])
+            .args(&args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(code), "{args:?}: {stderr}");
+        assert!(stderr.contains(said), "{args:?}: {stderr}");
+        assert!(output.stdout.is_empty(), "{args:?}");
+    }
+}
