@@ -44,6 +44,16 @@ jobs *args:
 up *args:
     cargo run --release -- up {{args}}
 
+# The image every role runs from: this (release) binary on image.base, pushed to REPO,
+# e.g. `just image 127.0.0.1:5000/raibid`. `raibid up` does it for the lab's own registry.
+image repo *args:
+    cargo run --release -- image build --push {{repo}} {{args}}
+
+# Image build and push time and size against docker build + docker push (needs Docker,
+# docker-registry, skopeo, debootstrap: as `just test` installs them).
+image-bench:
+    sh scripts/image-bench.sh
+
 # Each lab component's health and the nodes' CPU, memory and GPU use.
 status *args:
     cargo run --release -- status {{args}}

@@ -48,9 +48,12 @@ fn text(output: &Output) -> String {
 
 fn sim_config(sim: &SimLab, kubeconfig: &Path, install: &str) -> String {
     format!(
-        "[gitea]\nurl = \"{}\"\n[cluster]\nkubeconfig = \"{}\"\nwait_timeout_secs = 10\nk3s_install = \"{install}\"\nmin_free_disk_gib = 1\n",
+        "[gitea]\nurl = \"{}\"\n[cluster]\nkubeconfig = \"{}\"\nwait_timeout_secs = 10\nk3s_install = \"{install}\"\nmin_free_disk_gib = 1\n\
+         image = \"{}\"\ngitea_node_port = {}\n",
         sim.gitea.url(),
-        kubeconfig.display()
+        kubeconfig.display(),
+        sim.config.cluster.image,
+        sim.config.cluster.gitea_node_port,
     )
 }
 

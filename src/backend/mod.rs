@@ -4,6 +4,7 @@ pub mod base64;
 pub mod ci;
 pub mod cluster;
 pub mod forge;
+pub mod image;
 pub mod llm;
 pub mod mirror;
 pub mod mirrors_actor;

@@ -59,7 +59,11 @@ fn chosen(only: &[Component]) -> Vec<Component> {
 pub async fn up(context: &Context, args: UpArgs) -> Result<(), Failure> {
     let components = chosen(&args.only);
     if let Some(dir) = &args.render {
-        return render(&context.config, &components, dir);
+        // The image `up` last pushed for this binary, when any (empty: not pushed yet).
+        let mut config = Config::clone(&context.config);
+        config.cluster.image =
+            crate::backend::image::lab::rendered_image(&config, &context.paths.data_dir);
+        return render(&config, &components, dir);
     }
     let config = &context.config;
     let data_dir = &context.paths.data_dir;

@@ -8,6 +8,7 @@ mod context;
 mod doctor;
 mod drafts;
 mod drafts_check;
+mod image;
 mod logging;
 mod mirror;
 mod publish;
@@ -96,6 +97,9 @@ pub enum Command {
     /// Scheduled writing and publishing, as the cluster's CronJobs run it.
     #[command(subcommand)]
     Schedule(ScheduleCommand),
+    /// The image every role runs from: this binary on a base image.
+    #[command(subcommand)]
+    Image(image::ImageCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -336,6 +340,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Some(Command::Down(args)) => runtime.block_on(cluster::down(&context, args)),
         Some(Command::Doctor { json }) => runtime.block_on(doctor::run(&context, json)),
         Some(Command::Mirror(command)) => runtime.block_on(mirror::run(&context, command)),
+        Some(Command::Image(command)) => runtime.block_on(image::run(&context, command)),
         Some(Command::Schedule(ScheduleCommand::Run { cadence, date })) => {
             runtime.block_on(schedule::run(&context, cadence, date))
         }
@@ -345,7 +350,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
 fn console(runtime: &tokio::runtime::Runtime, context: Context) -> Result<(), Failure> {
     if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
         return Err(Failure::bad_input(
-            "the console needs a terminal (TTY). Headless commands: raibid digest, raibid drafts list|show|check|approve|reject|publish, raibid jobs list|show|logs|trigger|cancel|retry, raibid server, raibid agent, raibid pool, raibid up|status|down|doctor, raibid mirror plan|sync|list, raibid schedule run daily|weekly|monthly, raibid config show|path|check (see raibid --help)",
+            "the console needs a terminal (TTY). Headless commands: raibid digest, raibid drafts list|show|check|approve|reject|publish, raibid jobs list|show|logs|trigger|cancel|retry, raibid server, raibid agent, raibid pool, raibid up|status|down|doctor, raibid mirror plan|sync|list, raibid schedule run daily|weekly|monthly, raibid image build, raibid config show|path|check (see raibid --help)",
         ));
     }
     let console = context.console()?;

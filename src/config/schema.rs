@@ -28,6 +28,7 @@ pub struct Config {
     pub devto: DevtoConfig,
     pub mastodon: MastodonConfig,
     pub bluesky: BlueskyConfig,
+    pub image: ImageConfig,
     /// Action name -> keys, e.g. `quit = ["q", "ctrl-c"]`. Unlisted actions keep defaults.
     pub keys: BTreeMap<String, Vec<String>>,
 }
@@ -267,7 +268,8 @@ pub struct ClusterConfig {
     pub wait_timeout_secs: u64,
     /// Namespace of the raibid server, agents, Redis, Sparky and Ollama.
     pub namespace: String,
-    /// The one image every raibid role runs from (server, agents, Sparky).
+    /// The one image every raibid role runs from (server, agents, Sparky); empty: this
+    /// binary's image, built on `image.base` and pushed to Gitea's registry by `raibid up`.
     pub image: String,
     /// StorageClass of every volume; empty: the cluster's default (k3s: local-path).
     pub storage_class: String,
@@ -309,6 +311,28 @@ pub struct ClusterConfig {
     pub daily_schedule: String,
     pub weekly_schedule: String,
     pub monthly_schedule: String,
+}
+
+/// `raibid image build` and how `raibid up` makes the image pullable by k3s.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ImageConfig {
+    /// The image whose layers are under the binary's: agents need git, a C toolchain and cargo.
+    pub base: String,
+    /// k3s' registries file, where `raibid up` adds Gitea's registry and its credentials.
+    pub registries_file: PathBuf,
+    /// Shell command restarting k3s after that file changed (k3s reads it only at start).
+    pub restart_command: String,
+}
+
+impl Default for ImageConfig {
+    fn default() -> Self {
+        ImageConfig {
+            base: "docker.io/library/rust:1-trixie".into(),
+            registries_file: "/etc/rancher/k3s/registries.yaml".into(),
+            restart_command: "systemctl restart k3s".into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -390,7 +414,7 @@ impl Default for ClusterConfig {
             k3s_install: "curl -sfL https://get.k3s.io | INSTALL_K3S_EXEC='server --disable=traefik --write-kubeconfig-mode=600' sh -".into(),
             wait_timeout_secs: 900,
             namespace: "raibid".into(),
-            image: "ghcr.io/raibid-labs/raibid:0.1.0".into(),
+            image: String::new(),
             storage_class: String::new(),
             redis_image: "redis:7.4-alpine".into(),
             redis_storage: "8Gi".into(),

@@ -92,9 +92,26 @@ pub(crate) fn validate(config: &Config, themes: &Themes) -> Result<(), Problem> 
     }
     validate_ci(config)
         .and_then(|()| validate_cluster(&config.cluster))
+        .and_then(|()| validate_image(config))
         .and_then(|()| validate_github(config))
         .and_then(|()| validate_publishing(config))
         .map_err(|(key, message)| Problem { key, message })
+}
+
+/// Image references: a typo would only show when k3s fails to pull.
+fn validate_image(config: &Config) -> Result<(), (&'static str, String)> {
+    use crate::backend::image::Reference;
+    if !config.cluster.image.is_empty() {
+        Reference::parse(&config.cluster.image).map_err(|why| ("cluster.image", why))?;
+    }
+    Reference::parse(&config.image.base).map_err(|why| ("image.base", why))?;
+    if config.image.restart_command.trim().is_empty() {
+        return Err((
+            "image.restart_command",
+            "is empty; k3s reads registries_file only when it starts".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Gitea releases before this one let webhooks and migrations reach hosts their

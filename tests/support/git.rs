@@ -96,3 +96,30 @@ pub fn crate_repo_using(repo: &Path, name: &str, dependency: &Path) -> String {
     git(repo, &["commit", "--quiet", "-m", "fixture"]);
     git(repo, &["rev-parse", "HEAD"])
 }
+
+/// A Gitea push webhook of `repo` (cloned from its path) at `sha`, as Gitea sends it: the
+/// body and its `X-Gitea-Signature`, hex HMAC-SHA256 of the body under `secret`.
+pub fn signed_gitea_push(repo: &Path, sha: &str, secret: &str) -> (Vec<u8>, String) {
+    use hmac::Mac as _;
+    let name = repo.file_name().unwrap().to_str().unwrap();
+    let payload = serde_json::json!({
+        "ref": "refs/heads/main",
+        "before": "0000000000000000000000000000000000000000",
+        "after": sha,
+        "repository": {
+            "id": 1,
+            "name": name,
+            "full_name": format!("lab/{name}"),
+            "clone_url": repo.to_str().unwrap(),
+            "html_url": "http://gitea.lab/lab/fixture",
+            "default_branch": "main"
+        },
+        "pusher": { "id": 1, "login": "ann", "username": "ann" },
+        "sender": { "id": 1, "login": "ann", "username": "ann" },
+        "commits": [{ "id": sha, "message": "fixture\n" }]
+    });
+    let body = serde_json::to_vec(&payload).unwrap();
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(&body);
+    (body, hex::encode(mac.finalize().into_bytes()))
+}

@@ -21,6 +21,10 @@ use tokio::io::AsyncWriteExt;
 use super::gitea_api::FakeGiteaApi;
 use super::serve::{Listener, Server};
 
+/// Where Gitea's container registry sends clients for a token (its challenge's realm).
+pub const REGISTRY_TOKEN_PATH: &str = "/v2/token";
+const REGISTRY_TOKEN: &str = "fake-gitea-registry-token";
+
 /// The admin password as Gitea knows it now (the chart reads it from a secret).
 pub type Password = Arc<dyn Fn() -> Option<String> + Send + Sync>;
 
@@ -118,6 +122,10 @@ async fn handle(State(fake): State<Fake>, request: Request) -> Response {
     let body = axum::body::to_bytes(body, 64 << 20).await.unwrap();
     if creating {
         return create_repository(&fake, &body);
+    }
+    if path == REGISTRY_TOKEN_PATH {
+        // Gitea's container registry hands out Bearer tokens for Basic credentials.
+        return axum::Json(json!({"token": REGISTRY_TOKEN})).into_response();
     }
     (
         StatusCode::NOT_FOUND,

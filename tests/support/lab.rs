@@ -9,14 +9,18 @@ use std::sync::Arc;
 use raibid::config::Config;
 use serde_json::{Value, json};
 
-use super::gitea::{FakeGitea, decode_base64};
+use super::gitea::{FakeGitea, REGISTRY_TOKEN_PATH, decode_base64};
 use super::kube_api::{FakeCluster, FakeKube, Verb, Write};
+use super::registry::{OciRegistry, base_config};
 
 pub const ADMIN: &str = "raibid";
 
 pub struct SimLab {
     pub kube: FakeKube,
     pub gitea: FakeGitea,
+    /// Gitea's container registry: a real registry on Gitea's node port, taking tokens
+    /// from the fake Gitea.
+    pub registry: OciRegistry,
     pub config: Config,
     pub data: tempfile::TempDir,
 }
@@ -36,6 +40,17 @@ impl SimLab {
         // A test machine's disk is not a DGX's.
         config.cluster.min_free_disk_gib = 1;
         config.gitea.url = gitea.url();
+        let registry =
+            OciRegistry::with_token_realm(&format!("{}{REGISTRY_TOKEN_PATH}", gitea.url()));
+        config.cluster.gitea_node_port = registry.port;
+        // An image already in the registry: `up` only checks it (tests/image_lab.rs builds).
+        let digest = registry.seed("raibid/raibid", "sim", &base_config()).await;
+        config.cluster.image = format!("{}/raibid/raibid:sim@{digest}", registry.host());
+        config.image.registries_file = data.path().join("k3s/registries.yaml");
+        config.image.restart_command = format!(
+            "echo restarted >> '{}'",
+            data.path().join("k3s-restarts").display()
+        );
         kube.insert("v1", "nodes", node("spark", 1));
         for (api_version, plural, object) in coredns(true) {
             kube.insert(api_version, plural, object);
@@ -45,6 +60,7 @@ impl SimLab {
         SimLab {
             kube,
             gitea,
+            registry,
             config,
             data,
         }
@@ -52,6 +68,13 @@ impl SimLab {
 
     pub fn data_dir(&self) -> PathBuf {
         self.data.path().join("data")
+    }
+
+    /// How often the restart command ran: k3s restarts.
+    pub fn k3s_restarts(&self) -> usize {
+        std::fs::read_to_string(self.data.path().join("k3s-restarts"))
+            .map(|text| text.lines().count())
+            .unwrap_or(0)
     }
 
     pub fn kubeconfig(&self) -> &Path {
@@ -350,4 +373,19 @@ fn git_out(bare: &Path, args: &[&str]) -> String {
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8(output.stdout).unwrap()
+}
+
+/// Runs `up` of `components`; its result and its progress as text, one event a line.
+pub async fn run_up(
+    lab: &raibid::backend::cluster::Lab,
+    components: &[raibid::backend::cluster::Component],
+) -> (Result<(), String>, String) {
+    let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
+    let result = lab.up(components, false, &sender).await;
+    drop(sender);
+    let mut log = String::new();
+    while let Some(event) = receiver.recv().await {
+        log.push_str(&format!("{event:?}\n"));
+    }
+    (result.map_err(|e| e.to_string()), log)
 }

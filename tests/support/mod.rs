@@ -6,6 +6,7 @@ pub mod cli;
 pub mod cluster_status;
 pub mod crd_schema;
 pub mod devto;
+pub mod docker;
 pub mod git;
 pub mod gitea;
 pub mod gitea_api;
@@ -17,6 +18,7 @@ pub mod lab;
 pub mod mastodon;
 pub mod mirror_status;
 pub mod redis;
+pub mod registry;
 pub mod serve;
 
 use std::path::PathBuf;

@@ -64,6 +64,11 @@ impl Component {
         matches!(self, Component::Ci | Component::Sparky)
     }
 
+    /// Its pods run raibid's own image (`cluster.image`).
+    pub fn runs_raibid_image(self) -> bool {
+        matches!(self, Component::Ci | Component::Sparky)
+    }
+
     pub fn from_name(name: &str) -> Option<Component> {
         Component::ALL.into_iter().find(|c| c.name() == name)
     }

@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 use crate::backend::mirror::gitea_api::{GiteaApi, GiteaAuth};
 use crate::backend::mirror::push_hook::{self, PushHook};
 use crate::backend::mirror::reader;
+use crate::backend::image::{self, Credentials};
 use crate::config::Config;
 
 use super::connect::{ConnectError, connect, kubeconfig_path};
@@ -41,7 +42,10 @@ pub struct StepFailed {
 pub struct Lab {
     objects: Objects,
     server: String,
+    /// The config, with `cluster.image` as the manifests name it (see `image::lab`).
     config: Config,
+    /// `cluster.image` is empty: the lab runs this binary's image, pushed by `up`.
+    own_image: bool,
     data_dir: PathBuf,
     /// Held while git works in the gitops work tree.
     work_tree: Arc<Mutex<()>>,
@@ -92,13 +96,16 @@ impl Lab {
         let path = kubeconfig_path(&config.cluster.kubeconfig)
             .map_err(|tried| ConnectError::Missing { tried })?;
         let (client, server) = connect(&path).await?;
+        let mut rendering = config.clone();
+        rendering.cluster.image = image::lab::rendered_image(config, data_dir);
         Ok(Lab {
             objects: Objects {
                 client,
                 wait_timeout: Duration::from_secs(config.cluster.wait_timeout_secs),
             },
             server,
-            config: config.clone(),
+            config: rendering,
+            own_image: config.cluster.image.is_empty(),
             data_dir: data_dir.to_path_buf(),
             work_tree: Arc::default(),
         })
@@ -149,12 +156,27 @@ impl Lab {
         if matches!(run, Run::Down { .. }) {
             order.reverse();
         }
+        let mut with_image: Option<Lab> = None;
         for component in order {
             let _ = progress.send(Progress::Started(component));
-            let mut step = Step::new(self, component, progress);
             let result = match run {
-                Run::Up { force } => step.up(force).await,
-                Run::Down { purge } => step.down(purge).await,
+                Run::Up { force } if component.runs_raibid_image() => {
+                    // Made pullable before any pod waits on it: a bad image fails at once.
+                    let lab = match with_image.take() {
+                        Some(lab) => Ok(lab),
+                        None => self.with_pullable_image(component, progress).await,
+                    };
+                    match lab {
+                        Ok(lab) => {
+                            let result = Step::new(&lab, component, progress).up(force).await;
+                            with_image = Some(lab);
+                            result
+                        }
+                        Err(reason) => Err(reason),
+                    }
+                }
+                Run::Up { force } => Step::new(self, component, progress).up(force).await,
+                Run::Down { purge } => Step::new(self, component, progress).down(purge).await,
             };
             match result {
                 Ok(outcome) => {
@@ -198,6 +220,29 @@ impl Lab {
                 manifests.len()
             ),
         }
+    }
+
+    /// The lab whose manifests name an image k3s can pull: the configured one, checked,
+    /// or this binary's, pushed to Gitea's registry (see `image::lab`).
+    async fn with_pullable_image(
+        &self,
+        component: Component,
+        progress: &Reporter,
+    ) -> Result<Lab, Failure> {
+        let mut wanted = self.config.clone();
+        if self.own_image {
+            wanted.cluster.image.clear();
+        }
+        let admin = self.gitea_admin_credentials().await?;
+        let mut log = |line: String| {
+            let _ = progress.send(Progress::Log(component, line));
+        };
+        let image = image::lab::ensure(&wanted, admin, self.client(), &self.data_dir, &mut log)
+            .await
+            .map_err(|e| format!("image: {e}"))?;
+        let mut lab = self.clone();
+        lab.config.cluster.image = image;
+        Ok(lab)
     }
 
     /// The gitops repository, reached on Gitea's node port (or `gitea.url`) with the
@@ -253,6 +298,14 @@ impl Lab {
             })?;
         let url = manifests::server_webhook_url(&self.config);
         Ok(PushHook::new(&url, secret))
+    }
+
+    /// Gitea's admin, with the generated password from its secret.
+    async fn gitea_admin_credentials(&self) -> Result<Credentials, Failure> {
+        Ok(Credentials {
+            username: self.config.cluster.gitea_admin.clone(),
+            password: self.gitea_admin_password().await?,
+        })
     }
 
     /// How the component's folder in the gitops repository differs from the config.

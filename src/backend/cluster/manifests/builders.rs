@@ -163,11 +163,16 @@ pub(super) fn service_host(service: &str, namespace: &str) -> String {
     format!("{service}.{namespace}.svc.cluster.local")
 }
 
-/// A container `name` running `image`; callers fill in the rest.
+/// A container `name` running `image`; callers fill in the rest. A digest or a version tag
+/// names fixed content, so a node pulls it once (and a lab without internet keeps
+/// starting pods); only `latest` or no tag is asked for again at every start.
 pub(super) fn container(name: &str, image: &str) -> Container {
+    let last = image.rsplit('/').next().unwrap_or(image);
+    let fixed = last.contains('@') || last.split_once(':').is_some_and(|(_, tag)| tag != "latest");
     Container {
         name: name.to_owned(),
         image: Some(image.to_owned()),
+        image_pull_policy: Some(if fixed { "IfNotPresent" } else { "Always" }.to_owned()),
         ..Container::default()
     }
 }
