@@ -588,7 +588,7 @@ async fn the_agent_binary_clones_a_private_repository_without_showing_the_token(
             .any(|line| line.step == "cat Cargo.toml" && line.line.contains("fixture")),
         "{log:#?}"
     );
-    let header = raibid::backend::base64::base64(credential.as_bytes());
+    let header = support::encode_base64(credential.as_bytes());
     let stdout = String::from_utf8_lossy(&output.stdout);
     for text in log
         .iter()

@@ -604,10 +604,11 @@ async fn up_wires_giteas_push_webhook_and_the_agents_read_only_clone_credential(
             .contains("clone_credentials_file = \"/var/run/secrets/raibid/git-clone/credentials\""),
         "{inside}"
     );
-    assert!(
-        inside.contains("public_url = \"http://127.0.0.1:30300\""),
-        "{inside}"
+    let public_url = format!(
+        "public_url = \"http://127.0.0.1:{}\"",
+        sim.config.cluster.gitea_node_port
     );
+    assert!(inside.contains(&public_url), "{inside}");
 
     let text = log_text(&events);
     assert!(text.contains("created Gitea user raibid-ci"), "{text}");

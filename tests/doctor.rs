@@ -19,12 +19,13 @@ use support::cli::{command_in, described};
 use support::lab::{SimLab, coredns, node};
 use tokio_util::sync::CancellationToken;
 
-const CHECKS: [&str; 10] = [
+const CHECKS: [&str; 11] = [
     "kubeconfig",
     "api",
     "nodes",
     "k3s",
     "architecture",
+    "image",
     "gpu",
     "dns",
     "gitea",
@@ -107,6 +108,10 @@ async fn every_check_passes_on_a_lab_that_is_up_and_the_table_says_so() {
     );
     assert_eq!(row(&rows, "k3s")["detail"], "v1.33.5+k3s1 on spark");
     assert_eq!(
+        row(&rows, "image")["detail"],
+        format!("{} can be pulled", sim.config.cluster.image)
+    );
+    assert_eq!(
         row(&rows, "gpu")["detail"],
         "nvidia.com/gpu: 1 allocatable on spark"
     );
@@ -121,6 +126,36 @@ async fn every_check_passes_on_a_lab_that_is_up_and_the_table_says_so() {
     assert_eq!(table.lines().count(), CHECKS.len(), "{table}");
     assert!(table.lines().all(|l| l.starts_with("✓ ")), "{table}");
     assert!(table.contains("✓ dns           kube-system/kube-dns: 1 ready endpoints"));
+}
+
+/// The image the lab's pods would run must be in its registry; this binary's, before `up`
+/// pushed it, is simply not there yet.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_image_that_cannot_be_pulled_fails_and_an_unpushed_own_image_is_not_there_yet() {
+    let sim = SimLab::start().await;
+    up_through_gitea(&sim).await;
+    let mut config = config_of(&sim);
+    config.cluster.image = format!("{}/raibid/raibid:missing", sim.registry.host());
+    let (code, rows) = doctor(sim.data.path(), &config).await;
+    assert_eq!(code, Some(1), "{rows:?}");
+    assert_row(
+        &rows,
+        "image",
+        "fail",
+        "raibid/raibid:missing cannot be pulled",
+        "raibid image build --push",
+    );
+
+    config.cluster.image = String::new();
+    let (code, rows) = doctor(sim.data.path(), &config).await;
+    assert_eq!(code, Some(0), "{rows:?}");
+    assert_eq!(row(&rows, "image")["status"], "skipped");
+    assert!(
+        row(&rows, "image")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("the ci step of `raibid up` pushes this binary's image")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -155,7 +190,7 @@ async fn no_kubeconfig_anywhere_fails_with_where_it_looked_and_skips_the_cluster
         &home_config.display().to_string(),
         "cluster.kubeconfig",
     );
-    for name in &CHECKS[1..9] {
+    for name in &CHECKS[1..10] {
         assert_eq!(row(&rows, name)["status"], "skipped", "{name}");
     }
     assert_eq!(row(&rows, "disk")["status"], "ok");

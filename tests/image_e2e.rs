@@ -155,7 +155,7 @@ async fn the_built_image_runs_the_server_and_an_agent_that_builds_a_push() {
     let config = format!(
         "[ci]\nredis_url = \"{}\"\nheartbeat_secs = 1\njob_timeout_secs = 120\n\
          steps = [\"sh hello.sh\", \"git log --oneline -1\"]\n\
-         workspace_dir = \"{root}/workspaces\"\ncargo_home = \"{root}/cargo\"\n\
+         workspace_dir = \"{root}/workspaces\"\ncache_dir = \"{root}/cache\"\n\
          [server]\nlisten = \"127.0.0.1:{port}\"\n",
         redis.url(),
         root = root.display(),
@@ -230,7 +230,18 @@ async fn the_built_image_runs_the_server_and_an_agent_that_builds_a_push() {
     assert_eq!(code, 0, "{}", agent.logs());
     // What the agent writes to stderr is what `docker logs` (and `kubectl logs`) show.
     let logs = agent.logs();
-    assert!(logs.contains("agent finished after 1 job(s)"), "{logs}");
+    for said in [
+        "agent started",
+        "running a job",
+        "step started",
+        "agent stopped",
+    ] {
+        assert!(
+            logs.contains(said),
+            "{said:?} missing from the agent's stderr:\n{logs}"
+        );
+    }
+    assert!(logs.contains(job), "{logs}");
     let log = http
         .get(format!("{api}/jobs/{job}/logs"))
         .bearer_auth(TOKEN)

@@ -135,7 +135,11 @@ async fn fails_fast(sim: &SimLab, config: &raibid::config::Config, wanted: &[&st
 async fn an_image_that_cannot_be_pulled_fails_at_once_saying_why() {
     let mut sim = SimLab::start().await;
     let lab = Lab::connect(&sim.config, &sim.data_dir()).await.unwrap();
-    let before_ci = &Component::ALL[..Component::ALL.len() - 2];
+    let ci = Component::ALL
+        .iter()
+        .position(|c| *c == Component::Ci)
+        .unwrap();
+    let before_ci = &Component::ALL[..ci];
     let (result, log) = run_up(&lab, before_ci).await;
     result.unwrap_or_else(|e| panic!("{e}\n{log}"));
     let host = sim.registry.host();

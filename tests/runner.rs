@@ -513,7 +513,7 @@ async fn a_private_repository_is_cloned_with_the_read_only_credential_only() {
     let root = tempfile::tempdir().unwrap();
     let (gitea, credential, file, sha) = private_gitea(root.path()).await;
     let token = credential.split_once(':').unwrap().1.to_string();
-    let header = raibid::backend::base64::base64(credential.as_bytes());
+    let header = support::encode_base64(credential.as_bytes());
     let clone_url = format!("{}/mirrors/private.git", gitea.url());
     let mut settings = settings(root.path());
 
@@ -612,7 +612,7 @@ async fn the_read_only_credential_cannot_push_or_read_other_organisations() {
     let (gitea, credential, _, sha) = private_gitea(root.path()).await;
     let header = format!(
         "http.extraHeader=Authorization: Basic {}",
-        raibid::backend::base64::base64(credential.as_bytes())
+        support::encode_base64(credential.as_bytes())
     );
     let work = root.path().join("work");
     let url = format!("{}/mirrors/private.git", gitea.url());
@@ -643,9 +643,7 @@ async fn the_read_only_credential_cannot_push_or_read_other_organisations() {
     assert!(!push.status.success(), "a read-only token pushed");
     let admin = format!(
         "http.extraHeader=Authorization: Basic {}",
-        raibid::backend::base64::base64(
-            format!("raibid:{}", support::gitea::ADMIN_PASSWORD).as_bytes()
-        )
+        support::encode_base64(format!("raibid:{}", support::gitea::ADMIN_PASSWORD).as_bytes())
     );
     support::git::git(
         &work,

@@ -1,6 +1,5 @@
 //! Tokio actors and the domain code they drive.
 
-pub mod base64;
 pub mod ci;
 pub mod cluster;
 pub mod forge;

@@ -316,22 +316,10 @@ async fn git_http_backend(
 
 /// Standard base64 (RFC 4648) to bytes; empty for invalid input.
 pub fn decode_base64(text: &str) -> Vec<u8> {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut bits = 0u32;
-    let mut count = 0;
-    let mut out = Vec::new();
-    for byte in text.bytes().filter(|&b| b != b'=') {
-        let Some(value) = ALPHABET.iter().position(|&a| a == byte) else {
-            return Vec::new();
-        };
-        bits = bits << 6 | value as u32;
-        count += 6;
-        if count >= 8 {
-            count -= 8;
-            out.push((bits >> count) as u8);
-        }
-    }
-    out
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .unwrap_or_default()
 }
 
 /// The admin password of [`private_repository`]'s Gitea.

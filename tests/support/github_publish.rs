@@ -1046,23 +1046,8 @@ fn update_discussion_comment(world: &mut World, id: &Value, body: &Value) -> Ans
 
 /// Standard base64 in lines of 60, each ended by a newline, as the contents API sends it.
 fn wrapped_base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut flat = String::new();
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                flat.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
-            } else {
-                flat.push('=');
-            }
-        }
-    }
+    use base64::Engine as _;
+    let flat = base64::engine::general_purpose::STANDARD.encode(bytes);
     flat.as_bytes()
         .chunks(60)
         .map(|line| format!("{}\n", String::from_utf8_lossy(line)))

@@ -389,3 +389,9 @@ pub fn plan(post_length: Option<usize>) -> Box<raibid::backend::sparky::delivery
         tags: Vec::new(),
     })
 }
+
+/// Standard base64, padded: what a Basic auth header holds.
+pub fn encode_base64(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}

@@ -16,9 +16,10 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::process::{self, Ending};
-use crate::backend::base64::base64;
 use crate::backend::queue::contract::{Job, JobState, LogStream};
 use crate::config::Config;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 
 /// The step name of the agent's own lines about cloning.
 pub const CHECKOUT_STEP: &str = "checkout";
@@ -88,7 +89,7 @@ impl GitAccess {
             .split_once(':')
             .filter(|(user, token)| !user.is_empty() && !token.is_empty())
             .ok_or_else(|| unreadable("it does not hold `user:token`".into()))?;
-        let header = base64(format!("{user}:{token}").as_bytes());
+        let header = BASE64.encode(format!("{user}:{token}").as_bytes());
         config.push((
             format!("http.{gitea}.extraHeader"),
             format!("Authorization: Basic {header}"),
@@ -413,7 +414,7 @@ mod tests {
         };
         let (config, token) = access.config().await.unwrap();
         assert_eq!(token.as_deref(), Some("t0ken"));
-        let header = format!("Authorization: Basic {}", base64(b"raibid-ci:t0ken"));
+        let header = format!("Authorization: Basic {}", BASE64.encode(b"raibid-ci:t0ken"));
         assert_eq!(
             config,
             [

@@ -17,10 +17,12 @@ use crate::config::{Config, parse_version};
 
 use super::connect::{ConnectError, connect, error_chain, kubeconfig_path};
 use super::lab::{gitea_url, rendered};
+use super::manifests::{GITEA_ADMIN_SECRET, GITEA_NAMESPACE};
 use super::quantity::bytes;
 use super::report::{Progress, Reporter};
 use super::status::GPU;
 use super::{Component, StepFailed};
+use crate::backend::image::{self, Credentials, Reference};
 
 /// Where k3s keeps its images, its database and the local-path volumes.
 pub const K3S_DATA_DIR: &str = "/var/lib/rancher";
@@ -44,8 +46,8 @@ pub enum Verdict {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Check {
-    /// `kubeconfig`, `api`, `nodes`, `k3s`, `architecture`, `gpu`, `dns`, `gitea`,
-    /// `registry` or `disk`.
+    /// `kubeconfig`, `api`, `nodes`, `k3s`, `architecture`, `image`, `gpu`, `dns`,
+    /// `gitea`, `registry` or `disk`.
     pub name: &'static str,
     pub status: Verdict,
     pub detail: String,
@@ -111,6 +113,9 @@ pub struct ClusterFacts {
     pub gitea: Option<Result<Gitea, String>>,
     /// Whether the gpu step installed NVIDIA's device plugin, which advertises the GPUs.
     pub device_plugin: bool,
+    /// The image the lab's pods run and whether it can be pulled; `None` before `raibid up`,
+    /// whose ci step checks it or pushes this binary's.
+    pub image: Option<(String, Result<(), String>)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -165,7 +170,10 @@ pub async fn examine(config: &Config, data_dir: &Path, stage: Stage) -> Findings
     let cluster = match kubeconfig_path(&config.cluster.kubeconfig) {
         Err(tried) => Err(ConnectError::Missing { tried }),
         Ok(path) => match connect(&path).await {
-            Ok((client, server)) => Ok(examine_cluster(&client, config, stage, path, server).await),
+            Ok((client, server)) => {
+                let found = examine_cluster(&client, config, data_dir, stage, path, server);
+                Ok(found.await)
+            }
             Err(error) => Err(error),
         },
     };
@@ -260,6 +268,7 @@ pub fn failed(checks: &[Check]) -> Option<String> {
 async fn examine_cluster(
     client: &kube::Client,
     config: &Config,
+    data_dir: &Path,
     stage: Stage,
     kubeconfig: PathBuf,
     server: String,
@@ -275,8 +284,19 @@ async fn examine_cluster(
             .await
             .unwrap_or(false)
     };
-    let (nodes, dns, gitea, device_plugin) =
-        tokio::join!(read_nodes(client), read_dns(client), gitea, device_plugin);
+    let image = async {
+        match stage {
+            Stage::Doctor => read_image(client, config, data_dir).await,
+            Stage::BeforeUp { .. } => None,
+        }
+    };
+    let (nodes, dns, gitea, device_plugin, image) = tokio::join!(
+        read_nodes(client),
+        read_dns(client),
+        gitea,
+        device_plugin,
+        image
+    );
     ClusterFacts {
         kubeconfig,
         server,
@@ -284,7 +304,44 @@ async fn examine_cluster(
         dns,
         gitea,
         device_plugin,
+        image,
     }
+}
+
+/// The image the lab's manifests name and whether it can be pulled for this platform, with
+/// Gitea's admin credentials when it lives in the lab's registry; `None` while there is
+/// nothing to check yet: this binary not pushed, or the lab's registry not installed (the
+/// ci step of `raibid up` checks the image, or pushes this binary's).
+async fn read_image(
+    client: &kube::Client,
+    config: &Config,
+    data_dir: &Path,
+) -> Option<(String, Result<(), String>)> {
+    let name = image::lab::rendered_image(config, data_dir);
+    if name.is_empty() {
+        return None;
+    }
+    let pullable = match Reference::parse(&name) {
+        Err(why) => Err(why),
+        Ok(reference) if reference.registry == image::lab::lab_registry(config) => {
+            let admin = gitea_admin(client, config).await?;
+            image::check_pullable(&reference, Some(admin)).await
+        }
+        Ok(reference) => image::check_pullable(&reference, None).await,
+    };
+    Some((name, pullable))
+}
+
+/// Gitea's admin from its generated secret, when it can be read.
+async fn gitea_admin(client: &kube::Client, config: &Config) -> Option<Credentials> {
+    let password =
+        super::secrets::read_key(client, GITEA_NAMESPACE, GITEA_ADMIN_SECRET, "password")
+            .await
+            .ok()?;
+    Some(Credentials {
+        username: config.cluster.gitea_admin.clone(),
+        password: String::from_utf8(password).ok()?,
+    })
 }
 
 async fn read_nodes(client: &kube::Client) -> Result<Vec<NodeFacts>, String> {
@@ -487,6 +544,7 @@ fn unreached(error: &ConnectError, stage: Stage) -> Vec<Check> {
         "nodes",
         "k3s",
         "architecture",
+        "image",
         "gpu",
         "dns",
         "gitea",
@@ -507,6 +565,7 @@ fn judge_cluster(cluster: &ClusterFacts, config: &Config, stage: Stage) -> Vec<C
             checks.push(ready_nodes(nodes));
             checks.push(kubernetes_version(nodes));
             checks.push(architecture(nodes));
+            checks.push(image_check(&cluster.image, stage));
             checks.push(match stage {
                 Stage::Doctor => gpus(nodes, config.cluster.ollama_gpus, cluster.device_plugin),
                 Stage::BeforeUp { .. } => Check::skipped(
@@ -521,9 +580,11 @@ fn judge_cluster(cluster: &ClusterFacts, config: &Config, stage: Stage) -> Vec<C
                 reason.clone(),
                 "the kubeconfig's user must be allowed to list nodes (k3s' admin kubeconfig is)",
             ));
-            for name in ["k3s", "architecture", "gpu"] {
-                checks.push(Check::skipped(name, "the nodes cannot be read"));
-            }
+            let unread = "the nodes cannot be read";
+            checks.push(Check::skipped("k3s", unread));
+            checks.push(Check::skipped("architecture", unread));
+            checks.push(image_check(&cluster.image, stage));
+            checks.push(Check::skipped("gpu", unread));
         }
     }
     checks.push(dns(&cluster.dns));
@@ -679,6 +740,27 @@ fn dns(found: &Result<Dns, String>) -> Check {
 }
 
 /// Gitea's API and its container registry on the port the host reaches them by.
+fn image_check(found: &Option<(String, Result<(), String>)>, stage: Stage) -> Check {
+    match (found, stage) {
+        (_, Stage::BeforeUp { .. }) => Check::skipped(
+            "image",
+            "the ci step checks it, or builds and pushes this binary's",
+        ),
+        (None, Stage::Doctor) => Check::skipped(
+            "image",
+            "nothing to check yet: the ci step of `raibid up` pushes this binary's image to Gitea's registry",
+        ),
+        (Some((name, Ok(()))), Stage::Doctor) => {
+            Check::ok("image", format!("{name} can be pulled"))
+        }
+        (Some((_, Err(why))), Stage::Doctor) => Check::fail(
+            "image",
+            why.clone(),
+            "push it (`raibid image build --push REF`), correct cluster.image, or empty cluster.image so `raibid up` pushes this binary's",
+        ),
+    }
+}
+
 fn gitea_checks(found: &Result<Gitea, String>, config: &Config) -> [Check; 2] {
     let unreachable_fix = format!(
         "`kubectl -n gitea get pods` shows whether Gitea runs; the host reaches it on 127.0.0.1:{} (cluster.gitea_node_port) unless gitea.url says otherwise",

@@ -10,10 +10,10 @@ use std::time::Duration;
 use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams};
 use sha2::{Digest, Sha256};
 
+use crate::backend::image::{self, Credentials};
 use crate::backend::mirror::gitea_api::{GiteaApi, GiteaAuth};
 use crate::backend::mirror::push_hook::{self, PushHook};
 use crate::backend::mirror::reader;
-use crate::backend::image::{self, Credentials};
 use crate::config::Config;
 
 use super::connect::{ConnectError, connect, kubeconfig_path};

@@ -8,7 +8,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use crate::backend::base64::base64;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 
 /// The identity of commits in repositories without a configured `user.name`/`user.email`.
 pub const FALLBACK_NAME: &str = "Sparky";
@@ -86,7 +87,7 @@ impl Git {
     /// Authenticates HTTP remotes with a Basic `Authorization` header passed through git's
     /// environment config (never argv, where other users could read it); `password` is masked.
     pub fn with_basic_auth(self, user: &str, password: &str) -> Git {
-        let basic = base64(format!("{user}:{password}").as_bytes());
+        let basic = BASE64.encode(format!("{user}:{password}").as_bytes());
         self.masking(password)
             .with_env("GIT_CONFIG_COUNT", "1")
             .with_env("GIT_CONFIG_KEY_0", "http.extraHeader")

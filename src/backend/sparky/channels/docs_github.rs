@@ -14,8 +14,9 @@ use serde_json::json;
 
 use super::github_api::{GithubApi, Repository};
 use super::{ChannelError, ChannelName, Delivery, Outgoing, Publication, content_hash};
-use crate::backend::base64::base64;
 use crate::config::Config;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 
 const CHANNEL: ChannelName = ChannelName::DocsGithub;
 const REPO_KEY: &str = "publish.github_repo";
@@ -135,7 +136,7 @@ impl DocsGithub {
     ) -> Result<Written, ChannelError> {
         let mut body = json!({
             "message": format!("publish: {}", out.title),
-            "content": base64(out.post.as_bytes()),
+            "content": BASE64.encode(out.post.as_bytes()),
             "branch": self.branch,
         });
         if let Some(file) = current {
