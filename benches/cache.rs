@@ -54,6 +54,7 @@ fn main() {
             sccache_dir: None,
             step_timeout: Duration::from_secs(1800),
             job_timeout: Duration::from_secs(3600),
+            git_access: Default::default(),
         };
         for (label, times) in [("cold", &mut cold), ("warm", &mut warm)] {
             let job = job(&format!("{label}-{round}"), &repo, &sha);
