@@ -10,9 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use hmac::{Hmac, Mac};
-use serde_json::{Value, json};
-use sha2::Sha256;
+use serde_json::Value;
 use support::git::crate_repo;
 use support::redis::RedisServer;
 
@@ -163,26 +161,7 @@ impl Lab {
 
     /// Delivers a signed Gitea push of `repo` at `sha`; returns the queued job's id.
     fn push(&self, repo: &Path, sha: &str, delivery: &str) -> String {
-        let payload = json!({
-            "ref": "refs/heads/main",
-            "before": "0000000000000000000000000000000000000000",
-            "after": sha,
-            "repository": {
-                "id": 1,
-                "name": repo.file_name().unwrap().to_str().unwrap(),
-                "full_name": format!("lab/{}", repo.file_name().unwrap().to_str().unwrap()),
-                "clone_url": repo.to_str().unwrap(),
-                "html_url": "http://gitea.lab/lab/fixture",
-                "default_branch": "main"
-            },
-            "pusher": { "id": 1, "login": "ann", "username": "ann" },
-            "sender": { "id": 1, "login": "ann", "username": "ann" },
-            "commits": [{ "id": sha, "message": "fixture\n" }]
-        });
-        let body = serde_json::to_vec(&payload).unwrap();
-        let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
-        mac.update(&body);
-        let signature = hex::encode(mac.finalize().into_bytes());
+        let (body, signature) = support::git::signed_gitea_push(repo, sha, SECRET);
         let request = self
             .http
             .post(format!("{}/webhooks/gitea", self.api))

@@ -251,7 +251,7 @@ fn local_pool_builds_a_triggered_job() {
     tmux.wait_for("1 Digests");
 
     tmux.keys(&["3"]);
-    tmux.wait_for("queue redis://");
+    tmux.wait_for("queue: redis://");
     tmux.keys(&["+"]);
     tmux.wait_for("local pool 1/1 agents");
     tmux.wait_for("local-1");
