@@ -75,6 +75,11 @@ pub struct RepoActivity {
     /// Releases published in the period (GitHub only).
     #[serde(default)]
     pub releases: Vec<ReleaseRecord>,
+    /// Committer time of the repository's first commit, when the history reaches it (not
+    /// through a shallow boundary): created in the period when it falls inside it, not yet
+    /// existing when it falls after.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_commit: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

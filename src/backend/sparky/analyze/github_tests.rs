@@ -143,6 +143,7 @@ fn current() -> Activity {
             issue(13, "10T00:00", Some("12T00:00")),
         ],
         releases: vec![release("v1.1.0", "12T00:00"), release("v1.2.0", "20T12:00")],
+        first_commit: None,
     };
     week("2026-W47", "16T00:00", "23T00:00", repo)
 }

@@ -14,6 +14,7 @@ mod issues;
 mod people;
 mod pulls;
 mod stats;
+mod themes;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -28,6 +29,7 @@ pub use issues::{IssueStats, RepoIssues};
 pub use people::Profile;
 pub use pulls::{MergedPullRequest, PullRequestStats, RepoPullRequests, ReviewLoad, Reviewer};
 use stats::change_pct;
+pub use themes::{Theme, ThemeKind, themes};
 
 /// How many notable changes a digest keeps.
 pub const NOTABLE_LIMIT: usize = 20;
@@ -43,6 +45,9 @@ pub struct Metrics {
     pub contributors: Vec<Contributor>,
     /// Highest impact first.
     pub notable: Vec<Notable>,
+    /// What the period was about, heaviest first.
+    #[serde(default)]
+    pub themes: Vec<Theme>,
     /// Against the previous period of equal length; `None` when it was not collected.
     pub trend: Option<Trend>,
     /// Pull requests, reviews, issues, releases and people across repositories; `None`
@@ -127,6 +132,7 @@ pub fn analyze(current: &Activity, previous: Option<&Activity>) -> Metrics {
         repos: repo_stats(current),
         contributors: contributors(&commits),
         notable: notable(&commits),
+        themes: themes(current),
         trend: previous.map(|prev| trend(&totals, prev)),
         totals,
         github: current

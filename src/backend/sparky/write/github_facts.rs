@@ -202,6 +202,7 @@ mod tests {
                 published: at("18T10:00"),
                 prerelease: false,
             }],
+            first_commit: None,
         };
         let activity = Activity {
             period: Period {

@@ -347,6 +347,7 @@ mod tests {
             repos: (0..12).map(repo).collect(),
             repo_paths: (0..12).map(|i| format!("/src/{}", repo(i))).collect(),
             metrics: Metrics {
+                themes: Vec::new(),
                 commits_per_day: (1..=30)
                     .map(|d| DayCount {
                         date: format!("2026-11-{d:02}"),
