@@ -65,6 +65,7 @@ fn commit(i: usize, s: &Spec) -> CommitRecord {
         deletions: s.del,
         is_merge: s.subject.starts_with("Merge"),
         is_bot: s.author.ends_with("[bot]"),
+        paths: Vec::new(),
     }
 }
 
@@ -742,6 +743,7 @@ fn busy_activity(label: &str, monday: usize, commits: usize, quieter: usize) -> 
             deletions: if merge { 0 } else { (i * 53 % 200) as u64 },
             is_merge: merge,
             is_bot: bot,
+            paths: Vec::new(),
         });
     }
     for (i, repo) in repos.iter_mut().enumerate() {

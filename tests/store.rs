@@ -70,6 +70,7 @@ fn data(label: &str) -> DigestData {
         deletions: 3,
         is_merge: false,
         is_bot: false,
+        paths: Vec::new(),
     };
     let activity = Activity {
         period: period.clone(),

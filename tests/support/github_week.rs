@@ -33,6 +33,7 @@ fn commit(seed: u64, repo: &str, author: &str, when: &str, (ins, del): (u64, u64
         deletions: del,
         is_merge: false,
         is_bot: author.ends_with("[bot]"),
+        paths: Vec::new(),
     }
 }
 

@@ -17,6 +17,7 @@ pub mod kube_api;
 pub mod lab;
 pub mod mastodon;
 pub mod mirror_status;
+pub mod org;
 pub mod redis;
 pub mod registry;
 pub mod serve;
@@ -109,6 +110,7 @@ fn commit(n: u64, author: &str, day: u32, ins: u64, del: u64, subject: &str) -> 
         deletions: del,
         is_merge: false,
         is_bot: false,
+        paths: Vec::new(),
     }
 }
 

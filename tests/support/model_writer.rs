@@ -128,6 +128,7 @@ fn commit(sha: &str, repo: &str, author: &str, at: &str, subject: &str, ins: u64
         deletions: 1,
         is_merge: false,
         is_bot: false,
+        paths: Vec::new(),
     }
 }
 

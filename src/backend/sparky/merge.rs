@@ -201,6 +201,7 @@ mod tests {
             deletions: 0,
             is_merge: false,
             is_bot: false,
+            paths: Vec::new(),
         }
     }
 

@@ -25,6 +25,10 @@ pub struct CommitRecord {
     /// Merges count as commits, but their lines are not counted again.
     pub is_merge: bool,
     pub is_bot: bool,
+    /// The paths `git log --numstat` lists, a rename by its destination; empty for GitHub
+    /// commits and merges.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<String>,
     /// The author's GitHub login, when GitHub reported the commit and knows the author.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub login: Option<String>,

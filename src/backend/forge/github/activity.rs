@@ -333,6 +333,7 @@ impl Collector {
                 is_merge,
                 is_bot: false,
                 sha: node.oid,
+                paths: Vec::new(),
             });
         }
         self.paging[Conn::Commits as usize].more = page.page_info.has_next_page;

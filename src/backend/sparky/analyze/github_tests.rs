@@ -76,6 +76,7 @@ fn commit(sha: u64, author: &str, email: &str, when: &str) -> CommitRecord {
         deletions: 1,
         is_merge: false,
         is_bot: false,
+        paths: Vec::new(),
     }
 }
 

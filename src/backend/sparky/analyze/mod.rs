@@ -2,11 +2,14 @@
 //!
 //! The impact score that ranks notable changes is documented in docs/sparky.md:
 //! `log2(1 + lines) + 0.5 * log2(1 + files)`, plus 2 for a breaking change
-//! (`!:` or `BREAKING` in the subject). Merges and bot commits are not ranked.
+//! (`!:` or `BREAKING` in the subject). Merges, bot commits and bulk changes ([`bulk`]:
+//! imports, vendored or generated trees, lockfile-only and formatting-only commits) are not
+//! ranked: impact ranks code people wrote.
 //!
 //! Repositories from GitHub add pull requests, reviews, issues, releases and people across
 //! repositories ([`github`]); local-only activity leaves [`Metrics::github`] empty.
 
+mod bulk;
 mod github;
 #[cfg(test)]
 mod github_tests;
@@ -14,6 +17,7 @@ mod issues;
 mod people;
 mod pulls;
 mod stats;
+mod subject;
 mod themes;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -22,6 +26,7 @@ use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 
 use super::model::{Activity, CommitRecord, Period};
+pub use bulk::{Bulk, BulkReason, bulk, bulk_reason};
 pub use github::{
     GithubMetrics, GithubTotals, GithubTrend, SourceFailure, analyze_github, is_github_repo,
 };
@@ -29,7 +34,7 @@ pub use issues::{IssueStats, RepoIssues};
 pub use people::Profile;
 pub use pulls::{MergedPullRequest, PullRequestStats, RepoPullRequests, ReviewLoad, Reviewer};
 use stats::change_pct;
-pub use themes::{Theme, ThemeKind, themes};
+pub use themes::{THEME_LIMIT, Theme, ThemeKind, themes};
 
 /// How many notable changes a digest keeps.
 pub const NOTABLE_LIMIT: usize = 20;
@@ -43,11 +48,14 @@ pub struct Metrics {
     pub repos: Vec<RepoStats>,
     /// Contributors by commits, then lines, then name.
     pub contributors: Vec<Contributor>,
-    /// Highest impact first.
+    /// Highest impact first; merges, bots and bulk changes left out.
     pub notable: Vec<Notable>,
     /// What the period was about, heaviest first.
     #[serde(default)]
     pub themes: Vec<Theme>,
+    /// Bulk changes, to mention once among the figures rather than rank.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bulk: Vec<Bulk>,
     /// Against the previous period of equal length; `None` when it was not collected.
     pub trend: Option<Trend>,
     /// Pull requests, reviews, issues, releases and people across repositories; `None`
@@ -133,6 +141,7 @@ pub fn analyze(current: &Activity, previous: Option<&Activity>) -> Metrics {
         contributors: contributors(&commits),
         notable: notable(&commits),
         themes: themes(current),
+        bulk: bulk(current),
         trend: previous.map(|prev| trend(&totals, prev)),
         totals,
         github: current
@@ -262,7 +271,7 @@ fn contributors(commits: &[&CommitRecord]) -> Vec<Contributor> {
 fn notable(commits: &[&CommitRecord]) -> Vec<Notable> {
     let mut ranked: Vec<Notable> = commits
         .iter()
-        .filter(|c| !c.is_merge && !c.is_bot)
+        .filter(|c| !c.is_merge && !c.is_bot && bulk_reason(c).is_none())
         .map(|c| Notable {
             repo: c.repo.clone(),
             sha: c.sha.clone(),
@@ -319,6 +328,7 @@ mod tests {
             deletions: del,
             is_merge: false,
             is_bot: email.contains("[bot]"),
+            paths: Vec::new(),
         }
     }
 

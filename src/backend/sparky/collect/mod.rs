@@ -259,6 +259,7 @@ impl<'a> Worker<'a> {
             files_changed: numstat.files_changed,
             insertions: numstat.insertions,
             deletions: numstat.deletions,
+            paths: numstat.paths,
             is_merge,
             sha,
         })

@@ -12,11 +12,13 @@ use gix::objs::tree::{EntryKind, EntryMode};
 use super::renames::{self, File};
 
 /// What `git log --numstat` sums up for one commit.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub(super) struct Numstat {
     pub files_changed: u32,
     pub insertions: u64,
     pub deletions: u64,
+    /// The paths git lists, a rename by its destination.
+    pub paths: Vec<String>,
 }
 
 /// Diffs trees and counts lines, reusing its caches across commits: building a resource
@@ -104,6 +106,7 @@ impl LineCounter {
             }
         }
         for (old, new) in pairs {
+            total.paths.push(new.path.to_str_lossy().into_owned());
             let old = Side::of(old.old, old.path.as_bstr());
             let new = Side::of(new.new, new.path.as_bstr());
             let (insertions, deletions) = self.count_file(old, new, repo)?;

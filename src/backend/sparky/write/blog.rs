@@ -285,6 +285,7 @@ mod tests {
             is_merge: false,
             is_bot: false,
             login: None,
+            paths: Vec::new(),
         };
         let activity = Activity {
             period: Period {

@@ -173,6 +173,7 @@ mod tests {
             deletions: 2,
             is_merge: false,
             is_bot: false,
+            paths: Vec::new(),
         };
         let repo = RepoActivity {
             name: "lab/api".into(),

@@ -348,6 +348,7 @@ mod tests {
             repo_paths: (0..12).map(|i| format!("/src/{}", repo(i))).collect(),
             metrics: Metrics {
                 themes: Vec::new(),
+                bulk: Vec::new(),
                 commits_per_day: (1..=30)
                     .map(|d| DayCount {
                         date: format!("2026-11-{d:02}"),
