@@ -438,3 +438,165 @@ fn capitalised(text: &str) -> String {
         first.to_uppercase().chain(chars).collect()
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::sparky::model::{Period, PeriodKind, ReleaseRecord, RepoActivity};
+
+    fn at(day: u32) -> Timestamp {
+        format!("2026-11-{day:02}T10:00:00Z").parse().unwrap()
+    }
+
+    fn commit(repo: &str, n: u64, author: &str, subject: &str) -> CommitRecord {
+        CommitRecord {
+            repo: repo.into(),
+            sha: format!("{n:040x}"),
+            author: author.into(),
+            email: format!("{author}@lab.example"),
+            time: at(16 + (n % 6) as u32),
+            offset_seconds: 0,
+            committed: at(16 + (n % 6) as u32),
+            subject: subject.into(),
+            files_changed: 1,
+            insertions: 10,
+            deletions: 1,
+            is_merge: false,
+            is_bot: author.ends_with("[bot]"),
+            paths: Vec::new(),
+            login: None,
+        }
+    }
+
+    fn merged(repo: &str, number: u64, title: &str) -> PullRequestRecord {
+        PullRequestRecord {
+            repo: repo.into(),
+            number,
+            title: title.into(),
+            author: "ann".into(),
+            url: format!("https://github.com/{repo}/pull/{number}"),
+            created: at(16),
+            merged: Some(at(17)),
+            closed: Some(at(17)),
+            reviewers: Vec::new(),
+            additions: 10,
+            deletions: 1,
+            is_bot: false,
+        }
+    }
+
+    /// 2026-W47 of repositories built from their commits.
+    fn week(repos: Vec<RepoActivity>) -> Activity {
+        Activity {
+            period: Period {
+                kind: PeriodKind::Week,
+                since: "2026-11-16T00:00:00Z".parse().unwrap(),
+                until: "2026-11-23T00:00:00Z".parse().unwrap(),
+                label: "2026-W47".into(),
+                time_zone: "UTC".into(),
+            },
+            repos,
+        }
+    }
+
+    fn repo(name: &str, commits: Vec<CommitRecord>) -> RepoActivity {
+        RepoActivity {
+            name: name.into(),
+            path: format!("https://github.com/{name}"),
+            commits,
+            ..RepoActivity::default()
+        }
+    }
+
+    #[test]
+    fn pull_requests_and_releases_join_their_themes() {
+        let mut api = repo(
+            "lab/api",
+            vec![commit("lab/api", 1, "Ann", "ci: pin toolchain (#3)")],
+        );
+        api.pull_requests = vec![merged("lab/api", 3, "ci: pin toolchain")];
+        api.releases = vec![ReleaseRecord {
+            repo: "lab/api".into(),
+            tag: "v2.0.0".into(),
+            name: "2.0".into(),
+            author: "ann".into(),
+            url: "https://github.com/lab/api/releases/tag/v2.0.0".into(),
+            published: at(20),
+            prerelease: false,
+        }];
+        let mut web = repo("lab/web", Vec::new());
+        web.pull_requests = vec![merged("lab/web", 7, "CI: pin toolchain")];
+        let found = themes(&week(vec![api, web]));
+        let titles: Vec<(&str, ThemeKind, &str)> = found
+            .iter()
+            .map(|t| (t.id.as_str(), t.kind, t.title.as_str()))
+            .collect();
+        assert_eq!(
+            titles,
+            vec![
+                (
+                    "t1",
+                    ThemeKind::SharedChange,
+                    "`ci: pin toolchain` across 2 repositories"
+                ),
+                ("t2", ThemeKind::Release, "Release v2.0.0 of lab/api"),
+            ]
+        );
+        assert_eq!(
+            found[0].pull_requests,
+            vec![("lab/api".into(), 3), ("lab/web".into(), 7)]
+        );
+        assert_eq!(found[0].commits, vec![format!("{:040x}", 1)]);
+    }
+
+    #[test]
+    fn bot_only_groups_make_no_theme_and_the_heaviest_eight_stay() {
+        let mut repos: Vec<RepoActivity> = ["a", "b", "c"]
+            .iter()
+            .map(|name| {
+                repo(
+                    name,
+                    vec![commit(
+                        name,
+                        1,
+                        "dependabot[bot]",
+                        "chore(deps): bump serde",
+                    )],
+                )
+            })
+            .collect();
+        let scoped = (0..10u64)
+            .flat_map(|scope| {
+                (0..=scope.min(4)).map(move |n| {
+                    commit(
+                        "a",
+                        100 + scope * 10 + n,
+                        "Ann",
+                        &format!("feat(s{scope}): {n}"),
+                    )
+                })
+            })
+            .collect::<Vec<_>>();
+        repos[0].commits.extend(scoped);
+        let found = themes(&week(repos));
+        let keys: Vec<(&str, &str)> = found
+            .iter()
+            .map(|t| (t.id.as_str(), t.key.as_str()))
+            .collect();
+        assert_eq!(
+            keys,
+            vec![
+                ("t1", "(s4)"),
+                ("t2", "(s5)"),
+                ("t3", "(s6)"),
+                ("t4", "(s7)"),
+                ("t5", "(s8)"),
+                ("t6", "(s9)"),
+                ("t7", "(s3)"),
+                ("t8", "(s2)"),
+            ],
+            "five commits each lead, then four, then three; s1 and s0 fall out"
+        );
+        assert!(found.iter().all(|t| t.people == vec!["Ann"]));
+    }
+}
