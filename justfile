@@ -96,6 +96,7 @@ bench:
     cargo bench --bench dispatch
     cargo bench --bench github
     cargo bench --bench writing
+    cargo bench --bench themes
     cargo bench --bench cache
 
 # What CI runs.
