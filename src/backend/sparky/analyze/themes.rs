@@ -95,6 +95,29 @@ struct Group<'a> {
 
 /// The themes of `activity`, heaviest first, ids assigned in that order.
 pub fn themes(activity: &Activity) -> Vec<Theme> {
+    let mut ranked: Vec<(usize, Theme)> = groups(activity)
+        .into_iter()
+        .filter_map(|(key, group)| theme(&key, group))
+        .collect();
+    ranked.sort_by(|(a_weight, a), (b_weight, b)| {
+        b_weight
+            .cmp(a_weight)
+            .then_with(|| a.kind.rank().cmp(&b.kind.rank()))
+            .then_with(|| a.key.cmp(&b.key))
+    });
+    ranked
+        .into_iter()
+        .take(THEME_LIMIT)
+        .enumerate()
+        .map(|(index, (_, theme))| Theme {
+            id: format!("t{}", index + 1),
+            ..theme
+        })
+        .collect()
+}
+
+/// Commits, merged pull requests and releases by the group they join.
+fn groups(activity: &Activity) -> BTreeMap<Key, Group<'_>> {
     let period = &activity.period;
     let in_period = |at: Timestamp| period.since <= at && at < period.until;
     let new_repos: BTreeSet<&str> = activity
@@ -159,6 +182,14 @@ pub fn themes(activity: &Activity) -> Vec<Theme> {
         Key::Reference(..) | Key::Scope(_) => sizes.get(key).is_some_and(|&n| n >= 2),
     };
     let mut groups: BTreeMap<Key, Group> = BTreeMap::new();
+    // GitHub's tag names first: a commit naming the same version adds no release.
+    for repo in &activity.repos {
+        for release in repo.releases.iter().filter(|r| in_period(r.published)) {
+            let group = groups.entry(Key::Release).or_default();
+            group.repos.insert(&release.repo);
+            group.tags.push((&release.repo, release.tag.clone()));
+        }
+    }
     for (commit, keys) in commits.iter().zip(&commit_keys) {
         if let Some(key) = keys.iter().find(|key| qualifies(key)) {
             let group = groups.entry(key.clone()).or_default();
@@ -178,13 +209,6 @@ pub fn themes(activity: &Activity) -> Vec<Theme> {
             group.repos.insert(&pull.repo);
         }
     }
-    for repo in &activity.repos {
-        for release in repo.releases.iter().filter(|r| in_period(r.published)) {
-            let group = groups.entry(Key::Release).or_default();
-            group.repos.insert(&release.repo);
-            group.tags.push((&release.repo, release.tag.clone()));
-        }
-    }
     if !new_repos.is_empty() {
         groups
             .entry(Key::NewRepository)
@@ -192,26 +216,7 @@ pub fn themes(activity: &Activity) -> Vec<Theme> {
             .repos
             .extend(&new_repos);
     }
-
-    let mut ranked: Vec<(usize, Theme)> = groups
-        .into_iter()
-        .filter_map(|(key, group)| theme(&key, group))
-        .collect();
-    ranked.sort_by(|(a_weight, a), (b_weight, b)| {
-        b_weight
-            .cmp(a_weight)
-            .then_with(|| a.kind.rank().cmp(&b.kind.rank()))
-            .then_with(|| a.key.cmp(&b.key))
-    });
-    ranked
-        .into_iter()
-        .take(THEME_LIMIT)
-        .enumerate()
-        .map(|(index, (_, theme))| Theme {
-            id: format!("t{}", index + 1),
-            ..theme
-        })
-        .collect()
+    groups
 }
 
 impl ThemeKind {
@@ -336,34 +341,40 @@ fn name(
             (ThemeKind::SharedChange, title, form.clone())
         }
         Key::Release => {
-            let mut named: Vec<String> = Vec::new();
+            // A tag and the commit naming it (`v1.2.0`, `release: 1.2.0`) are one release.
+            let mut named: Vec<(&str, &str)> = Vec::new();
+            let version = |tag: &str| tag.trim_start_matches('v').to_string();
             for (repo, tag) in tags {
-                let entry = format!("{tag} ({repo})");
-                if !named.contains(&entry) {
-                    named.push(entry);
+                if !named
+                    .iter()
+                    .any(|(r, t)| r == repo && version(t) == version(tag))
+                {
+                    named.push((repo, tag));
                 }
             }
-            let title = match (named.as_slice(), repos) {
-                ([], _) => format!("Release work in {}", repos.join(", ")),
-                ([_], [repo]) => format!("Release {} of {repo}", tags[0].1),
-                (many, _) => {
-                    let shown = many.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
-                    let more = many.len().saturating_sub(3);
-                    let more = if more > 0 {
-                        format!(" and {more} more")
-                    } else {
-                        String::new()
+            let listed: Vec<String> = named
+                .iter()
+                .map(|(repo, tag)| format!("{tag} ({repo})"))
+                .collect();
+            let title = match named.as_slice() {
+                [] => format!("Release work in {}", repos.join(", ")),
+                [(repo, tag)] => format!("Release {tag} of {repo}"),
+                many => {
+                    let more = match many.len().saturating_sub(3) {
+                        0 => String::new(),
+                        more => format!(" and {more} more"),
                     };
                     format!(
-                        "{} releases: {shown}{more}",
-                        capitalised(&number(many.len()))
+                        "{} releases: {}{more}",
+                        capitalised(&number(many.len())),
+                        listed[..many.len().min(3)].join(", ")
                     )
                 }
             };
-            let key_text = if named.is_empty() {
+            let key_text = if listed.is_empty() {
                 "release".to_string()
             } else {
-                named.join(", ")
+                listed.join(", ")
             };
             (ThemeKind::Release, title, key_text)
         }
@@ -512,7 +523,10 @@ mod tests {
     fn pull_requests_and_releases_join_their_themes() {
         let mut api = repo(
             "lab/api",
-            vec![commit("lab/api", 1, "Ann", "ci: pin toolchain (#3)")],
+            vec![
+                commit("lab/api", 1, "Ann", "ci: pin toolchain (#3)"),
+                commit("lab/api", 2, "Ann", "release: 2.0.0"),
+            ],
         );
         api.pull_requests = vec![merged("lab/api", 3, "ci: pin toolchain")];
         api.releases = vec![ReleaseRecord {
