@@ -130,6 +130,8 @@ pub enum GitHubError {
     NotFound { what: String },
     #[error("GitHub kept rate-limiting {url} after {waits} waits")]
     RateLimited { url: String, waits: u32 },
+    #[error("{refusal}, later than github.max_wait_secs ({max_secs} s) allows waiting")]
+    RateLimitTooLong { refusal: String, max_secs: i64 },
     #[error("GitHub answered {status} to {url}: {message}")]
     Http {
         url: String,
@@ -159,6 +161,7 @@ impl GitHubError {
             GitHubError::CacheDir { .. }
             | GitHubError::NotFound { .. }
             | GitHubError::RateLimited { .. }
+            | GitHubError::RateLimitTooLong { .. }
             | GitHubError::Http { .. }
             | GitHubError::Network(_)
             | GitHubError::Decode { .. } => false,
@@ -216,7 +219,9 @@ impl GitHub {
         let concurrency = usize::try_from(config.concurrency)
             .unwrap_or(1)
             .clamp(1, 32);
-        let client = Client::new(api, token, concurrency)?;
+        let max_wait =
+            SignedDuration::from_secs(i64::try_from(config.max_wait_secs).unwrap_or(i64::MAX));
+        let client = Client::new(api, token, concurrency, max_wait)?;
         cache::create_dir(cache_dir).map_err(|source| GitHubError::CacheDir {
             path: cache_dir.to_path_buf(),
             source,
@@ -562,6 +567,10 @@ mod tests {
             GitHubError::RateLimited {
                 url: "u".into(),
                 waits: 3,
+            },
+            GitHubError::RateLimitTooLong {
+                refusal: "r".into(),
+                max_secs: 60,
             },
             GitHubError::Http {
                 url: "u".into(),

@@ -62,9 +62,18 @@ pub struct Totals {
     pub merges: u64,
     pub insertions: u64,
     pub deletions: u64,
+    /// Of the commits with a known file count (all but `files_unknown`).
     pub files_changed: u64,
     pub contributors: u64,
     pub active_repos: u64,
+    /// Commits whose changed-file count is unknown ([`super::model::RepoActivity::files_unknown`]):
+    /// files changed is known for `commits - files_unknown` of them.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub files_unknown: u64,
+}
+
+fn is_zero(count: &u64) -> bool {
+    *count == 0
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -150,6 +159,7 @@ fn totals(activity: &Activity) -> Totals {
         if !repo.commits.is_empty() {
             totals.active_repos += 1;
         }
+        totals.files_unknown += repo.files_unknown.len() as u64;
         for c in &repo.commits {
             totals.commits += 1;
             totals.merges += u64::from(c.is_merge);
