@@ -5,7 +5,8 @@
 //! and answers are cached on disk (an unchanged page comes back `304 Not Modified`, which
 //! GitHub does not count), and a repository's activity for a period is kept with its
 //! `pushed_at`, so an unchanged repository is not queried again. Rate limits are waited
-//! out, never failed on; [`GitHub::with_notices`] hears about every wait. The token never
+//! out (up to `github.max_wait_secs`, beyond which the request fails and its repository
+//! is not collected); [`GitHub::with_notices`] hears about every wait. The token never
 //! appears in an error, a notice or a log line.
 
 mod activity;
