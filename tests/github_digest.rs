@@ -412,10 +412,13 @@ async fn a_rate_limit_answer_is_waited_out_and_unknown_file_counts_are_told() {
     let week = support::github::week();
     let truth = setup.fake.truth("repo-00", &week);
     let data = setup.fake.repo("repo-00");
+    // The week's largest change by a person: ranked among the notable ones.
     let large = data
         .commits
         .iter()
-        .find(|c| c.parents == 1 && truth.commits.contains(&c.oid))
+        .filter(|c| c.parents == 1 && truth.commits.contains(&c.oid))
+        .filter(|c| !c.headline.starts_with("build(deps)"))
+        .max_by_key(|c| c.additions + c.deletions)
         .expect("a commit in the week");
     setup.fake.hide_file_count("repo-00", &large.oid);
     setup.fake.refuse(
@@ -449,6 +452,13 @@ async fn a_rate_limit_answer_is_waited_out_and_unknown_file_counts_are_told() {
     let totals = &prepared.data.metrics.totals;
     assert_eq!(totals.commits, commits);
     assert_eq!((totals.files_changed, totals.files_unknown), (files, 1));
+    let notable = &prepared.data.metrics.notable;
+    let unknown: Vec<&str> = notable
+        .iter()
+        .filter(|n| n.files_unknown)
+        .map(|n| n.sha.as_str())
+        .collect();
+    assert_eq!(unknown, [large.oid.as_str()]);
 }
 
 #[tokio::test]

@@ -112,6 +112,9 @@ pub struct Notable {
     pub insertions: u64,
     pub deletions: u64,
     pub files_changed: u32,
+    /// GitHub gave no file count: `files_changed` is 0 and not a count.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub files_unknown: bool,
     pub score: f64,
 }
 
@@ -136,11 +139,17 @@ pub fn impact_score(commit: &CommitRecord) -> f64 {
 pub fn analyze(current: &Activity, previous: Option<&Activity>) -> Metrics {
     let commits: Vec<&CommitRecord> = current.repos.iter().flat_map(|r| &r.commits).collect();
     let totals = totals(current);
+    let files_unknown: BTreeSet<&str> = current
+        .repos
+        .iter()
+        .flat_map(|r| &r.files_unknown)
+        .map(String::as_str)
+        .collect();
     Metrics {
         commits_per_day: commits_per_day(&current.period, &commits),
         repos: repo_stats(current),
         contributors: contributors(&commits),
-        notable: notable(&commits),
+        notable: notable(&commits, &files_unknown),
         themes: themes(current),
         trend: previous.map(|prev| trend(&totals, prev)),
         totals,
@@ -269,7 +278,7 @@ fn contributors(commits: &[&CommitRecord]) -> Vec<Contributor> {
     people
 }
 
-fn notable(commits: &[&CommitRecord]) -> Vec<Notable> {
+fn notable(commits: &[&CommitRecord], files_unknown: &BTreeSet<&str>) -> Vec<Notable> {
     let mut ranked: Vec<Notable> = commits
         .iter()
         .filter(|c| !c.is_merge && !c.is_bot)
@@ -281,6 +290,7 @@ fn notable(commits: &[&CommitRecord]) -> Vec<Notable> {
             insertions: c.insertions,
             deletions: c.deletions,
             files_changed: c.files_changed,
+            files_unknown: files_unknown.contains(c.sha.as_str()),
             score: impact_score(c),
         })
         .collect();

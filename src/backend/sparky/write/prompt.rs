@@ -386,6 +386,7 @@ mod tests {
                         insertions: 1_777,
                         deletions: 888,
                         files_changed: 17,
+                        files_unknown: false,
                         score: 12.0,
                     })
                     .collect(),
