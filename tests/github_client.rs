@@ -12,7 +12,7 @@ use jiff::{SignedDuration, Timestamp};
 use raibid::backend::forge::github::{GitHub, GitHubError, RepoInfo};
 use raibid::backend::sparky::model::Period;
 use raibid::config::{GithubConfig, Secret, SparkyConfig};
-use support::github::{FakeGitHub, day, week};
+use support::github::{FakeGitHub, Refusal, day, week};
 
 fn token_file(dir: &Path, token: &str) -> PathBuf {
     let path = dir.join(format!("token-{}", token.len()));
@@ -250,8 +250,11 @@ fn check_repo(
         if source.authored.ends_with("+01:00") {
             assert_eq!(commit.offset_seconds, 3600);
         }
-        if !commit.is_merge {
-            assert_eq!(commit.files_changed, source.files);
+        let unknown = found.files_unknown.contains(&commit.sha);
+        match source.files {
+            _ if commit.is_merge => assert!(commit.files_changed == 0 && !unknown),
+            Some(files) => assert!(commit.files_changed == files && !unknown),
+            None => assert!(commit.files_changed == 0 && unknown, "{}", commit.sha),
         }
     }
     // Pull requests and issues are told apart.
@@ -421,7 +424,7 @@ async fn a_secondary_limit_honours_retry_after() {
     let dir = tempfile::tempdir().unwrap();
     let (tx, mut notices) = tokio::sync::mpsc::unbounded_channel();
     let github = client(&config(&fake, dir.path()), dir.path()).with_notices(tx);
-    fake.secondary_limit(1);
+    fake.refuse(Refusal::RetryAfter(403), 1);
     let started = Instant::now();
     assert_eq!(github.selected_repos().await.unwrap().len(), 2);
     assert!(started.elapsed() >= Duration::from_millis(900));
@@ -431,6 +434,136 @@ async fn a_secondary_limit_honours_retry_after() {
         "{notice}"
     );
     assert_eq!(fake.requests(), 2);
+}
+
+/// Every form of rate-limit answer GitHub is known to send, each to a fake of its own
+/// (in parallel), to the listing (REST forms) or the activity (GraphQL forms): the refused
+/// request is retried after the wait, announced once, and the result is complete.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_form_of_rate_limit_is_waited_out_and_the_activity_is_complete() {
+    let forms = [
+        Refusal::GraphQl {
+            kind: "RATE_LIMITED",
+            spent: true,
+        },
+        Refusal::GraphQl {
+            kind: "RATE_LIMITED",
+            spent: false,
+        },
+        Refusal::GraphQl {
+            kind: "RATE_LIMIT",
+            spent: true,
+        },
+        Refusal::GraphQl {
+            kind: "RATE_LIMIT",
+            spent: false,
+        },
+        Refusal::RetryAfter(403),
+        Refusal::RetryAfter(429),
+        Refusal::Spent,
+    ];
+    let mut runs = tokio::task::JoinSet::new();
+    for form in forms {
+        runs.spawn(async move {
+            let fake = FakeGitHub::start("acme", 2);
+            let dir = tempfile::tempdir().unwrap();
+            let (tx, mut notices) = tokio::sync::mpsc::unbounded_channel();
+            let github = client(&config(&fake, dir.path()), dir.path()).with_notices(tx);
+            fake.refuse(form, 1);
+            let repos = github.selected_repos().await.unwrap();
+            assert_eq!(repos.len(), 2, "{form:?}");
+            let activity = github.activity(&repos, &week(), &bots()).await;
+            assert!(
+                activity.failures.is_empty(),
+                "{form:?}: {:?}",
+                activity.failures
+            );
+            assert_eq!(activity.repos.len(), 2, "{form:?}");
+            for (repo, found) in repos.iter().zip(&activity.repos) {
+                check_repo(&fake, repo, found, &week());
+            }
+            assert_eq!(fake.rate_limited(), 1, "{form:?}");
+            let notice = notices.try_recv().expect("the wait is announced");
+            assert!(notice.contains("rate limit"), "{form:?}: {notice}");
+            assert!(notices.try_recv().is_err(), "{form:?}: one notice");
+            assert_eq!(github.usage().rate_limit_waits, 1, "{form:?}");
+        });
+    }
+    while let Some(run) = runs.join_next().await {
+        run.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_wait_beyond_the_maximum_reports_every_repository_not_collected() {
+    let fake = FakeGitHub::start("acme", 3);
+    let dir = tempfile::tempdir().unwrap();
+    let config = GithubConfig {
+        max_wait_secs: 5,
+        ..config(&fake, dir.path())
+    };
+    let (tx, mut notices) = tokio::sync::mpsc::unbounded_channel();
+    let github = client(&config, dir.path()).with_notices(tx);
+    let repos = github.selected_repos().await.unwrap();
+    fake.exhaust_until(Timestamp::now() + SignedDuration::from_mins(10));
+    let activity = github.activity(&repos, &week(), &bots()).await;
+    assert!(activity.repos.is_empty());
+    let failed: Vec<&str> = activity.failures.iter().map(|f| f.repo.as_str()).collect();
+    assert_eq!(failed, ["acme/repo-00", "acme/repo-01", "acme/repo-02"]);
+    for failure in &activity.failures {
+        assert!(!failure.incomplete);
+        assert!(
+            failure
+                .reason
+                .starts_with("GitHub rate limit reached (graphql) until ")
+                && failure
+                    .reason
+                    .ends_with(" UTC, later than github.max_wait_secs (5 s) allows waiting"),
+            "{}",
+            failure.reason
+        );
+    }
+    assert!(notices.try_recv().is_err(), "nothing was waited for");
+    assert_eq!(github.usage().rate_limit_waits, 0);
+}
+
+#[tokio::test]
+async fn the_history_is_asked_to_the_periods_end_which_is_exclusive() {
+    let fake = FakeGitHub::start("acme", 1);
+    let end = week().until;
+    let last = fake.push_at("repo-00", end - SignedDuration::from_secs(1));
+    let after = fake.push_at("repo-00", end);
+    let dir = tempfile::tempdir().unwrap();
+    let github = client(&config(&fake, dir.path()), dir.path());
+    let repos = github.selected_repos().await.unwrap();
+    let activity = github.activity(&repos, &week(), &bots()).await;
+    let shas: Vec<&str> = activity.repos[0]
+        .commits
+        .iter()
+        .map(|c| c.sha.as_str())
+        .collect();
+    assert_eq!(shas.first(), Some(&last.oid.as_str()));
+    assert!(!shas.contains(&after.oid.as_str()));
+    check_repo(&fake, &repos[0], &activity.repos[0], &week());
+}
+
+#[tokio::test]
+async fn a_commit_without_a_file_count_is_unknown_not_zero() {
+    let fake = FakeGitHub::start("acme", 1);
+    let truth = fake.truth("repo-00", &week());
+    let data = fake.repo("repo-00");
+    let large = data
+        .commits
+        .iter()
+        .find(|c| c.parents == 1 && truth.commits.contains(&c.oid))
+        .expect("a commit in the week");
+    fake.hide_file_count("repo-00", &large.oid);
+    let dir = tempfile::tempdir().unwrap();
+    let github = client(&config(&fake, dir.path()), dir.path());
+    let repos = github.selected_repos().await.unwrap();
+    let activity = github.activity(&repos, &week(), &bots()).await;
+    assert_eq!(activity.repos[0].files_unknown, [large.oid.as_str()]);
+    check_repo(&fake, &repos[0], &activity.repos[0], &week());
 }
 
 #[tokio::test]
@@ -530,7 +663,7 @@ async fn the_token_never_appears_in_failures_or_notices() {
     };
     let (tx, mut notices) = tokio::sync::mpsc::unbounded_channel();
     let github = client(&config, dir.path()).with_notices(tx);
-    fake.secondary_limit(1);
+    fake.refuse(Refusal::RetryAfter(403), 1);
     let repos = github.selected_repos().await.unwrap();
     let mut all = repos.clone();
     all.push(RepoInfo {

@@ -13,7 +13,7 @@ use raibid::backend::sparky::pipeline::{
 use raibid::config::{Config, Secret};
 use support::cli::command_in;
 use support::git::{commit_as, git};
-use support::github::FakeGitHub;
+use support::github::{FakeGitHub, Refusal};
 use support::{github_config, github_week, write_builtin};
 
 fn headings(body: &str) -> Vec<&str> {
@@ -401,6 +401,64 @@ async fn a_failing_repository_is_left_out_and_reported() {
             .body
             .contains("## Not collected\n\n- lab/repo-02: ")
     );
+}
+
+/// GitHub's `RATE_LIMIT` answer (quota left by its headers) once left a repository out
+/// of the digest; it is waited out, and the digest is complete. A commit GitHub gives no
+/// file count for is counted as unknown, not as 0 files.
+#[tokio::test]
+async fn a_rate_limit_answer_is_waited_out_and_unknown_file_counts_are_told() {
+    let setup = Setup::new();
+    let week = support::github::week();
+    let truth = setup.fake.truth("repo-00", &week);
+    let data = setup.fake.repo("repo-00");
+    // The week's largest change by a person: ranked among the notable ones.
+    let large = data
+        .commits
+        .iter()
+        .filter(|c| c.parents == 1 && truth.commits.contains(&c.oid))
+        .filter(|c| !c.headline.starts_with("build(deps)"))
+        .max_by_key(|c| c.additions + c.deletions)
+        .expect("a commit in the week");
+    setup.fake.hide_file_count("repo-00", &large.oid);
+    setup.fake.refuse(
+        Refusal::GraphQl {
+            kind: "RATE_LIMIT",
+            spent: false,
+        },
+        1,
+    );
+    let prepared = setup.prepare(Source::Github).await;
+    assert_eq!(setup.fake.rate_limited(), 1);
+    assert_eq!(
+        prepared.data.repos,
+        ["lab/repo-00", "lab/repo-01", "lab/repo-02"]
+    );
+    assert!(prepared.warnings.is_empty(), "{:?}", prepared.warnings);
+    let mut commits = 0;
+    let mut files = 0;
+    for name in ["repo-00", "repo-01", "repo-02"] {
+        let truth = setup.fake.truth(name, &week);
+        commits += truth.commits.len() as u64;
+        let data = setup.fake.repo(name);
+        files += data
+            .commits
+            .iter()
+            .filter(|c| c.parents == 1 && truth.commits.contains(&c.oid))
+            .filter_map(|c| c.files)
+            .map(u64::from)
+            .sum::<u64>();
+    }
+    let totals = &prepared.data.metrics.totals;
+    assert_eq!(totals.commits, commits);
+    assert_eq!((totals.files_changed, totals.files_unknown), (files, 1));
+    let notable = &prepared.data.metrics.notable;
+    let unknown: Vec<&str> = notable
+        .iter()
+        .filter(|n| n.files_unknown)
+        .map(|n| n.sha.as_str())
+        .collect();
+    assert_eq!(unknown, [large.oid.as_str()]);
 }
 
 #[tokio::test]

@@ -1,5 +1,7 @@
 //! Command line: the console by default, or a headless command. Exit codes: 0 success,
-//! 1 the command failed, 2 bad usage, config or input.
+//! 1 the command failed, 2 bad usage, config or input. A headless command whose output
+//! is closed early ends quietly, killed by SIGPIPE (status 141 in a shell), as coreutils
+//! do.
 
 mod ci;
 mod cluster;
@@ -318,6 +320,9 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<(), Failure> {
+    if !cli.command.as_ref().is_none_or(Command::is_long_running) {
+        end_quietly_when_output_closes();
+    }
     let config_override = cli.config.as_deref();
     // Where the files are is worth knowing even when the config is broken.
     let command = match cli.command {
@@ -344,6 +349,27 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Some(Command::Schedule(ScheduleCommand::Run { cadence, date })) => {
             runtime.block_on(schedule::run(&context, cadence, date))
         }
+    }
+}
+
+impl Command {
+    /// The roles that run until stopped (the console too, with no command).
+    fn is_long_running(&self) -> bool {
+        matches!(
+            self,
+            Command::Server { .. } | Command::Agent { .. } | Command::Pool { .. }
+        )
+    }
+}
+
+/// A one-shot command whose output is closed (`raibid digest --json | head -c 10`) ends
+/// at its next write, killed by SIGPIPE without a word, as coreutils do (the shell shows
+/// status 141). Rust ignores SIGPIPE, which would make that write panic instead. The
+/// long-running roles keep ignoring it: a peer closing a socket is an error they handle.
+fn end_quietly_when_output_closes() {
+    // SAFETY: restores a signal's default disposition; no handler is involved.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

@@ -355,6 +355,9 @@ pub struct GithubConfig {
     pub visibility: String,
     /// Requests in flight at most.
     pub concurrency: u32,
+    /// Longest rate-limit wait, in seconds; a repository that would wait longer is
+    /// reported as not collected, with the reason.
+    pub max_wait_secs: u64,
     /// Conditional-request cache and incremental state; empty: `github` under the data dir.
     pub cache_dir: PathBuf,
 }
@@ -389,6 +392,7 @@ impl Default for GithubConfig {
             exclude: Vec::new(),
             visibility: "all".into(),
             concurrency: 4,
+            max_wait_secs: 3660,
             cache_dir: PathBuf::new(),
         }
     }

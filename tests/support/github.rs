@@ -13,7 +13,9 @@
 //!   Declared-but-unused and used-but-undeclared variables are errors, as on GitHub.
 //! - `x-ratelimit-limit/remaining/reset/used/resource` on every answer; an exhausted
 //!   limit answers REST with 403 and GraphQL with 200 and a `RATE_LIMITED` error, both
-//!   with `x-ratelimit-remaining: 0`; a secondary limit answers 403 with `retry-after`.
+//!   with `x-ratelimit-remaining: 0`. [`Refusal`] sends the other forms GitHub is known
+//!   to send: GraphQL's `RATE_LIMIT` type, with or without the quota spent by the
+//!   headers, and 403 or 429 with `retry-after`.
 //! - `401 Bad credentials` for a wrong token, `404 Not Found` for a hidden repository
 //!   (GraphQL: `NOT_FOUND`).
 //!
@@ -81,7 +83,8 @@ pub struct FakeCommit {
     pub headline: String,
     pub additions: u64,
     pub deletions: u64,
-    pub files: u32,
+    /// `None`: GitHub gives no count (`changedFilesIfAvailable` null).
+    pub files: Option<u32>,
     pub parents: u32,
     pub name: String,
     pub email: String,
@@ -239,7 +242,7 @@ fn make_commit(
         },
         additions: 1 + rng.below(200),
         deletions: rng.below(80),
-        files: 1 + rng.below(6) as u32,
+        files: Some(1 + rng.below(6) as u32),
         parents: if merge { 2 } else { 1 },
         name: name.into(),
         email: email.into(),
@@ -467,7 +470,8 @@ struct World {
     core: Bucket,
     graphql: Bucket,
     exhausted_until: Option<i64>,
-    secondary: u32,
+    /// The next requests refused, and how many.
+    refusal: Option<(Refusal, u32)>,
     requests: u64,
     not_modified: u64,
     points: u64,
@@ -477,6 +481,21 @@ struct World {
 }
 
 type Shared = Arc<Mutex<World>>;
+
+/// A rate-limit refusal, in a form GitHub is known to send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// GraphQL: 200 with an error of this `type` (`RATE_LIMITED` as documented,
+    /// `RATE_LIMIT` as GitHub sends since 2026) and code `graphql_rate_limit`. `spent`:
+    /// the headers say `x-ratelimit-remaining: 0`; otherwise 1 is left (the query costs
+    /// more). The window resets in a second.
+    GraphQl { kind: &'static str, spent: bool },
+    /// Any request: this status (403 or 429) with `retry-after: 1`, a secondary limit.
+    RetryAfter(u16),
+    /// REST: 403 with `x-ratelimit-remaining: 0`, the window resetting in a second (a
+    /// spent quota; GraphQL says so with a 200, the first form).
+    Spent,
+}
 
 /// The fake's handle; the server stops when it is dropped.
 pub struct FakeGitHub {
@@ -497,7 +516,7 @@ impl FakeGitHub {
             core: Bucket::new(REST_LIMIT, now),
             graphql: Bucket::new(GRAPHQL_LIMIT, now),
             exhausted_until: None,
-            secondary: 0,
+            refusal: None,
             requests: 0,
             not_modified: 0,
             points: 0,
@@ -596,9 +615,17 @@ impl FakeGitHub {
         self.world().exhausted_until = Some(until.as_second());
     }
 
-    /// The next `requests` requests hit a secondary rate limit (403, `retry-after: 1`).
-    pub fn secondary_limit(&self, requests: u32) {
-        self.world().secondary = requests;
+    /// The next `requests` requests the form applies to are refused in this form.
+    pub fn refuse(&self, refusal: Refusal, requests: u32) {
+        self.world().refusal = Some((refusal, requests));
+    }
+
+    /// GitHub gives no changed-file count for this commit, as for a very large one.
+    pub fn hide_file_count(&self, name: &str, oid: &str) {
+        self.repo_mut(name, |repo| {
+            let commit = repo.commits.iter_mut().find(|c| c.oid == oid);
+            commit.expect("the commit is in the repository").files = None;
+        });
     }
 
     /// GraphQL answers errors for this repository.
@@ -836,14 +863,7 @@ fn answer(
         world.core = Bucket::new(REST_LIMIT, now);
         world.graphql = Bucket::new(GRAPHQL_LIMIT, now);
     }
-    if world.secondary > 0 {
-        world.secondary -= 1;
-        world.refused += 1;
-        let mut answer = Answer::message(
-            StatusCode::FORBIDDEN,
-            "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
-        );
-        answer.headers.push(("retry-after", "1".into()));
+    if let Some(answer) = refusal(world, graphql, now) {
         return answer;
     }
     let bucket = if graphql { world.graphql } else { world.core };
@@ -932,6 +952,54 @@ fn answer(
         answer.headers.push(("link", link));
     }
     answer
+}
+
+/// The answer of a request [`FakeGitHub::refuse`] refuses.
+fn refusal(world: &mut World, graphql: bool, now: i64) -> Option<Answer> {
+    let (refusal, left) = world.refusal?;
+    let applies = match refusal {
+        Refusal::GraphQl { .. } => graphql,
+        Refusal::Spent => !graphql,
+        Refusal::RetryAfter(_) => true,
+    };
+    if left == 0 || !applies {
+        return None;
+    }
+    world.refusal = Some((refusal, left - 1));
+    world.refused += 1;
+    let reset = ("x-ratelimit-reset", (now + 1).to_string());
+    let answer = match refusal {
+        Refusal::GraphQl { kind, spent } => {
+            let mut answer = Answer::json(
+                StatusCode::OK,
+                json!({ "errors": [{ "type": kind, "code": "graphql_rate_limit", "message": "API rate limit already exceeded for user ID 1." }] }),
+            );
+            let remaining = if spent { "0" } else { "1" };
+            answer
+                .headers
+                .extend([("x-ratelimit-remaining", remaining.into()), reset]);
+            answer
+        }
+        Refusal::RetryAfter(status) => {
+            let mut answer = Answer::message(
+                StatusCode::from_u16(status).expect("a status"),
+                "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
+            );
+            answer.headers.push(("retry-after", "1".into()));
+            answer
+        }
+        Refusal::Spent => {
+            let mut answer = Answer::message(
+                StatusCode::FORBIDDEN,
+                "API rate limit exceeded for user ID 1. If you reach out to GitHub Support for help, please include the request ID.",
+            );
+            answer
+                .headers
+                .extend([("x-ratelimit-remaining", "0".into()), reset]);
+            answer
+        }
+    };
+    Some(answer)
 }
 
 /// One page of the organisation's visible repositories and its `Link` header.

@@ -74,8 +74,9 @@ pub fn merge(local: Vec<LocalRepo>, github: Vec<GithubRepo>) -> Vec<RepoActivity
     merged.into_iter().flatten().chain(unmatched).collect()
 }
 
-/// Adds the commits of `from` that `into` does not have, under `into`'s name; of one it
-/// has, `into` keeps its record and learns the author's login GitHub knows.
+/// Adds the commits of `from` that `into` does not have, under `into`'s name, with their
+/// unknown file counts; of one it has, `into` keeps its record and learns the author's
+/// login GitHub knows.
 fn add_commits(into: &mut RepoActivity, from: RepoActivity) {
     let mut kept: BTreeMap<String, usize> = into
         .commits
@@ -91,6 +92,9 @@ fn add_commits(into: &mut RepoActivity, from: RepoActivity) {
             }
             None => {
                 kept.insert(commit.sha.clone(), into.commits.len());
+                if from.files_unknown.contains(&commit.sha) {
+                    into.files_unknown.push(commit.sha.clone());
+                }
                 commit.repo = into.name.clone();
                 into.commits.push(commit);
             }
@@ -265,6 +269,27 @@ mod tests {
         assert_eq!(two.insertions, 100, "the clone's line counts");
         assert!(repo.commits.iter().all(|c| c.repo == "lab/api"));
         assert_eq!(repo.pull_requests.len(), 2);
+    }
+
+    #[test]
+    fn a_file_count_github_did_not_give_is_known_from_the_clone() {
+        let mut github = github("lab/api", &[2, 3], 0);
+        github.activity.files_unknown = github
+            .activity
+            .commits
+            .iter()
+            .map(|c| c.sha.clone())
+            .collect();
+        let merged = merge(
+            vec![local("api", Some("git@github.com:Lab/API.git"), &[1, 2])],
+            vec![github],
+        );
+        let unknown: Vec<&str> = merged[0]
+            .files_unknown
+            .iter()
+            .map(|sha| &sha[38..])
+            .collect();
+        assert_eq!(unknown, ["03"], "02 is the clone's, counted by git");
     }
 
     #[test]

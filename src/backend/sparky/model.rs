@@ -84,6 +84,11 @@ pub struct RepoActivity {
     /// existing when it falls after.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_commit: Option<Timestamp>,
+    /// Commits (shas) whose changed-file count is unknown: GitHub gave none
+    /// (`changedFilesIfAvailable` null, as for very large commits). Their `files_changed`
+    /// is 0 and not a count.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files_unknown: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -3,7 +3,8 @@
 //! queries ask only for the connections that have more in the period. Building the
 //! queries and reading the answers is pure; [`super::GitHub`] sends them.
 //!
-//! - Commits: `history(since, until)` of the default branch (committer dates).
+//! - Commits: `history(since, until)` of the default branch (committer dates), asked up
+//!   to the period's end, which is exclusive: a commit at the end is dropped here.
 //! - Pull requests: newest updated first; paging stops at one updated before the period
 //!   (anything opened, merged or closed in the period was updated in it or later).
 //! - Issues: `filterBy: {since}` (updated since) and newest updated first; GraphQL's issues
@@ -15,7 +16,7 @@
 //! A connection that still has more after [`MAX_PAGES`] pages is not followed further:
 //! [`Collector::incomplete`] says so.
 
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -221,9 +222,10 @@ impl Collector {
             variables[conn.variable()] = json!(cursor);
         }
         if wanted.contains(&Conn::Commits) {
+            // Asked up to the period's real end: GitHub does not document whether its
+            // `until` is inclusive; the end (exclusive in a period) is filtered here.
             variables["since"] = json!(self.since.to_string());
-            // `until` is inclusive in GitHub's history, exclusive in a period.
-            variables["until"] = json!((self.until - SignedDuration::from_secs(1)).to_string());
+            variables["until"] = json!(self.until.to_string());
         }
         if wanted.contains(&Conn::Issues) {
             variables["updatedSince"] = json!(self.since.to_string());
@@ -275,6 +277,8 @@ impl Collector {
             .commits
             .sort_by_key(|commit| std::cmp::Reverse(commit.committed));
         activity.commits.dedup_by(|a, b| a.sha == b.sha);
+        activity.files_unknown.sort();
+        activity.files_unknown.dedup();
         activity
             .pull_requests
             .sort_by_key(|item| std::cmp::Reverse(item.number));
@@ -308,6 +312,16 @@ impl Collector {
             let author = node.author.unwrap_or_default();
             let is_merge = node.parents.map_or(0, |p| p.total_count) > 1;
             let login = author.user.map(|user| user.login);
+            // As `git log --numstat` shows merges: their lines and files were counted on
+            // the branches they bring in.
+            let files_changed = match node.changed_files_if_available {
+                _ if is_merge => 0,
+                Some(files) => files,
+                None => {
+                    self.activity.files_unknown.push(node.oid.clone());
+                    0
+                }
+            };
             self.activity.commits.push(CommitRecord {
                 repo: self.repo.clone(),
                 author: author
@@ -321,13 +335,7 @@ impl Collector {
                 offset_seconds: offset_seconds(authored),
                 committed,
                 subject: node.message_headline,
-                // As `git log --numstat` shows merges: their lines were counted on the
-                // branches they bring in.
-                files_changed: if is_merge {
-                    0
-                } else {
-                    node.changed_files_if_available.unwrap_or(0)
-                },
+                files_changed,
                 insertions: if is_merge { 0 } else { node.additions },
                 deletions: if is_merge { 0 } else { node.deletions },
                 is_merge,
@@ -731,7 +739,7 @@ mod tests {
         assert_eq!(variables["owner"], "acme");
         assert_eq!(variables["name"], "web");
         assert_eq!(variables["since"], "2026-11-02T00:00:00Z");
-        assert_eq!(variables["until"], "2026-11-08T23:59:59Z");
+        assert_eq!(variables["until"], "2026-11-09T00:00:00Z");
         assert_eq!(variables["commits"], Value::Null);
         assert_eq!(query.matches('{').count(), query.matches('}').count());
     }

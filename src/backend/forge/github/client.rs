@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::http::{HeaderMap, HeaderValue, header};
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use octocrab::Octocrab;
 use tokio::sync::Semaphore;
 use tokio::sync::mpsc::UnboundedSender;
@@ -74,13 +74,20 @@ pub(super) struct Client {
     permits: Semaphore,
     blocks: Mutex<HashMap<String, Block>>,
     bad_token: AtomicBool,
+    /// A longer wait is not waited: the request fails ([`GitHubError::RateLimitTooLong`]).
+    max_wait: SignedDuration,
     counters: Counters,
     notices: Mutex<Option<UnboundedSender<String>>>,
 }
 
 impl Client {
     /// `api`: the REST base without a trailing slash.
-    pub fn new(api: &str, token: String, concurrency: usize) -> Result<Client, GitHubError> {
+    pub fn new(
+        api: &str,
+        token: String,
+        concurrency: usize,
+        max_wait: SignedDuration,
+    ) -> Result<Client, GitHubError> {
         if HeaderValue::from_str(&format!("Bearer {token}")).is_err() {
             return Err(GitHubError::InvalidToken);
         }
@@ -102,6 +109,7 @@ impl Client {
             permits: Semaphore::new(concurrency.max(1)),
             blocks: Mutex::new(HashMap::new()),
             bad_token: AtomicBool::new(false),
+            max_wait,
             counters: Counters::default(),
             notices: Mutex::new(None),
         })
@@ -159,7 +167,7 @@ impl Client {
             if self.bad_token.load(Ordering::Relaxed) {
                 return Err(GitHubError::BadToken);
             }
-            self.wait_while_blocked(resource).await;
+            self.wait_while_blocked(resource).await?;
             let exchanged = {
                 let _permit = self.permits.acquire().await;
                 tokio::time::timeout(EXCHANGE_TIMEOUT, self.exchange(url, &method))
@@ -185,9 +193,8 @@ impl Client {
             }
             let now = Timestamp::now();
             let rate = RateInfo::from_headers(&headers);
-            let graphql_limited = matches!(method, Method::Post { .. })
-                && answer.body.contains("RATE_LIMITED")
-                && graphql_rate_limited(&answer.body);
+            let graphql_limited =
+                matches!(method, Method::Post { .. }) && rate::graphql_rate_limited(&answer.body);
             if let Some(wait) = rate::verdict(
                 answer.status,
                 &rate,
@@ -288,17 +295,25 @@ impl Client {
         }
     }
 
-    async fn wait_while_blocked(&self, resource: &str) {
+    /// Sleeps until `resource` is no longer blocked; fails at once when that is further
+    /// away than `max_wait` (the block stays: the requests after fail as fast).
+    async fn wait_while_blocked(&self, resource: &str) -> Result<(), GitHubError> {
         loop {
             let now = Timestamp::now();
             let until = {
                 let mut blocks = self.blocks.lock().unwrap_or_else(|e| e.into_inner());
                 let Some(block) = blocks.get_mut(resource) else {
-                    return;
+                    return Ok(());
                 };
                 if block.wait.until() <= now {
                     blocks.remove(resource);
-                    return;
+                    return Ok(());
+                }
+                if block.wait.until().duration_since(now) > self.max_wait {
+                    return Err(GitHubError::RateLimitTooLong {
+                        refusal: block.wait.refusal(),
+                        max_secs: self.max_wait.as_secs(),
+                    });
                 }
                 if !block.announced {
                     block.announced = true;
@@ -331,20 +346,6 @@ impl Client {
 
 fn backoff(failures: u32) -> Duration {
     Duration::from_millis(500 * u64::from(failures))
-}
-
-/// Whether a GraphQL answer's errors include one of type `RATE_LIMITED`.
-fn graphql_rate_limited(body: &str) -> bool {
-    serde_json::from_str::<serde_json::Value>(body)
-        .ok()
-        .and_then(|body| {
-            body.get("errors")?.as_array().map(|errors| {
-                errors
-                    .iter()
-                    .any(|error| error.get("type").and_then(|t| t.as_str()) == Some("RATE_LIMITED"))
-            })
-        })
-        .unwrap_or(false)
 }
 
 /// `<api>/graphql`; for GitHub Enterprise's `https://host/api/v3`, `https://host/api/graphql`.
@@ -410,21 +411,16 @@ mod tests {
     }
 
     #[test]
-    fn rate_limited_graphql_errors_are_recognised() {
-        assert!(graphql_rate_limited(
-            r#"{"errors":[{"type":"RATE_LIMITED","message":"API rate limit exceeded"}]}"#
-        ));
-        assert!(!graphql_rate_limited(
-            r#"{"data":{"x":"RATE_LIMITED"},"errors":[{"type":"NOT_FOUND"}]}"#
-        ));
-    }
-
-    #[test]
     fn messages_never_show_the_token() {
         assert_eq!(redact("bad ghp_123 here", "ghp_123"), "bad *** here");
         assert_eq!(redact("nothing", ""), "nothing");
         assert!(matches!(
-            Client::new("http://127.0.0.1:9", "bad\ntoken".into(), 1),
+            Client::new(
+                "http://127.0.0.1:9",
+                "bad\ntoken".into(),
+                1,
+                SignedDuration::from_secs(60)
+            ),
             Err(GitHubError::InvalidToken)
         ));
     }

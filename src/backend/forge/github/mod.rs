@@ -5,7 +5,8 @@
 //! and answers are cached on disk (an unchanged page comes back `304 Not Modified`, which
 //! GitHub does not count), and a repository's activity for a period is kept with its
 //! `pushed_at`, so an unchanged repository is not queried again. Rate limits are waited
-//! out, never failed on; [`GitHub::with_notices`] hears about every wait. The token never
+//! out (up to `github.max_wait_secs`, beyond which the request fails and its repository
+//! is not collected); [`GitHub::with_notices`] hears about every wait. The token never
 //! appears in an error, a notice or a log line.
 
 mod activity;
@@ -130,6 +131,8 @@ pub enum GitHubError {
     NotFound { what: String },
     #[error("GitHub kept rate-limiting {url} after {waits} waits")]
     RateLimited { url: String, waits: u32 },
+    #[error("{refusal}, later than github.max_wait_secs ({max_secs} s) allows waiting")]
+    RateLimitTooLong { refusal: String, max_secs: i64 },
     #[error("GitHub answered {status} to {url}: {message}")]
     Http {
         url: String,
@@ -159,6 +162,7 @@ impl GitHubError {
             GitHubError::CacheDir { .. }
             | GitHubError::NotFound { .. }
             | GitHubError::RateLimited { .. }
+            | GitHubError::RateLimitTooLong { .. }
             | GitHubError::Http { .. }
             | GitHubError::Network(_)
             | GitHubError::Decode { .. } => false,
@@ -216,7 +220,9 @@ impl GitHub {
         let concurrency = usize::try_from(config.concurrency)
             .unwrap_or(1)
             .clamp(1, 32);
-        let client = Client::new(api, token, concurrency)?;
+        let max_wait =
+            SignedDuration::from_secs(i64::try_from(config.max_wait_secs).unwrap_or(i64::MAX));
+        let client = Client::new(api, token, concurrency, max_wait)?;
         cache::create_dir(cache_dir).map_err(|source| GitHubError::CacheDir {
             path: cache_dir.to_path_buf(),
             source,
@@ -562,6 +568,10 @@ mod tests {
             GitHubError::RateLimited {
                 url: "u".into(),
                 waits: 3,
+            },
+            GitHubError::RateLimitTooLong {
+                refusal: "r".into(),
+                max_secs: 60,
             },
             GitHubError::Http {
                 url: "u".into(),

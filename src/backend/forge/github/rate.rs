@@ -2,9 +2,14 @@
 //!
 //! - Primary limit: every answer carries `x-ratelimit-remaining` and `x-ratelimit-reset`
 //!   (epoch seconds). Exhausted, REST answers 403 or 429 and GraphQL answers 200 with an
-//!   error of type `RATE_LIMITED`; both wait until the reset, plus one second.
-//! - Secondary limits: 403 or 429 with `retry-after` (seconds), or a message naming a
-//!   secondary rate limit without it: GitHub asks for at least a minute then.
+//!   error of type `RATE_LIMITED` (documented) or `RATE_LIMIT` (sent since 2026), code
+//!   `graphql_rate_limit`; both wait until the reset, plus one second.
+//! - A GraphQL rate-limit error whose headers still show quota left: the query costs more
+//!   than what is left, or a limit on points per minute; it waits until the reset, a
+//!   minute at most.
+//! - Secondary limits: 403 or 429 (or a GraphQL rate-limit error) with `retry-after`
+//!   (seconds), or a message naming a secondary rate limit without it: GitHub asks for at
+//!   least a minute then.
 
 use axum::http::HeaderMap;
 use jiff::{SignedDuration, Timestamp};
@@ -71,6 +76,17 @@ impl Wait {
         }
     }
 
+    /// What refused, and until when: "GitHub rate limit reached (core) until 10:42:07 UTC".
+    pub fn refusal(&self) -> String {
+        let clock = self.until().strftime("%H:%M:%S UTC");
+        match self {
+            Wait::Primary { resource, .. } => {
+                format!("GitHub rate limit reached ({resource}) until {clock}")
+            }
+            Wait::Secondary { .. } => format!("GitHub secondary rate limit until {clock}"),
+        }
+    }
+
     /// What the user is told, e.g. "GitHub rate limit reached (core): waiting until
     /// 10:42:07 UTC".
     pub fn notice(&self, now: Timestamp) -> String {
@@ -88,13 +104,13 @@ impl Wait {
     }
 }
 
-/// Whether an answer says to wait before asking again. `graphql_rate_limited`: the body is
-/// a GraphQL answer with an error of type `RATE_LIMITED`. Waits end at least a second
-/// after `now`.
+/// Whether an answer says to wait before asking again. `graphql_limited`: the body is
+/// a GraphQL answer with a rate-limit error ([`graphql_rate_limited`]). Waits end at least
+/// a second after `now`.
 pub(super) fn verdict(
     status: u16,
     rate: &RateInfo,
-    graphql_rate_limited: bool,
+    graphql_limited: bool,
     body: &str,
     now: Timestamp,
     resource: &str,
@@ -104,18 +120,24 @@ pub(super) fn verdict(
         resource: rate.resource.clone().unwrap_or_else(|| resource.to_owned()),
         until: rate.reset_wait(now),
     };
-    let wait = if limited_status && let Some(secs) = rate.retry_after {
+    let refused = limited_status || graphql_limited;
+    let wait = if refused && let Some(secs) = rate.retry_after {
         Wait::Secondary {
             until: now + SignedDuration::from_secs(i64::try_from(secs).unwrap_or(3600)),
         }
-    } else if (limited_status || graphql_rate_limited) && rate.remaining == Some(0) {
+    } else if refused && rate.remaining == Some(0) {
         primary(rate)
-    } else if graphql_rate_limited
-        || status == 429
+    } else if graphql_limited {
+        // Quota left by the headers, yet refused: the query costs more than what is left
+        // (the window's reset helps) or points per minute ran out (a minute does).
+        Wait::Primary {
+            resource: rate.resource.clone().unwrap_or_else(|| resource.to_owned()),
+            until: rate.reset_wait(now).min(now + DEFAULT_WAIT),
+        }
+    } else if status == 429
         || (limited_status && body.to_ascii_lowercase().contains("secondary rate limit"))
     {
-        // A RATE_LIMITED error without the headers saying the quota is spent is a limit
-        // on points per minute; a secondary limit without `retry-after` asks for a minute.
+        // A secondary limit without `retry-after` asks for a minute.
         Wait::Secondary {
             until: now + DEFAULT_WAIT,
         }
@@ -123,6 +145,24 @@ pub(super) fn verdict(
         return None;
     };
     Some(at_least_a_second(wait, now))
+}
+
+/// Whether a GraphQL answer's errors include a rate limit: type `RATE_LIMITED` (as
+/// documented), `RATE_LIMIT`, or code `graphql_rate_limit` (as GitHub sends since 2026).
+pub(super) fn graphql_rate_limited(body: &str) -> bool {
+    // Most answers are data: skip parsing them twice.
+    if !(body.contains("RATE_LIMIT") || body.contains("graphql_rate_limit")) {
+        return false;
+    }
+    let Ok(body) = serde_json::from_str::<serde_json::Value>(body) else {
+        return false;
+    };
+    let errors = body.get("errors").and_then(|errors| errors.as_array());
+    errors.into_iter().flatten().any(|error| {
+        let field = |name: &str| error.get(name).and_then(|value| value.as_str());
+        matches!(field("type"), Some("RATE_LIMITED" | "RATE_LIMIT"))
+            || field("code") == Some("graphql_rate_limit")
+    })
 }
 
 /// A primary wait to start before the next request, when an answer spent the last of the
@@ -272,6 +312,53 @@ mod tests {
                 .until(),
             now() + DEFAULT_WAIT
         );
+    }
+
+    #[test]
+    fn graphql_rate_limit_errors_are_recognised_in_every_form() {
+        for body in [
+            r#"{"errors":[{"type":"RATE_LIMITED","message":"API rate limit exceeded"}]}"#,
+            r#"{"errors":[{"type":"RATE_LIMIT","code":"graphql_rate_limit","message":"API rate limit already exceeded for user ID 1."}]}"#,
+            r#"{"errors":[{"code":"graphql_rate_limit","message":"x"}]}"#,
+        ] {
+            assert!(graphql_rate_limited(body), "{body}");
+        }
+        for body in [
+            r#"{"data":{"x":"RATE_LIMITED"},"errors":[{"type":"NOT_FOUND"}]}"#,
+            r#"{"data":{"repository":{"name":"RATE_LIMIT"}}}"#,
+            "RATE_LIMITED, not JSON",
+        ] {
+            assert!(!graphql_rate_limited(body), "{body}");
+        }
+    }
+
+    #[test]
+    fn a_graphql_limit_with_quota_left_waits_for_the_reset_a_minute_at_most() {
+        let soon = RateInfo {
+            remaining: Some(1),
+            reset: Some(now() + SignedDuration::from_secs(5)),
+            ..RateInfo::default()
+        };
+        let wait = verdict(200, &soon, true, "{}", now(), "graphql").unwrap();
+        assert_eq!(wait.until(), now() + SignedDuration::from_secs(6));
+        let late = RateInfo {
+            remaining: Some(4000),
+            reset: Some(now() + SignedDuration::from_mins(40)),
+            ..RateInfo::default()
+        };
+        let wait = verdict(200, &late, true, "{}", now(), "graphql").unwrap();
+        assert_eq!(wait.until(), now() + DEFAULT_WAIT);
+        assert_eq!(
+            wait.refusal(),
+            "GitHub rate limit reached (graphql) until 10:01:00 UTC"
+        );
+        // With `retry-after`, that is the wait.
+        let told = RateInfo {
+            retry_after: Some(7),
+            ..late
+        };
+        let wait = verdict(200, &told, true, "{}", now(), "graphql").unwrap();
+        assert_eq!(wait.until(), now() + SignedDuration::from_secs(7));
     }
 
     #[test]

@@ -145,6 +145,7 @@ fn current() -> Activity {
         ],
         releases: vec![release("v1.1.0", "12T00:00"), release("v1.2.0", "20T12:00")],
         first_commit: None,
+        files_unknown: Vec::new(),
     };
     week("2026-W47", "16T00:00", "23T00:00", repo)
 }

@@ -70,9 +70,18 @@ pub struct Totals {
     pub merges: u64,
     pub insertions: u64,
     pub deletions: u64,
+    /// Of the commits with a known file count (all but `files_unknown`).
     pub files_changed: u64,
     pub contributors: u64,
     pub active_repos: u64,
+    /// Commits whose changed-file count is unknown ([`super::model::RepoActivity::files_unknown`]):
+    /// files changed is known for `commits - files_unknown` of them.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub files_unknown: u64,
+}
+
+fn is_zero(count: &u64) -> bool {
+    *count == 0
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -111,6 +120,9 @@ pub struct Notable {
     pub insertions: u64,
     pub deletions: u64,
     pub files_changed: u32,
+    /// GitHub gave no file count: `files_changed` is 0 and not a count.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub files_unknown: bool,
     pub score: f64,
 }
 
@@ -135,11 +147,17 @@ pub fn impact_score(commit: &CommitRecord) -> f64 {
 pub fn analyze(current: &Activity, previous: Option<&Activity>) -> Metrics {
     let commits: Vec<&CommitRecord> = current.repos.iter().flat_map(|r| &r.commits).collect();
     let totals = totals(current);
+    let files_unknown: BTreeSet<&str> = current
+        .repos
+        .iter()
+        .flat_map(|r| &r.files_unknown)
+        .map(String::as_str)
+        .collect();
     Metrics {
         commits_per_day: commits_per_day(&current.period, &commits),
         repos: repo_stats(current),
         contributors: contributors(&commits),
-        notable: notable(&commits),
+        notable: notable(&commits, &files_unknown),
         themes: themes(current),
         bulk: bulk(current),
         trend: previous.map(|prev| trend(&totals, prev)),
@@ -159,6 +177,7 @@ fn totals(activity: &Activity) -> Totals {
         if !repo.commits.is_empty() {
             totals.active_repos += 1;
         }
+        totals.files_unknown += repo.files_unknown.len() as u64;
         for c in &repo.commits {
             totals.commits += 1;
             totals.merges += u64::from(c.is_merge);
@@ -268,7 +287,7 @@ fn contributors(commits: &[&CommitRecord]) -> Vec<Contributor> {
     people
 }
 
-fn notable(commits: &[&CommitRecord]) -> Vec<Notable> {
+fn notable(commits: &[&CommitRecord], files_unknown: &BTreeSet<&str>) -> Vec<Notable> {
     let mut ranked: Vec<Notable> = commits
         .iter()
         .filter(|c| !c.is_merge && !c.is_bot && bulk_reason(c).is_none())
@@ -280,6 +299,7 @@ fn notable(commits: &[&CommitRecord]) -> Vec<Notable> {
             insertions: c.insertions,
             deletions: c.deletions,
             files_changed: c.files_changed,
+            files_unknown: files_unknown.contains(c.sha.as_str()),
             score: impact_score(c),
         })
         .collect();

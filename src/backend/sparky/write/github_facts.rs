@@ -204,6 +204,7 @@ mod tests {
                 prerelease: false,
             }],
             first_commit: None,
+            files_unknown: Vec::new(),
         };
         let activity = Activity {
             period: Period {

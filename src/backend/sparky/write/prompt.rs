@@ -333,6 +333,7 @@ mod tests {
             files_changed: 2_301,
             contributors: 14,
             active_repos: 12,
+            files_unknown: 0,
         };
         let repo = |i: usize| format!("service-number-{i}");
         let person = |i: usize| format!("Contributor Name {i}");
@@ -386,6 +387,7 @@ mod tests {
                         insertions: 1_777,
                         deletions: 888,
                         files_changed: 17,
+                        files_unknown: false,
                         score: 12.0,
                     })
                     .collect(),
