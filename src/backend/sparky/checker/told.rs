@@ -35,6 +35,7 @@ pub(super) fn bare_number(line: &str, stated: &Stated) -> Option<(Rule, String)>
         .trim_end()
         .trim_end_matches([':', '-', '—']);
     let last_word = before.rsplit(char::is_whitespace).next().unwrap_or("");
+    let last_word = last_word.trim_start_matches(|c: char| !c.is_alphanumeric());
     if ID_WORDS.contains(&last_word.to_lowercase().as_str()) {
         return None;
     }
@@ -98,8 +99,8 @@ pub(super) fn repeated_commits(shas: &[(usize, &str)], known: &Known) -> Vec<Fin
 
 /// The sentence templates of a draft's prose and where each is used. A template is a
 /// sentence with what the data fills in masked: numbers (with their units), names, shas,
-/// repositories, links and quoted text. Lists, tables, headings and code are left out: a list's items
-/// share a shape by design.
+/// repositories, links and quoted text. Lists, tables, headings and code are left out: a
+/// list's items share a shape by design.
 #[derive(Default)]
 pub(super) struct Templates {
     in_code: bool,
