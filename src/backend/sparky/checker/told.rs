@@ -204,8 +204,11 @@ fn template(line: &str, unquoted: &str, stated: &[Stated], known: &Known) -> Str
     let mut out = String::new();
     for (at, c) in line.char_indices() {
         if masked[at] {
-            if !out.ends_with(MASK) {
-                out.push_str(MASK);
+            // Masked runs apart only by spaces are one: "`abc1234` fix: x (Ann)".
+            let kept = out.trim_end_matches(' ').len();
+            match out[..kept].ends_with(MASK) {
+                true => out.truncate(kept),
+                false => out.push_str(MASK),
             }
         } else if c.is_whitespace() {
             if !out.ends_with(' ') && !out.is_empty() {
