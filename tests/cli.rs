@@ -84,7 +84,8 @@ fn review_and_publish_from_the_command_line() {
 
     let refused = fails(&lab.raibid(&["drafts", "publish", &id]), 1);
     assert!(refused.contains("approve"), "{refused}");
-    ok(&lab.raibid(&["drafts", "approve", &id]));
+    // Forced: today's built-in writer names a commit twice (issue 12's writer does not).
+    ok(&lab.raibid(&["drafts", "approve", &id, "--force"]));
 
     let wrong = fails(
         &lab.raibid(&["drafts", "publish", &id, "--channel", "mastodon"]),
@@ -114,6 +115,42 @@ fn review_and_publish_from_the_command_line() {
     let listed: serde_json::Value =
         serde_json::from_str(&ok(&lab.raibid(&["drafts", "list", "--json"]))).unwrap();
     assert_eq!(listed[0]["state"], "published");
+}
+
+#[test]
+fn approving_a_draft_with_findings_takes_force() {
+    let lab = lab();
+    let (id, _) = lab.digest(&["--period", "day", "--date", "2026-11-17"]);
+    let draft = lab.draft(&id);
+    let body = std::fs::read_to_string(&draft).unwrap();
+    std::fs::write(&draft, format!("{body}\nWe made 999 commits.\n")).unwrap();
+    let state = || {
+        let listed: serde_json::Value =
+            serde_json::from_str(&ok(&lab.raibid(&["drafts", "list", "--json"]))).unwrap();
+        listed[0]["state"].as_str().unwrap().to_owned()
+    };
+
+    let refused = fails(&lab.raibid(&["drafts", "approve", &id]), 1);
+    let named = refused.lines().any(|line| {
+        line.starts_with(&format!("{id}:"))
+            && line.ends_with(": number: 999 commits: no commit count in the data is 999")
+    });
+    assert!(named, "the findings are named: {refused}");
+    assert!(
+        refused.contains(&format!("{id}: not approved: the checker found"))
+            && refused.contains("--force"),
+        "{refused}"
+    );
+    assert_eq!(state(), "draft", "nothing changed");
+
+    let forced = lab.raibid(&["drafts", "approve", &id, "--force"]);
+    let (out, err) = (ok(&forced), String::from_utf8_lossy(&forced.stderr));
+    assert!(
+        out.starts_with(&format!("{id}\tapproved, forced despite ")),
+        "{out}"
+    );
+    assert!(err.contains("number: 999 commits"), "{err}");
+    assert_eq!(state(), "approved");
 }
 
 #[test]

@@ -6,6 +6,8 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 
 use super::{Context, DigestArgs, DraftsCommand, Failure, SourceArg};
+use crate::backend::sparky::approval::{self, ApproveError};
+use crate::backend::sparky::checker::Rules;
 use crate::backend::sparky::model::{DraftKind, DraftState};
 use crate::backend::sparky::pipeline::{
     self, DigestReport, DigestRequest, PeriodSpec, PipelineError, Source, Sources, WriterChoice,
@@ -264,13 +266,46 @@ pub async fn run(context: &Context, command: DraftsCommand) -> Result<(), Failur
         DraftsCommand::Check { id, json } => {
             super::drafts_check::check(context, &store, &id, json)?
         }
-        DraftsCommand::Approve { id } => set_state(&store, &id, DraftState::Approved)?,
+        DraftsCommand::Approve { id, force } => approve(context, &store, &id, force)?,
         DraftsCommand::Reject { id } => set_state(&store, &id, DraftState::Rejected)?,
         DraftsCommand::Publish {
             id,
             channels,
             dry_run,
         } => super::publish::run(context, store, &id, &channels, dry_run).await?,
+    }
+    Ok(())
+}
+
+/// `drafts approve ID [--force]`: the approval rule the console and schedules follow. The
+/// findings go to stderr, whether they refuse the approval or were forced past.
+fn approve(
+    context: &Context,
+    store: &crate::backend::sparky::store::Store,
+    id: &str,
+    force: bool,
+) -> Result<(), Failure> {
+    let approved = approval::approve(store, id, force, &Rules::of(&context.config));
+    let findings = match &approved {
+        Ok(approved) => approved.findings.as_slice(),
+        Err(ApproveError::Findings { findings, .. }) => findings,
+        Err(_) => &[],
+    };
+    for finding in findings {
+        eprintln!("{id}:{finding}");
+    }
+    match approved {
+        Ok(approved) if approved.forced() => println!(
+            "{id}\tapproved, forced despite {}",
+            approval::count(approved.findings.len())
+        ),
+        Ok(_) => println!("{id}\tapproved"),
+        Err(refused @ ApproveError::Findings { .. }) => {
+            return Err(Failure::failed(format!(
+                "{refused}; fix the draft, or approve it anyway with --force"
+            )));
+        }
+        Err(e) => return Err(Failure::failed(e)),
     }
     Ok(())
 }

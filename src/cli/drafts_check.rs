@@ -31,7 +31,7 @@ pub fn check(context: &Context, store: &Store, id: &str, json: bool) -> Result<(
         println!("{id}: no findings");
     } else {
         for f in &findings {
-            println!("{id}:{}: {}: {}", f.line, f.rule.as_str(), f.message);
+            println!("{id}:{f}");
         }
     }
     match findings.len() {

@@ -248,14 +248,19 @@ pub enum DraftsCommand {
     Show {
         id: String,
     },
+    /// Approve a draft the checker finds nothing in. Exit 1 naming the findings, unless
+    /// --force.
     Approve {
         id: String,
+        /// Approve it even with findings.
+        #[arg(long)]
+        force: bool,
     },
     Reject {
         id: String,
     },
-    /// Hold a draft against its data: numbers, names, links, length, sections, filler.
-    /// Exit 0 when clean, 1 with findings.
+    /// Hold a draft against its data: numbers, names, links, length, sections, filler,
+    /// and things told more than once. Exit 0 when clean, 1 with findings.
     Check {
         id: String,
         #[arg(long)]

@@ -9,7 +9,9 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 use super::{Context, Failure};
+use crate::backend::sparky::approval::{self, ApproveError};
 use crate::backend::sparky::channels::ChannelName;
+use crate::backend::sparky::checker::Rules;
 use crate::backend::sparky::delivery;
 use crate::backend::sparky::model::{DraftKind, DraftState};
 use crate::backend::sparky::period;
@@ -147,7 +149,8 @@ fn on_the_site(store: &Store, id: &str) -> Result<bool, String> {
         .any(|p| matches!(p.channel, ChannelName::Docs | ChannelName::DocsGithub)))
 }
 
-/// Writes, stores and checks the draft; approves it when it may go out on its own.
+/// Writes, stores and checks the draft; approves it ([`approval::approve`], unforced) when
+/// it may go out on its own.
 /// Whether it should be published now.
 async fn write_checked(
     config: &Config,
@@ -184,12 +187,13 @@ async fn write_checked(
         println!("{id}\twaits for a person to approve it");
         return Ok(false);
     }
-    if !findings.is_empty() {
-        println!("{id}\tnot published: the checker found something (raibid drafts check {id})");
-        return Ok(false);
+    // The approval rule a person follows, never forced: findings keep the draft for them.
+    match approval::approve(store, id, false, &Rules::of(config)) {
+        Ok(_) => Ok(true),
+        Err(ApproveError::Findings { .. }) => {
+            println!("{id}\tnot published: the checker found something (raibid drafts check {id})");
+            Ok(false)
+        }
+        Err(e) => Err(e.to_string()),
     }
-    store
-        .set_state(id, DraftState::Approved)
-        .map_err(|e| e.to_string())?;
-    Ok(true)
 }

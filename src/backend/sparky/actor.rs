@@ -10,14 +10,15 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::approval::{self, ApproveError};
 use super::channels::{ChannelName, Delivery};
-use super::checker::{self, Finding, Rules};
+use super::checker::{Finding, Rules};
 use super::delivery::{self, Plan};
 use super::model::{DigestData, DraftState, PeriodKind};
 use super::pipeline::{
     self, Composed, DigestRequest, PeriodSpec, Prepared, Source, Sources, WriterChoice,
 };
-use super::store::{Draft, DraftSummary, Store, StoreError};
+use super::store::{DraftSummary, Store};
 use crate::config::Config;
 
 #[derive(Debug)]
@@ -44,8 +45,9 @@ pub enum Command {
         id: String,
         state: DraftState,
     },
-    /// Approve a draft: checked first, answered with [`Event::ApprovalHasFindings`] when
-    /// the checker finds something, unless `despite_findings`.
+    /// Approve a draft by [`approval::approve`]: checked first, answered with
+    /// [`Event::ApprovalHasFindings`] when the checker finds something, unless
+    /// `despite_findings` (the console's confirmation forces it).
     Approve {
         id: String,
         despite_findings: bool,
@@ -294,20 +296,25 @@ impl Actor {
                 despite_findings,
             } => {
                 let (target, config) = (id.clone(), Arc::clone(&self.config));
-                let checked = self
+                let approved = self
                     .with_store(move |s| {
-                        let draft = s.load(&target).map_err(|e| e.to_string())?;
-                        Ok(findings(&draft, s.data(&target).as_ref(), &config))
+                        Ok(approval::approve(
+                            s,
+                            &target,
+                            despite_findings,
+                            &Rules::of(&config),
+                        ))
                     })
                     .await;
-                match checked {
-                    Ok(found) if found.is_empty() || despite_findings => {
-                        self.set_state(id, DraftState::Approved).await;
+                match approved {
+                    Ok(Ok(_)) => self.state_changed(id, DraftState::Approved).await,
+                    Ok(Err(ApproveError::Findings { findings, .. })) => {
+                        self.send(Event::ApprovalHasFindings {
+                            id,
+                            findings: findings.len(),
+                        })
                     }
-                    Ok(found) => self.send(Event::ApprovalHasFindings {
-                        id,
-                        findings: found.len(),
-                    }),
+                    Ok(Err(e)) => self.failed("approve the draft", e.to_string()),
                     Err(message) => self.failed("approve the draft", message),
                 }
             }
@@ -334,12 +341,14 @@ impl Actor {
             .with_store(move |s| s.set_state(&target, state).map_err(|e| e.to_string()))
             .await
         {
-            Ok(()) => {
-                self.send(Event::StateChanged { id, state });
-                self.list().await;
-            }
+            Ok(()) => self.state_changed(id, state).await,
             Err(message) => self.failed(&format!("mark the draft {}", state.as_str()), message),
         }
+    }
+
+    async fn state_changed(&self, id: String, state: DraftState) {
+        self.send(Event::StateChanged { id, state });
+        self.list().await;
     }
 
     async fn open(&self, id: String) {
@@ -349,7 +358,7 @@ impl Actor {
             .with_store(move |s| {
                 let draft = s.load(&target).map_err(|e| e.to_string())?;
                 let data = s.data(&target);
-                let findings = findings(&draft, data.as_ref(), &config);
+                let findings = approval::findings(&draft, data.as_ref(), &Rules::of(&config));
                 let recovery = s.recovery(&target).map_err(|e| e.to_string())?;
                 Ok((draft.body, data.ok().map(Box::new), recovery, findings))
             })
@@ -493,24 +502,6 @@ impl Actor {
                 id,
             });
         });
-    }
-}
-
-/// What the checker finds in `draft` against its data; a draft whose data cannot be read
-/// has a finding saying so: it cannot be checked.
-fn findings(
-    draft: &Draft,
-    data: Result<&DigestData, &StoreError>,
-    config: &Config,
-) -> Vec<Finding> {
-    match data {
-        Ok(data) => checker::check(&draft.body, draft.front.kind, data, &Rules::of(config)),
-        Err(e) => vec![Finding {
-            rule: checker::Rule::Data,
-            line: 0,
-            excerpt: String::new(),
-            message: format!("cannot be checked: {e}"),
-        }],
     }
 }
 

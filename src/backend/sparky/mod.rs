@@ -2,6 +2,7 @@
 
 pub mod actor;
 pub mod analyze;
+pub mod approval;
 pub mod channels;
 pub mod checker;
 pub mod collect;

@@ -140,14 +140,20 @@ static LOGIN: LazyLock<Regex> = LazyLock::new(|| regex(r"@([A-Za-z0-9][A-Za-z0-9
 pub(super) static VERSION: LazyLock<Regex> = LazyLock::new(|| {
     regex(r"\b[vV]?[0-9]+(?:\.[0-9]+){2,}(?:-[0-9A-Za-z.]+)?\b|\b[vV][0-9]+\.[0-9]+\b")
 });
-static LINES: LazyLock<Regex> = LazyLock::new(|| regex(r"\+([0-9]+)/[−-]([0-9]+)"));
+static LINES: LazyLock<Regex> = LazyLock::new(|| {
+    regex(r"\+([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)/[−-]([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)")
+});
 static REPO: LazyLock<Regex> = LazyLock::new(|| regex(r"[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*"));
 pub(super) static DATE: LazyLock<Regex> =
     LazyLock::new(|| regex(r"\b[0-9]{4}-[0-9]{2}-[0-9]{2}\b"));
-pub(super) static NUMBER: LazyLock<Regex> = LazyLock::new(|| regex(r"[0-9]+(?:\.[0-9]+)?"));
+pub(super) static NUMBER: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+(?:\.[0-9]+)?"));
 
-/// A number as the checker compares it: `"24"` for `24`, `24.0` and `024`, `"18.5"`.
+/// A number as the checker compares it: `"24"` for `24`, `24.0` and `024`, `"18.5"`;
+/// `"1234"` for `1,234`.
 pub(super) fn number_key(text: &str) -> String {
+    let text = text.replace(',', "");
+    let text = text.as_str();
     let parsed = match text.contains('.') {
         false => text.parse::<u64>().map(|n| n.to_string()).ok(),
         true => text.parse::<f64>().map(|f| f.to_string()).ok(),
@@ -259,8 +265,9 @@ impl<'a> Match<'a, '_> {
         &self.line[self.range(group)]
     }
 
+    /// The group as a count, thousands separators and all: `1,234`.
     fn number(&self, group: usize) -> Option<u64> {
-        self.text(group).parse().ok()
+        self.text(group).replace(',', "").parse().ok()
     }
 
     /// The character before the match, in what is left of the line.
@@ -718,6 +725,23 @@ mod tests {
             ]
         );
         assert_eq!(kinds("W47, x86_64, crate-5, 5x faster", &[]), []);
+    }
+
+    #[test]
+    fn numbers_may_have_thousands_separators() {
+        assert_eq!(
+            kinds("328,879 lines, +1,234/−56; 1,2 and 3.", &[]),
+            [
+                number("328879", Some(Unit::Lines)),
+                Claim::Lines {
+                    insertions: 1234,
+                    deletions: 56
+                },
+                number("1", None),
+                number("2", None),
+                number("3", None),
+            ]
+        );
     }
 
     #[test]

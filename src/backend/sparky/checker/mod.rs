@@ -4,11 +4,14 @@
 //! What the text states ([`claims`]: numbers with what they count, `#12`, `@login`,
 //! commit references and their authors, repositories, shas, versions, links) must be what
 //! the data holds ([`known`]); the draft as a whole ([`shape`]) must fit its kind's length
-//! and sections and say no stock filler. docs/checker.md has the rules with examples.
+//! and sections and say no stock filler; and it must tell things once, readably
+//! ([`told`]): no commit named twice, no sentence template used more than twice, large
+//! numbers with thousands separators. docs/checker.md has the rules with examples.
 
 mod claims;
 mod known;
 mod shape;
+mod told;
 
 use serde::Serialize;
 
@@ -47,6 +50,12 @@ pub enum Rule {
     Length,
     Section,
     Filler,
+    /// A commit named again: a draft tells each commit once.
+    RepeatedCommit,
+    /// A number of 10,000 or more without thousands separators.
+    BareNumber,
+    /// One sentence template used more than twice.
+    RepeatedTemplate,
     /// The draft's data could not be read, so nothing in it could be checked.
     Data,
 }
@@ -66,6 +75,9 @@ impl Rule {
             Rule::Length => "length",
             Rule::Section => "section",
             Rule::Filler => "filler",
+            Rule::RepeatedCommit => "repeated-commit",
+            Rule::BareNumber => "bare-number",
+            Rule::RepeatedTemplate => "repeated-template",
             Rule::Data => "data",
         }
     }
@@ -83,25 +95,42 @@ pub struct Finding {
     pub message: String,
 }
 
+/// `LINE: RULE: MESSAGE`, as `raibid drafts check` prints it after the draft's id.
+impl std::fmt::Display for Finding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}: {}", self.line, self.rule.as_str(), self.message)
+    }
+}
+
 /// Everything wrong with `body`, a draft of `kind` written from `data`: by line, then as
 /// found. Empty when the draft is clean.
 pub fn check(body: &str, kind: DraftKind, data: &DigestData, rules: &Rules) -> Vec<Finding> {
     let known = Known::new(data);
     let mut findings = Vec::new();
     let mut unquoted = Vec::new();
+    let mut shas = Vec::new();
+    let mut templates = told::Templates::default();
     for (i, line) in body.lines().enumerate() {
-        for stated in claims::claims(line, &known.verbatim) {
-            if let Some((rule, message)) = judge(&stated, &known) {
-                findings.push(Finding {
-                    rule,
-                    line: i + 1,
-                    excerpt: stated.excerpt.to_owned(),
-                    message,
-                });
+        let number = i + 1;
+        let stated = claims::claims(line, &known.verbatim);
+        for s in &stated {
+            let broken = [judge(s, &known), told::bare_number(line, s)];
+            findings.extend(broken.into_iter().flatten().map(|(rule, message)| Finding {
+                rule,
+                line: number,
+                excerpt: s.excerpt.to_owned(),
+                message,
+            }));
+            if let Claim::Sha(sha) = s.claim {
+                shas.push((number, sha));
             }
         }
-        unquoted.push(claims::without_quotes(line, &known.verbatim));
+        let left = claims::without_quotes(line, &known.verbatim);
+        templates.read(number, line, &left, &stated, &known);
+        unquoted.push(left);
     }
+    findings.extend(told::repeated_commits(&shas, &known));
+    findings.extend(templates.repeated());
     findings.extend(shape::filler(&unquoted, rules.filler_phrases));
     findings.extend(shape::sections(body, kind, data));
     findings.extend(shape::length(body, kind));
@@ -243,6 +272,10 @@ mod tests {
             Rule::Length,
             Rule::Section,
             Rule::Filler,
+            Rule::RepeatedCommit,
+            Rule::BareNumber,
+            Rule::RepeatedTemplate,
+            Rule::Data,
         ] {
             assert_eq!(serde_json::to_value(rule).unwrap(), rule.as_str());
         }
