@@ -144,10 +144,14 @@ static LINES: LazyLock<Regex> = LazyLock::new(|| regex(r"\+([0-9]+)/[−-]([0-9]
 static REPO: LazyLock<Regex> = LazyLock::new(|| regex(r"[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*"));
 pub(super) static DATE: LazyLock<Regex> =
     LazyLock::new(|| regex(r"\b[0-9]{4}-[0-9]{2}-[0-9]{2}\b"));
-pub(super) static NUMBER: LazyLock<Regex> = LazyLock::new(|| regex(r"[0-9]+(?:\.[0-9]+)?"));
+pub(super) static NUMBER: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+(?:\.[0-9]+)?"));
 
-/// A number as the checker compares it: `"24"` for `24`, `24.0` and `024`, `"18.5"`.
+/// A number as the checker compares it: `"24"` for `24`, `24.0` and `024`, `"18.5"`;
+/// `"1234"` for `1,234`.
 pub(super) fn number_key(text: &str) -> String {
+    let text = text.replace(',', "");
+    let text = text.as_str();
     let parsed = match text.contains('.') {
         false => text.parse::<u64>().map(|n| n.to_string()).ok(),
         true => text.parse::<f64>().map(|f| f.to_string()).ok(),
