@@ -104,7 +104,7 @@ mod tests {
                 "## Highlights",
                 "## The story",
                 "## Per repository",
-                "### raibid — 1 commit, +40/−2 lines",
+                "### raibid",
                 "## In figures",
                 "## Notable changes",
                 "## Activity by day"
@@ -112,8 +112,8 @@ mod tests {
         );
         assert!(body.contains("## The story\n\nFirst paragraph.\n\nSecond one.\n\n## Per"));
         assert!(body.contains(
-            "### raibid — 1 commit, +40/−2 lines\n\nWork here landed on Wed 2026-11-18.\n\n\
-             - `abc1234` feat: queue, +40/−2 lines\n"
+            "### raibid\n\nWork here landed on Wed 2026-11-18.\n\n\
+             - Wed 2026-11-18: `abc1234` feat: queue, +40/−2 lines\n"
         ));
         assert!(
             body.contains("## Notable changes\n\nEvery ranked change is told above."),

@@ -530,6 +530,42 @@ mod tests {
     }
 
     #[test]
+    fn themes_are_facts_and_their_commits_are_not_told_again() {
+        use crate::backend::sparky::analyze::{Theme, ThemeKind};
+        let mut data = busy_month();
+        let themed = data.metrics.notable[0].sha.clone();
+        data.metrics.themes = vec![Theme {
+            id: "t1".into(),
+            kind: ThemeKind::Scope,
+            title: "Console period navigation".into(),
+            key: "feat(console)".into(),
+            commits: vec![themed.clone()],
+            repos: vec![data.metrics.notable[0].repo.clone()],
+            people: vec![data.metrics.notable[0].author.clone()],
+            insertions: 1_777,
+            deletions: 888,
+            pull_requests: Vec::new(),
+        }];
+        let facts = Facts::from_data(&data, DraftKind::Monthly);
+        assert_eq!(facts.reference("TH1"), Some("“Console period navigation”"));
+        assert_eq!(facts.reference("TH2"), None);
+        let text = prompt(&data, DraftKind::Monthly, &facts);
+        assert!(
+            text.contains(
+                "[TH1] a theme of the period, \"Console period navigation\": one commit in one \
+                 repository by one person"
+            ),
+            "{text}"
+        );
+        let short = &themed[..7];
+        assert!(
+            !facts.0.iter().any(|f| f.reference.contains(short)),
+            "the theme tells its commit"
+        );
+        assert!(facts.reference("C19").is_some() && facts.reference("C20").is_none());
+    }
+
+    #[test]
     fn tokens_are_overestimated() {
         assert_eq!(estimate_tokens("abcd"), 2);
         assert_eq!(estimate_tokens(""), 0);
