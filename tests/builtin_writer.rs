@@ -1458,3 +1458,28 @@ fn a_quiet_week_is_short_and_says_so() {
     let (low, _) = DraftKind::Weekly.word_bounds().expect("bounds");
     assert!(words(&body) < low / 2, "{} words:\n{body}", words(&body));
 }
+
+#[test]
+fn every_long_draft_tells_each_commit_once_and_no_template_more_than_twice() {
+    for (data, kind) in [
+        (daily(), DraftKind::Daily),
+        (weekly(), DraftKind::Weekly),
+        (monthly(), DraftKind::Monthly),
+        (busy_week(), DraftKind::Weekly),
+        (busy_week(), DraftKind::Blog),
+    ] {
+        let body = write_builtin(&data, kind).body;
+        for (span, seen) in commit_refs(&body) {
+            assert_eq!(seen, 1, "{kind:?}: `{span}` told {seen} times:\n{body}");
+        }
+        let mut names: Vec<String> = data.metrics.repos.iter().map(|r| r.name.clone()).collect();
+        names.extend(data.metrics.contributors.iter().map(|c| c.name.clone()));
+        names.push(data.period.label.clone());
+        for (template, used) in templates(&body, &names) {
+            assert!(
+                used <= 2,
+                "{kind:?}: {template:?} used {used} times:\n{body}"
+            );
+        }
+    }
+}
