@@ -1,13 +1,14 @@
 //! The figures of a period in one paragraph, rendered from the data after its themes and
 //! stories: totals, who (a period with one person says so here, once), bots as a group,
-//! the days. What GitHub saw has its own sections.
+//! the days, and against the previous period when the draft has no Trend section. What
+//! GitHub saw has its own sections.
 
-use super::render::{count, day_name, lines, name_list, number};
+use super::render::{self, count, day_name, lines, name_list, number};
 use crate::backend::sparky::analyze::{Contributor, Metrics};
-use crate::backend::sparky::model::DigestData;
+use crate::backend::sparky::model::{DigestData, DraftKind};
 
 /// The In figures paragraph; `None` for a period without commits.
-pub(super) fn figures(data: &DigestData) -> Option<String> {
+pub(super) fn figures(data: &DigestData, kind: DraftKind) -> Option<String> {
     let m = &data.metrics;
     if m.totals.commits == 0 {
         return None;
@@ -16,6 +17,9 @@ pub(super) fn figures(data: &DigestData) -> Option<String> {
     sentences.extend(merges_sentence(m));
     sentences.extend(bots_sentence(m));
     sentences.extend(days_sentence(m));
+    if !render::has_trend(kind) {
+        sentences.extend(trend_sentence(m));
+    }
     Some(sentences.join(" "))
 }
 
@@ -90,5 +94,33 @@ fn days_sentence(m: &Metrics) -> Option<String> {
         number(m.commits_per_day.len() as u64),
         day_name(&busiest.date),
         count(busiest.commits, "commit", "commits"),
+    ))
+}
+
+/// "Against 2026-11-17, commits are up 50% from 4, and lines down 10% from +40/−2."
+fn trend_sentence(m: &Metrics) -> Option<String> {
+    let t = m.trend.as_ref()?;
+    let Some(pct) = t.commits_change_pct else {
+        return Some(format!(
+            "{} had no commits to compare with.",
+            t.previous_label
+        ));
+    };
+    let commits = format!(
+        "commits are {} {}",
+        render::change(pct),
+        number(t.previous.commits)
+    );
+    let lines = match t.lines_change_pct {
+        Some(pct) => format!(
+            "lines {} {}",
+            render::change(pct),
+            lines(t.previous.insertions, t.previous.deletions)
+        ),
+        None => "no lines changed before".into(),
+    };
+    Some(format!(
+        "Against {}, {commits}, and {lines}.",
+        t.previous_label
     ))
 }

@@ -128,6 +128,11 @@ pub(super) fn has_highlights(kind: DraftKind) -> bool {
     Section::Highlights.is_in(kind)
 }
 
+/// Whether a digest of `kind` has a Trend section; without one, the figures compare.
+pub(super) fn has_trend(kind: DraftKind) -> bool {
+    Section::Trend.is_in(kind)
+}
+
 /// How many notable changes a digest of `kind` lists (and a model is told about).
 pub(super) fn notable_limit(kind: DraftKind) -> usize {
     match kind {
@@ -202,7 +207,7 @@ pub(super) fn markdown(
             Section::RepositoryStories => {
                 narrative::repository_stories(data, kind, stories, &mut told)
             }
-            Section::Figures => figures::figures(data),
+            Section::Figures => figures::figures(data, kind),
             Section::NotableChanges => notable_changes(data, kind, &told),
             Section::PullRequests => github_render::pull_requests(data, kind),
             Section::Reviews => github_render::reviews(data),
