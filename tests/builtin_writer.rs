@@ -6,6 +6,7 @@ mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use raibid::backend::sparky::analyze::{Theme, ThemeKind};
 use raibid::backend::sparky::model::{
     Activity, CommitRecord, DigestData, DraftKind, IssueRecord, LengthUnit, Period, PeriodKind,
     PullRequestRecord, ReleaseRecord, RepoActivity,
@@ -335,7 +336,13 @@ fn each_kind_has_its_sections_in_order() {
     let daily = write_builtin(&daily(), DraftKind::Daily);
     assert_eq!(
         headings(&daily.body),
-        ["Summary", "Notable changes", "Contributors", "Repositories"]
+        [
+            "Summary",
+            "In figures",
+            "Notable changes",
+            "Contributors",
+            "Repositories"
+        ]
     );
     assert_eq!(daily.title, "Daily digest — 2026-11-18");
 
@@ -345,11 +352,13 @@ fn each_kind_has_its_sections_in_order() {
         [
             "Summary",
             "Highlights",
+            "Per repository",
+            "In figures",
+            "Trend",
             "Notable changes",
             "Contributors",
             "Repositories",
-            "Activity by day",
-            "Trend"
+            "Activity by day"
         ]
     );
     assert_eq!(weekly.title, "Weekly digest — 2026-W47");
@@ -360,12 +369,13 @@ fn each_kind_has_its_sections_in_order() {
         [
             "Summary",
             "Highlights",
+            "Per repository",
+            "In figures",
             "Notable changes",
             "Contributors",
-            "Repositories",
             "Activity by week"
         ],
-        "no Trend section without a previous period"
+        "no Trend section without a previous period; every repository has a story"
     );
     assert_eq!(monthly.title, "Monthly digest — 2026-11");
     for written in [&daily, &weekly, &monthly] {
@@ -406,31 +416,38 @@ fn the_text_states_the_data() {
         sha[..7].to_owned()
     };
     for expected in [
-        "10 commits by 4 contributors across 2 repositories; +707/−447 lines.".to_owned(),
+        "## Summary\n\nA quiet week: 10 commits. All of the work of 2026-W47 went into raibid (8 \
+         commits) and docs (2 commits)."
+            .to_owned(),
+        "10 commits by 4 contributors across 2 repositories, +707/−447 lines; ann made the most, 5."
+            .into(),
         "1 of them is a merge.".into(),
-        "Most active: ann (5 commits), bob (2 commits) and carol (2 commits).".into(),
         "Bots: dependabot[bot] (1 commit).".into(),
-        "Against 2026-W46, commits are up 233% from 3, and lines up 552% from +158/−19.".into(),
         format!(
             "- Largest change: `{}` feat!: drop the v1 draft format (bob) in raibid, +96/−310 \
              lines in 9 files.",
             short("feat!: drop the v1 draft format")
         ),
-        "- ann made the most commits, 5, with +467/−118 lines in docs and raibid.".into(),
+        "### docs — 2 commits, +197/−2 lines\n\nIts commits came from Wed 2026-11-18 to Fri \
+         2026-11-20 from ann and bob."
+            .into(),
         format!(
-            "- docs: 2 commits by 2 contributors; its largest change is `{}` docs: quartz layout \
-             for week 47 (ann).",
+            "- Fri 2026-11-20: `{}` docs: quartz layout for week 47 — ann, +140/−0 lines",
             short("docs: quartz layout for week 47")
         ),
+        "## Notable changes\n\nEvery ranked change is told above.".into(),
         "- Mon 2026-11-16 — 2 commits".into(),
         "- Sun 2026-11-22 — 1 commit".into(),
-        "- dependabot[bot] (bot) — 1 commit, +12/−12 lines in raibid".into(),
+        "- ann — 5 commits, +467/−118 lines in docs and raibid".into(),
         "- Without commits: infra".into(),
         "- Commits: 10, up 233% from 3".into(),
     ] {
         assert!(body.contains(&expected), "missing {expected:?} in:\n{body}");
     }
-    assert!(!body.contains("Merge branch"), "merges are not notable");
+    assert!(
+        !body.contains("(bot) —"),
+        "bots are named as a group:\n{body}"
+    );
 
     let data = monthly();
     let body = write_builtin(&data, DraftKind::Monthly).body;
@@ -494,6 +511,7 @@ fn assert_numbers_from(text: &str, verbatim: &[String], allowed: &BTreeSet<u64>,
     let rest = pieces.iter().fold(text.to_owned(), |rest, piece| {
         rest.replace(piece.as_str(), " ")
     });
+    let rest = without_separators(&rest);
     for run in rest
         .split(|c: char| !c.is_ascii_digit())
         .filter(|r| !r.is_empty())
@@ -504,6 +522,20 @@ fn assert_numbers_from(text: &str, verbatim: &[String], allowed: &BTreeSet<u64>,
             "{n} is not in the data of {kind:?}:\n{text}"
         );
     }
+}
+
+/// `text` with thousands separators taken out of numbers: `1,234` reads as `1234`.
+fn without_separators(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let digit = |i: Option<&char>| i.is_some_and(char::is_ascii_digit);
+    chars
+        .iter()
+        .enumerate()
+        .filter(|&(i, c)| {
+            !(*c == ',' && i > 0 && digit(chars.get(i - 1)) && digit(chars.get(i + 1)))
+        })
+        .map(|(_, c)| *c)
+        .collect()
 }
 
 /// Every count the data holds, and the few the writer may derive from it.
@@ -844,21 +876,24 @@ fn a_busy_weeks_blog_post_fills_its_bounds_with_every_section() {
         [
             "Summary",
             "Highlights",
-            "Notable changes",
             "Per repository",
+            "In figures",
+            "Trend",
             "Pull requests",
             "Reviews",
             "Issues",
             "Releases",
+            "Notable changes",
             "Contributors",
-            "Repositories",
-            "Activity by day",
-            "Trend"
+            "Activity by day"
         ],
-        "no story from the built-in writer"
+        "no story from the built-in writer; every repository has its own"
     );
     for repo in BUSY_REPOS {
-        assert!(blog.body.contains(&format!("\n### {repo}\n")), "{repo}");
+        assert!(blog.body.contains(&format!("\n### {repo} — ")), "{repo}");
+    }
+    for (span, seen) in commit_refs(&blog.body) {
+        assert_eq!(seen, 1, "`{span}` told {seen} times:\n{}", blog.body);
     }
     assert_eq!(blog.title, "Blog post — 2026-W47");
     assert_eq!(blog.model, None);
@@ -873,28 +908,32 @@ fn a_repositorys_story_is_told_from_its_data() {
         c.expect("fixture").sha[..7].to_owned()
     };
     for expected in [
-        "### raibid\n\n8 commits by 4 contributors landed in raibid, +510/−445 lines. The first \
-         landed on Mon 2026-11-16, the last on Sun 2026-11-22. ann made 4 of them, carol 2, bob \
-         1 and dependabot[bot] 1."
+        "### raibid — 8 commits, +510/−445 lines\n\nWork here landed from Mon 2026-11-16 to Sun \
+         2026-11-22 by ann, carol and bob.\n\n"
             .to_owned(),
         format!(
-            "Its largest change is `{}` feat!: drop the v1 draft format (bob), +96/−310 lines in \
-             9 files.",
-            short("feat!: drop the v1 draft format")
-        ),
-        format!(
-            "Its commits, oldest first:\n\n- Mon 2026-11-16: `{}` feat: stream tokens into the \
-             preview (ann), +240/−31 lines",
+            "- Mon 2026-11-16: `{}` feat: stream tokens into the preview — ann, +240/−31 lines\n",
             short("feat: stream tokens into the preview")
         ),
         format!(
-            "- Wed 2026-11-18: `{}` Merge branch 'digests' (carol)\n",
+            "- Wed 2026-11-18: `{}` Merge branch 'digests' — carol\n",
             short("Merge branch 'digests'")
         ),
-        "### docs\n\n2 commits by 2 contributors landed in docs".into(),
+        format!(
+            "- Thu 2026-11-19: `{}` chore(deps): bump tokio to 1.54 — dependabot[bot], +12/−12 \
+             lines\n",
+            short("chore(deps): bump tokio to 1.54")
+        ),
+        "### docs — 2 commits, +197/−2 lines\n\nIts commits came".into(),
     ] {
         assert!(body.contains(&expected), "missing {expected:?} in:\n{body}");
     }
+    let largest = short("feat!: drop the v1 draft format");
+    assert_eq!(
+        body.matches(&largest).count(),
+        1,
+        "the Highlights tell the largest change, the story does not again:\n{body}"
+    );
 }
 
 #[test]
@@ -909,8 +948,9 @@ fn a_quiet_period_gives_a_short_blog_post() {
         [
             "Summary",
             "Highlights",
-            "Notable changes",
             "Per repository",
+            "In figures",
+            "Notable changes",
             "Contributors",
             "Repositories"
         ],
@@ -948,9 +988,11 @@ fn a_blog_post_lists_fewer_commits_rather_than_pass_its_ceiling() {
         .word_bounds()
         .expect("a blog post has word bounds");
     assert!(body.split_whitespace().count() <= high);
+    let listed = commit_refs(&body).len();
     assert!(
-        body.contains("Its largest commits, oldest first:"),
-        "{body}"
+        listed < data.commits.len() / 2,
+        "{listed} of {} commits listed:\n{body}",
+        data.commits.len()
     );
 }
 
@@ -971,7 +1013,7 @@ fn each_social_post_fits_its_network_in_plain_text() {
         assert!(
             post.body.starts_with(
                 "60 commits by 7 contributors across 3 repositories during \
-                                   2026-W47; +9845/−5330 lines."
+                                   2026-W47; +9,845/−5,330 lines."
             ),
             "{kind:?}:\n{}",
             post.body
@@ -1087,5 +1129,359 @@ fn posts_of_a_week_as_snapshots() {
             format!("social_{}", kind.as_str()),
             write_builtin(&data, kind).body
         );
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// What the period was about, told once.
+
+/// The one person of [`one_person_week`], named distinctly so every mention is counted.
+const ONLY: &str = "Ann Example";
+
+const CONSOLE_TOPICS: [&str; 14] = [
+    "previous and next period keys",
+    "palette takes a dated digest",
+    "digests list follows the store",
+    "empty week offers the last busy one",
+    "day axis labels every day",
+    "status line names the period",
+    "period picker remembers the kind",
+    "help lists the period keys",
+    "preview scrolls with the cursor",
+    "month view groups weeks",
+    "draft title shows the label",
+    "keyboard focus survives a refresh",
+    "selected kind shown in the header",
+    "startup digest says when empty",
+];
+
+const OTHER_TOPICS: [&str; 30] = [
+    "explain themes in the digest guide",
+    "a page per period kind",
+    "link the checker rules",
+    "retry refused GitHub queries",
+    "k3s node labels for runners",
+    "flux watches the lab branch",
+    "gitea mirrors every hour",
+    "site skeleton with quartz",
+    "blog index by month",
+    "feed of approved drafts",
+    "first gitea deployment",
+    "backup job for the gitea volume",
+    "ingress for the gitea web",
+    "kind cluster for the lab",
+    "local registry for images",
+    "namespace per helper",
+    "network policy for runners",
+    "docs for the kube lab",
+    "runner image with the sccache layer",
+    "rotate the gitea admin token",
+    "alerts when a runner stalls",
+    "dashboard for queue depth",
+    "explain the period keys in the guide",
+    "screenshots of the digests view",
+    "troubleshooting page for empty weeks",
+    "move the lab to the new subnet",
+    "renew the ingress certificates",
+    "document the backup restore",
+    "trim old runner caches nightly",
+    "page for the palette commands",
+];
+
+/// A busy week of one person, 49 commits across seven repositories: three created that
+/// week, one change rolled out to four, a workstream in one, and a vendored import of
+/// 328,879 lines.
+/// Themes are set by hand, as theme detection would find them.
+fn one_person_week() -> DigestData {
+    let mut specs: Vec<(&str, String, u64, u64)> = Vec::new();
+    for topic in CONSOLE_TOPICS {
+        specs.push(("raibid", format!("feat(console): {topic}"), 140, 35));
+    }
+    let others = [
+        "docs",
+        "docs",
+        "docs",
+        "raibid",
+        "infra",
+        "infra",
+        "infra",
+        "sparky-site",
+        "sparky-site",
+        "sparky-site",
+        "gitea-lab",
+        "gitea-lab",
+        "gitea-lab",
+        "kube-lab",
+        "kube-lab",
+        "kube-lab",
+        "kube-lab",
+        "kube-lab",
+        "infra",
+        "gitea-lab",
+        "infra",
+        "infra",
+        "docs",
+        "docs",
+        "docs",
+        "infra",
+        "infra",
+        "docs",
+        "infra",
+        "docs",
+    ];
+    for (repo, topic) in others.iter().zip(OTHER_TOPICS) {
+        specs.push((repo, topic.to_string(), 60, 12));
+    }
+    for repo in ["raibid", "docs", "infra", "sparky-site"] {
+        specs.push((repo, "ci: pin the Rust toolchain".into(), 4, 4));
+    }
+    specs.push((
+        "vendor-mirror",
+        "import the vendored tree".into(),
+        328_879,
+        0,
+    ));
+    let commits: Vec<CommitRecord> = specs
+        .iter()
+        .enumerate()
+        .map(|(i, (repo, subject, ins, del))| {
+            let time = at(format!(
+                "2026-11-{:02}T{:02}:00:00Z",
+                16 + i % 7,
+                8 + i % 10
+            ));
+            CommitRecord {
+                login: None,
+                repo: (*repo).into(),
+                sha: sha(1000 + i),
+                author: ONLY.into(),
+                email: "ann@lab.example".into(),
+                time,
+                offset_seconds: 0,
+                committed: time,
+                subject: subject.clone(),
+                files_changed: 3,
+                insertions: *ins,
+                deletions: *del,
+                is_merge: false,
+                is_bot: false,
+            }
+        })
+        .collect();
+    let mut repos: BTreeMap<&str, Vec<CommitRecord>> = BTreeMap::new();
+    for c in &commits {
+        repos.entry(c.repo.as_str()).or_default().push(c.clone());
+    }
+    let current = Activity {
+        period: period(
+            PeriodKind::Week,
+            "2026-W47",
+            "2026-11-16T00:00:00Z",
+            "2026-11-23T00:00:00Z",
+        ),
+        repos: repos
+            .into_iter()
+            .map(|(name, mut commits)| {
+                commits.sort_by_key(|c| std::cmp::Reverse(c.committed));
+                RepoActivity {
+                    name: name.into(),
+                    path: format!("/src/{name}"),
+                    commits,
+                    ..RepoActivity::default()
+                }
+            })
+            .collect(),
+    };
+    let mut data = digest_data(current, None);
+    let theme = |id: &str, kind, title: &str, pick: &dyn Fn(&CommitRecord) -> bool| {
+        let chosen: Vec<&CommitRecord> = data.commits.iter().filter(|c| pick(c)).collect();
+        let mut repos: Vec<String> = Vec::new();
+        for c in &chosen {
+            if !repos.contains(&c.repo) {
+                repos.push(c.repo.clone());
+            }
+        }
+        Theme {
+            id: id.into(),
+            kind,
+            title: title.into(),
+            key: title.into(),
+            commits: chosen.iter().map(|c| c.sha.clone()).collect(),
+            repos,
+            people: vec![ONLY.into()],
+            insertions: chosen.iter().map(|c| c.insertions).sum(),
+            deletions: chosen.iter().map(|c| c.deletions).sum(),
+            pull_requests: Vec::new(),
+        }
+    };
+    let new = ["sparky-site", "gitea-lab", "kube-lab"];
+    data.metrics.themes = vec![
+        theme(
+            "t1",
+            ThemeKind::NewRepositories,
+            "Three new repositories",
+            &|c| new.contains(&c.repo.as_str()),
+        ),
+        theme("t2", ThemeKind::Scope, "Console period navigation", &|c| {
+            c.subject.starts_with("feat(console)")
+        }),
+        theme(
+            "t3",
+            ThemeKind::SharedChange,
+            "ci: pin the Rust toolchain",
+            &|c| c.subject.starts_with("ci: pin"),
+        ),
+    ];
+    data
+}
+
+/// The text of a section, up to the next `## ` heading.
+fn section<'a>(body: &'a str, heading: &str) -> &'a str {
+    let start = body
+        .find(&format!("## {heading}\n\n"))
+        .unwrap_or_else(|| panic!("no {heading} in:\n{body}"));
+    let rest = &body[start + heading.len() + 5..];
+    rest.find("\n## ").map_or(rest, |end| &rest[..end])
+}
+
+/// Commit references (7-character code spans), each with how often it appears.
+fn commit_refs(body: &str) -> BTreeMap<&str, usize> {
+    let mut seen = BTreeMap::new();
+    for span in body.split('`').skip(1).step_by(2) {
+        *seen.entry(span).or_default() += 1;
+    }
+    seen
+}
+
+/// Sentence templates of the prose (paragraphs, not headings or list items): numbers,
+/// commit references, quoted text and `names` masked, each with how often it is used.
+fn templates(body: &str, names: &[String]) -> BTreeMap<String, usize> {
+    let mut names: Vec<&String> = names.iter().collect();
+    names.sort_by_key(|n| std::cmp::Reverse(n.len()));
+    let mut out = BTreeMap::new();
+    let prose = body
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with("- ") && !l.trim().is_empty());
+    for line in prose {
+        let mut masked = line.to_owned();
+        for name in &names {
+            masked = masked.replace(name.as_str(), "X");
+        }
+        let mut text = String::new();
+        let mut skip_to: Option<char> = None;
+        for ch in masked.chars() {
+            match (skip_to, ch) {
+                (Some(end), c) if c == end => skip_to = None,
+                (Some(_), _) => {}
+                (None, '`') => skip_to = Some('`'),
+                (None, '“') => skip_to = Some('”'),
+                (None, c) if c.is_ascii_digit() || c == ',' => {
+                    if !text.ends_with('N') {
+                        text.push('N');
+                    }
+                }
+                (None, c) => text.push(c),
+            }
+        }
+        for sentence in text.split_inclusive(['.', ';']) {
+            *out.entry(sentence.trim().to_owned()).or_default() += 1;
+        }
+    }
+    out
+}
+
+#[test]
+fn a_busy_week_opens_with_its_themes_and_tells_each_commit_once() {
+    let data = one_person_week();
+    assert!(data.metrics.totals.commits >= 30);
+    let body = write_builtin(&data, DraftKind::Weekly).body;
+
+    let summary = section(&body, "Summary");
+    for title in [
+        "Three new repositories",
+        "Console period navigation",
+        "ci: pin",
+    ] {
+        assert!(
+            summary.contains(title),
+            "{title:?} not in the summary:\n{body}"
+        );
+    }
+    let headings: Vec<&str> = headings(&body);
+    assert_eq!(headings[..2], ["Summary", "Themes"], "{body}");
+    let themes = section(&body, "Themes");
+    assert!(themes.contains("### Console period navigation\n"), "{body}");
+
+    for (span, seen) in commit_refs(&body) {
+        assert_eq!(seen, 1, "`{span}` told {seen} times:\n{body}");
+    }
+    let mut names: Vec<String> = data.metrics.repos.iter().map(|r| r.name.clone()).collect();
+    names.push(ONLY.into());
+    names.push(data.period.label.clone());
+    for (template, used) in templates(&body, &names) {
+        assert!(used <= 2, "{template:?} used {used} times:\n{body}");
+    }
+
+    assert!(body.contains("328,879"), "{body}");
+    let without_dates = body.replace("2026-11-", " ").replace("2026-W47", " ");
+    for run in without_dates
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|r| r.len() >= 4)
+    {
+        assert!(
+            commit_refs(&body).keys().any(|s| s.contains(run)),
+            "{run} has no thousands separator:\n{body}"
+        );
+    }
+
+    assert_eq!(
+        body.matches(ONLY).count(),
+        1,
+        "one person, said once:\n{body}"
+    );
+    assert!(!body.contains("1 contributor"), "{body}");
+
+    let (low, high) = DraftKind::Weekly.word_bounds().expect("bounds");
+    let words = words(&body);
+    assert!((low..=high).contains(&words), "{words} words:\n{body}");
+
+    let post = write_builtin(&data, DraftKind::Mastodon).body;
+    assert!(
+        post.starts_with("2026-W47 was mostly about “Three new repositories”: 13 commits in"),
+        "a post leads with the main theme:\n{post}"
+    );
+}
+
+#[test]
+fn a_quiet_week_is_short_and_says_so() {
+    let body = write_builtin(&weekly(), DraftKind::Weekly).body;
+    let summary = section(&body, "Summary");
+    assert!(summary.starts_with("A quiet week: 10 commits."), "{body}");
+    let (low, _) = DraftKind::Weekly.word_bounds().expect("bounds");
+    assert!(words(&body) < low / 2, "{} words:\n{body}", words(&body));
+}
+
+#[test]
+fn every_long_draft_tells_each_commit_once_and_no_template_more_than_twice() {
+    for (data, kind) in [
+        (daily(), DraftKind::Daily),
+        (weekly(), DraftKind::Weekly),
+        (monthly(), DraftKind::Monthly),
+        (busy_week(), DraftKind::Weekly),
+        (busy_week(), DraftKind::Blog),
+    ] {
+        let body = write_builtin(&data, kind).body;
+        for (span, seen) in commit_refs(&body) {
+            assert_eq!(seen, 1, "{kind:?}: `{span}` told {seen} times:\n{body}");
+        }
+        let mut names: Vec<String> = data.metrics.repos.iter().map(|r| r.name.clone()).collect();
+        names.extend(data.metrics.contributors.iter().map(|c| c.name.clone()));
+        names.push(data.period.label.clone());
+        for (template, used) in templates(&body, &names) {
+            assert!(
+                used <= 2,
+                "{kind:?}: {template:?} used {used} times:\n{body}"
+            );
+        }
     }
 }

@@ -280,12 +280,12 @@ fn an_invented_pull_request_is_caught() {
 fn an_unknown_author_is_caught() {
     let data = support::data();
     let body = write_builtin(&data, DraftKind::Weekly).body;
-    // The built-in weekly names Cleo's breaking change in Notable changes and Highlights.
-    let notable = line_of(&body, "`abc0004` feat!: new job schema — Cleo in raibid");
+    // The built-in weekly names Cleo's breaking change once, in the Highlights.
+    let notable = line_of(&body, "`abc0004` feat!: new job schema (Cleo) in raibid");
     let wrong = edited(
         &body,
-        "`abc0004` feat!: new job schema — Cleo",
-        "`abc0004` feat!: new job schema — Ann",
+        "`abc0004` feat!: new job schema (Cleo)",
+        "`abc0004` feat!: new job schema (Ann)",
     );
     assert_found(&wrong, DraftKind::Weekly, &data, &[(Rule::Author, notable)]);
     let findings = check(&wrong, DraftKind::Weekly, &data);
@@ -616,7 +616,7 @@ fn drafts_check_from_the_command_line() {
         "{found}"
     );
     assert!(
-        lines[1].starts_with(&format!("{id}:3: number: 12 commits:")),
+        lines[1].starts_with(&format!("{id}:7: number: 12 commits:")),
         "{found}"
     );
     assert!(stderr.contains(" findings"), "{stderr}");
@@ -633,7 +633,7 @@ fn drafts_check_from_the_command_line() {
     assert_eq!(findings.len(), 2);
     assert_eq!(findings[0]["rule"], "section");
     assert_eq!(findings[1]["rule"], "number");
-    assert_eq!(findings[1]["line"], 3);
+    assert_eq!(findings[1]["line"], 7);
     assert_eq!(findings[1]["excerpt"], "12 commits");
 
     let unknown = fails(&lab.raibid(&["drafts", "check", "2026-01-01-lab"]), 2);

@@ -29,15 +29,16 @@ fn a_weekly_digest_with_github_data() {
         [
             "Summary",
             "Highlights",
-            "Notable changes",
+            "Per repository",
+            "In figures",
+            "Trend",
             "Pull requests",
             "Reviews",
             "Issues",
             "Releases",
+            "Notable changes",
             "Contributors",
-            "Repositories",
-            "Activity by day",
-            "Trend"
+            "Activity by day"
         ]
     );
 }
@@ -58,8 +59,7 @@ fn the_github_sections_state_the_data() {
         "- [lab/api v0.4.0](https://github.com/lab/api/releases/tag/v0.4.0) Streaming — Fri \
          2026-11-20",
         "- Ann (ann) — 2 commits, +258/−35 lines, 1 pull request merged, 2 reviews in lab/api",
-        "- lab/api — 3 commits by 2 contributors, +354/−345 lines; 3 pull requests merged, 2 \
-         issues closed",
+        "### lab/api — 3 commits, +354/−345 lines; 3 pull requests merged, 2 issues closed",
         "- Pull requests merged: 4, up 100% from 2",
         "- Median time to merge: 3.5 h, against 30 h",
         "ann reviewed the most pull requests, 2.",

@@ -304,7 +304,7 @@ async fn unusable_answers_are_written_again_then_the_built_in_writer_takes_over(
     assert!(
         composed
             .body
-            .contains("## Summary\n\n3 commits by 2 contributors"),
+            .contains("## Summary\n\nA quiet week: 3 commits."),
         "{}",
         composed.body
     );

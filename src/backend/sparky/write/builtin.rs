@@ -5,12 +5,21 @@
 //! sections per repository tell each one's story from the data.
 
 use super::github_render::{self, github, hours, pr_ref, release_ref};
+use super::narrative::{quoted, shown_themes, themed};
 use super::render::{
-    self, Prose, commit_ref, count, day_name, is_breaking, lines, name_list, totals_phrase,
+    self, Prose, commit_ref, count, is_breaking, lines, name_list, number, one_person, short_sha,
+    totals_phrase,
 };
 use super::{BoxFuture, TokenSink, WriteError, Writer, Written};
-use crate::backend::sparky::analyze::{Contributor, Metrics, Notable};
-use crate::backend::sparky::model::{DigestData, DraftKind};
+use crate::backend::sparky::analyze::Notable;
+use crate::backend::sparky::model::{DigestData, DraftKind, PeriodKind};
+
+/// Fewer commits than this make a quiet day or a quiet longer period: the draft says so and
+/// stays short.
+const BUSY_DAY: u64 = 5;
+const BUSY_PERIOD: u64 = 30;
+/// The themes the Summary names.
+const MAIN_THEMES: usize = 3;
 
 /// Writes digests and posts from the data alone.
 #[derive(Debug, Clone, Copy, Default)]
@@ -79,21 +88,36 @@ fn no_commits_sentence(data: &DigestData) -> String {
     }
 }
 
-/// A social post's sentences: the period's totals and its largest change, in plain text
-/// (the renderer adds the numbers, the link and hashtags).
+/// A social post's sentences: the period's main theme and its totals (without themes, the
+/// totals and the largest change), in plain text (the renderer adds the numbers, the link
+/// and hashtags).
 fn post_sentences(data: &DigestData) -> String {
     let m = &data.metrics;
     if m.totals.commits == 0 {
         return no_commits_sentence(data);
     }
     let t = &m.totals;
-    let mut sentences = vec![format!(
+    let mut sentences: Vec<String> = shown_themes(data, DraftKind::Mastodon)
+        .iter()
+        .map(|theme| {
+            format!(
+                "{} was mostly about {}: {} in {}.",
+                data.period.label,
+                quoted(theme),
+                count(theme.commits.len() as u64, "commit", "commits"),
+                place(&theme.repos),
+            )
+        })
+        .collect();
+    let themed = !sentences.is_empty();
+    sentences.push(format!(
         "{} during {}; {} lines.",
         totals_phrase(m),
         data.period.label,
         lines(t.insertions, t.deletions)
-    )];
-    sentences.extend(m.notable.first().map(|n| {
+    ));
+    let largest = m.notable.first().filter(|_| !themed);
+    sentences.extend(largest.map(|n| {
         format!(
             "Largest change: “{}” by {} in {}, {} lines.",
             n.subject,
@@ -105,9 +129,18 @@ fn post_sentences(data: &DigestData) -> String {
     sentences.join(" ")
 }
 
-/// The Summary paragraph: totals, who and where, and the trend when there is one; for a
-/// blog post of a period without commits, that and what GitHub saw. A social post's
-/// sentences are shorter ([`post_sentences`]).
+/// "raibid and docs", or "5 repositories".
+fn place(repos: &[String]) -> String {
+    match repos.len() {
+        0..=3 => name_list(repos),
+        n => count(n as u64, "repository", "repositories"),
+    }
+}
+
+/// The Summary paragraph: what the period was about (its main themes, or where the work
+/// went), and whether it was quiet; for a period without commits, that and what GitHub
+/// saw. A social post's sentences are shorter ([`post_sentences`]). The figures come after
+/// the themes and stories, from the renderer.
 fn summary(data: &DigestData, kind: DraftKind) -> String {
     let m = &data.metrics;
     if kind.post_limit().is_some() {
@@ -118,178 +151,98 @@ fn summary(data: &DigestData, kind: DraftKind) -> String {
         sentences.extend(github_sentences(data));
         return sentences.join(" ");
     }
-    let mut sentences = vec![totals_sentence(m)];
-    sentences.extend(merges_sentence(m));
-    sentences.extend(people_sentence(m));
-    sentences.extend(bots_sentence(m));
-    sentences.extend(github_sentences(data));
-    if !render::has_highlights(kind) {
-        // Without a Highlights section the summary names what stood out.
-        sentences.extend(busiest_repo_sentence(m));
-        sentences.extend(
-            m.notable
-                .first()
-                .map(|n| format!("Largest change: {}.", change_facts(n))),
-        );
-    }
-    sentences.extend(days_sentence(m));
-    sentences.extend(trend_sentence(m));
-    sentences.extend(github_trend_sentence(data));
+    let mut sentences: Vec<String> = quiet_sentence(data, kind).into_iter().collect();
+    sentences.extend(about_sentences(data, kind));
     sentences.join(" ")
 }
 
-/// The Highlights bullets: the largest and breaking changes, the most active person, each
-/// active repository's largest change, then further large changes, up to the kind's limit.
+/// "A quiet week: 5 commits." for a period with few commits, which gets a short draft.
+fn quiet_sentence(data: &DigestData, kind: DraftKind) -> Option<String> {
+    let commits = data.metrics.totals.commits;
+    let busy = match kind {
+        DraftKind::Daily => BUSY_DAY,
+        _ => BUSY_PERIOD,
+    };
+    let noun = match data.period.kind {
+        PeriodKind::Day => "day",
+        PeriodKind::Week => "week",
+        PeriodKind::Month => "month",
+        PeriodKind::Custom => "period",
+    };
+    (commits < busy).then(|| format!("A quiet {noun}: {}.", count(commits, "commit", "commits")))
+}
+
+/// The two or three main themes in a sentence and the heaviest one's weight; without
+/// themes, where the work went.
+fn about_sentences(data: &DigestData, kind: DraftKind) -> Vec<String> {
+    let m = &data.metrics;
+    let label = &data.period.label;
+    let themes = shown_themes(data, kind);
+    let Some(heaviest) = themes.first() else {
+        let busiest: Vec<String> = match m.repos.as_slice() {
+            [only] => vec![only.name.clone()],
+            repos => repos
+                .iter()
+                .take(3)
+                .map(|r| format!("{} ({})", r.name, count(r.commits, "commit", "commits")))
+                .collect(),
+        };
+        let most = if m.repos.len() > busiest.len() {
+            "Most"
+        } else {
+            "All"
+        };
+        return vec![format!(
+            "{most} of the work of {label} went into {}.",
+            name_list(&busiest)
+        )];
+    };
+    let titles: Vec<String> = themes.iter().take(MAIN_THEMES).map(quoted).collect();
+    let mut sentences = vec![format!("{label} was mostly about {}.", name_list(&titles))];
+    sentences.push(format!(
+        "{} alone took {} of the {}, in {}.",
+        quoted(heaviest),
+        number(heaviest.commits.len() as u64),
+        count(m.totals.commits, "commit", "commits"),
+        place(&heaviest.repos),
+    ));
+    sentences
+}
+
+/// The Highlights bullets: the largest and breaking changes the themes do not tell, and
+/// what GitHub saw stand out, up to the kind's limit.
 pub(super) fn highlights(data: &DigestData, kind: DraftKind) -> Vec<String> {
     let m = &data.metrics;
     let limit = render::highlight_limit(kind);
+    let untold: Vec<&Notable> = m
+        .notable
+        .iter()
+        .filter(|n| !themed(data, kind, &n.sha))
+        .collect();
     let mut out = Vec::new();
-    if let Some(top) = m.notable.first() {
-        out.push(format!("Largest change: {}.", change_facts(top)));
+    if let Some(top) = untold.first() {
+        let what = match shown_themes(data, kind).is_empty() {
+            true => "Largest change",
+            false => "Largest change outside the themes",
+        };
+        out.push(format!("{what}: {}.", change_facts(data, top)));
     }
-    let breaking = m.notable.iter().skip(1).filter(|n| is_breaking(n));
-    out.extend(breaking.map(|n| format!("Breaking change: {} in {}.", commit_ref(n), n.repo)));
-    if let Some(person) = humans(m).next() {
-        out.push(format!(
-            "{} made the most commits, {}, with {} lines in {}.",
-            person.name,
-            person.commits,
-            lines(person.insertions, person.deletions),
-            name_list(&person.repos),
-        ));
-    }
+    let breaking = untold.iter().skip(1).filter(|n| is_breaking(n));
+    out.extend(breaking.map(|n| format!("Breaking change: {} in {}.", cite(data, n), n.repo)));
     out.extend(github_highlights(data, kind));
-    if m.repos.len() > 1 {
-        for repo in &m.repos {
-            let mut line = format!(
-                "{}: {} by {}",
-                repo.name,
-                count(repo.commits, "commit", "commits"),
-                count(repo.contributors, "contributor", "contributors"),
-            );
-            if let Some(n) = m.notable.iter().find(|n| n.repo == repo.name) {
-                line.push_str(&format!("; its largest change is {}", commit_ref(n)));
-            }
-            line.push('.');
-            out.push(line);
-        }
-    }
-    let others = m.notable.iter().skip(1).filter(|n| !is_breaking(n));
-    out.extend(others.map(|n| format!("Also large: {}.", change_facts(n))));
     out.truncate(limit);
     out
 }
 
-fn totals_sentence(m: &Metrics) -> String {
-    let t = &m.totals;
-    format!(
-        "{}; {} lines.",
-        totals_phrase(m),
-        lines(t.insertions, t.deletions)
-    )
-}
-
-fn merges_sentence(m: &Metrics) -> Option<String> {
-    match m.totals.merges {
-        0 => None,
-        1 => Some("1 of them is a merge.".into()),
-        n => Some(format!("{n} of them are merges.")),
-    }
-}
-
-fn people_sentence(m: &Metrics) -> Option<String> {
-    let people: Vec<&Contributor> = humans(m).collect();
-    match people.as_slice() {
-        [] => None,
-        [only] if m.contributors.len() == 1 => Some(format!("All by {}.", only.name)),
-        _ => {
-            let top: Vec<String> = people
-                .iter()
-                .take(3)
-                .map(|p| format!("{} ({})", p.name, count(p.commits, "commit", "commits")))
-                .collect();
-            Some(format!("Most active: {}.", name_list(&top)))
-        }
-    }
-}
-
-fn bots_sentence(m: &Metrics) -> Option<String> {
-    let bots: Vec<String> = m
-        .contributors
-        .iter()
-        .filter(|c| c.is_bot)
-        .map(|c| format!("{} ({})", c.name, count(c.commits, "commit", "commits")))
-        .collect();
-    (!bots.is_empty()).then(|| format!("Bots: {}.", name_list(&bots)))
-}
-
-fn busiest_repo_sentence(m: &Metrics) -> Option<String> {
-    match m.repos.as_slice() {
-        [busiest, _, ..] => Some(format!(
-            "Busiest repository: {} ({}).",
-            busiest.name,
-            count(busiest.commits, "commit", "commits")
-        )),
-        _ => None,
-    }
-}
-
-/// For periods longer than a day: on how many days commits landed, and the busiest one.
-fn days_sentence(m: &Metrics) -> Option<String> {
-    if m.commits_per_day.len() < 2 {
-        return None;
-    }
-    let active = m.commits_per_day.iter().filter(|d| d.commits > 0).count();
-    // The earliest of equally busy days, so the sentence does not depend on sort stability.
-    let busiest = m.commits_per_day.iter().rev().max_by_key(|d| d.commits)?;
-    Some(format!(
-        "Commits landed on {active} of {} days; the busiest was {} with {}.",
-        m.commits_per_day.len(),
-        day_name(&busiest.date),
-        count(busiest.commits, "commit", "commits"),
-    ))
-}
-
-fn trend_sentence(m: &Metrics) -> Option<String> {
-    let t = m.trend.as_ref()?;
-    let commits = match t.commits_change_pct {
-        Some(pct) => {
-            format!("commits are {} {}", render::change(pct), t.previous.commits)
-        }
-        None => {
-            return Some(format!(
-                "{} had no commits to compare with.",
-                t.previous_label
-            ));
-        }
-    };
-    let lines = match t.lines_change_pct {
-        Some(pct) => format!(
-            "lines {} {}",
-            render::change(pct),
-            lines(t.previous.insertions, t.previous.deletions)
-        ),
-        None => "no lines changed before".into(),
-    };
-    Some(format!(
-        "Against {}, {commits}, and {lines}.",
-        t.previous_label
-    ))
-}
-
 /// "`abc1234` feat: x (ann) in raibid, +120/−30 lines in 4 files".
-fn change_facts(n: &Notable) -> String {
+fn change_facts(data: &DigestData, n: &Notable) -> String {
     format!(
         "{} in {}, {} lines in {}",
-        commit_ref(n),
+        cite(data, n),
         n.repo,
         lines(n.insertions, n.deletions),
         count(u64::from(n.files_changed), "file", "files"),
     )
-}
-
-fn humans(m: &Metrics) -> impl Iterator<Item = &Contributor> {
-    m.contributors.iter().filter(|c| !c.is_bot)
 }
 
 /// Pull requests, issues and releases in a sentence each, when GitHub saw any.
@@ -321,14 +274,13 @@ fn github_sentences(data: &DigestData) -> Vec<String> {
     out
 }
 
-fn github_trend_sentence(data: &DigestData) -> Option<String> {
-    let t = github(data)?.trend.as_ref()?;
-    let pct = t.prs_merged_change_pct?;
-    Some(format!(
-        "Pull requests merged are {} {}.",
-        render::change(pct),
-        t.previous.prs_merged
-    ))
+/// A commit with its author, or without when one person made every commit (the figures
+/// say so once).
+fn cite(data: &DigestData, n: &Notable) -> String {
+    match one_person(data) {
+        true => format!("`{}` {}", short_sha(&n.sha), n.subject),
+        false => commit_ref(n),
+    }
 }
 
 /// The largest merged pull request, the busiest reviewer and the releases.

@@ -1,5 +1,6 @@
-//! Keeping a digest under its kind's word ceiling: a busy period's longest lists are cut
-//! from the end (the least ranked entries go first) and end in `- …`. Prose, the trend and
+//! Keeping a digest under its kind's word ceiling: a busy period's longest lists (a
+//! theme's or a repository's commits, the appendix's lists) are cut from the end (the
+//! least ranked entries go first) and end in `- …`. Prose, the trend and
 //! short lists are never cut, and nothing is invented: only whole bullets are dropped.
 
 use super::render::word_count;
@@ -43,11 +44,12 @@ pub(super) fn fit(markdown: String, max_words: usize) -> String {
     out
 }
 
-/// The lines of each `## ` section (the text before the first heading is one too).
+/// The lines of each `## ` section or `### ` subsection (a theme's or a repository's
+/// commits are a list of their own; the text before the first heading is one too).
 fn split(markdown: &str) -> Vec<Vec<String>> {
     let mut sections: Vec<Vec<String>> = vec![Vec::new()];
     for line in markdown.trim_end().lines() {
-        if line.starts_with("## ") {
+        if line.starts_with("## ") || line.starts_with("### ") {
             sections.push(Vec::new());
         }
         if let Some(section) = sections.last_mut() {
@@ -101,6 +103,29 @@ mod tests {
             "short lists stay whole: {fitted}"
         );
         assert_eq!(fit(markdown.clone(), 500), markdown, "nothing to cut");
+    }
+
+    #[test]
+    fn each_subsection_is_a_list_of_its_own() {
+        let commits = |n: usize| -> String {
+            (1..=n)
+                .map(|i| format!("- commit {i} of it\n"))
+                .collect::<String>()
+        };
+        let markdown = format!(
+            "## Themes\n\n### One\n\nTold.\n\n{}\n### Two\n\nTold.\n\n{}",
+            commits(8),
+            commits(4)
+        );
+        let fitted = fit(markdown, 40);
+        assert!(
+            fitted.contains("### Two\n\nTold.\n\n- commit 1 of it\n- commit 2"),
+            "{fitted}"
+        );
+        assert!(
+            !fitted.contains("commit 8"),
+            "the longer list is cut first: {fitted}"
+        );
     }
 
     #[test]

@@ -1,12 +1,14 @@
 //! The prompt for a model: pre-digested facts with ids, never raw data.
 //!
-//! A model refers to facts as `[C2]`, `[P1]`, `[R1]`, `[T1]` (and, with GitHub data, `[M1]`
-//! merged pull requests, `[V1]` reviewers, `[L1]` releases); each id is replaced by its
-//! reference rendered from the data ([`Fact::reference`]). Descriptions spell numbers out so
+//! A model refers to facts as `[TH1]` (the period's themes, from `t1`), `[C2]`, `[P1]`,
+//! `[R1]`, `[T1]` (and, with GitHub data, `[M1]` merged pull requests, `[V1]` reviewers,
+//! `[L1]` releases); each id is replaced by its reference rendered from the data
+//! ([`Fact::reference`]). Descriptions spell numbers out so
 //! the model has no digits to copy.
 
 use super::answer;
 use super::github_facts;
+use super::narrative::{quoted, shown_themes, themed};
 use super::render::{self, commit_ref, count, day_name, lines};
 use crate::backend::sparky::analyze::Metrics;
 use crate::backend::sparky::model::{DigestData, DraftKind};
@@ -33,7 +35,8 @@ pub(super) struct Facts(pub(super) Vec<Fact>);
 impl Facts {
     pub fn from_data(data: &DigestData, kind: DraftKind) -> Self {
         let m = &data.metrics;
-        let mut facts = totals(data);
+        let mut facts = themes(data, kind);
+        facts.extend(totals(data));
         let repo_id = |name: &str| {
             m.repos
                 .iter()
@@ -77,12 +80,9 @@ impl Facts {
                 reference: r.name.clone(),
             });
         }
-        for (i, n) in m
-            .notable
-            .iter()
-            .take(render::notable_limit(kind))
-            .enumerate()
-        {
+        // A commit a theme tells is told there, not again in the model's text.
+        let untold = m.notable.iter().filter(|n| !themed(data, kind, &n.sha));
+        for (i, n) in untold.take(render::notable_limit(kind)).enumerate() {
             let breaking = n.subject.contains("!:") || n.subject.contains("BREAKING");
             facts.push(Fact {
                 id: format!("C{}", i + 1),
@@ -110,6 +110,26 @@ impl Facts {
             .find(|f| f.id == id)
             .map(|f| f.reference.as_str())
     }
+}
+
+/// The themes the draft tells, heaviest first: `t1` is `[TH1]`. The renderer tells each
+/// one with its commits after the Summary, so the model writes the narrative around them.
+fn themes(data: &DigestData, kind: DraftKind) -> Vec<Fact> {
+    shown_themes(data, kind)
+        .iter()
+        .enumerate()
+        .map(|(i, theme)| Fact {
+            id: format!("TH{}", i + 1),
+            description: format!(
+                "a theme of the period, \"{}\": {} in {} by {}",
+                theme.title,
+                spell_count(theme.commits.len() as u64, "commit", "commits"),
+                spell_count(theme.repos.len() as u64, "repository", "repositories"),
+                spell_count(theme.people.len() as u64, "person", "people"),
+            ),
+            reference: quoted(theme),
+        })
+        .collect()
 }
 
 /// Totals, the busiest day and the trend.
@@ -212,6 +232,8 @@ pub(super) fn prompt(data: &DigestData, kind: DraftKind, facts: &Facts) -> Strin
          - Use only these facts. Do not guess causes or plans; no praise, no advice.\n\
          - Refer to a fact only by its id in square brackets, one id per bracket, like [C1] or \
          [P2]. Each id is replaced later by its exact text: a count, a name, or a commit.\n\
+         - When there are themes ([TH1], [TH2], ...), open with what the period was about: its \
+         main themes. Each theme is told with its commits after your text: do not list them.\n\
          - Write no digits, numbers, names, commit hashes, handles or links yourself: use ids.\n\
          - Plain sentences. No headings, no lists inside a text, no conclusion, no \
          recommendations.\n\n",
@@ -508,6 +530,42 @@ mod tests {
         assert_eq!(facts.reference("P10"), Some("Contributor Name 9"));
         assert_eq!(facts.reference("P11"), None, "ten people at most");
         assert_eq!(facts.reference("T1"), Some("412 commits"));
+    }
+
+    #[test]
+    fn themes_are_facts_and_their_commits_are_not_told_again() {
+        use crate::backend::sparky::analyze::{Theme, ThemeKind};
+        let mut data = busy_month();
+        let themed = data.metrics.notable[0].sha.clone();
+        data.metrics.themes = vec![Theme {
+            id: "t1".into(),
+            kind: ThemeKind::Scope,
+            title: "Console period navigation".into(),
+            key: "feat(console)".into(),
+            commits: vec![themed.clone()],
+            repos: vec![data.metrics.notable[0].repo.clone()],
+            people: vec![data.metrics.notable[0].author.clone()],
+            insertions: 1_777,
+            deletions: 888,
+            pull_requests: Vec::new(),
+        }];
+        let facts = Facts::from_data(&data, DraftKind::Monthly);
+        assert_eq!(facts.reference("TH1"), Some("“Console period navigation”"));
+        assert_eq!(facts.reference("TH2"), None);
+        let text = prompt(&data, DraftKind::Monthly, &facts);
+        assert!(
+            text.contains(
+                "[TH1] a theme of the period, \"Console period navigation\": one commit in one \
+                 repository by one person"
+            ),
+            "{text}"
+        );
+        let short = &themed[..7];
+        assert!(
+            !facts.0.iter().any(|f| f.reference.contains(short)),
+            "the theme tells its commit"
+        );
+        assert!(facts.reference("C19").is_some() && facts.reference("C20").is_none());
     }
 
     #[test]

@@ -10,7 +10,8 @@ use jiff::Timestamp;
 use jiff::civil::{Date, Weekday};
 use jiff::tz::TimeZone;
 
-use super::{blog, fit, github_render, social};
+use super::narrative::{self, Stories, Told};
+use super::{blog, figures, fit, github_render, social};
 use crate::backend::sparky::analyze::{Contributor, DayCount, Metrics, Notable, RepoStats, Trend};
 use crate::backend::sparky::model::{DigestData, DraftKind};
 
@@ -27,22 +28,27 @@ pub(super) struct Prose {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Section {
+    /// What the period was about: its main themes.
     Summary,
+    /// Each theme told, one subsection each.
+    Themes,
     Highlights,
     /// A blog post's story, when a model wrote one.
     Story,
-    NotableChanges,
-    /// A blog post's story of each active repository, one subsection each.
+    /// The story of each of the busiest repositories, one subsection each.
     RepositoryStories,
+    Figures,
+    Trend,
     PullRequests,
     Reviews,
     Issues,
     Releases,
+    // The appendix: lists of what the body has not told.
+    NotableChanges,
     Contributors,
     Repositories,
     ActivityByDay,
     ActivityByWeek,
-    Trend,
     NotCollected,
 }
 
@@ -50,10 +56,12 @@ impl Section {
     fn heading(self) -> &'static str {
         match self {
             Section::Summary => "Summary",
+            Section::Themes => "Themes",
             Section::Highlights => "Highlights",
             Section::Story => "The story",
-            Section::NotableChanges => "Notable changes",
             Section::RepositoryStories => "Per repository",
+            Section::Figures => "In figures",
+            Section::NotableChanges => "Notable changes",
             Section::PullRequests => "Pull requests",
             Section::Reviews => "Reviews",
             Section::Issues => "Issues",
@@ -68,21 +76,23 @@ impl Section {
     }
 
     /// Every section, in the order a draft shows them.
-    const ALL: [Section; 15] = [
+    const ALL: [Section; 17] = [
         Section::Summary,
+        Section::Themes,
         Section::Highlights,
         Section::Story,
-        Section::NotableChanges,
         Section::RepositoryStories,
+        Section::Figures,
+        Section::Trend,
         Section::PullRequests,
         Section::Reviews,
         Section::Issues,
         Section::Releases,
+        Section::NotableChanges,
         Section::Contributors,
         Section::Repositories,
         Section::ActivityByDay,
         Section::ActivityByWeek,
-        Section::Trend,
         Section::NotCollected,
     ];
 
@@ -92,6 +102,8 @@ impl Section {
         use DraftKind::*;
         match self {
             Section::Summary
+            | Section::Themes
+            | Section::Figures
             | Section::NotableChanges
             | Section::PullRequests
             | Section::Reviews
@@ -105,7 +117,8 @@ impl Section {
             }
             Section::ActivityByDay => matches!(kind, Weekly | Digest | Blog),
             Section::ActivityByWeek => matches!(kind, Monthly | Blog),
-            Section::Story | Section::RepositoryStories => kind == Blog,
+            Section::RepositoryStories => matches!(kind, Weekly | Digest | Monthly | Blog),
+            Section::Story => kind == Blog,
         }
     }
 }
@@ -113,6 +126,11 @@ impl Section {
 /// Whether a digest of `kind` has a Highlights section for a writer to fill.
 pub(super) fn has_highlights(kind: DraftKind) -> bool {
     Section::Highlights.is_in(kind)
+}
+
+/// Whether a digest of `kind` has a Trend section; without one, the figures compare.
+pub(super) fn has_trend(kind: DraftKind) -> bool {
+    Section::Trend.is_in(kind)
 }
 
 /// How many notable changes a digest of `kind` lists (and a model is told about).
@@ -157,15 +175,7 @@ pub(super) fn render(data: &DigestData, kind: DraftKind, prose: &Prose) -> Strin
     }
     let body = match kind {
         DraftKind::Blog => blog::render(data, prose),
-        _ => markdown(
-            data,
-            kind,
-            prose,
-            blog::Stories {
-                commits: 0,
-                repos: 0,
-            },
-        ),
+        _ => markdown(data, kind, prose, Stories::of(data)),
     };
     match kind.word_bounds() {
         Some((_, max_words)) => fit::fit(body, max_words),
@@ -174,40 +184,47 @@ pub(super) fn render(data: &DigestData, kind: DraftKind, prose: &Prose) -> Strin
 }
 
 /// The Markdown sections of `kind`: `prose` for Summary, Highlights and the story, the data
-/// for the rest; a blog post tells `stories` of its repositories. Sections with nothing to
-/// say (no trend, no highlights, no GitHub data) are left out.
+/// for the rest, `stories` of the busiest repositories. A commit is listed in the first
+/// section that tells it only. Sections with nothing to say (no trend, no highlights, no
+/// GitHub data) are left out.
 pub(super) fn markdown(
     data: &DigestData,
     kind: DraftKind,
     prose: &Prose,
-    stories: blog::Stories,
+    stories: Stories,
 ) -> String {
     let mut out = String::new();
+    let mut told = Told::default();
     let sections = Section::ALL
         .into_iter()
         .filter(|&s| s.is_in(kind) && shown(s, kind, data));
     for section in sections {
         let content = match section {
             Section::Summary => Some(prose.summary.trim().to_owned()),
+            Section::Themes => narrative::themes(data, kind, &mut told),
             Section::Highlights => bullets(prose.highlights.iter().map(|h| h.trim().to_owned())),
             Section::Story => Some(paragraphs(&prose.story)),
-            Section::NotableChanges => notable_changes(data, kind),
-            Section::RepositoryStories => blog::repository_stories(data, stories),
+            Section::RepositoryStories => {
+                narrative::repository_stories(data, kind, stories, &mut told)
+            }
+            Section::Figures => figures::figures(data, kind),
+            Section::NotableChanges => notable_changes(data, kind, &told),
             Section::PullRequests => github_render::pull_requests(data, kind),
             Section::Reviews => github_render::reviews(data),
             Section::Issues => github_render::issues(data),
             Section::Releases => github_render::releases(data),
             Section::Contributors => match github_render::people(data) {
                 Some(people) => bullets(people.into_iter()),
-                None => bullets(data.metrics.contributors.iter().map(contributor_line)),
+                None => contributors(data),
             },
-            Section::Repositories => repositories(data),
+            Section::Repositories => repositories(data, stories.told(data)),
             Section::ActivityByDay => bullets(data.metrics.commits_per_day.iter().map(day_line)),
             Section::ActivityByWeek => bullets(weeks(&data.metrics.commits_per_day).into_iter()),
             Section::Trend => data.metrics.trend.as_ref().map(|t| trend(data, t)),
             Section::NotCollected => github_render::failures(data),
         };
         if let Some(content) = content.filter(|c| !c.is_empty()) {
+            told.note(&content);
             out.push_str(&format!("## {}\n\n{content}\n\n", section.heading()));
         }
     }
@@ -255,12 +272,17 @@ fn bullets(lines: impl Iterator<Item = String>) -> Option<String> {
     (!lines.is_empty()).then(|| lines.join("\n"))
 }
 
-/// The ranked commits; none for a period without commits.
-fn notable_changes(data: &DigestData, kind: DraftKind) -> Option<String> {
+/// The ranked commits not told above; none for a period without commits.
+fn notable_changes(data: &DigestData, kind: DraftKind, told: &Told) -> Option<String> {
     if data.metrics.totals.commits == 0 {
         return None;
     }
-    let ranked = data.metrics.notable.iter().take(notable_limit(kind));
+    let ranked = data
+        .metrics
+        .notable
+        .iter()
+        .filter(|n| !told.has(&n.sha))
+        .take(notable_limit(kind));
     let listed = bullets(ranked.map(|n| {
         format!(
             "`{}` {} — {} in {}, {} lines in {}",
@@ -272,26 +294,46 @@ fn notable_changes(data: &DigestData, kind: DraftKind) -> Option<String> {
             count(u64::from(n.files_changed), "file", "files"),
         )
     }));
-    Some(listed.unwrap_or_else(|| "No ranked changes: every commit was a merge or a bot's.".into()))
+    let none = match data.metrics.notable.is_empty() {
+        true => "No ranked changes: every commit was a merge or a bot's.",
+        false => "Every ranked change is told above.",
+    };
+    Some(listed.unwrap_or_else(|| none.into()))
+}
+
+/// The people, most commits first; none when one person did everything (the figures say
+/// so) and without bots (the figures name them as a group).
+fn contributors(data: &DigestData) -> Option<String> {
+    let humans: Vec<&Contributor> = data
+        .metrics
+        .contributors
+        .iter()
+        .filter(|c| !c.is_bot)
+        .collect();
+    if humans.len() < 2 {
+        return None;
+    }
+    bullets(humans.into_iter().map(contributor_line))
 }
 
 fn contributor_line(c: &Contributor) -> String {
     format!(
-        "{}{} — {}, {} lines in {}",
+        "{} — {}, {} lines in {}",
         c.name,
-        if c.is_bot { " (bot)" } else { "" },
         count(c.commits, "commit", "commits"),
         lines(c.insertions, c.deletions),
         name_list(&c.repos),
     )
 }
 
-fn repositories(data: &DigestData) -> Option<String> {
+/// The active repositories without a story of their own, then those without commits.
+fn repositories(data: &DigestData, storied: usize) -> Option<String> {
     let active = data
         .metrics
         .repos
         .iter()
-        .map(|r| repo_line(r) + &github_render::repo_suffix(data, &r.name));
+        .skip(storied)
+        .map(|r| repo_line(data, r) + &github_render::repo_suffix(data, &r.name));
     let quiet: Vec<String> = data
         .repos
         .iter()
@@ -302,14 +344,32 @@ fn repositories(data: &DigestData) -> Option<String> {
     bullets(active.chain(quiet_line))
 }
 
-fn repo_line(r: &RepoStats) -> String {
+/// "raibid — 12 commits by 3 contributors, +340/−120 lines"; who only when the period has
+/// more than one person.
+fn repo_line(data: &DigestData, r: &RepoStats) -> String {
+    let by = match one_person(data) {
+        true => String::new(),
+        false => format!(
+            " by {}",
+            count(r.contributors, "contributor", "contributors")
+        ),
+    };
     format!(
-        "{} — {} by {}, {} lines",
+        "{} — {}{by}, {} lines",
         r.name,
         count(r.commits, "commit", "commits"),
-        count(r.contributors, "contributor", "contributors"),
         lines(r.insertions, r.deletions),
     )
+}
+
+/// Whether one person (bots aside) made every human commit: drafts then say so once.
+pub(super) fn one_person(data: &DigestData) -> bool {
+    data.metrics
+        .contributors
+        .iter()
+        .filter(|c| !c.is_bot)
+        .count()
+        <= 1
 }
 
 fn day_line(day: &DayCount) -> String {
@@ -371,11 +431,15 @@ fn trend(data: &DigestData, t: &Trend) -> String {
     let commits = match t.commits_change_pct {
         Some(pct) => format!(
             "Commits: {}, {} {}",
-            now.commits,
+            number(now.commits),
             change(pct),
-            before.commits
+            number(before.commits)
         ),
-        None => format!("Commits: {}; {} had none", now.commits, t.previous_label),
+        None => format!(
+            "Commits: {}; {} had none",
+            number(now.commits),
+            t.previous_label
+        ),
     };
     let now_lines = lines(now.insertions, now.deletions);
     let lines_line = match t.lines_change_pct {
@@ -390,10 +454,10 @@ fn trend(data: &DigestData, t: &Trend) -> String {
         "Against {}:\n\n- {commits}\n- {lines_line}\n- Contributors: {}, against {}\n- Active \
          repositories: {}, against {}",
         t.previous_label,
-        now.contributors,
-        before.contributors,
-        now.active_repos,
-        before.active_repos,
+        number(now.contributors),
+        number(before.contributors),
+        number(now.active_repos),
+        number(before.active_repos),
     );
     for line in github_render::trend_lines(data) {
         text.push_str(&format!("\n- {line}"));
@@ -418,17 +482,32 @@ pub(super) fn short_sha(sha: &str) -> &str {
     sha.get(..7).unwrap_or(sha)
 }
 
-/// "1 commit", "12 commits".
+/// "1 commit", "1,204 commits".
 pub(super) fn count(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
+    format!("{} {}", number(n), if n == 1 { one } else { many })
 }
 
-/// "+340/−120".
+/// "+1,340/−120".
 pub(super) fn lines(insertions: u64, deletions: u64) -> String {
-    format!("+{insertions}/−{deletions}")
+    format!("+{}/−{}", number(insertions), number(deletions))
 }
 
-/// "12 commits by 3 contributors across 2 repositories", or "... in raibid" for one.
+/// A count as people read it: thousands separated, `328,879`. Every number a draft
+/// prints from the data goes through here.
+pub(super) fn number(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+/// "12 commits by 3 contributors across 2 repositories", or "... in raibid" for one, or
+/// "... by ann ..." when one person made them all.
 pub(super) fn totals_phrase(m: &Metrics) -> String {
     let t = &m.totals;
     let place = match m.repos.as_slice() {
@@ -438,11 +517,11 @@ pub(super) fn totals_phrase(m: &Metrics) -> String {
             count(t.active_repos, "repository", "repositories")
         ),
     };
-    format!(
-        "{} by {} {place}",
-        count(t.commits, "commit", "commits"),
-        count(t.contributors, "contributor", "contributors"),
-    )
+    let who = match m.contributors.as_slice() {
+        [only] => only.name.clone(),
+        _ => count(t.contributors, "contributor", "contributors"),
+    };
+    format!("{} by {who} {place}", count(t.commits, "commit", "commits"))
 }
 
 /// A breaking change, by the same rule as the impact score's bonus.
@@ -535,5 +614,16 @@ mod tests {
         assert_eq!(name_list(&names(&["a", "b", "c"])), "a, b and c");
         assert_eq!(short_sha("abc"), "abc");
         assert_eq!(day_name("2026-11-18"), "Wed 2026-11-18");
+    }
+
+    #[test]
+    fn large_numbers_are_separated_by_thousands() {
+        assert_eq!(number(0), "0");
+        assert_eq!(number(999), "999");
+        assert_eq!(number(1_000), "1,000");
+        assert_eq!(number(328_879), "328,879");
+        assert_eq!(number(1_234_567), "1,234,567");
+        assert_eq!(lines(1_234, 56), "+1,234/−56");
+        assert_eq!(count(1_204, "commit", "commits"), "1,204 commits");
     }
 }

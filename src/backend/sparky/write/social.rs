@@ -9,7 +9,7 @@
 use unicode_segmentation::UnicodeSegmentation;
 
 use super::github_render::github;
-use super::render::{Prose, change, count, lines, totals_phrase};
+use super::render::{Prose, change, count, lines, number, totals_phrase};
 use crate::backend::sparky::model::{DigestData, LengthUnit};
 
 /// Hashtags named after the busiest repositories; `#devlog` comes after them.
@@ -183,7 +183,7 @@ fn key_numbers(data: &DigestData) -> Vec<String> {
             out.push(format!(
                 "commits {} {} in {}",
                 change(pct),
-                trend.previous.commits,
+                number(trend.previous.commits),
                 trend.previous_label
             ));
         }

@@ -1,0 +1,325 @@
+//! The body of a long draft, told once: a subsection per theme, then the stories of the
+//! busiest repositories, each listing its commits.
+//!
+//! A commit is listed where it is first told and nowhere after ([`Told`]). Sentences doing
+//! the same job take turns among phrasings, and as many themes and stories are told as
+//! the phrasings allow, so no sentence template is used more than twice.
+
+use std::collections::BTreeSet;
+
+use super::github_render;
+use super::render::{count, day_name, lines, local_date, name_list, one_person, short_sha};
+use crate::backend::sparky::analyze::{RepoStats, Theme, impact_score};
+use crate::backend::sparky::model::{CommitRecord, DigestData, DraftKind};
+
+/// Phrasings per sentence job; each is used at most twice, so this many times two themes
+/// or stories are told at most.
+const PHRASINGS: usize = 3;
+/// Themes and stories told at most: each phrasing twice.
+const TOLD_AT_MOST: usize = 2 * PHRASINGS;
+/// Commits a theme lists at most, the largest ones.
+const THEME_COMMITS: usize = 8;
+/// Commits a repository's story lists at most in a digest (a blog post fits its own).
+pub(super) const STORY_COMMITS: usize = 10;
+
+/// Commits already told in a draft, by short sha.
+#[derive(Debug, Default)]
+pub(super) struct Told(BTreeSet<String>);
+
+impl Told {
+    /// Notes every commit reference of `text`: a code span of 7 hex digits.
+    pub fn note(&mut self, text: &str) {
+        let spans = text.split('`').skip(1).step_by(2);
+        for span in spans.filter(|s| s.len() == 7 && s.chars().all(|c| c.is_ascii_hexdigit())) {
+            self.0.insert(span.to_owned());
+        }
+    }
+
+    pub fn has(&self, sha: &str) -> bool {
+        self.0.contains(short_sha(sha))
+    }
+
+    fn add(&mut self, sha: &str) {
+        self.0.insert(short_sha(sha).to_owned());
+    }
+}
+
+/// How much of the repositories' stories a draft tells.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Stories {
+    /// Commits listed in each story.
+    pub commits: usize,
+    /// Stories told, most active repository first; the others are in the Repositories
+    /// section.
+    pub repos: usize,
+}
+
+impl Stories {
+    /// The stories a digest of `data` tells: the busiest repositories, as many as the
+    /// phrasings allow.
+    pub fn of(data: &DigestData) -> Self {
+        Stories {
+            commits: STORY_COMMITS,
+            repos: data.metrics.repos.len(),
+        }
+    }
+
+    /// How many repositories get a story.
+    pub fn told(self, data: &DigestData) -> usize {
+        self.repos.min(TOLD_AT_MOST).min(data.metrics.repos.len())
+    }
+}
+
+/// The themes a draft of `kind` tells, heaviest first.
+pub(super) fn shown_themes(data: &DigestData, kind: DraftKind) -> &[Theme] {
+    let most = match kind {
+        DraftKind::Daily => 2,
+        DraftKind::Weekly | DraftKind::Digest => 4,
+        DraftKind::Monthly | DraftKind::Blog => TOLD_AT_MOST,
+        DraftKind::Mastodon | DraftKind::Bluesky | DraftKind::Linkedin | DraftKind::X => 1,
+    };
+    let themes = &data.metrics.themes;
+    &themes[..themes.len().min(most)]
+}
+
+/// Whether a theme's commits include `sha`, for the themes a draft of `kind` tells.
+pub(super) fn themed(data: &DigestData, kind: DraftKind, sha: &str) -> bool {
+    shown_themes(data, kind)
+        .iter()
+        .any(|t| t.commits.iter().any(|c| c == sha))
+}
+
+/// `“title”`: how prose names a theme.
+pub(super) fn quoted(theme: &Theme) -> String {
+    format!("“{}”", theme.title)
+}
+
+/// One `###` subsection per theme: where and by whom, then its largest commits not told
+/// yet; `None` without themes.
+pub(super) fn themes(data: &DigestData, kind: DraftKind, told: &mut Told) -> Option<String> {
+    let told_themes: Vec<String> = shown_themes(data, kind)
+        .iter()
+        .enumerate()
+        .map(|(i, theme)| {
+            let commits: Vec<&CommitRecord> = theme
+                .commits
+                .iter()
+                .filter_map(|sha| data.commits.iter().find(|c| &c.sha == sha))
+                .collect();
+            let sentence = theme_sentence(data, i, theme, &span(data, &commits));
+            let mut text = format!("### {}\n\n{sentence}", theme.title);
+            let one_repo = theme.repos.len() == 1;
+            if let Some(list) = commit_list(data, &commits, THEME_COMMITS, !one_repo, told) {
+                text.push_str(&format!("\n\n{list}"));
+            }
+            text
+        })
+        .collect();
+    (!told_themes.is_empty()).then(|| told_themes.join("\n\n"))
+}
+
+/// Where and when a theme happened and by whom, in the `i`th phrasing.
+fn theme_sentence(data: &DigestData, i: usize, theme: &Theme, span: &str) -> String {
+    let commits = count(theme.commits.len() as u64, "commit", "commits");
+    let repos = match theme.repos.len() {
+        0..=3 => name_list(&theme.repos),
+        n => count(n as u64, "repository", "repositories"),
+    };
+    let changed = lines(theme.insertions, theme.deletions);
+    let people = people_named(data, &theme.people);
+    match i % PHRASINGS {
+        0 => format!(
+            "{commits} in {repos}{} {span}, {changed} lines.",
+            people.map(|p| format!(" by {p}")).unwrap_or_default()
+        ),
+        1 => format!(
+            "It took {commits}{} in {repos} {span}, changing {changed} lines.",
+            people.map(|p| format!(" from {p}")).unwrap_or_default()
+        ),
+        _ => format!(
+            "{repos} got {commits} of it{} {span}, {changed} lines in all.",
+            people.map(|p| format!(" from {p}")).unwrap_or_default()
+        ),
+    }
+}
+
+/// The people of a list worth naming: none when the period has one person only (the
+/// figures say so once).
+fn people_named(data: &DigestData, people: &[String]) -> Option<String> {
+    (!one_person(data) && !people.is_empty()).then(|| match people.len() {
+        1..=3 => name_list(people),
+        n => count(n as u64, "person", "people"),
+    })
+}
+
+/// One `###` story per busy repository, up to `stories.repos` of them: when and by whom
+/// its commits came, the themes it took part in, and its commits not told yet.
+pub(super) fn repository_stories(
+    data: &DigestData,
+    kind: DraftKind,
+    stories: Stories,
+    told: &mut Told,
+) -> Option<String> {
+    let shown = stories.told(data);
+    let mut told_stories: Vec<String> = data.metrics.repos[..shown]
+        .iter()
+        .enumerate()
+        .map(|(i, repo)| {
+            let commits: Vec<&CommitRecord> = data
+                .commits
+                .iter()
+                .filter(|c| c.repo == repo.name)
+                .collect();
+            // One active repository's figures are the period's, told in the figures.
+            let figures = match data.metrics.repos.len() {
+                1 => String::new(),
+                _ => format!(
+                    " — {}, {} lines{}",
+                    count(repo.commits, "commit", "commits"),
+                    lines(repo.insertions, repo.deletions),
+                    github_render::repo_suffix(data, &repo.name),
+                ),
+            };
+            let mut text = format!(
+                "### {}{figures}\n\n{}",
+                repo.name,
+                story_sentence(data, kind, i, repo, &commits),
+            );
+            if let Some(list) = commit_list(data, &commits, stories.commits, false, told) {
+                text.push_str(&format!("\n\n{list}"));
+            }
+            text
+        })
+        .collect();
+    if shown == 0 {
+        return None;
+    }
+    if shown < data.metrics.repos.len() {
+        told_stories.push("The other repositories are listed under Repositories.".into());
+    }
+    Some(told_stories.join("\n\n"))
+}
+
+/// When a repository's commits landed, by whom, and the themes it took part in, in the
+/// `i`th phrasing.
+fn story_sentence(
+    data: &DigestData,
+    kind: DraftKind,
+    i: usize,
+    repo: &RepoStats,
+    commits: &[&CommitRecord],
+) -> String {
+    let span = span(data, commits);
+    let mut people: Vec<String> = Vec::new();
+    for c in commits.iter().filter(|c| !c.is_bot) {
+        let name = person(data, c).to_owned();
+        if !people.contains(&name) {
+            people.push(name);
+        }
+    }
+    let people = people_named(data, &people);
+    let themes: Vec<String> = shown_themes(data, kind)
+        .iter()
+        .filter(|t| t.repos.contains(&repo.name))
+        .map(quoted)
+        .collect();
+    let themes = (!themes.is_empty()).then(|| name_list(&themes));
+    match i % PHRASINGS {
+        0 => format!(
+            "Work here landed {span}{}{}.",
+            people.map(|p| format!(" by {p}")).unwrap_or_default(),
+            themes.map(|t| format!(", part of {t}")).unwrap_or_default()
+        ),
+        1 => format!(
+            "Its commits came {span}{}{}.",
+            people.map(|p| format!(" from {p}")).unwrap_or_default(),
+            themes
+                .map(|t| format!(" and belong to {t}"))
+                .unwrap_or_default()
+        ),
+        _ => format!(
+            "Here, commits arrived {span}{}{}.",
+            people.map(|p| format!(" from {p}")).unwrap_or_default(),
+            themes
+                .map(|t| format!("; they went to {t}"))
+                .unwrap_or_default()
+        ),
+    }
+}
+
+/// "from Mon 2026-11-16 to Wed 2026-11-18", or "on Mon 2026-11-16" for commits of one day.
+fn span(data: &DigestData, commits: &[&CommitRecord]) -> String {
+    let day = |c: &&CommitRecord| local_date(data, c.committed);
+    match (commits.iter().map(day).min(), commits.iter().map(day).max()) {
+        (Some(first), Some(last)) if first != last => {
+            format!("from {} to {}", day_name(&first), day_name(&last))
+        }
+        (Some(only), _) => format!("on {}", day_name(&only)),
+        _ => "in the period".to_owned(),
+    }
+}
+
+/// A commit's author as the Contributors section names them (people are told apart by
+/// email), so one person has one name throughout the draft.
+pub(super) fn person<'a>(data: &'a DigestData, c: &'a CommitRecord) -> &'a str {
+    data.metrics
+        .contributors
+        .iter()
+        .find(|p| p.email.eq_ignore_ascii_case(&c.email))
+        .map_or(c.author.as_str(), |p| p.name.as_str())
+}
+
+/// Up to `most` of `commits` not told yet, the largest by impact score, listed oldest
+/// first with their repository when `with_repo`, and noted as told; `None` when none are
+/// left.
+fn commit_list(
+    data: &DigestData,
+    commits: &[&CommitRecord],
+    most: usize,
+    with_repo: bool,
+    told: &mut Told,
+) -> Option<String> {
+    let mut chosen: Vec<&CommitRecord> = commits
+        .iter()
+        .copied()
+        .filter(|c| !told.has(&c.sha))
+        .collect();
+    chosen.sort_by(|a, b| {
+        impact_score(b)
+            .total_cmp(&impact_score(a))
+            .then_with(|| a.committed.cmp(&b.committed))
+            .then_with(|| a.sha.cmp(&b.sha))
+    });
+    chosen.truncate(most);
+    chosen.sort_by(|a, b| {
+        a.committed
+            .cmp(&b.committed)
+            .then_with(|| a.sha.cmp(&b.sha))
+    });
+    for c in &chosen {
+        told.add(&c.sha);
+    }
+    let bullets: Vec<String> = chosen
+        .iter()
+        .map(|c| format!("- {}", commit_line(data, c, with_repo)))
+        .collect();
+    (!bullets.is_empty()).then(|| bullets.join("\n"))
+}
+
+/// "Mon 2026-11-16: `abc1234` feat: x — ann in raibid, +1,204/−30 lines": the author only
+/// when the period has several people, the repository only when asked.
+fn commit_line(data: &DigestData, c: &CommitRecord, with_repo: bool) -> String {
+    let who = (!one_person(data) || c.is_bot).then(|| person(data, c));
+    let place = match (who, with_repo) {
+        (Some(who), true) => format!(" — {who} in {}", c.repo),
+        (Some(who), false) => format!(" — {who}"),
+        (None, true) => format!(" — {}", c.repo),
+        (None, false) => String::new(),
+    };
+    let day = day_name(&local_date(data, c.committed));
+    let mut line = format!("{day}: `{}` {}{place}", short_sha(&c.sha), c.subject);
+    if !c.is_merge {
+        line.push_str(&format!(", {} lines", lines(c.insertions, c.deletions)));
+    }
+    line
+}
