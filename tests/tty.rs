@@ -177,6 +177,48 @@ fn console_session_from_start_to_quit() {
     );
 }
 
+/// A draft written by `raibid digest` in another process shows in the running console's
+/// list without a key: the console watches the drafts store.
+#[test]
+fn a_draft_written_by_the_cli_appears_in_the_list() {
+    let (root, repo, config) = fixture();
+    std::fs::write(
+        &config,
+        "[sparky]\nwriter = \"builtin\"\nstartup_digest = \"off\"\n",
+    )
+    .unwrap();
+    let home = root.path().join("home");
+    let tmux = Tmux::start(
+        "watch",
+        &repo,
+        &home,
+        &format!("--config {}", config.display()),
+    );
+    tmux.wait_for("Drafts (0)");
+    let out = Command::new(BIN)
+        .args(["--config", config.to_str().unwrap(), "digest"])
+        .current_dir(&repo)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let id = String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .expect("the digest's id")
+        .to_string();
+    let screen = tmux.wait_for("Drafts (1)");
+    assert!(screen.contains(&id[..id.len().min(20)]), "{id}:\n{screen}");
+    tmux.wait_for("feat: first light");
+    tmux.keys(&["q"]);
+    tmux.wait_for("EXIT=0");
+}
+
 #[test]
 fn sigterm_restores_the_terminal() {
     let (root, repo, config) = fixture();
