@@ -240,6 +240,17 @@ fn palette_overlay() {
     snapshot("palette", &state);
 }
 
+/// A digest's period after its kind: the forms it takes.
+#[test]
+fn palette_overlay_for_a_dated_digest() {
+    let mut state = opened();
+    press(&mut state, KeyCode::Char(':'));
+    for c in "digest week 2025-".chars() {
+        press(&mut state, KeyCode::Char(c));
+    }
+    snapshot("palette_dated", &state);
+}
+
 #[test]
 fn confirm_overlay() {
     let mut state = opened();

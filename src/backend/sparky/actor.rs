@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use notify::event::ModifyKind;
 use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher as _};
 
 use tokio::sync::mpsc;
@@ -234,10 +235,13 @@ async fn run(
 /// sends `changed` when a draft's file is written, renamed or removed, by any process.
 fn watch(dir: &Path, changed: mpsc::UnboundedSender<()>) -> notify::Result<RecommendedWatcher> {
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        // Reads (our own listing among them) change nothing.
+        // Reads, our own listing among them, change nothing, nor do the access times they
+        // may update: either would list again after every listing.
         let is_draft_change = event.is_ok_and(|event| {
-            !matches!(event.kind, EventKind::Access(_))
-                && event.paths.iter().any(|p| is_draft_file(p))
+            !matches!(
+                event.kind,
+                EventKind::Access(_) | EventKind::Modify(ModifyKind::Metadata(_))
+            ) && event.paths.iter().any(|p| is_draft_file(p))
         });
         if is_draft_change {
             let _ = changed.send(());
