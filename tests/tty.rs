@@ -195,6 +195,19 @@ fn a_draft_written_by_the_cli_appears_in_the_list() {
         &format!("--config {}", config.display()),
     );
     tmux.wait_for("Drafts (0)");
+    // The console's store is ready once its first commit is in: two processes creating
+    // one store at once would both commit.
+    let drafts = home.join("data/raibid/drafts");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !Command::new("git")
+        .args(["rev-parse", "--verify", "-q", "HEAD"])
+        .current_dir(&drafts)
+        .output()
+        .is_ok_and(|out| out.status.success())
+    {
+        assert!(Instant::now() < deadline, "the console made no store");
+        sleep(Duration::from_millis(100));
+    }
     let out = Command::new(BIN)
         .args(["--config", config.to_str().unwrap(), "digest"])
         .current_dir(&repo)
