@@ -70,12 +70,11 @@ pub(super) fn on_action(state: &mut State, settings: Settings, action: Action) -
                 PeriodKind::Month | PeriodKind::Custom => PeriodKind::Day,
             };
             // Today while the period holds it, else the period's first day.
-            let today = state.today();
-            let first = state.period.since.to_zoned(state.time_zone.clone()).date();
-            let day = if period_holds(&state.period, state.now) {
-                today
+            let holds_now = state.period.since <= state.now && state.now < state.period.until;
+            let day = if holds_now {
+                state.today()
             } else {
-                first
+                first_day(state)
             };
             let next = period::calendar(kind, day, &state.time_zone);
             return select_period(state, next);
@@ -122,8 +121,8 @@ pub(super) fn open_selected(state: &mut State) -> Vec<Cmd> {
     }
 }
 
-fn period_holds(period: &Period, at: jiff::Timestamp) -> bool {
-    period.since <= at && at < period.until
+fn first_day(state: &State) -> jiff::civil::Date {
+    state.period.since.to_zoned(state.time_zone.clone()).date()
 }
 
 /// Makes `period` the one the digest action writes, and selects its digest when listed.
@@ -149,11 +148,10 @@ pub(super) fn digest(state: &mut State, settings: Settings) -> Vec<Cmd> {
         state.warn("a digest is being written already");
         return Vec::new();
     }
-    let first_day = state.period.since.to_zoned(state.time_zone.clone()).date();
     sparky([Command::Digest(DigestRequest {
         period: PeriodSpec::Calendar {
             kind: state.period.kind,
-            date: Some(first_day),
+            date: Some(first_day(state)),
         },
         repos: Vec::new(),
         writer: settings.writer,

@@ -582,7 +582,7 @@ fn is_empty(data: &DigestData) -> bool {
 /// The latest period of `data`'s kind before `data`'s with commits: the previous one when
 /// it had commits (GitHub's repositories are not asked again), else the one holding the
 /// newest earlier commit of the local repositories.
-pub fn last_active(data: &DigestData) -> Option<Period> {
+fn last_active(data: &DigestData) -> Option<Period> {
     let period = &data.period;
     if data
         .metrics
