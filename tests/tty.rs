@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 mod support;
 
-use support::git::git;
+use support::git::{git, git_with};
 
 const BIN: &str = env!("CARGO_BIN_EXE_raibid");
 
@@ -228,6 +228,33 @@ fn a_draft_written_by_the_cli_appears_in_the_list() {
     let screen = tmux.wait_for("Drafts (1)");
     assert!(screen.contains(&id[..id.len().min(20)]), "{id}:\n{screen}");
     tmux.wait_for("feat: first light");
+    tmux.keys(&["q"]);
+    tmux.wait_for("EXIT=0");
+}
+
+/// A repository whose only commit is in 2026-W47: this week's startup digest writes no
+/// draft, names that week instead, and `n` writes it.
+#[test]
+fn an_empty_week_offers_the_last_active_one() {
+    let (root, repo, config) = fixture();
+    let dated = [
+        ("GIT_AUTHOR_DATE", "2026-11-17T10:00:00Z"),
+        ("GIT_COMMITTER_DATE", "2026-11-17T10:00:00Z"),
+    ];
+    git_with(&repo, &["commit", "-q", "--amend", "--no-edit"], &dated);
+    let home = root.path().join("home");
+    let tmux = Tmux::start(
+        "empty",
+        &repo,
+        &home,
+        &format!("--config {}", config.display()),
+    );
+    tmux.wait_for("last activity in 2026-W47");
+    tmux.wait_for("[ 2026-W47 ]");
+    assert!(tmux.screen().contains("Drafts (0)"), "{}", tmux.screen());
+    tmux.keys(&["n"]);
+    let screen = tmux.wait_for("Drafts (1)");
+    assert!(screen.contains("2026-W47-lab"), "{screen}");
     tmux.keys(&["q"]);
     tmux.wait_for("EXIT=0");
 }
