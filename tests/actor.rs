@@ -8,15 +8,16 @@ use std::time::Duration;
 
 use raibid::backend::sparky::actor::{self, Command, Event, Places};
 use raibid::backend::sparky::channels::ChannelName;
-use raibid::backend::sparky::model::{DraftState, PeriodKind};
+use raibid::backend::sparky::model::{DraftKind, DraftState, FrontMatter, PeriodKind};
 use raibid::backend::sparky::pipeline::{DigestRequest, PeriodSpec, WriterChoice};
+use raibid::backend::sparky::store::Store;
 use raibid::config::Config;
-use support::git::git_with;
+use support::git::{git, git_with};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 struct Harness {
-    _root: tempfile::TempDir,
+    root: tempfile::TempDir,
     commands: mpsc::UnboundedSender<Command>,
     events: mpsc::UnboundedReceiver<Event>,
     cancel: CancellationToken,
@@ -48,11 +49,19 @@ impl Harness {
         let cancel = CancellationToken::new();
         let commands = actor::spawn(Arc::new(config), places, events_tx, cancel.clone());
         Harness {
-            _root: root,
+            root,
             commands,
             events,
             cancel,
         }
+    }
+
+    /// A commit made now in the fixture repository (its first is on 2026-11-17).
+    fn commit_now(&self) {
+        let repo = self.root.path().join("lab");
+        std::fs::write(repo.join("b.txt"), "now\n").unwrap();
+        git(&repo, &["add", "."]);
+        git(&repo, &["commit", "-q", "-m", "feat: b"]);
     }
 
     fn send(&self, command: Command) {
@@ -314,6 +323,7 @@ async fn autosave_is_offered_back_until_saved() {
 #[tokio::test]
 async fn the_startup_digest_is_written_once() {
     let mut h = Harness::start(Config::default());
+    h.commit_now();
     h.send(Command::DigestIfMissing(PeriodKind::Month));
     let (id, _) = h.until(written).await;
     h.send(Command::DigestIfMissing(PeriodKind::Month));
@@ -325,4 +335,54 @@ async fn the_startup_digest_is_written_once() {
             "{id} was written again: {event:?}"
         );
     }
+}
+
+#[tokio::test]
+async fn an_empty_startup_period_writes_nothing_and_names_the_last_active_one() {
+    let mut h = Harness::start(Config::default());
+    // This month has no commit (the fixture's is on 2026-11-17, and the clock is later).
+    h.send(Command::DigestIfMissing(PeriodKind::Month));
+    let ((label, last_active), seen) = h
+        .until(|e| match e {
+            Event::Empty { label, last_active } => Some((label.clone(), last_active.clone())),
+            _ => None,
+        })
+        .await;
+    let this_month = jiff::Zoned::now().strftime("%Y-%m").to_string();
+    assert_eq!(label, this_month);
+    assert_eq!(last_active.expect("November had a commit").label, "2026-11");
+    assert!(
+        !seen
+            .iter()
+            .any(|e| matches!(e, Event::Writing { .. } | Event::Written { .. })),
+        "{seen:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_draft_another_process_writes_is_listed_without_a_refresh() {
+    let mut h = Harness::start(Config::default());
+    let (drafts, _) = h.until(listed).await;
+    assert!(drafts.is_empty());
+    // What `raibid digest` does, through a store of its own.
+    let drafts_dir = h.root.path().join("data/drafts");
+    let store = Store::open(&drafts_dir).unwrap();
+    let data = support::data();
+    let front = FrontMatter {
+        title: "Digest".into(),
+        date: "2026-11-16".into(),
+        period: "2026-W47".into(),
+        kind: DraftKind::Weekly,
+        state: DraftState::Draft,
+        writer: "builtin".into(),
+        model: None,
+    };
+    store
+        .write("2026-W47-elsewhere", &front, support::BODY, &data)
+        .unwrap();
+    let (drafts, _) = h.until(listed).await;
+    assert_eq!(
+        drafts,
+        [("2026-W47-elsewhere".to_string(), DraftState::Draft)]
+    );
 }

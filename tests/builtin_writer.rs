@@ -1265,6 +1265,7 @@ fn one_person_week() -> DigestData {
                 deletions: *del,
                 is_merge: false,
                 is_bot: false,
+                paths: Vec::new(),
             }
         })
         .collect();

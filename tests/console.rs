@@ -422,13 +422,7 @@ fn the_palette_runs_commands_by_unambiguous_prefix() {
     let commands = key(&mut state, KeyCode::Enter);
     match &commands[..] {
         [Command::Digest(request)] => {
-            assert_eq!(
-                request.period,
-                PeriodSpec::Calendar {
-                    kind: PeriodKind::Day,
-                    date: None
-                }
-            );
+            assert_eq!(request.period, calendar(PeriodKind::Day, "2026-11-20"));
             assert_eq!(request.writer, WriterChoice::Builtin);
         }
         other => panic!("expected a digest, got {other:?}"),
@@ -482,8 +476,10 @@ fn themes_cycle_in_order() {
 fn a_written_digest_streams_into_the_preview_then_opens() {
     let mut state = opened();
     let commands = key(&mut state, KeyCode::Char('n'));
-    assert!(
-        matches!(&commands[..], [Command::Digest(r)] if r.period == PeriodSpec::Calendar { kind: PeriodKind::Week, date: None })
+    assert_eq!(
+        digest_of(&commands),
+        &calendar(PeriodKind::Week, "2026-11-16"),
+        "the current week"
     );
     event(
         &mut state,
@@ -558,4 +554,162 @@ fn quit_and_remapped_keys() {
     assert!(!state.quit, "q is no longer bound");
     ctrl(&mut state, 'q');
     assert!(state.quit);
+}
+
+fn calendar(kind: PeriodKind, date: &str) -> PeriodSpec {
+    PeriodSpec::Calendar {
+        kind,
+        date: Some(date.parse().unwrap()),
+    }
+}
+
+/// The period of the one digest `commands` asks for.
+fn digest_of(commands: &[Command]) -> &PeriodSpec {
+    match commands {
+        [.., Command::Digest(request)] => &request.period,
+        other => panic!("expected a digest, got {other:?}"),
+    }
+}
+
+#[test]
+fn brackets_move_through_periods_and_the_digest_key_writes_the_selected_one() {
+    let mut state = opened();
+    assert_eq!(state.period.label, "2026-W47", "the current week first");
+    assert!(key(&mut state, KeyCode::Char('[')).is_empty());
+    assert_eq!(state.period.label, "2026-W46");
+    for _ in 0..3 {
+        key(&mut state, KeyCode::Char(']'));
+    }
+    assert_eq!(state.period.label, "2026-W49");
+    assert_eq!(
+        digest_of(&key(&mut state, KeyCode::Char('n'))),
+        &calendar(PeriodKind::Week, "2026-11-30")
+    );
+
+    // Days, weeks or months: from a period without today, its first day's.
+    key(&mut state, KeyCode::Char('P'));
+    assert_eq!(state.period.label, "2026-11");
+    // A period with a listed digest selects and opens it.
+    let commands = key(&mut state, KeyCode::Char('['));
+    assert_eq!(state.period.label, "2026-10");
+    assert_eq!(opens(&commands), ["2026-10-raibid"]);
+    assert_eq!(state.selected_draft().unwrap().id, "2026-10-raibid");
+    key(&mut state, KeyCode::Char('P'));
+    assert_eq!(state.period.label, "2026-10-01");
+    key(&mut state, KeyCode::Char('P'));
+    assert_eq!(state.period.label, "2026-W40");
+    assert_eq!(
+        digest_of(&key(&mut state, KeyCode::Char('n'))),
+        &calendar(PeriodKind::Week, "2026-09-28")
+    );
+    // From the current period, today's.
+    let mut state = opened();
+    key(&mut state, KeyCode::Char('P'));
+    key(&mut state, KeyCode::Char('P'));
+    assert_eq!(state.period.label, "2026-11-20");
+}
+
+#[test]
+fn the_palette_writes_the_period_it_names() {
+    let mut state = opened();
+    for (input, label, first_day) in [
+        ("digest week 2025-11-12", "2025-W46", "2025-11-10"),
+        ("digest month last", "2026-10", "2026-10-01"),
+        ("digest day yesterday", "2026-11-19", "2026-11-19"),
+        ("digest month 2025-11", "2025-11", "2025-11-01"),
+        ("digest week 2025-W48", "2025-W48", "2025-11-24"),
+        ("digest month", "2026-11", "2026-11-01"),
+    ] {
+        key(&mut state, KeyCode::Char(':'));
+        typed(&mut state, input);
+        let commands = key(&mut state, KeyCode::Enter);
+        let kind = state.period.kind;
+        assert_eq!(digest_of(&commands), &calendar(kind, first_day), "{input}");
+        assert_eq!(state.period.label, label, "{input}");
+    }
+    // The month digest listed is selected on the way.
+    key(&mut state, KeyCode::Char(':'));
+    typed(&mut state, "digest month last");
+    let commands = key(&mut state, KeyCode::Enter);
+    assert_eq!(opens(&commands), ["2026-10-raibid"]);
+
+    for (input, named) in [
+        ("digest week 2025-13-40", "'2025-13-40' names no week"),
+        ("digest month november", "'november' names no month"),
+        ("digest fortnight last", "`fortnight` is no period"),
+    ] {
+        key(&mut state, KeyCode::Char(':'));
+        typed(&mut state, input);
+        assert!(key(&mut state, KeyCode::Enter).is_empty(), "{input}");
+        let status = state.status.as_ref().unwrap();
+        assert!(status.text.contains(named), "{input}: {}", status.text);
+    }
+    assert_eq!(state.period.label, "2026-10", "a bad date changes nothing");
+}
+
+#[test]
+fn an_empty_startup_period_offers_the_last_active_one() {
+    let mut state = opened();
+    let tz = jiff::tz::TimeZone::UTC;
+    let october = raibid::backend::sparky::period::calendar(
+        PeriodKind::Month,
+        "2026-10-15".parse().unwrap(),
+        &tz,
+    );
+    let commands = event(
+        &mut state,
+        Event::Empty {
+            label: "2026-11".into(),
+            last_active: Some(october),
+        },
+    );
+    assert_eq!(state.period.label, "2026-10");
+    assert_eq!(opens(&commands), ["2026-10-raibid"], "its digest is listed");
+    let status = state.status.clone().unwrap().text;
+    assert!(
+        status.contains("2026-11 has no commits; last activity in 2026-10: press n"),
+        "{status}"
+    );
+    assert_eq!(
+        digest_of(&key(&mut state, KeyCode::Char('n'))),
+        &calendar(PeriodKind::Month, "2026-10-01")
+    );
+
+    event(
+        &mut state,
+        Event::Empty {
+            label: "2026-W47".into(),
+            last_active: None,
+        },
+    );
+    let status = state.status.clone().unwrap().text;
+    assert!(status.contains("2026-W47 has no commits"), "{status}");
+    assert_eq!(state.period.label, "2026-10", "nothing else to offer");
+}
+
+#[test]
+fn a_draft_listed_by_the_store_watch_joins_the_list_and_the_selection_stays() {
+    let mut state = opened();
+    key(&mut state, KeyCode::Char('j'));
+    let mut drafts = support::drafts();
+    // Written by the CLI: the newest first, as the store lists them.
+    drafts.insert(
+        0,
+        support::summary(
+            "2026-W48-raibid",
+            raibid::backend::sparky::model::DraftKind::Weekly,
+            DraftState::Draft,
+            900,
+        ),
+    );
+    let commands = event(
+        &mut state,
+        Event::Listed {
+            drafts,
+            problems: vec![],
+        },
+    );
+    assert!(commands.is_empty(), "the preview stays: {commands:?}");
+    assert_eq!(state.drafts[0].id, "2026-W48-raibid");
+    assert_eq!(state.selected_draft().unwrap().id, "2026-11-19-raibid");
 }

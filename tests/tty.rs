@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 mod support;
 
-use support::git::git;
+use support::git::{git, git_with};
 
 const BIN: &str = env!("CARGO_BIN_EXE_raibid");
 
@@ -175,6 +175,88 @@ fn console_session_from_start_to_quit() {
         "0 1",
         "terminal restored after quit"
     );
+}
+
+/// A draft written by `raibid digest` in another process shows in the running console's
+/// list without a key: the console watches the drafts store.
+#[test]
+fn a_draft_written_by_the_cli_appears_in_the_list() {
+    let (root, repo, config) = fixture();
+    std::fs::write(
+        &config,
+        "[sparky]\nwriter = \"builtin\"\nstartup_digest = \"off\"\n",
+    )
+    .unwrap();
+    let home = root.path().join("home");
+    let tmux = Tmux::start(
+        "watch",
+        &repo,
+        &home,
+        &format!("--config {}", config.display()),
+    );
+    tmux.wait_for("Drafts (0)");
+    // The console's store is ready once its first commit is in: two processes creating
+    // one store at once would both commit.
+    let drafts = home.join("data/raibid/drafts");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !Command::new("git")
+        .args(["rev-parse", "--verify", "-q", "HEAD"])
+        .current_dir(&drafts)
+        .output()
+        .is_ok_and(|out| out.status.success())
+    {
+        assert!(Instant::now() < deadline, "the console made no store");
+        sleep(Duration::from_millis(100));
+    }
+    let out = Command::new(BIN)
+        .args(["--config", config.to_str().unwrap(), "digest"])
+        .current_dir(&repo)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let id = String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .expect("the digest's id")
+        .to_string();
+    let screen = tmux.wait_for("Drafts (1)");
+    assert!(screen.contains(&id[..id.len().min(20)]), "{id}:\n{screen}");
+    tmux.wait_for("feat: first light");
+    tmux.keys(&["q"]);
+    tmux.wait_for("EXIT=0");
+}
+
+/// A repository whose only commit is in 2026-W47: this week's startup digest writes no
+/// draft, names that week instead, and `n` writes it.
+#[test]
+fn an_empty_week_offers_the_last_active_one() {
+    let (root, repo, config) = fixture();
+    let dated = [
+        ("GIT_AUTHOR_DATE", "2026-11-17T10:00:00Z"),
+        ("GIT_COMMITTER_DATE", "2026-11-17T10:00:00Z"),
+    ];
+    git_with(&repo, &["commit", "-q", "--amend", "--no-edit"], &dated);
+    let home = root.path().join("home");
+    let tmux = Tmux::start(
+        "empty",
+        &repo,
+        &home,
+        &format!("--config {}", config.display()),
+    );
+    tmux.wait_for("last activity in 2026-W47");
+    tmux.wait_for("[ 2026-W47 ]");
+    assert!(tmux.screen().contains("Drafts (0)"), "{}", tmux.screen());
+    tmux.keys(&["n"]);
+    let screen = tmux.wait_for("Drafts (1)");
+    assert!(screen.contains("2026-W47-lab"), "{screen}");
+    tmux.keys(&["q"]);
+    tmux.wait_for("EXIT=0");
 }
 
 #[test]

@@ -7,9 +7,11 @@ use raibid::app::state::{Mode, State, ViewId};
 use raibid::app::theme::Themes;
 use raibid::app::update::{Msg, Settings, update};
 use raibid::backend::sparky::actor::Event;
+use raibid::backend::sparky::analyze::analyze;
 use raibid::backend::sparky::channels::ChannelName;
 use raibid::backend::sparky::checker::{self, Rules};
-use raibid::backend::sparky::model::DraftKind;
+use raibid::backend::sparky::model::{Activity, DraftKind, PeriodKind, RepoActivity};
+use raibid::backend::sparky::period;
 use raibid::backend::sparky::pipeline::WriterChoice;
 use raibid::config::Config;
 use ratatui::Terminal;
@@ -84,6 +86,16 @@ fn snapshot(name: &str, state: &State) {
 #[test]
 fn digests_view() {
     snapshot("digests", &opened());
+}
+
+/// Two months back with `[` after `P`: the period shows under the list, and its listed
+/// digest is selected.
+#[test]
+fn digests_view_with_a_selected_period() {
+    let mut state = opened();
+    press(&mut state, KeyCode::Char('P'));
+    press(&mut state, KeyCode::Char('['));
+    snapshot("digests_period", &state);
 }
 
 #[test]
@@ -181,6 +193,31 @@ fn activity_view() {
     snapshot("activity", &state);
 }
 
+/// A month: every day has a bar, and the axis labels as many days as fit, the first too.
+#[test]
+fn activity_view_of_a_month() {
+    let mut state = opened();
+    let data = state.preview.data.as_mut().unwrap();
+    data.period = period::calendar(
+        PeriodKind::Month,
+        "2026-11-01".parse().unwrap(),
+        &jiff::tz::TimeZone::UTC,
+    );
+    let activity = Activity {
+        period: data.period.clone(),
+        repos: vec![RepoActivity {
+            name: "raibid".into(),
+            path: "/src/raibid".into(),
+            commits: data.commits.clone(),
+            ..RepoActivity::default()
+        }],
+    };
+    data.metrics = analyze(&activity, None);
+    assert_eq!(data.metrics.commits_per_day.len(), 30);
+    state.view = ViewId::Activity;
+    snapshot("activity_month", &state);
+}
+
 #[test]
 fn activity_view_without_a_draft() {
     let mut state = support::state();
@@ -201,6 +238,17 @@ fn palette_overlay() {
     press(&mut state, KeyCode::Char(':'));
     press(&mut state, KeyCode::Char('d'));
     snapshot("palette", &state);
+}
+
+/// A digest's period after its kind: the forms it takes.
+#[test]
+fn palette_overlay_for_a_dated_digest() {
+    let mut state = opened();
+    press(&mut state, KeyCode::Char(':'));
+    for c in "digest week 2025-".chars() {
+        press(&mut state, KeyCode::Char(c));
+    }
+    snapshot("palette_dated", &state);
 }
 
 #[test]

@@ -30,6 +30,9 @@ pub enum Action {
     Reject,
     Publish,
     NewDigest,
+    PrevPeriod,
+    NextPeriod,
+    CyclePeriodKind,
     CycleTheme,
     Save,
     Open,
@@ -54,7 +57,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 42] = [
+    pub const ALL: [Action; 45] = [
         Action::Quit,
         Action::Help,
         Action::Palette,
@@ -76,6 +79,9 @@ impl Action {
         Action::Reject,
         Action::Publish,
         Action::NewDigest,
+        Action::PrevPeriod,
+        Action::NextPeriod,
+        Action::CyclePeriodKind,
         Action::CycleTheme,
         Action::Save,
         Action::Open,
@@ -123,6 +129,9 @@ impl Action {
             Action::Reject => "reject",
             Action::Publish => "publish",
             Action::NewDigest => "new-digest",
+            Action::PrevPeriod => "prev-period",
+            Action::NextPeriod => "next-period",
+            Action::CyclePeriodKind => "period-kind",
             Action::CycleTheme => "cycle-theme",
             Action::Save => "save",
             Action::Open => "open",
@@ -169,7 +178,10 @@ impl Action {
             Action::Approve => "approve the selected draft",
             Action::Reject => "reject the selected draft",
             Action::Publish => "publish the selected draft",
-            Action::NewDigest => "write this week's digest",
+            Action::NewDigest => "write the period's digest",
+            Action::PrevPeriod => "previous period",
+            Action::NextPeriod => "next period",
+            Action::CyclePeriodKind => "days, weeks or months",
             Action::CycleTheme => "next theme",
             Action::Save => "save the edited draft",
             Action::Open => "open the job's log",
@@ -235,6 +247,10 @@ impl Action {
             Action::Reject => &["x"],
             Action::Publish => &["p"],
             Action::NewDigest => &["n"],
+            Action::PrevPeriod => &["["],
+            Action::NextPeriod => &["]"],
+            // `p` publishes; the shifted key picks the period's kind.
+            Action::CyclePeriodKind => &["P"],
             Action::CycleTheme => &["t"],
             Action::Save => &["ctrl-s"],
             Action::Open => &["enter"],

@@ -19,8 +19,10 @@ use crate::backend::cluster::actor as cluster_actor;
 use crate::backend::mirrors_actor;
 use crate::backend::sparky::actor::{self, Command, Places};
 use crate::backend::sparky::model::PeriodKind;
+use crate::backend::sparky::period;
 use crate::backend::sparky::pipeline::WriterChoice;
 use crate::config::Config;
+use jiff::tz::TimeZone;
 
 use super::keymap::Keymap;
 use super::state::{Mode, State};
@@ -62,12 +64,15 @@ async fn event_loop(tui: &mut Tui, console: Console) -> color_eyre::Result<()> {
         data_dir,
     } = console;
     let names = themes.names().into_iter().map(String::from).collect();
+    // The config check has refused an unknown zone already.
+    let time_zone = period::time_zone(&config.sparky.time_zone).unwrap_or(TimeZone::UTC);
     let mut state = State::new(
         keymap,
         config.ui.theme.clone(),
         names,
         jiff::Timestamp::now(),
-    );
+    )
+    .in_time_zone(time_zone);
     let settings = Settings {
         writer: WriterChoice::from_config(&config.sparky.writer),
     };

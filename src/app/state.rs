@@ -11,7 +11,8 @@ use crate::backend::mirror::MirrorStatus;
 use crate::backend::queue::contract::{AgentStatus, JobRecord, LogLine, QueueStats};
 use crate::backend::sparky::checker::Finding;
 use crate::backend::sparky::delivery::Plan;
-use crate::backend::sparky::model::{DigestData, DraftState};
+use crate::backend::sparky::model::{DigestData, DraftState, Period, PeriodKind};
+use crate::backend::sparky::period;
 use crate::backend::sparky::store::DraftSummary;
 
 use super::keymap::Keymap;
@@ -209,6 +210,10 @@ pub struct State {
     /// Index into `visible_drafts()`.
     pub selected: usize,
     pub preview: Preview,
+    /// The calendar period the digest action writes; `[` and `]` move it.
+    pub period: Period,
+    /// Sparky's time zone (`sparky.time_zone`): where periods are cut.
+    pub time_zone: jiff::tz::TimeZone,
     pub status: Option<Status>,
     pub busy: Vec<Busy>,
     pub spinner: usize,
@@ -219,7 +224,9 @@ pub struct State {
 }
 
 impl State {
+    /// A state in UTC whose selected period is the current week; see [`State::in_time_zone`].
     pub fn new(keymap: Keymap, theme: String, theme_names: Vec<String>, now: Timestamp) -> State {
+        let time_zone = jiff::tz::TimeZone::UTC;
         State {
             view: ViewId::Digests,
             mode: Mode::Normal,
@@ -232,6 +239,8 @@ impl State {
             filter: String::new(),
             selected: 0,
             preview: Preview::default(),
+            period: current_week(now, &time_zone),
+            time_zone,
             status: None,
             busy: Vec::new(),
             spinner: 0,
@@ -240,6 +249,18 @@ impl State {
             mirrors: MirrorsState::default(),
             quit: false,
         }
+    }
+
+    /// The state with periods cut in `time_zone`, the current week selected.
+    pub fn in_time_zone(mut self, time_zone: jiff::tz::TimeZone) -> State {
+        self.period = current_week(self.now, &time_zone);
+        self.time_zone = time_zone;
+        self
+    }
+
+    /// The current day in Sparky's time zone.
+    pub fn today(&self) -> jiff::civil::Date {
+        self.now.to_zoned(self.time_zone.clone()).date()
     }
 
     /// The drafts that match the filter (case-insensitive, on id, title, state and kind).
@@ -289,6 +310,11 @@ impl State {
             text: text.into(),
         });
     }
+}
+
+fn current_week(now: Timestamp, time_zone: &jiff::tz::TimeZone) -> Period {
+    let today = now.to_zoned(time_zone.clone()).date();
+    period::calendar(PeriodKind::Week, today, time_zone)
 }
 
 /// The CI queue as the Pool and Jobs views show it.

@@ -80,27 +80,60 @@ fn draw_chart(frame: &mut Frame, area: Rect, data: &DigestData, theme: &Theme) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let days = &data.metrics.commits_per_day;
-    // A month does not fit at 80 columns with labels: show the most recent days that do.
-    let fit = usize::from(inner.width / 4).max(1);
+    let (bar_width, gap) = bar_layout(days.len(), inner.width);
+    // Every day when they fit (a month does at 80 columns); else the most recent that do.
+    let fit = usize::from((inner.width + gap) / (bar_width + gap)).max(1);
     let shown = &days[days.len().saturating_sub(fit)..];
     let bars: Vec<Bar> = shown
         .iter()
         .map(|day| {
             Bar::default()
                 .value(day.commits)
-                .label(Line::from(
-                    day.date.get(8..).unwrap_or(&day.date).to_string(),
-                ))
                 .style(Style::default().fg(theme.chart))
         })
         .collect();
+    let [bars_area, axis_area] =
+        Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(inner);
     frame.render_widget(
         BarChart::default()
             .data(BarGroup::default().bars(&bars))
-            .bar_width(3)
-            .bar_gap(1),
-        inner,
+            .bar_width(bar_width)
+            .bar_gap(gap),
+        bars_area,
     );
+    let days_of_month = shown
+        .iter()
+        .map(|day| day.date.get(8..).unwrap_or(&day.date));
+    let axis = day_axis(days_of_month, usize::from(bar_width + gap));
+    frame.render_widget(
+        Paragraph::new(axis).style(Style::default().fg(theme.muted)),
+        axis_area,
+    );
+}
+
+/// The widest bars, with a gap while there is room for one, that show `days` bars in
+/// `width` columns; one column each when even those do not fit.
+fn bar_layout(days: usize, width: u16) -> (u16, u16) {
+    let days = u16::try_from(days).unwrap_or(u16::MAX);
+    [(3, 1), (2, 1), (1, 1)]
+        .into_iter()
+        .find(|(bar, gap)| days.saturating_mul(bar + gap).saturating_sub(*gap) <= width)
+        .unwrap_or((1, 0))
+}
+
+/// The day labels under bars `step` columns apart: every one there is room for, a column
+/// apart at least, from the first on.
+fn day_axis<'a>(labels: impl Iterator<Item = &'a str>, step: usize) -> String {
+    let mut axis = String::new();
+    for (index, label) in labels.enumerate() {
+        let at = index * step;
+        let free = if axis.is_empty() { 0 } else { axis.len() + 1 };
+        if at >= free {
+            axis.push_str(&" ".repeat(at - axis.len()));
+            axis.push_str(label);
+        }
+    }
+    axis
 }
 
 fn draw_people(frame: &mut Frame, area: Rect, data: &DigestData, theme: &Theme) {

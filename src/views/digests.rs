@@ -3,10 +3,11 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::Style;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
+use crate::app::keymap::Action;
 use crate::app::state::{Mode, Pending, State};
 use crate::app::theme::Theme;
 use crate::backend::sparky::checker::Finding;
@@ -40,14 +41,19 @@ fn draw_list(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             state.filter
         )
     };
-    let block = panel(title, !matches!(state.mode, Mode::Editing(_)), theme);
+    let block = panel(title, !matches!(state.mode, Mode::Editing(_)), theme)
+        .title_bottom(period_line(state, theme));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if visible.is_empty() {
         let hint = if state.drafts.is_empty() {
-            "No drafts yet. Press n to write this week's digest."
+            format!(
+                "No drafts yet. Press {} to write the digest of {}.",
+                state.keymap.label(Action::NewDigest),
+                state.period.label
+            )
         } else {
-            "Nothing matches the filter."
+            "Nothing matches the filter.".to_string()
         };
         frame.render_widget(
             Paragraph::new(hint)
@@ -73,6 +79,26 @@ fn draw_list(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// The period the digest action writes, between the keys that move it: ` [ 2026-W48 ] `.
+fn period_line(state: &State, theme: &Theme) -> Line<'static> {
+    let key = |action| {
+        Span::styled(
+            format!(" {} ", state.keymap.label(action)),
+            Style::default().fg(theme.accent),
+        )
+    };
+    Line::from(vec![
+        key(Action::PrevPeriod),
+        Span::styled(
+            state.period.label.clone(),
+            Style::default()
+                .fg(theme.title)
+                .add_modifier(Modifier::BOLD),
+        ),
+        key(Action::NextPeriod),
+    ])
 }
 
 fn draw_preview(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {

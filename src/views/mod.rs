@@ -100,8 +100,8 @@ fn draw_status(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 Style::default().fg(color),
             ))
         }
-        (Mode::Editing(_), None) => hints(state, theme, &[Action::Save, Action::Back]),
-        _ => hints(state, theme, view_hints(state)),
+        (Mode::Editing(_), None) => hints(state, theme, &[Action::Save, Action::Back], area.width),
+        _ => hints(state, theme, view_hints(state), area.width),
     };
     frame.render_widget(Paragraph::new(line), area);
 }
@@ -115,6 +115,8 @@ fn view_hints(state: &State) -> &'static [Action] {
             Action::Approve,
             Action::Publish,
             Action::NewDigest,
+            Action::PrevPeriod,
+            Action::NextPeriod,
             Action::Palette,
             Action::Quit,
         ],
@@ -159,14 +161,22 @@ fn view_hints(state: &State) -> &'static [Action] {
     }
 }
 
-/// `? help  e edit ...` from the live keymap, so remapped keys show as they are.
-fn hints(state: &State, theme: &Theme, actions: &[Action]) -> Line<'static> {
+/// `? help  e edit ...` from the live keymap, so remapped keys show as they are; as many
+/// as fit in `width`, in the order given.
+fn hints(state: &State, theme: &Theme, actions: &[Action], width: u16) -> Line<'static> {
     let mut spans = Vec::new();
+    let mut used = 0;
     for action in actions {
         let keys = state.keymap.label(*action);
         if keys.is_empty() {
             continue;
         }
+        // The two spaces after the last hint may fall off the edge.
+        used += keys.chars().count() + 1 + action.name().len();
+        if used > usize::from(width) {
+            break;
+        }
+        used += 2;
         spans.push(Span::styled(
             keys,
             Style::default()

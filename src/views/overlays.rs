@@ -88,7 +88,12 @@ fn help(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 
 fn palette(frame: &mut Frame, area: Rect, state: &State, input: &str, theme: &Theme) {
     let entries = palette_entries(state);
-    let matching: Vec<&String> = entries.iter().filter(|e| e.starts_with(input)).collect();
+    let mut matching: Vec<&String> = entries.iter().filter(|e| e.starts_with(input)).collect();
+    // A digest names its period after its kind (see `period::named`).
+    let when = "KIND last|yesterday|YYYY-MM-DD|YYYY-MM|YYYY-Www".to_string();
+    if input.starts_with("digest ") {
+        matching.push(&when);
+    }
     let popup = centered(
         area,
         50,

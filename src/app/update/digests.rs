@@ -5,7 +5,8 @@ use crossterm::event::KeyEvent;
 use ratatui_textarea::TextArea;
 
 use crate::backend::sparky::actor::{Command, Event};
-use crate::backend::sparky::model::{DraftState, PeriodKind};
+use crate::backend::sparky::model::{DraftKind, DraftState, Period, PeriodKind};
+use crate::backend::sparky::period;
 use crate::backend::sparky::pipeline::{DigestRequest, PeriodSpec};
 
 use super::{Cmd, Settings, ask, publish};
@@ -59,7 +60,25 @@ pub(super) fn on_action(state: &mut State, settings: Settings, action: Action) -
             (Some(_), _) => state.warn("approve the draft before publishing it"),
             _ => {}
         },
-        Action::NewDigest => return digest(state, settings, PeriodKind::Week),
+        Action::NewDigest => return digest(state, settings),
+        Action::PrevPeriod => return select_period(state, period::previous(&state.period)),
+        Action::NextPeriod => return select_period(state, period::next(&state.period)),
+        Action::CyclePeriodKind => {
+            let kind = match state.period.kind {
+                PeriodKind::Day => PeriodKind::Week,
+                PeriodKind::Week => PeriodKind::Month,
+                PeriodKind::Month | PeriodKind::Custom => PeriodKind::Day,
+            };
+            // Today while the period holds it, else the period's first day.
+            let holds_now = state.period.since <= state.now && state.now < state.period.until;
+            let day = if holds_now {
+                state.today()
+            } else {
+                first_day(state)
+            };
+            let next = period::calendar(kind, day, &state.time_zone);
+            return select_period(state, next);
+        }
         _ => {}
     }
     Vec::new()
@@ -102,17 +121,72 @@ pub(super) fn open_selected(state: &mut State) -> Vec<Cmd> {
     }
 }
 
-pub(super) fn digest(state: &mut State, settings: Settings, kind: PeriodKind) -> Vec<Cmd> {
+fn first_day(state: &State) -> jiff::civil::Date {
+    state.period.since.to_zoned(state.time_zone.clone()).date()
+}
+
+/// Makes `period` the one the digest action writes, and selects its digest when listed.
+fn select_period(state: &mut State, period: Period) -> Vec<Cmd> {
+    let kind = DraftKind::for_period(period.kind);
+    let listed = state
+        .visible_drafts()
+        .iter()
+        .position(|d| d.front.period == period.label && d.front.kind == kind);
+    state.period = period;
+    match listed {
+        Some(at) => {
+            state.selected = at;
+            open_selected(state)
+        }
+        None => Vec::new(),
+    }
+}
+
+/// Writes the digest of the selected period.
+pub(super) fn digest(state: &mut State, settings: Settings) -> Vec<Cmd> {
     if state.busy.iter().any(|b| b.label == WRITING) {
         state.warn("a digest is being written already");
         return Vec::new();
     }
     sparky([Command::Digest(DigestRequest {
-        period: PeriodSpec::Calendar { kind, date: None },
+        period: PeriodSpec::Calendar {
+            kind: state.period.kind,
+            date: Some(first_day(state)),
+        },
         repos: Vec::new(),
         writer: settings.writer,
         kind: None,
     })])
+}
+
+/// The palette's `digest KIND [WHEN]`: selects the period `WHEN` names (the current one
+/// when empty) and writes its digest.
+pub(super) fn palette_digest(
+    state: &mut State,
+    settings: Settings,
+    kind: &str,
+    when: &str,
+) -> Vec<Cmd> {
+    let kind = match kind {
+        "day" => PeriodKind::Day,
+        "week" => PeriodKind::Week,
+        "month" => PeriodKind::Month,
+        other => {
+            state.warn(format!("`{other}` is no period: day, week or month"));
+            return Vec::new();
+        }
+    };
+    match period::named(kind, when, state.today(), &state.time_zone) {
+        Ok(named) => {
+            let mut commands = select_period(state, named);
+            commands.extend(digest(state, settings));
+            commands
+        }
+        Err(e) => {
+            state.warn(e.to_string());
+            Vec::new()
+        }
+    }
 }
 
 fn start_editing(state: &mut State) {
@@ -334,6 +408,24 @@ pub(super) fn on_event(state: &mut State, event: Event) -> Vec<Cmd> {
             state.preview.id = None;
             open_selected(state)
         }
+        Event::Empty { label, last_active } => match last_active {
+            Some(active) => {
+                let offer = format!(
+                    "{label} has no commits; last activity in {}: press {} to write it",
+                    active.label,
+                    state.keymap.label(Action::NewDigest)
+                );
+                let commands = select_period(state, active);
+                state.info(offer);
+                commands
+            }
+            None => {
+                state.info(format!(
+                    "{label} has no commits, and no period before it had any"
+                ));
+                Vec::new()
+            }
+        },
         Event::Saved { id, unapproved } => {
             if unapproved {
                 state.warn(format!("saved {id}; the edit needs approval again"));

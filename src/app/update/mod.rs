@@ -17,7 +17,6 @@ use crate::backend::ci::actor as ci_actor;
 use crate::backend::cluster::actor::{ClusterCommand, ClusterEvent};
 use crate::backend::mirrors_actor::{MirrorsCommand, MirrorsEvent};
 use crate::backend::sparky::actor as sparky_actor;
-use crate::backend::sparky::model::PeriodKind;
 use crate::backend::sparky::pipeline::WriterChoice;
 
 use super::keymap::Action;
@@ -300,6 +299,13 @@ pub fn palette_entries(state: &State) -> Vec<String> {
 }
 
 fn run_palette(state: &mut State, settings: Settings, input: &str) -> Vec<Cmd> {
+    // `digest KIND WHEN`: the entries list only the current periods.
+    if let Some((kind, when)) = input
+        .strip_prefix("digest ")
+        .and_then(|rest| rest.trim_start().split_once(' '))
+    {
+        return digests::palette_digest(state, settings, kind, when);
+    }
     // An unambiguous prefix runs the one entry it names.
     let entries = palette_entries(state);
     let matching: Vec<&String> = entries.iter().filter(|e| e.starts_with(input)).collect();
@@ -313,14 +319,7 @@ fn run_palette(state: &mut State, settings: Settings, input: &str) -> Vec<Cmd> {
     };
     let (verb, arg) = chosen.split_once(' ').unwrap_or((chosen.as_str(), ""));
     match verb {
-        "digest" => {
-            let kind = match arg {
-                "day" => PeriodKind::Day,
-                "month" => PeriodKind::Month,
-                _ => PeriodKind::Week,
-            };
-            digests::digest(state, settings, kind)
-        }
+        "digest" => digests::palette_digest(state, settings, arg, ""),
         "view" => match ViewId::ALL
             .iter()
             .find(|v| v.title().eq_ignore_ascii_case(arg))

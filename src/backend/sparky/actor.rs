@@ -4,8 +4,11 @@
 //! digests run as their own tasks so a slow model never holds up an approval, and hand
 //! their finished text back here to be stored.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+use notify::event::ModifyKind;
+use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher as _};
 
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -14,7 +17,9 @@ use super::approval::{self, ApproveError};
 use super::channels::{ChannelName, Delivery};
 use super::checker::{Finding, Rules};
 use super::delivery::{self, Plan};
-use super::model::{DigestData, DraftState, PeriodKind};
+use super::git::Git;
+use super::model::{DigestData, DraftState, Period, PeriodKind};
+use super::period;
 use super::pipeline::{
     self, Composed, DigestRequest, PeriodSpec, Prepared, Source, Sources, WriterChoice,
 };
@@ -28,7 +33,8 @@ pub enum Command {
     /// Load a draft for the preview.
     Open(String),
     Digest(DigestRequest),
-    /// Write the digest of this calendar period unless a draft for it exists.
+    /// The startup digest: write the digest of the current calendar period unless a draft
+    /// for it exists; a period without activity is answered with [`Event::Empty`].
     DigestIfMissing(PeriodKind),
     /// Write a draft again from the same period and repositories.
     Regenerate(String),
@@ -93,6 +99,12 @@ pub enum Event {
     /// The period had no commits and the config says such periods yield no draft.
     Skipped {
         label: String,
+    },
+    /// The startup digest's period had no activity, so nothing was written; `last_active`
+    /// is the latest period of its kind with commits, if any.
+    Empty {
+        label: String,
+        last_active: Option<Period>,
     },
     /// `unapproved`: the edit changed an approved draft, which now needs approval again.
     Saved {
@@ -184,6 +196,18 @@ async fn run(
         }
     };
     let (finished_tx, mut finished) = mpsc::unbounded_channel::<Finished>();
+    // Kept for the actor's life: dropping it stops the watch.
+    let (changed_tx, mut changed) = mpsc::unbounded_channel();
+    let _watcher = match watch(&places.drafts_dir, changed_tx) {
+        Ok(watcher) => Some(watcher),
+        Err(e) => {
+            let _ = events.send(Event::Notice(format!(
+                "drafts written by other processes show after a refresh only: cannot watch {}: {e}",
+                places.drafts_dir.display()
+            )));
+            None
+        }
+    };
     let actor = Actor {
         config,
         places,
@@ -200,8 +224,45 @@ async fn run(
                 None => break,
             },
             Some(done) = finished.recv() => actor.store_digest(done).await,
+            Some(()) = changed.recv() => {
+                // One listing for a burst of changes (a draft is two files and a commit).
+                while changed.try_recv().is_ok() {}
+                actor.list().await;
+            }
         }
     }
+}
+
+/// Watches the store's directory (not below: git's own files change on every commit) and
+/// sends `changed` when a draft's file is written, renamed or removed, by any process.
+fn watch(dir: &Path, changed: mpsc::UnboundedSender<()>) -> notify::Result<RecommendedWatcher> {
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        // Reads, our own listing among them, change nothing, nor do the access times they
+        // may update: either would list again after every listing.
+        let is_draft_change = event.is_ok_and(|event| {
+            !matches!(
+                event.kind,
+                EventKind::Access(_) | EventKind::Modify(ModifyKind::Metadata(_))
+            ) && event.paths.iter().any(|p| is_draft_file(p))
+        });
+        if is_draft_change {
+            let _ = changed.send(());
+        }
+    })?;
+    watcher.watch(dir, RecursiveMode::NonRecursive)?;
+    Ok(watcher)
+}
+
+/// A draft's text or data; not the store's hidden files (temp files, autosaves).
+fn is_draft_file(path: &Path) -> bool {
+    let hidden = path
+        .file_name()
+        .and_then(|name| name.to_str())
+        .is_none_or(|name| name.starts_with('.'));
+    let draft = path
+        .extension()
+        .is_some_and(|ext| ext == "md" || ext == "json");
+    draft && !hidden
 }
 
 struct Actor {
@@ -400,9 +461,10 @@ impl Actor {
         }
     }
 
-    /// Runs a digest in its own task, from the config's `sparky.source`; `skip_if_stored`
-    /// makes it a no-op when the draft exists.
-    fn start_digest(&self, request: DigestRequest, skip_if_stored: Option<Arc<Store>>) {
+    /// Runs a digest in its own task, from the config's `sparky.source`. `startup` (the
+    /// store) makes it the startup digest: a no-op when the draft exists, and no draft but
+    /// [`Event::Empty`] when the period had no activity.
+    fn start_digest(&self, request: DigestRequest, startup: Option<Arc<Store>>) {
         let config = Arc::clone(&self.config);
         let cwd = self.places.cwd.clone();
         let data_dir = self.places.data_dir.clone();
@@ -418,8 +480,19 @@ impl Actor {
                     return;
                 }
             };
-            if skip_if_stored.is_some_and(|store| store.exists(&prepared.id)) {
-                return;
+            if let Some(store) = startup {
+                if store.exists(&prepared.id) {
+                    return;
+                }
+                if is_empty(&prepared.data) {
+                    let label = prepared.data.period.label.clone();
+                    let last_active = blocking(move || Ok(last_active(&prepared.data))).await;
+                    let _ = events.send(Event::Empty {
+                        label,
+                        last_active: last_active.ok().flatten(),
+                    });
+                    return;
+                }
             }
             let _ = events.send(Event::Writing {
                 label: prepared.data.period.label.clone(),
@@ -503,6 +576,46 @@ impl Actor {
             });
         });
     }
+}
+
+/// No commits and nothing else on GitHub: what makes a period's digest a single line.
+fn is_empty(data: &DigestData) -> bool {
+    data.metrics.totals.commits == 0
+        && !data
+            .metrics
+            .github
+            .as_ref()
+            .is_some_and(|g| g.has_activity())
+}
+
+/// The latest period of `data`'s kind before `data`'s with commits: the previous one when
+/// it had commits (GitHub's repositories are not asked again), else the one holding the
+/// newest earlier commit of the local repositories.
+fn last_active(data: &DigestData) -> Option<Period> {
+    let period = &data.period;
+    if data
+        .metrics
+        .trend
+        .as_ref()
+        .is_some_and(|trend| trend.previous.commits > 0)
+    {
+        return Some(period::previous(period));
+    }
+    let before = format!("--before=@{}", period.since.as_second() - 1);
+    let newest = data
+        .repo_paths
+        .iter()
+        .filter(|path| !path.contains("://"))
+        .filter_map(|path| {
+            let seconds = Git::new(Path::new(path))
+                .run(&["log", "-1", "--format=%ct", &before, "HEAD"])
+                .ok()?;
+            jiff::Timestamp::from_second(seconds.trim().parse().ok()?).ok()
+        })
+        .max()?;
+    let tz = period::time_zone(&period.time_zone).ok()?;
+    let day = newest.to_zoned(tz.clone()).date();
+    Some(period::calendar(period.kind, day, &tz))
 }
 
 /// One line for a channel's delivery: what happened and where.

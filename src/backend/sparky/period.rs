@@ -28,6 +28,15 @@ pub enum PeriodError {
     },
     #[error("empty range: since {since} is not before until {until}")]
     EmptyRange { since: Timestamp, until: Timestamp },
+    #[error(
+        "'{text}' names no {kind}: give this, last, today, yesterday or a date (YYYY-MM-DD){also}"
+    )]
+    Named {
+        text: String,
+        kind: &'static str,
+        /// The kind's own form, if it has one.
+        also: &'static str,
+    },
 }
 
 /// The time zone named `name` (IANA), or the system's when `name` is empty.
@@ -113,6 +122,75 @@ pub fn previous(period: &Period) -> Period {
     }
 }
 
+/// The period of equal length immediately after `period`: the next day, ISO week or month
+/// in the period's time zone, or for a custom range the range of equal duration from its
+/// end.
+pub fn next(period: &Period) -> Period {
+    let tz = TimeZone::get(&period.time_zone).unwrap_or(TimeZone::UTC);
+    match period.kind {
+        PeriodKind::Day | PeriodKind::Week | PeriodKind::Month => {
+            calendar(period.kind, period.until.to_zoned(tz.clone()).date(), &tz)
+        }
+        PeriodKind::Custom => shifted(period, period.until.duration_since(period.since), &tz),
+    }
+}
+
+/// The calendar period of `kind` that `text` names on `today` in `tz`: `this` (or
+/// nothing), `last`, `today`, `yesterday`, a date in it (`YYYY-MM-DD`), and for a month
+/// `YYYY-MM`, for a week `YYYY-Www`.
+pub fn named(
+    kind: PeriodKind,
+    text: &str,
+    today: Date,
+    tz: &TimeZone,
+) -> Result<Period, PeriodError> {
+    let text = text.trim();
+    let date = match text {
+        "" | "this" | "today" => Some(today),
+        "last" => return Ok(previous(&calendar(kind, today, tz))),
+        "yesterday" => today.yesterday().ok(),
+        _ => Date::strptime("%Y-%m-%d", text)
+            .ok()
+            .or_else(|| own_form(kind, text)),
+    };
+    date.map(|date| calendar(kind, date, tz))
+        .ok_or_else(|| PeriodError::Named {
+            text: text.to_string(),
+            kind: kind_name(kind),
+            also: match kind {
+                PeriodKind::Week => " or a week (YYYY-Www)",
+                PeriodKind::Month => " or a month (YYYY-MM)",
+                PeriodKind::Day | PeriodKind::Custom => "",
+            },
+        })
+}
+
+/// The first day of a month written `YYYY-MM` or of an ISO week written `YYYY-Www`.
+fn own_form(kind: PeriodKind, text: &str) -> Option<Date> {
+    match kind {
+        PeriodKind::Month => Date::strptime("%Y-%m-%d", format!("{text}-01")).ok(),
+        PeriodKind::Week => {
+            let (year, week) = text.split_once("-W")?;
+            let week = jiff::civil::ISOWeekDate::new(
+                year.parse().ok()?,
+                week.parse().ok()?,
+                jiff::civil::Weekday::Monday,
+            );
+            week.ok().map(|w| w.date())
+        }
+        PeriodKind::Day | PeriodKind::Custom => None,
+    }
+}
+
+fn kind_name(kind: PeriodKind) -> &'static str {
+    match kind {
+        PeriodKind::Day => "day",
+        PeriodKind::Week => "week",
+        PeriodKind::Month => "month",
+        PeriodKind::Custom => "period",
+    }
+}
+
 /// Parses `YYYY-MM-DD` as local midnight in `tz`, or an RFC 3339 time with an offset.
 pub fn parse_instant(text: &str, tz: &TimeZone) -> Result<Timestamp, PeriodError> {
     let text = text.trim();
@@ -161,9 +239,19 @@ fn instant_label(instant: Timestamp, tz: &TimeZone) -> String {
 }
 
 fn shifted_back(period: &Period, tz: &TimeZone) -> Period {
-    let length: SignedDuration = period.until.duration_since(period.since);
-    let since = period.since.checked_sub(length).unwrap_or(Timestamp::MIN);
-    let until = period.since;
+    shifted(period, period.since.duration_since(period.until), tz)
+}
+
+/// `period` moved by `by` (back when negative), clamped to jiff's range.
+fn shifted(period: &Period, by: SignedDuration, tz: &TimeZone) -> Period {
+    let clamp = |at: Timestamp| {
+        at.checked_add(by).unwrap_or(if by.is_negative() {
+            Timestamp::MIN
+        } else {
+            Timestamp::MAX
+        })
+    };
+    let (since, until) = (clamp(period.since), clamp(period.until));
     Period {
         kind: PeriodKind::Custom,
         since,
@@ -313,6 +401,59 @@ mod tests {
         let period = custom(at, ts("2026-11-02T00:00:15Z"), &utc).expect("non-empty");
         assert_eq!(period.label, "2026-11-01T0830..2026-11-02T000015");
         assert!(!period.label.contains(':'));
+    }
+
+    #[test]
+    fn next_undoes_previous() {
+        let tz = berlin();
+        for kind in [PeriodKind::Day, PeriodKind::Week, PeriodKind::Month] {
+            let period = calendar(kind, date(2026, 12, 31), &tz);
+            assert_eq!(next(&previous(&period)), period, "{kind:?}");
+            assert_eq!(next(&period).since, period.until, "{kind:?}");
+        }
+        assert_eq!(
+            next(&calendar(PeriodKind::Week, date(2026, 12, 31), &tz)).label,
+            "2027-W01"
+        );
+        let utc = TimeZone::UTC;
+        let range = custom(ts("2026-11-01T00:00:00Z"), ts("2026-11-09T00:00:00Z"), &utc)
+            .expect("since before until");
+        let after = next(&range);
+        assert_eq!(after.since, range.until);
+        assert_eq!(after.label, "2026-11-09..2026-11-17");
+    }
+
+    #[test]
+    fn named_periods() {
+        let utc = TimeZone::UTC;
+        let today = date(2026, 12, 7);
+        let label = |kind, text| named(kind, text, today, &utc).map(|p| p.label);
+        assert_eq!(label(PeriodKind::Week, "").unwrap(), "2026-W50");
+        assert_eq!(label(PeriodKind::Week, "this").unwrap(), "2026-W50");
+        assert_eq!(label(PeriodKind::Week, "last").unwrap(), "2026-W49");
+        assert_eq!(label(PeriodKind::Week, "2025-11-12").unwrap(), "2025-W46");
+        assert_eq!(label(PeriodKind::Week, "2025-W48").unwrap(), "2025-W48");
+        assert_eq!(label(PeriodKind::Month, "last").unwrap(), "2026-11");
+        assert_eq!(label(PeriodKind::Month, "2025-11").unwrap(), "2025-11");
+        assert_eq!(label(PeriodKind::Day, "yesterday").unwrap(), "2026-12-06");
+        assert_eq!(label(PeriodKind::Day, "today").unwrap(), "2026-12-07");
+        // Yesterday was a Sunday: the week before.
+        assert_eq!(label(PeriodKind::Week, "yesterday").unwrap(), "2026-W49");
+        for (kind, text) in [
+            (PeriodKind::Week, "2025-13-01"),
+            (PeriodKind::Month, "2025-13"),
+            (PeriodKind::Week, "2025-W54"),
+            (PeriodKind::Day, "2025-11"),
+            (PeriodKind::Month, "tomorrow"),
+        ] {
+            let error = label(kind, text).expect_err(text).to_string();
+            assert!(error.contains(&format!("'{text}'")), "{error}");
+        }
+        let error = label(PeriodKind::Month, "nov").unwrap_err().to_string();
+        assert!(
+            error.contains("names no month") && error.contains("YYYY-MM"),
+            "{error}"
+        );
     }
 
     #[test]
