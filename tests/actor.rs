@@ -181,9 +181,7 @@ async fn approving_a_draft_the_checker_faults_asks_and_a_published_draft_edited_
         despite_findings: false,
     });
     let (findings, _) = h.until(has_findings).await;
-    // The invented count; until issue 12's writer is merged, today's built-in draft names
-    // commits twice too (then: `assert_eq!(findings, 1)`).
-    assert!(findings >= 1, "the invented count");
+    assert_eq!(findings, 1, "the invented count");
     h.send(Command::Refresh);
     let (drafts, _) = h.until(listed).await;
     assert_eq!(
@@ -224,7 +222,6 @@ fn published(e: &Event) -> Option<Result<String, String>> {
 }
 
 #[tokio::test]
-#[ignore = "needs issue 12's built-in writer that names each commit once (h-prose): today's repeats commits, a finding now"]
 async fn digest_edit_approve_and_publish_through_the_actor() {
     let mut h = Harness::start(Config::default());
     let (drafts, _) = h.until(listed).await;

@@ -15,7 +15,7 @@ use raibid::backend::sparky::model::{
 };
 use raibid::backend::sparky::period;
 use raibid::config::Config;
-use support::cli::{Lab, TUESDAY, exits, fails};
+use support::cli::{Lab, TUESDAY, exits, fails, ok};
 use support::github::FakeGitHub;
 use support::{digest_data, github_week, write_builtin};
 
@@ -38,24 +38,10 @@ fn check(body: &str, kind: DraftKind, data: &DigestData) -> Vec<Finding> {
     checker::check(body, kind, data, &rules)
 }
 
-/// Rules the built-in writer on this branch does not keep yet: it names a commit in
-/// Highlights and again in Notable changes. The tests of drafts it writes leave these out
-/// until the writer that tells things once is merged (issue 12); then this list empties.
-const NOT_KEPT_BY_THE_BUILT_IN_WRITER_YET: [Rule; 2] =
-    [Rule::RepeatedCommit, Rule::RepeatedTemplate];
-
-/// The findings of the rules the built-in writer keeps.
-fn check_kept(body: &str, kind: DraftKind, data: &DigestData) -> Vec<Finding> {
-    let mut findings = check(body, kind, data);
-    findings.retain(|f| !NOT_KEPT_BY_THE_BUILT_IN_WRITER_YET.contains(&f.rule));
-    findings
-}
-
-/// The findings of a body that must have exactly these (rule, line) findings, but for
-/// those of the rules the built-in writer does not keep yet.
+/// The findings of a body that must have exactly these (rule, line) findings.
 #[track_caller]
 fn assert_found(body: &str, kind: DraftKind, data: &DigestData, expected: &[(Rule, usize)]) {
-    let findings = check_kept(body, kind, data);
+    let findings = check(body, kind, data);
     let got: Vec<(Rule, usize)> = findings.iter().map(|f| (f.rule, f.line)).collect();
     assert_eq!(got, expected, "findings: {findings:#?}\nin:\n{body}");
 }
@@ -342,7 +328,7 @@ fn an_invented_sha_version_and_repository_are_caught() {
             (Rule::Repository, n),
         ],
     );
-    let findings = check_kept(&extra, DraftKind::Weekly, &data);
+    let findings = check(&extra, DraftKind::Weekly, &data);
     let excerpts: Vec<&str> = findings.iter().map(|f| f.excerpt.as_str()).collect();
     assert_eq!(
         excerpts,
@@ -571,34 +557,14 @@ fn replace_in(path: &Path, from: &str, to: &str) {
     std::fs::write(path, edited(&text, from, to)).unwrap();
 }
 
-/// The lines `raibid drafts check` prints, but the findings of the rules the built-in
-/// writer does not keep yet; "no findings" when none is left.
-fn kept(out: &str) -> Vec<String> {
-    let (id, _) = out.split_once(':').unwrap_or_default();
-    let lines: Vec<String> = out
-        .lines()
-        .filter(|line| {
-            !NOT_KEPT_BY_THE_BUILT_IN_WRITER_YET
-                .iter()
-                .any(|rule| line.contains(&format!(": {}: ", rule.as_str())))
-        })
-        .map(str::to_owned)
-        .collect();
-    match lines.is_empty() {
-        true => vec![format!("{id}: no findings")],
-        false => lines,
-    }
-}
-
 #[test]
 fn drafts_check_from_the_command_line() {
     let lab = lab();
     let (id, _) = lab.digest(&["--period", "day", "--date", "2026-11-17"]);
     assert_eq!(id, "2026-11-17-lab");
 
-    let clean = lab.raibid(&["drafts", "check", &id]);
-    let clean = String::from_utf8_lossy(&clean.stdout);
-    assert_eq!(kept(&clean), [format!("{id}: no findings")], "{clean}");
+    let clean = ok(&lab.raibid(&["drafts", "check", &id]));
+    assert_eq!(clean, format!("{id}: no findings\n"));
 
     // A hand edit that inflates the count and credits someone else.
     let draft = lab.draft(&id);
@@ -609,7 +575,7 @@ fn drafts_check_from_the_command_line() {
     );
     replace_in(&draft, "## Notable changes", "## Changes");
     let (found, stderr) = exits(&lab.raibid(&["drafts", "check", &id]), 1);
-    let lines = kept(&found);
+    let lines: Vec<&str> = found.lines().collect();
     assert_eq!(lines.len(), 2, "{found}");
     assert!(
         lines[0].starts_with(&format!("{id}:0: section: no `## Notable changes`")),
@@ -619,17 +585,12 @@ fn drafts_check_from_the_command_line() {
         lines[1].starts_with(&format!("{id}:7: number: 12 commits:")),
         "{found}"
     );
-    assert!(stderr.contains(" findings"), "{stderr}");
+    assert!(stderr.contains("2 findings"), "{stderr}");
 
     let (json, _) = exits(&lab.raibid(&["drafts", "check", &id, "--json"]), 1);
     let report: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(report["id"], id.as_str());
-    let mut findings = report["findings"].as_array().unwrap().clone();
-    findings.retain(|f| {
-        !NOT_KEPT_BY_THE_BUILT_IN_WRITER_YET
-            .iter()
-            .any(|rule| f["rule"] == rule.as_str())
-    });
+    let findings = report["findings"].as_array().unwrap();
     assert_eq!(findings.len(), 2);
     assert_eq!(findings[0]["rule"], "section");
     assert_eq!(findings[1]["rule"], "number");

@@ -84,8 +84,7 @@ fn review_and_publish_from_the_command_line() {
 
     let refused = fails(&lab.raibid(&["drafts", "publish", &id]), 1);
     assert!(refused.contains("approve"), "{refused}");
-    // Forced: today's built-in writer names a commit twice (issue 12's writer does not).
-    ok(&lab.raibid(&["drafts", "approve", &id, "--force"]));
+    ok(&lab.raibid(&["drafts", "approve", &id]));
 
     let wrong = fails(
         &lab.raibid(&["drafts", "publish", &id, "--channel", "mastodon"]),

@@ -324,7 +324,6 @@ async fn unusable_answers_are_written_again_then_the_built_in_writer_takes_over(
 }
 
 #[tokio::test]
-#[ignore = "needs issue 12's writer (h-prose): the model's draft rendered today names a commit twice, a finding now"]
 async fn after_an_unusable_answer_the_next_usable_one_is_the_models_draft() {
     let fake = fake(Script::Turns(vec![
         Stream::of(&NOT_JSON),

@@ -53,7 +53,6 @@ fn state_of(lab: &Lab, id: &str) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "needs issue 12's built-in writer that names each commit once (h-prose): today's repeats commits, a finding now"]
 async fn a_weekly_run_writes_each_kind_and_publishes_only_what_its_policy_allows() {
     let mastodon = FakeMastodon::start().await;
     let lab = lab(&mastodon, "", "weekly = [\"weekly\", \"mastodon\"]");
@@ -127,7 +126,6 @@ async fn a_draft_the_checker_faults_is_left_for_a_person_and_a_failed_channel_fa
 }
 
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "needs issue 12's built-in writer that names each commit once (h-prose): today's repeats commits, a finding now"]
 async fn a_post_waits_for_the_digest_it_links_to_and_a_later_run_finishes_the_job() {
     let mastodon = FakeMastodon::start().await;
     let config = |docs_repo: &str| {
