@@ -199,6 +199,14 @@ impl<'a> Known<'a> {
             self.count(Unit::Files, [u64::from(n.files_changed)]);
             self.line_change(n.insertions, n.deletions);
         }
+        for t in &m.themes {
+            self.count(Unit::Commits, [t.commits.len() as u64]);
+            self.count(Unit::Repositories, [t.repos.len() as u64]);
+            self.count(Unit::Contributors, [t.people.len() as u64]);
+            self.count(Unit::PullRequests, [t.pull_requests.len() as u64]);
+            self.line_change(t.insertions, t.deletions);
+        }
+        self.count(Unit::Commits, [m.bulk.len() as u64]);
         let (collected, active) = (data.repos.len() as u64, m.repos.len() as u64);
         self.count(
             Unit::Repositories,
