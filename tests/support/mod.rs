@@ -143,6 +143,7 @@ pub fn data() -> DigestData {
         metrics: analyze(&activity, None),
         commits,
         link: None,
+        failures: Vec::new(),
     }
 }
 
@@ -163,6 +164,7 @@ pub fn digest_data(current: Activity, previous: Option<&Activity>) -> DigestData
         metrics,
         commits,
         link: None,
+        failures: Vec::new(),
     }
 }
 

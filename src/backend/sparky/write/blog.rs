@@ -308,6 +308,7 @@ mod tests {
             repo_paths: vec!["/src/raibid".into()],
             commits: vec![commit],
             link: None,
+            failures: Vec::new(),
         }
     }
 

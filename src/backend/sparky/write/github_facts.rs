@@ -221,6 +221,7 @@ mod tests {
             commits: vec![commit],
             period: activity.period,
             link: None,
+            failures: Vec::new(),
         }
     }
 

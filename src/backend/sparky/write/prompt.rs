@@ -399,6 +399,7 @@ mod tests {
             },
             commits: Vec::new(),
             link: None,
+            failures: Vec::new(),
         }
     }
 
