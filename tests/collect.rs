@@ -1056,3 +1056,106 @@ fn digest_exits_1_when_no_repository_can_be_read() {
         "{stderr}"
     );
 }
+
+/// Submodule entries (gitlinks) as git counts them: added and moved to a new commit, one
+/// line each; moved without a new commit, a file with no lines; turned into a file and back,
+/// the file's lines and the `Subproject commit` line.
+#[test]
+fn submodule_entries_count_as_git_counts_them() {
+    let repo = Fixture::new();
+    repo.write("t.txt", "t\n");
+    let first = repo.commit(ALICE, "2026-11-01T10:00:00+00:00", "Init");
+    repo.write("t.txt", "t\nu\n");
+    let second = repo.commit(ALICE, "2026-11-01T11:00:00+00:00", "Touch");
+    let gitlink = |sha: &str, path: &str| {
+        repo.git(&[
+            "update-index",
+            "--add",
+            "--cacheinfo",
+            &format!("160000,{sha},{path}"),
+        ]);
+    };
+    let steps: [(&str, &dyn Fn()); 5] = [
+        ("Add a submodule", &|| gitlink(&first, "sub")),
+        ("Move it, same commit", &|| {
+            repo.git(&["update-index", "--force-remove", "sub"]);
+            gitlink(&first, "moved");
+        }),
+        ("Move it to a new commit", &|| gitlink(&second, "moved")),
+        ("Make it a file", &|| {
+            repo.git(&["update-index", "--force-remove", "moved"]);
+            repo.write("moved", "now a file\nof two lines\n");
+            repo.git(&["add", "moved"]);
+        }),
+        ("Make it a submodule again", &|| {
+            repo.git(&["update-index", "--force-remove", "moved"]);
+            std::fs::remove_file(repo.path().join("moved")).expect("rm");
+            gitlink(&first, "moved");
+        }),
+    ];
+    for (hour, (subject, step)) in steps.iter().enumerate() {
+        step();
+        let when = format!("2026-11-02T{:02}:00:00+00:00", hour + 10);
+        repo.commit_index(BOB, &when, &when, subject);
+    }
+    let range = period::custom(
+        "2026-11-01T00:00:00Z".parse().expect("ts"),
+        "2026-11-03T00:00:00Z".parse().expect("ts"),
+        &TimeZone::UTC,
+    )
+    .expect("range");
+    let ours = assert_same_as_git(repo.path(), &range);
+    let moved = ours
+        .values()
+        .find(|c| c.subject == "Move it, same commit")
+        .expect("the move");
+    assert_eq!(
+        (moved.files_changed, moved.insertions, moved.deletions),
+        (1, 0, 0)
+    );
+}
+
+/// A repository whose first commit is after the period did not exist then: the digest
+/// neither lists it nor is named after it, and regenerating collects the same set.
+#[test]
+fn digest_leaves_out_repositories_created_after_the_period() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let config = organisation(root.path(), &["alpha"], &[], &[]);
+    let later = root.path().join("org/later");
+    std::fs::create_dir_all(&later).expect("mkdir");
+    support::git::git(&later, &["init", "-q", "-b", "main"]);
+    std::fs::write(later.join("lib.rs"), "fn b() {}\n").expect("write");
+    support::git::commit_as(&later, "Bob", "2026-12-01T09:00:00Z", "feat: b");
+
+    let stdout = support::cli::ok(&digest_of(root.path(), &config));
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+    assert_eq!(report["id"], "2026-W47-alpha");
+    let path = PathBuf::from(report["path"].as_str().expect("a draft"));
+    let data: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(path.with_extension("json")).expect("the draft's data"),
+    )
+    .expect("JSON");
+    assert_eq!(data["repos"], serde_json::json!(["alpha"]));
+    assert_eq!(data["repo_paths"].as_array().map(Vec::len), Some(1));
+}
+
+/// A folder without permission in a scanned folder is reported, not skipped. Root reads
+/// every folder: there the test has nothing to check (the `.git` that points nowhere above
+/// stands in for a repository that cannot be opened).
+#[test]
+fn digest_reports_a_folder_without_permission() {
+    use std::os::unix::fs::PermissionsExt;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    if unsafe { libc::geteuid() } == 0 {
+        return;
+    }
+    let root = tempfile::tempdir().expect("tempdir");
+    let config = organisation(root.path(), &["alpha"], &[], &[]);
+    let locked = root.path().join("org/locked");
+    std::fs::create_dir_all(&locked).expect("mkdir");
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).expect("chmod");
+    let out = digest_of(root.path(), &config);
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let report: serde_json::Value = serde_json::from_str(&support::cli::ok(&out)).expect("JSON");
+    assert_eq!(report["failures"][0]["repo"], "locked", "{report}");
+}
