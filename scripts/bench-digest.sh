@@ -6,12 +6,13 @@
 #   scripts/bench-digest.sh REPO [SINCE UNTIL]
 #
 # SINCE/UNTIL are dates as `raibid digest --since/--until` take them (default: the whole
-# history). RAIBID_BIN picks the binary (default: target/release/raibid, built first);
+# history, from the day of the first commit to tomorrow: a range of a century makes the
+# digest's daily figures, not the collecting, the cost). RAIBID_BIN picks the binary (default: target/release/raibid, built first);
 # RUNS the runs of each (default 10).
 set -eu
 repo=$(cd "$1" && pwd)
-since=${2:-1990-01-01}
-until=${3:-2100-01-01}
+since=${2:-$(git -C "$repo" log --reverse --format=%cs | head -n 1)}
+until=${3:-$(date -u -d tomorrow +%F)}
 cd "$(dirname "$0")/.."
 bin=${RAIBID_BIN:-}
 if [ -z "$bin" ]; then
