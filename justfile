@@ -99,6 +99,10 @@ bench:
     cargo bench --bench themes
     cargo bench --bench cache
 
+# `raibid digest` end to end against `git log --numstat` (hyperfine): REPO [SINCE UNTIL].
+bench-digest repo *range:
+    sh scripts/bench-digest.sh {{repo}} {{range}}
+
 # What CI runs.
 ci:
     bash .ci/run

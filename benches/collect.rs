@@ -70,7 +70,7 @@ fn run() -> Result<(), String> {
             )
             .map_err(|e| e.to_string())?;
             times.push(start.elapsed());
-            commits = activity.commits.len();
+            commits = activity.activity.commits.len();
         }
         let cpu = cpu_spent(cpu_before, cpu_seconds(), |cpu| cpu.own, runs);
         rows.push((format!("raibid, {threads} thread(s)"), commits, times, cpu));
@@ -213,7 +213,8 @@ fn verify(repo: &Path, since: Option<Timestamp>, until: Option<Timestamp>) -> Re
         until.unwrap_or(Timestamp::MAX),
         &[],
     )
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| e.to_string())?
+    .activity;
     let ours: HashMap<String, Numstat> = activity
         .commits
         .iter()

@@ -34,7 +34,11 @@ fn main() {
         let repos = org
             .repo_paths()
             .iter()
-            .map(|path| collect::collect(path, month.since, month.until, &bots).unwrap())
+            .map(|path| {
+                collect::collect(path, month.since, month.until, &bots)
+                    .unwrap()
+                    .activity
+            })
             .collect();
         activity = Some(Activity {
             period: month.clone(),

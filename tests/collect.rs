@@ -1,4 +1,7 @@
-//! collect() against `git log --numstat` on a fixture repository built with the git CLI.
+//! collect() against `git log --numstat` on a fixture repository built with the git CLI,
+//! and `raibid digest` over repositories that cannot all be read.
+
+mod support;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -386,6 +389,7 @@ fn collected(repo: &Path, period: &Period) -> Vec<CommitRecord> {
     let bots = vec!["[bot]".to_string()];
     collect::collect(repo, period.since, period.until, &bots)
         .expect("collect succeeds")
+        .activity
         .commits
 }
 
@@ -549,7 +553,7 @@ fn two_threads_collect_what_one_thread_and_git_do() {
         .expect("one thread");
     let two = collect::collect_on_threads(repo.path(), everything.since, everything.until, &[], 2)
         .expect("two threads");
-    assert_eq!(one.commits.len(), 80);
+    assert_eq!(one.activity.commits.len(), 80);
     assert_eq!(one, two, "same records in the same order");
     let first_day = period::calendar(PeriodKind::Day, date(2026, 11, 1), &TimeZone::UTC);
     assert_same_as_git(repo.path(), &first_day);
@@ -559,6 +563,7 @@ fn two_threads_collect_what_one_thread_and_git_do() {
         "2030-01-01T00:00:00Z".parse().expect("ts"),
     );
     let ours: BTreeMap<String, GitCommit> = two
+        .activity
         .commits
         .iter()
         .map(|r| (r.sha.clone(), GitCommit::of(r)))
@@ -615,7 +620,8 @@ fn repo_folder_name(path: &Path) -> String {
 fn empty_repository_has_no_commits() {
     let repo = Fixture::new();
     let activity = collect::collect(repo.path(), Timestamp::MIN, Timestamp::MAX, &[])
-        .expect("an unborn HEAD is no error");
+        .expect("an unborn HEAD is no error")
+        .activity;
     assert!(activity.commits.is_empty());
     assert_eq!(activity.name, repo_folder_name(repo.path()));
 }
@@ -638,7 +644,9 @@ fn bare_repository_is_named_without_git_suffix() {
         ],
         &[],
     );
-    let activity = collect::collect(&bare, Timestamp::MIN, Timestamp::MAX, &[]).expect("bare repo");
+    let activity = collect::collect(&bare, Timestamp::MIN, Timestamp::MAX, &[])
+        .expect("bare repo")
+        .activity;
     assert_eq!(activity.name, "tools");
     assert_eq!(activity.commits.len(), 1);
     assert_eq!(activity.commits[0].repo, "tools");
@@ -721,4 +729,433 @@ fn bots_match_name_or_email_ignoring_case() {
         "alice@example.com",
         &[String::new()]
     ));
+}
+
+/// Three commits on three days: `a.txt`, then `b/c.txt` in a new folder, then `a.txt` again.
+/// Returns their shas, oldest first.
+fn three_days(repo: &Fixture) -> [String; 3] {
+    repo.write("a.txt", numbered("a", 3));
+    let first = repo.commit(ALICE, "2026-11-01T10:00:00+00:00", "Add a");
+    repo.write("b/c.txt", numbered("only in the second commit", 4));
+    let second = repo.commit(BOB, "2026-11-02T10:00:00+00:00", "Add b/c");
+    repo.write("a.txt", numbered("a", 5));
+    let third = repo.commit(ALICE, "2026-11-03T10:00:00+00:00", "Grow a");
+    [first, second, third]
+}
+
+fn day(day: i8) -> Period {
+    period::calendar(PeriodKind::Day, date(2026, 11, day), &TimeZone::UTC)
+}
+
+/// Deletes the loose object `spec` (e.g. `HEAD~1:b`) names; returns its id.
+fn delete_object(repo: &Fixture, spec: &str) -> String {
+    let id = repo.git(&["rev-parse", spec]).trim().to_string();
+    let file = repo
+        .path()
+        .join(".git/objects")
+        .join(&id[..2])
+        .join(&id[2..]);
+    std::fs::remove_file(&file).expect("a loose object");
+    id
+}
+
+#[test]
+fn first_commit_is_the_earliest_root_and_unknown_through_a_shallow_boundary() {
+    let repo = Fixture::new();
+    three_days(&repo);
+    // An unrelated history merged in, its root older than the main one's.
+    repo.git(&["checkout", "-q", "--orphan", "old"]);
+    repo.git(&["rm", "-rq", "--cached", "."]);
+    repo.write("old.txt", "old\n");
+    git(repo.path(), &["add", "old.txt"], &[]);
+    repo.commit_index(
+        CAROL,
+        "2026-10-01T10:00:00+00:00",
+        "2026-10-01T10:00:00+00:00",
+        "Old root",
+    );
+    repo.git(&["checkout", "-q", "-f", "main"]);
+    git(
+        repo.path(),
+        &[
+            "merge",
+            "-q",
+            "--allow-unrelated-histories",
+            "-m",
+            "Merge old",
+            "old",
+        ],
+        &dated(
+            ALICE,
+            "2026-11-04T10:00:00+00:00",
+            "2026-11-04T10:00:00+00:00",
+        ),
+    );
+    let collected = collect::collect(repo.path(), Timestamp::MIN, Timestamp::MAX, &[])
+        .expect("collect succeeds");
+    assert_eq!(
+        collected.activity.first_commit,
+        Some("2026-10-01T10:00:00Z".parse().expect("ts"))
+    );
+    assert_eq!(collected.unread(), None);
+
+    let parent = tempfile::tempdir().expect("tempdir");
+    let url = format!("file://{}", repo.path().display());
+    git(
+        parent.path(),
+        &["clone", "-q", "--depth", "1", &url, "shallow"],
+        &[],
+    );
+    let shallow = collect::collect(
+        &parent.path().join("shallow"),
+        Timestamp::MIN,
+        Timestamp::MAX,
+        &[],
+    )
+    .expect("a shallow clone is read");
+    assert_eq!(shallow.activity.commits.len(), 1);
+    assert_eq!(
+        shallow.activity.first_commit, None,
+        "a shallow boundary is not a root"
+    );
+    assert_eq!(
+        shallow.unread(),
+        None,
+        "a shallow clone is read as git reads it"
+    );
+}
+
+/// A commit whose blob or tree is missing is counted without its lines, named in the
+/// notice; the commits git can read still count as git counts them.
+#[test]
+fn a_missing_blob_or_tree_leaves_its_commit_without_lines() {
+    for missing in ["HEAD~1:b/c.txt", "HEAD~1:b"] {
+        let repo = Fixture::new();
+        let [first, second, third] = three_days(&repo);
+        let id = delete_object(&repo, missing);
+        let collected = collect::collect(repo.path(), Timestamp::MIN, Timestamp::MAX, &[])
+            .expect("the others are read");
+        let shas: Vec<&str> = collected
+            .activity
+            .commits
+            .iter()
+            .map(|c| c.sha.as_str())
+            .collect();
+        assert_eq!(shas, [&third, &second, &first], "{missing}");
+        let broken = &collected.activity.commits[1];
+        assert_eq!(
+            (broken.author.as_str(), broken.subject.as_str()),
+            ("Bob Builder", "Add b/c")
+        );
+        assert_eq!((broken.files_changed, broken.insertions), (0, 0));
+        assert_eq!(collected.unread_commits.len(), 1, "{missing}");
+        let notice = collected.unread().expect("a notice");
+        assert!(
+            notice.starts_with(&format!(
+                "1 commit not read in full (commit {}",
+                &second[..7]
+            )) && notice.contains(&id),
+            "{missing}: {notice}"
+        );
+        assert_same_as_git(repo.path(), &day(1));
+        assert_same_as_git(repo.path(), &day(3));
+    }
+}
+
+/// A missing commit stops the walk (git stops there too): what came before is kept, the
+/// commit whose parent is missing has no lines, and the history is said to be cut short.
+#[test]
+fn a_missing_parent_commit_cuts_the_history_short() {
+    let repo = Fixture::new();
+    let [_, second, third] = three_days(&repo);
+    delete_object(&repo, "HEAD~2");
+    let collected = collect::collect(repo.path(), Timestamp::MIN, Timestamp::MAX, &[])
+        .expect("what is there is read");
+    let shas: Vec<&str> = collected
+        .activity
+        .commits
+        .iter()
+        .map(|c| c.sha.as_str())
+        .collect();
+    assert_eq!(shas, [&third, &second]);
+    assert_eq!(collected.activity.first_commit, None);
+    let notice = collected.unread().expect("a notice");
+    assert!(
+        notice.starts_with("the history is read only in part")
+            && notice.contains(&format!("commit {}", &second[..7])),
+        "{notice}"
+    );
+    // `git log` stops with `fatal:` here; `git show` still counts the newest commit.
+    assert_eq!(
+        repo.git(&["show", "--numstat", "--format=", "HEAD"]).trim(),
+        "2\t0\ta.txt"
+    );
+    let newest = &collected.activity.commits[0];
+    assert_eq!(
+        (newest.files_changed, newest.insertions, newest.deletions),
+        (1, 2, 0)
+    );
+}
+
+/// A repository that cannot be opened at all is an error naming it.
+#[test]
+fn a_repository_that_cannot_be_opened_is_an_error_naming_it() {
+    let folder = tempfile::tempdir().expect("tempdir");
+    let broken = folder.path().join("broken");
+    std::fs::create_dir(&broken).expect("mkdir");
+    std::fs::write(broken.join(".git"), "gitdir: /nonexistent/raibid-test\n").expect("write");
+    let found = collect::find_repos(&[], &[folder.path().to_path_buf()], folder.path())
+        .expect("the folder is listed");
+    assert_eq!(
+        found.len(),
+        1,
+        "it looks like a repository: kept to be reported"
+    );
+    let error = collect::collect(&found[0], Timestamp::MIN, Timestamp::MAX, &[])
+        .expect_err("cannot be opened");
+    assert!(
+        error.to_string().contains(&broken.display().to_string()),
+        "{error}"
+    );
+}
+
+/// A corrupt pack: the repository is reported, never a panic.
+#[test]
+fn a_corrupt_pack_is_reported() {
+    let repo = Fixture::new();
+    three_days(&repo);
+    repo.git(&["gc", "-q"]);
+    corrupt_packs(repo.path());
+    let outcome = collect::collect(repo.path(), Timestamp::MIN, Timestamp::MAX, &[]);
+    match outcome {
+        Err(error) => assert!(
+            error
+                .to_string()
+                .contains(&repo.path().display().to_string()),
+            "{error}"
+        ),
+        Ok(collected) => assert!(collected.unread().is_some(), "{collected:?}"),
+    }
+}
+
+/// Overwrites the middle of every pack in `repo` with garbage.
+fn corrupt_packs(repo: &Path) {
+    let packs = repo.join(".git/objects/pack");
+    for entry in std::fs::read_dir(&packs).expect("packs") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "pack") {
+            let mut bytes = std::fs::read(&path).expect("pack");
+            let middle = bytes.len() / 2;
+            let end = (middle + 64).min(bytes.len() - 20);
+            bytes[12..end].fill(0xAB);
+            let mut permissions = std::fs::metadata(&path).expect("meta").permissions();
+            #[allow(clippy::permissions_set_readonly_false)]
+            permissions.set_readonly(false);
+            std::fs::set_permissions(&path, permissions).expect("writable");
+            std::fs::write(&path, bytes).expect("corrupt");
+        }
+    }
+}
+
+/// A folder `org` under `root` with the repositories `good` names (a commit each on
+/// 2026-11-17), `partial` ones (a blob missing) and `broken` ones (`.git` points nowhere);
+/// returns the config that scans it with the built-in writer.
+fn organisation(root: &Path, good: &[&str], partial: &[&str], broken: &[&str]) -> PathBuf {
+    use support::git::{commit_as, git};
+    let org = root.join("org");
+    for name in good.iter().chain(partial) {
+        let repo = org.join(name);
+        std::fs::create_dir_all(&repo).expect("mkdir");
+        git(&repo, &["init", "-q", "-b", "main"]);
+        std::fs::write(repo.join("lib.rs"), "fn a() {}\n").expect("write");
+        commit_as(&repo, "Ann", "2026-11-17T09:00:00Z", "feat: a");
+        if partial.contains(name) {
+            let blob = git(&repo, &["rev-parse", "HEAD:lib.rs"]);
+            let file = repo.join(".git/objects").join(&blob[..2]).join(&blob[2..]);
+            std::fs::remove_file(file).expect("a loose blob");
+        }
+    }
+    for name in broken {
+        let repo = org.join(name);
+        std::fs::create_dir_all(&repo).expect("mkdir");
+        std::fs::write(repo.join(".git"), "gitdir: /nonexistent/raibid-test\n").expect("write");
+    }
+    let config = root.join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[sparky]\nwriter = \"builtin\"\nscan = [\"{}\"]\n",
+            org.display()
+        ),
+    )
+    .expect("config");
+    config
+}
+
+fn digest_of(root: &Path, config: &Path) -> std::process::Output {
+    let args = [
+        "digest",
+        "--period",
+        "week",
+        "--date",
+        "2026-11-18",
+        "--json",
+    ];
+    support::cli::command_in(root, config, root, &args)
+        .output()
+        .expect("raibid runs")
+}
+
+#[test]
+fn digest_goes_on_past_unreadable_repositories_and_names_them() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let config = organisation(root.path(), &["alpha", "beta"], &["partial"], &["broken"]);
+    let out = digest_of(root.path(), &config);
+    let stdout = support::cli::ok(&out);
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+    assert_eq!(report["metrics"]["totals"]["commits"], 3, "{stdout}");
+    let failures = report["failures"].as_array().expect("failures");
+    let reason = |repo: &str| {
+        failures
+            .iter()
+            .find(|f| f["repo"] == repo)
+            .and_then(|f| f["reason"].as_str())
+            .unwrap_or_else(|| panic!("{repo} in {failures:?}"))
+            .to_string()
+    };
+    assert!(
+        reason("broken").contains("cannot open git repository"),
+        "{failures:?}"
+    );
+    assert!(
+        reason("partial").starts_with("1 commit not read in full"),
+        "{failures:?}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("warning: broken was left out"), "{stderr}");
+    let draft = std::fs::read_to_string(report["path"].as_str().expect("a draft")).expect("draft");
+    let section = draft
+        .split("## Not collected")
+        .nth(1)
+        .unwrap_or_else(|| panic!("a Not collected section in {draft}"));
+    assert!(
+        section.contains("- broken: cannot open") && section.contains("- partial: 1 commit"),
+        "{section}"
+    );
+}
+
+#[test]
+fn digest_exits_1_when_no_repository_can_be_read() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let config = organisation(root.path(), &[], &[], &["one", "two"]);
+    let stderr = support::cli::fails(&digest_of(root.path(), &config), 1);
+    assert!(
+        stderr.starts_with("raibid: no repository could be read:")
+            && stderr.contains("\n  one: cannot open git repository")
+            && stderr.contains("\n  two: cannot open git repository"),
+        "{stderr}"
+    );
+}
+
+/// Submodule entries (gitlinks) as git counts them: added and moved to a new commit, one
+/// line each; moved without a new commit, a file with no lines; turned into a file and back,
+/// the file's lines and the `Subproject commit` line.
+#[test]
+fn submodule_entries_count_as_git_counts_them() {
+    let repo = Fixture::new();
+    repo.write("t.txt", "t\n");
+    let first = repo.commit(ALICE, "2026-11-01T10:00:00+00:00", "Init");
+    repo.write("t.txt", "t\nu\n");
+    let second = repo.commit(ALICE, "2026-11-01T11:00:00+00:00", "Touch");
+    let gitlink = |sha: &str, path: &str| {
+        repo.git(&[
+            "update-index",
+            "--add",
+            "--cacheinfo",
+            &format!("160000,{sha},{path}"),
+        ]);
+    };
+    let steps: [(&str, &dyn Fn()); 5] = [
+        ("Add a submodule", &|| gitlink(&first, "sub")),
+        ("Move it, same commit", &|| {
+            repo.git(&["update-index", "--force-remove", "sub"]);
+            gitlink(&first, "moved");
+        }),
+        ("Move it to a new commit", &|| gitlink(&second, "moved")),
+        ("Make it a file", &|| {
+            repo.git(&["update-index", "--force-remove", "moved"]);
+            repo.write("moved", "now a file\nof two lines\n");
+            repo.git(&["add", "moved"]);
+        }),
+        ("Make it a submodule again", &|| {
+            repo.git(&["update-index", "--force-remove", "moved"]);
+            std::fs::remove_file(repo.path().join("moved")).expect("rm");
+            gitlink(&first, "moved");
+        }),
+    ];
+    for (hour, (subject, step)) in steps.iter().enumerate() {
+        step();
+        let when = format!("2026-11-02T{:02}:00:00+00:00", hour + 10);
+        repo.commit_index(BOB, &when, &when, subject);
+    }
+    let range = period::custom(
+        "2026-11-01T00:00:00Z".parse().expect("ts"),
+        "2026-11-03T00:00:00Z".parse().expect("ts"),
+        &TimeZone::UTC,
+    )
+    .expect("range");
+    let ours = assert_same_as_git(repo.path(), &range);
+    let moved = ours
+        .values()
+        .find(|c| c.subject == "Move it, same commit")
+        .expect("the move");
+    assert_eq!(
+        (moved.files_changed, moved.insertions, moved.deletions),
+        (1, 0, 0)
+    );
+}
+
+/// A repository whose first commit is after the period did not exist then: the digest
+/// neither lists it nor is named after it, and regenerating collects the same set.
+#[test]
+fn digest_leaves_out_repositories_created_after_the_period() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let config = organisation(root.path(), &["alpha"], &[], &[]);
+    let later = root.path().join("org/later");
+    std::fs::create_dir_all(&later).expect("mkdir");
+    support::git::git(&later, &["init", "-q", "-b", "main"]);
+    std::fs::write(later.join("lib.rs"), "fn b() {}\n").expect("write");
+    support::git::commit_as(&later, "Bob", "2026-12-01T09:00:00Z", "feat: b");
+
+    let stdout = support::cli::ok(&digest_of(root.path(), &config));
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+    assert_eq!(report["id"], "2026-W47-alpha");
+    let path = PathBuf::from(report["path"].as_str().expect("a draft"));
+    let data: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(path.with_extension("json")).expect("the draft's data"),
+    )
+    .expect("JSON");
+    assert_eq!(data["repos"], serde_json::json!(["alpha"]));
+    assert_eq!(data["repo_paths"].as_array().map(Vec::len), Some(1));
+}
+
+/// A folder without permission in a scanned folder is reported, not skipped. Root reads
+/// every folder: there the test has nothing to check (the `.git` that points nowhere above
+/// stands in for a repository that cannot be opened).
+#[test]
+fn digest_reports_a_folder_without_permission() {
+    use std::os::unix::fs::PermissionsExt;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    if unsafe { libc::geteuid() } == 0 {
+        return;
+    }
+    let root = tempfile::tempdir().expect("tempdir");
+    let config = organisation(root.path(), &["alpha"], &[], &[]);
+    let locked = root.path().join("org/locked");
+    std::fs::create_dir_all(&locked).expect("mkdir");
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).expect("chmod");
+    let out = digest_of(root.path(), &config);
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let report: serde_json::Value = serde_json::from_str(&support::cli::ok(&out)).expect("JSON");
+    assert_eq!(report["failures"][0]["repo"], "locked", "{report}");
 }

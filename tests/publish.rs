@@ -83,6 +83,7 @@ fn data() -> DigestData {
         repo_paths: Vec::new(),
         commits: Vec::new(),
         link: None,
+        failures: Vec::new(),
     }
 }
 

@@ -88,6 +88,7 @@ fn data(label: &str) -> DigestData {
         repo_paths: vec!["/src/raibid".into()],
         commits: vec![commit],
         link: None,
+        failures: Vec::new(),
     }
 }
 

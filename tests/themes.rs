@@ -19,23 +19,15 @@ fn collected(org: &Org, period: &Period) -> Activity {
         .repo_paths()
         .iter()
         .map(|path| {
-            let mut repo = collect::collect(path, period.since, period.until, &bots).unwrap();
-            // Until collect() reads it itself: the root commit's committer time.
-            repo.first_commit
-                .get_or_insert_with(|| root_commit_time(path));
-            repo
+            collect::collect(path, period.since, period.until, &bots)
+                .unwrap()
+                .activity
         })
         .collect();
     Activity {
         period: period.clone(),
         repos,
     }
-}
-
-fn root_commit_time(repo: &Path) -> jiff::Timestamp {
-    let root = git(repo, &["rev-list", "--max-parents=0", "HEAD"]);
-    let seconds = git(repo, &["show", "-s", "--format=%ct", root.trim()]);
-    jiff::Timestamp::from_second(seconds.parse().unwrap()).unwrap()
 }
 
 fn set(items: &[String]) -> BTreeSet<&str> {

@@ -108,6 +108,12 @@ pub async fn digest(context: &Context, args: DigestArgs) -> Result<(), Failure> 
         .map(|c| c.notices.clone())
         .unwrap_or_default();
     if args.json {
+        let github_failures = prepared
+            .data
+            .metrics
+            .github
+            .iter()
+            .flat_map(|g| &g.failures);
         let report = DigestReport {
             id: &prepared.id,
             path: path.as_deref(),
@@ -117,10 +123,10 @@ pub async fn digest(context: &Context, args: DigestArgs) -> Result<(), Failure> 
             metrics: &prepared.data.metrics,
             failures: prepared
                 .data
-                .metrics
-                .github
-                .as_ref()
-                .map_or(&[], |g| g.failures.as_slice()),
+                .failures
+                .iter()
+                .chain(github_failures)
+                .collect(),
             usage: prepared.usage,
         };
         println!(
@@ -172,10 +178,10 @@ fn requested_kind(
 }
 
 /// Repositories, periods and the config are the user's input: their faults are exit 2;
-/// GitHub failing to answer is exit 1.
+/// GitHub failing to answer, or no repository being readable, is exit 1.
 fn prepare_failure(error: PipelineError) -> Failure {
     match &error {
-        PipelineError::Task(_) => Failure::failed(error),
+        PipelineError::Task(_) | PipelineError::NothingRead(_) => Failure::failed(error),
         PipelineError::Github(github) if github.is_config_fault() => Failure::bad_input(error),
         PipelineError::Github(_) => Failure::failed(error),
         _ => Failure::bad_input(error),

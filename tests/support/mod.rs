@@ -145,6 +145,7 @@ pub fn data() -> DigestData {
         metrics: analyze(&activity, None),
         commits,
         link: None,
+        failures: Vec::new(),
     }
 }
 
@@ -165,6 +166,7 @@ pub fn digest_data(current: Activity, previous: Option<&Activity>) -> DigestData
         metrics,
         commits,
         link: None,
+        failures: Vec::new(),
     }
 }
 

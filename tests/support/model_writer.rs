@@ -165,6 +165,7 @@ pub fn week(commits: Vec<CommitRecord>) -> DigestData {
         repo_paths: repos.iter().map(|r| format!("/src/{r}")).collect(),
         commits,
         link: None,
+        failures: Vec::new(),
     }
 }
 

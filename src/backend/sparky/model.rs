@@ -340,6 +340,10 @@ pub struct DigestData {
     pub metrics: super::analyze::Metrics,
     /// Every commit of the period, newest first.
     pub commits: Vec<CommitRecord>,
+    /// Local repositories that could not be read, wholly (left out) or in part (kept with
+    /// what was read); GitHub's are in `metrics.github.failures`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failures: Vec<super::analyze::SourceFailure>,
     /// What a social post links to: the period's post on the docs site, when
     /// `publish.site_url` is set.
     #[serde(default, skip_serializing_if = "Option::is_none")]

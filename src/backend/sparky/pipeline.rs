@@ -146,6 +146,16 @@ pub enum PipelineError {
     NoGithubRepos,
     #[error("collecting stopped unexpectedly: {0}")]
     Task(String),
+    #[error("no repository could be read:{}", listed(.0))]
+    NothingRead(Vec<SourceFailure>),
+}
+
+/// One indented line per failure.
+fn listed(failures: &[SourceFailure]) -> String {
+    failures
+        .iter()
+        .map(|f| format!("\n  {}: {}", f.repo, f.reason))
+        .collect()
 }
 
 /// The collected and analysed period, ready for a writer.
@@ -156,9 +166,9 @@ pub struct Prepared {
     pub id: String,
     pub kind: DraftKind,
     pub data: DigestData,
-    /// One line per repository GitHub could not be read from (also in the data's
-    /// `metrics.github.failures`): the digest was written without it, or, when its
-    /// activity was cut short, with what was fetched.
+    /// One line per repository that could not be read, from GitHub (also in the data's
+    /// `metrics.github.failures`) or locally (the data's `failures`): the digest was
+    /// written without it, or, when it was read in part, with what was read.
     pub warnings: Vec<String>,
     /// What GitHub cost, when it was asked.
     pub usage: Option<Usage>,
@@ -184,8 +194,8 @@ pub struct DigestReport<'a> {
     pub writer: Option<&'a str>,
     pub notices: &'a [String],
     pub metrics: &'a Metrics,
-    /// Repositories GitHub could not be read from.
-    pub failures: &'a [SourceFailure],
+    /// Repositories that could not be read, wholly or in part: local ones, then GitHub's.
+    pub failures: Vec<&'a SourceFailure>,
     /// What GitHub cost; `null` when it was not asked.
     pub usage: Option<Usage>,
 }
@@ -200,7 +210,11 @@ pub fn prepare(
 ) -> Result<Prepared, PipelineError> {
     let (current, previous) = periods(config, request, now)?;
     let local = collect_local(config, cwd, request, &current, &previous, false)?;
-    let (now_repos, before_repos) = local.into_iter().map(|l| (l.now, l.before)).unzip();
+    if local.nothing_read() {
+        let failures = local.failures.into_iter().map(|f| f.failure).collect();
+        return Err(PipelineError::NothingRead(failures));
+    }
+    let (now_repos, before_repos) = local.repos.into_iter().map(|l| (l.now, l.before)).unzip();
     let prepared = finish(
         Activity {
             period: current,
@@ -210,6 +224,7 @@ pub fn prepare(
             period: previous,
             repos: before_repos,
         },
+        local.failures,
         None,
     );
     Ok(as_kind(prepared, request.kind, config))
@@ -241,7 +256,7 @@ pub async fn prepare_from(
         let (current, previous) = (current.clone(), previous.clone());
         blocking(move || collect_local(&config, &cwd, &request, &current, &previous, true)).await?
     } else {
-        Vec::new()
+        LocalRead::default()
     };
     let selected = github.selected_repos().await?;
     if selected.is_empty() && !with_local {
@@ -260,7 +275,7 @@ pub async fn prepare_from(
         .collect();
     let mut now_local = Vec::new();
     let mut before_local = Vec::new();
-    for l in local {
+    for l in local.repos {
         now_local.push(LocalRepo {
             activity: l.now,
             origin: l.origin.clone(),
@@ -281,7 +296,7 @@ pub async fn prepare_from(
             github_repos(before_github, &selected, &left_out),
         ),
     };
-    let mut prepared = finish(activity, before, Some(failures));
+    let mut prepared = finish(activity, before, local.failures, Some(failures));
     prepared.usage = Some(github.usage());
     Ok(as_kind(prepared, request.kind, config))
 }
@@ -354,7 +369,27 @@ struct Local {
     origin: Option<String>,
 }
 
+/// The local repositories as far as they could be read.
+#[derive(Default)]
+struct LocalRead {
+    repos: Vec<Local>,
+    /// Those not read, or read only in part.
+    failures: Vec<Failed>,
+}
+
+impl LocalRead {
+    /// Repositories were asked for and none could be read.
+    fn nothing_read(&self) -> bool {
+        self.repos.is_empty()
+            && !self.failures.is_empty()
+            && self.failures.iter().all(|f| !f.incomplete)
+    }
+}
+
 /// The request's repositories (or the config's, or the current one) in both periods.
+/// A repository that cannot be read is reported in the failures and the others go on; one
+/// whose first commit is after the period did not exist then and is left out (of the
+/// draft's repositories and of the paths a regeneration collects: its set is the same).
 /// Blocking (git reads).
 fn collect_local(
     config: &Config,
@@ -363,7 +398,7 @@ fn collect_local(
     current: &Period,
     previous: &Period,
     with_origin: bool,
-) -> Result<Vec<Local>, PipelineError> {
+) -> Result<LocalRead, PipelineError> {
     let (repos, scan) = if request.repos.is_empty() {
         (
             config.sparky.repos.as_slice(),
@@ -375,36 +410,67 @@ fn collect_local(
     let paths = collect::find_repos(repos, scan, cwd)?;
 
     // One walk covers both periods; the commits are split by committer time afterwards.
-    let mut local = Vec::new();
+    let mut read = LocalRead::default();
     for path in &paths {
-        let both = collect::collect(path, previous.since, current.until, &config.sparky.bots)?;
+        let collected =
+            match collect::collect(path, previous.since, current.until, &config.sparky.bots) {
+                Ok(collected) => collected,
+                Err(error) => {
+                    read.failures.push(Failed {
+                        failure: SourceFailure {
+                            repo: collect::folder_name(path),
+                            reason: error.to_string(),
+                        },
+                        incomplete: false,
+                    });
+                    continue;
+                }
+            };
+        if let Some(reason) = collected.unread() {
+            read.failures.push(Failed {
+                failure: SourceFailure {
+                    repo: collected.activity.name.clone(),
+                    reason,
+                },
+                incomplete: true,
+            });
+        }
+        let both = collected.activity;
+        if both
+            .first_commit
+            .is_some_and(|first| first >= current.until)
+        {
+            continue;
+        }
         let (now_commits, before_commits) = both
             .commits
             .into_iter()
             .partition(|c| c.committed >= current.since);
-        local.push(Local {
+        read.repos.push(Local {
             now: RepoActivity {
                 name: both.name.clone(),
                 path: both.path.clone(),
                 commits: now_commits,
+                first_commit: both.first_commit,
                 ..RepoActivity::default()
             },
             before: RepoActivity {
                 name: both.name,
                 path: both.path,
                 commits: before_commits,
+                first_commit: both.first_commit,
                 ..RepoActivity::default()
             },
             origin: with_origin.then(|| collect::origin_url(path)).flatten(),
         });
     }
-    Ok(local)
+    Ok(read)
 }
 
-/// A repository GitHub could not read, or read only in part.
+/// A repository that could not be read, or was read only in part.
 struct Failed {
     failure: SourceFailure,
-    /// Cut short: kept with what was fetched, not left out.
+    /// Read in part: kept with what was read, not left out.
     incomplete: bool,
 }
 
@@ -454,40 +520,36 @@ fn github_repos(
         .collect()
 }
 
-/// Analyses both periods into a draft's data. `failures` is `Some` when GitHub was a
-/// source: the data then has GitHub metrics even when no repository came from it.
-fn finish(activity: Activity, before: Activity, failures: Option<Vec<Failed>>) -> Prepared {
+/// Analyses both periods into a draft's data, with the local repositories that could not
+/// be read. `github` is `Some` when GitHub was a source: the data then has GitHub metrics
+/// even when no repository came from it.
+fn finish(
+    activity: Activity,
+    before: Activity,
+    local: Vec<Failed>,
+    github: Option<Vec<Failed>>,
+) -> Prepared {
     let mut metrics = analyze(&activity, Some(&before));
-    let mut warnings = Vec::new();
     // Repositories left out still name the draft: a failure does not change its id.
     let mut names: Vec<&str> = activity.repos.iter().map(|r| r.name.as_str()).collect();
-    names.extend(
-        failures
-            .iter()
-            .flatten()
-            .filter(|f| !f.incomplete)
-            .map(|f| f.failure.repo.as_str()),
-    );
+    for failed in local.iter().chain(github.iter().flatten()) {
+        let repo = failed.failure.repo.as_str();
+        if !failed.incomplete && !names.contains(&repo) {
+            names.push(repo);
+        }
+    }
     let scope = scope_name(&names);
-    if let Some(failures) = failures {
-        warnings = failures
-            .iter()
-            .map(|f| {
-                let (repo, reason) = (&f.failure.repo, &f.failure.reason);
-                if f.incomplete {
-                    format!("GitHub: {repo}: {reason}")
-                } else {
-                    format!("GitHub: {repo} was left out: {reason}")
-                }
-            })
-            .collect();
+    let mut warnings: Vec<String> = local.iter().map(|f| f.warning("")).collect();
+    if let Some(github) = github {
+        warnings.extend(github.iter().map(|f| f.warning("GitHub: ")));
         metrics.github.get_or_insert_with(Default::default).failures =
-            failures.into_iter().map(|f| f.failure).collect();
+            github.into_iter().map(|f| f.failure).collect();
     }
     let data = DigestData {
         repos: activity.repos.iter().map(|r| r.name.clone()).collect(),
         repo_paths: activity.repos.iter().map(|r| r.path.clone()).collect(),
         commits: activity.repos.into_iter().flat_map(|r| r.commits).collect(),
+        failures: local.into_iter().map(|f| f.failure).collect(),
         metrics,
         period: activity.period,
         link: None,
@@ -498,6 +560,18 @@ fn finish(activity: Activity, before: Activity, failures: Option<Vec<Failed>>) -
         data,
         warnings,
         usage: None,
+    }
+}
+
+impl Failed {
+    /// The console's and the command line's line for it.
+    fn warning(&self, source: &str) -> String {
+        let (repo, reason) = (&self.failure.repo, &self.failure.reason);
+        if self.incomplete {
+            format!("{source}{repo}: {reason}")
+        } else {
+            format!("{source}{repo} was left out: {reason}")
+        }
     }
 }
 

@@ -17,7 +17,7 @@ use jiff::Timestamp;
 use super::model::{CommitRecord, RepoActivity};
 use numstat::{LineCounter, Numstat};
 pub use remote::origin_url;
-pub use repos::find_repos;
+pub use repos::{find_repos, folder_name};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CollectError {
@@ -25,31 +25,32 @@ pub enum CollectError {
     NotARepository { path: PathBuf },
     #[error("{} does not exist", path.display())]
     NotFound { path: PathBuf },
-    #[error("no git repository contains {}: {source:#}", cwd.display())]
+    #[error("no git repository contains {}: {}", cwd.display(), describe(source))]
     NoRepositoryHere { cwd: PathBuf, source: gix::Error },
     #[error("cannot read folder {}: {source}", path.display())]
     ReadFolder {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("cannot open git repository {}: {source:#}", path.display())]
+    #[error("cannot open git repository {}: {}", path.display(), describe(source))]
     Open { path: PathBuf, source: gix::Error },
-    #[error("{}: cannot walk the history from HEAD: {source:#}", repo.display())]
+    #[error("{}: cannot walk the history from HEAD: {}", repo.display(), describe(source))]
     Walk { repo: PathBuf, source: gix::Error },
-    #[error("{}: cannot read commit {sha}: {source:#}", repo.display())]
-    Commit {
-        repo: PathBuf,
-        sha: String,
-        source: gix::Error,
-    },
-    #[error("{}: cannot diff commit {sha}: {source:#}", repo.display())]
-    Diff {
-        repo: PathBuf,
-        sha: String,
-        source: gix::Error,
-    },
     #[error("{}: a collecting thread stopped unexpectedly", repo.display())]
     Worker { repo: PathBuf },
+}
+
+/// A gix error on one line, each cause's message once, outermost first: its alternate form
+/// prints debug structures on several lines.
+fn describe(error: &gix::Error) -> String {
+    let mut messages: Vec<String> = Vec::new();
+    for cause in error.iter_errors() {
+        let message = cause.to_string();
+        if !message.is_empty() && !messages.iter().any(|known| known.contains(&message)) {
+            messages.push(message);
+        }
+    }
+    messages.join(": ")
 }
 
 /// Whether a name or email contains one of `bots` (case-insensitive), like `[bot]`.
@@ -62,6 +63,43 @@ pub fn is_bot(name: &str, email: &str, bots: &[String]) -> bool {
         .any(|bot| name.contains(&bot) || email.contains(&bot))
 }
 
+/// What was read of one repository, and what could not be.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Collected {
+    pub activity: RepoActivity,
+    /// Commits not read in full, `(sha, why)` in walk order: counted without their line
+    /// counts when a tree or blob of theirs (or their parent's tree) cannot be read, left
+    /// out when the commit itself cannot be decoded.
+    pub unread_commits: Vec<(String, String)>,
+    /// Why the walk stopped before the end of the history (a missing or unreadable commit):
+    /// commits beyond it are not counted.
+    pub cut_short: Option<String>,
+}
+
+impl Collected {
+    /// One sentence on what could not be read; `None` when everything was.
+    pub fn unread(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if let Some(why) = &self.cut_short {
+            parts.push(format!("the history is read only in part: {why}"));
+        }
+        if let Some((sha, why)) = self.unread_commits.first() {
+            let count = self.unread_commits.len();
+            let commits = if count == 1 { "commit" } else { "commits" };
+            let more = match count - 1 {
+                0 => String::new(),
+                1 => "; and 1 more".to_string(),
+                n => format!("; and {n} more"),
+            };
+            parts.push(format!(
+                "{count} {commits} not read in full (commit {}: {why}{more})",
+                short(sha)
+            ));
+        }
+        (!parts.is_empty()).then(|| parts.join("; "))
+    }
+}
+
 /// Commits reachable from HEAD with `since <= committer time < until`, newest first, as
 /// `git log --numstat --since-as-filter` reports them. An unborn HEAD yields no commits.
 ///
@@ -69,12 +107,17 @@ pub fn is_bot(name: &str, email: &str, bots: &[String]) -> bool {
 /// times are not monotonic along history, so stopping at the first older commit would miss
 /// commits. Walking is cheap next to diffing, which happens only for commits in the period.
 /// Periods with many commits are diffed on up to two threads.
+///
+/// What git cannot read either does not stop the collection (git would stop with `fatal:`):
+/// a commit whose trees or blobs are missing is counted without its lines, and a walk that
+/// reaches a missing commit keeps what it found ([`Collected`] says what was not read).
+/// Only a repository that cannot be opened, or whose HEAD cannot be read, is an error.
 pub fn collect(
     repo_path: &Path,
     since: Timestamp,
     until: Timestamp,
     bots: &[String],
-) -> Result<RepoActivity, CollectError> {
+) -> Result<Collected, CollectError> {
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     collect_on_threads(repo_path, since, until, bots, cores.min(2))
 }
@@ -87,12 +130,12 @@ pub fn collect_on_threads(
     until: Timestamp,
     bots: &[String],
     threads: usize,
-) -> Result<RepoActivity, CollectError> {
+) -> Result<Collected, CollectError> {
     let repo = gix::open(repo_path).map_err(|source| CollectError::Open {
         path: repo_path.to_path_buf(),
         source,
     })?;
-    let selected = select(&repo, since, until).map_err(|source| CollectError::Walk {
+    let walked = select(&repo, since, until).map_err(|source| CollectError::Walk {
         repo: repo_path.to_path_buf(),
         source,
     })?;
@@ -102,21 +145,34 @@ pub fn collect_on_threads(
         mailmap: repo.open_mailmap(),
         bots,
     };
+    let selected = &walked.selected;
     let threads = if selected.len() < PARALLEL_FROM {
         1
     } else {
         threads.max(1)
     };
-    let commits = match threads {
-        1 => Worker::new(repo, &context)?.records(&selected)?,
-        threads => in_parallel(repo.into_sync(), &context, &selected, threads)?,
+    let read = match threads {
+        1 => Worker::new(repo, &context)?.records(selected),
+        threads => in_parallel(repo.into_sync(), &context, selected, threads)?,
     };
-    Ok(RepoActivity {
-        name: context.name,
-        path: repo_path.display().to_string(),
-        commits,
-        ..RepoActivity::default()
+    let (commits, unread): (Vec<_>, Vec<_>) =
+        read.into_iter().map(|r| (r.record, r.unread)).unzip();
+    Ok(Collected {
+        activity: RepoActivity {
+            name: context.name,
+            path: repo_path.display().to_string(),
+            commits: commits.into_iter().flatten().collect(),
+            first_commit: walked.first_commit,
+            ..RepoActivity::default()
+        },
+        unread_commits: unread.into_iter().flatten().collect(),
+        cut_short: walked.cut_short,
     })
+}
+
+/// The abbreviated id git prints.
+fn short(sha: &str) -> &str {
+    sha.get(..7).unwrap_or(sha)
 }
 
 /// A second thread sets up its own repository handle and caches: not worth it for few commits.
@@ -131,33 +187,59 @@ struct Selected {
     committed: i64,
 }
 
+/// What the walk from HEAD found.
+struct Walked {
+    selected: Vec<Selected>,
+    /// The committer time of the earliest root commit, when the whole history was walked.
+    first_commit: Option<Timestamp>,
+    cut_short: Option<String>,
+}
+
 fn select(
     repo: &gix::Repository,
     since: Timestamp,
     until: Timestamp,
-) -> Result<Vec<Selected>, gix::Error> {
+) -> Result<Walked, gix::Error> {
+    let mut walked = Walked {
+        selected: Vec::new(),
+        first_commit: None,
+        cut_short: None,
+    };
     let Some(head) = repo.head()?.try_into_peeled_id()? else {
-        return Ok(Vec::new());
+        return Ok(walked);
     };
     let in_period = |seconds: i64| {
         let nanos = i128::from(seconds) * 1_000_000_000;
         since.as_nanosecond() <= nanos && nanos < until.as_nanosecond()
     };
     // A shallow clone's boundary commits are roots to git: their parents are not there.
+    // They are not the repository's first commits, though.
     let shallow = repo.shallow_commits()?;
     let is_shallow = |id: &ObjectId| {
         shallow
             .as_ref()
             .is_some_and(|ids| ids.binary_search(id).is_ok())
     };
+    let mut first_root: Option<i64> = None;
+    let mut reached_boundary = false;
     let order = gix::revision::walk::Sorting::ByCommitTime(Default::default());
-    let mut selected = Vec::new();
     for info in repo.rev_walk([head]).sorting(order).all()? {
-        let info = info?;
+        let info = match info {
+            Ok(info) => info,
+            Err(error) => {
+                walked.cut_short = Some(describe(&gix::Error::from_error(error)));
+                break;
+            }
+        };
         let committed = info.commit_time.unwrap_or_default();
+        let boundary = is_shallow(&info.id);
+        reached_boundary |= boundary;
+        if info.parent_ids.is_empty() && !boundary {
+            first_root = Some(first_root.map_or(committed, |first| first.min(committed)));
+        }
         if in_period(committed) {
-            selected.push(Selected {
-                parents: if is_shallow(&info.id) {
+            walked.selected.push(Selected {
+                parents: if boundary {
                     Vec::new()
                 } else {
                     info.parent_ids.to_vec()
@@ -167,7 +249,10 @@ fn select(
             });
         }
     }
-    Ok(selected)
+    if !reached_boundary && walked.cut_short.is_none() {
+        walked.first_commit = first_root.and_then(|seconds| Timestamp::from_second(seconds).ok());
+    }
+    Ok(walked)
 }
 
 /// What every worker shares.
@@ -176,6 +261,14 @@ struct Context<'a> {
     name: String,
     mailmap: gix::mailmap::Snapshot,
     bots: &'a [String],
+}
+
+/// A commit as far as it could be read.
+struct Read {
+    /// `None` when the commit cannot be decoded.
+    record: Option<CommitRecord>,
+    /// `(sha, why)` when it was not read in full.
+    unread: Option<(String, String)>,
 }
 
 /// Turns selected commits into records; one per thread.
@@ -199,71 +292,97 @@ impl<'a> Worker<'a> {
         })
     }
 
-    fn records(&mut self, selected: &[Selected]) -> Result<Vec<CommitRecord>, CollectError> {
+    fn records(&mut self, selected: &[Selected]) -> Vec<Read> {
         selected.iter().map(|commit| self.record(commit)).collect()
     }
 
-    fn record(&mut self, selected: &Selected) -> Result<CommitRecord, CollectError> {
+    fn record(&mut self, selected: &Selected) -> Read {
         let context = self.context;
         let sha = selected.id.to_string();
-        let commit_error = |source| CollectError::Commit {
-            repo: context.path.to_path_buf(),
-            sha: sha.clone(),
-            source,
+        let commit = match self.repo.find_commit(selected.id) {
+            Ok(commit) => commit,
+            Err(error) => return Self::unreadable(sha, error),
         };
-        let commit = self.repo.find_commit(selected.id).map_err(commit_error)?;
-        let decoded = commit.decode().map_err(commit_error)?;
-        let author = decoded
-            .author()
-            .map_err(|error| commit_error(gix::Error::from_error(error)))?
-            .trim();
+        let decoded = match commit.decode() {
+            Ok(decoded) => decoded,
+            Err(error) => return Self::unreadable(sha, error),
+        };
+        let author = match decoded.author() {
+            Ok(author) => author.trim(),
+            Err(error) => return Self::unreadable(sha, gix::Error::from_error(error)),
+        };
         // An unreadable date is 1970, as git shows it.
         let time = author.time().unwrap_or_default();
         let mapped = context.mailmap.resolve_cow(author);
         let name = mapped.name.to_string();
         let email = mapped.email.to_string();
         let is_merge = selected.parents.len() > 1;
+        // git log shows no diff for merges by default: their lines were counted on the
+        // branches they bring in.
         let numstat = if is_merge {
-            // git log shows no diff for merges by default: their lines were counted on the
-            // branches they bring in.
-            Numstat::default()
+            Ok(Numstat::default())
         } else {
-            let parent_tree = match selected.parents.first() {
-                Some(parent) => self
-                    .repo
-                    .find_commit(*parent)
-                    .and_then(|parent| parent.tree_id())
-                    .map_err(commit_error)?
-                    .detach(),
-                None => ObjectId::empty_tree(self.repo.object_hash()),
-            };
-            self.counter
-                .count(&self.repo, parent_tree, decoded.tree())
-                .map_err(|source| CollectError::Diff {
-                    repo: context.path.to_path_buf(),
-                    sha: sha.clone(),
-                    source,
-                })?
+            numstat(&self.repo, &mut self.counter, selected, decoded.tree())
         };
-        Ok(CommitRecord {
-            login: None,
-            repo: context.name.clone(),
-            is_bot: is_bot(&name, &email, context.bots),
-            author: name,
-            email,
-            time: Timestamp::from_second(time.seconds).unwrap_or(Timestamp::UNIX_EPOCH),
-            offset_seconds: time.offset,
-            committed: Timestamp::from_second(selected.committed).unwrap_or(Timestamp::UNIX_EPOCH),
-            // Like git's %s: the first paragraph, its lines joined by spaces.
-            subject: decoded.message().summary().to_string(),
-            files_changed: numstat.files_changed,
-            insertions: numstat.insertions,
-            deletions: numstat.deletions,
-            paths: numstat.paths,
-            is_merge,
-            sha,
-        })
+        let (numstat, unread) = match numstat {
+            Ok(numstat) => (numstat, None),
+            Err(error) => {
+                let why = format!("its lines cannot be counted: {}", describe(&error));
+                (Numstat::default(), Some((sha.clone(), why)))
+            }
+        };
+        Read {
+            record: Some(CommitRecord {
+                login: None,
+                repo: context.name.clone(),
+                is_bot: is_bot(&name, &email, context.bots),
+                author: name,
+                email,
+                time: Timestamp::from_second(time.seconds).unwrap_or(Timestamp::UNIX_EPOCH),
+                offset_seconds: time.offset,
+                committed: committed(selected),
+                // Like git's %s: the first paragraph, its lines joined by spaces.
+                subject: decoded.message().summary().to_string(),
+                files_changed: numstat.files_changed,
+                insertions: numstat.insertions,
+                deletions: numstat.deletions,
+                paths: numstat.paths,
+                is_merge,
+                sha,
+            }),
+            unread,
+        }
     }
+
+    /// The walk decoded the commit, so only a corrupt object gets here: left out, since
+    /// neither its author nor its subject is known.
+    fn unreadable(sha: String, error: gix::Error) -> Read {
+        Read {
+            record: None,
+            unread: Some((
+                sha,
+                format!("it cannot be read and is left out: {}", describe(&error)),
+            )),
+        }
+    }
+}
+
+/// The line counts of a commit that is not a merge, against its parent's tree.
+fn numstat(
+    repo: &gix::Repository,
+    counter: &mut LineCounter,
+    selected: &Selected,
+    tree: ObjectId,
+) -> Result<Numstat, gix::Error> {
+    let parent_tree = match selected.parents.first() {
+        Some(parent) => repo.find_commit(*parent)?.tree_id()?.detach(),
+        None => ObjectId::empty_tree(repo.object_hash()),
+    };
+    counter.count(repo, parent_tree, tree)
+}
+
+fn committed(selected: &Selected) -> Timestamp {
+    Timestamp::from_second(selected.committed).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
 /// Threads take chunks of neighbouring commits in turn; records come back in walk order.
@@ -272,10 +391,10 @@ fn in_parallel(
     context: &Context<'_>,
     selected: &[Selected],
     threads: usize,
-) -> Result<Vec<CommitRecord>, CollectError> {
+) -> Result<Vec<Read>, CollectError> {
     let chunks: Vec<&[Selected]> = selected.chunks(CHUNK).collect();
     let next = AtomicUsize::new(0);
-    let work = || -> Result<Vec<(usize, Vec<CommitRecord>)>, CollectError> {
+    let work = || -> Result<Vec<(usize, Vec<Read>)>, CollectError> {
         let mut worker = Worker::new(repo.to_thread_local(), context)?;
         let mut done = Vec::new();
         loop {
@@ -283,7 +402,7 @@ fn in_parallel(
             let Some(chunk) = chunks.get(index) else {
                 return Ok(done);
             };
-            done.push((index, worker.records(chunk)?));
+            done.push((index, worker.records(chunk)));
         }
     };
     let results: Vec<_> = std::thread::scope(|scope| {

@@ -191,6 +191,8 @@ impl LineCounter {
     ) -> Result<(u64, u64), gix::Error> {
         let path = match (old, new) {
             (_, Side::Blob { path, .. }) | (Side::Blob { path, .. }, _) => path,
+            // A submodule moved without a new commit: its line is the same on both sides.
+            (Side::Submodule(old), Side::Submodule(new)) if old == new => return Ok((0, 0)),
             _ => return Ok((new.submodule_line(), old.submodule_line())),
         };
         let cache = &mut self.lines;
@@ -220,8 +222,8 @@ impl LineCounter {
 #[derive(Clone, Copy)]
 enum Side<'a> {
     Nothing,
-    /// A submodule: git diffs it as the single line `Subproject commit <sha>`.
-    Submodule,
+    /// A submodule at this commit: git diffs it as the single line `Subproject commit <sha>`.
+    Submodule(ObjectId),
     Blob {
         id: ObjectId,
         kind: EntryKind,
@@ -233,7 +235,7 @@ impl<'a> Side<'a> {
     fn of(entry: Option<(ObjectId, EntryMode)>, path: &'a BStr) -> Self {
         match entry {
             None => Side::Nothing,
-            Some((_, mode)) if mode.is_commit() => Side::Submodule,
+            Some((id, mode)) if mode.is_commit() => Side::Submodule(id),
             Some((id, mode)) => Side::Blob {
                 id,
                 kind: mode.kind(),
@@ -243,7 +245,7 @@ impl<'a> Side<'a> {
     }
 
     fn submodule_line(self) -> u64 {
-        u64::from(matches!(self, Side::Submodule))
+        u64::from(matches!(self, Side::Submodule(_)))
     }
 }
 
@@ -257,7 +259,7 @@ fn set_side(
 ) -> Result<(), gix::Error> {
     let (id, kind, path) = match side {
         Side::Blob { id, kind, path } => (id, kind, path),
-        Side::Nothing | Side::Submodule => (
+        Side::Nothing | Side::Submodule(_) => (
             ObjectId::null(repo.object_hash()),
             EntryKind::Blob,
             other_path,

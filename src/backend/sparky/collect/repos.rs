@@ -7,6 +7,8 @@ use super::CollectError;
 /// The repositories named in `repos`, then those directly inside the `scan` folders; when
 /// both are empty, the repository containing `cwd`. Relative paths are taken from `cwd`.
 /// Paths are canonical, deduplicated, in the order given (scanned folders sorted by name).
+/// A folder that may be a repository but cannot be read (no permission, a broken `.git`)
+/// is kept: collecting it reports why, and the others go on.
 pub fn find_repos(
     repos: &[PathBuf],
     scan: &[PathBuf],
@@ -18,14 +20,14 @@ pub fn find_repos(
         if !path.exists() {
             return Err(CollectError::NotFound { path });
         }
-        if !is_repository(&path) {
+        if !may_be_repository(&path) {
             return Err(CollectError::NotARepository { path });
         }
         push_unique(&mut found, canonical(&path)?);
     }
     for folder in scan {
         for child in child_folders(&cwd.join(folder))? {
-            if is_repository(&child) {
+            if may_be_repository(&child) {
                 push_unique(&mut found, canonical(&child)?);
             }
         }
@@ -53,13 +55,22 @@ pub(super) fn repo_name(repo: &gix::Repository) -> String {
     }
 }
 
+/// What to call a repository that cannot be opened: its folder's name.
+pub fn folder_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |name| name.to_string_lossy().into_owned(),
+    )
+}
+
 /// The work tree, or the git directory of a bare repository.
 fn root(repo: &gix::Repository) -> &Path {
     repo.workdir().unwrap_or_else(|| repo.git_dir())
 }
 
-fn is_repository(path: &Path) -> bool {
-    gix::open(path).is_ok()
+/// A repository, or a folder that looks like one or cannot be looked into.
+fn may_be_repository(path: &Path) -> bool {
+    gix::open(path).is_ok() || path.join(".git").exists() || std::fs::read_dir(path).is_err()
 }
 
 fn child_folders(folder: &Path) -> Result<Vec<PathBuf>, CollectError> {

@@ -82,6 +82,7 @@ mod tests {
             repo_paths: vec!["/src/raibid".into()],
             commits: vec![commit],
             link: None,
+            failures: Vec::new(),
         }
     }
 

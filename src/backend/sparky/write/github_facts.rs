@@ -223,6 +223,7 @@ mod tests {
             commits: vec![commit],
             period: activity.period,
             link: None,
+            failures: Vec::new(),
         }
     }
 

@@ -314,12 +314,13 @@ pub(super) fn trend_lines(data: &DigestData) -> Vec<String> {
     out
 }
 
-/// What could not be read from GitHub, one line per repository.
+/// What could not be read, locally then from GitHub, one line per repository.
 pub(super) fn failures(data: &DigestData) -> Option<String> {
+    let github = data.metrics.github.iter().flat_map(|g| &g.failures);
     bullets_only(
-        github(data)?
-            .failures
+        data.failures
             .iter()
+            .chain(github)
             .map(|f| format!("{}: {}", f.repo, f.reason))
             .collect(),
     )

@@ -424,6 +424,7 @@ mod tests {
             },
             commits: Vec::new(),
             link: None,
+            failures: Vec::new(),
         }
     }
 
