@@ -259,3 +259,101 @@ fn git_numstat(repo: &Path, period: &Period) -> BTreeMap<String, Vec<(String, u6
     }
     commits
 }
+
+/// The organisation's week as a user writes it: `raibid digest` over the folder, with a
+/// shallow clone and a repository missing a blob beside the fixture's repositories.
+#[test]
+fn the_weekly_of_the_organisation_opens_with_its_themes_and_tells_each_thing_once() {
+    let org = fixture_org();
+    let root = org.dir.path();
+    let home = tempfile::tempdir().unwrap();
+    let upstream = home.path().join("upstream");
+    std::fs::create_dir(&upstream).unwrap();
+    git(&upstream, &["init", "--quiet", "--initial-branch=main"]);
+    let upstream = support::org::Repo { path: upstream };
+    upstream
+        .commit(
+            "Dan",
+            "2026-10-01T09:00:00+00:00",
+            "Initial commit",
+            &[("a.txt", "a\n".into())],
+        )
+        .commit(
+            "Dan",
+            "2026-11-19T09:00:00+00:00",
+            "docs: notes",
+            &[("b.txt", "b\n".into())],
+        );
+    let source = format!("file://{}", upstream.path().display());
+    git(root, &["clone", "--quiet", "--depth=1", &source, "shallow"]);
+    let damaged = org.repo("damaged");
+    damaged
+        .commit(
+            "Ann",
+            "2026-10-01T09:00:00+00:00",
+            "Initial commit",
+            &[("a.rs", "fn a() {}\n".into())],
+        )
+        .commit(
+            "Ann",
+            "2026-11-18T09:00:00+00:00",
+            "feat: damaged",
+            &[("lib.rs", "fn b() {}\n".into())],
+        );
+    let blob = git(damaged.path(), &["rev-parse", "HEAD:lib.rs"]);
+    std::fs::remove_file(
+        damaged
+            .path()
+            .join(".git/objects")
+            .join(&blob[..2])
+            .join(&blob[2..]),
+    )
+    .unwrap();
+    let config = home.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[sparky]\nwriter = \"builtin\"\nscan = [\"{}\"]\n",
+            root.display()
+        ),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        support::cli::command_in(home.path(), &config, home.path(), args)
+            .output()
+            .unwrap()
+    };
+
+    let args = [
+        "digest",
+        "--period",
+        "week",
+        "--date",
+        "2026-11-18",
+        "--json",
+    ];
+    let out = run(&args);
+    let report: serde_json::Value = serde_json::from_str(&support::cli::ok(&out)).unwrap();
+    let failures = report["failures"].as_array().unwrap();
+    assert!(
+        failures.iter().any(|f| f["repo"] == "damaged"),
+        "the damaged repository is named: {failures:?}"
+    );
+    let draft = std::fs::read_to_string(report["path"].as_str().unwrap()).unwrap();
+    let summary = draft.split("\n## ").nth(1).unwrap();
+    for theme in [
+        "Three repositories created",
+        "`ci: pin toolchain` across 3 repositories",
+    ] {
+        assert!(summary.contains(theme), "{theme} leads:\n{draft}");
+    }
+    assert!(
+        !draft.contains("future"),
+        "a repository created after the week is left out:\n{draft}"
+    );
+    assert!(draft.contains("## Not collected"), "{draft}");
+
+    let id = report["id"].as_str().unwrap();
+    let check = support::cli::ok(&run(&["drafts", "check", id]));
+    assert_eq!(check, format!("{id}: no findings\n"), "{draft}");
+}

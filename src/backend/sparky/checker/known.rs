@@ -463,6 +463,8 @@ fn verbatim(data: &DigestData) -> Vec<&str> {
             .filter(|r| !r.contains('/'))
             .map(String::as_str),
     );
+    // What could not be read, as collection said it: it names objects, not commits.
+    texts.extend(data.failures.iter().map(|f| f.reason.as_str()));
     if let Some(g) = &data.metrics.github {
         texts.extend(
             g.pull_requests
