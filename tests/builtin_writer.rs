@@ -1541,6 +1541,22 @@ fn every_long_draft_tells_each_commit_once_and_no_template_more_than_twice() {
         for (span, seen) in commit_refs(&body) {
             assert_eq!(seen, 1, "{kind:?}: `{span}` told {seen} times:\n{body}");
         }
+        let summary = section(&body, "Summary");
+        for theme in &data.metrics.themes {
+            let said = summary.matches(&format!("“{}”", theme.title)).count();
+            assert!(
+                said <= 1,
+                "{kind:?}: {:?} said {said} times:\n{body}",
+                theme.title
+            );
+        }
+        if !data.metrics.themes.is_empty() {
+            let themes = section(&body, "Themes");
+            assert!(
+                !themes.contains(" 0 commits") && !themes.contains("+0/−0"),
+                "{kind:?}: a theme without commits is not told as one:\n{body}"
+            );
+        }
         let mut names: Vec<String> = data.metrics.repos.iter().map(|r| r.name.clone()).collect();
         names.extend(data.metrics.contributors.iter().map(|c| c.name.clone()));
         names.push(data.period.label.clone());
