@@ -351,6 +351,7 @@ fn each_kind_has_its_sections_in_order() {
         headings(&weekly.body),
         [
             "Summary",
+            "Themes",
             "Highlights",
             "Per repository",
             "In figures",
@@ -368,6 +369,7 @@ fn each_kind_has_its_sections_in_order() {
         headings(&monthly.body),
         [
             "Summary",
+            "Themes",
             "Highlights",
             "Per repository",
             "In figures",
@@ -416,20 +418,27 @@ fn the_text_states_the_data() {
         sha[..7].to_owned()
     };
     for expected in [
-        "## Summary\n\nA quiet week: 10 commits. All of the work of 2026-W47 went into raibid (8 \
-         commits) and docs (2 commits)."
+        "## Summary\n\nA quiet week: 10 commits. The main themes of 2026-W47 were “Documentation \
+         (docs)” (2 of its 10 commits, in docs) and “New features (feat)”.\n"
             .to_owned(),
         "10 commits by 4 contributors across 2 repositories, +707/−447 lines; ann made the most, 5."
             .into(),
         "1 of them is a merge.".into(),
         "Bots: dependabot[bot] (1 commit).".into(),
+        "### New features (feat)\n\nIt took 2 commits from ann and bob in raibid from Mon \
+         2026-11-16 to Tue 2026-11-17, changing +336/−341 lines."
+            .into(),
         format!(
-            "- Largest change: `{}` feat!: drop the v1 draft format (bob) in raibid, +96/−310 \
-             lines in 9 files.",
+            "- Tue 2026-11-17: `{}` feat!: drop the v1 draft format — bob, +96/−310 lines\n",
             short("feat!: drop the v1 draft format")
         ),
+        format!(
+            "- Largest change outside the themes: `{}` refactor: one owner of state (ann) in \
+             raibid, +66/−80 lines in 5 files.",
+            short("refactor: one owner of state")
+        ),
         "### docs — 2 commits, +197/−2 lines\n\nIts commits came from Wed 2026-11-18 to Fri \
-         2026-11-20 from ann and bob."
+         2026-11-20 from ann and bob and belong to “Documentation (docs)”."
             .into(),
         format!(
             "- Fri 2026-11-20: `{}` docs: quartz layout for week 47 — ann, +140/−0 lines",
@@ -457,11 +466,37 @@ fn the_text_states_the_data() {
         .find(|c| c.subject.contains("BREAKING"))
         .expect("fixture")
         .sha;
+    // Its theme tells a breaking change; outside the themes, it is a highlight.
+    let in_theme = format!(
+        "### Documentation (docs)\n\nIt took 3 commits from ann, bob and erin in docs from Wed \
+         2026-11-18 to Fri 2026-11-27, changing +242/−47 lines.\n\n- Wed 2026-11-18: `{}` \
+         docs: explain the impact score",
+        &data
+            .commits
+            .iter()
+            .find(|c| c.subject == "docs: explain the impact score")
+            .expect("fixture")
+            .sha[..7]
+    );
+    assert!(body.contains(&in_theme), "missing {in_theme:?} in:\n{body}");
+    assert!(
+        body.contains(&format!(
+            "- Fri 2026-11-27: `{}` docs: BREAKING config keys renamed — erin, +45/−45 lines",
+            &sha[..7]
+        )),
+        "{body}"
+    );
+    let mut without_themes = data.clone();
+    without_themes.metrics.themes.clear();
+    let unthemed = write_builtin(&without_themes, DraftKind::Monthly).body;
     let breaking = format!(
         "- Breaking change: `{}` docs: BREAKING config keys renamed (erin) in docs.",
         &sha[..7]
     );
-    assert!(body.contains(&breaking), "missing {breaking:?} in:\n{body}");
+    assert!(
+        unthemed.contains(&breaking),
+        "missing {breaking:?} in:\n{unthemed}"
+    );
     assert!(
         body.contains("- 2026-11-02 to 2026-11-08 — 3 commits"),
         "{body}"
@@ -498,6 +533,7 @@ fn every_number_sha_and_name_comes_from_the_data() {
         verbatim.push(data.period.label.clone());
         verbatim.extend(data.metrics.trend.iter().map(|t| t.previous_label.clone()));
         verbatim.extend(data.metrics.commits_per_day.iter().map(|d| d.date.clone()));
+        verbatim.extend(data.metrics.themes.iter().map(|t| t.title.clone()));
         assert_numbers_from(&rest, &verbatim, &allowed, kind);
     }
 }
@@ -538,6 +574,20 @@ fn without_separators(text: &str) -> String {
         .collect()
 }
 
+/// The figures of each theme: commits, merged pull requests, repositories, people, lines.
+fn theme_counts(data: &DigestData) -> impl Iterator<Item = u64> + '_ {
+    data.metrics.themes.iter().flat_map(|t| {
+        [
+            t.commits.len() as u64,
+            t.pull_requests.len() as u64,
+            t.repos.len() as u64,
+            t.people.len() as u64,
+            t.insertions,
+            t.deletions,
+        ]
+    })
+}
+
 /// Every count the data holds, and the few the writer may derive from it.
 fn numbers_in(data: &DigestData) -> BTreeSet<u64> {
     let m = &data.metrics;
@@ -559,6 +609,7 @@ fn numbers_in(data: &DigestData) -> BTreeSet<u64> {
         *per_repo_person.entry((&c.repo, &c.email)).or_default() += 1;
     }
     n.extend(per_repo_person.into_values());
+    n.extend(theme_counts(data));
     if let Some(trend) = &m.trend {
         for pct in [trend.commits_change_pct, trend.lines_change_pct]
             .into_iter()
@@ -875,6 +926,7 @@ fn a_busy_weeks_blog_post_fills_its_bounds_with_every_section() {
         headings(&blog.body),
         [
             "Summary",
+            "Themes",
             "Highlights",
             "Per repository",
             "In figures",
@@ -909,7 +961,7 @@ fn a_repositorys_story_is_told_from_its_data() {
     };
     for expected in [
         "### raibid — 8 commits, +510/−445 lines\n\nWork here landed from Mon 2026-11-16 to Sun \
-         2026-11-22 by ann, carol and bob.\n\n"
+         2026-11-22 by ann, carol and bob, part of “New features (feat)”.\n\n"
             .to_owned(),
         format!(
             "- Mon 2026-11-16: `{}` feat: stream tokens into the preview — ann, +240/−31 lines\n",
@@ -932,7 +984,7 @@ fn a_repositorys_story_is_told_from_its_data() {
     assert_eq!(
         body.matches(&largest).count(),
         1,
-        "the Highlights tell the largest change, the story does not again:\n{body}"
+        "its theme tells the largest change, the story does not again:\n{body}"
     );
 }
 
@@ -1012,8 +1064,9 @@ fn each_social_post_fits_its_network_in_plain_text() {
         assert!(post.body.contains(LINK), "{kind:?} links the period's post");
         assert!(
             post.body.starts_with(
-                "60 commits by 7 contributors across 3 repositories during \
-                                   2026-W47; +9,845/−5,330 lines."
+                "The main theme of 2026-W47 was “New features (feat)” (13 of its 60 commits, in \
+                 lab/raibid, lab/sparky-digests-and-the-docs-site-of-the-whole-lab and \
+                 lab/infra)."
             ),
             "{kind:?}:\n{}",
             post.body
@@ -1023,11 +1076,13 @@ fn each_social_post_fits_its_network_in_plain_text() {
         }
         assert_eq!(post.title, format!("{} — 2026-W47", kind_title(kind)));
     }
-    // The long limit takes every part; X, the shortest, leaves the largest change out.
+    // The long limit takes every part; X, the shortest, leaves the totals out.
+    let totals = "60 commits by 7 contributors across 3 repositories during 2026-W47; \
+                  +9,845/−5,330 lines.";
     let linkedin = write_builtin(&data, DraftKind::Linkedin).body;
-    assert!(linkedin.contains("Largest change: “") && linkedin.ends_with("#infra #devlog"));
+    assert!(linkedin.contains(totals) && linkedin.ends_with("#infra #devlog"));
     let x = write_builtin(&data, DraftKind::X).body;
-    assert!(!x.contains("Largest change"), "{x}");
+    assert!(!x.contains(totals), "{x}");
 }
 
 fn kind_title(kind: DraftKind) -> &'static str {
@@ -1043,6 +1098,8 @@ fn kind_title(kind: DraftKind) -> &'static str {
 fn bluesky_counts_graphemes_not_characters() {
     let mut data = busy_week();
     data.link = None;
+    // Without themes a post names the largest change and its author.
+    data.metrics.themes.clear();
     // Forty emoji of three code points each: one grapheme apiece.
     let author = format!("Ferris {}", "🧑‍💻".repeat(40));
     let largest = &mut data.metrics.notable[0];
@@ -1075,10 +1132,12 @@ fn a_first_sentence_longer_than_the_post_is_cut_after_a_word() {
         assert!(unit.measure(&post) <= limit, "{kind:?}:\n{post}");
         assert!(post.contains(LINK), "{kind:?} keeps the link:\n{post}");
         let (cut, _) = post.split_once('…').expect("the sentence is cut");
-        let t = &data.metrics.totals;
+        let theme = &data.metrics.themes[0];
         let whole = format!(
-            "{} commits by {} contributors in {name} during 2026-W47;",
-            t.commits, t.contributors
+            "The main theme of 2026-W47 was “{}” ({} of its {} commits, in {name}).",
+            theme.title,
+            theme.commits.len(),
+            data.metrics.totals.commits
         );
         assert!(
             whole.starts_with(cut) && whole[cut.len()..].starts_with(' '),
@@ -1094,6 +1153,7 @@ fn every_number_in_a_social_post_is_a_number_of_the_data() {
     local.link = Some(LINK.into());
     for data in [busy, local] {
         let mut allowed = support::local_counts(&data);
+        allowed.extend(theme_counts(&data));
         if let Some(g) = &data.metrics.github {
             allowed.extend([g.pull_requests.merged, g.issues.closed]);
         }
@@ -1106,6 +1166,7 @@ fn every_number_in_a_social_post_is_a_number_of_the_data() {
         verbatim.extend(data.link.iter().cloned());
         verbatim.push(data.period.label.clone());
         verbatim.extend(data.metrics.trend.iter().map(|t| t.previous_label.clone()));
+        verbatim.extend(data.metrics.themes.iter().map(|t| t.title.clone()));
         if let Some(g) = &data.metrics.github {
             verbatim.extend(g.releases.iter().map(|r| r.tag.clone()));
         }
@@ -1345,10 +1406,12 @@ fn section<'a>(body: &'a str, heading: &str) -> &'a str {
     rest.find("\n## ").map_or(rest, |end| &rest[..end])
 }
 
-/// Commit references (7-character code spans), each with how often it appears.
+/// Commit references (7-character code spans of hex digits: a theme's title may quote a
+/// subject in a code span), each with how often it appears.
 fn commit_refs(body: &str) -> BTreeMap<&str, usize> {
     let mut seen = BTreeMap::new();
-    for span in body.split('`').skip(1).step_by(2) {
+    let spans = body.split('`').skip(1).step_by(2);
+    for span in spans.filter(|s| s.len() == 7 && s.chars().all(|c| c.is_ascii_hexdigit())) {
         *seen.entry(span).or_default() += 1;
     }
     seen
@@ -1448,7 +1511,10 @@ fn a_busy_week_opens_with_its_themes_and_tells_each_commit_once() {
 
     let post = write_builtin(&data, DraftKind::Mastodon).body;
     assert!(
-        post.starts_with("2026-W47 was mostly about “Three new repositories”: 13 commits in"),
+        post.starts_with(&format!(
+            "The main theme of 2026-W47 was “Three new repositories” (13 of its {} commits, in",
+            data.metrics.totals.commits
+        )),
         "a post leads with the main theme:\n{post}"
     );
 }
@@ -1474,6 +1540,22 @@ fn every_long_draft_tells_each_commit_once_and_no_template_more_than_twice() {
         let body = write_builtin(&data, kind).body;
         for (span, seen) in commit_refs(&body) {
             assert_eq!(seen, 1, "{kind:?}: `{span}` told {seen} times:\n{body}");
+        }
+        let summary = section(&body, "Summary");
+        for theme in &data.metrics.themes {
+            let said = summary.matches(&format!("“{}”", theme.title)).count();
+            assert!(
+                said <= 1,
+                "{kind:?}: {:?} said {said} times:\n{body}",
+                theme.title
+            );
+        }
+        if !data.metrics.themes.is_empty() {
+            let themes = section(&body, "Themes");
+            assert!(
+                !themes.contains(" 0 commits") && !themes.contains("+0/−0"),
+                "{kind:?}: a theme without commits is not told as one:\n{body}"
+            );
         }
         let mut names: Vec<String> = data.metrics.repos.iter().map(|r| r.name.clone()).collect();
         names.extend(data.metrics.contributors.iter().map(|c| c.name.clone()));

@@ -28,6 +28,7 @@ fn a_weekly_digest_with_github_data() {
         headings(&written.body),
         [
             "Summary",
+            "Themes",
             "Highlights",
             "Per repository",
             "In figures",

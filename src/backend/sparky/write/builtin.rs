@@ -5,13 +5,13 @@
 //! sections per repository tell each one's story from the data.
 
 use super::github_render::{self, github, hours, pr_ref, release_ref};
-use super::narrative::{quoted, shown_themes, themed};
+use super::narrative::{quoted, shown_themes, theme_size, themed};
 use super::render::{
     self, Prose, commit_ref, count, is_breaking, lines, name_list, number, one_person, short_sha,
     totals_phrase,
 };
 use super::{BoxFuture, TokenSink, WriteError, Writer, Written};
-use crate::backend::sparky::analyze::Notable;
+use crate::backend::sparky::analyze::{Notable, Theme};
 use crate::backend::sparky::model::{DigestData, DraftKind, PeriodKind};
 
 /// Fewer commits than this make a quiet day or a quiet longer period: the draft says so and
@@ -101,11 +101,9 @@ fn post_sentences(data: &DigestData) -> String {
         .iter()
         .map(|theme| {
             format!(
-                "{} was mostly about {}: {} in {}.",
+                "The main theme of {} was {}.",
                 data.period.label,
-                quoted(theme),
-                count(theme.commits.len() as u64, "commit", "commits"),
-                place(&theme.repos),
+                weighed(theme, t.commits)
             )
         })
         .collect();
@@ -197,16 +195,32 @@ fn about_sentences(data: &DigestData, kind: DraftKind) -> Vec<String> {
             name_list(&busiest)
         )];
     };
-    let titles: Vec<String> = themes.iter().take(MAIN_THEMES).map(quoted).collect();
-    let mut sentences = vec![format!("{label} was mostly about {}.", name_list(&titles))];
-    sentences.push(format!(
-        "{} alone took {} of the {}, in {}.",
-        quoted(heaviest),
-        number(heaviest.commits.len() as u64),
-        count(m.totals.commits, "commit", "commits"),
-        place(&heaviest.repos),
-    ));
-    sentences
+    // Each title said once; the heaviest carries its weight.
+    let mut titles = vec![weighed(heaviest, m.totals.commits)];
+    titles.extend(themes.iter().take(MAIN_THEMES).skip(1).map(quoted));
+    let sentence = match titles.len() {
+        1 => format!("The main theme of {label} was {}.", titles[0]),
+        _ => format!("The main themes of {label} were {}.", name_list(&titles)),
+    };
+    vec![sentence]
+}
+
+/// "“title” (13 of its 60 commits, in raibid and docs)": a theme named once with its
+/// share of the period's `commits` (its pull requests, when it has no commits) and where.
+fn weighed(theme: &Theme, commits: u64) -> String {
+    let share = match theme.commits.len() {
+        0 => theme_size(theme),
+        n => Some(format!(
+            "{} of its {}",
+            number(n as u64),
+            count(commits, "commit", "commits")
+        )),
+    };
+    match share {
+        Some(share) => format!("{} ({share}, in {})", quoted(theme), place(&theme.repos)),
+        // A release seen on GitHub alone: its title names it.
+        None => quoted(theme),
+    }
 }
 
 /// The Highlights bullets: the largest and breaking changes the themes do not tell, and
@@ -221,9 +235,12 @@ pub(super) fn highlights(data: &DigestData, kind: DraftKind) -> Vec<String> {
         .collect();
     let mut out = Vec::new();
     if let Some(top) = untold.first() {
-        let what = match shown_themes(data, kind).is_empty() {
-            true => "Largest change",
-            false => "Largest change outside the themes",
+        let themes_tell_commits = shown_themes(data, kind)
+            .iter()
+            .any(|t| !t.commits.is_empty());
+        let what = match themes_tell_commits {
+            true => "Largest change outside the themes",
+            false => "Largest change",
         };
         out.push(format!("{what}: {}.", change_facts(data, top)));
     }

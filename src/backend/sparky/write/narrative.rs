@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 
 use super::github_render;
 use super::render::{count, day_name, lines, local_date, name_list, one_person, short_sha};
-use crate::backend::sparky::analyze::{RepoStats, Theme, impact_score};
+use crate::backend::sparky::analyze::{Theme, impact_score};
 use crate::backend::sparky::model::{CommitRecord, DigestData, DraftKind};
 
 /// Phrasings per sentence job; each is used at most twice, so this many times two themes
@@ -94,6 +94,20 @@ pub(super) fn quoted(theme: &Theme) -> String {
     format!("“{}”", theme.title)
 }
 
+/// "13 commits", or for a theme of pull requests only "2 merged pull requests"; `None`
+/// for a theme of neither (a release seen on GitHub alone).
+pub(super) fn theme_size(theme: &Theme) -> Option<String> {
+    match (theme.commits.len(), theme.pull_requests.len()) {
+        (0, 0) => None,
+        (0, prs) => Some(count(
+            prs as u64,
+            "merged pull request",
+            "merged pull requests",
+        )),
+        (commits, _) => Some(count(commits as u64, "commit", "commits")),
+    }
+}
+
 /// One `###` subsection per theme: where and by whom, then its largest commits not told
 /// yet; `None` without themes.
 pub(super) fn themes(data: &DigestData, kind: DraftKind, told: &mut Told) -> Option<String> {
@@ -120,11 +134,18 @@ pub(super) fn themes(data: &DigestData, kind: DraftKind, told: &mut Told) -> Opt
 
 /// Where and when a theme happened and by whom, in the `i`th phrasing.
 fn theme_sentence(data: &DigestData, i: usize, theme: &Theme, span: &str) -> String {
-    let commits = count(theme.commits.len() as u64, "commit", "commits");
     let repos = match theme.repos.len() {
         0..=3 => name_list(&theme.repos),
         n => count(n as u64, "repository", "repositories"),
     };
+    if theme.commits.is_empty() {
+        // Pull requests or releases only: GitHub's sections list them.
+        return match theme_size(theme) {
+            Some(prs) => format!("{prs} in {repos}, listed under Pull requests."),
+            None => format!("Released in {repos}, listed under Releases."),
+        };
+    }
+    let commits = count(theme.commits.len() as u64, "commit", "commits");
     let changed = lines(theme.insertions, theme.deletions);
     let people = people_named(data, &theme.people);
     match i % PHRASINGS {
@@ -183,7 +204,7 @@ pub(super) fn repository_stories(
             let mut text = format!(
                 "### {}{figures}\n\n{}",
                 repo.name,
-                story_sentence(data, kind, i, repo, &commits),
+                story_sentence(data, kind, i, &commits),
             );
             if let Some(list) = commit_list(data, &commits, stories.commits, false, told) {
                 text.push_str(&format!("\n\n{list}"));
@@ -200,13 +221,12 @@ pub(super) fn repository_stories(
     Some(told_stories.join("\n\n"))
 }
 
-/// When a repository's commits landed, by whom, and the themes it took part in, in the
+/// When a repository's `commits` landed, by whom, and the themes they belong to, in the
 /// `i`th phrasing.
 fn story_sentence(
     data: &DigestData,
     kind: DraftKind,
     i: usize,
-    repo: &RepoStats,
     commits: &[&CommitRecord],
 ) -> String {
     let span = span(data, commits);
@@ -218,9 +238,11 @@ fn story_sentence(
         }
     }
     let people = people_named(data, &people);
+    // The themes some of these commits belong to (a release or pull requests alone do not
+    // make the repository's work part of a theme).
     let themes: Vec<String> = shown_themes(data, kind)
         .iter()
-        .filter(|t| t.repos.contains(&repo.name))
+        .filter(|t| commits.iter().any(|c| t.commits.contains(&c.sha)))
         .map(quoted)
         .collect();
     let themes = (!themes.is_empty()).then(|| name_list(&themes));
