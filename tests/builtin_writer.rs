@@ -1326,7 +1326,11 @@ fn one_person_week() -> DigestData {
                 deletions: *del,
                 is_merge: false,
                 is_bot: false,
-                paths: Vec::new(),
+                // The import is a vendored tree: a bulk change, never the week's lead.
+                paths: match *repo {
+                    "vendor-mirror" => ["a", "b", "c"].map(|f| format!("vendor/{f}.rs")).into(),
+                    _ => Vec::new(),
+                },
             }
         })
         .collect();
@@ -1487,6 +1491,10 @@ fn a_busy_week_opens_with_its_themes_and_tells_each_commit_once() {
     }
 
     assert!(body.contains("328,879"), "{body}");
+    assert!(
+        !section(&body, "Highlights").contains("vendored tree"),
+        "a bulk import never leads:\n{body}"
+    );
     let without_dates = body.replace("2026-11-", " ").replace("2026-W47", " ");
     for run in without_dates
         .split(|c: char| !c.is_ascii_digit())

@@ -31,13 +31,7 @@ fn humans(m: &Metrics) -> impl Iterator<Item = &Contributor> {
 /// most, 21.", or "ann made all 40 commits ..." when one person did.
 fn totals_sentence(m: &Metrics) -> String {
     let t = &m.totals;
-    let place = match m.repos.as_slice() {
-        [only] => format!("in {}", only.name),
-        _ => format!(
-            "across {}",
-            count(t.active_repos, "repository", "repositories")
-        ),
-    };
+    let place = render::place(m);
     let changed = lines(t.insertions, t.deletions);
     let commits = count(t.commits, "commit", "commits");
     let people: Vec<&Contributor> = humans(m).collect();

@@ -510,18 +510,24 @@ pub(super) fn number(n: u64) -> String {
 /// "... by ann ..." when one person made them all.
 pub(super) fn totals_phrase(m: &Metrics) -> String {
     let t = &m.totals;
-    let place = match m.repos.as_slice() {
-        [only] => format!("in {}", only.name),
-        _ => format!(
-            "across {}",
-            count(t.active_repos, "repository", "repositories")
-        ),
-    };
+    let place = place(m);
     let who = match m.contributors.as_slice() {
         [only] => only.name.clone(),
         _ => count(t.contributors, "contributor", "contributors"),
     };
     format!("{} by {who} {place}", count(t.commits, "commit", "commits"))
+}
+
+/// Where the period's commits went: "in raibid" for one repository, else "across 2
+/// repositories".
+pub(super) fn place(m: &Metrics) -> String {
+    match m.repos.as_slice() {
+        [only] => format!("in {}", only.name),
+        _ => format!(
+            "across {}",
+            count(m.totals.active_repos, "repository", "repositories")
+        ),
+    }
 }
 
 /// A breaking change, by the same rule as the impact score's bonus.
