@@ -586,6 +586,9 @@ fn drafts_check_from_the_command_line() {
         "12 commits by 2 contributors",
     );
     replace_in(&draft, "## Notable changes", "## Changes");
+    let text = std::fs::read_to_string(&draft).unwrap();
+    let body = text.splitn(3, "---\n").nth(2).unwrap();
+    let inflated = line_of(body, "12 commits by 2 contributors");
     let (found, stderr) = exits(&lab.raibid(&["drafts", "check", &id]), 1);
     let lines: Vec<&str> = found.lines().collect();
     assert_eq!(lines.len(), 2, "{found}");
@@ -594,7 +597,7 @@ fn drafts_check_from_the_command_line() {
         "{found}"
     );
     assert!(
-        lines[1].starts_with(&format!("{id}:7: number: 12 commits:")),
+        lines[1].starts_with(&format!("{id}:{inflated}: number: 12 commits:")),
         "{found}"
     );
     assert!(stderr.contains("2 findings"), "{stderr}");
@@ -606,7 +609,7 @@ fn drafts_check_from_the_command_line() {
     assert_eq!(findings.len(), 2);
     assert_eq!(findings[0]["rule"], "section");
     assert_eq!(findings[1]["rule"], "number");
-    assert_eq!(findings[1]["line"], 7);
+    assert_eq!(findings[1]["line"], inflated);
     assert_eq!(findings[1]["excerpt"], "12 commits");
 
     let unknown = fails(&lab.raibid(&["drafts", "check", "2026-01-01-lab"]), 2);

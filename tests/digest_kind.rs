@@ -40,8 +40,11 @@ fn digest_kind_mastodon_writes_a_post_beside_the_digest() {
     assert!(text.contains("kind: \"mastodon\"\n"), "{text}");
     let post = body(&text);
     assert!(
-        post.starts_with("2 commits by 2 contributors in lab during 2026-W47;"),
-        "{post}"
+        post.starts_with(
+            "The main theme of 2026-W47 was “Repository lab created” (all 2 commits, in lab). \
+             2 commits by 2 contributors in lab during 2026-W47;"
+        ),
+        "leads with the theme, then the totals:\n{post}"
     );
     assert!(
         post.contains("\n\nhttps://lab.example/blog/2026/11/week-2026-47\n\n"),

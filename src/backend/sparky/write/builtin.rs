@@ -206,10 +206,12 @@ fn about_sentences(data: &DigestData, kind: DraftKind) -> Vec<String> {
 }
 
 /// "“title” (13 of its 60 commits, in raibid and docs)": a theme named once with its
-/// share of the period's `commits` (its pull requests, when it has no commits) and where.
+/// share of the period's `commits` (its pull requests, when it has no commits) and where;
+/// "(all 2 commits, in lab)" when it holds every one.
 fn weighed(theme: &Theme, commits: u64) -> String {
     let share = match theme.commits.len() {
         0 => theme_size(theme),
+        n if n as u64 == commits => Some(format!("all {}", count(commits, "commit", "commits"))),
         n => Some(format!(
             "{} of its {}",
             number(n as u64),
