@@ -91,6 +91,11 @@ fn activity(period: Period, specs: &[Spec], offset: usize) -> Activity {
             .or_default()
             .push(commit(offset + i, s));
     }
+    grouped(period, by_repo)
+}
+
+/// Each repository's commits, newest first, as collection gives them.
+fn grouped(period: Period, by_repo: BTreeMap<&str, Vec<CommitRecord>>) -> Activity {
     Activity {
         period,
         repos: by_repo
@@ -1338,26 +1343,13 @@ fn one_person_week() -> DigestData {
     for c in &commits {
         repos.entry(c.repo.as_str()).or_default().push(c.clone());
     }
-    let current = Activity {
-        period: period(
-            PeriodKind::Week,
-            "2026-W47",
-            "2026-11-16T00:00:00Z",
-            "2026-11-23T00:00:00Z",
-        ),
-        repos: repos
-            .into_iter()
-            .map(|(name, mut commits)| {
-                commits.sort_by_key(|c| std::cmp::Reverse(c.committed));
-                RepoActivity {
-                    name: name.into(),
-                    path: format!("/src/{name}"),
-                    commits,
-                    ..RepoActivity::default()
-                }
-            })
-            .collect(),
-    };
+    let week = period(
+        PeriodKind::Week,
+        "2026-W47",
+        "2026-11-16T00:00:00Z",
+        "2026-11-23T00:00:00Z",
+    );
+    let current = grouped(week, repos);
     let mut data = digest_data(current, None);
     let theme = |id: &str, kind, title: &str, pick: &dyn Fn(&CommitRecord) -> bool| {
         let chosen: Vec<&CommitRecord> = data.commits.iter().filter(|c| pick(c)).collect();
