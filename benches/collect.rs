@@ -66,6 +66,7 @@ fn run() -> Result<(), String> {
                 since.unwrap_or(Timestamp::MIN),
                 until.unwrap_or(Timestamp::MAX),
                 &[],
+                None,
                 threads,
             )
             .map_err(|e| e.to_string())?;
@@ -212,6 +213,7 @@ fn verify(repo: &Path, since: Option<Timestamp>, until: Option<Timestamp>) -> Re
         since.unwrap_or(Timestamp::MIN),
         until.unwrap_or(Timestamp::MAX),
         &[],
+        None,
     )
     .map_err(|e| e.to_string())?
     .activity;

@@ -35,7 +35,7 @@ fn main() {
             .repo_paths()
             .iter()
             .map(|path| {
-                collect::collect(path, month.since, month.until, &bots)
+                collect::collect(path, month.since, month.until, &bots, None)
                     .unwrap()
                     .activity
             })

@@ -387,7 +387,7 @@ fn git_log(repo: &Path, since: Timestamp, until: Timestamp) -> BTreeMap<String, 
 
 fn collected(repo: &Path, period: &Period) -> Vec<CommitRecord> {
     let bots = vec!["[bot]".to_string()];
-    collect::collect(repo, period.since, period.until, &bots)
+    collect::collect(repo, period.since, period.until, &bots, None)
         .expect("collect succeeds")
         .activity
         .commits
@@ -549,9 +549,9 @@ fn two_threads_collect_what_one_thread_and_git_do() {
     }
     let everything =
         period::custom(Timestamp::UNIX_EPOCH, Timestamp::MAX, &TimeZone::UTC).expect("range");
-    let one = collect::collect_on_threads(repo.path(), everything.since, everything.until, &[], 1)
+    let one = collect::collect_on_threads(repo.path(), everything.since, everything.until, &[], None, 1)
         .expect("one thread");
-    let two = collect::collect_on_threads(repo.path(), everything.since, everything.until, &[], 2)
+    let two = collect::collect_on_threads(repo.path(), everything.since, everything.until, &[], None, 2)
         .expect("two threads");
     assert_eq!(one.activity.commits.len(), 80);
     assert_eq!(one, two, "same records in the same order");
@@ -569,6 +569,51 @@ fn two_threads_collect_what_one_thread_and_git_do() {
         .map(|r| (r.sha.clone(), GitCommit::of(r)))
         .collect();
     assert_eq!(ours, theirs);
+}
+
+/// A remembered count is what the next run reports: changed by hand in the cache, the
+/// change shows (so the cache is read), until other diff settings make it count again.
+#[test]
+fn line_counts_are_remembered_by_commit_under_their_diff_settings() {
+    let repo = Fixture::new();
+    for n in 0..6 {
+        repo.write("notes.txt", numbered("note", n + 1));
+        repo.commit(ALICE, &format!("2026-11-0{}T10:00:00+00:00", n + 1), &format!("Note {n}"));
+    }
+    let cache = tempfile::tempdir().expect("tempdir");
+    let all = |cache_dir: Option<&Path>| {
+        collect::collect(repo.path(), Timestamp::MIN, Timestamp::MAX, &[], cache_dir)
+            .expect("collected")
+    };
+    let counted = all(None);
+    assert_eq!(all(Some(cache.path())), counted, "the first run counts");
+    let files: Vec<PathBuf> = std::fs::read_dir(cache.path())
+        .expect("the cache dir exists")
+        .map(|entry| entry.expect("entry").path())
+        .collect();
+    let root = git(repo.path(), &["rev-list", "--max-parents=0", "HEAD"], &[]);
+    assert_eq!(files, [cache.path().join(format!("{}.jsonl", root.trim()))]);
+    assert_eq!(all(Some(cache.path())), counted, "the second run reads the counts");
+
+    let newest = &counted.activity.commits[0];
+    let text = std::fs::read_to_string(&files[0]).expect("cache");
+    let edited: String = text
+        .lines()
+        .map(|line| match line.contains(&newest.sha) {
+            true => line.replace("\"insertions\":1,", "\"insertions\":999,"),
+            false => line.to_owned(),
+        })
+        .chain(["not json".to_owned()])
+        .map(|line| line + "\n")
+        .collect();
+    assert_ne!(edited, text + "not json\n", "the newest commit added one line");
+    std::fs::write(&files[0], edited).expect("write");
+    let remembered = all(Some(cache.path()));
+    assert_eq!(remembered.activity.commits[0].insertions, 999);
+    assert_eq!(remembered.activity.commits[1..], counted.activity.commits[1..]);
+
+    git(repo.path(), &["config", "diff.algorithm", "histogram"], &[]);
+    assert_eq!(all(Some(cache.path())), counted, "other settings count again");
 }
 
 #[test]
@@ -619,7 +664,7 @@ fn repo_folder_name(path: &Path) -> String {
 #[test]
 fn empty_repository_has_no_commits() {
     let repo = Fixture::new();
-    let activity = collect::collect(repo.path(), Timestamp::MIN, Timestamp::MAX, &[])
+    let activity = collect::collect(repo.path(), Timestamp::MIN, Timestamp::MAX, &[], None)
         .expect("an unborn HEAD is no error")
         .activity;
     assert!(activity.commits.is_empty());
@@ -644,7 +689,7 @@ fn bare_repository_is_named_without_git_suffix() {
         ],
         &[],
     );
-    let activity = collect::collect(&bare, Timestamp::MIN, Timestamp::MAX, &[])
+    let activity = collect::collect(&bare, Timestamp::MIN, Timestamp::MAX, &[], None)
         .expect("bare repo")
         .activity;
     assert_eq!(activity.name, "tools");
@@ -791,7 +836,7 @@ fn first_commit_is_the_earliest_root_and_unknown_through_a_shallow_boundary() {
             "2026-11-04T10:00:00+00:00",
         ),
     );
-    let collected = collect::collect(repo.path(), Timestamp::MIN, Timestamp::MAX, &[])
+    let collected = collect::collect(repo.path(), Timestamp::MIN, Timestamp::MAX, &[], None)
         .expect("collect succeeds");
     assert_eq!(
         collected.activity.first_commit,
@@ -811,6 +856,7 @@ fn first_commit_is_the_earliest_root_and_unknown_through_a_shallow_boundary() {
         Timestamp::MIN,
         Timestamp::MAX,
         &[],
+        None,
     )
     .expect("a shallow clone is read");
     assert_eq!(shallow.activity.commits.len(), 1);
@@ -833,7 +879,7 @@ fn a_missing_blob_or_tree_leaves_its_commit_without_lines() {
         let repo = Fixture::new();
         let [first, second, third] = three_days(&repo);
         let id = delete_object(&repo, missing);
-        let collected = collect::collect(repo.path(), Timestamp::MIN, Timestamp::MAX, &[])
+        let collected = collect::collect(repo.path(), Timestamp::MIN, Timestamp::MAX, &[], None)
             .expect("the others are read");
         let shas: Vec<&str> = collected
             .activity
@@ -869,7 +915,7 @@ fn a_missing_parent_commit_cuts_the_history_short() {
     let repo = Fixture::new();
     let [_, second, third] = three_days(&repo);
     delete_object(&repo, "HEAD~2");
-    let collected = collect::collect(repo.path(), Timestamp::MIN, Timestamp::MAX, &[])
+    let collected = collect::collect(repo.path(), Timestamp::MIN, Timestamp::MAX, &[], None)
         .expect("what is there is read");
     let shas: Vec<&str> = collected
         .activity
@@ -911,7 +957,7 @@ fn a_repository_that_cannot_be_opened_is_an_error_naming_it() {
         1,
         "it looks like a repository: kept to be reported"
     );
-    let error = collect::collect(&found[0], Timestamp::MIN, Timestamp::MAX, &[])
+    let error = collect::collect(&found[0], Timestamp::MIN, Timestamp::MAX, &[], None)
         .expect_err("cannot be opened");
     assert!(
         error.to_string().contains(&broken.display().to_string()),
@@ -926,7 +972,7 @@ fn a_corrupt_pack_is_reported() {
     three_days(&repo);
     repo.git(&["gc", "-q"]);
     corrupt_packs(repo.path());
-    let outcome = collect::collect(repo.path(), Timestamp::MIN, Timestamp::MAX, &[]);
+    let outcome = collect::collect(repo.path(), Timestamp::MIN, Timestamp::MAX, &[], None);
     match outcome {
         Err(error) => assert!(
             error

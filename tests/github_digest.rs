@@ -270,6 +270,13 @@ impl Setup {
         }
     }
 
+    fn dirs(&self) -> pipeline::Dirs {
+        pipeline::Dirs {
+            cwd: self.root.path().to_path_buf(),
+            data_dir: self.root.path().join("data"),
+        }
+    }
+
     async fn prepare(&self, source: Source) -> Prepared {
         let github =
             pipeline::github_client(&self.config, self.root.path(), None).expect("a client");
@@ -279,7 +286,7 @@ impl Setup {
         };
         pipeline::prepare_from(
             &self.config,
-            self.root.path(),
+            &self.dirs(),
             &self.request(),
             sources,
             jiff::Timestamp::now(),
@@ -491,7 +498,7 @@ async fn the_local_source_is_as_before() {
     let prepared = setup.prepare(Source::Local).await;
     let before = pipeline::prepare(
         &setup.config,
-        setup.root.path(),
+        &setup.dirs(),
         &setup.request(),
         jiff::Timestamp::now(),
     )

@@ -19,7 +19,7 @@ fn collected(org: &Org, period: &Period) -> Activity {
         .repo_paths()
         .iter()
         .map(|path| {
-            collect::collect(path, period.since, period.until, &bots)
+            collect::collect(path, period.since, period.until, &bots, None)
                 .unwrap()
                 .activity
         })

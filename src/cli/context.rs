@@ -8,6 +8,7 @@ use crate::app::keymap::Keymap;
 use crate::app::theme::Themes;
 use crate::backend::ci::pool::PoolSpec;
 use crate::backend::sparky::actor::Places;
+use crate::backend::sparky::pipeline;
 use crate::backend::sparky::store::Store;
 use crate::config::{self, CONFIG_ENV, Config, Paths};
 
@@ -65,6 +66,14 @@ impl Context {
             default_docs_dir: self.paths.data_dir.join("docs"),
             data_dir: self.paths.data_dir.clone(),
             cwd: self.cwd.clone(),
+        }
+    }
+
+    /// Where digests read and remember.
+    pub fn dirs(&self) -> pipeline::Dirs {
+        pipeline::Dirs {
+            cwd: self.cwd.clone(),
+            data_dir: self.paths.data_dir.clone(),
         }
     }
 

@@ -64,7 +64,7 @@ pub async fn digest(context: &Context, args: DigestArgs) -> Result<(), Failure> 
     let sources = github.as_ref().map_or(Sources::Local, |g| source.with(g));
     let prepared = pipeline::prepare_from(
         &context.config,
-        &context.cwd,
+        &context.dirs(),
         &request,
         sources,
         jiff::Timestamp::now(),

@@ -50,7 +50,7 @@ pub async fn run(
     };
     let collected = pipeline::prepare_from(
         config,
-        &context.cwd,
+        &context.dirs(),
         &request,
         sources,
         jiff::Timestamp::now(),

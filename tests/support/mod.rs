@@ -220,7 +220,11 @@ pub async fn github_digest_data(
     };
     let github = pipeline::github_client(&config, dir, None).expect("a client");
     let sources = Source::Github.with(&github);
-    pipeline::prepare_from(&config, dir, &request, sources, jiff::Timestamp::now())
+    let dirs = pipeline::Dirs {
+        cwd: dir.to_path_buf(),
+        data_dir: dir.to_path_buf(),
+    };
+    pipeline::prepare_from(&config, &dirs, &request, sources, jiff::Timestamp::now())
         .await
         .expect("prepared")
         .data

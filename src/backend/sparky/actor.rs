@@ -17,7 +17,7 @@ use super::approval::{self, ApproveError};
 use super::channels::{ChannelName, Delivery};
 use super::checker::{Finding, Rules};
 use super::delivery::{self, Plan};
-use super::git::Git;
+use super::collect;
 use super::model::{DigestData, DraftState, Period, PeriodKind};
 use super::period;
 use super::pipeline::{
@@ -601,17 +601,11 @@ fn last_active(data: &DigestData) -> Option<Period> {
     {
         return Some(period::previous(period));
     }
-    let before = format!("--before=@{}", period.since.as_second() - 1);
     let newest = data
         .repo_paths
         .iter()
         .filter(|path| !path.contains("://"))
-        .filter_map(|path| {
-            let seconds = Git::new(Path::new(path))
-                .run(&["log", "-1", "--format=%ct", &before, "HEAD"])
-                .ok()?;
-            jiff::Timestamp::from_second(seconds.trim().parse().ok()?).ok()
-        })
+        .filter_map(|path| collect::newest_before(Path::new(path), period.since))
         .max()?;
     let tz = period::time_zone(&period.time_zone).ok()?;
     let day = newest.to_zoned(tz.clone()).date();
@@ -653,7 +647,11 @@ async fn prepare(
         None
     };
     let sources = github.as_ref().map_or(Sources::Local, |g| source.with(g));
-    pipeline::prepare_from(config, cwd, request, sources, jiff::Timestamp::now())
+    let dirs = pipeline::Dirs {
+        cwd: cwd.to_path_buf(),
+        data_dir: data_dir.to_path_buf(),
+    };
+    pipeline::prepare_from(config, &dirs, request, sources, jiff::Timestamp::now())
         .await
         .map_err(|e| e.to_string())
 }

@@ -106,6 +106,14 @@ pub fn github_client(
     })
 }
 
+/// Where a digest reads and remembers: `cwd` for repository paths given relative (or the
+/// repository containing it), `data_dir` for the cache of line counts (`numstat` under it).
+#[derive(Debug, Clone)]
+pub struct Dirs {
+    pub cwd: PathBuf,
+    pub data_dir: PathBuf,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PeriodSpec {
     /// The calendar period containing `date` (today when `None`).
@@ -204,12 +212,12 @@ pub struct DigestReport<'a> {
 /// them. Blocking (git reads).
 pub fn prepare(
     config: &Config,
-    cwd: &Path,
+    dirs: &Dirs,
     request: &DigestRequest,
     now: Timestamp,
 ) -> Result<Prepared, PipelineError> {
     let (current, previous) = periods(config, request, now)?;
-    let local = collect_local(config, cwd, request, &current, &previous, false)?;
+    let local = collect_local(config, dirs, request, &current, &previous, false)?;
     if local.nothing_read() {
         let failures = local.failures.into_iter().map(|f| f.failure).collect();
         return Err(PipelineError::NothingRead(failures));
@@ -237,24 +245,24 @@ pub fn prepare(
 /// cut short is kept with what was fetched, and reported the same way.
 pub async fn prepare_from(
     config: &Config,
-    cwd: &Path,
+    dirs: &Dirs,
     request: &DigestRequest,
     sources: Sources<'_>,
     now: Timestamp,
 ) -> Result<Prepared, PipelineError> {
     let (github, with_local) = match sources {
         Sources::Local => {
-            let (config, cwd, request) = (config.clone(), cwd.to_path_buf(), request.clone());
-            return blocking(move || prepare(&config, &cwd, &request, now)).await;
+            let (config, dirs, request) = (config.clone(), dirs.clone(), request.clone());
+            return blocking(move || prepare(&config, &dirs, &request, now)).await;
         }
         Sources::Github(github) => (github, false),
         Sources::Both(github) => (github, true),
     };
     let (current, previous) = periods(config, request, now)?;
     let local = if with_local {
-        let (config, cwd, request) = (config.clone(), cwd.to_path_buf(), request.clone());
+        let (config, dirs, request) = (config.clone(), dirs.clone(), request.clone());
         let (current, previous) = (current.clone(), previous.clone());
-        blocking(move || collect_local(&config, &cwd, &request, &current, &previous, true)).await?
+        blocking(move || collect_local(&config, &dirs, &request, &current, &previous, true)).await?
     } else {
         LocalRead::default()
     };
@@ -393,7 +401,7 @@ impl LocalRead {
 /// Blocking (git reads).
 fn collect_local(
     config: &Config,
-    cwd: &Path,
+    dirs: &Dirs,
     request: &DigestRequest,
     current: &Period,
     previous: &Period,
@@ -407,25 +415,32 @@ fn collect_local(
     } else {
         (request.repos.as_slice(), &[][..])
     };
-    let paths = collect::find_repos(repos, scan, cwd)?;
+    let paths = collect::find_repos(repos, scan, &dirs.cwd)?;
 
     // One walk covers both periods; the commits are split by committer time afterwards.
+    let numstat_cache = dirs.data_dir.join("numstat");
+    let each = collect::collect_each(
+        &paths,
+        previous.since,
+        current.until,
+        &config.sparky.bots,
+        Some(&numstat_cache),
+    );
     let mut read = LocalRead::default();
-    for path in &paths {
-        let collected =
-            match collect::collect(path, previous.since, current.until, &config.sparky.bots) {
-                Ok(collected) => collected,
-                Err(error) => {
-                    read.failures.push(Failed {
-                        failure: SourceFailure {
-                            repo: collect::folder_name(path),
-                            reason: error.to_string(),
-                        },
-                        incomplete: false,
-                    });
-                    continue;
-                }
-            };
+    for (path, collected) in paths.iter().zip(each) {
+        let collected = match collected {
+            Ok(collected) => collected,
+            Err(error) => {
+                read.failures.push(Failed {
+                    failure: SourceFailure {
+                        repo: collect::folder_name(path),
+                        reason: error.to_string(),
+                    },
+                    incomplete: false,
+                });
+                continue;
+            }
+        };
         if let Some(reason) = collected.unread() {
             read.failures.push(Failed {
                 failure: SourceFailure {

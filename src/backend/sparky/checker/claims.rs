@@ -414,6 +414,18 @@ pub(super) fn without_quotes(line: &str, verbatim: &[&str]) -> String {
     text
 }
 
+/// The texts of `verbatim` that `body` can quote, in their order: those it holds. Blanking
+/// only turns text into spaces, so a text not in the body can appear by it only when it
+/// has a run of spaces; those are kept too. Searching each line for every subject of a
+/// long history would cost lines times subjects.
+pub(super) fn quoted_in<'a>(body: &str, verbatim: &[&'a str]) -> Vec<&'a str> {
+    verbatim
+        .iter()
+        .copied()
+        .filter(|text| body.contains(text) || text.contains("  "))
+        .collect()
+}
+
 fn blank_verbatim(text: &mut String, verbatim: &[&str]) {
     for quoted in verbatim {
         for range in whole_occurrences(text, quoted) {

@@ -477,7 +477,8 @@ fn verbatim(data: &DigestData) -> Vec<&str> {
         texts.extend(g.trend.iter().map(|t| t.previous_label.as_str()));
     }
     texts.retain(|t| !t.trim().is_empty());
-    texts.sort_by_key(|t| std::cmp::Reverse(t.len()));
+    // Longest first; each text once (an author is on each of their commits).
+    texts.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
     texts.dedup();
     texts
 }

@@ -110,9 +110,10 @@ pub fn check(body: &str, kind: DraftKind, data: &DigestData, rules: &Rules) -> V
     let mut unquoted = Vec::new();
     let mut shas = Vec::new();
     let mut templates = told::Templates::default();
+    let verbatim = claims::quoted_in(body, &known.verbatim);
     for (i, line) in body.lines().enumerate() {
         let number = i + 1;
-        let stated = claims::claims(line, &known.verbatim);
+        let stated = claims::claims(line, &verbatim);
         for s in &stated {
             let broken = [judge(s, &known), told::bare_number(line, s)];
             findings.extend(broken.into_iter().flatten().map(|(rule, message)| Finding {
@@ -125,7 +126,7 @@ pub fn check(body: &str, kind: DraftKind, data: &DigestData, rules: &Rules) -> V
                 shas.push((number, sha));
             }
         }
-        let left = claims::without_quotes(line, &known.verbatim);
+        let left = claims::without_quotes(line, &verbatim);
         templates.read(number, line, &left, &stated, &known);
         unquoted.push(left);
     }

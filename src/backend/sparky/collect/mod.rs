@@ -3,6 +3,7 @@
 //! [`collect`] reports what `git log --numstat --since-as-filter=<since> --until=<until - 1s>`
 //! reports on HEAD: the same commits, mailmapped authors and line counts.
 
+mod cache;
 mod numstat;
 mod remote;
 mod renames;
@@ -15,6 +16,7 @@ use gix::ObjectId;
 use jiff::Timestamp;
 
 use super::model::{CommitRecord, RepoActivity};
+use cache::NumstatCache;
 use numstat::{LineCounter, Numstat};
 pub use remote::origin_url;
 pub use repos::{find_repos, folder_name};
@@ -112,14 +114,62 @@ impl Collected {
 /// a commit whose trees or blobs are missing is counted without its lines, and a walk that
 /// reaches a missing commit keeps what it found ([`Collected`] says what was not read).
 /// Only a repository that cannot be opened, or whose HEAD cannot be read, is an error.
+///
+/// With a `cache_dir`, line counts are remembered there by commit and not diffed again
+/// (see [`cache`]); a shallow or partly read history is not remembered.
 pub fn collect(
     repo_path: &Path,
     since: Timestamp,
     until: Timestamp,
     bots: &[String],
+    cache_dir: Option<&Path>,
 ) -> Result<Collected, CollectError> {
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    collect_on_threads(repo_path, since, until, bots, cores.min(2))
+    collect_on_threads(repo_path, since, until, bots, cache_dir, cores().min(2))
+}
+
+/// [`collect`] of each of `repos`, in their order. Repositories are read on up to two
+/// threads, each taking the next repository; a single repository gets both for its commits.
+pub fn collect_each(
+    repos: &[PathBuf],
+    since: Timestamp,
+    until: Timestamp,
+    bots: &[String],
+    cache_dir: Option<&Path>,
+) -> Vec<Result<Collected, CollectError>> {
+    let threads = cores().min(2).min(repos.len());
+    if threads <= 1 {
+        return repos
+            .iter()
+            .map(|repo| collect(repo, since, until, bots, cache_dir))
+            .collect();
+    }
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        while let Some(repo) = repos.get(next.fetch_add(1, Ordering::Relaxed)) {
+            let collected = collect_on_threads(repo, since, until, bots, cache_dir, 1);
+            done.push((repo, collected));
+        }
+        done
+    };
+    let mut done: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads).map(|_| scope.spawn(work)).collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| handle.join().unwrap_or_default())
+            .collect()
+    });
+    repos
+        .iter()
+        .map(|repo| match done.iter().position(|(r, _)| *r == repo) {
+            Some(at) => done.swap_remove(at).1,
+            None => Err(CollectError::Worker { repo: repo.clone() }),
+        })
+        .collect()
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
 }
 
 /// [`collect`] with at most `threads` threads (at least one), each with its own repository
@@ -129,6 +179,7 @@ pub fn collect_on_threads(
     since: Timestamp,
     until: Timestamp,
     bots: &[String],
+    cache_dir: Option<&Path>,
     threads: usize,
 ) -> Result<Collected, CollectError> {
     let repo = gix::open(repo_path).map_err(|source| CollectError::Open {
@@ -139,11 +190,17 @@ pub fn collect_on_threads(
         repo: repo_path.to_path_buf(),
         source,
     })?;
+    let open_error = |source| CollectError::Open {
+        path: repo_path.to_path_buf(),
+        source,
+    };
+    let settings = numstat::settings(&repo).map_err(open_error)?;
     let context = Context {
         path: repo_path,
         name: repos::repo_name(&repo),
         mailmap: repo.open_mailmap(),
         bots,
+        cache: NumstatCache::open(cache_dir, walked.root, settings),
     };
     let selected = &walked.selected;
     let threads = if selected.len() < PARALLEL_FROM {
@@ -155,6 +212,12 @@ pub fn collect_on_threads(
         1 => Worker::new(repo, &context)?.records(selected),
         threads => in_parallel(repo.into_sync(), &context, selected, threads)?,
     };
+    context.cache.remember(
+        read.iter()
+            .filter(|r| r.diffed)
+            .filter_map(|r| r.record.as_ref())
+            .map(|c| (c.sha.as_str(), Numstat::of(c))),
+    );
     let (commits, unread): (Vec<_>, Vec<_>) =
         read.into_iter().map(|r| (r.record, r.unread)).unzip();
     Ok(Collected {
@@ -168,6 +231,23 @@ pub fn collect_on_threads(
         unread_commits: unread.into_iter().flatten().collect(),
         cut_short: walked.cut_short,
     })
+}
+
+/// The committer time of the newest commit reachable from HEAD before `before`, as
+/// `git log -1 --before` finds it; `None` when there is none or the repository cannot be read.
+pub fn newest_before(repo_path: &Path, before: Timestamp) -> Option<Timestamp> {
+    let repo = gix::open(repo_path).ok()?;
+    let head = repo.head().ok()?.try_into_peeled_id().ok()??;
+    let order = gix::revision::walk::Sorting::ByCommitTime(Default::default());
+    let seconds = repo
+        .rev_walk([head])
+        .sorting(order)
+        .all()
+        .ok()?
+        .map_while(Result::ok)
+        .map(|info| info.commit_time.unwrap_or_default())
+        .find(|&committed| committed < before.as_second())?;
+    Timestamp::from_second(seconds).ok()
 }
 
 /// The abbreviated id git prints.
@@ -192,6 +272,8 @@ struct Walked {
     selected: Vec<Selected>,
     /// The committer time of the earliest root commit, when the whole history was walked.
     first_commit: Option<Timestamp>,
+    /// That root commit.
+    root: Option<ObjectId>,
     cut_short: Option<String>,
 }
 
@@ -203,6 +285,7 @@ fn select(
     let mut walked = Walked {
         selected: Vec::new(),
         first_commit: None,
+        root: None,
         cut_short: None,
     };
     let Some(head) = repo.head()?.try_into_peeled_id()? else {
@@ -220,7 +303,7 @@ fn select(
             .as_ref()
             .is_some_and(|ids| ids.binary_search(id).is_ok())
     };
-    let mut first_root: Option<i64> = None;
+    let mut first_root: Option<(i64, ObjectId)> = None;
     let mut reached_boundary = false;
     let order = gix::revision::walk::Sorting::ByCommitTime(Default::default());
     for info in repo.rev_walk([head]).sorting(order).all()? {
@@ -235,7 +318,9 @@ fn select(
         let boundary = is_shallow(&info.id);
         reached_boundary |= boundary;
         if info.parent_ids.is_empty() && !boundary {
-            first_root = Some(first_root.map_or(committed, |first| first.min(committed)));
+            first_root = Some(first_root.map_or((committed, info.id), |first| {
+                first.min((committed, info.id))
+            }));
         }
         if in_period(committed) {
             walked.selected.push(Selected {
@@ -250,7 +335,10 @@ fn select(
         }
     }
     if !reached_boundary && walked.cut_short.is_none() {
-        walked.first_commit = first_root.and_then(|seconds| Timestamp::from_second(seconds).ok());
+        if let Some((seconds, root)) = first_root {
+            walked.first_commit = Timestamp::from_second(seconds).ok();
+            walked.root = Some(root);
+        }
     }
     Ok(walked)
 }
@@ -261,6 +349,7 @@ struct Context<'a> {
     name: String,
     mailmap: gix::mailmap::Snapshot,
     bots: &'a [String],
+    cache: NumstatCache,
 }
 
 /// A commit as far as it could be read.
@@ -269,6 +358,8 @@ struct Read {
     record: Option<CommitRecord>,
     /// `(sha, why)` when it was not read in full.
     unread: Option<(String, String)>,
+    /// Whether its lines were counted by this run, not taken from the cache.
+    diffed: bool,
 }
 
 /// Turns selected commits into records; one per thread.
@@ -319,10 +410,12 @@ impl<'a> Worker<'a> {
         let is_merge = selected.parents.len() > 1;
         // git log shows no diff for merges by default: their lines were counted on the
         // branches they bring in.
-        let numstat = if is_merge {
-            Ok(Numstat::default())
-        } else {
-            numstat(&self.repo, &mut self.counter, selected, decoded.tree())
+        let cached = context.cache.get(&selected.id).cloned();
+        let diffed = !is_merge && cached.is_none();
+        let numstat = match cached {
+            _ if is_merge => Ok(Numstat::default()),
+            Some(cached) => Ok(cached),
+            None => numstat(&self.repo, &mut self.counter, selected, decoded.tree()),
         };
         let (numstat, unread) = match numstat {
             Ok(numstat) => (numstat, None),
@@ -331,6 +424,7 @@ impl<'a> Worker<'a> {
                 (Numstat::default(), Some((sha.clone(), why)))
             }
         };
+        let diffed = diffed && unread.is_none();
         Read {
             record: Some(CommitRecord {
                 login: None,
@@ -351,6 +445,7 @@ impl<'a> Worker<'a> {
                 sha,
             }),
             unread,
+            diffed,
         }
     }
 
@@ -363,6 +458,7 @@ impl<'a> Worker<'a> {
                 sha,
                 format!("it cannot be read and is left out: {}", describe(&error)),
             )),
+            diffed: false,
         }
     }
 }

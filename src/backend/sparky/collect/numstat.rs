@@ -10,15 +10,49 @@ use gix::objs::TreeRefIter;
 use gix::objs::tree::{EntryKind, EntryMode};
 
 use super::renames::{self, File};
+use crate::backend::sparky::model::CommitRecord;
 
 /// What `git log --numstat` sums up for one commit.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(super) struct Numstat {
     pub files_changed: u32,
     pub insertions: u64,
     pub deletions: u64,
     /// The paths git lists, a rename by its destination.
     pub paths: Vec<String>,
+}
+
+impl Numstat {
+    /// The counts a record carries.
+    pub fn of(commit: &CommitRecord) -> Self {
+        Self {
+            files_changed: commit.files_changed,
+            insertions: commit.insertions,
+            deletions: commit.deletions,
+            paths: commit.paths.clone(),
+        }
+    }
+}
+
+/// The repository's settings that change what a diff counts: the line diff algorithm and
+/// rename detection.
+pub(super) fn settings(repo: &gix::Repository) -> Result<String, gix::Error> {
+    Ok(format!(
+        "{:?}, renames {:?}",
+        repo.diff_algorithm()?,
+        rename_limit(repo)?
+    ))
+}
+
+/// `diff.renameLimit` when rename detection is on (`diff.renames`, default true).
+fn rename_limit(repo: &gix::Repository) -> Result<Option<usize>, gix::Error> {
+    let config = repo.config_snapshot();
+    let (rewrites, is_configured) = gix::diff::new_rewrites(config.plumbing(), true)?;
+    Ok(match (rewrites, is_configured) {
+        (Some(rewrites), _) => Some(rewrites.limit),
+        (None, false) => Some(gix::diff::Rewrites::default().limit),
+        (None, true) => None,
+    })
 }
 
 /// Diffs trees and counts lines, reusing its caches across commits: building a resource
@@ -39,17 +73,10 @@ struct Change {
 
 impl LineCounter {
     pub fn new(repo: &gix::Repository) -> Result<Self, gix::Error> {
-        let config = repo.config_snapshot();
-        let (rewrites, is_configured) = gix::diff::new_rewrites(config.plumbing(), true)?;
-        let rename_limit = match (rewrites, is_configured) {
-            (Some(rewrites), _) => Some(rewrites.limit),
-            (None, false) => Some(gix::diff::Rewrites::default().limit),
-            (None, true) => None,
-        };
         Ok(Self {
             lines: repo.diff_resource_cache_for_tree_diff()?,
             tree_state: Default::default(),
-            rename_limit,
+            rename_limit: rename_limit(repo)?,
         })
     }
 

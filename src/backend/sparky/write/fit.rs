@@ -16,12 +16,16 @@ pub(super) fn fit(markdown: String, max_words: usize) -> String {
         return markdown;
     }
     let mut sections: Vec<Vec<String>> = split(&markdown);
+    // Kept up to date as bullets go: recounting the whole text per bullet is quadratic,
+    // and a long range's appendix has a bullet per day.
+    let mut total = words(&sections);
+    let mut cuttable: Vec<usize> = sections.iter().map(|lines| bullets(lines)).collect();
     let mut cut = vec![false; sections.len()];
-    while words(&sections) > max_words {
-        let longest = sections
+    while total > max_words {
+        let longest = cuttable
             .iter()
             .enumerate()
-            .map(|(i, lines)| (bullets(lines), i))
+            .map(|(i, &n)| (n, i))
             .filter(|&(n, _)| n > KEPT_AT_LEAST)
             .max();
         let Some((_, at)) = longest else {
@@ -33,9 +37,11 @@ pub(super) fn fit(markdown: String, max_words: usize) -> String {
         else {
             break;
         };
-        sections[at].remove(last);
+        total -= word_count(&sections[at].remove(last));
+        cuttable[at] -= 1;
         if !cut[at] {
             sections[at].insert(last, ELLIPSIS.to_owned());
+            total += word_count(ELLIPSIS);
             cut[at] = true;
         }
     }
