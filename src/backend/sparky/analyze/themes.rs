@@ -163,7 +163,10 @@ fn groups(activity: &Activity) -> BTreeMap<Key, Group<'_>> {
             .collect();
         found.sort();
         found.dedup();
-        found.into_iter().map(|(_, label)| Key::Label(label)).collect()
+        found
+            .into_iter()
+            .map(|(_, label)| Key::Label(label))
+            .collect()
     };
     let by_number: BTreeMap<(&str, u64), &PullRequestRecord> = pulls
         .iter()
@@ -697,13 +700,7 @@ mod tests {
                 "ann",
                 &["security", "enhancement"],
             ),
-            labelled(
-                "lab/api",
-                4,
-                "feat(ui): dark mode",
-                "ann",
-                &["enhancement"],
-            ),
+            labelled("lab/api", 4, "feat(ui): dark mode", "ann", &["enhancement"]),
             labelled(
                 "lab/api",
                 11,
