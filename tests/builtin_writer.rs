@@ -866,6 +866,7 @@ fn busy_activity(label: &str, monday: usize, commits: usize, quieter: usize) -> 
                 additions: 20 + (j * 91 % 500) as u64,
                 deletions: (j * 29 % 120) as u64,
                 is_bot: false,
+                labels: Vec::new(),
             });
         }
         for j in 0..(4 - i).saturating_sub(quieter) {

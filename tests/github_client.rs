@@ -199,6 +199,7 @@ async fn two_periods_collected_at_once_are_both_remembered() {
 #[tokio::test]
 async fn activity_matches_the_data() {
     let fake = FakeGitHub::start("acme", 4);
+    let (number, _) = fake.merge_pull("repo-00", "Rotate keys", "ann", &["security", "area: auth"]);
     let dir = tempfile::tempdir().unwrap();
     let github = client(&config(&fake, dir.path()), dir.path());
     let repos = github.selected_repos().await.unwrap();
@@ -208,6 +209,12 @@ async fn activity_matches_the_data() {
         for (repo, found) in repos.iter().zip(&activity.repos) {
             check_repo(&fake, repo, found, &period);
         }
+        let labelled = activity.repos[0]
+            .pull_requests
+            .iter()
+            .find(|p| p.number == number)
+            .expect("the labelled pull request");
+        assert_eq!(labelled.labels, ["security", "area: auth"]);
     }
 }
 
@@ -285,8 +292,10 @@ fn check_repo(
             (source.created, source.merged, source.closed)
         );
         assert_eq!(pull.is_bot, source.author_type == "Bot");
+        assert_eq!(pull.labels, source.labels);
         if pull.is_bot {
             assert_eq!(pull.author, "dependabot[bot]");
+            assert_eq!(pull.labels, ["dependencies"]);
         }
         assert!(pull.url.ends_with(&format!("/pull/{}", pull.number)));
     }

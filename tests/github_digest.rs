@@ -6,6 +6,7 @@ mod support;
 
 use std::collections::BTreeSet;
 
+use raibid::backend::sparky::analyze::ThemeKind;
 use raibid::backend::sparky::model::{DigestData, DraftKind};
 use raibid::backend::sparky::pipeline::{
     self, DigestRequest, PeriodSpec, Prepared, Source, Sources, WriterChoice,
@@ -467,6 +468,107 @@ async fn a_rate_limit_answer_is_waited_out_and_unknown_file_counts_are_told() {
         .map(|n| n.sha.as_str())
         .collect();
     assert_eq!(unknown, [large.oid.as_str()]);
+}
+
+/// Merged pull requests sharing a label are a theme: the draft tells it with the commits
+/// that squash-merged them, and `--json` carries it with its pull requests.
+#[tokio::test]
+async fn merged_pull_requests_sharing_a_label_are_a_theme_in_the_draft_and_the_json() {
+    let setup = Setup::new();
+    let merged = [
+        (
+            "repo-00",
+            "Rotate the signing keys",
+            "ann",
+            &["security"][..],
+        ),
+        (
+            "repo-01",
+            "Check webhook signatures",
+            "bob",
+            &["backend", "security"],
+        ),
+        ("repo-02", "Refuse weak ciphers", "cleo", &["Security"]),
+    ]
+    .map(|(repo, title, login, labels)| {
+        let (number, commit) = setup.fake.merge_pull(repo, title, login, labels);
+        (format!("lab/{repo}"), number, commit)
+    });
+    let prepared = setup.prepare(Source::Github).await;
+    let themes = &prepared.data.metrics.themes;
+    let theme = themes
+        .iter()
+        .find(|t| t.kind == ThemeKind::Label)
+        .unwrap_or_else(|| panic!("a label theme among {themes:#?}"));
+    assert_eq!(theme.title, "Pull requests labelled ‘security’");
+    assert_eq!(theme.key, "security");
+    let pulls: BTreeSet<(String, u64)> = theme.pull_requests.iter().cloned().collect();
+    let expected: BTreeSet<(String, u64)> = merged
+        .iter()
+        .map(|(repo, number, _)| (repo.clone(), *number))
+        .collect();
+    assert_eq!(pulls, expected);
+    let commits: BTreeSet<&str> = theme.commits.iter().map(String::as_str).collect();
+    let squashed: BTreeSet<&str> = merged.iter().map(|(_, _, c)| c.oid.as_str()).collect();
+    assert_eq!(commits, squashed, "the commits that merged them");
+    assert_eq!(theme.repos.len(), 3);
+    let people: BTreeSet<&str> = theme.people.iter().map(String::as_str).collect();
+    assert_eq!(
+        people,
+        BTreeSet::from(["Ann Example", "Bob Builder", "Cleo Coder"])
+    );
+
+    let (tokens, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let composed = pipeline::compose(&setup.config, WriterChoice::Builtin, &prepared, &tokens)
+        .await
+        .unwrap()
+        .expect("a draft");
+    let body = &composed.body;
+    let told = body
+        .split("### ")
+        .find(|section| section.starts_with("Pull requests labelled ‘security’\n"))
+        .unwrap_or_else(|| panic!("a subsection for the label theme:\n{body}"));
+    assert!(
+        body.contains("The main themes of 2026-W45 were “Pull requests labelled ‘security’”"),
+        "the label theme leads:\n{body}"
+    );
+    assert!(
+        composed.findings.is_empty(),
+        "the checker knows the theme's figures: {:#?}",
+        composed.findings
+    );
+    for (_, _, commit) in &merged {
+        assert!(
+            told.contains(&commit.headline),
+            "{} in:\n{told}",
+            commit.headline
+        );
+    }
+
+    let out = setup.raibid(&[
+        "digest",
+        "--source",
+        "github",
+        "--period",
+        "week",
+        "--date",
+        "2026-11-04",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json_themes = report["metrics"]["themes"].as_array().expect("themes");
+    let label = json_themes
+        .iter()
+        .find(|t| t["kind"] == "label")
+        .unwrap_or_else(|| panic!("a label theme in {json_themes:#?}"));
+    assert_eq!(label["title"], "Pull requests labelled ‘security’");
+    assert_eq!(label["pull_requests"].as_array().map(Vec::len), Some(3));
+    assert_eq!(label["commits"].as_array().map(Vec::len), Some(3));
 }
 
 #[tokio::test]

@@ -106,6 +106,7 @@ pub struct FakePull {
     pub deletions: u64,
     /// Review authors in order, repeats and the PR's author included.
     pub reviews: Vec<String>,
+    pub labels: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -290,6 +291,7 @@ fn generate(org: &str, index: usize) -> FakeRepo {
                 additions: 1,
                 deletions: 1,
                 reviews: Vec::new(),
+                labels: Vec::new(),
             }),
         ));
         items.push((
@@ -337,6 +339,12 @@ fn generate(org: &str, index: usize) -> FakeRepo {
                 additions: rng.below(500),
                 deletions: rng.below(200),
                 reviews,
+                // Bots' pull requests are labelled, as dependabot labels its own.
+                labels: if bot {
+                    vec!["dependencies".into()]
+                } else {
+                    Vec::new()
+                },
             }),
         ));
     }
@@ -689,6 +697,63 @@ impl FakeGitHub {
                     + SignedDuration::from_secs(n as i64 * 7),
             );
         }
+    }
+
+    /// A pull request by `login` (one of the organisation's people) labelled `labels`,
+    /// opened and squash-merged in [`day`] as one commit `title (#N)`: its number and the
+    /// commit.
+    pub fn merge_pull(
+        &self,
+        name: &str,
+        title: &str,
+        login: &str,
+        labels: &[&str],
+    ) -> (u64, FakeCommit) {
+        let org = self.org();
+        let (person, email, _) = PEOPLE
+            .into_iter()
+            .find(|(_, _, known)| *known == Some(login))
+            .expect("one of the organisation's people");
+        self.repo_mut(name, |repo| {
+            let numbers = repo.pulls.iter().map(|p| p.number);
+            let number = 1 + numbers
+                .chain(repo.issues.iter().map(|i| i.number))
+                .max()
+                .unwrap_or(0);
+            let merged = day().since + SignedDuration::from_hours(12 + number as i64 % 6);
+            let commit = FakeCommit {
+                oid: oid(&format!("{org}/{name}/pull/{number}")),
+                committed: merged,
+                authored: merged.to_string(),
+                headline: format!("{title} (#{number})"),
+                additions: 40 + number,
+                deletions: 4,
+                files: Some(2),
+                parents: 1,
+                name: person.into(),
+                email: email.into(),
+                login: Some(login.into()),
+            };
+            repo.pulls.push(FakePull {
+                number,
+                title: title.into(),
+                author_type: "User".into(),
+                author: login.into(),
+                created: merged - SignedDuration::from_hours(5),
+                updated: merged,
+                merged: Some(merged),
+                closed: Some(merged),
+                additions: commit.additions,
+                deletions: commit.deletions,
+                reviews: Vec::new(),
+                labels: labels.iter().map(|l| l.to_string()).collect(),
+            });
+            repo.commits.push(commit.clone());
+            repo.commits
+                .sort_by_key(|commit| std::cmp::Reverse(commit.committed));
+            repo.pushed_at = Timestamp::now().max(repo.pushed_at + SignedDuration::from_secs(1));
+            (number, commit)
+        })
     }
 
     /// `count` releases created and published in [`day`], a second apart: more pages of
@@ -1394,6 +1459,11 @@ fn pull_json(full_name: &str, pull: &FakePull) -> Value {
         .iter()
         .map(|login| json!({ "__typename": "PullRequestReview", "author": actor("User", login), "state": "APPROVED" }))
         .collect();
+    let labels: Vec<Value> = pull
+        .labels
+        .iter()
+        .map(|name| json!({ "__typename": "Label", "name": name, "color": "ededed" }))
+        .collect();
     json!({
         "__typename": "PullRequest",
         "number": pull.number,
@@ -1409,6 +1479,7 @@ fn pull_json(full_name: &str, pull: &FakePull) -> Value {
         "deletions": pull.deletions,
         "author": actor(&pull.author_type, &pull.author),
         "reviews": { "__typename": "PullRequestReviewConnection", "totalCount": reviews.len(), "nodes": reviews },
+        "labels": { "__typename": "LabelConnection", "totalCount": labels.len(), "nodes": labels },
     })
 }
 

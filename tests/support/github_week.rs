@@ -61,6 +61,7 @@ fn pr(
         additions,
         deletions,
         is_bot: author.ends_with("[bot]"),
+        labels: Vec::new(),
     }
 }
 

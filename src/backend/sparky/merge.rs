@@ -242,6 +242,7 @@ mod tests {
                         additions: 1,
                         deletions: 1,
                         is_bot: false,
+                        labels: Vec::new(),
                     })
                     .collect(),
                 ..RepoActivity::default()

@@ -108,6 +108,9 @@ pub struct PullRequestRecord {
     pub additions: u64,
     pub deletions: u64,
     pub is_bot: bool,
+    /// Label names, as GitHub spells them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub labels: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,7 +6,8 @@
 //! - Commits: `history(since, until)` of the default branch (committer dates), asked up
 //!   to the period's end, which is exclusive: a commit at the end is dropped here.
 //! - Pull requests: newest updated first; paging stops at one updated before the period
-//!   (anything opened, merged or closed in the period was updated in it or later).
+//!   (anything opened, merged or closed in the period was updated in it or later). Each
+//!   with its reviews and labels (first [`LABELS_PER_PULL`]).
 //! - Issues: `filterBy: {since}` (updated since) and newest updated first; GraphQL's issues
 //!   are issues only, never pull requests.
 //! - Releases: newest created first; paging stops at a page whose releases were all
@@ -25,11 +26,13 @@ use crate::backend::sparky::model::{
     CommitRecord, IssueRecord, PullRequestRecord, ReleaseRecord, RepoActivity,
 };
 
-/// Page sizes. Reviews are asked for 50 per pull request: with 50 pull requests a page
-/// that is 1 + 50 requests' worth of nodes, a query cost of one point.
+/// Page sizes. Reviews are asked for 50 per pull request and labels for 20: with 50
+/// pull requests a page that is 1 + 50 + 20 requests' worth of nodes, and with the other
+/// connections a query still costs one point.
 const COMMITS_PER_PAGE: u32 = 100;
 const PULLS_PER_PAGE: u32 = 50;
 const REVIEWS_PER_PULL: u32 = 50;
+const LABELS_PER_PULL: u32 = 20;
 const ISSUES_PER_PAGE: u32 = 100;
 const RELEASES_PER_PAGE: u32 = 20;
 
@@ -389,6 +392,14 @@ impl Collector {
                 additions: node.additions,
                 deletions: node.deletions,
                 is_bot: false,
+                labels: node
+                    .labels
+                    .map(|labels| labels.nodes)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .flatten()
+                    .map(|label| label.name)
+                    .collect(),
             });
         }
         let paging = &mut self.paging[Conn::Pulls as usize];
@@ -495,7 +506,7 @@ fn query(wanted: &[Conn]) -> String {
             Conn::Pulls => {
                 declared.push("$pulls: String");
                 fields.push_str(&format!(
-                    "pullRequests(first: {PULLS_PER_PAGE}, orderBy: {{field: UPDATED_AT, direction: DESC}}, after: $pulls) {{ {PAGE_INFO} nodes {{ number title url createdAt updatedAt mergedAt closedAt additions deletions author {{ __typename login }} reviews(first: {REVIEWS_PER_PULL}) {{ nodes {{ author {{ login }} }} }} }} }} "
+                    "pullRequests(first: {PULLS_PER_PAGE}, orderBy: {{field: UPDATED_AT, direction: DESC}}, after: $pulls) {{ {PAGE_INFO} nodes {{ number title url createdAt updatedAt mergedAt closedAt additions deletions author {{ __typename login }} reviews(first: {REVIEWS_PER_PULL}) {{ nodes {{ author {{ login }} }} }} labels(first: {LABELS_PER_PULL}) {{ nodes {{ name }} }} }} }} "
                 ));
             }
             Conn::Issues => {
@@ -596,6 +607,7 @@ struct PullNode {
     deletions: u64,
     author: Option<Actor>,
     reviews: Option<Nodes<Review>>,
+    labels: Option<Nodes<Label>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -607,6 +619,11 @@ struct Nodes<T> {
 #[derive(Debug, Deserialize)]
 struct Review {
     author: Option<Login>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Label {
+    name: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -729,6 +746,7 @@ mod tests {
             "history(first: 100, since: $since, until: $until, after: $commits)",
             "pullRequests(first: 50, orderBy: {field: UPDATED_AT, direction: DESC}, after: $pulls)",
             "reviews(first: 50)",
+            "labels(first: 20) { nodes { name } }",
             "filterBy: {since: $updatedSince}",
             "releases(first: 20, orderBy: {field: CREATED_AT, direction: DESC}, after: $releases)",
             "additions deletions",
@@ -796,7 +814,7 @@ mod tests {
     }
 
     #[test]
-    fn pull_requests_in_the_period_with_reviewers_and_paging_stops_at_older_ones() {
+    fn pull_requests_in_the_period_with_reviewers_labels_and_paging_stops_at_older_ones() {
         let mut collector = collector();
         let mut repository = empty_repository();
         let pull = |number: u64, created: &str, updated: &str, merged: Option<&str>| {
@@ -804,7 +822,8 @@ mod tests {
                     "createdAt": created, "updatedAt": updated, "mergedAt": merged, "closedAt": merged,
                     "additions": number * 10, "deletions": number, "author": { "__typename": "User", "login": "ann" },
                     "reviews": { "nodes": [ { "author": { "login": "cleo" } }, { "author": { "login": "ann" } },
-                                            { "author": { "login": "bob" } }, { "author": { "login": "cleo" } }, { "author": null } ] } })
+                                            { "author": { "login": "bob" } }, { "author": { "login": "cleo" } }, { "author": null } ] },
+                    "labels": { "nodes": [ { "name": "security" }, null, { "name": "good first issue" } ] } })
         };
         repository["pullRequests"] = page(
             json!([
@@ -828,6 +847,7 @@ mod tests {
         assert_eq!(numbers, [5, 4]);
         let five = &activity.pull_requests[0];
         assert_eq!(five.reviewers, ["bob", "cleo"]);
+        assert_eq!(five.labels, ["security", "good first issue"]);
         assert_eq!((five.additions, five.deletions), (50, 5));
         assert_eq!(five.merged, Some(at("2026-11-05T00:00:00Z")));
     }

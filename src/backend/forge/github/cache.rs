@@ -24,6 +24,10 @@ use crate::backend::sparky::model::RepoActivity;
 /// Periods kept per repository: the newest ones fetched.
 const PERIODS_KEPT: usize = 8;
 
+/// What stored activity holds; activity stored in an older format is fetched again.
+/// 1: pull requests carry their labels.
+pub(super) const ACTIVITY_FORMAT: u32 = 1;
+
 /// One URL's last answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct Entry {
@@ -75,6 +79,9 @@ pub(super) struct StoredPeriod {
     pub until: Timestamp,
     pub pushed_at: Option<Timestamp>,
     pub fetched_at: Timestamp,
+    /// [`ACTIVITY_FORMAT`] when it was stored; 0 before formats were numbered.
+    #[serde(default)]
+    pub format: u32,
     pub activity: RepoActivity,
 }
 
@@ -250,6 +257,7 @@ mod tests {
             until: at(day + 1),
             pushed_at: Some(at(pushed)),
             fetched_at: at(day + 1),
+            format: ACTIVITY_FORMAT,
             activity: RepoActivity {
                 name: "acme/web".into(),
                 ..RepoActivity::default()
@@ -278,6 +286,7 @@ mod tests {
             until: at(day + 1),
             pushed_at: None,
             fetched_at: at(day + 1),
+            format: ACTIVITY_FORMAT,
             activity: RepoActivity::default(),
         };
         let results = tokio::join!(

@@ -42,7 +42,7 @@ pub fn cache_dir(config: &GithubConfig, data_dir: &std::path::Path) -> std::path
 use crate::backend::sparky::model::{Period, RepoActivity};
 use crate::config::{GithubConfig, Secret, SecretError};
 use activity::{Collector, Reply};
-use cache::{ActivityStore, HttpCache, StoredPeriod};
+use cache::{ACTIVITY_FORMAT, ActivityStore, HttpCache, StoredPeriod};
 use client::Client;
 
 /// Queries per repository and period at most (each brings up to 100 commits).
@@ -411,6 +411,7 @@ impl GitHub {
             until,
             pushed_at: repo.pushed_at,
             fetched_at,
+            format: ACTIVITY_FORMAT,
             activity: fetched.clone(),
         };
         if let Err(error) = inner.store.save(&repo.full_name, stored).await {
@@ -481,10 +482,11 @@ struct Fetched {
     incomplete: Option<String>,
 }
 
-/// Whether stored activity still holds: same `pushed_at`, fetched after the period ended
-/// or only minutes ago.
+/// Whether stored activity still holds: in the current format, same `pushed_at`, fetched
+/// after the period ended or only minutes ago.
 fn reusable(stored: &StoredPeriod, repo: &RepoInfo, now: Timestamp) -> bool {
-    stored.pushed_at == repo.pushed_at
+    stored.format == ACTIVITY_FORMAT
+        && stored.pushed_at == repo.pushed_at
         && (stored.fetched_at >= stored.until || now.duration_since(stored.fetched_at) < FRESH_FOR)
 }
 
@@ -525,17 +527,26 @@ mod tests {
     }
 
     #[test]
-    fn stored_activity_is_reused_only_when_nothing_was_pushed() {
+    fn stored_activity_is_reused_only_when_nothing_was_pushed_and_its_format_holds() {
         let stored = StoredPeriod {
             since: at("2026-11-02T00:00:00Z"),
             until: at("2026-11-09T00:00:00Z"),
             pushed_at: Some(at("2026-11-08T10:00:00Z")),
             fetched_at: at("2026-11-10T00:00:00Z"),
+            format: ACTIVITY_FORMAT,
             activity: RepoActivity::default(),
         };
         let later = at("2026-11-20T00:00:00Z");
         assert!(reusable(&stored, &repo("2026-11-08T10:00:00Z"), later));
         assert!(!reusable(&stored, &repo("2026-11-12T10:00:00Z"), later));
+        let without_labels = StoredPeriod {
+            format: 0,
+            ..stored.clone()
+        };
+        assert!(
+            !reusable(&without_labels, &repo("2026-11-08T10:00:00Z"), later),
+            "stored before pull requests carried labels"
+        );
         // Fetched while the period ran: good for a few minutes only.
         let running = StoredPeriod {
             fetched_at: at("2026-11-05T00:00:00Z"),

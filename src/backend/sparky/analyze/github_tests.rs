@@ -32,6 +32,7 @@ fn pr(
         additions: number * 10,
         deletions: number,
         is_bot: author.ends_with("[bot]"),
+        labels: Vec::new(),
     }
 }
 

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::pulls::reviewers_of;
 use super::stats::in_period;
+use super::subject::squashed_pull;
 use crate::backend::sparky::model::{CommitRecord, Period, PullRequestRecord};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -124,7 +125,10 @@ fn entry<'a>(
 
 /// Commit emails (lowercase) with the login they belong to: GitHub's own word first,
 /// then no-reply addresses, then squash merges.
-fn logins(commits: &[&CommitRecord], prs: &[&PullRequestRecord]) -> BTreeMap<String, String> {
+pub(super) fn logins(
+    commits: &[&CommitRecord],
+    prs: &[&PullRequestRecord],
+) -> BTreeMap<String, String> {
     let mut logins = BTreeMap::new();
     for c in commits.iter().filter(|c| !c.email.is_empty()) {
         if let Some(login) = &c.login {
@@ -159,13 +163,6 @@ fn logins(commits: &[&CommitRecord], prs: &[&PullRequestRecord]) -> BTreeMap<Str
     logins
 }
 
-/// The pull request number a squash merge's subject ends with: `feat: x (#12)`.
-fn squashed_pull(subject: &str) -> Option<u64> {
-    let inner = subject.trim_end().strip_suffix(')')?;
-    let (_, number) = inner.rsplit_once("(#")?;
-    number.parse().ok()
-}
-
 fn noreply_login(email: &str) -> Option<&str> {
     let (local, domain) = email.rsplit_once('@')?;
     if !domain.eq_ignore_ascii_case("users.noreply.github.com") {
@@ -180,16 +177,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn logins_come_from_noreply_addresses_and_squash_merges() {
+    fn logins_come_from_noreply_addresses() {
         assert_eq!(
             noreply_login("12345+ann@users.noreply.github.com"),
             Some("ann")
         );
         assert_eq!(noreply_login("bob@users.noreply.github.com"), Some("bob"));
         assert_eq!(noreply_login("bob@example.org"), None);
-        assert_eq!(squashed_pull("feat: x (#12)"), Some(12));
-        assert_eq!(squashed_pull("feat: x (#12) "), Some(12));
-        assert_eq!(squashed_pull("feat: x (12)"), None);
-        assert_eq!(squashed_pull("Merge pull request #12 from a/b"), None);
     }
 }

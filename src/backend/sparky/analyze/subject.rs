@@ -31,11 +31,20 @@ pub fn conventional(subject: &str) -> Option<Conventional<'_>> {
 /// The subject without a squash merge's `(#123)` suffix.
 pub fn without_pr_suffix(subject: &str) -> &str {
     let trimmed = subject.trim_end();
-    trimmed
+    pr_suffix(trimmed).map_or(trimmed, |(rest, _)| rest.trim_end())
+}
+
+/// The pull request number a squash merge's subject ends with: `feat: x (#12)`.
+pub fn squashed_pull(subject: &str) -> Option<u64> {
+    pr_suffix(subject.trim_end()).and_then(|(_, number)| number.parse().ok())
+}
+
+/// `(rest, "12")` of a subject ending in `(#12)`.
+fn pr_suffix(subject: &str) -> Option<(&str, &str)> {
+    subject
         .strip_suffix(')')
         .and_then(|rest| rest.rsplit_once("(#"))
         .filter(|(_, number)| !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()))
-        .map_or(trimmed, |(rest, _)| rest.trim_end())
 }
 
 /// The form copies of one change share across repositories: lowercase, spaces collapsed,
@@ -158,6 +167,15 @@ mod tests {
         assert_eq!(conventional("fix: x").unwrap().scope, None);
         assert_eq!(conventional("Note: this is not one"), None);
         assert_eq!(conventional("no colon here"), None);
+    }
+
+    #[test]
+    fn squash_merges_name_their_pull_request() {
+        assert_eq!(squashed_pull("feat: x (#12)"), Some(12));
+        assert_eq!(squashed_pull("feat: x (#12) "), Some(12));
+        assert_eq!(squashed_pull("feat: x (12)"), None);
+        assert_eq!(squashed_pull("feat: x (#)"), None);
+        assert_eq!(squashed_pull("Merge pull request #12 from a/b"), None);
     }
 
     #[test]

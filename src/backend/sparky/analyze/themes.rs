@@ -7,8 +7,10 @@
 //! merges belong to no theme.
 //!
 //! Each commit joins one theme, the most specific that holds it (release, shared change,
-//! reference, scope, new repository), so a draft tells it once. Themes rank by weight:
-//! commits people (not bots) wrote plus twice the repositories spanned.
+//! reference, label, scope, new repository), so a draft tells it once. A squash merge's
+//! commit (`… (#12)`) carries the labels of the pull request it merged, so it joins the
+//! pull request's label theme. Themes rank by weight: commits and pull requests people
+//! (not bots) wrote plus twice the repositories spanned.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -17,10 +19,15 @@ use serde::{Deserialize, Serialize};
 
 use super::super::model::{Activity, CommitRecord, PullRequestRecord};
 use super::bulk::bulk_reason;
+use super::people::logins;
 use super::subject::{self, Reference};
 
 /// How many themes a period keeps: a draft tells two or three and lists the rest.
 pub const THEME_LIMIT: usize = 8;
+
+/// From this many merged pull requests in a period on, a label on more than half of them
+/// says nothing about the work (`enhancement` on all of them) and makes no theme.
+const GENERIC_LABEL_FROM: usize = 4;
 
 /// One thing the period was about, with what it is made of.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -29,15 +36,18 @@ pub struct Theme {
     pub id: String,
     pub kind: ThemeKind,
     /// Plain words a reader understands: "Seven repositories created",
-    /// "`ci: pin toolchain` across 3 repositories".
+    /// "`ci: pin toolchain` across 3 repositories", "Pull requests labelled ‘security’".
     pub title: String,
-    /// What the theme was found by: the shared subject, the scope, `#42`, the tags.
+    /// What the theme was found by: the shared subject, the scope, `#42`, the tags, the
+    /// label.
     pub key: String,
     /// Full shas, newest first.
     pub commits: Vec<String>,
     /// Repository names, most commits first.
     pub repos: Vec<String>,
-    /// Author names (mailmapped, bots excluded), most commits first.
+    /// Authors of its commits and pull requests, bots excluded, most of them first: the
+    /// name on their commits (mailmapped), or the GitHub login of a pull request's author
+    /// who made no commit in the period.
     pub people: Vec<String>,
     pub insertions: u64,
     pub deletions: u64,
@@ -59,8 +69,7 @@ pub enum ThemeKind {
     Workstream,
     /// A release or tag.
     Release,
-    /// Merged pull requests sharing a label. Not found yet: pull requests are collected
-    /// without their labels.
+    /// Merged pull requests sharing a label, with the commits that merged them.
     Label,
 }
 
@@ -72,6 +81,8 @@ enum Key {
     Shared(String),
     /// The repository for `#42`, which means something only there.
     Reference(Option<String>, Reference),
+    /// A pull-request label, lowercase: labels are named alike across repositories.
+    Label(String),
     /// The scope, or the type of an unscoped conventional commit.
     Scope(Scope),
     NewRepository,
@@ -95,9 +106,10 @@ struct Group<'a> {
 
 /// The themes of `activity`, heaviest first, ids assigned in that order.
 pub fn themes(activity: &Activity) -> Vec<Theme> {
+    let names = names_by_login(activity);
     let mut ranked: Vec<(usize, Theme)> = groups(activity)
         .into_iter()
-        .filter_map(|(key, group)| theme(&key, group))
+        .filter_map(|(key, group)| theme(&key, group, &names))
         .collect();
     ranked.sort_by(|(a_weight, a), (b_weight, b)| {
         b_weight
@@ -140,7 +152,33 @@ fn groups(activity: &Activity) -> BTreeMap<Key, Group<'_>> {
         .collect();
 
     let shared = shared_forms(&commits, &pulls);
-    let candidates = |repo: &str, subject: &str| -> Vec<Key> {
+    let telling = telling_labels(&pulls);
+    // A pull request's labels that may make a theme, the most specific (fewest pull
+    // requests) first.
+    let label_keys = |labels: &[String]| -> Vec<Key> {
+        let mut found: Vec<(usize, String)> = labels
+            .iter()
+            .map(|label| label.to_lowercase())
+            .filter_map(|label| telling.get(&label).map(|&n| (n, label)))
+            .collect();
+        found.sort();
+        found.dedup();
+        found
+            .into_iter()
+            .map(|(_, label)| Key::Label(label))
+            .collect()
+    };
+    let by_number: BTreeMap<(&str, u64), &PullRequestRecord> = pulls
+        .iter()
+        .map(|pr| ((pr.repo.as_str(), pr.number), *pr))
+        .collect();
+    // The labels of the pull request a squash merge's commit merged.
+    let carried = |commit: &CommitRecord| -> &[String] {
+        subject::squashed_pull(&commit.subject)
+            .and_then(|number| by_number.get(&(commit.repo.as_str(), number)))
+            .map_or(&[], |pr| pr.labels.as_slice())
+    };
+    let candidates = |repo: &str, subject: &str, labels: &[String]| -> Vec<Key> {
         let mut keys = Vec::new();
         if subject::release(subject).is_some() {
             keys.push(Key::Release);
@@ -152,6 +190,7 @@ fn groups(activity: &Activity) -> BTreeMap<Key, Group<'_>> {
             let repo = matches!(reference, Reference::Issue(_)).then(|| repo.to_string());
             keys.push(Key::Reference(repo, reference));
         }
+        keys.extend(label_keys(labels));
         if let Some(conventional) = subject::conventional(subject) {
             keys.push(Key::Scope(match conventional.scope {
                 Some(scope) => Scope::Named(scope.to_lowercase()),
@@ -165,11 +204,11 @@ fn groups(activity: &Activity) -> BTreeMap<Key, Group<'_>> {
     };
     let commit_keys: Vec<Vec<Key>> = commits
         .iter()
-        .map(|c| candidates(&c.repo, &c.subject))
+        .map(|c| candidates(&c.repo, &c.subject, carried(c)))
         .collect();
     let pull_keys: Vec<Vec<Key>> = pulls
         .iter()
-        .map(|pr| candidates(&pr.repo, &pr.title))
+        .map(|pr| candidates(&pr.repo, &pr.title, &pr.labels))
         .collect();
 
     // A group qualifies on everything that could join it, then each commit joins one.
@@ -178,7 +217,7 @@ fn groups(activity: &Activity) -> BTreeMap<Key, Group<'_>> {
         *sizes.entry(key).or_default() += 1;
     }
     let qualifies = |key: &Key| match key {
-        Key::Release | Key::Shared(_) | Key::NewRepository => true,
+        Key::Release | Key::Shared(_) | Key::Label(_) | Key::NewRepository => true,
         Key::Reference(..) | Key::Scope(_) => sizes.get(key).is_some_and(|&n| n >= 2),
     };
     let mut groups: BTreeMap<Key, Group> = BTreeMap::new();
@@ -233,6 +272,45 @@ impl ThemeKind {
     }
 }
 
+/// Labels (lowercase) that may make a theme, with how many merged pull requests carry
+/// them: two or more, and not most of the period's ([`GENERIC_LABEL_FROM`]).
+fn telling_labels(pulls: &[&PullRequestRecord]) -> BTreeMap<String, usize> {
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for pr in pulls {
+        let labels: BTreeSet<String> = pr.labels.iter().map(|l| l.to_lowercase()).collect();
+        for label in labels {
+            *counts.entry(label).or_default() += 1;
+        }
+    }
+    let generic = |n: usize| pulls.len() >= GENERIC_LABEL_FROM && 2 * n > pulls.len();
+    counts.retain(|_, n| *n >= 2 && !generic(*n));
+    counts
+}
+
+/// The name each GitHub login (lowercase) goes by on its commits, so a pull request's
+/// author and their commits count as one person.
+fn names_by_login(activity: &Activity) -> BTreeMap<String, &str> {
+    let commits: Vec<&CommitRecord> = activity.repos.iter().flat_map(|r| &r.commits).collect();
+    let pulls: Vec<&PullRequestRecord> = activity
+        .repos
+        .iter()
+        .flat_map(|r| &r.pull_requests)
+        .collect();
+    if pulls.is_empty() {
+        return BTreeMap::new();
+    }
+    let logins = logins(&commits, &pulls);
+    let mut names = BTreeMap::new();
+    for c in &commits {
+        if let Some(login) = logins.get(&c.email.to_lowercase()) {
+            names
+                .entry(login.to_lowercase())
+                .or_insert(c.author.as_str());
+        }
+    }
+    names
+}
+
 /// Shared forms of subjects and titles that appear in two repositories or more.
 fn shared_forms(commits: &[&CommitRecord], pulls: &[&PullRequestRecord]) -> BTreeSet<String> {
     let mut repos: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
@@ -251,13 +329,14 @@ fn shared_forms(commits: &[&CommitRecord], pulls: &[&PullRequestRecord]) -> BTre
 
 /// The theme a group makes and its weight; `None` when what holds it together is too thin
 /// or no person took part.
-fn theme(key: &Key, group: Group<'_>) -> Option<(usize, Theme)> {
+fn theme(key: &Key, group: Group<'_>, names: &BTreeMap<String, &str>) -> Option<(usize, Theme)> {
     let written = group.commits.iter().filter(|c| !c.is_bot).count()
         + group.pulls.iter().filter(|pr| !pr.is_bot).count();
     let stands = match key {
         Key::Release | Key::NewRepository => !group.repos.is_empty(),
         Key::Shared(_) => written > 0 && group.repos.len() >= 2,
         Key::Reference(..) | Key::Scope(_) => written > 0 && group.commits.len() >= 2,
+        Key::Label(_) => written > 0 && group.pulls.len() >= 2,
     };
     if !stands {
         return None;
@@ -267,15 +346,22 @@ fn theme(key: &Key, group: Group<'_>) -> Option<(usize, Theme)> {
     let by_repo = count_by(commits.iter().map(|c| c.repo.as_str()));
     let mut repos: Vec<&str> = group.repos.into_iter().collect();
     repos.sort_by_key(|repo| std::cmp::Reverse(by_repo.get(repo).copied().unwrap_or(0)));
+    let pull_authors = group.pulls.iter().filter(|pr| !pr.is_bot).map(|pr| {
+        names
+            .get(&pr.author.to_lowercase())
+            .copied()
+            .unwrap_or(pr.author.as_str())
+    });
     let people = count_by(
         commits
             .iter()
             .filter(|c| !c.is_bot)
-            .map(|c| c.author.as_str()),
+            .map(|c| c.author.as_str())
+            .chain(pull_authors),
     );
     let mut people: Vec<(&str, usize)> = people.into_iter().collect();
     people.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-    let (kind, title, key_text) = name(key, &commits, &repos, &group.tags);
+    let (kind, title, key_text) = name(key, &commits, &group.pulls, &repos, &group.tags);
     let weight = written + 2 * repos.len();
     Some((
         weight,
@@ -313,6 +399,7 @@ fn count_by<'a>(names: impl Iterator<Item = &'a str>) -> BTreeMap<&'a str, usize
 fn name(
     key: &Key,
     commits: &[&CommitRecord],
+    pulls: &[&PullRequestRecord],
     repos: &[&str],
     tags: &[(&str, String)],
 ) -> (ThemeKind, String, String) {
@@ -391,6 +478,22 @@ fn name(
                 (Reference::Tag(tag), _) => (format!("Workstream [{tag}]"), format!("[{tag}]")),
             };
             (ThemeKind::Workstream, title, key_text)
+        }
+        Key::Label(label) => {
+            // As most of its pull requests spell it.
+            let spellings = count_by(
+                pulls
+                    .iter()
+                    .flat_map(|pr| &pr.labels)
+                    .filter(|l| l.to_lowercase() == *label)
+                    .map(String::as_str),
+            );
+            let spelling = spellings
+                .into_iter()
+                .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)))
+                .map_or(label.as_str(), |(spelling, _)| spelling);
+            let title = format!("Pull requests labelled ‘{spelling}’");
+            (ThemeKind::Label, title, spelling.to_string())
         }
         Key::Scope(Scope::Named(scope)) => {
             let mut types: Vec<(&str, usize)> = count_by(
@@ -493,6 +596,7 @@ mod tests {
             additions: 10,
             deletions: 1,
             is_bot: false,
+            labels: Vec::new(),
         }
     }
 
@@ -561,6 +665,134 @@ mod tests {
             vec![("lab/api".into(), 3), ("lab/web".into(), 7)]
         );
         assert_eq!(found[0].commits, vec![format!("{:040x}", 1)]);
+    }
+
+    fn labelled(
+        repo: &str,
+        number: u64,
+        title: &str,
+        author: &str,
+        labels: &[&str],
+    ) -> PullRequestRecord {
+        PullRequestRecord {
+            author: author.into(),
+            is_bot: author.ends_with("[bot]"),
+            labels: labels.iter().map(|l| l.to_string()).collect(),
+            ..merged(repo, number, title)
+        }
+    }
+
+    #[test]
+    fn merged_pull_requests_sharing_a_label_make_a_theme_with_the_commits_that_merged_them() {
+        let mut api = repo(
+            "lab/api",
+            vec![
+                commit("lab/api", 1, "Ann", "Rotate signing keys (#3)"),
+                commit("lab/api", 2, "Ann", "feat(ui): dark mode (#4)"),
+                commit("lab/api", 5, "Ann", "feat(ui): toggle themes"),
+            ],
+        );
+        api.pull_requests = vec![
+            labelled(
+                "lab/api",
+                3,
+                "Rotate signing keys",
+                "ann",
+                &["security", "enhancement"],
+            ),
+            labelled("lab/api", 4, "feat(ui): dark mode", "ann", &["enhancement"]),
+            labelled(
+                "lab/api",
+                11,
+                "Bump tokio",
+                "dependabot[bot]",
+                &["dependencies"],
+            ),
+            labelled("lab/api", 12, "Tidy", "ann", &["enhancement"]),
+        ];
+        let mut web = repo(
+            "lab/web",
+            vec![commit("lab/web", 3, "Bob", "Check webhook signatures (#8)")],
+        );
+        web.pull_requests = vec![
+            labelled(
+                "lab/web",
+                8,
+                "Check webhook signatures",
+                "bob",
+                &["Security", "enhancement"],
+            ),
+            // Merged with a merge commit: no commit of the period names it.
+            labelled("lab/web", 9, "Audit tokens", "cleo", &["security"]),
+            labelled(
+                "lab/web",
+                10,
+                "Bump serde",
+                "dependabot[bot]",
+                &["dependencies"],
+            ),
+        ];
+        let found = themes(&week(vec![api, web]));
+        let titles: Vec<(&str, ThemeKind, &str)> = found
+            .iter()
+            .map(|t| (t.id.as_str(), t.kind, t.title.as_str()))
+            .collect();
+        assert_eq!(
+            titles,
+            vec![
+                ("t1", ThemeKind::Label, "Pull requests labelled ‘security’"),
+                ("t2", ThemeKind::Scope, "Ui work (feat scope ui)"),
+            ],
+            "`enhancement` is on four of seven merged pull requests: it says nothing; \
+             `dependencies` is on bots' alone"
+        );
+        let security = &found[0];
+        assert_eq!(security.key, "security");
+        assert_eq!(
+            security.commits,
+            vec![format!("{:040x}", 3), format!("{:040x}", 1)]
+        );
+        assert_eq!(
+            security.pull_requests,
+            vec![
+                ("lab/api".into(), 3),
+                ("lab/web".into(), 8),
+                ("lab/web".into(), 9)
+            ]
+        );
+        assert_eq!(security.repos, vec!["lab/api", "lab/web"]);
+        assert_eq!(
+            security.people,
+            vec!["Ann", "Bob", "cleo"],
+            "an author is named as on their commits, by login without any"
+        );
+        assert_eq!((security.insertions, security.deletions), (20, 2));
+        assert_eq!(
+            found[1].commits,
+            vec![format!("{:040x}", 5), format!("{:040x}", 2)],
+            "a commit whose pull request has no telling label keeps its scope"
+        );
+    }
+
+    #[test]
+    fn a_pull_request_joins_its_most_specific_label_and_few_pull_requests_keep_theirs() {
+        let mut api = repo("lab/api", Vec::new());
+        api.pull_requests = vec![
+            labelled("lab/api", 1, "Pin images", "ann", &["backend", "security"]),
+            labelled("lab/api", 2, "Drop md5", "bob", &["security", "backend"]),
+            labelled("lab/api", 3, "Faster queries", "ann", &["backend"]),
+        ];
+        let found = themes(&week(vec![api]));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].title, "Pull requests labelled ‘security’");
+        assert_eq!(
+            found[0].pull_requests,
+            vec![("lab/api".into(), 1), ("lab/api".into(), 2)],
+            "`security` (two) is more specific than `backend` (three), which keeps one \
+             pull request and makes no theme"
+        );
+        assert!(found[0].commits.is_empty());
+        assert_eq!(found[0].people, vec!["ann", "bob"]);
     }
 
     #[test]

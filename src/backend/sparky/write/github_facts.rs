@@ -192,6 +192,7 @@ mod tests {
                 additions: 10,
                 deletions: 2,
                 is_bot: false,
+                labels: Vec::new(),
             }],
             issues: Vec::new(),
             releases: vec![ReleaseRecord {
