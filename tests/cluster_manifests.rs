@@ -224,6 +224,7 @@ fn no_secret_objects_and_no_secret_values() {
     config.mastodon.token = secret_file(dir.path(), "mastodon", value);
     config.bluesky.app_password = secret_file(dir.path(), "bluesky", value);
     config.ci.redis_password = secret_file(dir.path(), "redis", value);
+    config.ci.clone_credentials_file = dir.path().join("clone-credentials");
     assert_eq!(
         config.server.token.reveal().unwrap().as_deref(),
         Some(value)

@@ -46,7 +46,7 @@ const CONFIG_DIR: &str = "/etc/raibid";
 
 const SERVER: &str = "raibid-server";
 const SERVER_PORT: i32 = 8080;
-pub(super) const AGENT: &str = "raibid-agent";
+const AGENT: &str = "raibid-agent";
 /// The `uid:gid` build steps run as in an agent pod (`ci.step_user`): not the agent's root,
 /// so its `/proc` and its secret files are out of their reach.
 pub const STEP_USER: &str = "1001:1001";
@@ -199,6 +199,8 @@ fn in_cluster_config(config: &Config) -> Config {
         service_host(REDIS_SERVICE, &config.cluster.namespace)
     );
     inside.ci.redis_password = REDIS_FILES.secret("password");
+    // The agents' own config names their clone credential; a host path means nothing here.
+    inside.ci.clone_credentials_file = defaults.ci.clone_credentials_file;
     inside.gitea.token = defaults.gitea.token;
     inside.gitea.url = super::flux::gitea_url_in_cluster();
     // Webhooks carry clone URLs under Gitea's ROOT_URL, which pods cannot reach.
