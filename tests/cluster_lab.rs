@@ -596,7 +596,7 @@ async fn up_wires_giteas_push_webhook_and_the_agents_read_only_clone_credential(
     assert!(!agent["env"].to_string().contains("raibid-git-clone"));
     let config_map = sim
         .kube
-        .get("v1", "configmaps", Some("raibid"), "raibid-config")
+        .get("v1", "configmaps", Some("raibid"), "raibid-agent-config")
         .unwrap();
     let inside = config_map["data"]["config.toml"].as_str().unwrap();
     assert!(

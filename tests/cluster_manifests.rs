@@ -11,6 +11,7 @@ use std::path::Path;
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, PersistentVolumeClaim, Service};
+use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::api::node::v1::RuntimeClass;
 use raibid::backend::cluster::Component;
 use raibid::backend::cluster::Manifest;
@@ -19,7 +20,7 @@ use raibid::backend::cluster::crds::{
 };
 use raibid::backend::cluster::manifest::to_yaml_stream;
 use raibid::backend::cluster::manifests::{
-    COMPONENT_LABEL, PART_OF_LABEL, manifests, ollama_pull_job_name,
+    COMPONENT_LABEL, PART_OF_LABEL, STEP_USER, manifests, ollama_pull_job_name,
 };
 use raibid::backend::queue::contract::Keys;
 use raibid::config::{Config, GITEA_MIN_CHART_VERSION, GITEA_MIN_VERSION, Secret, parse_version};
@@ -98,6 +99,7 @@ fn every_object_reads_back_into_its_type_unchanged() {
             "TriggerAuthentication" => typed_round_trip::<TriggerAuthentication>(&yaml),
             "GitRepository" => typed_round_trip::<GitRepository>(&yaml),
             "Kustomization" => typed_round_trip::<Kustomization>(&yaml),
+            "NetworkPolicy" => typed_round_trip::<NetworkPolicy>(&yaml),
             "RuntimeClass" => typed_round_trip::<RuntimeClass>(&yaml),
             other => panic!("{}: no typed struct for kind {other}", manifest.describe()),
         };
@@ -216,6 +218,13 @@ fn no_secret_objects_and_no_secret_values() {
     config.server.github_webhook_secret = secret_file(dir.path(), "github", value);
     config.gitea.token = secret_file(dir.path(), "gitea-token", value);
     config.publish.token = secret_file(dir.path(), "publish", value);
+    config.github.token = secret_file(dir.path(), "github-token", value);
+    config.openai.api_key = secret_file(dir.path(), "openai", value);
+    config.devto.api_key = secret_file(dir.path(), "devto", value);
+    config.mastodon.token = secret_file(dir.path(), "mastodon", value);
+    config.bluesky.app_password = secret_file(dir.path(), "bluesky", value);
+    config.ci.redis_password = secret_file(dir.path(), "redis", value);
+    config.ci.clone_credentials_file = dir.path().join("clone-credentials");
     assert_eq!(
         config.server.token.reveal().unwrap().as_deref(),
         Some(value)
@@ -240,20 +249,326 @@ fn no_secret_objects_and_no_secret_values() {
     }
 }
 
+/// The `config.toml` of ConfigMap `name`.
+fn config_in(name: &str) -> Config {
+    let config_map = find(&Config::default(), Component::Ci, "ConfigMap")
+        .into_iter()
+        .find(|manifest| manifest.name() == name)
+        .unwrap_or_else(|| panic!("ConfigMap {name}"));
+    toml::from_str(json(&config_map)["data"]["config.toml"].as_str().unwrap()).unwrap()
+}
+
+/// Every secret source in `config`: the TOML tables of the form `{ env = .. }` or
+/// `{ file = .. }`, with their dotted keys; `none` is left out.
+fn secret_sources(config: &Config) -> Vec<(String, Secret)> {
+    fn walk(value: &toml::Value, key: &str, found: &mut Vec<(String, Secret)>) {
+        let Some(table) = value.as_table() else {
+            return;
+        };
+        if let Ok(secret) = value.clone().try_into::<Secret>() {
+            found.push((key.to_owned(), secret));
+            return;
+        }
+        for (name, value) in table {
+            let dotted = if key.is_empty() {
+                name.clone()
+            } else {
+                format!("{key}.{name}")
+            };
+            walk(value, &dotted, found);
+        }
+    }
+    let mut found = Vec::new();
+    walk(&toml::Value::try_from(config).unwrap(), "", &mut found);
+    found
+}
+
 #[test]
-fn in_cluster_config_reads_secrets_from_the_environment() {
-    let config_map = json(&find(&Config::default(), Component::Ci, "ConfigMap")[0]);
-    let text = config_map["data"]["config.toml"].as_str().unwrap();
-    let inside: Config = toml::from_str(text).unwrap();
+fn the_server_reads_its_secrets_from_files_and_the_queue_url_holds_none() {
+    let inside = config_in("raibid-config");
     assert_eq!(inside.server.listen, "0.0.0.0:8080");
     assert_eq!(
         inside.server.token,
-        Secret::Env("RAIBID_SERVER_TOKEN".into())
+        Secret::File("/var/run/secrets/raibid/server/token".into())
+    );
+    assert_eq!(
+        inside.ci.redis_password,
+        Secret::File("/var/run/secrets/raibid/redis/password".into())
+    );
+    assert_eq!(
+        inside.ci.redis_url,
+        "redis://redis.raibid.svc.cluster.local:6379/0"
     );
     assert_eq!(inside.ci.workspace_dir, Path::new("/work"));
     assert_eq!(inside.ci.cache_dir, Path::new("/cache"));
     assert!(!inside.log.file, "pods log to stderr only");
     assert_eq!(inside.cluster, Config::default().cluster);
+    let deployment = json(&find(&Config::default(), Component::Ci, "Deployment")[0]);
+    let pod = &deployment["spec"]["template"]["spec"];
+    assert_eq!(pod["automountServiceAccountToken"], false);
+    assert_eq!(pod["enableServiceLinks"], false);
+    let env = pod["containers"][0]["env"].to_string();
+    assert!(!env.contains("raibid-server"), "{env}");
+    assert_secret_volume(pod, "server", "raibid-server");
+}
+
+/// `pod` mounts Secret `secret` as volume `volume`, read-only, files mode 0400, under
+/// /var/run/secrets/raibid.
+fn assert_secret_volume(pod: &Value, volume: &str, secret: &str) {
+    let named = |list: &Value| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|item| item["name"] == volume)
+            .cloned()
+            .unwrap_or_else(|| panic!("volume {volume} in {pod}"))
+    };
+    let source = &named(&pod["volumes"])["secret"];
+    assert_eq!(source["secretName"], secret);
+    assert_eq!(source["defaultMode"], 0o400);
+    let mount = named(&pod["containers"][0]["volumeMounts"]);
+    assert_eq!(mount["readOnly"], true);
+    assert_eq!(
+        mount["mountPath"],
+        format!("/var/run/secrets/raibid/{volume}")
+    );
+}
+
+fn agent_pod(config: &Config) -> Value {
+    let scaled = json(&find(config, Component::Ci, "ScaledJob")[0]);
+    scaled["spec"]["jobTargetRef"]["template"]["spec"].clone()
+}
+
+#[test]
+fn agents_hold_no_secret_in_their_environment() {
+    let pod = agent_pod(&Config::default());
+    let agent = &pod["containers"][0];
+    let env: Vec<(&str, &str)> = agent["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|var| {
+            assert!(var.get("valueFrom").is_none(), "{var} comes from a secret");
+            (
+                var["name"].as_str().unwrap(),
+                var["value"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        env,
+        [
+            ("RAIBID_CONFIG", "/etc/raibid/config.toml"),
+            ("RAIBID_CI_STEP_USER", STEP_USER),
+        ]
+    );
+    assert!(agent.get("envFrom").is_none(), "{agent}");
+    let volumes = &pod["volumes"];
+    assert_eq!(
+        volumes
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|v| v["secret"]["secretName"].as_str())
+            .collect::<Vec<_>>(),
+        ["redis", "raibid-tokens", "raibid-git-clone"],
+        "no server secret, webhook secret or other token"
+    );
+    assert_secret_volume(&pod, "redis", "redis");
+    assert_secret_volume(&pod, "git-clone", "raibid-git-clone");
+    assert_secret_volume(&pod, "tokens", "raibid-tokens");
+    let tokens = volumes
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "tokens")
+        .unwrap();
+    assert_eq!(
+        tokens["secret"]["items"],
+        serde_json::json!([{"key": "gitea-token", "path": "gitea-token"}]),
+        "of the forwarded tokens, Gitea's only"
+    );
+    assert_eq!(tokens["secret"]["optional"], true);
+}
+
+#[test]
+fn the_agents_config_names_only_the_secret_files_they_mount() {
+    let agent = config_in("raibid-agent-config");
+    let file = |path: &str| Secret::File(path.into());
+    assert_eq!(
+        secret_sources(&agent),
+        [
+            (
+                "ci.redis_password".to_owned(),
+                file("/var/run/secrets/raibid/redis/password")
+            ),
+            (
+                "gitea.token".to_owned(),
+                file("/var/run/secrets/raibid/tokens/gitea-token")
+            ),
+        ],
+        "every other secret is none, never a variable"
+    );
+    assert_eq!(
+        agent.ci.clone_credentials_file,
+        Path::new("/var/run/secrets/raibid/git-clone/credentials")
+    );
+    assert_eq!(
+        agent.ci.redis_url,
+        "redis://redis.raibid.svc.cluster.local:6379/0"
+    );
+    let pod = agent_pod(&Config::default());
+    let config = pod["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "config")
+        .unwrap();
+    assert_eq!(config["configMap"]["name"], "raibid-agent-config");
+}
+
+#[test]
+fn a_users_queue_password_never_reaches_a_config_map() {
+    let mut config = Config::default();
+    config.ci.redis_url = "redis://:hunter2-in-the-url@10.0.0.5:6379/0".into();
+    let yaml = to_yaml_stream(&manifests(Component::Ci, &config));
+    assert!(!yaml.contains("hunter2"), "{yaml}");
+}
+
+#[test]
+fn agents_run_steps_as_another_user_with_root_cut_down() {
+    let pod = agent_pod(&Config::default());
+    assert_eq!(pod["automountServiceAccountToken"], false);
+    assert_eq!(pod["enableServiceLinks"], false);
+    assert_eq!(
+        pod["securityContext"]["seccompProfile"]["type"],
+        "RuntimeDefault"
+    );
+    let security = &pod["containers"][0]["securityContext"];
+    assert_eq!(security["runAsUser"], 0);
+    assert_eq!(security["allowPrivilegeEscalation"], false);
+    assert_eq!(security["capabilities"]["drop"], serde_json::json!(["ALL"]));
+    assert_eq!(
+        security["capabilities"]["add"],
+        serde_json::json!([
+            "CHOWN",
+            "DAC_OVERRIDE",
+            "FOWNER",
+            "KILL",
+            "SETGID",
+            "SETUID"
+        ])
+    );
+    assert!(security.get("privileged").is_none(), "{security}");
+    let (uid, gid) = STEP_USER.split_once(':').unwrap();
+    assert!(uid.parse::<u32>().unwrap() > 0 && gid.parse::<u32>().unwrap() > 0);
+}
+
+/// The agents' NetworkPolicy's egress rules as (peer, ports) pairs.
+fn agent_egress(config: &Config) -> Vec<(Value, Value)> {
+    let policies = find(config, Component::Ci, "NetworkPolicy");
+    assert_eq!(policies.len(), 1);
+    let policy = json(&policies[0]);
+    let spec = &policy["spec"];
+    assert_eq!(
+        spec["podSelector"]["matchLabels"],
+        serde_json::json!({"app.kubernetes.io/name": "raibid-agent"})
+    );
+    assert_eq!(
+        spec["policyTypes"],
+        serde_json::json!(["Ingress", "Egress"])
+    );
+    assert!(
+        spec.get("ingress").is_none(),
+        "nothing connects to an agent"
+    );
+    spec["egress"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|rule| {
+            let to = rule["to"].as_array().unwrap();
+            assert_eq!(to.len(), 1, "{rule}");
+            (to[0].clone(), rule["ports"].clone())
+        })
+        .collect()
+}
+
+fn ports(pairs: &[(&str, u16)]) -> Value {
+    pairs
+        .iter()
+        .map(|(protocol, port)| serde_json::json!({"protocol": protocol, "port": port}))
+        .collect()
+}
+
+#[test]
+fn agents_reach_dns_the_queue_gitea_and_the_internet_only() {
+    let mut config = Config::default();
+    config.cluster.agent_blocked_cidrs = vec!["10.42.0.0/16".into(), "192.168.0.0/16".into()];
+    let egress = agent_egress(&config);
+    let namespace =
+        |name: &str| serde_json::json!({"matchLabels": {"kubernetes.io/metadata.name": name}});
+    assert_eq!(
+        egress,
+        [
+            (
+                serde_json::json!({
+                    "namespaceSelector": namespace("kube-system"),
+                    "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+                }),
+                ports(&[("UDP", 53), ("TCP", 53)]),
+            ),
+            (
+                serde_json::json!({"podSelector": {"matchLabels": {"app.kubernetes.io/name": "redis"}}}),
+                ports(&[("TCP", 6379)]),
+            ),
+            (
+                serde_json::json!({
+                    "namespaceSelector": namespace("gitea"),
+                    "podSelector": {"matchLabels": {"app.kubernetes.io/name": "gitea"}},
+                }),
+                ports(&[("TCP", 3000)]),
+            ),
+            (
+                serde_json::json!({"ipBlock": {
+                    "cidr": "0.0.0.0/0",
+                    "except": ["10.42.0.0/16", "192.168.0.0/16"],
+                }}),
+                ports(&[("TCP", 80), ("TCP", 443)]),
+            ),
+        ]
+    );
+}
+
+#[test]
+fn the_pods_agents_may_reach_in_their_namespace_are_redis_only() {
+    let config = Config::default();
+    let egress = agent_egress(&config);
+    let selects = |labels: &Value| {
+        egress.iter().any(|(peer, _)| {
+            peer.get("namespaceSelector").is_none()
+                && peer["podSelector"]["matchLabels"]
+                    .as_object()
+                    .is_some_and(|wanted| wanted.iter().all(|(k, v)| labels.get(k) == Some(v)))
+        })
+    };
+    let mut reachable = Vec::new();
+    for (_, manifest) in all(&config) {
+        let object = json(&manifest);
+        if manifest.namespace().as_deref() != Some(config.cluster.namespace.as_str()) {
+            continue;
+        }
+        if let Some(labels) = pod_labels(&object)
+            && selects(labels)
+        {
+            reachable.push(manifest.describe());
+        }
+    }
+    assert_eq!(
+        reachable,
+        ["StatefulSet raibid/redis"],
+        "not the server, Ollama or Sparky"
+    );
 }
 
 #[test]

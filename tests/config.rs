@@ -467,6 +467,73 @@ fn a_missing_secret_file_names_its_path() {
     );
 }
 
+/// The config with `[ci]` keys `ci`, loaded as a file would be.
+fn ci_config(ci: &str) -> Config {
+    let (_dir, _paths, config) = load_text(&format!("[ci]\n{ci}\n"), &[]);
+    config.unwrap()
+}
+
+#[test]
+fn the_queue_password_comes_from_a_0400_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = secret_file(dir.path(), 0o400, "pass word/1\n");
+    let config = ci_config(&format!(
+        "redis_url = \"redis://redis.lab:6379/0\"\nredis_password = {{ file = {:?} }}",
+        path.display().to_string()
+    ));
+    assert_eq!(config.ci.redis_password, Secret::File(path));
+    assert_eq!(
+        config.ci.queue_url().unwrap(),
+        "redis://:pass%20word%2F1@redis.lab:6379/0"
+    );
+    let mut socket = config.ci.clone();
+    socket.redis_url = "unix:///run/redis.sock".into();
+    assert_eq!(
+        socket.queue_url().unwrap(),
+        "unix:///run/redis.sock?pass=pass+word%2F1"
+    );
+}
+
+#[test]
+fn without_a_queue_password_the_url_is_used_as_is() {
+    let config = ci_config("redis_url = \"redis://:inline@redis.lab:6379/0\"");
+    assert_eq!(config.ci.redis_password, Secret::None);
+    assert_eq!(
+        config.ci.queue_url().unwrap(),
+        "redis://:inline@redis.lab:6379/0"
+    );
+    assert_eq!(
+        Config::default().ci.queue_url().unwrap(),
+        "redis://127.0.0.1:6379/0"
+    );
+}
+
+#[test]
+fn a_missing_queue_password_file_names_the_key_and_the_path() {
+    let config = ci_config("redis_password = { file = \"/nonexistent/raibid/redis/password\" }");
+    let shown = config.ci.queue_url().unwrap_err().to_string();
+    assert!(
+        shown.starts_with("ci.redis_password: /nonexistent/raibid/redis/password: "),
+        "{shown}"
+    );
+}
+
+#[test]
+fn a_queue_password_file_others_can_read_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = secret_file(dir.path(), 0o444, "s3cr3t-value");
+    let config = ci_config(&format!(
+        "redis_password = {{ file = {:?} }}",
+        path.display().to_string()
+    ));
+    let shown = config.ci.queue_url().unwrap_err().to_string();
+    assert!(
+        shown.contains("ci.redis_password") && shown.contains("0444"),
+        "{shown}"
+    );
+    assert!(!shown.contains("s3cr3t"), "{shown}");
+}
+
 #[test]
 fn debug_and_display_show_the_source_only() {
     let dir = tempfile::tempdir().unwrap();

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::secret::Secret;
+use super::secret::{Secret, SecretError};
+use crate::backend::queue::mask_url;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -196,6 +197,9 @@ pub struct CiConfig {
     /// lab's Redis when the kubeconfig reaches a cluster running it (through a
     /// port-forward), else [`LOCAL_REDIS_URL`].
     pub redis_url: String,
+    /// The queue's password, put into `redis_url` when it holds a value (agents in the lab
+    /// read it from a file, never from their environment).
+    pub redis_password: Secret,
     /// Prefix of every queue key, see docs/queue.md.
     pub queue_prefix: String,
     /// Seconds between an agent's heartbeats while it runs a job.
@@ -296,6 +300,10 @@ pub struct ClusterConfig {
     pub agent_memory_request: String,
     pub agent_cpu_limit: String,
     pub agent_memory_limit: String,
+    /// Address ranges agents may not reach although they may reach the internet (ports 80
+    /// and 443): the cluster's pods and Services (k3s' defaults) and link-local addresses
+    /// (cloud metadata). The lab's services are reached, or not, by the agents' NetworkPolicy.
+    pub agent_blocked_cidrs: Vec<String>,
     /// The cargo registry and git cache shared by every agent.
     pub cargo_cache_storage: String,
     pub ollama_image: String,
@@ -436,6 +444,11 @@ impl Default for ClusterConfig {
             agent_memory_request: "4Gi".into(),
             agent_cpu_limit: "8".into(),
             agent_memory_limit: "16Gi".into(),
+            agent_blocked_cidrs: vec![
+                "10.42.0.0/16".into(),
+                "10.43.0.0/16".into(),
+                "169.254.0.0/16".into(),
+            ],
             cargo_cache_storage: "50Gi".into(),
             ollama_image: "ollama/ollama:0.32.15".into(),
             ollama_storage: "100Gi".into(),
@@ -462,12 +475,44 @@ impl CiConfig {
             &self.redis_url
         }
     }
+
+    /// [`Self::redis_url_or_local`] with `redis_password` in it, when that holds a value.
+    pub fn queue_url(&self) -> Result<String, QueueUrlError> {
+        let url = self.redis_url_or_local();
+        let Some(password) = self
+            .redis_password
+            .reveal()
+            .map_err(QueueUrlError::Password)?
+        else {
+            return Ok(url.to_owned());
+        };
+        let invalid = || QueueUrlError::Invalid(mask_url(url));
+        let mut parsed = reqwest::Url::parse(url).map_err(|_| invalid())?;
+        if parsed.scheme() == "unix" {
+            // Sockets have no authority: redis-rs reads the password from the query.
+            parsed.query_pairs_mut().append_pair("pass", &password);
+        } else {
+            parsed
+                .set_password(Some(&password))
+                .map_err(|()| invalid())?;
+        }
+        Ok(parsed.into())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueueUrlError {
+    #[error("ci.redis_password: {0}")]
+    Password(SecretError),
+    #[error("ci.redis_url: `{0}` has no host to give ci.redis_password to")]
+    Invalid(String),
 }
 
 impl Default for CiConfig {
     fn default() -> Self {
         CiConfig {
             redis_url: String::new(),
+            redis_password: Secret::None,
             queue_prefix: "raibid".into(),
             heartbeat_secs: 5,
             reclaim_after_secs: 30,

@@ -209,6 +209,16 @@ fn validate_cluster(cluster: &ClusterConfig) -> Result<(), (&'static str, String
     if cluster.agent_polling_secs == 0 {
         return Err(("cluster.agent_polling_secs", "must be at least 1".into()));
     }
+    if let Some(bad) = cluster
+        .agent_blocked_cidrs
+        .iter()
+        .find(|c| !is_ipv4_cidr(c))
+    {
+        return Err((
+            "cluster.agent_blocked_cidrs",
+            format!("`{bad}` is not an IPv4 address range such as 10.42.0.0/16"),
+        ));
+    }
     if !(30000..=32767).contains(&cluster.gitea_node_port) {
         return Err((
             "cluster.gitea_node_port",
@@ -422,6 +432,13 @@ fn validate_publishing(config: &Config) -> Result<(), (&'static str, String)> {
     Ok(())
 }
 
+/// `a.b.c.d/n`, the form a NetworkPolicy's `ipBlock` takes.
+fn is_ipv4_cidr(text: &str) -> bool {
+    text.split_once('/').is_some_and(|(address, bits)| {
+        address.parse::<std::net::Ipv4Addr>().is_ok() && bits.parse::<u8>().is_ok_and(|n| n <= 32)
+    })
+}
+
 fn is_dns_label(text: &str) -> bool {
     (1..=63).contains(&text.len())
         && text
@@ -603,7 +620,7 @@ mod tests {
     fn each_rule_names_its_key() {
         let themes = Themes::builtin();
         type Breaker = fn(&mut Config);
-        let cases: [(&str, Breaker); 20] = [
+        let cases: [(&str, Breaker); 21] = [
             ("ui.theme", |c| c.ui.theme = "neon".into()),
             ("log.format", |c| c.log.format = "xml".into()),
             ("ui.max_fps", |c| c.ui.max_fps = 0),
@@ -635,6 +652,9 @@ mod tests {
             }),
             ("ci.clone_credentials_file", |c| {
                 c.ci.clone_credentials_file = "/run/credentials".into();
+            }),
+            ("cluster.agent_blocked_cidrs", |c| {
+                c.cluster.agent_blocked_cidrs = vec!["10.42.0.0".into()];
             }),
         ];
         for (key, break_it) in cases {

@@ -20,7 +20,7 @@ use super::workspace::{self, GitAccess};
 use crate::backend::forge::gitea::{CommitState, StatusReporter};
 use crate::backend::queue::contract::{AgentState, AgentStatus, JobState, JobStatus, LogStream};
 use crate::backend::queue::{Claimed, Queue, QueueError, QueueSettings};
-use crate::config::{CiConfig, Config};
+use crate::config::{CiConfig, Config, QueueUrlError};
 
 /// How long one claim waits for a job (shorter when heartbeats are more frequent, so the
 /// agent's record never expires while it waits).
@@ -56,6 +56,8 @@ pub struct AgentReport {
 pub enum AgentError {
     #[error("agent {name:?}: {reason}")]
     InvalidName { name: String, reason: String },
+    #[error(transparent)]
+    QueueUrl(#[from] QueueUrlError),
     #[error(transparent)]
     Queue(#[from] QueueError),
 }
@@ -98,7 +100,7 @@ pub async fn run_agent(
         }
     })?;
     let queue = Queue::connect(
-        ci.redis_url_or_local(),
+        &ci.queue_url()?,
         &ci.queue_prefix,
         QueueSettings::from_config(ci),
     )

@@ -5,6 +5,7 @@
 
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -21,6 +22,7 @@ use super::manifests::{GITEA_ADMIN_SECRET, GITEA_NAMESPACE};
 use super::quantity::bytes;
 use super::report::{Progress, Reporter};
 use super::status::GPU;
+use super::user_kubeconfig;
 use super::{Component, StepFailed};
 use crate::backend::image::{self, Credentials, Reference};
 
@@ -100,6 +102,8 @@ pub struct Findings {
     pub cluster: Result<ClusterFacts, ConnectError>,
     /// Each directory the lab writes to, with its filesystem's free bytes.
     pub disks: Vec<(PathBuf, Result<u64, String>)>,
+    /// k3s' admin kubeconfig on this machine and its permission bits, when there is one.
+    pub k3s_kubeconfig: Option<(PathBuf, u32)>,
 }
 
 #[derive(Debug)]
@@ -188,7 +192,15 @@ pub async fn examine(config: &Config, data_dir: &Path, stage: Stage) -> Findings
             (dir, free)
         })
         .collect();
-    Findings { cluster, disks }
+    let k3s_kubeconfig = user_kubeconfig::k3s_kubeconfig();
+    let k3s_kubeconfig = std::fs::metadata(&k3s_kubeconfig)
+        .ok()
+        .map(|meta| (k3s_kubeconfig, meta.permissions().mode() & 0o7777));
+    Findings {
+        cluster,
+        disks,
+        k3s_kubeconfig,
+    }
 }
 
 /// The checks `raibid up` runs before it changes anything.
@@ -482,7 +494,30 @@ pub fn judge(findings: &Findings, config: &Config, stage: Stage) -> Vec<Check> {
         Err(error) => unreached(error, stage),
     };
     checks.push(disk(&findings.disks, config.cluster.min_free_disk_gib));
+    checks.extend(findings.k3s_kubeconfig.as_ref().map(admin_kubeconfig));
     checks
+}
+
+/// k3s' admin kubeconfig is cluster-admin: no one but root may read it (an install with
+/// `--write-kubeconfig-mode=644`, or an older one, lets every local user run anything).
+fn admin_kubeconfig((path, mode): &(PathBuf, u32)) -> Check {
+    if mode & 0o077 == 0 {
+        return Check::ok(
+            "k3s kubeconfig",
+            format!("{} is root's only", path.display()),
+        );
+    }
+    Check::warn(
+        "k3s kubeconfig",
+        format!(
+            "{} (cluster-admin) has mode {mode:04o}: other users on this machine can read it",
+            path.display()
+        ),
+        format!(
+            "sudo chmod 600 {} and set `write-kubeconfig-mode: \"0600\"` in /etc/rancher/k3s/config.yaml, which k3s applies at every start",
+            path.display()
+        ),
+    )
 }
 
 /// The checks that need the cluster, each skipped, behind the kubeconfig's and the API's
@@ -842,6 +877,16 @@ mod tests {
             architecture: image_architecture().into(),
             gpus,
         }
+    }
+
+    #[test]
+    fn a_k3s_kubeconfig_others_may_read_warns_with_the_fix() {
+        let path = PathBuf::from("/etc/rancher/k3s/k3s.yaml");
+        assert_eq!(admin_kubeconfig(&(path.clone(), 0o600)).status, Verdict::Ok);
+        let open = admin_kubeconfig(&(path, 0o644));
+        assert_eq!(open.status, Verdict::Warn);
+        assert!(open.detail.contains("mode 0644"), "{}", open.detail);
+        assert!(open.fix.unwrap().contains("chmod 600"));
     }
 
     #[test]

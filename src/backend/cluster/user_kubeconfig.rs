@@ -13,7 +13,7 @@ use super::connect::K3S_KUBECONFIG;
 
 /// Where k3s writes its admin kubeconfig: `K3S_KUBECONFIG_OUTPUT` (k3s' own variable for
 /// `--write-kubeconfig`) when set, else its default.
-fn k3s_kubeconfig() -> PathBuf {
+pub(super) fn k3s_kubeconfig() -> PathBuf {
     std::env::var_os("K3S_KUBECONFIG_OUTPUT")
         .filter(|path| !path.is_empty())
         .map_or_else(|| PathBuf::from(K3S_KUBECONFIG), PathBuf::from)

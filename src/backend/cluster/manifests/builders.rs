@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy};
 use k8s_openapi::api::core::v1::{
     ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource, EnvVar, EnvVarSource,
-    HTTPGetAction, PersistentVolumeClaim, PersistentVolumeClaimSpec,
+    HTTPGetAction, KeyToPath, PersistentVolumeClaim, PersistentVolumeClaimSpec,
     PersistentVolumeClaimVolumeSource, PodSpec, PodTemplateSpec, Probe, ResourceRequirements,
     SecretKeySelector, SecretVolumeSource, Service, ServicePort, ServiceSpec, Volume, VolumeMount,
     VolumeResourceRequirements,
@@ -22,7 +22,7 @@ use crate::backend::cluster::crds::{HelmChart, HelmChartSpec};
 use crate::backend::cluster::{Component, Manifest};
 use crate::config::ClusterConfig;
 
-const NAME_LABEL: &str = "app.kubernetes.io/name";
+pub(super) const NAME_LABEL: &str = "app.kubernetes.io/name";
 const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
 const RAIBID: &str = "raibid";
 
@@ -276,6 +276,25 @@ pub(super) fn secret_volume(name: &str, secret: &str) -> Volume {
             secret_name: Some(secret.to_owned()),
             default_mode: Some(0o400),
             ..SecretVolumeSource::default()
+        }),
+        ..Volume::default()
+    }
+}
+
+/// One key of a Secret as a file readable by its owner only; the Secret or the key may be
+/// missing, and the file with it.
+pub(super) fn optional_secret_key_volume(name: &str, secret: &str, key: &str) -> Volume {
+    Volume {
+        name: name.to_owned(),
+        secret: Some(SecretVolumeSource {
+            secret_name: Some(secret.to_owned()),
+            default_mode: Some(0o400),
+            items: Some(vec![KeyToPath {
+                key: key.to_owned(),
+                path: key.to_owned(),
+                mode: None,
+            }]),
+            optional: Some(true),
         }),
         ..Volume::default()
     }

@@ -2,6 +2,7 @@
 //! `crds` objects and erased to [`Manifest`]s in the order they are applied. Pure: no
 //! cluster and no secret values — objects only name the secrets the bootstrap creates.
 
+mod agent_network;
 mod builders;
 mod ci;
 mod flux;
@@ -18,7 +19,7 @@ use self::builders::App;
 use crate::backend::cluster::{Component, Manifest};
 use crate::config::{Config, Secret};
 
-pub use self::ci::server_webhook_url;
+pub use self::ci::{STEP_USER, server_webhook_url};
 pub use self::flux::gitops_url_in_cluster;
 pub use self::gpu::{DEVICE_PLUGIN, DEVICE_PLUGIN_NAMESPACE, NVIDIA_RUNTIME};
 pub use self::redis::{REDIS_PORT, REDIS_SERVICE};
@@ -44,12 +45,14 @@ pub const GIT_CLONE_SECRET: &str = "raibid-git-clone";
 /// The config's API credentials, one key of [`forwarded_credentials`] each when the config
 /// sets it, in `cluster.namespace`.
 pub const TOKENS_SECRET: &str = "raibid-tokens";
+/// The key of `gitea.token` in [`TOKENS_SECRET`], the one token agents get.
+pub const GITEA_TOKEN_KEY: &str = "gitea-token";
 /// The config's API credentials the pods need: the key in [`TOKENS_SECRET`], the
 /// environment variable the pods read it from (the config's default), and the secret.
 pub fn forwarded_credentials(config: &Config) -> [(&'static str, &'static str, &Secret); 7] {
     [
         ("github-token", "RAIBID_GITHUB_TOKEN", &config.github.token),
-        ("gitea-token", "RAIBID_GITEA_TOKEN", &config.gitea.token),
+        (GITEA_TOKEN_KEY, "RAIBID_GITEA_TOKEN", &config.gitea.token),
         (
             "publish-token",
             "RAIBID_PUBLISH_TOKEN",
