@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use raibid::backend::ci::cache::RepoCache;
 use raibid::backend::ci::runner::{self, LogTx, Outcome, RunnerSettings, Step};
+use raibid::backend::ci::sandbox::{Isolation, SandboxMode};
 use raibid::backend::ci::workspace::GitAccess;
 use raibid::backend::queue::contract::{Job, JobState, LogStream, Trigger};
 use raibid::config::CiConfig;
@@ -52,6 +53,10 @@ fn settings(root: &Path) -> RunnerSettings {
         step_timeout: Duration::from_secs(300),
         job_timeout: Duration::from_secs(600),
         git_access: GitAccess::default(),
+        isolation: Isolation {
+            sandbox: SandboxMode::Off,
+            step_user: None,
+        },
     }
 }
 
