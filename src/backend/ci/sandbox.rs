@@ -7,7 +7,7 @@
 //! fetch crates.
 
 use std::ffi::{OsStr, OsString};
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
@@ -205,8 +205,8 @@ impl Confinement {
         .await?
     }
 
-    /// Takes the repository's caches back from the step user, so a step of another
-    /// repository (the same user) cannot write them while they rest.
+    /// Takes the repository's caches back from the step user, private to the agent, so a
+    /// step of another repository (the same user) cannot read or write them while they rest.
     pub async fn take_back(&self, caches: &[PathBuf]) -> std::io::Result<()> {
         if self.user.is_none() {
             return Ok(());
@@ -215,9 +215,10 @@ impl Confinement {
         let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
         let caches = caches.to_vec();
         tokio::task::spawn_blocking(move || {
-            caches
-                .iter()
-                .try_for_each(|cache| chown_tree(cache, uid, gid))
+            caches.iter().try_for_each(|cache| {
+                chown_tree(cache, uid, gid)?;
+                std::fs::set_permissions(cache, std::fs::Permissions::from_mode(0o700))
+            })
         })
         .await?
     }
