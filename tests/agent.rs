@@ -262,6 +262,8 @@ async fn build_caches_outlive_agents_one_per_repository() {
             .pipelines
             .insert(repo.into(), vec!["cargo build".into()]);
     }
+    // The git dependency is a local path, which a sandbox does not show its steps.
+    lab.config.ci.sandbox = "off".into();
     let queue = lab.queue().await;
     let dep = lab.root.path().join("dep");
     crate_repo(&dep, "dep", "pub fn add(a: u32, b: u32) -> u32 { a + b }\n");
