@@ -11,6 +11,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use raibid::backend::ci::runner::{self, RunnerSettings, Step};
+use raibid::backend::ci::sandbox::{Isolation, SandboxMode};
 use raibid::backend::queue::contract::{CacheReport, Job, JobState, Trigger};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -55,6 +56,11 @@ fn main() {
             step_timeout: Duration::from_secs(1800),
             job_timeout: Duration::from_secs(3600),
             git_access: Default::default(),
+            // The vendored sources lie outside what a sandbox shows a step.
+            isolation: Isolation {
+                sandbox: SandboxMode::Off,
+                step_user: None,
+            },
         };
         for (label, times) in [("cold", &mut cold), ("warm", &mut warm)] {
             let job = job(&format!("{label}-{round}"), &repo, &sha);

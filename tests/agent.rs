@@ -262,6 +262,8 @@ async fn build_caches_outlive_agents_one_per_repository() {
             .pipelines
             .insert(repo.into(), vec!["cargo build".into()]);
     }
+    // The git dependency is a local path, which a sandbox does not show its steps.
+    lab.config.ci.sandbox = "off".into();
     let queue = lab.queue().await;
     let dep = lab.root.path().join("dep");
     crate_repo(&dep, "dep", "pub fn add(a: u32, b: u32) -> u32 { a + b }\n");
@@ -632,4 +634,156 @@ fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
             }
         })
         .collect()
+}
+
+/// Secrets a build step must not find, planted where the lab keeps them: in the agent's
+/// environment, its config, the operator's kubeconfig and a 0400 secret file.
+const SECRETS: [&str; 5] = [
+    "redis-secret-7f3a",
+    "server-secret-91c2",
+    "config-secret-0d4e",
+    "kube-secret-55b8",
+    "file-secret-c6a1",
+];
+
+/// Dumps what a hostile build would look at: its environment, its parent's and every
+/// visible process's, and the files named as arguments.
+const PROBE: &str = r#"echo "== id $(id -u)"
+echo "== env"; env
+echo "== parent"; tr '\0' '\n' < /proc/$PPID/environ
+for p in /proc/[0-9]*; do tr '\0' '\n' < "$p/environ"; done 2>/dev/null
+for f in "$@"; do echo "== $f"; cat "$f"; done
+exit 0
+"#;
+
+/// Runs `raibid agent --once` the way the lab does, with the secrets in place and the
+/// `[ci]` lines `isolation` added to its config; returns the probe's log.
+async fn probe_secrets(isolation: &str) -> Vec<String> {
+    let lab = Lab::new();
+    let queue = lab.queue().await;
+    let root = lab.root.path();
+    // Others may pass through the test's folder (the step user reaches its workspace), not
+    // list it or read the secrets.
+    std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o711)).unwrap();
+    let private = |path: &Path, text: &str, mode| {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    };
+    let operator = root.join("operator");
+    let kubeconfig = operator.join(".kube/config");
+    private(&kubeconfig, &format!("token: {}\n", SECRETS[3]), 0o600);
+    let secret_file = root.join("secrets/redis-password");
+    private(&secret_file, SECRETS[4], 0o400);
+    let config = root.join("agent.toml");
+    private(
+        &config,
+        &format!(
+            "# {}\n[ci]\nredis_url = \"{}\"\nqueue_prefix = \"{PREFIX}\"\nheartbeat_secs = 1\n\
+             workspace_dir = \"{root}/workspaces\"\ncache_dir = \"{root}/cache\"\n{isolation}\n\
+             [ci.pipelines]\n\"lab/probe\" = [\"sh probe.sh {} {} {}\"]\n[gitea]\nurl = \"\"\n",
+            SECRETS[2],
+            lab.redis.url(),
+            kubeconfig.display(),
+            secret_file.display(),
+            root.join("agent.toml").display(),
+            root = root.display(),
+        ),
+        0o600,
+    );
+    let repo = root.join("probe");
+    crate_repo(&repo, "probe", PASSING_TEST);
+    std::fs::write(repo.join("probe.sh"), PROBE).unwrap();
+    support::git::git(&repo, &["add", "."]);
+    support::git::git(&repo, &["commit", "-m", "probe"]);
+    let sha = support::git::git(&repo, &["rev-parse", "HEAD"]);
+    let job = lab.enqueue_clone(&queue, "lab/probe", &repo, &sha).await;
+
+    let agent = tokio::process::Command::new(env!("CARGO_BIN_EXE_raibid"))
+        .arg("--config")
+        .arg(&config)
+        .args(["agent", "--once", "--id", "agent-probe"])
+        .env("HOME", &operator)
+        .env("XDG_CONFIG_HOME", operator.join(".config"))
+        .env("XDG_DATA_HOME", operator.join(".local/share"))
+        .env("REDIS_PASSWORD", SECRETS[0])
+        .env("RAIBID_SERVER_TOKEN", SECRETS[1])
+        .env_remove("RAIBID_CONFIG")
+        .stdin(std::process::Stdio::null())
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(120), agent)
+        .await
+        .expect("the agent finishes its job")
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let status = record(&queue, &job.id).await.status;
+    assert_eq!(status.state, JobState::Success, "{:?}", status.message);
+    let log: Vec<String> = queue
+        .logs(&job.id, None, 10_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|line| line.line)
+        .collect();
+    let text = log.join("\n");
+    // The probe ran and looked everywhere, with the job described in its environment.
+    for seen in ["== env", "CI=true", "CI_REPO=lab/probe", "== parent"] {
+        assert!(text.contains(seen), "{seen} missing:\n{text}");
+    }
+    assert!(text.contains(&format!("CI_COMMIT_SHA={sha}")), "{text}");
+    assert!(
+        text.contains(&format!("== {}", secret_file.display())),
+        "{text}"
+    );
+    for secret in SECRETS {
+        assert!(!text.contains(secret), "a step found {secret}:\n{text}");
+    }
+    let home = log
+        .iter()
+        .find_map(|line| line.strip_prefix("HOME="))
+        .expect("a HOME");
+    assert!(home.ends_with(&format!("{}.home", job.id)), "{home}");
+    log
+}
+
+fn bwrap_sandboxes_here() -> bool {
+    std::process::Command::new("bwrap")
+        .args(["--ro-bind", "/", "/", "true"])
+        .status()
+        .is_ok_and(|status| status.success())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sandboxed_step_finds_no_secret() {
+    if !bwrap_sandboxes_here() {
+        eprintln!(
+            "skipped: bubblewrap cannot create namespaces here (`bwrap --ro-bind / / true` fails)"
+        );
+        return;
+    }
+    let log = probe_secrets("sandbox = \"bwrap\"").await;
+    assert!(
+        log.iter()
+            .any(|line| line.contains("in a bubblewrap sandbox")),
+        "{log:#?}"
+    );
+    // Its own pid namespace: the parent is the sandbox's init, not the agent.
+    assert!(log.iter().any(|line| line == "== parent"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_step_as_the_step_user_finds_no_secret() {
+    // SAFETY: getuid(2) cannot fail.
+    if unsafe { libc::getuid() } != 0 {
+        eprintln!("skipped: only an agent running as root can start steps as another user");
+        return;
+    }
+    let log = probe_secrets("sandbox = \"off\"\nstep_user = \"1001:1001\"").await;
+    assert!(log.iter().any(|line| line == "== id 1001"), "{log:#?}");
+    assert!(
+        log.iter()
+            .any(|line| line.contains("without a sandbox as uid 1001:1001")),
+        "{log:#?}"
+    );
 }

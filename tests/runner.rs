@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use raibid::backend::ci::cache::RepoCache;
 use raibid::backend::ci::runner::{self, LogTx, Outcome, RunnerSettings, Step};
+use raibid::backend::ci::sandbox::{Isolation, SandboxMode, StepUser};
 use raibid::backend::ci::workspace::GitAccess;
 use raibid::backend::queue::contract::{Job, JobState, LogStream, Trigger};
 use raibid::config::CiConfig;
@@ -52,6 +53,10 @@ fn settings(root: &Path) -> RunnerSettings {
         step_timeout: Duration::from_secs(300),
         job_timeout: Duration::from_secs(600),
         git_access: GitAccess::default(),
+        isolation: Isolation {
+            sandbox: SandboxMode::Off,
+            step_user: None,
+        },
     }
 }
 
@@ -691,4 +696,183 @@ async fn the_read_only_credential_cannot_push_or_read_other_organisations() {
         root.path(),
         &["-c", &admin, "clone", "--quiet", &url, "as-admin"],
     );
+}
+
+/// Whether bubblewrap can create its namespaces here; says why a test is skipped if not.
+fn bwrap_sandboxes_here() -> bool {
+    let works = std::process::Command::new("bwrap")
+        .args(["--ro-bind", "/", "/", "true"])
+        .status()
+        .is_ok_and(|status| status.success());
+    if !works {
+        eprintln!(
+            "skipped: bubblewrap cannot create namespaces here (`bwrap --ro-bind / / true` fails)"
+        );
+    }
+    works
+}
+
+fn isolated(root: &Path, sandbox: SandboxMode, step_user: Option<StepUser>) -> RunnerSettings {
+    RunnerSettings {
+        isolation: Isolation { sandbox, step_user },
+        ..settings(root)
+    }
+}
+
+#[tokio::test]
+async fn a_crate_builds_and_tests_in_the_sandbox() {
+    if !bwrap_sandboxes_here() {
+        return;
+    }
+    let root = tempfile::tempdir().unwrap();
+    let (repo, sha) = fixture_crate(root.path(), PASSING_TEST);
+    let settings = isolated(root.path(), SandboxMode::Bwrap, None);
+    let steps = runner::steps_for("lab/fixture", &CiConfig::default());
+    let job = job("job-sandboxed", repo.to_str().unwrap(), &sha);
+    let (outcome, lines) = run(&job, &steps, &settings, CancellationToken::new()).await;
+
+    assert_eq!(outcome.state, JobState::Success, "{lines:#?}");
+    assert!(has_line(
+        &lines,
+        "checkout",
+        LogStream::System,
+        "steps run in a bubblewrap sandbox"
+    ));
+    assert!(has_line(
+        &lines,
+        "cargo test",
+        LogStream::Stdout,
+        "test adds ... ok"
+    ));
+    // The build went to the repository's cache, which outlives the job; its home did not.
+    let cache = RepoCache::of(&settings.cache_dir, "lab/fixture");
+    assert!(cache.target_dir.join("debug").is_dir());
+    assert!(
+        !settings
+            .workspace_root
+            .join("agent-1/job-sandboxed.home")
+            .exists()
+    );
+}
+
+/// A crate source the victim's first build plants in its cargo home, and its next build
+/// reads back.
+const VICTIM: &str = "src=$CARGO_HOME/registry/src/index/dep-1.0.0; \
+    if [ -f $src/lib.rs ]; then cat $src/lib.rs; \
+    else mkdir -p $src && echo 'pub fn original() {}' > $src/lib.rs; fi";
+
+/// Builds the victim repository, then an attacker repository whose step rewrites every
+/// crate source it can reach under the cache dir and plants a file in every folder,
+/// then the victim again: its second build must read what its first one left.
+async fn tamper_with_the_cache(settings: &RunnerSettings, root: &Path) {
+    let (repo, sha) = fixture_crate(root, PASSING_TEST);
+    let url = repo.to_str().unwrap();
+    let as_repo = |id: &str, name: &str| Job {
+        repo: name.into(),
+        ..job(id, url, &sha)
+    };
+    let victim = steps(&[VICTIM]);
+    let (first, lines) = run(
+        &as_repo("victim-1", "lab/victim"),
+        &victim,
+        settings,
+        CancellationToken::new(),
+    )
+    .await;
+    assert_eq!(first.state, JobState::Success, "{lines:#?}");
+
+    let cache_dir = settings.cache_dir.display();
+    let attack = format!(
+        "find {cache_dir} -name '*.rs' -exec sh -c 'echo \"compile_error!(planted);\" > \"$1\"' _ {{}} \\; 2>/dev/null; \
+         find {cache_dir} -type d -exec sh -c 'echo planted > \"$1/planted.rs\"' _ {{}} \\; 2>/dev/null; true"
+    );
+    let (attacked, lines) = run(
+        &as_repo("attacker-1", "lab/attacker"),
+        &steps(&[&attack]),
+        settings,
+        CancellationToken::new(),
+    )
+    .await;
+    assert_eq!(attacked.state, JobState::Success, "{lines:#?}");
+    // The attack ran: it reached the attacker's own cache.
+    let own = RepoCache::of(&settings.cache_dir, "lab/attacker");
+    assert!(
+        own.cargo_home.join("planted.rs").exists(),
+        "the attack did not run"
+    );
+
+    let (second, lines) = run(
+        &as_repo("victim-2", "lab/victim"),
+        &victim,
+        settings,
+        CancellationToken::new(),
+    )
+    .await;
+    assert_eq!(second.state, JobState::Success, "{lines:#?}");
+    assert!(
+        lines
+            .iter()
+            .any(|(_, stream, line)| *stream == LogStream::Stdout && line == "pub fn original() {}"),
+        "{lines:#?}"
+    );
+    assert!(
+        !lines.iter().any(|(_, _, line)| line.contains("planted")),
+        "{lines:#?}"
+    );
+    let theirs = RepoCache::of(&settings.cache_dir, "lab/victim");
+    for dir in [&theirs.cargo_home, &theirs.target_dir] {
+        let planted: Vec<_> = walk(dir)
+            .into_iter()
+            .filter(|path| path.ends_with("planted.rs"))
+            .collect();
+        assert!(planted.is_empty(), "{planted:?}");
+    }
+}
+
+/// Every file and folder under `dir`.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .flat_map(|entry| {
+            let path = entry.path();
+            let mut found = walk(&path);
+            found.push(path);
+            found
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_sandboxed_build_cannot_change_another_repositorys_cache() {
+    if !bwrap_sandboxes_here() {
+        return;
+    }
+    let root = tempfile::tempdir().unwrap();
+    let settings = isolated(root.path(), SandboxMode::Bwrap, None);
+    tamper_with_the_cache(&settings, root.path()).await;
+}
+
+#[tokio::test]
+async fn a_build_as_the_step_user_cannot_change_another_repositorys_cache() {
+    // SAFETY: getuid(2) cannot fail.
+    if unsafe { libc::getuid() } != 0 {
+        eprintln!("skipped: only an agent running as root can start steps as another user");
+        return;
+    }
+    let root = tempfile::tempdir().unwrap();
+    // The step user passes through the test's folder to its workspace and cache.
+    std::fs::set_permissions(
+        root.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o711),
+    )
+    .unwrap();
+    let user = StepUser {
+        uid: 1001,
+        gid: 1001,
+    };
+    let settings = isolated(root.path(), SandboxMode::Off, Some(user));
+    tamper_with_the_cache(&settings, root.path()).await;
 }

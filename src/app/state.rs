@@ -333,6 +333,8 @@ pub struct CiState {
     pub log: Option<LogView>,
     /// The local pool the console runs: agents wanted and running.
     pub pool: Option<(u32, u32)>,
+    /// Whether local agents sandbox their steps; `None` until checked.
+    pub local_sandboxed: Option<bool>,
 }
 
 /// How far back the Pool view's graphs reach.

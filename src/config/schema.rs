@@ -230,6 +230,11 @@ pub struct CiConfig {
     /// File holding `user:token` that agents clone Gitea's repositories with (sent to
     /// `gitea.url` only); empty: clone without credentials.
     pub clone_credentials_file: PathBuf,
+    /// Build steps in a bubblewrap sandbox: `auto` (when bwrap works here), `bwrap`
+    /// (required) or `off`.
+    pub sandbox: String,
+    /// `UID:GID` an agent running as root starts build steps as; empty: the agent's user.
+    pub step_user: String,
     /// Agents the local pool starts (`raibid pool`, and the console in local mode).
     pub agents: u32,
 }
@@ -527,6 +532,8 @@ impl Default for CiConfig {
             sccache: false,
             sccache_dir: PathBuf::new(),
             clone_credentials_file: PathBuf::new(),
+            sandbox: "auto".into(),
+            step_user: String::new(),
             agents: 2,
         }
     }

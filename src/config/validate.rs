@@ -2,6 +2,7 @@
 
 use super::{ClusterConfig, Config};
 use crate::app::theme::Themes;
+use crate::backend::ci::sandbox::{SandboxMode, StepUser};
 use crate::backend::queue::mask_url;
 use crate::backend::sparky::channels::ChannelName;
 use crate::backend::sparky::delivery::{configured_channels, suitability};
@@ -495,6 +496,13 @@ fn validate_ci(config: &Config) -> Result<(), (&'static str, String)> {
     if ci.steps.is_empty() || ci.steps.iter().any(|s| s.trim().is_empty()) {
         return Err(("ci.steps", "needs at least one non-empty command".into()));
     }
+    if SandboxMode::parse(&ci.sandbox).is_none() {
+        return Err((
+            "ci.sandbox",
+            format!("`{}` is not auto, bwrap or off", ci.sandbox),
+        ));
+    }
+    StepUser::parse(&ci.step_user).map_err(|why| ("ci.step_user", why))?;
     if ci.agents > 64 {
         return Err(("ci.agents", format!("{} is more than 64", ci.agents)));
     }
@@ -620,7 +628,7 @@ mod tests {
     fn each_rule_names_its_key() {
         let themes = Themes::builtin();
         type Breaker = fn(&mut Config);
-        let cases: [(&str, Breaker); 21] = [
+        let cases: [(&str, Breaker); 23] = [
             ("ui.theme", |c| c.ui.theme = "neon".into()),
             ("log.format", |c| c.log.format = "xml".into()),
             ("ui.max_fps", |c| c.ui.max_fps = 0),
@@ -642,6 +650,8 @@ mod tests {
             ("ci.max_deliveries", |c| c.ci.max_deliveries = 0),
             ("ci.steps", |c| c.ci.steps = vec![" ".into()]),
             ("ci.agents", |c| c.ci.agents = 65),
+            ("ci.sandbox", |c| c.ci.sandbox = "on".into()),
+            ("ci.step_user", |c| c.ci.step_user = "builder".into()),
             ("server.listen", |c| c.server.listen = "8080".into()),
             ("gitea.url", |c| c.gitea.url = "gitea.lab".into()),
             ("gitea.public_url", |c| {

@@ -64,6 +64,14 @@ fn draw_summary(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             connection,
             Span::raw("   "),
             Span::styled(pool, Style::default().fg(theme.accent)),
+            Span::styled(
+                if ci.local_sandboxed == Some(false) {
+                    "   no sandbox (bubblewrap): local agents run trusted code only"
+                } else {
+                    ""
+                },
+                Style::default().fg(theme.warn),
+            ),
         ]),
         Line::from(vec![
             Span::raw(numbers),

@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::endpoint::QueueEndpoint;
 use super::pool::{self, PoolCommand, PoolEvent, PoolSpec};
+use super::sandbox;
 use super::trigger::{local_job, whoami};
 use crate::backend::queue::contract::{AgentStatus, JobRecord, LogLine, QueueStats};
 use crate::backend::queue::{CancelOutcome, JobFilter, Queue};
@@ -70,6 +71,11 @@ pub enum Event {
     Pool {
         wanted: u32,
         running: u32,
+    },
+    /// Whether local agents run their steps in a sandbox; without one the local pool runs
+    /// trusted code only.
+    LocalSandbox {
+        sandboxed: bool,
     },
     Done {
         message: String,
@@ -133,6 +139,8 @@ async fn run(
 ) {
     let (internal, mut changes) = mpsc::unbounded_channel();
     let (pool_tx, mut pool_events) = mpsc::unbounded_channel::<PoolEvent>();
+    let sandboxed = sandbox::local_pool_sandboxed(&setup.config.ci).await;
+    let _ = events.send(Event::LocalSandbox { sandboxed });
     let mut actor = Actor {
         setup,
         events,

@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::process;
 use super::runner::{self, LogTx, Outcome, RunnerSettings};
+use super::sandbox::Isolation;
 use super::workspace::{self, GitAccess};
 use crate::backend::forge::gitea::{CommitState, StatusReporter};
 use crate::backend::queue::contract::{AgentState, AgentStatus, JobState, JobStatus, LogStream};
@@ -80,6 +81,7 @@ pub fn runner_settings(config: &Config, data_dir: &Path, agent: &str) -> RunnerS
         step_timeout: Duration::from_secs(ci.step_timeout_secs),
         job_timeout: Duration::from_secs(ci.job_timeout_secs),
         git_access: GitAccess::of(config),
+        isolation: Isolation::of(ci),
     }
 }
 

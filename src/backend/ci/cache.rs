@@ -75,6 +75,15 @@ impl RepoCache {
         }
     }
 
+    /// The folders steps write: the cargo home and the target dir, created when missing.
+    pub async fn dirs(&self) -> std::io::Result<Vec<PathBuf>> {
+        let dirs = vec![self.cargo_home.clone(), self.target_dir.clone()];
+        for dir in &dirs {
+            tokio::fs::create_dir_all(dir).await?;
+        }
+        Ok(dirs)
+    }
+
     /// Whether an earlier build left anything in the target dir.
     pub async fn is_warm(&self) -> bool {
         match tokio::fs::read_dir(&self.target_dir).await {
@@ -83,7 +92,7 @@ impl RepoCache {
         }
     }
 
-    /// Environment every step runs with.
+    /// The cache's part of every step's environment.
     pub fn step_env(&self, sccache_dir: Option<&Path>) -> Vec<(&'static str, OsString)> {
         let mut env = vec![
             ("CARGO_HOME", self.cargo_home.as_os_str().to_owned()),

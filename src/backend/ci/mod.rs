@@ -10,6 +10,7 @@ pub mod endpoint;
 pub mod pool;
 pub mod process;
 pub mod runner;
+pub mod sandbox;
 pub mod server;
 pub mod trigger;
 pub mod workspace;

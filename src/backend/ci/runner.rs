@@ -1,18 +1,19 @@
 //! Runs one job, independent of the queue: clone the commit into a fresh workspace, run
-//! the pipeline's steps in it with the repository's build caches, stream every line to the
-//! log, enforce the step and job time limits and cancellation, and remove the workspace
-//! whatever happened.
+//! the pipeline's steps in it (confined: see `sandbox`) with the repository's build caches,
+//! stream every line to the log, enforce the step and job time limits and cancellation,
+//! and remove the workspace and the job's home whatever happened.
 
-use std::path::PathBuf;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use tokio::process::Command;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::cache::{self, CacheLock, RepoCache};
 use super::process::{self, Ending};
+use super::sandbox::{self, Confinement, Isolation, StepPaths};
 use super::workspace::{self, CHECKOUT_STEP, GitAccess};
 use crate::backend::queue::contract::{CacheReport, Job, JobState, LogStream, StepResult};
 use crate::config::CiConfig;
@@ -35,6 +36,8 @@ pub struct RunnerSettings {
     pub job_timeout: Duration,
     /// The credential and URL rewrites git clones with.
     pub git_access: GitAccess,
+    /// The sandbox and the user steps run in.
+    pub isolation: Isolation,
 }
 
 /// One step of a pipeline: a shell command.
@@ -108,16 +111,19 @@ pub async fn run(
         deadline,
         job_limit,
     };
-    let outcome = run.in_workspace(job, steps, &dir).await;
-    if let Err(error) = tokio::fs::remove_dir_all(&dir).await
-        && error.kind() != std::io::ErrorKind::NotFound
-    {
-        tracing::warn!(dir = %dir.display(), %error, "could not remove the workspace");
-        run.system(
-            CHECKOUT_STEP,
-            format!("could not remove the workspace: {error}"),
-        )
-        .await;
+    let home = workspace::home_dir(&dir);
+    let outcome = run.in_workspace(job, steps, &dir, &home).await;
+    for (what, path) in [("workspace", &dir), ("job's home", &home)] {
+        if let Err(error) = tokio::fs::remove_dir_all(path).await
+            && error.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!(dir = %path.display(), %error, "could not remove the {what}");
+            run.system(
+                CHECKOUT_STEP,
+                format!("could not remove the {what}: {error}"),
+            )
+            .await;
+        }
     }
     outcome
 }
@@ -157,14 +163,20 @@ struct StepRun {
 }
 
 impl Run<'_> {
-    async fn in_workspace(&self, job: &Job, steps: &[Step], dir: &std::path::Path) -> Outcome {
+    async fn in_workspace(&self, job: &Job, steps: &[Step], dir: &Path, home: &Path) -> Outcome {
         // A redelivered job may find the workspace of an earlier, crashed attempt.
-        if let Err(error) = tokio::fs::remove_dir_all(dir).await
-            && error.kind() != std::io::ErrorKind::NotFound
-        {
-            let message = format!("could not clear the workspace {}: {error}", dir.display());
-            return Outcome::early(JobState::Error, message);
+        for path in [dir, home] {
+            if let Err(error) = tokio::fs::remove_dir_all(path).await
+                && error.kind() != std::io::ErrorKind::NotFound
+            {
+                let message = format!("could not clear {}: {error}", path.display());
+                return Outcome::early(JobState::Error, message);
+            }
         }
+        let confinement = match self.settings.isolation.confine().await {
+            Ok(confinement) => confinement,
+            Err(message) => return Outcome::early(JobState::Error, message),
+        };
         if let Some(parent) = dir.parent()
             && let Err(error) = tokio::fs::create_dir_all(parent).await
         {
@@ -190,7 +202,20 @@ impl Run<'_> {
             return Outcome::early(stop.state, stop.message);
         }
 
-        let sccache_dir = self.settings.sccache_dir.as_deref();
+        let paths = match self.hand_over(&confinement, &cache, dir, home).await {
+            Ok(paths) => paths,
+            Err(message) => return Outcome::early(JobState::Error, message),
+        };
+        self.system(CHECKOUT_STEP, confinement.describe()).await;
+        // sccache's server compiles for its clients outside any sandbox, as the agent.
+        let sccache_dir = match self.settings.sccache_dir.as_deref() {
+            Some(_) if confinement.isolates() => {
+                let line = "sccache is not used: its server would compile outside the sandbox";
+                self.system(CHECKOUT_STEP, line.into()).await;
+                None
+            }
+            dir => dir,
+        };
         // Read before the steps, which also starts sccache's server outside any step's
         // process group, where the end of a step would kill it.
         let before = match sccache_dir {
@@ -199,7 +224,13 @@ impl Run<'_> {
         };
         let warm = cache.is_warm().await;
         tracing::info!(job = self.job, cache = %cache.key, warm, "build cache");
-        let env = cache.step_env(sccache_dir);
+        let mut env = sandbox::step_env(job, home);
+        env.extend(
+            cache
+                .step_env(sccache_dir)
+                .into_iter()
+                .map(|(key, value)| (key.into(), value)),
+        );
 
         let mut results = Vec::with_capacity(steps.len());
         let mut compiled = 0;
@@ -208,7 +239,7 @@ impl Run<'_> {
             message: String::new(),
         };
         for step in steps {
-            let run = self.step(step, dir, &env).await;
+            let run = self.step(step, &confinement, &paths, &env).await;
             results.push(run.result);
             compiled += run.compiled;
             if let Some(stop) = run.stop {
@@ -217,6 +248,11 @@ impl Run<'_> {
             }
         }
 
+        if let Err(error) = confinement.take_back(&paths.caches).await {
+            tracing::warn!(job = self.job, cache = %cache.key, %error, "cache left to the step user");
+            let line = format!("could not take the build cache back from the step user: {error}");
+            self.system(CHECKOUT_STEP, line).await;
+        }
         let build_ms: u64 = results.iter().map(|step| step.duration_ms).sum();
         let after = match (sccache_dir, before) {
             (Some(dir), Some(_)) => cache::sccache_counts(dir).await,
@@ -236,6 +272,33 @@ impl Run<'_> {
                 sccache_misses: sccache.map(|counts| counts.misses),
             },
         }
+    }
+
+    /// Creates what steps write and gives it to the step user.
+    async fn hand_over(
+        &self,
+        confinement: &Confinement,
+        cache: &RepoCache,
+        dir: &Path,
+        home: &Path,
+    ) -> Result<StepPaths, String> {
+        let caches = cache
+            .dirs()
+            .await
+            .map_err(|error| format!("could not create the build cache {}: {error}", cache.key))?;
+        tokio::fs::create_dir(home)
+            .await
+            .map_err(|error| format!("could not create {}: {error}", home.display()))?;
+        let paths = StepPaths {
+            workspace: dir.to_path_buf(),
+            home: home.to_path_buf(),
+            caches,
+        };
+        confinement
+            .hand_over(&paths)
+            .await
+            .map_err(|error| format!("could not hand the workspace to the step user: {error}"))?;
+        Ok(paths)
     }
 
     /// Waits for the repository's cache lock, saying so in the log, until the job is
@@ -276,26 +339,16 @@ impl Run<'_> {
     async fn step(
         &self,
         step: &Step,
-        dir: &std::path::Path,
-        env: &[(&'static str, std::ffi::OsString)],
+        confinement: &Confinement,
+        paths: &StepPaths,
+        env: &[(OsString, OsString)],
     ) -> StepRun {
         tracing::info!(job = self.job, step = %step.name, "step started");
         self.system(&step.name, format!("$ {}", step.command)).await;
         let step_deadline = process::deadline_after(self.settings.step_timeout);
         let deadline = step_deadline.min(self.deadline);
 
-        let mut command = Command::new("sh");
-        command
-            .arg("-c")
-            .arg(&step.command)
-            .current_dir(dir)
-            .envs(env.iter().cloned());
-        // The agent's own settings and secrets are not for the code it builds.
-        for (key, _) in std::env::vars_os() {
-            if key.to_string_lossy().starts_with("RAIBID_") {
-                command.env_remove(key);
-            }
-        }
+        let command = confinement.command(&step.command, paths, env.to_vec());
         let (lines, mut received) = mpsc::channel::<(LogStream, String)>(256);
         let forward = async {
             let mut compiled = 0;

@@ -148,6 +148,13 @@ pub fn job_dir(root: &Path, agent: &str, job_id: &str) -> Result<PathBuf, String
     Ok(root.join(agent).join(job_id))
 }
 
+/// The job's own HOME beside its workspace: `<job dir>.home`.
+pub fn home_dir(job_dir: &Path) -> PathBuf {
+    let mut name = job_dir.as_os_str().to_owned();
+    name.push(".home");
+    PathBuf::from(name)
+}
+
 fn is_plain_name(name: &str) -> bool {
     !name.is_empty()
         && name != "."
