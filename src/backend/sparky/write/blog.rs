@@ -17,7 +17,7 @@ pub(super) fn render(data: &DigestData, prose: &Prose) -> String {
     let ceiling = DraftKind::Blog
         .word_bounds()
         .map_or(usize::MAX, |(_, most)| most);
-    let all = Stories::of(data).told(data);
+    let all = Stories::of(data, DraftKind::Blog).told(data);
     let fewer_commits = COMMIT_LISTS.map(|commits| Stories {
         commits,
         repos: all,
