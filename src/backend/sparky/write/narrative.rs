@@ -39,25 +39,33 @@ pub(super) fn is_quiet(data: &DigestData, kind: DraftKind) -> bool {
     data.metrics.totals.commits < busy
 }
 
-/// Commits already told in a draft, by short sha.
+/// What a draft has told so far: commits by short sha, and the repositories with a story.
 #[derive(Debug, Default)]
-pub(super) struct Told(BTreeSet<String>);
+pub(super) struct Told {
+    commits: BTreeSet<String>,
+    stories: BTreeSet<String>,
+}
 
 impl Told {
     /// Notes every commit reference of `text`: a code span of 7 hex digits.
     pub fn note(&mut self, text: &str) {
         let spans = text.split('`').skip(1).step_by(2);
         for span in spans.filter(|s| s.len() == 7 && s.chars().all(|c| c.is_ascii_hexdigit())) {
-            self.0.insert(span.to_owned());
+            self.commits.insert(span.to_owned());
         }
     }
 
     pub fn has(&self, sha: &str) -> bool {
-        self.0.contains(short_sha(sha))
+        self.commits.contains(short_sha(sha))
+    }
+
+    /// Whether repository `name` has had its story told.
+    pub fn has_story(&self, name: &str) -> bool {
+        self.stories.contains(name)
     }
 
     fn add(&mut self, sha: &str) {
-        self.0.insert(short_sha(sha).to_owned());
+        self.commits.insert(short_sha(sha).to_owned());
     }
 }
 
@@ -225,41 +233,43 @@ pub(super) fn repository_stories(
     stories: Stories,
     told: &mut Told,
 ) -> Option<String> {
-    let shown = stories.told(data);
-    let mut told_stories: Vec<String> = data.metrics.repos[..shown]
-        .iter()
-        .enumerate()
-        .map(|(i, repo)| {
-            let commits: Vec<&CommitRecord> = data
-                .commits
-                .iter()
-                .filter(|c| c.repo == repo.name)
-                .collect();
-            // One active repository's figures are the period's, told in the figures.
-            let figures = match data.metrics.repos.len() {
-                1 => String::new(),
-                _ => format!(
-                    " — {}, {} lines{}",
-                    count(repo.commits, "commit", "commits"),
-                    lines(repo.insertions, repo.deletions),
-                    github_render::repo_suffix(data, &repo.name),
-                ),
-            };
-            let mut text = format!(
-                "### {}{figures}\n\n{}",
-                repo.name,
-                story_sentence(data, kind, i, repo, &commits),
-            );
-            if let Some(list) = commit_list(data, &commits, stories.commits, false, told) {
-                text.push_str(&format!("\n\n{list}"));
-            }
-            text
-        })
-        .collect();
-    if shown == 0 {
+    let mut told_stories: Vec<String> = Vec::new();
+    for repo in &data.metrics.repos[..stories.told(data)] {
+        let commits: Vec<&CommitRecord> = data
+            .commits
+            .iter()
+            .filter(|c| c.repo == repo.name)
+            .collect();
+        // A day is short: a repository whose commits its themes told has no story.
+        if kind == DraftKind::Daily && commits.iter().all(|c| told.has(&c.sha)) {
+            continue;
+        }
+        // One active repository's figures are the period's, told in the figures.
+        let figures = match data.metrics.repos.len() {
+            1 => String::new(),
+            _ => format!(
+                " — {}, {} lines{}",
+                count(repo.commits, "commit", "commits"),
+                lines(repo.insertions, repo.deletions),
+                github_render::repo_suffix(data, &repo.name),
+            ),
+        };
+        let i = told_stories.len();
+        let mut text = format!(
+            "### {}{figures}\n\n{}",
+            repo.name,
+            story_sentence(data, kind, i, repo, &commits),
+        );
+        if let Some(list) = commit_list(data, &commits, stories.commits, false, told) {
+            text.push_str(&format!("\n\n{list}"));
+        }
+        told_stories.push(text);
+        told.stories.insert(repo.name.clone());
+    }
+    if told_stories.is_empty() {
         return None;
     }
-    if shown < data.metrics.repos.len() {
+    if told_stories.len() < data.metrics.repos.len() {
         told_stories.push("The other repositories are listed under Repositories.".into());
     }
     Some(told_stories.join("\n\n"))

@@ -220,7 +220,7 @@ pub(super) fn markdown(
                 Some(people) => bullets(people.into_iter()),
                 None => contributors(data),
             },
-            Section::Repositories => repositories(data, stories.told(data)),
+            Section::Repositories => repositories(data, &told),
             Section::ActivityByDay => bullets(data.metrics.commits_per_day.iter().map(day_line)),
             Section::ActivityByWeek => bullets(weeks(&data.metrics.commits_per_day).into_iter()),
             Section::Trend => data.metrics.trend.as_ref().map(|t| trend(data, t)),
@@ -341,12 +341,12 @@ fn contributor_line(data: &DigestData, c: &Contributor) -> String {
 }
 
 /// The active repositories without a story of their own, then those without commits.
-fn repositories(data: &DigestData, storied: usize) -> Option<String> {
+fn repositories(data: &DigestData, told: &Told) -> Option<String> {
     let active = data
         .metrics
         .repos
         .iter()
-        .skip(storied)
+        .filter(|r| !told.has_story(&r.name))
         .map(|r| repo_line(data, r) + &github_render::repo_suffix(data, &r.name));
     let quiet: Vec<String> = data
         .repos
