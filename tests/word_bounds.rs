@@ -164,3 +164,37 @@ fn a_quiet_week_says_so_and_stays_short() {
     let (low, _) = DraftKind::Weekly.word_bounds().expect("bounds");
     assert!(words < low / 2, "{words} words:\n{body}");
 }
+
+#[test]
+fn a_busy_week_with_little_to_tell_tells_it_once_and_is_not_padded() {
+    // One person under two spellings of a name (one address) in one new repository, eight
+    // subjects over and over, each ending in parentheses: the checker reads no author into
+    // them, and the draft lists every commit once and ends under the floor (docs/sparky.md).
+    let org = Org::new();
+    let repo = org.repo("tool");
+    for n in 0..32 {
+        let who = if n % 4 == 0 { "ANN" } else { "Ann" };
+        let subject = format!("{} (revert)", WHATS[n % WHATS.len()]);
+        let when = format!("2026-11-{:02}T{:02}:00:00+00:00", 16 + n % 5, 8 + n / 5);
+        let file = format!("src/{}/mod.rs", ["ui", "core", "io"][n % 3]);
+        repo.commit(
+            who,
+            &when,
+            &subject,
+            &[(file.as_str(), lines(&subject, 4 + n))],
+        );
+    }
+    let data = data(&org, Org::week());
+    assert_eq!(data.metrics.totals.commits, 32);
+    let (body, words) = written_clean(&data, DraftKind::Weekly);
+    for commit in &data.commits {
+        let told = body.matches(&format!("`{}`", &commit.sha[..7])).count();
+        assert_eq!(told, 1, "{}:\n{body}", commit.subject);
+    }
+    assert!(!body.contains("quiet"), "{body}");
+    let (low, _) = DraftKind::Weekly.word_bounds().expect("bounds");
+    assert!(
+        words < low,
+        "nothing added to reach the floor: {words} words:\n{body}"
+    );
+}
