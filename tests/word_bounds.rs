@@ -192,6 +192,11 @@ fn a_busy_week_with_little_to_tell_tells_it_once_and_is_not_padded() {
         assert_eq!(told, 1, "{}:\n{body}", commit.subject);
     }
     assert!(!body.contains("quiet"), "{body}");
+    assert!(
+        body.contains("## Highlights\n\n- The largest change, +")
+            && body.contains(" is told under “Repository tool created”."),
+        "a theme holding every change is pointed to, not told again:\n{body}"
+    );
     let (low, _) = DraftKind::Weekly.word_bounds().expect("bounds");
     assert!(
         words < low,

@@ -234,6 +234,9 @@ pub(super) fn highlights(data: &DigestData, kind: DraftKind) -> Vec<String> {
         .filter(|n| !themed(data, kind, &n.sha))
         .collect();
     let mut out = Vec::new();
+    if untold.is_empty() {
+        out.extend(largest_in_a_theme(data, kind));
+    }
     if let Some(top) = untold.first() {
         let themes_tell_commits = shown_themes(data, kind)
             .iter()
@@ -249,6 +252,27 @@ pub(super) fn highlights(data: &DigestData, kind: DraftKind) -> Vec<String> {
     out.extend(github_highlights(data, kind));
     out.truncate(limit);
     out
+}
+
+/// When the themes tell every ranked change: where the largest one is told, without
+/// naming it again.
+fn largest_in_a_theme(data: &DigestData, kind: DraftKind) -> Option<String> {
+    let top = data.metrics.notable.first()?;
+    let theme = shown_themes(data, kind)
+        .iter()
+        .find(|t| t.commits.contains(&top.sha))?;
+    let files = match top.files_unknown {
+        true => String::new(),
+        false => format!(
+            " in {}",
+            count(u64::from(top.files_changed), "file", "files")
+        ),
+    };
+    Some(format!(
+        "The largest change, {} lines{files}, is told under {}.",
+        lines(top.insertions, top.deletions),
+        quoted(theme)
+    ))
 }
 
 /// "`abc1234` feat: x (ann) in raibid, +120/−30 lines in 4 files".
