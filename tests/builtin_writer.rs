@@ -1456,6 +1456,12 @@ fn a_busy_week_opens_with_its_themes_and_tells_each_commit_once() {
     let data = one_person_week();
     assert!(data.metrics.totals.commits >= 30);
     let body = write_builtin(&data, DraftKind::Weekly).body;
+    let (low, high) = DraftKind::Weekly.word_bounds().expect("bounds");
+    let told = body.split_whitespace().count();
+    assert!(
+        (low..=high).contains(&told),
+        "a busy week reaches its lower bound: {told} words\n{body}"
+    );
 
     let summary = section(&body, "Summary");
     for title in [

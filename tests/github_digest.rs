@@ -111,7 +111,8 @@ fn every_number_comes_from_the_data() {
     }
 }
 
-/// Numbers in text: digit runs, with one decimal when there is one ("18.5").
+/// Numbers in text: digit runs, thousands separated or not ("2,197"), with one decimal
+/// when there is one ("18.5").
 fn numbers(text: &str) -> Vec<String> {
     let mut found = Vec::new();
     let chars: Vec<char> = text.chars().collect();
@@ -119,13 +120,18 @@ fn numbers(text: &str) -> Vec<String> {
     while i < chars.len() {
         if chars[i].is_ascii_digit() {
             let start = i;
-            while i < chars.len() && chars[i].is_ascii_digit() {
+            let separated = |i: usize| {
+                chars[i] == ','
+                    && chars.len() >= i + 4
+                    && chars[i + 1..i + 4].iter().all(char::is_ascii_digit)
+            };
+            while i < chars.len() && (chars[i].is_ascii_digit() || separated(i)) {
                 i += 1;
             }
             if i + 1 < chars.len() && chars[i] == '.' && chars[i + 1].is_ascii_digit() {
                 i += 2;
             }
-            found.push(chars[start..i].iter().collect());
+            found.push(chars[start..i].iter().filter(|c| **c != ',').collect());
         } else {
             i += 1;
         }

@@ -45,6 +45,9 @@ pub(super) struct Known<'a> {
     pub verbatim: Vec<&'a str>,
     /// Commit emails (lowercase) with the login GitHub knows them by.
     email_logins: BTreeMap<String, String>,
+    /// Commit emails (lowercase) with the name the contributors list gives them: one
+    /// person committing under two spellings of a name is named one way in a draft.
+    email_names: BTreeMap<String, &'a str>,
 }
 
 impl<'a> Known<'a> {
@@ -57,6 +60,12 @@ impl<'a> Known<'a> {
             ..Known::default()
         };
         known.add_counts(data);
+        known.email_names = data
+            .metrics
+            .contributors
+            .iter()
+            .map(|c| (c.email.to_lowercase(), c.name.as_str()))
+            .collect();
         if let Some(g) = github {
             known.add_github(g);
         }
@@ -137,8 +146,10 @@ impl<'a> Known<'a> {
             .login
             .as_ref()
             .or_else(|| self.email_logins.get(&commit.email.to_lowercase()));
+        let listed = self.email_names.get(&commit.email.to_lowercase());
         commit.author.eq_ignore_ascii_case(name)
             || login.is_some_and(|login| login.eq_ignore_ascii_case(name))
+            || listed.is_some_and(|listed| listed.eq_ignore_ascii_case(name))
     }
 
     fn count(&mut self, unit: Unit, values: impl IntoIterator<Item = u64>) {

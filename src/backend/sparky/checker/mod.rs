@@ -226,10 +226,17 @@ fn commit_author(sha: &str, rest: &str, known: &Known) -> Option<(Rule, String)>
     // An unknown sha is the Sha rule's finding.
     let commits = known.commits_starting(sha);
     let first = commits.first()?;
-    let stated = commits
+    // A reference quoting its commit's subject names an author only right after it: a
+    // subject of its own may hold "(revert)".
+    let quotes_subject = commits
         .iter()
-        .find_map(|c| claims::stated_author(rest, Some(&c.subject)))
-        .or_else(|| claims::stated_author(rest, None))?;
+        .any(|c| rest.trim_start().starts_with(c.subject.as_str()));
+    let stated = match quotes_subject {
+        true => commits
+            .iter()
+            .find_map(|c| claims::stated_author(rest, Some(&c.subject)))?,
+        false => claims::stated_author(rest, None)?,
+    };
     if commits.iter().any(|c| known.is_author(c, stated)) {
         return None;
     }

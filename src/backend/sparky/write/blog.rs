@@ -8,7 +8,7 @@ use crate::backend::sparky::model::{DigestData, DraftKind};
 
 /// How many commits each repository's story lists, tried in turn until the post is within
 /// the kind's word ceiling; a busy period loses listed commits before anything else.
-const COMMIT_LISTS: [usize; 6] = [40, 25, 15, 10, 5, 0];
+const COMMIT_LISTS: [usize; 9] = [200, 100, 60, 40, 25, 15, 10, 5, 0];
 
 /// The blog post's Markdown: the digest's sections, a story per repository, and the
 /// data's references, within the ceiling if cutting listed commits, then the stories of
@@ -17,7 +17,7 @@ pub(super) fn render(data: &DigestData, prose: &Prose) -> String {
     let ceiling = DraftKind::Blog
         .word_bounds()
         .map_or(usize::MAX, |(_, most)| most);
-    let all = Stories::of(data).told(data);
+    let all = Stories::of(data, DraftKind::Blog).told(data);
     let fewer_commits = COMMIT_LISTS.map(|commits| Stories {
         commits,
         repos: all,

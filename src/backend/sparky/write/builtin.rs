@@ -5,7 +5,7 @@
 //! sections per repository tell each one's story from the data.
 
 use super::github_render::{self, github, hours, pr_ref, release_ref};
-use super::narrative::{quoted, shown_themes, theme_size, themed};
+use super::narrative::{is_quiet, quoted, shown_themes, theme_size, themed};
 use super::render::{
     self, Prose, commit_ref, count, is_breaking, lines, name_list, number, one_person, short_sha,
     totals_phrase,
@@ -14,10 +14,6 @@ use super::{BoxFuture, TokenSink, WriteError, Writer, Written};
 use crate::backend::sparky::analyze::{Notable, Theme};
 use crate::backend::sparky::model::{DigestData, DraftKind, PeriodKind};
 
-/// Fewer commits than this make a quiet day or a quiet longer period: the draft says so and
-/// stays short.
-const BUSY_DAY: u64 = 5;
-const BUSY_PERIOD: u64 = 30;
 /// The themes the Summary names.
 const MAIN_THEMES: usize = 3;
 
@@ -156,18 +152,20 @@ fn summary(data: &DigestData, kind: DraftKind) -> String {
 
 /// "A quiet week: 5 commits." for a period with few commits, which gets a short draft.
 fn quiet_sentence(data: &DigestData, kind: DraftKind) -> Option<String> {
-    let commits = data.metrics.totals.commits;
-    let busy = match kind {
-        DraftKind::Daily => BUSY_DAY,
-        _ => BUSY_PERIOD,
-    };
+    if !is_quiet(data, kind) {
+        return None;
+    }
     let noun = match data.period.kind {
         PeriodKind::Day => "day",
         PeriodKind::Week => "week",
         PeriodKind::Month => "month",
         PeriodKind::Custom => "period",
     };
-    (commits < busy).then(|| format!("A quiet {noun}: {}.", count(commits, "commit", "commits")))
+    let commits = data.metrics.totals.commits;
+    Some(format!(
+        "A quiet {noun}: {}.",
+        count(commits, "commit", "commits")
+    ))
 }
 
 /// The two or three main themes in a sentence and the heaviest one's weight; without
@@ -236,6 +234,9 @@ pub(super) fn highlights(data: &DigestData, kind: DraftKind) -> Vec<String> {
         .filter(|n| !themed(data, kind, &n.sha))
         .collect();
     let mut out = Vec::new();
+    if untold.is_empty() {
+        out.extend(largest_in_a_theme(data, kind));
+    }
     if let Some(top) = untold.first() {
         let themes_tell_commits = shown_themes(data, kind)
             .iter()
@@ -251,6 +252,27 @@ pub(super) fn highlights(data: &DigestData, kind: DraftKind) -> Vec<String> {
     out.extend(github_highlights(data, kind));
     out.truncate(limit);
     out
+}
+
+/// When the themes tell every ranked change: where the largest one is told, without
+/// naming it again.
+fn largest_in_a_theme(data: &DigestData, kind: DraftKind) -> Option<String> {
+    let top = data.metrics.notable.first()?;
+    let theme = shown_themes(data, kind)
+        .iter()
+        .find(|t| t.commits.contains(&top.sha))?;
+    let files = match top.files_unknown {
+        true => String::new(),
+        false => format!(
+            " in {}",
+            count(u64::from(top.files_changed), "file", "files")
+        ),
+    };
+    Some(format!(
+        "The largest change, {} lines{files}, is told under {}.",
+        lines(top.insertions, top.deletions),
+        quoted(theme)
+    ))
 }
 
 /// "`abc1234` feat: x (ann) in raibid, +120/−30 lines in 4 files".

@@ -1,11 +1,12 @@
 //! The figures of a period in one paragraph, rendered from the data after its themes and
-//! stories: totals, who (a period with one person says so here, once), bots as a group,
+//! stories: totals, who (a period with one person says so here, once), the bulk change
+//! behind most of the lines, bots as a group,
 //! the days, and against the previous period when the draft has no Trend section. What
 //! GitHub saw has its own sections.
 
 use super::render::{self, count, day_name, lines, name_list, number};
-use crate::backend::sparky::analyze::{Contributor, Metrics};
-use crate::backend::sparky::model::{DigestData, DraftKind};
+use crate::backend::sparky::analyze::{BulkReason, Contributor, Metrics};
+use crate::backend::sparky::model::{CommitRecord, DigestData, DraftKind};
 
 /// The In figures paragraph; `None` for a period without commits.
 pub(super) fn figures(data: &DigestData, kind: DraftKind) -> Option<String> {
@@ -14,6 +15,7 @@ pub(super) fn figures(data: &DigestData, kind: DraftKind) -> Option<String> {
         return None;
     }
     let mut sentences = vec![totals_sentence(m)];
+    sentences.extend(bulk_sentence(data));
     sentences.extend(merges_sentence(m));
     sentences.extend(bots_sentence(m));
     sentences.extend(days_sentence(m));
@@ -53,6 +55,35 @@ fn totals_sentence(m: &Metrics) -> String {
         ),
         _ => format!("{totals}."),
     }
+}
+
+/// The largest bulk change, when it makes a quarter of the lines or more: "A formatting
+/// pass in gitui accounts for +25,246/−25,249 of these lines." (bulk changes are never
+/// ranked, so without this a reader could take the totals for written code).
+fn bulk_sentence(data: &DigestData) -> Option<String> {
+    let m = &data.metrics;
+    let size = |c: &CommitRecord| c.insertions + c.deletions;
+    let (bulk, commit) = m
+        .bulk
+        .iter()
+        .filter_map(|b| Some((b, data.commits.iter().find(|c| c.sha == b.sha)?)))
+        .max_by_key(|(b, c)| (size(c), std::cmp::Reverse(b.sha.as_str())))?;
+    let total = m.totals.insertions + m.totals.deletions;
+    if size(commit) * 4 < total || size(commit) == 0 {
+        return None;
+    }
+    let what = match bulk.reason {
+        BulkReason::Import => "A subtree import",
+        BulkReason::Vendored => "A vendored tree",
+        BulkReason::Generated => "A change of generated files",
+        BulkReason::Lockfile => "A lockfile update",
+        BulkReason::Formatting => "A formatting pass",
+    };
+    Some(format!(
+        "{what} in {} accounts for {} of these lines.",
+        bulk.repo,
+        lines(commit.insertions, commit.deletions)
+    ))
 }
 
 fn merges_sentence(m: &Metrics) -> Option<String> {

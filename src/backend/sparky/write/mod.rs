@@ -8,6 +8,7 @@
 //! sections per kind and the rules.
 
 mod answer;
+mod areas;
 mod blog;
 mod builtin;
 mod check;

@@ -7,9 +7,10 @@
 
 use std::collections::BTreeSet;
 
+use super::areas::{area_list, areas};
 use super::github_render;
 use super::render::{count, day_name, lines, local_date, name_list, one_person, short_sha};
-use crate::backend::sparky::analyze::{Theme, impact_score};
+use crate::backend::sparky::analyze::{RepoStats, Theme, impact_score};
 use crate::backend::sparky::model::{CommitRecord, DigestData, DraftKind};
 
 /// Phrasings per sentence job; each is used at most twice, so this many times two themes
@@ -19,28 +20,52 @@ const PHRASINGS: usize = 3;
 const TOLD_AT_MOST: usize = 2 * PHRASINGS;
 /// Commits a theme lists at most, the largest ones.
 const THEME_COMMITS: usize = 8;
-/// Commits a repository's story lists at most in a digest (a blog post fits its own).
-pub(super) const STORY_COMMITS: usize = 10;
+/// Areas a story or a theme names at most, the most touched.
+const STORY_AREAS: usize = 3;
+const THEME_AREAS: usize = 2;
 
-/// Commits already told in a draft, by short sha.
+/// Fewer commits than this make a quiet day or a quiet longer period: the draft says so and
+/// stays short.
+const BUSY_DAY: u64 = 5;
+const BUSY_PERIOD: u64 = 30;
+
+/// Whether a draft of `kind` tells a quiet period: a day of fewer than five commits, a
+/// longer period of fewer than thirty.
+pub(super) fn is_quiet(data: &DigestData, kind: DraftKind) -> bool {
+    let busy = match kind {
+        DraftKind::Daily => BUSY_DAY,
+        _ => BUSY_PERIOD,
+    };
+    data.metrics.totals.commits < busy
+}
+
+/// What a draft has told so far: commits by short sha, and the repositories with a story.
 #[derive(Debug, Default)]
-pub(super) struct Told(BTreeSet<String>);
+pub(super) struct Told {
+    commits: BTreeSet<String>,
+    stories: BTreeSet<String>,
+}
 
 impl Told {
     /// Notes every commit reference of `text`: a code span of 7 hex digits.
     pub fn note(&mut self, text: &str) {
         let spans = text.split('`').skip(1).step_by(2);
         for span in spans.filter(|s| s.len() == 7 && s.chars().all(|c| c.is_ascii_hexdigit())) {
-            self.0.insert(span.to_owned());
+            self.commits.insert(span.to_owned());
         }
     }
 
     pub fn has(&self, sha: &str) -> bool {
-        self.0.contains(short_sha(sha))
+        self.commits.contains(short_sha(sha))
+    }
+
+    /// Whether repository `name` has had its story told.
+    pub fn has_story(&self, name: &str) -> bool {
+        self.stories.contains(name)
     }
 
     fn add(&mut self, sha: &str) {
-        self.0.insert(short_sha(sha).to_owned());
+        self.commits.insert(short_sha(sha).to_owned());
     }
 }
 
@@ -55,11 +80,24 @@ pub(super) struct Stories {
 }
 
 impl Stories {
-    /// The stories a digest of `data` tells: the busiest repositories, as many as the
-    /// phrasings allow.
-    pub fn of(data: &DigestData) -> Self {
+    /// The stories a digest of `kind` tells: the busiest repositories, as many as the
+    /// phrasings allow, each listing its commits up to about what a busy period of the
+    /// kind has (the word ceiling cuts a longer list, a blog post fits its own). A quiet
+    /// day's few commits are told in its figures and lists, without stories.
+    pub fn of(data: &DigestData, kind: DraftKind) -> Self {
+        if kind == DraftKind::Daily && is_quiet(data, kind) {
+            return Stories {
+                commits: 0,
+                repos: 0,
+            };
+        }
+        let commits = match kind {
+            DraftKind::Daily => 20,
+            DraftKind::Monthly | DraftKind::Blog => 200,
+            _ => 50,
+        };
         Stories {
-            commits: STORY_COMMITS,
+            commits,
             repos: data.metrics.repos.len(),
         }
     }
@@ -122,6 +160,9 @@ pub(super) fn themes(data: &DigestData, kind: DraftKind, told: &mut Told) -> Opt
                 .collect();
             let sentence = theme_sentence(data, i, theme, &span(data, &commits));
             let mut text = format!("### {}\n\n{sentence}", theme.title);
+            if let Some(areas) = theme_areas(i, &commits) {
+                text.push_str(&format!(" {areas}"));
+            }
             let one_repo = theme.repos.len() == 1;
             if let Some(list) = commit_list(data, &commits, THEME_COMMITS, !one_repo, told) {
                 text.push_str(&format!("\n\n{list}"));
@@ -164,6 +205,17 @@ fn theme_sentence(data: &DigestData, i: usize, theme: &Theme, span: &str) -> Str
     }
 }
 
+/// The areas a theme's `commits` changed most, in the `i`th phrasing; `None` without paths.
+fn theme_areas(i: usize, commits: &[&CommitRecord]) -> Option<String> {
+    let areas = areas(commits, THEME_AREAS);
+    let areas = (!areas.is_empty()).then(|| area_list(&areas))?;
+    Some(match i % PHRASINGS {
+        0 => format!("It touched mostly {areas}."),
+        1 => format!("Its changes went to {areas}."),
+        _ => format!("The areas it changed were {areas}."),
+    })
+}
+
 /// The people of a list worth naming: none when the period has one person only (the
 /// figures say so once).
 fn people_named(data: &DigestData, people: &[String]) -> Option<String> {
@@ -181,63 +233,59 @@ pub(super) fn repository_stories(
     stories: Stories,
     told: &mut Told,
 ) -> Option<String> {
-    let shown = stories.told(data);
-    let mut told_stories: Vec<String> = data.metrics.repos[..shown]
-        .iter()
-        .enumerate()
-        .map(|(i, repo)| {
-            let commits: Vec<&CommitRecord> = data
-                .commits
-                .iter()
-                .filter(|c| c.repo == repo.name)
-                .collect();
-            // One active repository's figures are the period's, told in the figures.
-            let figures = match data.metrics.repos.len() {
-                1 => String::new(),
-                _ => format!(
-                    " — {}, {} lines{}",
-                    count(repo.commits, "commit", "commits"),
-                    lines(repo.insertions, repo.deletions),
-                    github_render::repo_suffix(data, &repo.name),
-                ),
-            };
-            let mut text = format!(
-                "### {}{figures}\n\n{}",
-                repo.name,
-                story_sentence(data, kind, i, &commits),
-            );
-            if let Some(list) = commit_list(data, &commits, stories.commits, false, told) {
-                text.push_str(&format!("\n\n{list}"));
-            }
-            text
-        })
-        .collect();
-    if shown == 0 {
+    let mut told_stories: Vec<String> = Vec::new();
+    for repo in &data.metrics.repos[..stories.told(data)] {
+        let commits: Vec<&CommitRecord> = data
+            .commits
+            .iter()
+            .filter(|c| c.repo == repo.name)
+            .collect();
+        // A day is short: a repository whose commits its themes told has no story.
+        if kind == DraftKind::Daily && commits.iter().all(|c| told.has(&c.sha)) {
+            continue;
+        }
+        // One active repository's figures are the period's, told in the figures.
+        let figures = match data.metrics.repos.len() {
+            1 => String::new(),
+            _ => format!(
+                " — {}, {} lines{}",
+                count(repo.commits, "commit", "commits"),
+                lines(repo.insertions, repo.deletions),
+                github_render::repo_suffix(data, &repo.name),
+            ),
+        };
+        let i = told_stories.len();
+        let mut text = format!(
+            "### {}{figures}\n\n{}",
+            repo.name,
+            story_sentence(data, kind, i, repo, &commits),
+        );
+        if let Some(list) = commit_list(data, &commits, stories.commits, false, told) {
+            text.push_str(&format!("\n\n{list}"));
+        }
+        told_stories.push(text);
+        told.stories.insert(repo.name.clone());
+    }
+    if told_stories.is_empty() {
         return None;
     }
-    if shown < data.metrics.repos.len() {
+    if told_stories.len() < data.metrics.repos.len() {
         told_stories.push("The other repositories are listed under Repositories.".into());
     }
     Some(told_stories.join("\n\n"))
 }
 
-/// When a repository's `commits` landed, by whom, and the themes they belong to, in the
-/// `i`th phrasing.
+/// When a repository's `commits` landed, by whom, the themes they belong to and the areas
+/// they changed most, in the `i`th phrasing.
 fn story_sentence(
     data: &DigestData,
     kind: DraftKind,
     i: usize,
+    repo: &RepoStats,
     commits: &[&CommitRecord],
 ) -> String {
     let span = span(data, commits);
-    let mut people: Vec<String> = Vec::new();
-    for c in commits.iter().filter(|c| !c.is_bot) {
-        let name = person(data, c).to_owned();
-        if !people.contains(&name) {
-            people.push(name);
-        }
-    }
-    let people = people_named(data, &people);
+    let people = story_people(data, repo, commits);
     // The themes some of these commits belong to (a release or pull requests alone do not
     // make the repository's work part of a theme).
     let themes: Vec<String> = shown_themes(data, kind)
@@ -246,26 +294,62 @@ fn story_sentence(
         .map(quoted)
         .collect();
     let themes = (!themes.is_empty()).then(|| name_list(&themes));
-    match i % PHRASINGS {
-        0 => format!(
-            "Work here landed {span}{}{}.",
-            people.map(|p| format!(" by {p}")).unwrap_or_default(),
-            themes.map(|t| format!(", part of {t}")).unwrap_or_default()
+    let areas = areas(commits, STORY_AREAS);
+    let areas = (!areas.is_empty()).then(|| area_list(&areas));
+    let (when, where_) = match i % PHRASINGS {
+        0 => (
+            format!(
+                "Work here landed {span}{}{}.",
+                people.map(|p| format!(" by {p}")).unwrap_or_default(),
+                themes.map(|t| format!(", part of {t}")).unwrap_or_default()
+            ),
+            areas.map(|a| format!("Most of the changes touched {a}.")),
         ),
-        1 => format!(
-            "Its commits came {span}{}{}.",
-            people.map(|p| format!(" from {p}")).unwrap_or_default(),
-            themes
-                .map(|t| format!(" and belong to {t}"))
-                .unwrap_or_default()
+        1 => (
+            format!(
+                "Its commits came {span}{}{}.",
+                people.map(|p| format!(" from {p}")).unwrap_or_default(),
+                themes
+                    .map(|t| format!(" and belong to {t}"))
+                    .unwrap_or_default()
+            ),
+            areas.map(|a| format!("The areas changed most were {a}.")),
         ),
-        _ => format!(
-            "Here, commits arrived {span}{}{}.",
-            people.map(|p| format!(" from {p}")).unwrap_or_default(),
-            themes
-                .map(|t| format!("; they went to {t}"))
-                .unwrap_or_default()
+        _ => (
+            format!(
+                "Here, commits arrived {span}{}{}.",
+                people.map(|p| format!(" from {p}")).unwrap_or_default(),
+                themes
+                    .map(|t| format!("; they went to {t}"))
+                    .unwrap_or_default()
+            ),
+            areas.map(|a| format!("Changes centred on {a}.")),
         ),
+    };
+    match where_ {
+        Some(where_) => format!("{when} {where_}"),
+        None => when,
+    }
+}
+
+/// Who made a repository's `commits`, bots aside: named when three names or fewer, else
+/// counted as the repository's contributors (bots included, as the figures count them);
+/// none when the period has one person only.
+fn story_people(data: &DigestData, repo: &RepoStats, commits: &[&CommitRecord]) -> Option<String> {
+    if one_person(data) {
+        return None;
+    }
+    let mut people: Vec<String> = Vec::new();
+    for c in commits.iter().filter(|c| !c.is_bot) {
+        let name = person(data, c).to_owned();
+        if !people.contains(&name) {
+            people.push(name);
+        }
+    }
+    match people.len() {
+        0 => None,
+        1..=3 => Some(name_list(&people)),
+        _ => Some(count(repo.contributors, "contributor", "contributors")),
     }
 }
 
@@ -342,6 +426,11 @@ fn commit_line(data: &DigestData, c: &CommitRecord, with_repo: bool) -> String {
     let mut line = format!("{day}: `{}` {}{place}", short_sha(&c.sha), c.subject);
     if !c.is_merge {
         line.push_str(&format!(", {} lines", lines(c.insertions, c.deletions)));
+    }
+    // Known only where git listed the paths (GitHub may not count a commit's files).
+    if !c.is_merge && !c.paths.is_empty() {
+        let files = u64::from(c.files_changed);
+        line.push_str(&format!(" in {}", count(files, "file", "files")));
     }
     line
 }

@@ -11,9 +11,12 @@ use jiff::civil::{Date, Weekday};
 use jiff::tz::TimeZone;
 
 use super::narrative::{self, Stories, Told};
-use super::{blog, figures, fit, github_render, social};
+use super::{areas, blog, figures, fit, github_render, social};
 use crate::backend::sparky::analyze::{Contributor, DayCount, Metrics, Notable, RepoStats, Trend};
-use crate::backend::sparky::model::{DigestData, DraftKind};
+use crate::backend::sparky::model::{CommitRecord, DigestData, DraftKind};
+
+/// Areas a person's line names at most.
+const PERSON_AREAS: usize = 2;
 
 /// The part of a draft a writer composes; the renderer does the rest.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -111,13 +114,13 @@ impl Section {
             | Section::Releases
             | Section::Contributors
             | Section::Repositories
+            | Section::RepositoryStories
             | Section::NotCollected => matches!(kind, Daily | Weekly | Digest | Monthly | Blog),
             Section::Highlights | Section::Trend => {
                 matches!(kind, Weekly | Digest | Monthly | Blog)
             }
             Section::ActivityByDay => matches!(kind, Weekly | Digest | Blog),
             Section::ActivityByWeek => matches!(kind, Monthly | Blog),
-            Section::RepositoryStories => matches!(kind, Weekly | Digest | Monthly | Blog),
             Section::Story => kind == Blog,
         }
     }
@@ -175,7 +178,7 @@ pub(super) fn render(data: &DigestData, kind: DraftKind, prose: &Prose) -> Strin
     }
     let body = match kind {
         DraftKind::Blog => blog::render(data, prose),
-        _ => markdown(data, kind, prose, Stories::of(data)),
+        _ => markdown(data, kind, prose, Stories::of(data, kind)),
     };
     match kind.word_bounds() {
         Some((_, max_words)) => fit::fit(body, max_words),
@@ -217,7 +220,7 @@ pub(super) fn markdown(
                 Some(people) => bullets(people.into_iter()),
                 None => contributors(data),
             },
-            Section::Repositories => repositories(data, stories.told(data)),
+            Section::Repositories => repositories(data, &told),
             Section::ActivityByDay => bullets(data.metrics.commits_per_day.iter().map(day_line)),
             Section::ActivityByWeek => bullets(weeks(&data.metrics.commits_per_day).into_iter()),
             Section::Trend => data.metrics.trend.as_ref().map(|t| trend(data, t)),
@@ -313,12 +316,23 @@ fn contributors(data: &DigestData) -> Option<String> {
     if humans.len() < 2 {
         return None;
     }
-    bullets(humans.into_iter().map(contributor_line))
+    bullets(humans.into_iter().map(|c| contributor_line(data, c)))
 }
 
-fn contributor_line(c: &Contributor) -> String {
+/// "ann — 12 commits, +340/−120 lines in raibid, mostly `src/console/` and `docs/`".
+fn contributor_line(data: &DigestData, c: &Contributor) -> String {
+    let theirs: Vec<&CommitRecord> = data
+        .commits
+        .iter()
+        .filter(|commit| commit.email.eq_ignore_ascii_case(&c.email))
+        .collect();
+    let areas = areas::areas(&theirs, PERSON_AREAS);
+    let mostly = match areas.is_empty() {
+        true => String::new(),
+        false => format!(", mostly {}", areas::area_list(&areas)),
+    };
     format!(
-        "{} — {}, {} lines in {}",
+        "{} — {}, {} lines in {}{mostly}",
         c.name,
         count(c.commits, "commit", "commits"),
         lines(c.insertions, c.deletions),
@@ -327,12 +341,12 @@ fn contributor_line(c: &Contributor) -> String {
 }
 
 /// The active repositories without a story of their own, then those without commits.
-fn repositories(data: &DigestData, storied: usize) -> Option<String> {
+fn repositories(data: &DigestData, told: &Told) -> Option<String> {
     let active = data
         .metrics
         .repos
         .iter()
-        .skip(storied)
+        .filter(|r| !told.has_story(&r.name))
         .map(|r| repo_line(data, r) + &github_render::repo_suffix(data, &r.name));
     let quiet: Vec<String> = data
         .repos
@@ -471,9 +485,9 @@ pub(super) fn change(pct: f64) -> String {
     if rounded < 1.0 {
         "about the same as".into()
     } else if pct > 0.0 {
-        format!("up {rounded:.0}% from")
+        format!("up {}% from", number(rounded as u64))
     } else {
-        format!("down {rounded:.0}% from")
+        format!("down {}% from", number(rounded as u64))
     }
 }
 
@@ -609,6 +623,7 @@ mod tests {
     fn changes_round_and_say_which_way() {
         assert_eq!(change(49.6), "up 50% from");
         assert_eq!(change(-10.2), "down 10% from");
+        assert_eq!(change(10_900.0), "up 10,900% from");
         assert_eq!(change(0.4), "about the same as");
         assert_eq!(change(-0.4), "about the same as");
     }
