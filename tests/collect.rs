@@ -549,10 +549,24 @@ fn two_threads_collect_what_one_thread_and_git_do() {
     }
     let everything =
         period::custom(Timestamp::UNIX_EPOCH, Timestamp::MAX, &TimeZone::UTC).expect("range");
-    let one = collect::collect_on_threads(repo.path(), everything.since, everything.until, &[], None, 1)
-        .expect("one thread");
-    let two = collect::collect_on_threads(repo.path(), everything.since, everything.until, &[], None, 2)
-        .expect("two threads");
+    let one = collect::collect_on_threads(
+        repo.path(),
+        everything.since,
+        everything.until,
+        &[],
+        None,
+        1,
+    )
+    .expect("one thread");
+    let two = collect::collect_on_threads(
+        repo.path(),
+        everything.since,
+        everything.until,
+        &[],
+        None,
+        2,
+    )
+    .expect("two threads");
     assert_eq!(one.activity.commits.len(), 80);
     assert_eq!(one, two, "same records in the same order");
     let first_day = period::calendar(PeriodKind::Day, date(2026, 11, 1), &TimeZone::UTC);
@@ -578,7 +592,11 @@ fn line_counts_are_remembered_by_commit_under_their_diff_settings() {
     let repo = Fixture::new();
     for n in 0..6 {
         repo.write("notes.txt", numbered("note", n + 1));
-        repo.commit(ALICE, &format!("2026-11-0{}T10:00:00+00:00", n + 1), &format!("Note {n}"));
+        repo.commit(
+            ALICE,
+            &format!("2026-11-0{}T10:00:00+00:00", n + 1),
+            &format!("Note {n}"),
+        );
     }
     let cache = tempfile::tempdir().expect("tempdir");
     let all = |cache_dir: Option<&Path>| {
@@ -593,7 +611,11 @@ fn line_counts_are_remembered_by_commit_under_their_diff_settings() {
         .collect();
     let root = git(repo.path(), &["rev-list", "--max-parents=0", "HEAD"], &[]);
     assert_eq!(files, [cache.path().join(format!("{}.jsonl", root.trim()))]);
-    assert_eq!(all(Some(cache.path())), counted, "the second run reads the counts");
+    assert_eq!(
+        all(Some(cache.path())),
+        counted,
+        "the second run reads the counts"
+    );
 
     let newest = &counted.activity.commits[0];
     let text = std::fs::read_to_string(&files[0]).expect("cache");
@@ -606,14 +628,25 @@ fn line_counts_are_remembered_by_commit_under_their_diff_settings() {
         .chain(["not json".to_owned()])
         .map(|line| line + "\n")
         .collect();
-    assert_ne!(edited, text + "not json\n", "the newest commit added one line");
+    assert_ne!(
+        edited,
+        text + "not json\n",
+        "the newest commit added one line"
+    );
     std::fs::write(&files[0], edited).expect("write");
     let remembered = all(Some(cache.path()));
     assert_eq!(remembered.activity.commits[0].insertions, 999);
-    assert_eq!(remembered.activity.commits[1..], counted.activity.commits[1..]);
+    assert_eq!(
+        remembered.activity.commits[1..],
+        counted.activity.commits[1..]
+    );
 
     git(repo.path(), &["config", "diff.algorithm", "histogram"], &[]);
-    assert_eq!(all(Some(cache.path())), counted, "other settings count again");
+    assert_eq!(
+        all(Some(cache.path())),
+        counted,
+        "other settings count again"
+    );
 }
 
 #[test]

@@ -391,10 +391,9 @@ fn agent_container_args(
     args
 }
 
-/// Needs the runner to start steps as `ci.step_user` (helper "sandbox"): without it the
-/// steps run as the agent's root, who may read its own secret files.
+/// The agent runs as root, as in its pod, and starts steps as `ci.step_user`: root could
+/// read the agent's own secret files.
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "needs ci.step_user in the runner: run after merging h-sandbox"]
 async fn an_agent_run_the_way_the_lab_runs_it_gives_its_steps_no_secret() {
     const REDIS_PASSWORD: &str = "e2e-redis-password-5b1d";
     const GITEA_TOKEN: &str = "e2e-gitea-token-0c9e";

@@ -96,9 +96,15 @@ fn data(org: &Org, period: Period) -> DigestData {
         .repo_paths()
         .iter()
         .map(|path| {
-            collect::collect(path, period.since, period.until, &["[bot]".to_string()])
-                .unwrap()
-                .activity
+            collect::collect(
+                path,
+                period.since,
+                period.until,
+                &["[bot]".to_string()],
+                None,
+            )
+            .unwrap()
+            .activity
         })
         .collect();
     digest_data(Activity { period, repos }, None)

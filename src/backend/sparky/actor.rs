@@ -16,8 +16,8 @@ use tokio_util::sync::CancellationToken;
 use super::approval::{self, ApproveError};
 use super::channels::{ChannelName, Delivery};
 use super::checker::{Finding, Rules};
-use super::delivery::{self, Plan};
 use super::collect;
+use super::delivery::{self, Plan};
 use super::model::{DigestData, DraftState, Period, PeriodKind};
 use super::period;
 use super::pipeline::{

@@ -59,7 +59,9 @@ impl NumstatCache {
         } else {
             lines
                 .filter_map(|line| serde_json::from_str::<Line>(line).ok())
-                .filter_map(|line| Some((ObjectId::from_hex(line.sha.as_bytes()).ok()?, line.numstat)))
+                .filter_map(|line| {
+                    Some((ObjectId::from_hex(line.sha.as_bytes()).ok()?, line.numstat))
+                })
                 .collect()
         };
         Self {
