@@ -1046,7 +1046,8 @@ fn organisation(root: &Path, good: &[&str], partial: &[&str], broken: &[&str]) -
         let repo = org.join(name);
         std::fs::create_dir_all(&repo).expect("mkdir");
         git(&repo, &["init", "-q", "-b", "main"]);
-        std::fs::write(repo.join("lib.rs"), "fn a() {}\n").expect("write");
+        // Histories of their own: identical commits would share their remembered counts.
+        std::fs::write(repo.join("lib.rs"), format!("fn {name}() {{}}\n")).expect("write");
         commit_as(&repo, "Ann", "2026-11-17T09:00:00Z", "feat: a");
         if partial.contains(name) {
             let blob = git(&repo, &["rev-parse", "HEAD:lib.rs"]);
