@@ -6,8 +6,9 @@
 
 #[path = "../tests/support/mod.rs"]
 mod support;
+#[path = "support/timing.rs"]
+mod timing;
 
-use std::time::{Duration, Instant};
 
 use jiff::tz::TimeZone;
 use raibid::backend::sparky::analyze::{analyze, bulk, themes};
@@ -30,7 +31,7 @@ fn main() {
     );
     let bots = vec!["[bot]".to_string()];
     let mut activity = None;
-    let collecting = median(COLLECT_RUNS, || {
+    let collecting = timing::median(COLLECT_RUNS, || {
         let repos = org
             .repo_paths()
             .iter()
@@ -47,10 +48,10 @@ fn main() {
     });
     let activity = activity.unwrap();
     let mut found = 0;
-    let analysing = median(ANALYZE_RUNS, || {
+    let analysing = timing::median(ANALYZE_RUNS, || {
         found = analyze(&activity, None).themes.len()
     });
-    let theming = median(ANALYZE_RUNS, || {
+    let theming = timing::median(ANALYZE_RUNS, || {
         std::hint::black_box((themes(&activity), bulk(&activity)));
     });
     let commits: usize = activity.repos.iter().map(|r| r.commits.len()).sum();
@@ -116,16 +117,4 @@ fn month_of_commits() -> Org {
         }
     }
     org
-}
-
-fn median(runs: u32, mut run: impl FnMut()) -> Duration {
-    let mut times: Vec<Duration> = (0..runs)
-        .map(|_| {
-            let start = Instant::now();
-            run();
-            start.elapsed()
-        })
-        .collect();
-    times.sort();
-    times[times.len() / 2]
 }

@@ -6,8 +6,10 @@
 
 #[path = "../tests/support/mod.rs"]
 mod support;
+#[path = "support/timing.rs"]
+mod timing;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use raibid::backend::sparky::checker::{self, Rules};
 use raibid::backend::sparky::model::{DigestData, DraftKind, PeriodKind};
@@ -40,14 +42,14 @@ fn main() {
     for kind in DraftKind::ALL {
         let (tokens, _unwatched) = tokio::sync::mpsc::unbounded_channel();
         let mut body = String::new();
-        let write = median(|| {
+        let write = timing::median(RUNS, || {
             body = runtime
                 .block_on(BuiltinWriter.write(&data, kind, &tokens))
                 .unwrap()
                 .body;
         });
         let mut findings = 0;
-        let check = median(|| findings = checker::check(&body, kind, &data, &rules).len());
+        let check = timing::median(RUNS, || findings = checker::check(&body, kind, &data, &rules).len());
         println!(
             "{:<9} {:>7} {:>9} {:>9.2}ms {:>9.2}ms",
             kind.as_str(),
@@ -59,17 +61,6 @@ fn main() {
     }
 }
 
-fn median(mut run: impl FnMut()) -> Duration {
-    let mut times: Vec<Duration> = (0..RUNS)
-        .map(|_| {
-            let start = Instant::now();
-            run();
-            start.elapsed()
-        })
-        .collect();
-    times.sort();
-    times[times.len() / 2]
-}
 
 fn millis(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
