@@ -44,11 +44,22 @@ impl Lab {
             .local_addr()
             .unwrap()
             .port();
+        // The fixtures pushed are local repositories the operator lists.
+        let local_repos: String = ["bad", "durable", "good", "logged"]
+            .iter()
+            .map(|name| {
+                format!(
+                    "\"lab/{name}\" = \"{}/repos/{name}\"\n",
+                    root.path().display()
+                )
+            })
+            .collect();
         // Build caches under the lab keep builds offline and quick.
         let config = format!(
             "[ci]\nredis_url = \"{}\"\nheartbeat_secs = 1\nreclaim_after_secs = 3\njob_timeout_secs = 120\n\
              steps = [\"cargo build --offline\", \"cargo test --offline\"]\n\
              workspace_dir = \"{root}/workspaces\"\ncache_dir = \"{root}/cache\"\n\
+             [ci.local_repos]\n{local_repos}\
              [server]\nlisten = \"127.0.0.1:{port}\"\n",
             redis.url(),
             root = root.path().display(),

@@ -475,6 +475,29 @@ fn validate_ci(config: &Config) -> Result<(), (&'static str, String)> {
     if ci.max_deliveries == 0 {
         return Err(("ci.max_deliveries", "must be at least 1".into()));
     }
+    if ci.log_lines == 0 {
+        return Err(("ci.log_lines", "must be at least 1".into()));
+    }
+    if ci.log_line_bytes < 64 {
+        return Err((
+            "ci.log_line_bytes",
+            format!("{} is less than 64", ci.log_line_bytes),
+        ));
+    }
+    if ci.retention_secs == 0 {
+        return Err(("ci.retention_secs", "must be at least 1".into()));
+    }
+    for (repo, path) in &ci.local_repos {
+        if !crate::backend::ci::server::push::is_full_name(repo) {
+            return Err(("ci.local_repos", format!("{repo:?} is not owner/name")));
+        }
+        if !path.is_absolute() {
+            return Err((
+                "ci.local_repos",
+                format!("{repo}: {} is not an absolute path", path.display()),
+            ));
+        }
+    }
     if ci.steps.is_empty() || ci.steps.iter().any(|s| s.trim().is_empty()) {
         return Err(("ci.steps", "needs at least one non-empty command".into()));
     }
