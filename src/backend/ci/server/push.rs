@@ -455,7 +455,7 @@ mod tests {
         ] {
             assert_eq!(check_ref(built), Ok(()), "{built}");
         }
-        for not_built in ["refs/pull/1/head", "refs/heads/", "main", "refs/notes/x"] {
+        for not_built in ["refs/pull/1/head", "refs/heads", "main", "refs/notes/x"] {
             assert!(
                 matches!(check_ref(not_built), Err(PushError::NotBuilt { .. })),
                 "{not_built}"
@@ -466,6 +466,7 @@ mod tests {
             "refs/heads/\u{1b}[2Jmain",
             "refs/heads/a b",
             "refs/heads/a..b",
+            "refs/heads/",
             "refs/heads/x.lock",
             "refs/heads/\u{202e}niam",
         ] {
