@@ -18,6 +18,18 @@ const BIN: &str = env!("CARGO_BIN_EXE_raibid");
 const TOKEN: &str = "e2e-api-token";
 const SECRET: &str = "e2e-webhook-secret";
 
+/// The fixture repositories the tests push, listed in `ci.local_repos`.
+const FIXTURES: [&str; 8] = [
+    "bad",
+    "durable-1",
+    "durable-2",
+    "durable-3",
+    "good",
+    "logged",
+    "slow",
+    "steady",
+];
+
 /// One lab: redis, a config, `raibid server`, and the agents the test starts, each
 /// process's stderr in `<root>/<name>.stderr`.
 struct Lab {
@@ -45,7 +57,7 @@ impl Lab {
             .unwrap()
             .port();
         // The fixtures pushed are local repositories the operator lists.
-        let local_repos: String = ["bad", "durable", "good", "logged"]
+        let local_repos: String = FIXTURES
             .iter()
             .map(|name| {
                 format!(
@@ -443,9 +455,10 @@ fn events_of(lab: &Lab, id: &str) -> Vec<String> {
 #[test]
 fn jobs_waiting_survive_a_redis_restart() {
     let mut lab = Lab::start();
-    let (repo, sha) = lab.fixture("durable", "assert!(true);");
+    // Three repositories: the same push again would be a replay, and queue nothing.
     let ids: Vec<String> = (1..=3)
         .map(|n| {
+            let (repo, sha) = lab.fixture(&format!("durable-{n}"), "assert!(true);");
             lab.push(
                 &repo,
                 &sha,
