@@ -671,4 +671,30 @@ mod tests {
         config.ollama.num_ctx = 512;
         assert_eq!(validate(&config, &themes), Ok(()));
     }
+
+    #[test]
+    fn the_queues_retention_and_local_repositories_are_checked() {
+        let themes = Themes::builtin();
+        type Breaker = fn(&mut Config);
+        let cases: [(&str, Breaker); 5] = [
+            ("ci.log_lines", |c| c.ci.log_lines = 0),
+            ("ci.log_line_bytes", |c| c.ci.log_line_bytes = 63),
+            ("ci.retention_secs", |c| c.ci.retention_secs = 0),
+            ("ci.local_repos", |c| {
+                c.ci.local_repos = [("fixture".into(), "/srv/git/fixture".into())].into();
+            }),
+            ("ci.local_repos", |c| {
+                c.ci.local_repos = [("lab/fixture".into(), "fixture".into())].into();
+            }),
+        ];
+        for (key, break_it) in cases {
+            let mut config = Config::default();
+            break_it(&mut config);
+            assert_eq!(validate(&config, &themes).map_err(|p| p.key), Err(key));
+        }
+        let mut config = Config::default();
+        config.ci.local_repos = [("lab/fixture".into(), "/srv/git/fixture".into())].into();
+        config.ci.replay_window_secs = 0;
+        assert_eq!(validate(&config, &themes), Ok(()));
+    }
 }
