@@ -87,6 +87,9 @@ fn settings() -> QueueSettings {
         reclaim_after: Duration::from_secs(30),
         max_deliveries: 3,
         log_lines: 10_000,
+        log_line_bytes: 8192,
+        retention: Duration::from_secs(86_400),
+        replay_window: Duration::from_secs(3600),
     }
 }
 

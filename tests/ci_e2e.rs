@@ -18,6 +18,18 @@ const BIN: &str = env!("CARGO_BIN_EXE_raibid");
 const TOKEN: &str = "e2e-api-token";
 const SECRET: &str = "e2e-webhook-secret";
 
+/// The fixture repositories the tests push, listed in `ci.local_repos`.
+const FIXTURES: [&str; 8] = [
+    "bad",
+    "durable-1",
+    "durable-2",
+    "durable-3",
+    "good",
+    "logged",
+    "slow",
+    "steady",
+];
+
 /// One lab: redis, a config, `raibid server`, and the agents the test starts, each
 /// process's stderr in `<root>/<name>.stderr`.
 struct Lab {
@@ -44,11 +56,22 @@ impl Lab {
             .local_addr()
             .unwrap()
             .port();
+        // The fixtures pushed are local repositories the operator lists.
+        let local_repos: String = FIXTURES
+            .iter()
+            .map(|name| {
+                format!(
+                    "\"lab/{name}\" = \"{}/repos/{name}\"\n",
+                    root.path().display()
+                )
+            })
+            .collect();
         // Build caches under the lab keep builds offline and quick.
         let config = format!(
             "[ci]\nredis_url = \"{}\"\nheartbeat_secs = 1\nreclaim_after_secs = 3\njob_timeout_secs = 120\n\
              steps = [\"cargo build --offline\", \"cargo test --offline\"]\n\
              workspace_dir = \"{root}/workspaces\"\ncache_dir = \"{root}/cache\"\n\
+             [ci.local_repos]\n{local_repos}\
              [server]\nlisten = \"127.0.0.1:{port}\"\n",
             redis.url(),
             root = root.path().display(),
@@ -432,9 +455,10 @@ fn events_of(lab: &Lab, id: &str) -> Vec<String> {
 #[test]
 fn jobs_waiting_survive_a_redis_restart() {
     let mut lab = Lab::start();
-    let (repo, sha) = lab.fixture("durable", "assert!(true);");
+    // Three repositories: the same push again would be a replay, and queue nothing.
     let ids: Vec<String> = (1..=3)
         .map(|n| {
+            let (repo, sha) = lab.fixture(&format!("durable-{n}"), "assert!(true);");
             lab.push(
                 &repo,
                 &sha,

@@ -159,6 +159,7 @@ async fn the_built_image_runs_the_server_and_an_agent_that_builds_a_push() {
         "[ci]\nredis_url = \"{}\"\nheartbeat_secs = 1\njob_timeout_secs = 120\n\
          steps = [\"sh hello.sh\", \"git log --oneline -1\"]\n\
          workspace_dir = \"{root}/workspaces\"\ncache_dir = \"{root}/cache\"\n\
+         [ci.local_repos]\n\"lab/hello\" = \"{root}/repos/hello\"\n\
          [server]\nlisten = \"127.0.0.1:{port}\"\n",
         redis.url(),
         root = root.display(),

@@ -503,6 +503,7 @@ impl Server {
             github_secret: Some(WEBHOOK_SECRET.into()),
             body_limit: 64 * 1024,
             job_timeout_secs: 900,
+            forges: Default::default(),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();

@@ -9,7 +9,7 @@ use raibid::backend::queue::contract::{
     AgentState, AgentStatus, Job, JobState, JobStatus, LogStream, QueueEvent, QueueStats, Trigger,
 };
 use raibid::backend::queue::{
-    CancelOutcome, Claimed, JobFilter, Queue, QueueError, QueueSettings, new_job_id,
+    CancelOutcome, Claimed, Enqueued, JobFilter, Queue, QueueError, QueueSettings, new_job_id,
 };
 use redis::aio::MultiplexedConnection;
 use redis::streams::{StreamInfoGroupsReply, StreamRangeReply};
@@ -26,6 +26,9 @@ fn settings() -> QueueSettings {
         reclaim_after: Duration::from_secs(1),
         max_deliveries: 3,
         log_lines: 100,
+        log_line_bytes: 8192,
+        retention: Duration::from_secs(86_400),
+        replay_window: Duration::from_secs(3600),
     }
 }
 
@@ -554,31 +557,175 @@ async fn cancel_and_retry() {
 }
 
 #[tokio::test]
-async fn the_same_delivery_queues_one_job() {
+async fn the_same_delivery_or_push_queues_one_job() {
     let redis = RedisServer::start();
     let queue = queue(&redis, settings()).await;
     let first = job("lab/raibid");
-    assert!(queue.enqueue_once("8a3c-delivery", &first).await.unwrap());
-    assert!(
-        !queue
-            .enqueue_once("8a3c-delivery", &job("lab/raibid"))
-            .await
-            .unwrap()
+    let push = |delivery: &'static str, job: Job| {
+        let queue = queue.clone();
+        async move { queue.enqueue_push(delivery, "gitea", &job).await.unwrap() }
+    };
+    assert_eq!(push("8a3c-delivery", first.clone()).await, Enqueued::Queued);
+    assert_eq!(
+        push("8a3c-delivery", job("lab/raibid")).await,
+        Enqueued::Redelivered(first.id.clone())
     );
     // The same call repeated (a retry after a dropped connection) queues nothing new either.
-    assert!(queue.enqueue_once("8a3c-delivery", &first).await.unwrap());
+    assert_eq!(push("8a3c-delivery", first.clone()).await, Enqueued::Queued);
     queue.enqueue(&first).await.unwrap();
+    // A replay: the same push with a new delivery id.
+    assert_eq!(
+        push("another-delivery", job("lab/raibid")).await,
+        Enqueued::Replayed(first.id.clone())
+    );
+    // ...whose delivery id is remembered too.
+    assert_eq!(
+        push("another-delivery", job("lab/raibid")).await,
+        Enqueued::Redelivered(first.id.clone())
+    );
 
     assert_eq!(queue.stats().await.unwrap(), stats(1, 1, 0, 0));
     let listed = queue.jobs(&JobFilter::default(), 0, 10).await.unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].job, first);
+
+    // Another sha, ref, repository or forge is another push.
+    let others = [
+        Job {
+            sha: "1111111111111111111111111111111111111111".into(),
+            ..job("lab/raibid")
+        },
+        Job {
+            git_ref: "refs/heads/next".into(),
+            ..job("lab/raibid")
+        },
+        job("lab/other"),
+    ];
+    for (n, other) in others.into_iter().enumerate() {
+        let delivery = ["d-sha", "d-ref", "d-repo"][n];
+        assert_eq!(push(delivery, other).await, Enqueued::Queued, "{delivery}");
+    }
+    let on_github = queue
+        .enqueue_push("d-forge", "github", &job("lab/raibid"))
+        .await
+        .unwrap();
+    assert_eq!(on_github, Enqueued::Queued);
+    assert_eq!(queue.stats().await.unwrap().depth, 5);
+}
+
+#[tokio::test]
+async fn a_push_is_a_replay_only_within_the_window() {
+    let redis = RedisServer::start();
+    let queue = queue(
+        &redis,
+        QueueSettings {
+            replay_window: Duration::from_secs(1),
+            ..settings()
+        },
+    )
+    .await;
+    let first = job("lab/raibid");
+    let again = job("lab/raibid");
+    assert_eq!(
+        queue.enqueue_push("d1", "gitea", &first).await.unwrap(),
+        Enqueued::Queued
+    );
+    assert_eq!(
+        queue.enqueue_push("d2", "gitea", &again).await.unwrap(),
+        Enqueued::Replayed(first.id.clone())
+    );
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(
+        queue.enqueue_push("d3", "gitea", &again).await.unwrap(),
+        Enqueued::Queued,
+        "the window has passed"
+    );
+
+    let off = self::queue(
+        &redis,
+        QueueSettings {
+            replay_window: Duration::ZERO,
+            ..settings()
+        },
+    )
+    .await;
+    assert_eq!(
+        off.enqueue_push("d4", "gitea", &job("lab/raibid"))
+            .await
+            .unwrap(),
+        Enqueued::Queued,
+        "no window: only redeliveries are recognised"
+    );
+}
+
+#[tokio::test]
+async fn finished_jobs_their_logs_index_entries_and_dead_letters_expire() {
+    let redis = RedisServer::start();
+    let retention = Duration::from_secs(1);
+    let queue = queue(
+        &redis,
+        QueueSettings {
+            retention,
+            max_deliveries: 1,
+            ..settings()
+        },
+    )
+    .await;
+    // A job that crashed its agents goes to the dead letters.
+    let lost = job("lab/lost");
+    queue.enqueue(&lost).await.unwrap();
+    queue.claim("agent-b", NOW).await.unwrap().unwrap();
+    tokio::time::sleep(settings().reclaim_after + Duration::from_millis(100)).await;
+    assert_eq!(queue.claim("agent-c", NOW).await.unwrap(), None);
+    assert_eq!(queue.stats().await.unwrap().dead, 1);
+    let done = job("lab/done");
+    queue.enqueue(&done).await.unwrap();
+    let claimed = queue.claim("agent-a", NOW).await.unwrap().unwrap();
+    queue
+        .append_log(&done.id, &batch("build", 0, 3))
+        .await
+        .unwrap();
     assert!(
         queue
-            .enqueue_once("another-delivery", &job("lab/raibid"))
+            .finish(&claimed, "agent-a", &ended(&claimed, JobState::Success))
             .await
             .unwrap()
     );
+    // A live job never expires.
+    let waiting = job("lab/waiting");
+    queue.enqueue(&waiting).await.unwrap();
+
+    let mut redis_raw = raw(&redis).await;
+    let ttl = |key: String| redis::cmd("PTTL").arg(key).clone();
+    let job_ttl: i64 = ttl(format!("raibid:job:{}", done.id))
+        .query_async(&mut redis_raw)
+        .await
+        .unwrap();
+    let log_ttl: i64 = ttl(format!("raibid:log:{}", done.id))
+        .query_async(&mut redis_raw)
+        .await
+        .unwrap();
+    assert!((1..=1000).contains(&job_ttl), "{job_ttl}");
+    assert!((1..=1000).contains(&log_ttl), "{log_ttl}");
+
+    tokio::time::sleep(retention + Duration::from_millis(200)).await;
+    // The next enqueue trims the index and the dead letters.
+    queue.enqueue(&job("lab/next")).await.unwrap();
+    assert_eq!(queue.job(&done.id).await.unwrap(), None);
+    assert_eq!(queue.job(&lost.id).await.unwrap(), None);
+    assert!(queue.logs(&done.id, None, 10).await.unwrap().is_empty());
+    assert_eq!(queue.stats().await.unwrap().dead, 0);
+    let index: Vec<String> = redis::cmd("ZRANGE")
+        .arg("raibid:jobs:index")
+        .arg(0)
+        .arg(-1)
+        .query_async(&mut redis_raw)
+        .await
+        .unwrap();
+    assert_eq!(index.len(), 2, "{index:?}");
+    assert!(index.contains(&waiting.id));
+    let live = queue.job(&waiting.id).await.unwrap().unwrap();
+    assert_eq!(live.status.state, JobState::Queued);
 }
 
 #[tokio::test]
@@ -782,23 +929,44 @@ async fn logs_read_back_in_order_and_follow() {
 }
 
 #[tokio::test]
-async fn a_jobs_log_is_capped_at_about_log_lines() {
+async fn a_jobs_log_keeps_log_lines_of_log_line_bytes_and_says_what_was_cut() {
     let redis = RedisServer::start();
-    let queue = queue(&redis, settings()).await;
+    let queue = queue(
+        &redis,
+        QueueSettings {
+            log_line_bytes: 64,
+            ..settings()
+        },
+    )
+    .await;
     let id = new_job_id();
-    for from in (0..1000).step_by(100) {
+    for from in (0..1000).step_by(30) {
         queue
-            .append_log(&id, &batch("build", from, 100))
+            .append_log(&id, &batch("build", from, 30))
             .await
             .unwrap();
     }
+    let long = ("build".to_string(), LogStream::Stdout, "x".repeat(1000));
+    queue
+        .append_log(&id, std::slice::from_ref(&long))
+        .await
+        .unwrap();
     let kept = queue.logs(&id, None, 5000).await.unwrap();
-    assert!(
-        (100..=200).contains(&kept.len()),
-        "kept {} lines",
-        kept.len()
+    assert_eq!(kept.len(), 101, "100 lines and the marker");
+    assert_eq!(kept[99].line, "line 99");
+    assert_eq!(kept[100].stream, LogStream::System);
+    assert_eq!(
+        kept[100].line,
+        "[log cut: only the first 100 lines are kept (ci.log_lines)]"
     );
-    assert_eq!(kept.last().unwrap().line, "line 999");
+
+    let other = new_job_id();
+    queue.append_log(&other, &[long]).await.unwrap();
+    let cut = queue.logs(&other, None, 10).await.unwrap();
+    assert_eq!(
+        cut[0].line,
+        format!("{} [line cut: 936 more bytes]", "x".repeat(64))
+    );
 }
 
 fn agent(name: &str, state: AgentState, job: Option<&str>) -> AgentStatus {
@@ -968,4 +1136,165 @@ async fn listing_an_empty_queue_or_past_its_end_is_empty() {
             .unwrap()
             .is_empty()
     );
+}
+
+// ---- pushes the server refuses, against the real router and queue ----
+
+const WEBHOOK_SECRET: &str = "gitea-s3cret";
+const API_TOKEN: &str = "api-t0ken";
+const GITEA_PUSH: &str = include_str!("fixtures/gitea_push.json");
+
+/// The server's router on `queue`, listening on a free port; its base URL.
+async fn serve_webhooks(queue: Queue) -> String {
+    use raibid::backend::ci::server::push::Forges;
+    use raibid::backend::ci::server::{ServerSettings, router};
+    let settings = ServerSettings {
+        token: Some(API_TOKEN.into()),
+        gitea_secret: Some(WEBHOOK_SECRET.into()),
+        github_secret: None,
+        body_limit: 64 * 1024,
+        job_timeout_secs: 900,
+        forges: Forges {
+            gitea: vec!["http://gitea.lab:3000".into()],
+            local: [("lab/fixture".to_string(), "/srv/git/fixture".to_string())].into(),
+            ..Forges::default()
+        },
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = router(queue, settings);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}")
+}
+
+/// Delivers `push` as a signed Gitea push; the status and the JSON answer.
+async fn deliver(base: &str, push: &serde_json::Value, delivery: &str) -> (u16, serde_json::Value) {
+    use hmac::Mac as _;
+    let body = push.to_string();
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(WEBHOOK_SECRET.as_bytes()).unwrap();
+    mac.update(body.as_bytes());
+    let response = reqwest::Client::new()
+        .post(format!("{base}/webhooks/gitea"))
+        .header("Content-Type", "application/json")
+        .header("X-Gitea-Event", "push")
+        .header("X-Gitea-Delivery", delivery)
+        .header(
+            "X-Gitea-Signature",
+            hex::encode(mac.finalize().into_bytes()),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn hostile_pushes_are_refused_with_their_reason_and_queue_nothing() {
+    let redis = RedisServer::start();
+    let queue = queue(&redis, settings()).await;
+    let base = serve_webhooks(queue.clone()).await;
+    let fixture: serde_json::Value = serde_json::from_str(GITEA_PUSH).unwrap();
+    let with = |field: &str, value: &str| {
+        let mut push = fixture.clone();
+        match field {
+            "ref" => push["ref"] = value.into(),
+            "clone_url" => push["repository"]["clone_url"] = value.into(),
+            _ => push["repository"]["full_name"] = value.into(),
+        }
+        push
+    };
+    let hostile = [
+        (with("clone_url", "file:///etc"), "a local path"),
+        (with("clone_url", "/srv/git/fixture"), "a local path"),
+        (with("clone_url", "fd::0"), "remote helpers"),
+        (with("clone_url", "ext::sh -c id"), "remote helpers"),
+        (
+            with("clone_url", "https://evil.example/lab/raibid.git"),
+            "configured forge",
+        ),
+        (
+            with("clone_url", "http://gitea.lab:3000/lab/other.git"),
+            "configured forge",
+        ),
+        (
+            with("ref", "refs/pull/1/head"),
+            "only refs/heads/* and refs/tags/*",
+        ),
+        (
+            with("ref", "refs/heads/main\nINFO job queued"),
+            "not a ref git accepts",
+        ),
+        (
+            with("ref", "refs/heads/\u{1b}[2Jmain"),
+            "not a ref git accepts",
+        ),
+        (with("full_name", "lab/../etc"), "not owner/name"),
+    ];
+    for (n, (push, reason)) in hostile.iter().enumerate() {
+        let delivery = format!("0b0c4e7e-55a1-4f5e-9d7e-{n:012}");
+        let (status, answer) = deliver(&base, push, &delivery).await;
+        assert_eq!(status, 422, "{push}: {answer}");
+        let error = answer["error"].as_str().unwrap();
+        assert!(error.contains(reason), "{reason:?} not in {error:?}");
+        assert!(!error.chars().any(char::is_control), "{error:?}");
+    }
+    assert_eq!(queue.stats().await.unwrap(), stats(0, 0, 0, 0));
+    assert!(
+        queue
+            .jobs(&JobFilter::default(), 0, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // The forge's own push is queued once; sent again with a new delivery id it is a replay.
+    let (status, first) = deliver(&base, &fixture, "6d1f8a8e-3d8e-4a53-a8a4-000000000001").await;
+    assert_eq!((status, &first["queued"]), (202, &true.into()), "{first}");
+    let id = first["job"].as_str().unwrap();
+    let (status, again) = deliver(&base, &fixture, "6d1f8a8e-3d8e-4a53-a8a4-000000000002").await;
+    assert_eq!(status, 202);
+    assert_eq!(again["queued"], false);
+    assert_eq!(again["job"], id);
+    assert_eq!(
+        again["reason"],
+        format!("the same push: already queued as job {id}")
+    );
+    assert_eq!(queue.stats().await.unwrap().depth, 1);
+
+    // A listed local repository is built from its path.
+    let local = with("clone_url", "/srv/git/fixture");
+    let mut local = local;
+    local["repository"]["full_name"] = "lab/fixture".into();
+    let (status, answer) = deliver(&base, &local, "6d1f8a8e-3d8e-4a53-a8a4-000000000003").await;
+    assert_eq!(status, 202, "{answer}");
+    let queued = queue
+        .job(answer["job"].as_str().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(queued.job.git_protocols(), "file:http:https");
+    let forge_job = queue.job(id).await.unwrap().unwrap();
+    assert_eq!(forge_job.job.git_protocols(), "http:https");
+
+    let metrics = reqwest::Client::new()
+        .get(format!("{base}/metrics"))
+        .bearer_auth(API_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        "raibid_webhooks_total{source=\"gitea\",outcome=\"refused\"} 10",
+        "raibid_webhooks_total{source=\"gitea\",outcome=\"duplicate\"} 1",
+        "raibid_webhooks_total{source=\"gitea\",outcome=\"queued\"} 2",
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "no {line} in\n{metrics}"
+        );
+    }
 }

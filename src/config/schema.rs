@@ -212,12 +212,22 @@ pub struct CiConfig {
     pub job_timeout_secs: u64,
     /// Seconds one step may take.
     pub step_timeout_secs: u64,
-    /// Log lines kept per job.
+    /// Log lines kept per job: later ones are dropped, after one line saying so.
     pub log_lines: u64,
+    /// Bytes kept of one log line: the rest is cut, and the line says how much.
+    pub log_line_bytes: usize,
+    /// Seconds finished jobs, their logs and dead letters are kept.
+    pub retention_secs: u64,
+    /// Seconds within which a push of the same (forge, repository, ref, sha) queues nothing
+    /// new, whatever its delivery id; 0: only redeliveries are recognised.
+    pub replay_window_secs: u64,
     /// Steps of a build, each a shell command, unless `pipelines` names the repository.
     pub steps: Vec<String>,
     /// Steps per repository (`owner/name`), replacing `steps`.
     pub pipelines: BTreeMap<String, Vec<String>>,
+    /// Repositories (`owner/name`) the operator keeps on this machine, by path: the only
+    /// clone URLs outside the forges a push may name, and the only ones cloned over `file`.
+    pub local_repos: BTreeMap<String, PathBuf>,
     /// Where agents clone jobs; empty: `workspaces` under the data dir.
     pub workspace_dir: PathBuf,
     /// Build caches, one folder per repository holding its cargo home (registry and git
@@ -525,8 +535,12 @@ impl Default for CiConfig {
             job_timeout_secs: 3600,
             step_timeout_secs: 1800,
             log_lines: 10_000,
+            log_line_bytes: 8192,
+            retention_secs: 30 * 86_400,
+            replay_window_secs: 3600,
             steps: vec!["cargo build --locked".into(), "cargo test --locked".into()],
             pipelines: BTreeMap::new(),
+            local_repos: BTreeMap::new(),
             workspace_dir: PathBuf::new(),
             cache_dir: PathBuf::new(),
             sccache: false,

@@ -493,6 +493,29 @@ fn validate_ci(config: &Config) -> Result<(), (&'static str, String)> {
     if ci.max_deliveries == 0 {
         return Err(("ci.max_deliveries", "must be at least 1".into()));
     }
+    if ci.log_lines == 0 {
+        return Err(("ci.log_lines", "must be at least 1".into()));
+    }
+    if ci.log_line_bytes < 64 {
+        return Err((
+            "ci.log_line_bytes",
+            format!("{} is less than 64", ci.log_line_bytes),
+        ));
+    }
+    if ci.retention_secs == 0 {
+        return Err(("ci.retention_secs", "must be at least 1".into()));
+    }
+    for (repo, path) in &ci.local_repos {
+        if !crate::backend::ci::server::push::is_full_name(repo) {
+            return Err(("ci.local_repos", format!("{repo:?} is not owner/name")));
+        }
+        if !path.is_absolute() {
+            return Err((
+                "ci.local_repos",
+                format!("{repo}: {} is not an absolute path", path.display()),
+            ));
+        }
+    }
     if ci.steps.is_empty() || ci.steps.iter().any(|s| s.trim().is_empty()) {
         return Err(("ci.steps", "needs at least one non-empty command".into()));
     }
@@ -676,6 +699,32 @@ mod tests {
         config.sparky.time_zone = "Europe/Berlin".into();
         config.ui.max_fps = 240;
         config.ollama.num_ctx = 512;
+        assert_eq!(validate(&config, &themes), Ok(()));
+    }
+
+    #[test]
+    fn the_queues_retention_and_local_repositories_are_checked() {
+        let themes = Themes::builtin();
+        type Breaker = fn(&mut Config);
+        let cases: [(&str, Breaker); 5] = [
+            ("ci.log_lines", |c| c.ci.log_lines = 0),
+            ("ci.log_line_bytes", |c| c.ci.log_line_bytes = 63),
+            ("ci.retention_secs", |c| c.ci.retention_secs = 0),
+            ("ci.local_repos", |c| {
+                c.ci.local_repos = [("fixture".into(), "/srv/git/fixture".into())].into();
+            }),
+            ("ci.local_repos", |c| {
+                c.ci.local_repos = [("lab/fixture".into(), "fixture".into())].into();
+            }),
+        ];
+        for (key, break_it) in cases {
+            let mut config = Config::default();
+            break_it(&mut config);
+            assert_eq!(validate(&config, &themes).map_err(|p| p.key), Err(key));
+        }
+        let mut config = Config::default();
+        config.ci.local_repos = [("lab/fixture".into(), "/srv/git/fixture".into())].into();
+        config.ci.replay_window_secs = 0;
         assert_eq!(validate(&config, &themes), Ok(()));
     }
 }

@@ -199,6 +199,7 @@ pub async fn checkout(
     let mut clone = git.command(parent);
     // `--` keeps a URL that starts with `-` from being read as an option.
     clone
+        .env("GIT_ALLOW_PROTOCOL", job.git_protocols())
         .args(["clone", "--no-checkout", "--quiet", "--"])
         .arg(&job.clone_url)
         .arg(dir);

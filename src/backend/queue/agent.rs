@@ -209,7 +209,8 @@ impl Queue {
             .arg(entry)
             .arg(job)
             .arg(format!("unreadable job: {reason}"))
-            .arg(deliveries);
+            .arg(deliveries)
+            .arg(self.settings.retention_ms());
         self.link
             .script::<i64>("dead-letter an unreadable entry", &call)
             .await
@@ -232,8 +233,9 @@ impl Queue {
         Ok(stop == 1)
     }
 
-    /// Appends log lines `(step, stream, line)` to the job's log, capped at about
-    /// `log_lines`, in one round trip. A batch lands at once (MULTI), so a follower woken by
+    /// Appends log lines `(step, stream, line)` to the job's log in one script. Each line
+    /// keeps `log_line_bytes` and says how much was cut; the log keeps `log_lines`, then
+    /// one line saying the rest is dropped. A batch lands at once, so a follower woken by
     /// its first line reads all of it.
     pub async fn append_log(
         &self,
@@ -243,25 +245,23 @@ impl Queue {
         if lines.is_empty() {
             return Ok(());
         }
-        let key = self.keys.log(job_id);
-        let mut pipe = redis::pipe();
-        pipe.atomic();
+        let kept = self.settings.log_lines;
+        let mut call = SCRIPTS.append_log.prepare_invoke();
+        call.key(self.keys.log(job_id))
+            .arg(kept)
+            .arg(self.settings.retention_ms())
+            .arg(format!(
+                "[log cut: only the first {kept} lines are kept (ci.log_lines)]"
+            ));
         for (step, stream, line) in lines {
-            pipe.cmd("XADD")
-                .arg(&key)
-                .arg("MAXLEN")
-                .arg("~")
-                .arg(self.settings.log_lines)
-                .arg("*")
-                .arg("step")
-                .arg(step)
-                .arg("stream")
+            call.arg(step)
                 .arg(super::wire::log_stream_name(*stream))
-                .arg("line")
-                .arg(line)
-                .ignore();
+                .arg(cap_line(line, self.settings.log_line_bytes).as_ref());
         }
-        self.link.pipeline::<()>("append log lines", &pipe).await
+        self.link
+            .script::<i64>("append log lines", &call)
+            .await
+            .map(drop)
     }
 
     /// Stores the job's final status and acknowledges its entry, atomically. False when the
@@ -342,5 +342,35 @@ impl Queue {
             .arg(to_json("event", &event)?)
             .ignore();
         self.link.pipeline::<()>("remove an agent", &pipe).await
+    }
+}
+
+/// A log line cut to `max_bytes` (on a character boundary), saying how much was cut.
+fn cap_line(line: &str, max_bytes: usize) -> std::borrow::Cow<'_, str> {
+    if line.len() <= max_bytes {
+        return line.into();
+    }
+    let end = (0..=max_bytes)
+        .rev()
+        .find(|&end| line.is_char_boundary(end))
+        .unwrap_or(0);
+    format!(
+        "{} [line cut: {} more bytes]",
+        &line[..end],
+        line.len() - end
+    )
+    .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cap_line;
+
+    #[test]
+    fn long_lines_are_cut_on_a_character_and_say_so() {
+        assert_eq!(cap_line("short", 8), "short");
+        assert_eq!(cap_line("abcdefghij", 4), "abcd [line cut: 6 more bytes]");
+        // "é" is two bytes: the cut falls before it, not inside it.
+        assert_eq!(cap_line("abcé", 4), "abc [line cut: 2 more bytes]");
     }
 }

@@ -4,6 +4,7 @@
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 /// Every key starts with this prefix, so one Redis database can hold several labs' queues
 /// (`ci.queue_prefix`).
@@ -64,6 +65,17 @@ impl Keys {
         format!("{}:delivery:{id}", self.prefix)
     }
 
+    /// A push already queued: (forge, repository, ref, sha), hashed to bound the key's
+    /// length (expires after `ci.replay_window_secs`).
+    pub fn push(&self, forge: &str, repo: &str, git_ref: &str, sha: &str) -> String {
+        let mut hash = Sha256::new();
+        for part in [forge, repo, git_ref, sha] {
+            hash.update(part.as_bytes());
+            hash.update([0]);
+        }
+        format!("{}:push:{}", self.prefix, hex::encode(hash.finalize()))
+    }
+
     /// Hash of one agent's [`AgentStatus`] (field `status`), expiring when it stops beating.
     pub fn agent(&self, name: &str) -> String {
         format!("{}:agent:{name}", self.prefix)
@@ -81,7 +93,8 @@ pub struct Job {
     pub id: String,
     /// `owner/name`.
     pub repo: String,
-    /// Any URL or path `git clone` accepts.
+    /// An http(s) URL on a forge, or the path of a local repository (see
+    /// [`Job::git_protocols`]).
     pub clone_url: String,
     /// The ref pushed, e.g. `refs/heads/main`.
     #[serde(rename = "ref")]
@@ -94,6 +107,19 @@ pub struct Job {
     pub attempt: u32,
     /// The whole job's limit; each step also has `ci.step_timeout_secs`.
     pub timeout_secs: u64,
+}
+
+impl Job {
+    /// What git may clone it over (`GIT_ALLOW_PROTOCOL`): http and https, plus `file` for a
+    /// local repository, which the server queues only when `ci.local_repos` lists it. Never
+    /// ssh, git's remote helpers (`ext::`, `fd::`) or anything else a URL could name.
+    pub fn git_protocols(&self) -> &'static str {
+        if self.clone_url.starts_with('/') || self.clone_url.starts_with("file://") {
+            "file:http:https"
+        } else {
+            "http:https"
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

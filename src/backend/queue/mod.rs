@@ -13,4 +13,4 @@ mod wire;
 
 pub use agent::Claimed;
 pub use error::{QueueError, mask_url};
-pub use redis_queue::{CancelOutcome, JobFilter, Queue, QueueSettings, new_job_id};
+pub use redis_queue::{CancelOutcome, Enqueued, JobFilter, Queue, QueueSettings, new_job_id};

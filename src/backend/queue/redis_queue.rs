@@ -28,8 +28,15 @@ pub struct QueueSettings {
     pub reclaim_after: Duration,
     /// Deliveries after which a job goes to the dead-letter stream.
     pub max_deliveries: u32,
-    /// Log lines kept per job (approximately: Redis trims whole stream nodes).
+    /// Log lines kept per job; one more says the rest was dropped.
     pub log_lines: u64,
+    /// Bytes kept of one log line; the rest is cut, and the line says how much.
+    pub log_line_bytes: usize,
+    /// How long finished jobs, their logs and dead letters are kept.
+    pub retention: Duration,
+    /// How long a push of the same (forge, repository, ref, sha) queues nothing new;
+    /// zero: only redeliveries are recognised.
+    pub replay_window: Duration,
 }
 
 impl QueueSettings {
@@ -39,7 +46,17 @@ impl QueueSettings {
             reclaim_after: Duration::from_secs(ci.reclaim_after_secs),
             max_deliveries: ci.max_deliveries,
             log_lines: ci.log_lines,
+            log_line_bytes: ci.log_line_bytes,
+            retention: Duration::from_secs(ci.retention_secs),
+            replay_window: Duration::from_secs(ci.replay_window_secs),
         }
+    }
+
+    /// The retention in milliseconds, at least 1 (PEXPIRE refuses 0).
+    pub(super) fn retention_ms(&self) -> u64 {
+        u64::try_from(self.retention.as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1)
     }
 }
 
@@ -49,6 +66,17 @@ pub struct Queue {
     pub(super) link: Link,
     pub(super) keys: Keys,
     pub(super) settings: QueueSettings,
+}
+
+/// What became of a push handed to [`Queue::enqueue_push`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Enqueued {
+    Queued,
+    /// Its delivery id was queued before, as this job.
+    Redelivered(String),
+    /// The same push (forge, repository, ref, sha) was queued within the replay window, as
+    /// this job.
+    Replayed(String),
 }
 
 /// What `jobs` lists; `None` matches anything.
@@ -157,21 +185,34 @@ impl Queue {
         self.enqueue_with(None, job).await.map(drop)
     }
 
-    /// Queues a job unless the webhook delivery `delivery_id` was seen in the last day:
-    /// false for a redelivery, with nothing queued. Remembering the delivery and queuing
-    /// happen in one script, so a crash between cannot lose the job.
-    pub async fn enqueue_once(&self, delivery_id: &str, job: &Job) -> Result<bool, QueueError> {
-        self.enqueue_with(Some(delivery_id), job).await
+    /// Queues a pushed job unless its webhook delivery `delivery_id` was seen in the last
+    /// day, or the same push (`forge`, repository, ref, sha) was queued within the replay
+    /// window whatever its delivery id: then nothing is queued and the answer names the
+    /// job queued before. Remembering and queuing happen in one script, so a crash between
+    /// cannot lose the job.
+    pub async fn enqueue_push(
+        &self,
+        delivery_id: &str,
+        forge: &str,
+        job: &Job,
+    ) -> Result<Enqueued, QueueError> {
+        self.enqueue_with(Some((delivery_id, forge)), job).await
     }
 
-    async fn enqueue_with(&self, delivery_id: Option<&str>, job: &Job) -> Result<bool, QueueError> {
+    async fn enqueue_with(
+        &self,
+        push: Option<(&str, &str)>,
+        job: &Job,
+    ) -> Result<Enqueued, QueueError> {
         let mut call = SCRIPTS.enqueue.prepare_invoke();
         call.key(self.keys.job(&job.id))
             .key(self.keys.index())
             .key(self.keys.jobs())
-            .key(self.keys.events());
-        if let Some(delivery_id) = delivery_id {
-            call.key(self.keys.delivery(delivery_id));
+            .key(self.keys.events())
+            .key(self.keys.dead());
+        if let Some((delivery_id, forge)) = push {
+            call.key(self.keys.delivery(delivery_id))
+                .key(self.keys.push(forge, &job.repo, &job.git_ref, &job.sha));
         }
         call.arg(&job.id)
             .arg(to_json("job", job)?)
@@ -179,9 +220,16 @@ impl Queue {
             .arg(job.created_at.as_millisecond())
             .arg(job_event(job, JobState::Queued)?)
             .arg(EVENTS_MAXLEN)
-            .arg(DELIVERY_TTL_SECS);
-        let queued: i64 = self.link.script("enqueue a job", &call).await?;
-        Ok(queued == 1)
+            .arg(self.settings.retention_ms())
+            .arg(self.keys.job(""))
+            .arg(DELIVERY_TTL_SECS)
+            .arg(self.settings.replay_window.as_secs());
+        let (code, earlier): (i64, String) = self.link.script("enqueue a job", &call).await?;
+        Ok(match code {
+            2 => Enqueued::Redelivered(earlier),
+            3 => Enqueued::Replayed(earlier),
+            _ => Enqueued::Queued,
+        })
     }
 
     /// Cancels a job: a queued one at once (its entry stays and is skipped when claimed); a
@@ -282,6 +330,8 @@ impl Queue {
             .key(self.keys.events())
             .key(self.keys.dead())
             .key(self.keys.cancel(id))
+            .key(self.keys.log(id))
+            .key(self.keys.index())
             .arg(self.keys.group())
             .arg(EVENTS_MAXLEN)
             .arg(guard)
@@ -292,7 +342,9 @@ impl Queue {
             .arg(if change.ack { "1" } else { "0" })
             .arg(change.dead.unwrap_or_default())
             .arg(change.status.deliveries)
-            .arg(to_json("job", change.job)?);
+            .arg(to_json("job", change.job)?)
+            .arg(self.settings.retention_ms())
+            .arg(self.keys.job(""));
         let applied: i64 = self.link.script("change a job's status", &call).await?;
         Ok(match applied {
             1 => Applied::Yes,

@@ -15,6 +15,7 @@ pub struct Scripts {
     pub request_cancel: Script,
     pub agent_seen: Script,
     pub agents: Script,
+    pub append_log: Script,
 }
 
 pub static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
@@ -25,6 +26,7 @@ pub static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     request_cancel: with_common(include_str!("lua/request_cancel.lua")),
     agent_seen: with_common(include_str!("lua/agent_seen.lua")),
     agents: with_common(include_str!("lua/agents.lua")),
+    append_log: with_common(include_str!("lua/append_log.lua")),
 });
 
 fn with_common(body: &str) -> Script {

@@ -18,6 +18,7 @@ use serde_json::json;
 
 use super::ServerState;
 use super::error::ApiError;
+use super::push::is_full_name;
 use super::signature::{GITHUB_SIGNATURE, verify_github};
 use crate::backend::mirror::MirrorError;
 
@@ -75,10 +76,8 @@ async fn handle(
     let push: Push = serde_json::from_slice(&body)
         .map_err(|error| ApiError::bad_request(format!("malformed push payload: {error}")))?;
     let repo = push.repository.full_name.trim();
-    if repo
-        .split_once('/')
-        .is_none_or(|(o, n)| o.is_empty() || n.is_empty())
-    {
+    // Checked as strictly as a build's push: the name reaches Gitea's API and the log.
+    if !is_full_name(repo) {
         return Err(ApiError::bad_request(
             "malformed push payload: repository.full_name is not owner/name",
         ));

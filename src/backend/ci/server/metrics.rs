@@ -32,8 +32,12 @@ impl Source {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     Queued,
-    /// A redelivery of a delivery id already queued.
+    /// A redelivery of a delivery id already queued, or a replay of a push queued within
+    /// `ci.replay_window_secs`.
     Duplicate,
+    /// A push asking for what is not built: a ref other than a branch or tag, a clone URL
+    /// off the configured forges, control characters.
+    Refused,
     /// Verified, but nothing to build: a ping, another event, a deleted branch.
     Ignored,
     Unauthorized,
@@ -45,9 +49,10 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    const ALL: [Outcome; 7] = [
+    const ALL: [Outcome; 8] = [
         Outcome::Queued,
         Outcome::Duplicate,
+        Outcome::Refused,
         Outcome::Ignored,
         Outcome::Unauthorized,
         Outcome::BadRequest,
@@ -59,6 +64,7 @@ impl Outcome {
         match self {
             Outcome::Queued => "queued",
             Outcome::Duplicate => "duplicate",
+            Outcome::Refused => "refused",
             Outcome::Ignored => "ignored",
             Outcome::Unauthorized => "unauthorized",
             Outcome::BadRequest => "bad_request",

@@ -10,7 +10,7 @@ mod auth;
 mod error;
 mod github_sync;
 mod metrics;
-mod push;
+pub mod push;
 mod signature;
 mod sse;
 mod webhooks;
@@ -40,6 +40,8 @@ pub struct ServerSettings {
     pub github_secret: Option<String>,
     pub body_limit: usize,
     pub job_timeout_secs: u64,
+    /// Where the clone URLs of pushes may point.
+    pub forges: push::Forges,
 }
 
 impl ServerSettings {
@@ -61,6 +63,7 @@ impl ServerSettings {
             )?,
             body_limit: config.server.body_limit_bytes,
             job_timeout_secs: config.ci.job_timeout_secs,
+            forges: push::Forges::from_config(config),
         })
     }
 }
@@ -75,6 +78,7 @@ impl fmt::Debug for ServerSettings {
             .field("github_secret", &set(&self.github_secret))
             .field("body_limit", &self.body_limit)
             .field("job_timeout_secs", &self.job_timeout_secs)
+            .field("forges", &self.forges)
             .finish()
     }
 }
@@ -106,6 +110,7 @@ pub(crate) struct ServerState {
     gitea_secret: Option<String>,
     github_secret: Option<String>,
     job_timeout_secs: u64,
+    forges: push::Forges,
     /// Gitea's mirrors for `/webhooks/github-sync`; `None` when Gitea is not configured.
     mirrors: Option<GiteaMirrors>,
     metrics: Metrics,
@@ -141,6 +146,7 @@ fn build(
         gitea_secret: settings.gitea_secret,
         github_secret: settings.github_secret,
         job_timeout_secs: settings.job_timeout_secs,
+        forges: settings.forges,
         mirrors,
         metrics: Metrics::default(),
         shutdown,

@@ -1,5 +1,6 @@
 //! `POST /webhooks/gitea` and `POST /webhooks/github`: verify the signature over the raw
-//! body first, then read the event, then queue one job per delivery id.
+//! body first, then read the event and hold the push against what the lab builds
+//! (push.rs), then queue one job per delivery id and per push within the replay window.
 
 use std::sync::Arc;
 
@@ -14,7 +15,7 @@ use serde_json::json;
 use super::ServerState;
 use super::error::ApiError;
 use super::metrics::{Outcome, Source};
-use super::push::{Push, parse_push};
+use super::push::{Push, PushError, parse_push};
 use super::signature::{GITEA_SIGNATURE, GITHUB_SIGNATURE, verify_gitea, verify_github};
 use crate::backend::queue;
 
@@ -139,13 +140,23 @@ async fn handle(
                 names.delivery
             ))
         })?;
-    let commit = match parse_push(&body).map_err(|error| bad_request(error.to_string()))? {
+    let refused = |error: PushError| {
+        if error.is_refusal() {
+            tracing::warn!(source = source.as_str(), delivery, %error, "push refused");
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            (Outcome::Refused, ApiError::new(status, error.to_string()))
+        } else {
+            bad_request(error.to_string())
+        }
+    };
+    let commit = match parse_push(&body).map_err(refused)? {
         Push::Build(commit) => commit,
         Push::Deleted { git_ref } => {
             let reason = format!("{git_ref} was deleted");
             return Ok(Answer::ignored(StatusCode::ACCEPTED, reason));
         }
     };
+    state.forges.check(&commit).map_err(refused)?;
 
     let job = commit.into_job(
         queue::new_job_id(),
@@ -153,26 +164,33 @@ async fn handle(
         state.job_timeout_secs,
     );
     let delivery_key = format!("{}:{delivery}", source.as_str());
-    let queued = state
+    let enqueued = state
         .queue
-        .enqueue_once(&delivery_key, &job)
+        .enqueue_push(&delivery_key, source.as_str(), &job)
         .await
         .map_err(|error| (Outcome::Failed, ApiError::queue("queue the push", &error)))?;
-    if queued {
-        tracing::info!(source = source.as_str(), delivery, job = %job.id, repo = %job.repo, sha = %job.sha, "push queued");
-        Ok(Answer {
-            outcome: Outcome::Queued,
-            status: StatusCode::ACCEPTED,
-            body: json!({ "queued": true, "job": job.id }),
-        })
-    } else {
-        tracing::info!(source = source.as_str(), delivery, "redelivery ignored");
-        Ok(Answer {
-            outcome: Outcome::Duplicate,
-            status: StatusCode::ACCEPTED,
-            body: json!({ "queued": false, "reason": "duplicate delivery" }),
-        })
-    }
+    let (earlier, why) = match enqueued {
+        queue::Enqueued::Queued => {
+            tracing::info!(source = source.as_str(), delivery, job = %job.id, repo = %job.repo, git_ref = %job.git_ref, sha = %job.sha, "push queued");
+            return Ok(Answer {
+                outcome: Outcome::Queued,
+                status: StatusCode::ACCEPTED,
+                body: json!({ "queued": true, "job": job.id }),
+            });
+        }
+        queue::Enqueued::Redelivered(earlier) => (earlier, "duplicate delivery"),
+        queue::Enqueued::Replayed(earlier) => (earlier, "the same push"),
+    };
+    tracing::info!(source = source.as_str(), delivery, job = %earlier, "{why}: nothing queued");
+    Ok(Answer {
+        outcome: Outcome::Duplicate,
+        status: StatusCode::ACCEPTED,
+        body: json!({
+            "queued": false,
+            "job": earlier,
+            "reason": format!("{why}: already queued as job {earlier}"),
+        }),
+    })
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {

@@ -39,3 +39,32 @@ local function ack_and_trim(stream, group, entry)
     redis.call('XTRIM', stream, 'MAXLEN', 0)
   end
 end
+
+-- Redis' clock in milliseconds, as an integer string for commands.
+local function now_ms()
+  local time = redis.call('TIME')
+  return tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+end
+
+-- Drops dead letters older than the retention: stream ids are their times in ms.
+local function trim_dead(dead, retention_ms)
+  local oldest = now_ms() - tonumber(retention_ms)
+  if oldest > 0 then redis.call('XTRIM', dead, 'MINID', string.format('%d', oldest)) end
+end
+
+-- Index entries created before the retention began whose job hash has expired, looked at
+-- this many at a time: every enqueue and every final status removes up to that many.
+local INDEX_TRIM_BATCH = 100
+
+-- Forgets what the retention let expire: dead letters, and the index entries of expired
+-- jobs (job hashes expire on their own, a retention after their final status).
+local function trim_expired(index, dead, job_prefix, retention_ms)
+  trim_dead(dead, retention_ms)
+  local before = now_ms() - tonumber(retention_ms)
+  if before <= 0 then return end
+  local ids = redis.call('ZRANGEBYSCORE', index, '-inf', string.format('%d', before),
+    'LIMIT', 0, INDEX_TRIM_BATCH)
+  for _, id in ipairs(ids) do
+    if redis.call('EXISTS', job_prefix .. id) == 0 then redis.call('ZREM', index, id) end
+  end
+end
