@@ -958,6 +958,7 @@ fn settings_come_from_the_config_and_hide_the_secrets() {
 struct Bounds {
     header_timeout_secs: u64,
     request_timeout_secs: u64,
+    max_connections: usize,
     max_log_streams: usize,
     shutdown_grace_secs: u64,
 }
@@ -967,6 +968,7 @@ impl Default for Bounds {
         Bounds {
             header_timeout_secs: 1,
             request_timeout_secs: 2,
+            max_connections: 64,
             max_log_streams: 64,
             shutdown_grace_secs: 2,
         }
@@ -997,9 +999,10 @@ impl ServerProcess {
             "[ci]\nredis_url = \"{redis}\"\nqueue_prefix = \"{PREFIX}\"\n\
              [gitea]\nurl = \"http://gitea.lab:3000\"\n\
              [server]\nlisten = \"{addr}\"\nheader_timeout_secs = {}\nrequest_timeout_secs = {}\n\
-             max_log_streams = {}\nshutdown_grace_secs = {}\n",
+             max_connections = {}\nmax_log_streams = {}\nshutdown_grace_secs = {}\n",
             bounds.header_timeout_secs,
             bounds.request_timeout_secs,
+            bounds.max_connections,
             bounds.max_log_streams,
             bounds.shutdown_grace_secs,
             redis = redis.url(),
@@ -1029,8 +1032,10 @@ impl ServerProcess {
             child,
             addr,
             base: format!("http://{addr}"),
+            // A connection per request, as forges make them: none held idle between requests.
             http: reqwest::Client::builder()
                 .timeout(DEADLINE)
+                .pool_max_idle_per_host(0)
                 .build()
                 .unwrap(),
             _root: root,
@@ -1209,6 +1214,32 @@ async fn sigterm_ends_the_server_within_its_grace_with_slow_clients_connected() 
     for stream in slow {
         until_closed(stream, MARGIN).await;
     }
+}
+
+#[tokio::test]
+async fn connections_over_the_limit_wait_until_one_closes() {
+    let server = ServerProcess::start(Bounds {
+        header_timeout_secs: 600,
+        max_connections: 2,
+        ..Bounds::default()
+    })
+    .await;
+    let held = [
+        server.stall(HALF_SENT_HEADERS).await,
+        server.stall(HALF_SENT_HEADERS).await,
+    ];
+    let waiting = server
+        .http
+        .get(server.url("/healthz"))
+        .timeout(Duration::from_millis(500))
+        .send()
+        .await;
+    assert!(
+        waiting.is_err_and(|error| error.is_timeout()),
+        "a third connection is not served while two are open"
+    );
+    drop(held);
+    assert!(server.healthy().await, "served once one has closed");
 }
 
 #[tokio::test]
