@@ -3,6 +3,9 @@
 //! the lab runs it). Reports the accept latency (p50, p99, max), the server's resident
 //! memory, and checks that every accepted push is exactly one job in Redis. Beside it,
 //! `redis-benchmark` XADD on the same redis-server: what a bare stream append costs.
+//! Then the abuse the issue measured: 150 clients each send all but the last byte of a
+//! body at the size limit and stall; the server's memory while they hang, and how long
+//! until the server has cut them all (`server.request_timeout_secs`, default 30 s).
 //!
 //! Run with `cargo bench --bench server_load` (or `just bench-server`); figures go to
 //! docs/benchmarks.md. `RAIBID_BENCH_RATE` sets the pushes per second (default 50) and
@@ -16,6 +19,7 @@ use std::time::{Duration, Instant};
 use hmac::{Hmac, Mac};
 use raibid::backend::queue::contract::Keys;
 use sha2::Sha256;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::MissedTickBehavior;
 
 const TOKEN: &str = "bench-api-token";
@@ -23,6 +27,9 @@ const SECRET: &str = "bench-webhook-secret";
 const PREFIX: &str = "bench";
 const PUSH: &str = include_str!("../tests/fixtures/gitea_push.json");
 const PUSHED_SHA: &str = "9b2c4e6f8a0d1c3e5f7a9b1d3c5e7f9a1b3d5c7e";
+/// Stalled clients, and the size each claims (`server.body_limit_bytes`' default).
+const STALLED: usize = 150;
+const STALLED_BODY: usize = 1 << 20;
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -238,6 +245,24 @@ fn redis_benchmark_xadd(port: u16, requests: usize) -> (f64, f64, f64) {
     (fields[0], fields[3], fields[5])
 }
 
+/// One client that sends all but the last byte of a body and waits: how long until the
+/// server closed its connection.
+async fn stall_body(port: u16) -> Duration {
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("a connection");
+    let head = format!(
+        "POST /webhooks/gitea HTTP/1.1\r\nHost: raibid\r\nContent-Type: application/json\r\n\
+         X-Gitea-Event: push\r\nContent-Length: {STALLED_BODY}\r\n\r\n"
+    );
+    let started = Instant::now();
+    let _ = stream.write_all(head.as_bytes()).await;
+    let _ = stream.write_all(&vec![b' '; STALLED_BODY - 1]).await;
+    let mut buffer = [0; 1024];
+    while let Ok(1..) = stream.read(&mut buffer).await {}
+    started.elapsed()
+}
+
 fn env_number(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
@@ -313,6 +338,22 @@ fn main() {
     );
     assert_eq!(in_stream.len(), accepted.len(), "a job nobody was told of");
     assert_eq!(indexed, accepted.len(), "the index disagrees");
+
+    let (stalled_peak, cut_after, rss_cut) = runtime.block_on(async {
+        let clients: Vec<_> = (0..STALLED)
+            .map(|_| tokio::spawn(stall_body(port)))
+            .collect();
+        let mut peak = 0;
+        while clients.iter().any(|client| !client.is_finished()) {
+            peak = peak.max(rss_kib(pid));
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        let mut cut_after = Duration::ZERO;
+        for client in clients {
+            cut_after = cut_after.max(client.await.expect("a stalled client"));
+        }
+        (peak, cut_after, rss_kib(pid))
+    });
     drop(server);
 
     let (xadd_rps, xadd_p50, xadd_p99) = redis_benchmark_xadd(redis_port, 20_000);
@@ -348,6 +389,19 @@ fn main() {
     println!(
         "| server RSS after | {:.1} MiB |",
         rss_after as f64 / 1024.0
+    );
+    println!(
+        "| server RSS peak with {STALLED} stalled {} MiB bodies | {:.1} MiB |",
+        STALLED_BODY >> 20,
+        stalled_peak as f64 / 1024.0
+    );
+    println!(
+        "| last stalled client cut after | {:.1} s |",
+        cut_after.as_secs_f64()
+    );
+    println!(
+        "| server RSS once they are cut | {:.1} MiB |",
+        rss_cut as f64 / 1024.0
     );
     println!(
         "\nbaseline, same redis-server: redis-benchmark XADD, 1 client: {xadd_rps:.0}/s, \

@@ -506,7 +506,7 @@ impl Default for ServerConfig {
             body_limit_bytes: 1024 * 1024,
             header_timeout_secs: 10,
             request_timeout_secs: 30,
-            max_connections: 512,
+            max_connections: 256,
             max_log_streams: 64,
             shutdown_grace_secs: 10,
             token: Secret::Env("RAIBID_SERVER_TOKEN".into()),
