@@ -98,6 +98,11 @@ bench:
     cargo bench --bench writing
     cargo bench --bench themes
     cargo bench --bench cache
+    cargo bench --bench server_load
+
+# The server under a steady push load for 60 s (RAIBID_BENCH_RATE pushes/s, default 50).
+bench-server:
+    cargo bench --bench server_load
 
 # `raibid digest` end to end against `git log --numstat` (hyperfine): REPO [SINCE UNTIL].
 bench-digest repo *range:

@@ -9,7 +9,6 @@ mod support;
 #[path = "support/timing.rs"]
 mod timing;
 
-
 use jiff::tz::TimeZone;
 use raibid::backend::sparky::analyze::{analyze, bulk, themes};
 use raibid::backend::sparky::collect;

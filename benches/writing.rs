@@ -49,7 +49,9 @@ fn main() {
                 .body;
         });
         let mut findings = 0;
-        let check = timing::median(RUNS, || findings = checker::check(&body, kind, &data, &rules).len());
+        let check = timing::median(RUNS, || {
+            findings = checker::check(&body, kind, &data, &rules).len()
+        });
         println!(
             "{:<9} {:>7} {:>9} {:>9.2}ms {:>9.2}ms",
             kind.as_str(),
@@ -60,7 +62,6 @@ fn main() {
         );
     }
 }
-
 
 fn millis(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1000.0

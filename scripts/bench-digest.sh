@@ -45,8 +45,10 @@ for repo in $repos; do
 done >"$work/git.sh"
 export XDG_DATA_HOME="$work/data" XDG_CONFIG_HOME="$work/config" TZ=UTC
 digest="$bin --config $work/config.toml digest $source --since $since --until $until"
+# One --prepare per command: given once, hyperfine runs it before every command.
 hyperfine --warmup 1 --runs "${RUNS:-10}" --export-markdown "$work/table.md" \
-    -n "raibid digest, cold" --prepare "rm -rf $XDG_DATA_HOME/raibid/numstat" "$digest" \
+    --prepare "rm -rf $XDG_DATA_HOME/raibid/numstat" --prepare true --prepare true \
+    -n "raibid digest, cold" "$digest" \
     -n "raibid digest, warm" "$digest" \
     -n "git log --numstat" "sh $work/git.sh"
 cat "$work/table.md"

@@ -13,7 +13,7 @@ use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use hmac::{Hmac, Mac};
-use raibid::backend::ci::server::{ServerSettings, router_with_mirrors};
+use raibid::backend::ci::server::{ServerLimits, ServerSettings, router_with_mirrors};
 use raibid::backend::forge::github::GitHub;
 use raibid::backend::mirror::{Applied, GiteaMirrors, MirrorError, Mirrors};
 use raibid::backend::queue::{Queue, QueueSettings};
@@ -504,6 +504,7 @@ impl Server {
             body_limit: 64 * 1024,
             job_timeout_secs: 900,
             forges: Default::default(),
+            limits: ServerLimits::default(),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();

@@ -1147,7 +1147,7 @@ const GITEA_PUSH: &str = include_str!("fixtures/gitea_push.json");
 /// The server's router on `queue`, listening on a free port; its base URL.
 async fn serve_webhooks(queue: Queue) -> String {
     use raibid::backend::ci::server::push::Forges;
-    use raibid::backend::ci::server::{ServerSettings, router};
+    use raibid::backend::ci::server::{ServerLimits, ServerSettings, router};
     let settings = ServerSettings {
         token: Some(API_TOKEN.into()),
         gitea_secret: Some(WEBHOOK_SECRET.into()),
@@ -1159,6 +1159,7 @@ async fn serve_webhooks(queue: Queue) -> String {
             local: [("lab/fixture".to_string(), "/srv/git/fixture".to_string())].into(),
             ..Forges::default()
         },
+        limits: ServerLimits::default(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

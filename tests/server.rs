@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use hmac::{Hmac, Mac};
 use raibid::backend::ci::server::push::Forges;
-use raibid::backend::ci::server::{ServerSettings, router, serve};
+use raibid::backend::ci::server::{ServerLimits, ServerSettings, router, serve};
 use raibid::backend::queue::contract::{JobState, JobStatus, Keys, LogStream};
 use raibid::backend::queue::{Queue, QueueSettings};
 use raibid::config::{CiConfig, Config, Secret};
@@ -41,6 +41,7 @@ fn settings() -> ServerSettings {
             github_owners: ["example".to_string()].into(),
             ..Forges::default()
         },
+        limits: ServerLimits::default(),
     }
 }
 
@@ -529,6 +530,20 @@ async fn trigger_show_and_list_jobs() {
 
     let (_, capped) = answer(lab.get("/jobs?limit=100000")).await;
     assert_eq!(capped["limit"], 500);
+    for (query, parameter) in [
+        ("offset=18446744073709551615", "offset"),
+        ("offset=1000001", "offset"),
+        ("offset=-1", "offset"),
+        ("limit=18446744073709551616", "limit"),
+        ("limit=ten", "limit"),
+    ] {
+        let (status, body) = answer(lab.get(&format!("/jobs?{query}"))).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
+        assert!(
+            error_of(&body).starts_with(&format!("query parameter {parameter}:")),
+            "{query}: {body}"
+        );
+    }
     let (status, body) = answer(lab.get("/jobs?state=sleeping")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     error_of(&body);
@@ -820,7 +835,18 @@ async fn logs_follow_a_job_until_it_ends() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, body) = answer(lab.get(&format!("/jobs/{id}/logs?after=yesterday"))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    error_of(&body);
+    assert!(
+        error_of(&body).starts_with("query parameter after:"),
+        "{body}"
+    );
+    let overflow = "18446744073709551616-0";
+    let (status, body) = answer(
+        lab.get(&format!("/jobs/{id}/logs"))
+            .header("Last-Event-ID", overflow),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(error_of(&body).starts_with("Last-Event-ID:"), "{body}");
 }
 
 // ---- serve ----
@@ -932,4 +958,448 @@ fn settings_come_from_the_config_and_hide_the_secrets() {
         .unwrap_err()
         .to_string();
     assert!(error.contains("server.token"), "{error}");
+}
+
+// ---- under abuse: the real binary ----
+
+/// Bounds small enough for a test to reach them.
+struct Bounds {
+    header_timeout_secs: u64,
+    request_timeout_secs: u64,
+    max_connections: usize,
+    max_log_streams: usize,
+    shutdown_grace_secs: u64,
+}
+
+impl Default for Bounds {
+    fn default() -> Self {
+        Bounds {
+            header_timeout_secs: 1,
+            request_timeout_secs: 2,
+            max_connections: 64,
+            max_log_streams: 64,
+            shutdown_grace_secs: 2,
+        }
+    }
+}
+
+/// What a bound may be overrun by in these tests: a loaded machine, never a wrong bound.
+const MARGIN: Duration = Duration::from_secs(10);
+
+/// `raibid server` run as a process on its own config, against a redis-server.
+struct ServerProcess {
+    redis: RedisServer,
+    child: tokio::process::Child,
+    addr: SocketAddr,
+    base: String,
+    http: reqwest::Client,
+    _root: tempfile::TempDir,
+}
+
+impl ServerProcess {
+    async fn start(bounds: Bounds) -> ServerProcess {
+        let redis = RedisServer::start();
+        let root = tempfile::tempdir().unwrap();
+        let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = free.local_addr().unwrap();
+        drop(free);
+        let config = format!(
+            "[ci]\nredis_url = \"{redis}\"\nqueue_prefix = \"{PREFIX}\"\n\
+             [gitea]\nurl = \"http://gitea.lab:3000\"\n\
+             [server]\nlisten = \"{addr}\"\nheader_timeout_secs = {}\nrequest_timeout_secs = {}\n\
+             max_connections = {}\nmax_log_streams = {}\nshutdown_grace_secs = {}\n",
+            bounds.header_timeout_secs,
+            bounds.request_timeout_secs,
+            bounds.max_connections,
+            bounds.max_log_streams,
+            bounds.shutdown_grace_secs,
+            redis = redis.url(),
+        );
+        let config_file = root.path().join("config.toml");
+        std::fs::write(&config_file, config).unwrap();
+        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_raibid"))
+            .arg("--config")
+            .arg(&config_file)
+            .arg("server")
+            .env("XDG_CONFIG_HOME", root.path().join("home/config"))
+            .env("XDG_DATA_HOME", root.path().join("home/data"))
+            .env("RAIBID_SERVER_TOKEN", TOKEN)
+            .env("RAIBID_GITEA_WEBHOOK_SECRET", GITEA_SECRET)
+            .env("RAIBID_GITHUB_WEBHOOK_SECRET", GITHUB_SECRET)
+            .env_remove("RAIBID_CONFIG")
+            .env_remove("RAIBID_LOG")
+            .env_remove("RUST_LOG")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let server = ServerProcess {
+            redis,
+            child,
+            addr,
+            base: format!("http://{addr}"),
+            // A connection per request, as forges make them: none held idle between requests.
+            http: reqwest::Client::builder()
+                .timeout(DEADLINE)
+                .pool_max_idle_per_host(0)
+                .build()
+                .unwrap(),
+            _root: root,
+        };
+        let deadline = Instant::now() + DEADLINE;
+        while server
+            .http
+            .get(server.url("/healthz"))
+            .send()
+            .await
+            .is_err()
+        {
+            assert!(Instant::now() < deadline, "the server did not come up");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        server
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    async fn healthy(&self) -> bool {
+        let response = self.http.get(self.url("/healthz")).send().await;
+        response.is_ok_and(|response| response.status() == StatusCode::OK)
+    }
+
+    async fn push(&self, delivery: &str) -> (StatusCode, Value) {
+        answer(
+            self.http
+                .post(self.url("/webhooks/gitea"))
+                .header("Content-Type", "application/json")
+                .header("X-Gitea-Event", "push")
+                .header("X-Gitea-Delivery", delivery)
+                .header("X-Gitea-Signature", sign(GITEA_SECRET, GITEA_PUSH))
+                .body(GITEA_PUSH),
+        )
+        .await
+    }
+
+    async fn redis(&self) -> redis::aio::MultiplexedConnection {
+        redis::Client::open(self.redis.url())
+            .unwrap()
+            .get_multiplexed_async_connection()
+            .await
+            .unwrap()
+    }
+
+    /// A raw connection that has sent `bytes` and then nothing more.
+    async fn stall(&self, bytes: &str) -> tokio::net::TcpStream {
+        use tokio::io::AsyncWriteExt;
+        let mut stream = tokio::net::TcpStream::connect(self.addr).await.unwrap();
+        stream.write_all(bytes.as_bytes()).await.unwrap();
+        stream
+    }
+
+    fn terminate(&self) {
+        let pid = self.child.id().expect("the server runs") as i32;
+        // SAFETY: kill(2) on the pid of our own child, which has not been reaped yet.
+        unsafe { libc::kill(pid, libc::SIGTERM) };
+    }
+}
+
+/// Everything the server sends on `stream` until it closes it; fails when it is still open
+/// after `within`.
+async fn until_closed(mut stream: tokio::net::TcpStream, within: Duration) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut received = Vec::new();
+    tokio::time::timeout(within, async {
+        let mut buffer = [0; 4096];
+        // A reset is a close too.
+        while let Ok(read @ 1..) = stream.read(&mut buffer).await {
+            received.extend_from_slice(&buffer[..read]);
+        }
+    })
+    .await
+    .expect("the server closed the connection in time");
+    String::from_utf8_lossy(&received).into_owned()
+}
+
+const HALF_SENT_HEADERS: &str = "GET /healthz HTTP/1.1\r\nHost: raibid\r\nX-Slow: ";
+
+#[tokio::test]
+async fn half_sent_headers_are_cut_at_the_header_timeout() {
+    let bounds = Bounds::default();
+    let timeout = Duration::from_secs(bounds.header_timeout_secs);
+    let server = ServerProcess::start(bounds).await;
+    let mut slow = Vec::new();
+    for _ in 0..20 {
+        slow.push(server.stall(HALF_SENT_HEADERS).await);
+    }
+    // An idle connection holds nothing either.
+    slow.push(server.stall("").await);
+    assert!(server.healthy().await, "others are answered meanwhile");
+    for stream in slow {
+        let sent = until_closed(stream, timeout + MARGIN).await;
+        assert!(!sent.contains("200 OK"), "{sent}");
+    }
+    assert!(server.healthy().await);
+}
+
+#[tokio::test]
+async fn stalled_bodies_are_cut_at_the_request_timeout() {
+    let bounds = Bounds::default();
+    let timeout = Duration::from_secs(bounds.request_timeout_secs);
+    let server = ServerProcess::start(bounds).await;
+    let stalled = format!(
+        "POST /webhooks/gitea HTTP/1.1\r\nHost: raibid\r\nContent-Type: application/json\r\n\
+         X-Gitea-Event: push\r\nX-Gitea-Delivery: 9b4c4c2e-cc78-11e3-81ab-4c9367dc0958\r\n\
+         X-Gitea-Signature: {}\r\nContent-Length: {}\r\n\r\n{}",
+        sign(GITEA_SECRET, GITEA_PUSH),
+        GITEA_PUSH.len(),
+        &GITEA_PUSH[..GITEA_PUSH.len() / 2],
+    );
+    let mut slow = Vec::new();
+    for _ in 0..20 {
+        slow.push(server.stall(&stalled).await);
+    }
+    assert!(server.healthy().await, "others are answered meanwhile");
+    for stream in slow {
+        let sent = until_closed(stream, timeout + MARGIN).await;
+        assert!(sent.starts_with("HTTP/1.1 408"), "{sent}");
+        assert!(sent.contains("server.request_timeout_secs"), "{sent}");
+    }
+    let mut redis = server.redis().await;
+    let queued: u64 = redis::cmd("XLEN")
+        .arg(Keys::new(PREFIX).jobs())
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    assert_eq!(queued, 0, "a cut body queues nothing");
+    let (status, body) = server.push("ab4c4c2e-cc78-11e3-81ab-4c9367dc0958").await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+}
+
+#[tokio::test]
+async fn sigterm_ends_the_server_within_its_grace_with_slow_clients_connected() {
+    // Slow clients are not cut by their own timeouts before the grace ends.
+    let bounds = Bounds {
+        header_timeout_secs: 600,
+        request_timeout_secs: 600,
+        ..Bounds::default()
+    };
+    let grace = Duration::from_secs(bounds.shutdown_grace_secs);
+    let mut server = ServerProcess::start(bounds).await;
+    let stalled_body = "POST /jobs HTTP/1.1\r\nHost: raibid\r\nContent-Length: 100\r\n\
+                        Authorization: Bearer api-t0ken\r\n\r\n{";
+    let mut slow = Vec::new();
+    for _ in 0..10 {
+        slow.push(server.stall(HALF_SENT_HEADERS).await);
+        slow.push(server.stall(stalled_body).await);
+    }
+    // A follower of a job that never ends, and a client that reads nothing of it.
+    let (status, job) = answer(
+        server
+            .http
+            .post(server.url("/jobs"))
+            .bearer_auth(TOKEN)
+            .json(&json!({"repo": "a/b", "clone_url": "/x", "ref": "main", "sha": SHA})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{job}");
+    let follow = format!(
+        "GET /jobs/{}/logs?follow=true HTTP/1.1\r\nHost: raibid\r\nAuthorization: Bearer {TOKEN}\r\n\r\n",
+        job["id"].as_str().unwrap()
+    );
+    slow.push(server.stall(&follow).await);
+    assert!(server.healthy().await);
+
+    server.terminate();
+    let exit = tokio::time::timeout(grace + MARGIN, server.child.wait())
+        .await
+        .expect("the server exits within its grace period")
+        .unwrap();
+    assert!(exit.success(), "{exit:?}");
+    for stream in slow {
+        until_closed(stream, MARGIN).await;
+    }
+}
+
+#[tokio::test]
+async fn connections_over_the_limit_wait_until_one_closes() {
+    let server = ServerProcess::start(Bounds {
+        header_timeout_secs: 600,
+        max_connections: 2,
+        ..Bounds::default()
+    })
+    .await;
+    let held = [
+        server.stall(HALF_SENT_HEADERS).await,
+        server.stall(HALF_SENT_HEADERS).await,
+    ];
+    let waiting = server
+        .http
+        .get(server.url("/healthz"))
+        .timeout(Duration::from_millis(500))
+        .send()
+        .await;
+    assert!(
+        waiting.is_err_and(|error| error.is_timeout()),
+        "a third connection is not served while two are open"
+    );
+    drop(held);
+    assert!(server.healthy().await, "served once one has closed");
+}
+
+#[tokio::test]
+async fn log_streams_over_the_limit_answer_503() {
+    let server = ServerProcess::start(Bounds {
+        max_log_streams: 2,
+        ..Bounds::default()
+    })
+    .await;
+    let (status, job) = answer(
+        server
+            .http
+            .post(server.url("/jobs"))
+            .bearer_auth(TOKEN)
+            .json(&json!({"repo": "a/b", "clone_url": "/x", "ref": "main", "sha": SHA})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{job}");
+    let path = format!("/jobs/{}/logs?follow=true", job["id"].as_str().unwrap());
+    let open = || server.http.get(server.url(&path)).bearer_auth(TOKEN).send();
+    let first = open().await.unwrap();
+    let second = open().await.unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    assert_eq!(second.status(), StatusCode::OK);
+    let (status, body) = answer(server.http.get(server.url(&path)).bearer_auth(TOKEN)).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        error_of(&body).contains("server.max_log_streams = 2"),
+        "{body}"
+    );
+
+    // A stream that ends makes room for another.
+    drop(first);
+    let deadline = Instant::now() + MARGIN;
+    loop {
+        let response = open().await.unwrap();
+        if response.status() == StatusCode::OK {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no room after a stream ended");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    drop(second);
+}
+
+#[tokio::test]
+async fn a_full_redis_refuses_pushes_with_a_reason_until_space_is_freed() {
+    let server = ServerProcess::start(Bounds::default()).await;
+    let (status, body) = server.push("0c4c4c2e-cc78-11e3-81ab-4c9367dc0958").await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+
+    // Redis a little above what it holds, then filled to its limit.
+    let mut redis = server.redis().await;
+    let info: String = redis::cmd("INFO")
+        .arg("memory")
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    let used: u64 = info
+        .lines()
+        .find_map(|line| line.strip_prefix("used_memory:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("maxmemory")
+        .arg(used + (4 << 20))
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    let filler = "x".repeat(64 << 10);
+    let mut filled = 0;
+    loop {
+        let set: redis::RedisResult<()> = redis::cmd("SET")
+            .arg(format!("filler:{filled}"))
+            .arg(&filler)
+            .query_async(&mut redis)
+            .await;
+        match set {
+            Ok(()) => filled += 1,
+            Err(error) => {
+                assert_eq!(error.code(), Some("OOM"), "{error}");
+                break;
+            }
+        }
+        assert!(filled < 1000, "Redis never reached its limit");
+    }
+    let keys = Keys::new(PREFIX);
+    let counts = |mut redis: redis::aio::MultiplexedConnection| {
+        let keys = keys.clone();
+        async move {
+            let stream: u64 = redis::cmd("XLEN")
+                .arg(keys.jobs())
+                .query_async(&mut redis)
+                .await
+                .unwrap();
+            let index: u64 = redis::cmd("ZCARD")
+                .arg(keys.index())
+                .query_async(&mut redis)
+                .await
+                .unwrap();
+            (stream, index)
+        }
+    };
+    assert_eq!(counts(redis.clone()).await, (1, 1));
+
+    let refused = "1c4c4c2e-cc78-11e3-81ab-4c9367dc0958";
+    let (status, body) = server.push(refused).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    let reason = error_of(&body);
+    assert!(
+        reason.starts_with("queue full: Redis refuses writes"),
+        "{reason}"
+    );
+    assert!(!reason.contains("redis://"), "{reason}");
+    assert_eq!(counts(redis.clone()).await, (1, 1), "nothing half-written");
+    let (status, body) = answer(server.http.get(server.url("/readyz"))).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert!(error_of(&body).starts_with("queue full"), "{body}");
+    let metrics = server
+        .http
+        .get(server.url("/metrics"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        "raibid_queue_writes_refused_total 1",
+        "raibid_webhooks_total{source=\"gitea\",outcome=\"failed\"} 1",
+        "raibid_http_requests_total{route=\"/webhooks/gitea\",status=\"503\"} 1",
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "missing {line:?} in\n{metrics}"
+        );
+    }
+
+    // Space freed: ready again, and the refused delivery, sent again, is queued once.
+    let mut pipe = redis::pipe();
+    for index in 0..filled {
+        pipe.cmd("DEL").arg(format!("filler:{index}")).ignore();
+    }
+    let _: () = pipe.query_async(&mut redis).await.unwrap();
+    let (status, body) = answer(server.http.get(server.url("/readyz"))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = server.push(refused).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(body["queued"], true, "{body}");
+    assert_eq!(counts(redis.clone()).await, (2, 2));
 }

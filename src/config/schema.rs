@@ -256,6 +256,18 @@ pub struct ServerConfig {
     pub listen: String,
     /// Largest request body accepted, in bytes.
     pub body_limit_bytes: usize,
+    /// Time a client has to send a request's headers (and an idle connection to start its
+    /// next request) before its connection is closed.
+    pub header_timeout_secs: u64,
+    /// Time from a request's headers to its response, reading the body included; longer
+    /// requests get 408. A log stream counts until it starts.
+    pub request_timeout_secs: u64,
+    /// Connections served at once; more wait to be accepted.
+    pub max_connections: usize,
+    /// Log streams (`GET /jobs/{id}/logs`) open at once; more get 503.
+    pub max_log_streams: usize,
+    /// How long a stopping server lets open requests finish before it closes them.
+    pub shutdown_grace_secs: u64,
     /// Bearer token for the API (all but webhooks and health).
     pub token: Secret,
     /// Shared secret of Gitea's webhooks (X-Gitea-Signature).
@@ -558,6 +570,11 @@ impl Default for ServerConfig {
         ServerConfig {
             listen: "127.0.0.1:8080".into(),
             body_limit_bytes: 1024 * 1024,
+            header_timeout_secs: 10,
+            request_timeout_secs: 30,
+            max_connections: 256,
+            max_log_streams: 64,
+            shutdown_grace_secs: 10,
             token: Secret::Env("RAIBID_SERVER_TOKEN".into()),
             gitea_webhook_secret: Secret::Env("RAIBID_GITEA_WEBHOOK_SECRET".into()),
             github_webhook_secret: Secret::Env("RAIBID_GITHUB_WEBHOOK_SECRET".into()),

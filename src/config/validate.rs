@@ -1,6 +1,6 @@
 //! Checks that a value is one the program can use, beyond its type.
 
-use super::{ClusterConfig, Config};
+use super::{ClusterConfig, Config, ServerConfig};
 use crate::app::theme::Themes;
 use crate::backend::ci::sandbox::{SandboxMode, StepUser};
 use crate::backend::queue::mask_url;
@@ -92,6 +92,7 @@ pub(crate) fn validate(config: &Config, themes: &Themes) -> Result<(), Problem> 
         );
     }
     validate_ci(config)
+        .and_then(|()| validate_server(&config.server))
         .and_then(|()| validate_cluster(&config.cluster))
         .and_then(|()| validate_image(config))
         .and_then(|()| validate_github(config))
@@ -560,6 +561,20 @@ fn validate_ci(config: &Config) -> Result<(), (&'static str, String)> {
     Ok(())
 }
 
+/// The server's bounds: a zero would close every connection or refuse every request.
+fn validate_server(server: &ServerConfig) -> Result<(), (&'static str, String)> {
+    let bounds = [
+        ("server.header_timeout_secs", server.header_timeout_secs),
+        ("server.request_timeout_secs", server.request_timeout_secs),
+        ("server.max_connections", server.max_connections as u64),
+        ("server.max_log_streams", server.max_log_streams as u64),
+    ];
+    match bounds.into_iter().find(|(_, value)| *value == 0) {
+        Some((key, _)) => Err((key, "must be at least 1".into())),
+        None => Ok(()),
+    }
+}
+
 /// `http://` or `https://`, a host and an optional numeric port.
 fn check_http_url(url: &str) -> Result<(), &'static str> {
     let lower = url.to_ascii_lowercase();
@@ -640,6 +655,28 @@ mod tests {
         assert!(problem.message.contains("not a version"), "{problem:?}");
         let problem = refused(|c| c.device_plugin_chart_version = "v0.x".into());
         assert_eq!(problem.key, "cluster.device_plugin_chart_version");
+    }
+
+    #[test]
+    fn server_bounds_are_at_least_one() {
+        let themes = Themes::builtin();
+        type Breaker = fn(&mut ServerConfig);
+        let cases: [(&str, Breaker); 4] = [
+            ("server.header_timeout_secs", |s| s.header_timeout_secs = 0),
+            ("server.request_timeout_secs", |s| {
+                s.request_timeout_secs = 0
+            }),
+            ("server.max_connections", |s| s.max_connections = 0),
+            ("server.max_log_streams", |s| s.max_log_streams = 0),
+        ];
+        for (key, break_it) in cases {
+            let mut config = Config::default();
+            break_it(&mut config.server);
+            assert_eq!(validate(&config, &themes).map_err(|p| p.key), Err(key));
+        }
+        let mut config = Config::default();
+        config.server.shutdown_grace_secs = 0;
+        assert_eq!(validate(&config, &themes), Ok(()), "no grace is allowed");
     }
 
     #[test]

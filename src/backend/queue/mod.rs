@@ -5,6 +5,7 @@ mod agent;
 pub mod contract;
 mod error;
 mod link;
+mod probe;
 mod read;
 mod redis_queue;
 mod scripts;

@@ -21,6 +21,9 @@ use crate::backend::queue::{self, CancelOutcome, JobFilter, QueueError};
 
 pub const DEFAULT_LIMIT: usize = 50;
 pub const MAX_LIMIT: usize = 500;
+/// The largest `offset` taken: far past any index the retention keeps, and far from where
+/// Redis' 64-bit ranges would overflow.
+pub const MAX_OFFSET: usize = 1_000_000;
 /// Who a job was requested by when the caller does not say.
 const ANONYMOUS: &str = "api";
 /// How long `/readyz` and `/metrics` wait for Redis before calling it down.
@@ -93,14 +96,15 @@ pub async fn create_job(
     Ok((StatusCode::CREATED, Json(job)).into_response())
 }
 
-/// `GET /jobs` query.
+/// `GET /jobs` query. The numbers are read as text, so that one out of range is refused
+/// by name rather than by serde's words.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     pub state: Option<JobState>,
     pub repo: Option<String>,
-    pub offset: Option<usize>,
-    pub limit: Option<usize>,
+    pub offset: Option<String>,
+    pub limit: Option<String>,
 }
 
 pub async fn list_jobs(
@@ -108,8 +112,10 @@ pub async fn list_jobs(
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(query) = query?;
-    let offset = query.offset.unwrap_or(0);
-    let limit = query.limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT);
+    let offset = whole_number("offset", query.offset.as_deref(), 0, MAX_OFFSET)?;
+    // A larger limit is capped rather than refused: asking for "all" is fair.
+    let limit =
+        whole_number("limit", query.limit.as_deref(), DEFAULT_LIMIT, usize::MAX)?.min(MAX_LIMIT);
     let filter = JobFilter {
         state: query.state,
         repo: query.repo.filter(|repo| !repo.is_empty()),
@@ -239,10 +245,17 @@ pub async fn healthz() -> Response {
     Json(json!({ "status": "ok" })).into_response()
 }
 
-/// Ready when Redis answers: a server that cannot queue should get no traffic.
+/// Ready when Redis takes a write: a server that cannot queue should get no traffic, and
+/// a Redis at its memory limit still answers reads.
 pub async fn readyz(State(state): State<Arc<ServerState>>) -> Result<Response, ApiError> {
-    match tokio::time::timeout(PROBE_TIMEOUT, state.queue.stats()).await {
-        Ok(Ok(_)) => Ok(Json(json!({ "status": "ready" })).into_response()),
+    match tokio::time::timeout(PROBE_TIMEOUT, state.queue.probe_write()).await {
+        Ok(Ok(())) => Ok(Json(json!({ "status": "ready" })).into_response()),
+        Ok(Err(error)) if error.writes_refused() => {
+            tracing::warn!(%error, "not ready");
+            Err(ApiError::unavailable(
+                "queue full: Redis refuses writes (out of memory or read-only)",
+            ))
+        }
         Ok(Err(error)) => Err(ApiError::queue("reach Redis", &error)),
         Err(_) => Err(ApiError::unavailable(
             "queue unavailable: Redis did not answer in time",
@@ -263,6 +276,28 @@ pub async fn method_not_allowed() -> ApiError {
         StatusCode::METHOD_NOT_ALLOWED,
         "method not allowed on this route",
     )
+}
+
+/// A query parameter that is a whole number from 0 to `max`, `default` when absent; the
+/// error names the parameter and the range.
+fn whole_number(
+    name: &str,
+    value: Option<&str>,
+    default: usize,
+    max: usize,
+) -> Result<usize, ApiError> {
+    let Some(value) = value else {
+        return Ok(default);
+    };
+    value
+        .parse::<usize>()
+        .ok()
+        .filter(|number| *number <= max)
+        .ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "query parameter {name}: {value:?} is not a whole number from 0 to {max}"
+            ))
+        })
 }
 
 fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
@@ -294,6 +329,21 @@ mod tests {
         assert_eq!(job.attempt, 1);
         let job = new_job(SHA, Some(" ")).into_job("j2".into(), 60).unwrap();
         assert_eq!(job.requested_by, ANONYMOUS);
+    }
+
+    #[test]
+    fn query_numbers_are_range_checked_by_name() {
+        assert_eq!(whole_number("offset", None, 7, 10), Ok(7));
+        assert_eq!(whole_number("offset", Some("10"), 0, 10), Ok(10));
+        for bad in ["11", "-1", "1.5", "", "abc", "18446744073709551616"] {
+            let error = whole_number("offset", Some(bad), 0, 10).unwrap_err();
+            assert_eq!(error.status, StatusCode::BAD_REQUEST, "{bad}");
+            assert!(
+                error.reason.starts_with("query parameter offset:"),
+                "{}",
+                error.reason
+            );
+        }
     }
 
     #[test]

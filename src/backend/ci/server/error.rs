@@ -14,6 +14,8 @@ use crate::backend::queue::QueueError;
 pub struct ApiError {
     pub status: StatusCode,
     pub reason: String,
+    /// Redis refused a write: counted apart in the metrics.
+    pub queue_full: bool,
 }
 
 impl ApiError {
@@ -21,6 +23,7 @@ impl ApiError {
         ApiError {
             status,
             reason: reason.into(),
+            queue_full: false,
         }
     }
 
@@ -44,16 +47,35 @@ impl ApiError {
         ApiError::not_found(format!("no job {id:?}"))
     }
 
-    /// The queue failed: logged in full here, answered without Redis' details.
+    /// The queue failed: logged in full here, answered without Redis' details. A Redis
+    /// that refuses writes is told apart, as waiting for a reconnect will not help.
     pub fn queue(action: &str, error: &QueueError) -> ApiError {
         tracing::error!(%error, "queue failed to {action}");
+        if error.writes_refused() {
+            return ApiError {
+                queue_full: true,
+                ..ApiError::unavailable(format!(
+                    "queue full: Redis refuses writes (out of memory or read-only), could \
+                     not {action}; try again later"
+                ))
+            };
+        }
         ApiError::unavailable(format!("queue unavailable: could not {action}"))
     }
 }
 
+/// Marks a response that answers a write Redis refused, for the request counter.
+#[derive(Debug, Clone, Copy)]
+pub struct QueueFull;
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(json!({ "error": self.reason }))).into_response()
+        let full = self.queue_full;
+        let mut response = (self.status, Json(json!({ "error": self.reason }))).into_response();
+        if full {
+            response.extensions_mut().insert(QueueFull);
+        }
+        response
     }
 }
 

@@ -81,11 +81,17 @@ pub struct Metrics {
     /// (route template, status) -> requests. The write lock is taken only the first time
     /// a pair is seen; after that a request costs a read lock and an atomic add.
     requests: RwLock<BTreeMap<(&'static str, u16), AtomicU64>>,
+    /// Requests answered 503 because Redis refused a write (out of memory, read-only).
+    queue_full: AtomicU64,
 }
 
 impl Metrics {
     pub fn webhook(&self, source: Source, outcome: Outcome) {
         self.webhooks[source as usize][outcome as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn queue_full(&self) {
+        self.queue_full.fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn request(&self, route: &'static str, status: u16) {
@@ -166,6 +172,17 @@ impl Metrics {
         }
         header(
             &mut out,
+            "raibid_queue_writes_refused_total",
+            "Requests answered 503 because Redis refused a write (out of memory, read-only).",
+            "counter",
+        );
+        let _ = writeln!(
+            out,
+            "raibid_queue_writes_refused_total {}",
+            self.queue_full.load(Ordering::Relaxed)
+        );
+        header(
+            &mut out,
             "raibid_http_requests_total",
             "HTTP requests by route and status.",
             "counter",
@@ -206,6 +223,7 @@ mod tests {
         metrics.request("/jobs/{id}", 404);
         metrics.request("/jobs/{id}", 404);
         metrics.request("/jobs", 201);
+        metrics.queue_full();
         let stats = QueueStats {
             depth: 4,
             lag: 3,
@@ -226,6 +244,8 @@ mod tests {
             "raibid_webhooks_total{source=\"gitea\",outcome=\"queued\"} 0",
             "raibid_http_requests_total{route=\"/jobs/{id}\",status=\"404\"} 2",
             "raibid_http_requests_total{route=\"/jobs\",status=\"201\"} 1",
+            "# TYPE raibid_queue_writes_refused_total counter",
+            "raibid_queue_writes_refused_total 1",
         ] {
             assert!(
                 text.lines().any(|l| l == line),

@@ -7,6 +7,7 @@
 
 mod api;
 mod auth;
+mod connections;
 mod error;
 mod github_sync;
 mod metrics;
@@ -18,17 +19,21 @@ mod webhooks;
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::StatusCode;
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 use crate::backend::mirror::GiteaMirrors;
 use crate::backend::queue::{Queue, QueueError, QueueSettings};
-use crate::config::{Config, SecretError};
+use crate::config::{Config, SecretError, ServerConfig};
+use error::{ApiError, QueueFull};
 use metrics::Metrics;
 use signature::TokenCheck;
 
@@ -42,6 +47,38 @@ pub struct ServerSettings {
     pub job_timeout_secs: u64,
     /// Where the clone URLs of pushes may point.
     pub forges: push::Forges,
+    pub limits: ServerLimits,
+}
+
+/// How much the server takes on, and how long it waits (`server.*` in the config).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerLimits {
+    /// For a request's headers, and for an idle connection's next request.
+    pub header_timeout: Duration,
+    /// From a request's headers to its response, the body included.
+    pub request_timeout: Duration,
+    pub max_connections: usize,
+    pub max_log_streams: usize,
+    /// Between the stop signal and closing the connections still open.
+    pub shutdown_grace: Duration,
+}
+
+impl ServerLimits {
+    pub fn from_config(server: &ServerConfig) -> Self {
+        ServerLimits {
+            header_timeout: Duration::from_secs(server.header_timeout_secs),
+            request_timeout: Duration::from_secs(server.request_timeout_secs),
+            max_connections: server.max_connections,
+            max_log_streams: server.max_log_streams,
+            shutdown_grace: Duration::from_secs(server.shutdown_grace_secs),
+        }
+    }
+}
+
+impl Default for ServerLimits {
+    fn default() -> Self {
+        ServerLimits::from_config(&ServerConfig::default())
+    }
 }
 
 impl ServerSettings {
@@ -64,6 +101,7 @@ impl ServerSettings {
             body_limit: config.server.body_limit_bytes,
             job_timeout_secs: config.ci.job_timeout_secs,
             forges: push::Forges::from_config(config),
+            limits: ServerLimits::from_config(&config.server),
         })
     }
 }
@@ -79,6 +117,7 @@ impl fmt::Debug for ServerSettings {
             .field("body_limit", &self.body_limit)
             .field("job_timeout_secs", &self.job_timeout_secs)
             .field("forges", &self.forges)
+            .field("limits", &self.limits)
             .finish()
     }
 }
@@ -99,8 +138,6 @@ pub enum ServerError {
     },
     #[error(transparent)]
     Queue(#[from] QueueError),
-    #[error("server stopped: {0}")]
-    Serve(std::io::Error),
 }
 
 /// What every handler shares.
@@ -114,6 +151,9 @@ pub(crate) struct ServerState {
     /// Gitea's mirrors for `/webhooks/github-sync`; `None` when Gitea is not configured.
     mirrors: Option<GiteaMirrors>,
     metrics: Metrics,
+    /// One permit per open log stream: each may hold a Redis connection of its own.
+    log_streams: Arc<Semaphore>,
+    max_log_streams: usize,
     /// Ends the log followers, so a graceful shutdown does not wait on open streams.
     shutdown: CancellationToken,
 }
@@ -140,6 +180,7 @@ fn build(
     shutdown: CancellationToken,
 ) -> Router {
     let body_limit = settings.body_limit;
+    let limits = settings.limits;
     let state = Arc::new(ServerState {
         queue,
         token: settings.token.as_deref().map(TokenCheck::new),
@@ -149,6 +190,8 @@ fn build(
         forges: settings.forges,
         mirrors,
         metrics: Metrics::default(),
+        log_streams: Arc::new(Semaphore::new(limits.max_log_streams)),
+        max_log_streams: limits.max_log_streams,
         shutdown,
     });
     let routes: [(&'static str, Access, MethodRouter<Arc<ServerState>>); 13] = [
@@ -177,7 +220,8 @@ fn build(
     routes
         .into_iter()
         .fold(Router::new(), |router, (path, access, method_router)| {
-            router.route(path, layered(&state, path, access, method_router))
+            let method_router = layered(&state, path, access, limits, method_router);
+            router.route(path, method_router)
         })
         .fallback(api::not_found)
         .layer(DefaultBodyLimit::max(body_limit))
@@ -191,13 +235,14 @@ enum Access {
     Token,
 }
 
-/// Wraps a route in its auth and in the request counter, outermost, so refused requests
-/// are counted too. Each route carries its own label (axum's `MatchedPath` is not compiled
-/// in), and other methods get a JSON 405.
+/// Wraps a route in its auth, in the request deadline, and in the request counter,
+/// outermost, so refused and timed-out requests are counted too. Each route carries its
+/// own label (axum's `MatchedPath` is not compiled in), and other methods get a JSON 405.
 fn layered(
     state: &Arc<ServerState>,
     route: &'static str,
     access: Access,
+    limits: ServerLimits,
     method_router: MethodRouter<Arc<ServerState>>,
 ) -> MethodRouter<Arc<ServerState>> {
     let method_router = method_router.fallback(api::method_not_allowed);
@@ -208,10 +253,31 @@ fn layered(
             auth::require_token,
         )),
     };
-    method_router.layer(middleware::from_fn_with_state(
-        (state.clone(), route),
-        count,
-    ))
+    method_router
+        .layer(middleware::from_fn_with_state(
+            limits.request_timeout,
+            deadline,
+        ))
+        .layer(middleware::from_fn_with_state(
+            (state.clone(), route),
+            count,
+        ))
+}
+
+/// Answers 408 when the request (its body included) and its handling take longer than
+/// `limit`. A log stream counts only until it starts.
+async fn deadline(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            format!(
+                "request not complete within {} s (server.request_timeout_secs)",
+                limit.as_secs()
+            ),
+        )
+        .into_response(),
+    }
 }
 
 async fn count(
@@ -221,11 +287,15 @@ async fn count(
 ) -> Response {
     let response = next.run(request).await;
     state.metrics.request(route, response.status().as_u16());
+    if response.extensions().get::<QueueFull>().is_some() {
+        state.metrics.queue_full();
+    }
     response
 }
 
 /// Binds (to `listen`, else `server.listen`), logs the address, and serves until
-/// `shutdown` is cancelled; then stops taking connections and lets open requests finish.
+/// `shutdown` is cancelled; then stops taking connections, ends the log streams, lets open
+/// requests finish within `server.shutdown_grace_secs` and closes what is left.
 pub async fn serve(
     config: &Config,
     listen: Option<SocketAddr>,
@@ -278,11 +348,9 @@ pub async fn serve(
         .map_err(|source| ServerError::Bind { addr, source })?;
     let bound = listener.local_addr().unwrap_or(addr);
     tracing::info!(%bound, "raibid server listening");
+    let limits = settings.limits;
     let app = build(queue, settings, mirrors, shutdown.child_token());
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown.cancelled_owned())
-        .await
-        .map_err(ServerError::Serve)?;
+    connections::serve(listener, app, &limits, shutdown).await;
     tracing::info!("raibid server stopped");
     Ok(())
 }

@@ -2,6 +2,9 @@
 //! stream's entry id, so a client that reconnects with `Last-Event-ID` resumes where it
 //! stopped. With `follow=true` the stream stays open until the job is final and every line
 //! written before that has been sent.
+//!
+//! Open streams are bounded (`server.max_log_streams`): a following stream holds a Redis
+//! connection for its blocking reads, so more streams would mean more connections.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -14,7 +17,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
-use tokio::sync::mpsc;
+use tokio::sync::{OwnedSemaphorePermit, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 
 use super::ServerState;
@@ -46,15 +49,24 @@ pub async fn logs(
 ) -> Result<Response, ApiError> {
     let Query(query) = query?;
     let after = match headers.get(LAST_EVENT_ID) {
-        Some(value) => Some(
+        Some(value) => Some(entry_id(
+            LAST_EVENT_ID,
             value
                 .to_str()
                 .map_err(|_| ApiError::bad_request("Last-Event-ID is not text"))?
-                .trim()
-                .to_string(),
-        ),
-        None => query.after,
+                .trim(),
+        )?),
+        None => match query.after {
+            Some(after) => Some(entry_id("query parameter after", &after)?),
+            None => None,
+        },
     };
+    let permit = state.log_streams.clone().try_acquire_owned().map_err(|_| {
+        ApiError::unavailable(format!(
+            "too many log streams open (server.max_log_streams = {}): try again later",
+            state.max_log_streams
+        ))
+    })?;
     state
         .queue
         .job(&id)
@@ -78,6 +90,7 @@ pub async fn logs(
         id,
         after,
         events,
+        _permit: permit,
     };
     tokio::spawn(follower.run(first, query.follow));
     Ok(Sse::new(ReceiverStream::new(receiver))
@@ -92,6 +105,27 @@ struct Follower {
     id: String,
     after: Option<String>,
     events: mpsc::Sender<Result<Event, Infallible>>,
+    /// Returned when the stream ends.
+    _permit: OwnedSemaphorePermit,
+}
+
+/// A resume position as Redis takes it: `MILLISECONDS[-SEQUENCE]`, each part a 64-bit
+/// number. The error names where it came from.
+fn entry_id(source: &str, id: &str) -> Result<String, ApiError> {
+    let number =
+        |part: &str| part.bytes().all(|b| b.is_ascii_digit()) && part.parse::<u64>().is_ok();
+    let valid = match id.split_once('-') {
+        Some((ms, seq)) => number(ms) && number(seq),
+        None => number(id),
+    };
+    if valid {
+        Ok(id.to_string())
+    } else {
+        Err(ApiError::bad_request(format!(
+            "{source}: {id:?} is not a log entry id (MILLISECONDS-SEQUENCE, each at most {})",
+            u64::MAX
+        )))
+    }
 }
 
 /// Why the stream stopped early.
@@ -173,5 +207,39 @@ impl Follower {
             self.events.send(Ok(event)).await.map_err(|_| Stop::Gone)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entry_ids_are_64_bit_numbers() {
+        for good in [
+            "0-0",
+            "1732000000000-7",
+            "1732000000000",
+            "18446744073709551615-0",
+        ] {
+            assert_eq!(entry_id("after", good), Ok(good.to_string()));
+        }
+        for bad in [
+            "",
+            "-",
+            "1-",
+            "+1",
+            "abc",
+            "1-2-3",
+            "18446744073709551616-0",
+            "1-99999999999999999999",
+        ] {
+            let error = entry_id("Last-Event-ID", bad).unwrap_err();
+            assert!(
+                error.reason.starts_with("Last-Event-ID: "),
+                "{bad}: {}",
+                error.reason
+            );
+        }
     }
 }
