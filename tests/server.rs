@@ -1072,14 +1072,19 @@ impl ServerProcess {
     }
 
     async fn push(&self, delivery: &str) -> (StatusCode, Value) {
+        self.push_of(delivery, GITEA_PUSH).await
+    }
+
+    /// A signed Gitea push of `body`.
+    async fn push_of(&self, delivery: &str, body: &str) -> (StatusCode, Value) {
         answer(
             self.http
                 .post(self.url("/webhooks/gitea"))
                 .header("Content-Type", "application/json")
                 .header("X-Gitea-Event", "push")
                 .header("X-Gitea-Delivery", delivery)
-                .header("X-Gitea-Signature", sign(GITEA_SECRET, GITEA_PUSH))
-                .body(GITEA_PUSH),
+                .header("X-Gitea-Signature", sign(GITEA_SECRET, body))
+                .body(body.to_owned()),
         )
         .await
     }
@@ -1320,22 +1325,26 @@ async fn a_full_redis_refuses_pushes_with_a_reason_until_space_is_freed() {
         .query_async(&mut redis)
         .await
         .unwrap();
-    let filler = "x".repeat(64 << 10);
+    // Large values first, then small ones: a refused command's own bytes count against the
+    // limit, so large values alone leave room for a small job.
     let mut filled = 0;
-    loop {
-        let set: redis::RedisResult<()> = redis::cmd("SET")
-            .arg(format!("filler:{filled}"))
-            .arg(&filler)
-            .query_async(&mut redis)
-            .await;
-        match set {
-            Ok(()) => filled += 1,
-            Err(error) => {
-                assert_eq!(error.code(), Some("OOM"), "{error}");
-                break;
+    for size in [64 << 10, 4 << 10, 256] {
+        let filler = "x".repeat(size);
+        loop {
+            let set: redis::RedisResult<()> = redis::cmd("SET")
+                .arg(format!("filler:{filled}"))
+                .arg(&filler)
+                .query_async(&mut redis)
+                .await;
+            match set {
+                Ok(()) => filled += 1,
+                Err(error) => {
+                    assert_eq!(error.code(), Some("OOM"), "{error}");
+                    break;
+                }
             }
+            assert!(filled < 100_000, "Redis never reached its limit");
         }
-        assert!(filled < 1000, "Redis never reached its limit");
     }
     let keys = Keys::new(PREFIX);
     let counts = |mut redis: redis::aio::MultiplexedConnection| {
@@ -1356,8 +1365,13 @@ async fn a_full_redis_refuses_pushes_with_a_reason_until_space_is_freed() {
     };
     assert_eq!(counts(redis.clone()).await, (1, 1));
 
+    // Another commit: the same one again would be a replay of the first push.
+    let next_push = GITEA_PUSH.replace(
+        "9b2c4e6f8a0d1c3e5f7a9b1d3c5e7f9a1b3d5c7e",
+        "8b2c4e6f8a0d1c3e5f7a9b1d3c5e7f9a1b3d5c7e",
+    );
     let refused = "1c4c4c2e-cc78-11e3-81ab-4c9367dc0958";
-    let (status, body) = server.push(refused).await;
+    let (status, body) = server.push_of(refused, &next_push).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     let reason = error_of(&body);
     assert!(
@@ -1398,7 +1412,7 @@ async fn a_full_redis_refuses_pushes_with_a_reason_until_space_is_freed() {
     let _: () = pipe.query_async(&mut redis).await.unwrap();
     let (status, body) = answer(server.http.get(server.url("/readyz"))).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let (status, body) = server.push(refused).await;
+    let (status, body) = server.push_of(refused, &next_push).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     assert_eq!(body["queued"], true, "{body}");
     assert_eq!(counts(redis.clone()).await, (2, 2));
