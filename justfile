@@ -104,9 +104,9 @@ bench:
 bench-server:
     cargo bench --bench server_load
 
-# `raibid digest` end to end against `git log --numstat` (hyperfine): REPO [SINCE UNTIL].
-bench-digest repo *range:
-    sh scripts/bench-digest.sh {{repo}} {{range}}
+# `raibid digest` end to end against `git log --numstat` (hyperfine): PATH (a repository or a folder of them) [SINCE UNTIL].
+bench-digest path *range:
+    sh scripts/bench-digest.sh {{path}} {{range}}
 
 # What CI runs.
 ci:
