@@ -267,7 +267,8 @@ fn every_theme_draws() {
     }
 }
 
-/// The Jobs view with the fixture's jobs and an agent pool: connected and sampled.
+/// The Jobs view with the fixture's jobs and an agent pool: connected (to a queue whose URL
+/// holds a password) and sampled.
 fn ci_state(view: ViewId) -> State {
     use raibid::backend::ci::actor::Event as Ci;
     use raibid::backend::queue::contract::{AgentState, AgentStatus, QueueStats};
@@ -278,7 +279,7 @@ fn ci_state(view: ViewId) -> State {
     };
     let mut send = |event| update(&mut state, settings, Msg::Ci(event));
     send(Ci::Connected {
-        queue: "redis://127.0.0.1:6379/0".into(),
+        queue: "redis://:s3cret@127.0.0.1:6379/0".into(),
     });
     send(Ci::Jobs(support::jobs()));
     send(Ci::Agents(vec![AgentStatus {
@@ -390,5 +391,90 @@ fn the_pool_and_jobs_views_name_the_labs_queue() {
             screen.contains("queue: lab (raibid/redis-0 via port-forward)"),
             "{view:?}:\n{screen}"
         );
+    }
+}
+
+#[test]
+fn the_pool_and_jobs_views_mask_a_queue_password() {
+    for view in [ViewId::Pool, ViewId::Jobs] {
+        let state = ci_state(view);
+        for (width, height) in SIZES {
+            let screen = render(&state, width, height);
+            assert!(!screen.contains("s3cret"), "{view:?}:\n{screen}");
+        }
+        let screen = render(&state, 120, 40);
+        assert!(
+            screen.contains("queue: redis://:***@127.0.0.1:6379/0"),
+            "{view:?}:\n{screen}"
+        );
+    }
+}
+
+/// A job whose id is not ASCII (cut inside a character by a byte slice) and whose ref, log
+/// lines and agent carry terminal escapes and control characters.
+#[test]
+fn hostile_job_text_is_cut_by_characters_and_drawn_without_escapes() {
+    use raibid::backend::ci::actor::Event as Ci;
+    use raibid::backend::queue::contract::{AgentState, AgentStatus, LogLine, LogStream};
+    let settings = Settings {
+        writer: WriterChoice::Builtin,
+    };
+    let id = "jéééé-ü1";
+    let mut state = ci_state(ViewId::Jobs);
+    let mut jobs = support::jobs();
+    let newest = jobs.last_mut().unwrap();
+    newest.job.id = id.into();
+    newest.job.sha = "ßßßßßßßß".into();
+    newest.job.git_ref = "refs/heads/\u{1b}[2J\u{1b}]0;pwned\u{7}main\nx".into();
+    update(&mut state, settings, Msg::Ci(Ci::Jobs(jobs)));
+    update(
+        &mut state,
+        settings,
+        Msg::Ci(Ci::Agents(vec![AgentStatus {
+            name: "agent\u{1b}[5m-1".into(),
+            state: AgentState::Busy,
+            job: Some(id.into()),
+            started_at: "2026-11-20T08:00:00Z".parse().unwrap(),
+            seen_at: support::now(),
+        }])),
+    );
+    let mut screens = vec![render(&state, 120, 40)];
+    snapshot("jobs_hostile", &state);
+    press(&mut state, KeyCode::Enter);
+    update(
+        &mut state,
+        settings,
+        Msg::Ci(Ci::Log {
+            id: id.into(),
+            lines: vec![LogLine {
+                entry: "1-0".into(),
+                step: "build\u{1b}[8m".into(),
+                stream: LogStream::Stderr,
+                line: "\u{1b}[31merror\u{1b}[0m: boom\r\u{1b}[1A\u{9b}2Kdone".into(),
+            }],
+            done: true,
+        }),
+    );
+    let log = render(&state, 120, 40);
+    assert!(log.contains("Job jéééé-ü1"), "{log}");
+    assert!(log.contains("error: boom�done"), "{log}");
+    screens.push(log);
+    state.view = ViewId::Pool;
+    let pool = render(&state, 120, 40);
+    assert!(
+        pool.contains("agent-1") && pool.contains("job jéééé-ü1"),
+        "{pool}"
+    );
+    screens.push(pool);
+    let jobs = &screens[0];
+    assert!(
+        jobs.contains("jéééé-ü1 raibid-labs/raibid   ßßßßßßß"),
+        "{jobs}"
+    );
+    assert!(jobs.contains("main�x"), "{jobs}");
+    for screen in &screens {
+        for escape in ["\u{1b}", "\u{9b}", "[2J", "pwned", "[31m", "[5m", "\r"] {
+            assert!(!screen.contains(escape), "{escape:?} in:\n{screen}");
+        }
     }
 }

@@ -11,7 +11,7 @@ use crate::app::state::State;
 use crate::app::theme::Theme;
 use crate::backend::sparky::model::DigestData;
 
-use super::panel;
+use super::{clean, head, panel};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let Some(data) = &state.preview.data else {
@@ -150,7 +150,7 @@ fn draw_people(frame: &mut Frame, area: Rect, data: &DigestData, theme: &Theme) 
                     format!("{:>4} ", c.commits),
                     Style::default().fg(theme.accent),
                 ),
-                Span::raw(c.name.clone()),
+                Span::raw(clean(&c.name).into_owned()),
                 Span::styled(
                     if c.is_bot { " (bot)" } else { "" },
                     Style::default().fg(theme.muted),
@@ -172,10 +172,10 @@ fn draw_notable(frame: &mut Frame, area: Rect, data: &DigestData, theme: &Theme)
         .map(|n| {
             Line::from(vec![
                 Span::styled(
-                    format!("{} ", &n.sha[..n.sha.len().min(7)]),
+                    format!("{} ", head(&n.sha, 7)),
                     Style::default().fg(theme.accent),
                 ),
-                Span::raw(n.subject.clone()),
+                Span::raw(clean(&n.subject).into_owned()),
                 Span::styled(
                     format!("  +{} −{}", n.insertions, n.deletions),
                     Style::default().fg(theme.muted),

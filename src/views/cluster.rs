@@ -14,7 +14,7 @@ use crate::backend::cluster::Component;
 use crate::backend::cluster::report::{ClusterStatus, Health, NodeUsage, Outcome};
 
 use super::pool::short_duration;
-use super::{list_row, panel, truncate, windowed};
+use super::{list_row, panel, shown_url, truncate, windowed};
 
 /// Nodes listed before the rest of the view gets the space.
 const NODES_SHOWN: usize = 4;
@@ -50,7 +50,10 @@ fn header_lines(cluster: &ClusterState, width: usize, theme: &Theme) -> Vec<Line
             vec![Line::styled("connecting to the cluster…", muted)]
         }
         ClusterConnection::Connected(server) => {
-            let mut spans = vec![Span::styled(server.clone(), Style::default().fg(theme.ok))];
+            let mut spans = vec![Span::styled(
+                shown_url(server),
+                Style::default().fg(theme.ok),
+            )];
             if let Some(status) = &cluster.status {
                 let ready = status
                     .components

@@ -12,7 +12,7 @@ use crate::app::state::{Mode, Pending, State};
 use crate::app::theme::Theme;
 use crate::backend::sparky::checker::Finding;
 
-use super::{list_row, markdown, panel, state_color, windowed};
+use super::{clean, list_row, markdown, panel, state_color, windowed};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let list_width = (area.width / 3).clamp(28, 48);
@@ -166,7 +166,7 @@ fn draw_findings(frame: &mut Frame, area: Rect, findings: &[Finding], theme: &Th
                     format!("{:<13}", f.rule.as_str()),
                     Style::default().fg(theme.warn),
                 ),
-                Span::raw(f.message.clone()),
+                Span::raw(clean(&f.message).into_owned()),
             ])
         })
         .collect();

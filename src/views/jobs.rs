@@ -12,7 +12,7 @@ use crate::app::theme::Theme;
 use crate::backend::queue::contract::LogStream;
 
 use super::pool::short_duration;
-use super::{job_state_color, list_row, panel, truncate, windowed};
+use super::{clean, head, job_state_color, list_row, panel, shown_url, truncate, windowed};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     match &state.ci.log {
@@ -30,7 +30,7 @@ fn draw_list(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         format!(" /{}", ci.filter)
     };
     let queue = match &ci.connection {
-        Connection::Up(queue) => format!(" · queue: {queue}"),
+        Connection::Up(queue) => format!(" · queue: {}", shown_url(queue)),
         _ => String::new(),
     };
     let title = format!(
@@ -43,7 +43,7 @@ fn draw_list(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     frame.render_widget(block, area);
     if visible.is_empty() {
         let hint = match &ci.connection {
-            Connection::Down(message) => format!("The queue is unavailable: {message}"),
+            Connection::Down(message) => format!("The queue is unavailable: {}", clean(message)),
             _ if ci.jobs.is_empty() => "No jobs yet. T builds this repository's HEAD.".to_string(),
             _ => "Nothing matches the filter.".to_string(),
         };
@@ -68,9 +68,9 @@ fn draw_list(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             };
             let text = format!(
                 "{:<8} {:<20} {:<7} {:>4} ago {:>4}  {}",
-                &job.id[..job.id.len().min(8)],
+                head(&job.id, 8),
                 truncate(&job.repo, 20),
-                &job.sha[..job.sha.len().min(7)],
+                head(&job.sha, 7),
                 since(job.created_at),
                 took,
                 job.git_ref.trim_start_matches("refs/heads/"),
@@ -100,7 +100,7 @@ fn draw_log(frame: &mut Frame, area: Rect, state: &State, log: &LogView, theme: 
     };
     let title = format!(
         " Job {} · {} · {} · {} lines{dropped} ",
-        &log.id[..log.id.len().min(8)],
+        head(&log.id, 8),
         job_state.map_or("?", |s| s.as_str()),
         mode,
         log.lines.len()
@@ -141,7 +141,7 @@ fn draw_log(frame: &mut Frame, area: Rect, state: &State, log: &LogView, theme: 
                     format!("{:<12} ", truncate(&line.step, 12)),
                     Style::default().fg(theme.muted),
                 ),
-                Span::styled(line.line.clone(), style),
+                Span::styled(clean(&line.line).into_owned(), style),
             ])
         })
         .collect();

@@ -4,6 +4,7 @@
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 
+use super::clean;
 use crate::app::theme::Theme;
 
 pub fn lines<'a>(text: &'a str, theme: &Theme) -> Vec<Line<'a>> {
@@ -13,7 +14,7 @@ pub fn lines<'a>(text: &'a str, theme: &Theme) -> Vec<Line<'a>> {
 fn styled<'a>(line: &'a str, theme: &Theme) -> Line<'a> {
     if line.starts_with('#') {
         return Line::styled(
-            line,
+            clean(line),
             Style::default()
                 .fg(theme.title)
                 .add_modifier(Modifier::BOLD),
@@ -24,11 +25,11 @@ fn styled<'a>(line: &'a str, theme: &Theme) -> Line<'a> {
     for (index, piece) in line.split('`').enumerate() {
         if index % 2 == 1 {
             spans.push(Span::styled(
-                format!("`{piece}`"),
+                format!("`{}`", clean(piece)),
                 Style::default().fg(theme.accent),
             ));
         } else if !piece.is_empty() {
-            spans.push(Span::raw(piece));
+            spans.push(Span::raw(clean(piece)));
         }
     }
     Line::from(spans)

@@ -13,7 +13,7 @@ use crate::app::theme::Theme;
 use crate::backend::mirror::MirrorStatus;
 
 use super::pool::short_duration;
-use super::{panel, truncate, windowed};
+use super::{clean, panel, truncate, windowed};
 
 const BADGE: usize = 6;
 const LAST_SYNC: usize = 9;
@@ -43,7 +43,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         let keys = state.keymap.label(Action::Refresh);
         let lines = vec![
             Line::styled(
-                format!("mirrors unavailable: {reason}"),
+                format!("mirrors unavailable: {}", clean(reason)),
                 Style::default().fg(theme.error),
             ),
             Line::styled(

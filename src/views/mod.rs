@@ -9,6 +9,7 @@ mod mirrors;
 mod overlays;
 mod pool;
 mod publish;
+mod text;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -21,6 +22,8 @@ use crate::app::state::{Level, Mode, State, ViewId};
 use crate::app::theme::Theme;
 use crate::backend::queue::contract::JobState;
 use crate::backend::sparky::model::DraftState;
+
+use text::{clean, head, shown_url, truncate};
 
 const SPINNER: [&str; 8] = ["⣾", "⣽", "⣻", "⢿", "⡿", "⣟", "⣯", "⣷"];
 
@@ -96,7 +99,7 @@ fn draw_status(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 Level::Error => theme.error,
             };
             Line::from(Span::styled(
-                status.text.clone(),
+                clean(&status.text).into_owned(),
                 Style::default().fg(color),
             ))
         }
@@ -236,16 +239,6 @@ fn list_row(
 fn windowed<T>(items: &[T], selected: usize, rows: usize) -> impl Iterator<Item = (usize, &T)> {
     let first = selected.saturating_sub(rows.saturating_sub(1));
     items.iter().enumerate().skip(first).take(rows)
-}
-
-/// Cuts `text` to `width` characters, marking the cut with an ellipsis.
-fn truncate(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        text.to_string()
-    } else {
-        let kept: String = text.chars().take(width.saturating_sub(1)).collect();
-        format!("{kept}…")
-    }
 }
 
 fn job_state_color(state: JobState, theme: &Theme) -> ratatui::style::Color {

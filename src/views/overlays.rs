@@ -11,7 +11,7 @@ use crate::app::state::{Mode, State, ViewId};
 use crate::app::theme::Theme;
 use crate::app::update::palette_entries;
 
-use super::panel;
+use super::{clean, panel};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     match &state.mode {
@@ -21,7 +21,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             let popup = centered(area, 60, 5);
             frame.render_widget(Clear, popup);
             frame.render_widget(
-                Paragraph::new(confirm.question.as_str())
+                Paragraph::new(clean(&confirm.question))
                     .wrap(Wrap { trim: true })
                     .style(Style::default().fg(theme.fg).bg(theme.bg))
                     .block(

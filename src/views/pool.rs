@@ -11,7 +11,7 @@ use crate::app::state::{CiState, Connection, HISTORY, State};
 use crate::app::theme::Theme;
 use crate::backend::queue::contract::{AgentState, JobState, QueueStats};
 
-use super::panel;
+use super::{clean, head, panel, shown_url};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let ci = &state.ci;
@@ -35,11 +35,12 @@ fn draw_summary(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Connection::NotYet | Connection::Connecting => {
             Span::styled("connecting…", Style::default().fg(theme.muted))
         }
-        Connection::Up(queue) => {
-            Span::styled(format!("queue: {queue}"), Style::default().fg(theme.ok))
-        }
+        Connection::Up(queue) => Span::styled(
+            format!("queue: {}", shown_url(queue)),
+            Style::default().fg(theme.ok),
+        ),
         Connection::Down(message) => Span::styled(
-            format!("queue unavailable: {message}"),
+            format!("queue unavailable: {}", clean(message)),
             Style::default().fg(theme.error),
         ),
     };
@@ -148,7 +149,7 @@ fn draw_agents(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                     format!("{:<9}", label),
                     Style::default().fg(color).add_modifier(Modifier::BOLD),
                 ),
-                Span::raw(format!("{:<24}", agent.name)),
+                Span::raw(format!("{:<24}", clean(&agent.name))),
                 Span::styled(
                     format!("up {:>5}  ", short_duration(uptime)),
                     Style::default().fg(theme.muted),
@@ -157,7 +158,7 @@ fn draw_agents(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                     agent
                         .job
                         .as_deref()
-                        .map_or(String::new(), |j| format!("job {}", &j[..j.len().min(8)])),
+                        .map_or(String::new(), |j| format!("job {}", head(j, 8))),
                 ),
             ])
         })

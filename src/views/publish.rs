@@ -11,7 +11,7 @@ use crate::app::state::{PublishFlow, PublishStage};
 use crate::app::theme::Theme;
 use crate::backend::sparky::delivery::Rendering;
 
-use super::panel;
+use super::{clean, panel};
 
 pub fn draw(frame: &mut Frame, area: Rect, flow: &PublishFlow, theme: &Theme) {
     let popup = Rect {
@@ -66,12 +66,14 @@ fn channels(frame: &mut Frame, area: Rect, flow: &PublishFlow, theme: &Theme) {
             spans.extend(facts(rendering, theme));
             if let Some(result) = &flow.results[i] {
                 spans.push(match result {
-                    Ok(message) => {
-                        Span::styled(format!("  {message}"), Style::default().fg(theme.info))
-                    }
-                    Err(message) => {
-                        Span::styled(format!("  {message}"), Style::default().fg(theme.error))
-                    }
+                    Ok(message) => Span::styled(
+                        format!("  {}", clean(message)),
+                        Style::default().fg(theme.info),
+                    ),
+                    Err(message) => Span::styled(
+                        format!("  {}", clean(message)),
+                        Style::default().fg(theme.error),
+                    ),
                 });
             } else if flow.stage == PublishStage::Sending && flow.chosen[i] {
                 spans.push(Span::styled("  waiting…", Style::default().fg(theme.muted)));
