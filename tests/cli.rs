@@ -310,7 +310,10 @@ fn an_unreadable_draft_is_reported_and_the_rest_still_list() {
 #[test]
 fn config_path_show_and_check() {
     let lab = lab();
-    lab.write_config("[publish]\ntoken = { env = \"LAB_TOKEN\" }\n");
+    lab.write_config(
+        "[publish]\ntoken = { env = \"LAB_TOKEN\" }\n\
+         [ci]\nredis_url = \"redis://:url-s3cret@127.0.0.1:6379/0\"\n",
+    );
     let paths = ok(&lab.raibid(&["config", "path"]));
     assert!(paths.contains(lab.config().to_str().unwrap()));
     let shown = lab
@@ -321,6 +324,10 @@ fn config_path_show_and_check() {
     let shown = ok(&shown);
     assert!(
         shown.contains("LAB_TOKEN") && !shown.contains("hunter2-secret"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("redis://:***@127.0.0.1:6379/0") && !shown.contains("url-s3cret"),
         "{shown}"
     );
     assert!(ok(&lab.raibid(&["config", "check"])).contains(": ok"));

@@ -573,6 +573,24 @@ fn show_masks_secrets_and_prints_the_effective_config() {
 }
 
 #[test]
+fn show_masks_passwords_in_urls() {
+    let mut config = Config::default();
+    config.ci.redis_url = "redis://:s3cr3t@redis:6379/0".into();
+    config.gitea.url = "https://ci:t0ken@gitea.local".into();
+    config.ollama.url = "http://ann@127.0.0.1:11434".into();
+    let shown = show(&config);
+    for secret in ["s3cr3t", "t0ken", "ann@"] {
+        assert!(!shown.contains(secret), "{secret}:\n{shown}");
+    }
+    assert!(
+        shown.contains("redis_url = \"redis://:***@redis:6379/0\""),
+        "{shown}"
+    );
+    assert!(shown.contains("\"https://ci:***@gitea.local\""), "{shown}");
+    assert!(shown.contains("\"http://***@127.0.0.1:11434\""), "{shown}");
+}
+
+#[test]
 fn an_explicit_path_wins() {
     let paths = Paths::resolve(Some(Path::new("/etc/raibid.toml"))).unwrap();
     assert_eq!(paths.config_file, Path::new("/etc/raibid.toml"));

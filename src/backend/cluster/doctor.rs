@@ -25,6 +25,7 @@ use super::status::GPU;
 use super::user_kubeconfig;
 use super::{Component, StepFailed};
 use crate::backend::image::{self, Credentials, Reference};
+use crate::backend::queue::mask_url;
 
 /// Where k3s keeps its images, its database and the local-path volumes.
 pub const K3S_DATA_DIR: &str = "/var/lib/rancher";
@@ -823,8 +824,10 @@ fn gitea_checks(found: &Result<Gitea, String>, config: &Config) -> [Check; 2] {
     }
 }
 
-/// Ok when `url` answered 200, or 401 (it is there but wants credentials).
+/// Ok when `url` answered 200, or 401 (it is there but wants credentials). A password in
+/// `url` (gitea.url) is masked.
 fn answers(name: &'static str, url: &str, probe: &Probe, fix: String) -> Check {
+    let url = mask_url(url);
     match probe {
         Ok(code @ (200 | 401)) => Check::ok(name, format!("{url} answers {code}")),
         Ok(code) => Check::fail(name, format!("{url} answers {code}"), fix),
@@ -935,6 +938,8 @@ mod tests {
         let refused = answers("gitea", "u", &Err("refused".into()), fix());
         assert_eq!(refused.detail, "u does not answer: refused");
         assert_eq!(refused.fix.as_deref(), Some("fix"));
+        let with_password = answers("gitea", "http://ci:s3cret@gitea/v2/", &Ok(200), fix());
+        assert_eq!(with_password.detail, "http://ci:***@gitea/v2/ answers 200");
     }
 
     #[test]
