@@ -176,3 +176,41 @@ fn an_unreachable_queue_is_a_clear_error() {
         "the password is masked: {stderr}"
     );
 }
+
+/// A job whose id and sha are not ASCII (a byte cut would fall inside a character) and
+/// whose ref carries terminal escapes: listed and shown whole, cut by characters, clean.
+#[test]
+fn hostile_job_text_is_printed_cut_by_characters_without_escapes() {
+    use raibid::backend::queue::{Queue, QueueSettings};
+    use raibid::config::Config;
+    let lab = Lab::new();
+    let mut job = support::jobs().remove(0).job;
+    job.id = "jéééé-ü1".into();
+    job.sha = "ßßßßßßßßßß".into();
+    job.git_ref = "refs/heads/\u{1b}]0;pwned\u{7}ma\u{1b}[2Jin\r".into();
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let config = Config::default();
+        let queue = Queue::connect(
+            &lab._redis.url(),
+            &config.ci.queue_prefix,
+            QueueSettings::from_config(&config.ci),
+        )
+        .await
+        .unwrap();
+        queue.enqueue(&job).await.unwrap();
+    });
+    let listed = lab.ok(&["jobs", "list"]);
+    assert!(
+        listed.contains("jéééé-ü1  queued     raibid-labs/docs  ßßßßßßß  "),
+        "{listed}"
+    );
+    let shown = lab.ok(&["jobs", "show", &job.id]);
+    assert!(
+        shown.contains("ref       refs/heads/main� @ ßßßßßßßßßß"),
+        "{shown}"
+    );
+    for output in [&listed, &shown] {
+        assert!(!output.contains(['\u{1b}', '\u{7}', '\r']), "{output:?}");
+        assert!(!output.contains("pwned"), "{output}");
+    }
+}

@@ -14,7 +14,8 @@ use crate::backend::ci::pool::{self, PoolEvent};
 use crate::backend::ci::server;
 use crate::backend::ci::trigger::{local_job, whoami};
 use crate::backend::queue::contract::{JobRecord, JobState};
-use crate::backend::queue::{CancelOutcome, JobFilter, Queue};
+use crate::backend::queue::{CancelOutcome, JobFilter, Queue, mask_url};
+use crate::views::text::{clean, head};
 
 /// A token cancelled on SIGTERM, SIGINT or SIGHUP, so long-running roles stop cleanly.
 fn shutdown_on_signals() -> Result<CancellationToken, Failure> {
@@ -161,12 +162,7 @@ pub async fn jobs(context: &Context, command: JobsCommand) -> Result<(), Failure
             )
             .map_err(Failure::bad_input)?;
             queue.enqueue(&job).await.map_err(Failure::failed)?;
-            println!(
-                "{}\tqueued\t{} {}",
-                job.id,
-                job.repo,
-                &job.sha[..job.sha.len().min(12)]
-            );
+            println!("{}\tqueued\t{} {}", job.id, job.repo, head(&job.sha, 12));
         }
         JobsCommand::Cancel { id } => match queue.cancel(&id).await.map_err(Failure::failed)? {
             CancelOutcome::Cancelled => println!("{id}\tcancelled"),
@@ -197,26 +193,34 @@ pub fn job_line(record: &JobRecord) -> String {
     let job = &record.job;
     format!(
         "{}  {:<9}  {}  {}  {}",
-        job.id,
+        clean(&job.id),
         record.status.state.as_str(),
-        job.repo,
-        &job.sha[..job.sha.len().min(7)],
+        clean(&job.repo),
+        head(&job.sha, 7),
         job.created_at.strftime("%Y-%m-%d %H:%M:%S")
     )
 }
 
 fn print_job(record: &JobRecord) {
     let (job, status) = (&record.job, &record.status);
-    println!("job       {}", job.id);
+    println!("job       {}", clean(&job.id));
     println!("state     {}", status.state.as_str());
-    println!("repo      {} ({})", job.repo, job.clone_url);
-    println!("ref       {} @ {}", job.git_ref, job.sha);
+    println!(
+        "repo      {} ({})",
+        clean(&job.repo),
+        clean(&mask_url(&job.clone_url))
+    );
+    println!("ref       {} @ {}", clean(&job.git_ref), clean(&job.sha));
     println!(
         "trigger   {:?} by {}, attempt {}",
         job.trigger, job.requested_by, job.attempt
     );
     if let Some(agent) = &status.agent {
-        println!("agent     {agent} (delivery {})", status.deliveries);
+        println!(
+            "agent     {} (delivery {})",
+            clean(agent),
+            status.deliveries
+        );
     }
     for step in &status.steps {
         let exit = step
@@ -224,7 +228,7 @@ fn print_job(record: &JobRecord) {
             .map_or_else(|| "killed".to_string(), |c| format!("exit {c}"));
         println!(
             "step      {:<24} {:<8} {:.1} s",
-            step.name,
+            clean(&step.name),
             exit,
             step.duration_ms as f64 / 1000.0
         );
@@ -233,7 +237,7 @@ fn print_job(record: &JobRecord) {
         println!("cache     {}", cache.summary());
     }
     if let Some(message) = &status.message {
-        println!("message   {message}");
+        println!("message   {}", clean(message));
     }
 }
 
@@ -249,7 +253,7 @@ async fn logs(queue: &Queue, id: &str, follow: bool) -> Result<(), Failure> {
         }
         .map_err(Failure::failed)?;
         for line in &lines {
-            println!("[{}] {}", line.step, line.line);
+            println!("[{}] {}", clean(&line.step), clean(&line.line));
         }
         if let Some(last) = lines.last() {
             after = Some(last.entry.clone());

@@ -9,7 +9,7 @@ mod mirrors;
 mod overlays;
 mod pool;
 mod publish;
-mod text;
+pub mod text;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
