@@ -75,10 +75,12 @@ pub(super) fn for_kind(data: &DigestData, kind: DraftKind) -> Cow<'_, DigestData
         return Cow::Borrowed(data);
     }
     let mut data = data.clone();
+    // Logins too: a bot's is `dependabot[bot]`.
     let escape = |s: &mut String| *s = text(s);
     for c in &mut data.commits {
         escape(&mut c.subject);
         escape(&mut c.author);
+        c.login.iter_mut().for_each(escape);
     }
     let m = &mut data.metrics;
     for n in &mut m.notable {
@@ -91,7 +93,6 @@ pub(super) fn for_kind(data: &DigestData, kind: DraftKind) -> Cow<'_, DigestData
         t.people.iter_mut().for_each(escape);
     }
     if let Some(g) = &mut m.github {
-        // Logins too: a bot's is `dependabot[bot]`.
         for pr in &mut g.pull_requests.merged_list {
             escape(&mut pr.title);
             escape(&mut pr.author);
@@ -101,7 +102,11 @@ pub(super) fn for_kind(data: &DigestData, kind: DraftKind) -> Cow<'_, DigestData
             .reviewers
             .iter_mut()
             .for_each(|r| escape(&mut r.login));
-        g.releases.iter_mut().for_each(|r| escape(&mut r.name));
+        // A tag may hold `<` and `>` (git forbids only spaces, `[` and a few others).
+        for r in &mut g.releases {
+            escape(&mut r.name);
+            escape(&mut r.tag);
+        }
         for p in &mut g.people {
             escape(&mut p.name);
             p.login.iter_mut().for_each(escape);
