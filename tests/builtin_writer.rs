@@ -429,7 +429,7 @@ fn the_text_states_the_data() {
         "10 commits by 4 contributors across 2 repositories, +707/−447 lines; ann made the most, 5."
             .into(),
         "1 of them is a merge.".into(),
-        "Bots: dependabot[bot] (1 commit).".into(),
+        "Bots: dependabot\\[bot\\] (1 commit).".into(),
         "### New features (feat)\n\nIt took 2 commits from ann and bob in raibid from Mon \
          2026-11-16 to Tue 2026-11-17, changing +336/−341 lines."
             .into(),
@@ -978,8 +978,8 @@ fn a_repositorys_story_is_told_from_its_data() {
             short("Merge branch 'digests'")
         ),
         format!(
-            "- Thu 2026-11-19: `{}` chore(deps): bump tokio to 1.54 — dependabot[bot], +12/−12 \
-             lines\n",
+            "- Thu 2026-11-19: `{}` chore(deps): bump tokio to 1.54 — dependabot\\[bot\\], \
+             +12/−12 lines\n",
             short("chore(deps): bump tokio to 1.54")
         ),
         "### docs — 2 commits, +197/−2 lines\n\nIts commits came".into(),

@@ -54,7 +54,7 @@ fn the_github_sections_state_the_data() {
         "- [lab/api#42](https://github.com/lab/api/pull/42) feat!: drop the v1 format (bob), \
          +96/−310 lines, merged in 2 h, reviewed by ann and carol",
         "- [lab/api#43](https://github.com/lab/api/pull/43) chore(deps): bump tokio \
-         (dependabot[bot]), +12/−12 lines, merged in 1.5 h (bot), without review",
+         (dependabot\\[bot\\]), +12/−12 lines, merged in 1.5 h (bot), without review",
         "- bob — 2 pull requests reviewed",
         "- Merged without review: 1 pull request",
         "Issues: 3 opened and 2 closed; the backlog grew by 1. Median time to close: 240 h.",

@@ -585,6 +585,13 @@ fn the_description_is_the_first_sentence_in_plain_text() {
     );
     assert!(text.ends_with('…'), "{text}");
 
+    // Escaped commit text stays escaped: no link, no tag.
+    let escaped = "By *Eve* \\[click\\](javascript:x) &lt;b&gt;. More.\n";
+    assert_eq!(
+        description(escaped, &cfg),
+        "By Eve \\[click\\](javascript:x) &lt;b&gt;."
+    );
+
     let no_prose = "# Title\n\n- a list\n- only\n";
     assert_eq!(
         description(no_prose, &cfg),

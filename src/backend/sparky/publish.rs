@@ -484,6 +484,8 @@ fn plain_text(markdown: &str) -> String {
     let mut chars = markdown.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
+            // Escaped text stays as written: `\[x\](…)` is no link in plain text either.
+            '\\' => out.extend([Some(c), chars.next()].into_iter().flatten()),
             '*' | '_' | '`' => {}
             '!' if chars.peek() == Some(&'[') => {}
             '[' => {}

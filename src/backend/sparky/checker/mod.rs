@@ -18,6 +18,7 @@ use serde::Serialize;
 use self::claims::{Claim, Stated, Unit};
 use self::known::Known;
 use super::model::{DigestData, DraftKind};
+use super::write::markdown;
 
 /// What the checker is configured with.
 #[derive(Debug, Clone, Copy)]
@@ -105,6 +106,8 @@ impl std::fmt::Display for Finding {
 /// Everything wrong with `body`, a draft of `kind` written from `data`: by line, then as
 /// found. Empty when the draft is clean.
 pub fn check(body: &str, kind: DraftKind, data: &DigestData, rules: &Rules) -> Vec<Finding> {
+    // Drafts quote the data escaped for Markdown ([`markdown::text`]); the data is raw.
+    let body = &markdown::unescape(body);
     let known = Known::new(data);
     let mut findings = Vec::new();
     let mut unquoted = Vec::new();

@@ -5,6 +5,7 @@
 //! sections per repository tell each one's story from the data.
 
 use super::github_render::{self, github, hours, pr_ref, release_ref};
+use super::markdown;
 use super::narrative::{is_quiet, quoted, shown_themes, theme_size, themed};
 use super::render::{
     self, Prose, commit_ref, count, is_breaking, lines, name_list, number, one_person, short_sha,
@@ -47,6 +48,7 @@ fn write(data: &DigestData, kind: DraftKind) -> Written {
     if data.metrics.totals.commits == 0 && kind.is_digest() {
         return one_line(data);
     }
+    let data = &markdown::for_kind(data, kind);
     let prose = Prose {
         summary: summary(data, kind),
         highlights: highlights(data, kind),

@@ -21,6 +21,7 @@ enum DropReason {
     Digit,
     NumberWord,
     Heading,
+    Html,
 }
 
 impl DropReason {
@@ -30,6 +31,7 @@ impl DropReason {
             DropReason::UnknownId => format!("dropped {n} model {sentences} with an unknown id"),
             DropReason::StockPhrase => format!("dropped {n} model {sentences} with a stock phrase"),
             DropReason::Link => format!("dropped {n} model {sentences} with a link"),
+            DropReason::Html => format!("dropped {n} model {sentences} with HTML"),
             DropReason::Handle => format!("dropped {n} model {sentences} with an @handle"),
             DropReason::Sha => format!("dropped {n} model {sentences} with a sha-like word"),
             DropReason::Digit => format!("dropped {n} model {sentences} with a number"),
@@ -234,6 +236,12 @@ fn problem(text: &str) -> Option<DropReason> {
     if lower.contains("://") || lower.contains("www.") || lower.contains("](") {
         return Some(DropReason::Link);
     }
+    // A tag, a comment or an autolink: HTML on the docs site.
+    let opens_tag =
+        |(c, next): (char, char)| c == '<' && (next.is_ascii_alphabetic() || "/!?".contains(next));
+    if text.chars().zip(text.chars().skip(1)).any(opens_tag) {
+        return Some(DropReason::Html);
+    }
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
         if c == '@' && chars.peek().is_some_and(|n| n.is_alphanumeric()) {
@@ -284,6 +292,12 @@ mod tests {
     fn model_words_with_facts_of_their_own_are_found() {
         assert_eq!(problem("Thanks @ann for this."), Some(DropReason::Handle));
         assert_eq!(problem("See https://x.org now."), Some(DropReason::Link));
+        assert_eq!(problem("A <script>x</script> ran."), Some(DropReason::Html));
+        assert_eq!(
+            problem("Then <img src=x onerror=y>."),
+            Some(DropReason::Html)
+        );
+        assert_eq!(problem("Fewer than < before."), None);
         assert_eq!(problem("Commit deadbee1 landed."), Some(DropReason::Sha));
         assert_eq!(problem("It took ½ a day."), Some(DropReason::Digit));
         assert_eq!(

@@ -16,6 +16,7 @@ mod figures;
 mod fit;
 mod github_facts;
 mod github_render;
+pub(super) mod markdown;
 mod model;
 mod narrative;
 mod prompt;

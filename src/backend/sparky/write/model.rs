@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use super::builtin::{self, one_line};
 use super::check::check;
+use super::markdown;
 use super::prompt::{Facts, estimate_tokens, prompt};
 use super::render::{self, Prose};
 use super::{BoxFuture, TokenSink, WriteError, Writer, Written, answer};
@@ -87,6 +88,7 @@ impl ModelWriter {
             // Nothing for a model to say about an empty period.
             return Ok(one_line(data));
         }
+        let data = &markdown::for_kind(data, kind);
         let facts = Facts::from_data(data, kind);
         let prompt = prompt(data, kind, &facts);
         // Never let the server cut the prompt: refuse when prompt and answer may not fit.
