@@ -61,6 +61,38 @@ fn fixture(dir: &Path) -> String {
 
 /// A detached container of `image` on the host network with `root` mounted at its own
 /// path, running `raibid --config <root>/config.toml args`.
+/// Waits up to a minute for the server at `api` to be ready; `logs` tells why not.
+async fn await_ready(http: &reqwest::Client, api: &str, logs: impl Fn() -> String) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !http
+        .get(format!("{api}/readyz"))
+        .send()
+        .await
+        .is_ok_and(|r| r.status() == 200)
+    {
+        assert!(Instant::now() < deadline, "server never ready:\n{}", logs());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Commits the fixture in `repo` and sends its signed Gitea push as `delivery`; the answer.
+async fn push_fixture(http: &reqwest::Client, api: &str, repo: &Path, delivery: &str) -> Value {
+    let sha = fixture(repo);
+    let (body, signature) = signed_gitea_push(repo, &sha, SECRET);
+    http.post(format!("{api}/webhooks/gitea"))
+        .header("content-type", "application/json")
+        .header("X-Gitea-Event", "push")
+        .header("X-Gitea-Delivery", delivery)
+        .header("X-Gitea-Signature", signature)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 fn run(name: &str, image: &str, root: &Path, args: &[&str]) -> Container {
     let mount = format!("{0}:{0}", root.display());
     let config = root.join("config.toml");
@@ -174,37 +206,10 @@ async fn the_built_image_runs_the_server_and_an_agent_that_builds_a_push() {
     );
     let api = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !http
-        .get(format!("{api}/readyz"))
-        .send()
-        .await
-        .is_ok_and(|r| r.status() == 200)
-    {
-        assert!(
-            Instant::now() < deadline,
-            "server never ready:\n{}",
-            server.logs()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    await_ready(&http, &api, || server.logs()).await;
 
     let repo = root.join("repos/hello");
-    let sha = fixture(&repo);
-    let (body, signature) = signed_gitea_push(&repo, &sha, SECRET);
-    let answer: Value = http
-        .post(format!("{api}/webhooks/gitea"))
-        .header("content-type", "application/json")
-        .header("X-Gitea-Event", "push")
-        .header("X-Gitea-Delivery", "6a1e0c52-0000-4000-8000-000000000011")
-        .header("X-Gitea-Signature", signature)
-        .body(body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer = push_fixture(&http, &api, &repo, "6a1e0c52-0000-4000-8000-000000000011").await;
     assert_eq!(answer["queued"], true, "{answer}");
     let job = answer["job"].as_str().unwrap();
 
@@ -421,13 +426,16 @@ async fn an_agent_run_the_way_the_lab_runs_it_gives_its_steps_no_secret() {
     std::fs::write(
         root.join("config.toml"),
         format!(
-            "[ci]\nredis_url = \"{}\"\n[server]\nlisten = \"127.0.0.1:{port}\"\n",
-            redis.url()
+            "[ci]\nredis_url = \"{}\"\n\
+             [ci.local_repos]\n\"lab/probe\" = \"{root}/repos/probe\"\n\
+             [server]\nlisten = \"127.0.0.1:{port}\"\n",
+            redis.url(),
+            root = root.display(),
         ),
     )
     .unwrap();
     let unique = std::process::id();
-    let _server = run(
+    let server = run(
         &format!("raibid-e2e-secrets-server-{unique}"),
         &pinned,
         root,
@@ -469,32 +477,9 @@ async fn an_agent_run_the_way_the_lab_runs_it_gives_its_steps_no_secret() {
 
     let http = reqwest::Client::new();
     let api = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !http
-        .get(format!("{api}/readyz"))
-        .send()
-        .await
-        .is_ok_and(|r| r.status() == 200)
-    {
-        assert!(Instant::now() < deadline, "server never ready");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    await_ready(&http, &api, || server.logs()).await;
     let repo = root.join("repos/probe");
-    let sha = fixture(&repo);
-    let (body, signature) = signed_gitea_push(&repo, &sha, SECRET);
-    let answer: Value = http
-        .post(format!("{api}/webhooks/gitea"))
-        .header("content-type", "application/json")
-        .header("X-Gitea-Event", "push")
-        .header("X-Gitea-Delivery", "6a1e0c52-0000-4000-8000-000000000013")
-        .header("X-Gitea-Signature", signature)
-        .body(body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer = push_fixture(&http, &api, &repo, "6a1e0c52-0000-4000-8000-000000000013").await;
     let job = answer["job"].as_str().expect("queued").to_owned();
 
     let name = format!("raibid-e2e-secrets-agent-{unique}");
