@@ -75,6 +75,15 @@ async fn await_ready(http: &reqwest::Client, api: &str, logs: impl Fn() -> Strin
     }
 }
 
+/// `GET path` on the server's API, with the token.
+async fn api_get(http: &reqwest::Client, api: &str, path: &str) -> reqwest::Response {
+    http.get(format!("{api}{path}"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// Commits the fixture in `repo` and sends its signed Gitea push as `delivery`; the answer.
 async fn push_fixture(http: &reqwest::Client, api: &str, repo: &Path, delivery: &str) -> Value {
     let sha = fixture(repo);
@@ -220,12 +229,8 @@ async fn the_built_image_runs_the_server_and_an_agent_that_builds_a_push() {
         &["agent", "--once", "--id", "container-agent"],
     );
     let code = agent.wait(Duration::from_secs(120));
-    let record: Value = http
-        .get(format!("{api}/jobs/{job}"))
-        .bearer_auth(TOKEN)
-        .send()
+    let record: Value = api_get(&http, &api, &format!("/jobs/{job}"))
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -251,12 +256,8 @@ async fn the_built_image_runs_the_server_and_an_agent_that_builds_a_push() {
         );
     }
     assert!(logs.contains(job), "{logs}");
-    let log = http
-        .get(format!("{api}/jobs/{job}/logs"))
-        .bearer_auth(TOKEN)
-        .send()
+    let log = api_get(&http, &api, &format!("/jobs/{job}/logs"))
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -490,12 +491,8 @@ async fn an_agent_run_the_way_the_lab_runs_it_gives_its_steps_no_secret() {
     docker_ok(&argv);
     let agent = Container(name);
     let code = agent.wait(Duration::from_secs(120));
-    let record: Value = http
-        .get(format!("{api}/jobs/{job}"))
-        .bearer_auth(TOKEN)
-        .send()
+    let record: Value = api_get(&http, &api, &format!("/jobs/{job}"))
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -506,12 +503,8 @@ async fn an_agent_run_the_way_the_lab_runs_it_gives_its_steps_no_secret() {
         "{record}\n{}",
         agent.logs()
     );
-    let log = http
-        .get(format!("{api}/jobs/{job}/logs"))
-        .bearer_auth(TOKEN)
-        .send()
+    let log = api_get(&http, &api, &format!("/jobs/{job}/logs"))
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
