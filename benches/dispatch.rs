@@ -3,11 +3,6 @@
 //! machine). Real binaries, a real redis-server; the job's one step is `true`, so the
 //! agent is idle again at once. Run with `cargo bench --bench dispatch`.
 
-// The tests' redis-server helper; the bench needs only part of it.
-#[allow(dead_code)]
-#[path = "../tests/support/redis.rs"]
-mod redis;
-
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -24,7 +19,7 @@ const JOBS: usize = 200;
 
 fn main() {
     let root = tempfile::tempdir().unwrap();
-    let redis = redis::RedisServer::start();
+    let redis = support::redis::RedisServer::start();
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

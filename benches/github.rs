@@ -9,20 +9,13 @@
 //! repository one listing each of commits, pull requests, issues and releases, plus one
 //! request per commit (line counts) and two per pull request (line counts, reviews).
 
-#[allow(dead_code)]
-#[path = "../tests/support/github.rs"]
-mod github;
-#[allow(dead_code)]
-#[path = "../tests/support/serve.rs"]
-mod serve;
-
 use std::os::unix::fs::PermissionsExt;
 use std::time::Instant;
 
-use github::{FakeGitHub, day, week};
 use raibid::backend::forge::github::{GitHub, GitHubActivity};
 use raibid::backend::sparky::model::Period;
 use raibid::config::{GithubConfig, Secret, SparkyConfig};
+use support::github::{FakeGitHub, day, week};
 
 const REPOS: usize = 30;
 

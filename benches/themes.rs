@@ -4,8 +4,6 @@
 //! collected as `raibid digest` collects them. Target: themes add under 10% to collecting
 //! and analysing. Run with `cargo bench --bench themes`.
 
-#[path = "../tests/support/mod.rs"]
-mod support;
 #[path = "support/timing.rs"]
 mod timing;
 

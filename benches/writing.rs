@@ -4,8 +4,6 @@
 //! draft and on every model attempt, so it must stay below what a person notices (target:
 //! under 100 ms for the largest draft). Run with `cargo bench --bench writing`.
 
-#[path = "../tests/support/mod.rs"]
-mod support;
 #[path = "support/timing.rs"]
 mod timing;
 

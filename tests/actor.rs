@@ -1,8 +1,6 @@
 //! The Sparky actor as the console drives it: commands in, events out, against a real
 //! repository, a real drafts store and a real docs repository.
 
-mod support;
-
 use std::sync::Arc;
 use std::time::Duration;
 

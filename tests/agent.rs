@@ -1,8 +1,6 @@
 //! The agent loop against a real redis-server and the real queue, building fixture crates
 //! cloned from local repositories.
 
-mod support;
-
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

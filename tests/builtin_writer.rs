@@ -2,8 +2,6 @@
 //! that is not in the data; blog posts within their bounds, social posts within their
 //! network's limit.
 
-mod support;
-
 use std::collections::{BTreeMap, BTreeSet};
 
 use raibid::backend::sparky::analyze::{Theme, ThemeKind};

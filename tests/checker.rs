@@ -3,8 +3,6 @@
 //! untruth a model or a hand edit can put in a draft is found. Then `raibid drafts check`
 //! as a user runs it.
 
-mod support;
-
 use std::path::Path;
 
 use jiff::civil::date;

@@ -3,8 +3,6 @@
 //! with its log; and the faults: a failing crate, a cancel mid-build, an agent killed with
 //! SIGKILL mid-job, redis-server restarted while jobs wait.
 
-mod support;
-
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -1,8 +1,6 @@
 //! The headless commands as a user runs them: the real binary, real git repositories,
 //! a config file, and the exit codes and messages that come back.
 
-mod support;
-
 use std::path::PathBuf;
 
 use support::cli::{Commit, Lab, TUESDAY, fails, ok};

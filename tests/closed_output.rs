@@ -1,8 +1,6 @@
 //! Every headless command survives its output being closed (`raibid digest --json | head
 //! -c 10`): it ends quietly, killed by SIGPIPE as coreutils are, never with a panic.
 
-mod support;
-
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Output, Stdio};

@@ -1,8 +1,6 @@
 //! `raibid up`, `status` and `down` as an operator runs them: the real binary against the
 //! simulated lab (fake Kubernetes API and Gitea), and `--render` with no cluster at all.
 
-mod support;
-
 use std::path::Path;
 use std::process::{Command, Output};
 

@@ -2,8 +2,6 @@
 //! a real git repository: a fresh cluster, a rerun, a half-done cluster, a step failing
 //! mid-way, status, `down` after `up`, and a node with, without or not wanting GPUs.
 
-mod support;
-
 use raibid::backend::cluster::lab::rendered;
 use raibid::backend::cluster::report::{Health, Outcome, Progress};
 use raibid::backend::cluster::{Component, Lab};

@@ -2,8 +2,6 @@
 //! chart's values held to the chart's own `values.yaml`, and the properties the lab depends
 //! on (lag-mode scaling, Gitea's version, GPUs, no secret values).
 
-mod support;
-
 use std::collections::HashSet;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;

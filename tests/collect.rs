@@ -1,8 +1,6 @@
 //! collect() against `git log --numstat` on a fixture repository built with the git CLI,
 //! and `raibid digest` over repositories that cannot all be read.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,7 +1,5 @@
 //! The console's reducer: keys and backend events in, state and actor commands out.
 
-mod support;
-
 use std::collections::BTreeMap;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};

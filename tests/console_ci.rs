@@ -1,8 +1,6 @@
 //! The console's reducer for the Pool and Jobs views: keys and CI events in, state and CI
 //! actor commands out.
 
-mod support;
-
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use raibid::app::state::{Connection, Mode, State, ViewId};
 use raibid::app::update::{Cmd, Msg, Settings, update};

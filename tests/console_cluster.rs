@@ -1,8 +1,6 @@
 //! The console's reducer for the Cluster view: keys and cluster events in, state and
 //! cluster actor commands out.
 
-mod support;
-
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use raibid::app::state::{
     CLUSTER_LOG_CAPACITY, ClusterConnection, Level, Mode, State, StepState, ViewId,

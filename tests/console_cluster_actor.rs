@@ -1,8 +1,6 @@
 //! The console's cluster actor against a missing kubeconfig and against the simulated lab:
 //! what it reports on Watch, how a run reports its steps, and that runs go one at a time.
 
-mod support;
-
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -1,8 +1,6 @@
 //! The console's reducer for the Mirrors view: keys and mirrors events in, state and
 //! mirrors actor commands out; and the actor without the config it needs.
 
-mod support;
-
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -1,8 +1,6 @@
 //! `raibid digest --kind`: posts of a period as the user asks for them, with the real binary,
 //! a real git repository and a config file.
 
-mod support;
-
 use support::cli::{Lab, TUESDAY, fails};
 
 /// A repository `lab` with two authors' commits on 2026-11-17 (in 2026-W47), and a config

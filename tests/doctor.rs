@@ -3,8 +3,6 @@
 //! Gitea), each check passing, then each failing one with its fix, the JSON form and the
 //! exit codes.
 
-mod support;
-
 use std::path::Path;
 use std::process::Output;
 use std::sync::Arc;

@@ -3,8 +3,6 @@
 //! it through a port-forward (kube's websocket protocol, served by the fake API) to a real
 //! redis-server that requires the password from the lab's Redis secret.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -1,8 +1,6 @@
-//! The GitHub client against a local fake GitHub (tests/support/github.rs): selection,
+//! The GitHub client against a local fake GitHub (tests/support/src/github.rs): selection,
 //! pagination, conditional requests and incremental reruns, rate limits, per-repository
 //! failures, and what the activity maps to.
-
-mod support;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};

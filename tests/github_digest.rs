@@ -2,8 +2,6 @@
 //! issues and releases, every number in them from the data; and the pipeline with source
 //! `both` against a fake GitHub and a local clone of one of its repositories.
 
-mod support;
-
 use std::collections::BTreeSet;
 
 use raibid::backend::sparky::analyze::ThemeKind;

@@ -6,8 +6,6 @@
 //! ScaledJob the way the kubelet would (user, capabilities, no_new_privs, environment,
 //! Secret volumes as 0400 files) runs a step that looks for secrets and finds none.
 
-mod support;
-
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;

@@ -3,8 +3,6 @@
 //! this binary's image pushed and named by digest, k3s' registries.yaml written once and
 //! k3s restarted only then, and images that cannot be pulled failing before any wait.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
 use raibid::backend::cluster::{Component, Lab};

@@ -1,8 +1,6 @@
 //! `raibid jobs …` as an operator runs it: the real binary against a real redis-server,
 //! with a real agent to run what is triggered.
 
-mod support;
-
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 

@@ -1,8 +1,6 @@
 //! The fake Kubernetes API server against the real kube-rs client: apply, create, get,
 //! list, delete, watch, await_condition, controller hooks and injected failures.
 
-mod support;
-
 use std::pin::pin;
 use std::time::Duration;
 

@@ -2,8 +2,6 @@
 //! a fake GitHub and a fake Gitea API; the server's `/webhooks/github-sync`; the optional
 //! GitHub webhook registration; and `raibid mirror` as the real binary.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};

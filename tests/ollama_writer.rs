@@ -2,26 +2,23 @@
 //! with the answer's JSON schema in `format`, answered with `application/x-ndjson`, one JSON
 //! object per line, the last one `done`.
 
-#[path = "support/model_writer.rs"]
-mod model_writer;
-
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::Response;
-use model_writer::{
-    ANSWER, ANSWER_NOTES, FakeServer, Scripted, WEEKLY_MAX_TOKENS, assert_answer_cut,
-    assert_prompt_cut, assert_written_from_answer, busy_week, json_answer, streamed,
-    unreachable_url, week, weekly_schema, write_weekly,
-};
 use raibid::backend::llm::{Backend, LlmError};
 use raibid::backend::sparky::model::DraftKind;
 use raibid::backend::sparky::pipeline::{self, Composed, Prepared, WriterChoice};
 use raibid::backend::sparky::write::{ModelWriter, WriteError, Writer, Written};
 use raibid::config::{Config, OllamaConfig};
 use serde_json::{Value, json};
+use support::model_writer::{
+    self, ANSWER, ANSWER_NOTES, FakeServer, Scripted, WEEKLY_MAX_TOKENS, assert_answer_cut,
+    assert_prompt_cut, assert_written_from_answer, busy_week, json_answer, streamed,
+    unreachable_url, week, weekly_schema, write_weekly,
+};
 use tokio::sync::mpsc;
 
 const MODEL: &str = "tiny:1b";

@@ -4,9 +4,6 @@
 //! a usage chunk with empty `choices`, then `data: [DONE]`), and errors as
 //! `{"error": {"code", "message", "type"}}`.
 
-#[path = "support/model_writer.rs"]
-mod model_writer;
-
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::sync::Arc;
@@ -15,16 +12,16 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
-use model_writer::{
-    ANSWER, FakeServer, Scripted, WEEKLY_MAX_TOKENS, assert_answer_cut, assert_prompt_cut,
-    assert_written_from_answer, busy_week, json_answer, streamed, unreachable_url, weekly_schema,
-    write_as, write_weekly,
-};
 use raibid::backend::llm::{Backend, LlmError};
 use raibid::backend::sparky::model::DraftKind;
 use raibid::backend::sparky::write::{ModelWriter, WriteError, Writer, Written};
 use raibid::config::{Config, OpenAiConfig, Secret};
 use serde_json::{Value, json};
+use support::model_writer::{
+    self, ANSWER, FakeServer, Scripted, WEEKLY_MAX_TOKENS, assert_answer_cut, assert_prompt_cut,
+    assert_written_from_answer, busy_week, json_answer, streamed, unreachable_url, weekly_schema,
+    write_as, write_weekly,
+};
 
 const MODEL: &str = "gemma-3-270m";
 /// The key the fake accepts.

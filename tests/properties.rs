@@ -5,8 +5,6 @@
 //! `checker::check`, which runs it on every line) and the drafts' front-matter reader
 //! (through `Store::load`).
 
-mod support;
-
 use jiff::Timestamp;
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;

@@ -1,8 +1,6 @@
 //! Publishing to Dev.to, Mastodon and Bluesky against local fakes that speak each
-//! peer's wire format (tests/support/{devto,mastodon,bluesky}.rs): what goes on the wire,
+//! peer's wire format (tests/support/src/{devto,mastodon,bluesky}.rs): what goes on the wire,
 //! republishing without duplicates, and how refusals are reported.
-
-mod support;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};

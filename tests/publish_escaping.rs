@@ -3,8 +3,6 @@
 //! the checker, the docs repository (git) and Dev.to (its local fake), and nowhere become
 //! a tag or a link.
 
-mod support;
-
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::sync::Arc;

@@ -1,9 +1,7 @@
 //! The GitHub publishing channels against a local fake GitHub
-//! (tests/support/github_publish.rs): `docs-github` writes the post through the contents
+//! (tests/support/src/github_publish.rs): `docs-github` writes the post through the contents
 //! API, `github-comment` comments on an issue (REST) or a discussion (GraphQL). Each
 //! finds what it published before and changes it in place, never twice.
-
-mod support;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};

@@ -1,7 +1,5 @@
 //! The queue contract (docs/queue.md) against a real redis-server per test.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;

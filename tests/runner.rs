@@ -2,8 +2,6 @@
 //! (no dependencies, so they build offline in a second or two), and private repositories
 //! behind the fake Gitea's git smart HTTP with the lab's read-only credential.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 

@@ -2,8 +2,6 @@
 //! configured kind written and checked, the auto-published kind sent to a local Mastodon
 //! fake, and a second run leaving everything as it is.
 
-mod support;
-
 use std::process::Output;
 
 use support::cli::{Commit, Lab, TUESDAY, described, fails, ok};

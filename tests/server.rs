@@ -1,8 +1,6 @@
 //! The API server against a real redis-server and the real queue, called over HTTP the
 //! way Gitea, GitHub and the console call it.
 
-mod support;
-
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 

@@ -1,8 +1,6 @@
 //! What a period was about (issue 12): themes and bulk changes found in a fixture
 //! organisation built with the git CLI, and its metrics still equal to `git log --numstat`.
 
-mod support;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 

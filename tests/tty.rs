@@ -7,8 +7,6 @@ use std::process::{Command, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-mod support;
-
 use support::git::{git, git_with};
 
 const BIN: &str = env!("CARGO_BIN_EXE_raibid");

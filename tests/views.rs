@@ -1,7 +1,5 @@
 //! Snapshots of every view at 80x24 and 120x40, drawn from fixed state with a fixed clock.
 
-mod support;
-
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use raibid::app::state::{Mode, State, ViewId};
 use raibid::app::theme::Themes;

@@ -1,8 +1,6 @@
 //! Snapshots of the Mirrors view at 80x24 and 160x48, drawn from fixed state with a fixed
 //! clock.
 
-mod support;
-
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use raibid::app::state::State;
 use raibid::app::theme::Themes;

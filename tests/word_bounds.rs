@@ -2,8 +2,6 @@
 //! month of real git repositories reach their kind's lower bound and pass the checker with
 //! every rule; a quiet week stays short and says it was quiet.
 
-mod support;
-
 use jiff::civil::date;
 use jiff::tz::TimeZone;
 use raibid::backend::sparky::checker::{self, Rules};

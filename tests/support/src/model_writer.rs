@@ -3,14 +3,11 @@
 //! the checker keeps and drops, writing through a writer while collecting the preview, and
 //! the errors every backend reports alike.
 
-#[allow(dead_code)] // each test binary uses its own part
-#[path = "serve.rs"]
-mod serve;
-
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::serve::{Listener, Server};
 use axum::Router;
 use axum::body::Body;
 use axum::handler::Handler;
@@ -25,7 +22,6 @@ use raibid::backend::sparky::model::{
 use raibid::backend::sparky::write::{ModelWriter, WriteError, Writer, Written};
 use raibid::config::Config;
 use serde_json::{Value, json};
-use serve::{Listener, Server};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 

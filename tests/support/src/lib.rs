@@ -1,5 +1,6 @@
-//! Console fixtures shared by the reducer and view tests: a fixed clock and known drafts.
-#![allow(dead_code)] // each test binary uses its own part
+//! What raibid's tests and benchmarks share: fakes of the peers raibid talks to, fixtures,
+//! the binary as a user runs it, and (here) the console's fixtures: a fixed clock and known
+//! drafts.
 
 pub mod bluesky;
 pub mod cli;
@@ -17,6 +18,7 @@ pub mod kube_api;
 pub mod lab;
 pub mod mastodon;
 pub mod mirror_status;
+pub mod model_writer;
 pub mod org;
 pub mod redis;
 pub mod registry;

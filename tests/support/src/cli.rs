@@ -6,12 +6,18 @@ use std::process::{Command, Output, Stdio};
 
 use super::git::{commit_as, git};
 
-pub const BIN: &str = env!("CARGO_BIN_EXE_raibid");
+/// The `raibid` binary under test. Cargo sets `CARGO_BIN_EXE_raibid` for raibid's test and
+/// benchmark processes; `env!` cannot read it in this crate, which is not raibid's own.
+pub fn bin() -> PathBuf {
+    std::env::var_os("CARGO_BIN_EXE_raibid")
+        .expect("CARGO_BIN_EXE_raibid: run the tests with cargo test or cargo nextest")
+        .into()
+}
 
 /// `raibid --config config args` run in `dir`, in UTC, its config and data dirs under
 /// `root`, with nothing of the user's (nor their log levels).
 pub fn command_in(root: &Path, config: &Path, dir: &Path, args: &[&str]) -> Command {
-    let mut command = Command::new(BIN);
+    let mut command = Command::new(bin());
     command
         .arg("--config")
         .arg(config)

@@ -117,7 +117,8 @@ struct Fake {
 #[derive(Clone)]
 pub struct FakeGiteaApi {
     fake: Fake,
-    server: Option<Arc<Server>>,
+    /// What [`FakeGiteaApi::start`] serves, until the last clone is dropped.
+    _server: Option<Arc<Server>>,
 }
 
 impl FakeGiteaApi {
@@ -126,7 +127,7 @@ impl FakeGiteaApi {
         let api = FakeGiteaApi::inside(listener.url(), token, None);
         let router = Router::new().fallback(handle).with_state(api.fake.clone());
         FakeGiteaApi {
-            server: Some(Arc::new(listener.serve(router))),
+            _server: Some(Arc::new(listener.serve(router))),
             ..api
         }
     }
@@ -144,7 +145,10 @@ impl FakeGiteaApi {
                 ..Inner::default()
             })),
         };
-        FakeGiteaApi { fake, server: None }
+        FakeGiteaApi {
+            fake,
+            _server: None,
+        }
     }
 
     pub async fn answer(&self, request: Request) -> Response {

@@ -74,7 +74,7 @@ pub fn ensure_dockerd() {
 /// The Debian base (minbase with ca-certificates and git) in `registry` as
 /// `debian:bookworm`, as Docker's own format (what `docker push` would store).
 pub fn push_base(registry: &OciRegistry) -> String {
-    let build = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/test-base.sh");
+    let build = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/test-base.sh");
     script(&format!("sh '{build}'"));
     if !docker(&["image", "inspect", BASE]).status.success() {
         let archive = format!("{CACHE}/bookworm-minbase.tar");
