@@ -1140,7 +1140,7 @@ async fn listing_an_empty_queue_or_past_its_end_is_empty() {
 
 const WEBHOOK_SECRET: &str = "gitea-s3cret";
 const API_TOKEN: &str = "api-t0ken";
-const GITEA_PUSH: &str = include_str!("fixtures/gitea_push.json");
+const GITEA_PUSH: &str = include_str!("../fixtures/gitea_push.json");
 
 /// The server's router on `queue`, listening on a free port; its base URL.
 async fn serve_webhooks(queue: Queue) -> String {

@@ -21,8 +21,8 @@ const TOKEN: &str = "api-t0ken";
 const GITEA_SECRET: &str = "gitea-s3cret";
 const GITHUB_SECRET: &str = "github-s3cret";
 const BODY_LIMIT: usize = 64 * 1024;
-const GITEA_PUSH: &str = include_str!("fixtures/gitea_push.json");
-const GITHUB_PUSH: &str = include_str!("fixtures/github_push.json");
+const GITEA_PUSH: &str = include_str!("../fixtures/gitea_push.json");
+const GITHUB_PUSH: &str = include_str!("../fixtures/github_push.json");
 const SHA: &str = "0123456789abcdef0123456789abcdef01234567";
 const DEADLINE: Duration = Duration::from_secs(20);
 
