@@ -43,7 +43,8 @@ impl SimLab {
         let registry =
             OciRegistry::with_token_realm(&format!("{}{REGISTRY_TOKEN_PATH}", gitea.url()));
         config.cluster.gitea_node_port = registry.port;
-        // An image already in the registry: `up` only checks it (tests/image_lab.rs builds).
+        // An image already in the registry, so `up` only checks it; tests/cluster/image_lab.rs
+        // covers the build.
         let digest = registry.seed("raibid/raibid", "sim", &base_config()).await;
         config.cluster.image = format!("{}/raibid/raibid:sim@{digest}", registry.host());
         config.image.registries_file = data.path().join("k3s/registries.yaml");
