@@ -8,7 +8,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use raibid::app::keymap::Keymap;
 use raibid::app::state::{Mode, PublishStage, State, ViewId};
 use raibid::app::update::{Cmd, Msg, Settings, update};
-use raibid::backend::sparky::actor::{Command, Event};
+use raibid::backend::sparky::actor::{Command, Event, Op};
 use raibid::backend::sparky::channels::ChannelName;
 use raibid::backend::sparky::model::{DraftState, PeriodKind};
 use raibid::backend::sparky::pipeline::{PeriodSpec, WriterChoice};
@@ -534,7 +534,7 @@ fn failures_stop_the_spinner_and_say_what_failed() {
     event(
         &mut state,
         Event::Failed {
-            action: "write the digest".into(),
+            op: Op::WriteDigest,
             message: "boom".into(),
         },
     );

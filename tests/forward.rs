@@ -13,6 +13,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
+use raibid::backend::actor::Commands;
 use raibid::backend::ci::actor::{self, Command, Event, Setup};
 use raibid::backend::ci::pool::PoolSpec;
 use raibid::backend::queue::contract::{Job, JobRecord, JobState, Trigger};
@@ -22,7 +23,6 @@ use serde_json::{Value, json};
 use support::kube_api::FakeKube;
 use support::redis::RedisServer;
 use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 
 const BIN: &str = env!("CARGO_BIN_EXE_raibid");
 const PASSWORD: &str = "5e3f0c1d9a7b";
@@ -186,15 +186,14 @@ async fn enqueue(url: &str, repo: &str) -> Job {
 }
 
 struct Console {
-    commands: mpsc::UnboundedSender<Command>,
+    /// Dropped with the console, which stops the actor.
+    commands: Commands<Command>,
     events: mpsc::UnboundedReceiver<Event>,
-    cancel: CancellationToken,
 }
 
 impl Console {
     fn start(config: Config, cwd: &Path) -> Console {
         let (events_tx, events) = mpsc::unbounded_channel();
-        let cancel = CancellationToken::new();
         let setup = Setup {
             config: Arc::new(config),
             cwd: cwd.into(),
@@ -204,12 +203,8 @@ impl Console {
                 name_prefix: "local".into(),
             },
         };
-        let (commands, _task) = actor::spawn(setup, events_tx, cancel.clone());
-        Console {
-            commands,
-            events,
-            cancel,
-        }
+        let commands = actor::spawn(setup, events_tx.into()).commands;
+        Console { commands, events }
     }
 
     /// Waits for an event `pick` accepts, failing on `Unavailable`.
@@ -236,12 +231,6 @@ impl Console {
             _ => None,
         })
         .await
-    }
-}
-
-impl Drop for Console {
-    fn drop(&mut self) {
-        self.cancel.cancel();
     }
 }
 

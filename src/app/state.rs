@@ -190,8 +190,41 @@ pub struct Status {
 /// A backend job the console is waiting for; the spinner turns only while one runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Busy {
+    /// Which job: its end is found by this, never by its label.
+    pub key: BusyKey,
+    /// What the status bar shows while it runs.
     pub label: String,
     pub since: Timestamp,
+}
+
+/// The jobs the console waits for, each one at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BusyKey {
+    /// A digest being written.
+    Writing,
+    /// A draft being published.
+    Publishing,
+    /// A cluster bring-up or removal.
+    ClusterRun,
+    /// A mirror's sync.
+    MirrorSync,
+}
+
+impl State {
+    /// Turns the spinner while `key`'s job runs, showing `label`.
+    pub fn start_busy(&mut self, key: BusyKey, label: impl Into<String>) {
+        let (label, since) = (label.into(), self.now);
+        self.busy.push(Busy { key, label, since });
+    }
+
+    pub fn is_busy(&self, key: BusyKey) -> bool {
+        self.busy.iter().any(|b| b.key == key)
+    }
+
+    /// `key`'s job is over.
+    pub fn end_busy(&mut self, key: BusyKey) {
+        self.busy.retain(|b| b.key != key);
+    }
 }
 
 pub struct State {

@@ -18,6 +18,7 @@ use super::endpoint::QueueEndpoint;
 use super::pool::{self, PoolCommand, PoolEvent, PoolSpec};
 use super::sandbox;
 use super::trigger::{local_job, whoami};
+use crate::backend::actor::{Actor, Events, Inbox};
 use crate::backend::queue::contract::{AgentStatus, JobRecord, LogLine, QueueStats};
 use crate::backend::queue::{CancelOutcome, JobFilter, Queue};
 use crate::config::Config;
@@ -92,16 +93,10 @@ pub struct Setup {
     pub pool: PoolSpec,
 }
 
-/// Starts the actor. When `cancel` fires it stops its local agents and waits for them;
-/// the returned task ends after that.
-pub fn spawn(
-    setup: Setup,
-    events: mpsc::UnboundedSender<Event>,
-    cancel: CancellationToken,
-) -> (mpsc::UnboundedSender<Command>, JoinHandle<()>) {
-    let (commands, inbox) = mpsc::unbounded_channel();
-    let task = tokio::spawn(run(setup, inbox, events, cancel));
-    (commands, task)
+/// Starts the actor. Stopping it stops its local agents, and its handle finishes once
+/// they have exited.
+pub fn spawn(setup: Setup, events: Events<Event>) -> Actor<Command> {
+    Actor::spawn(|inbox| run(setup, inbox, events))
 }
 
 /// The local pool the console started.
@@ -117,37 +112,33 @@ enum Internal {
     Changed,
 }
 
-struct Actor {
+struct Worker {
     setup: Setup,
-    events: mpsc::UnboundedSender<Event>,
+    events: Events<Event>,
     queue: Option<Queue>,
     /// Where `queue` is; holds the port-forward to the lab's Redis open.
     endpoint: Option<QueueEndpoint>,
     internal: mpsc::UnboundedSender<Internal>,
-    cancel: CancellationToken,
+    /// The actor's stop: the local agents and the events follower watch it.
+    stop: CancellationToken,
     follower: Option<JoinHandle<()>>,
     log: Option<JoinHandle<()>>,
     pool: Option<Pool>,
     watching: bool,
 }
 
-async fn run(
-    setup: Setup,
-    mut inbox: mpsc::UnboundedReceiver<Command>,
-    events: mpsc::UnboundedSender<Event>,
-    cancel: CancellationToken,
-) {
+async fn run(setup: Setup, mut inbox: Inbox<Command>, events: Events<Event>) {
     let (internal, mut changes) = mpsc::unbounded_channel();
     let (pool_tx, mut pool_events) = mpsc::unbounded_channel::<PoolEvent>();
     let sandboxed = sandbox::local_pool_sandboxed(&setup.config.ci).await;
     let _ = events.send(Event::LocalSandbox { sandboxed });
-    let mut actor = Actor {
+    let mut worker = Worker {
         setup,
         events,
         queue: None,
         endpoint: None,
         internal,
-        cancel: cancel.clone(),
+        stop: inbox.stop().clone(),
         follower: None,
         log: None,
         pool: None,
@@ -157,24 +148,23 @@ async fn run(
     sample.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            _ = cancel.cancelled() => break,
             command = inbox.recv() => match command {
-                Some(command) => actor.handle(command, &pool_tx).await,
+                Some(command) => worker.handle(command, &pool_tx).await,
                 None => break,
             },
             Some(Internal::Changed) = changes.recv() => {
                 // Coalesce a burst of queue events into one refresh.
                 while changes.try_recv().is_ok() {}
-                actor.refresh().await;
+                worker.refresh().await;
             }
-            Some(event) = pool_events.recv() => actor.on_pool(event),
-            _ = sample.tick(), if actor.watching && actor.queue.is_some() => actor.sample().await,
+            Some(event) = pool_events.recv() => worker.on_pool(event),
+            _ = sample.tick(), if worker.watching && worker.queue.is_some() => worker.sample().await,
         }
     }
-    actor.stop().await;
+    worker.stop().await;
 }
 
-impl Actor {
+impl Worker {
     fn send(&self, event: Event) {
         let _ = self.events.send(event);
     }
@@ -220,7 +210,7 @@ impl Actor {
                 self.follower = Some(tokio::spawn(follow_events(
                     queue.clone(),
                     self.internal.clone(),
-                    self.cancel.clone(),
+                    self.stop.clone(),
                 )));
                 self.queue = Some(queue);
                 self.refresh().await;
@@ -359,7 +349,7 @@ impl Actor {
                     self.setup.pool.clone(),
                     wanted,
                     pool_events.clone(),
-                    self.cancel.child_token(),
+                    self.stop.child_token(),
                 );
                 self.pool = Some(Pool {
                     commands,
@@ -383,7 +373,7 @@ impl Actor {
     }
 
     /// Stops the followers, then waits for the local agents (already told to stop by the
-    /// cancelled token) so none outlives the console.
+    /// actor's stop) so none outlives the console.
     async fn stop(&mut self) {
         for task in [self.follower.take(), self.log.take()]
             .into_iter()
@@ -421,7 +411,7 @@ async fn follow_events(
 }
 
 /// Sends the job's log so far, then new lines as they come, until the job is over.
-async fn follow_log(queue: Queue, id: String, events: mpsc::UnboundedSender<Event>) {
+async fn follow_log(queue: Queue, id: String, events: Events<Event>) {
     let mut after: Option<String> = None;
     loop {
         let lines = match after {
