@@ -1,6 +1,7 @@
 //! The one shape of the console's actors (sparky, ci, cluster, mirror): each module's
 //! `spawn(setup, events)` returns an [`Actor`], reads its `Command`s from an [`Inbox`] and
-//! reports its `Event`s through [`Events`].
+//! reports its `Event`s through [`Events`]; the actors of views that are read only while
+//! on screen repeat their reads with a [`Poll`].
 //!
 //! An actor stops when its [`Commands`] is dropped: its inbox ends at once (commands still
 //! queued are dropped), what it awaits in place is cancelled through [`Inbox::stop`], and
@@ -9,10 +10,12 @@
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::SendError;
 use tokio::task::JoinHandle;
+use tokio::time::{Interval, MissedTickBehavior};
 use tokio_util::sync::{CancellationToken, DropGuard};
 
 /// A running actor: where to send its commands, and its task.
@@ -79,6 +82,43 @@ impl<C> Inbox<C> {
     }
 }
 
+/// A read an actor repeats while its view is on screen (`watch(true)`), and never
+/// otherwise: an actor whose view is elsewhere sleeps without waking.
+pub struct Poll {
+    interval: Interval,
+    watching: bool,
+}
+
+impl Poll {
+    pub fn every(period: Duration) -> Poll {
+        let mut interval = tokio::time::interval(period);
+        interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        Poll {
+            interval,
+            watching: false,
+        }
+    }
+
+    pub fn watch(&mut self, on: bool) {
+        self.watching = on;
+    }
+
+    /// The next read is one period from now (one has just been made).
+    pub fn restart(&mut self) {
+        self.interval.reset();
+    }
+
+    /// Resolves when the next read is due: never while not watching, nor while there is
+    /// nothing `ready` to read.
+    pub async fn due(&mut self, ready: bool) {
+        if self.watching && ready {
+            self.interval.tick().await;
+        } else {
+            std::future::pending().await
+        }
+    }
+}
+
 /// Where an actor sends its events: a channel of their own (tests), or the console's one
 /// channel, each event wrapped in the console's message.
 pub struct Events<E> {
@@ -124,5 +164,53 @@ impl<E> Clone for Events<E> {
 impl<E> fmt::Debug for Events<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Events")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An actor that reports each command, then awaits until stopped; it reports 0 when
+    /// its inbox ends.
+    fn stuck_after_each_command(events: Events<u32>) -> Actor<u32> {
+        Actor::spawn(|mut inbox: Inbox<u32>| async move {
+            while let Some(n) = inbox.recv().await {
+                let _ = events.send(n);
+                inbox.stop().cancelled().await;
+            }
+            let _ = events.send(0);
+        })
+    }
+
+    #[tokio::test]
+    async fn dropping_the_commands_cancels_the_await_and_drops_what_is_queued() {
+        let (events_tx, mut events) = mpsc::unbounded_channel();
+        let Actor { commands, handle } = stuck_after_each_command(events_tx.into());
+        commands.send(1).unwrap();
+        assert_eq!(events.recv().await, Some(1));
+        commands.send(2).unwrap();
+        drop(commands);
+        handle.await.unwrap();
+        assert_eq!(events.recv().await, Some(0));
+        assert_eq!(events.recv().await, None, "the actor dropped its events");
+    }
+
+    #[tokio::test]
+    async fn wrapped_events_share_one_channel() {
+        let (events_tx, mut events) = mpsc::unbounded_channel();
+        let odd = stuck_after_each_command(Events::wrapped(events_tx.clone(), Err));
+        let even = stuck_after_each_command(Events::wrapped(events_tx, Ok));
+        odd.commands.send(1).unwrap();
+        assert_eq!(events.recv().await, Some(Err(1)));
+        even.commands.send(2).unwrap();
+        assert_eq!(events.recv().await, Some(Ok(2)));
+        drop(odd.commands);
+        odd.handle.await.unwrap();
+        assert_eq!(events.recv().await, Some(Err(0)));
+        drop(even.commands);
+        even.handle.await.unwrap();
+        assert_eq!(events.recv().await, Some(Ok(0)));
+        assert_eq!(events.recv().await, None);
     }
 }

@@ -18,7 +18,7 @@ use super::endpoint::QueueEndpoint;
 use super::pool::{self, PoolCommand, PoolEvent, PoolSpec};
 use super::sandbox;
 use super::trigger::{local_job, whoami};
-use crate::backend::actor::{Actor, Events, Inbox};
+use crate::backend::actor::{Actor, Events, Inbox, Poll};
 use crate::backend::queue::contract::{AgentStatus, JobRecord, LogLine, QueueStats};
 use crate::backend::queue::{CancelOutcome, JobFilter, Queue};
 use crate::config::Config;
@@ -124,7 +124,8 @@ struct Worker {
     follower: Option<JoinHandle<()>>,
     log: Option<JoinHandle<()>>,
     pool: Option<Pool>,
-    watching: bool,
+    /// The Pool view's graphs, sampled while it is on screen.
+    sampling: Poll,
 }
 
 async fn run(setup: Setup, mut inbox: Inbox<Command>, events: Events<Event>) {
@@ -142,10 +143,8 @@ async fn run(setup: Setup, mut inbox: Inbox<Command>, events: Events<Event>) {
         follower: None,
         log: None,
         pool: None,
-        watching: false,
+        sampling: Poll::every(SAMPLE_EVERY),
     };
-    let mut sample = tokio::time::interval(SAMPLE_EVERY);
-    sample.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             command = inbox.recv() => match command {
@@ -158,7 +157,7 @@ async fn run(setup: Setup, mut inbox: Inbox<Command>, events: Events<Event>) {
                 worker.refresh().await;
             }
             Some(event) = pool_events.recv() => worker.on_pool(event),
-            _ = sample.tick(), if worker.watching && worker.queue.is_some() => worker.sample().await,
+            _ = worker.sampling.due(worker.queue.is_some()) => worker.sample().await,
         }
     }
     worker.stop().await;
@@ -178,7 +177,7 @@ impl Worker {
                     self.refresh().await;
                 }
             }
-            Command::Watch(on) => self.watching = on,
+            Command::Watch(on) => self.sampling.watch(on),
             Command::OpenLog(id) => self.open_log(id),
             Command::CloseLog => {
                 if let Some(task) = self.log.take() {

@@ -12,13 +12,12 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio::task::{JoinError, JoinSet};
-use tokio::time::{Interval, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
 use super::lab::Lab;
 use super::report::{ClusterStatus, Progress};
 use super::{Component, doctor, k3s};
-use crate::backend::actor::{Actor, Events, Inbox};
+use crate::backend::actor::{Actor, Events, Inbox, Poll};
 use crate::config::Config;
 
 /// How often the status is read while the Cluster view is on screen.
@@ -77,34 +76,28 @@ struct Worker {
     /// The actor's stop: a connection or a status read in progress is dropped with it.
     stop: CancellationToken,
     lab: Option<Lab>,
-    watching: bool,
-    poll: Interval,
+    poll: Poll,
     /// The bring-up or removal going, if any: it runs while this is not empty.
     run: JoinSet<Ended>,
 }
 
 async fn run(setup: Setup, mut inbox: Inbox<Command>, events: Events<Event>) {
-    let mut poll = tokio::time::interval(POLL_EVERY);
-    poll.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut worker = Worker {
         setup,
         events,
         stop: inbox.stop().clone(),
         lab: None,
-        watching: false,
-        poll,
+        poll: Poll::every(POLL_EVERY),
         run: JoinSet::new(),
     };
     loop {
-        // The tick is only polled while watching a connected cluster: no wake-ups otherwise.
-        let polling = worker.watching && worker.lab.is_some();
         tokio::select! {
             command = inbox.recv() => match command {
                 Some(command) => worker.handle(command).await,
                 None => break,
             },
             Some(ended) = worker.run.join_next() => worker.finished(ended).await,
-            _ = worker.poll.tick(), if polling => worker.status().await,
+            _ = worker.poll.due(worker.lab.is_some()) => worker.status().await,
         }
     }
     worker.run.shutdown().await;
@@ -118,10 +111,10 @@ impl Worker {
     async fn handle(&mut self, command: Command) {
         match command {
             Command::Watch => {
-                self.watching = true;
+                self.poll.watch(true);
                 self.refresh().await;
             }
-            Command::Unwatch => self.watching = false,
+            Command::Unwatch => self.poll.watch(false),
             Command::Refresh => self.refresh().await,
             Command::Up { components, force } => {
                 self.start(Run::Up { components, force }).await;
@@ -137,7 +130,7 @@ impl Worker {
     async fn refresh(&mut self) {
         if self.connect().await {
             self.status().await;
-            self.poll.reset();
+            self.poll.restart();
         }
     }
 

@@ -12,11 +12,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::task::{JoinError, JoinSet};
-use tokio::time::{Interval, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
 use super::{GiteaMirrors, MirrorStatus};
-use crate::backend::actor::{Actor, Events, Inbox};
+use crate::backend::actor::{Actor, Events, Inbox, Poll};
 use crate::config::Config;
 
 /// How often the mirrors are listed while the Mirrors view is on screen.
@@ -62,34 +61,28 @@ struct Worker {
     /// The actor's stop: a listing in progress is dropped with it.
     stop: CancellationToken,
     mirrors: Option<GiteaMirrors>,
-    watching: bool,
-    poll: Interval,
+    poll: Poll,
     /// The sync going, if any: it runs while this is not empty.
     sync: JoinSet<Result<String, String>>,
 }
 
 async fn run(setup: Setup, mut inbox: Inbox<Command>, events: Events<Event>) {
-    let mut poll = tokio::time::interval(POLL_EVERY);
-    poll.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut worker = Worker {
         setup,
         events,
         stop: inbox.stop().clone(),
         mirrors: None,
-        watching: false,
-        poll,
+        poll: Poll::every(POLL_EVERY),
         sync: JoinSet::new(),
     };
     loop {
-        // The tick is only polled while watching usable mirrors: no wake-ups otherwise.
-        let polling = worker.watching && worker.mirrors.is_some();
         tokio::select! {
             command = inbox.recv() => match command {
                 Some(command) => worker.handle(command).await,
                 None => break,
             },
             Some(synced) = worker.sync.join_next() => worker.synced(synced).await,
-            _ = worker.poll.tick(), if polling => worker.list().await,
+            _ = worker.poll.due(worker.mirrors.is_some()) => worker.list().await,
         }
     }
     worker.sync.shutdown().await;
@@ -103,10 +96,10 @@ impl Worker {
     async fn handle(&mut self, command: Command) {
         match command {
             Command::Watch => {
-                self.watching = true;
+                self.poll.watch(true);
                 self.refresh().await;
             }
-            Command::Unwatch => self.watching = false,
+            Command::Unwatch => self.poll.watch(false),
             Command::Refresh => self.refresh().await,
             Command::Sync(repo) => self.start_sync(repo),
         }
@@ -117,7 +110,7 @@ impl Worker {
     async fn refresh(&mut self) {
         if self.set_up() {
             self.list().await;
-            self.poll.reset();
+            self.poll.restart();
         }
     }
 
