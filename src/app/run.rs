@@ -137,7 +137,7 @@ async fn event_loop(tui: &mut Tui, console: Console) -> color_eyre::Result<()> {
         while let Ok(msg) = events.try_recv() {
             msgs.push(msg);
         }
-        // A stopped actor had sent all its events: they come first.
+        // After the events a stopped actor sent before it stopped.
         msgs.extend(stopped.map(Msg::Stopped));
         for msg in msgs {
             if matches!(msg, Msg::Key(_)) && !matches!(state.mode, Mode::Editing(_)) {

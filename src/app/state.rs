@@ -197,7 +197,7 @@ pub struct Busy {
     pub since: Timestamp,
 }
 
-/// The jobs the console waits for, each one at a time.
+/// The jobs the console waits for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BusyKey {
     /// A digest being written.
@@ -221,9 +221,11 @@ impl State {
         self.busy.iter().any(|b| b.key == key)
     }
 
-    /// `key`'s job is over.
+    /// One of `key`'s jobs is over (two digests may be written at once).
     pub fn end_busy(&mut self, key: BusyKey) {
-        self.busy.retain(|b| b.key != key);
+        if let Some(at) = self.busy.iter().position(|b| b.key == key) {
+            self.busy.remove(at);
+        }
     }
 }
 
