@@ -14,7 +14,7 @@ use jiff::Timestamp;
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 use raibid::backend::actor::Commands;
-use raibid::backend::ci::actor::{self, Command, Event, Setup};
+use raibid::backend::ci::actor::{self, Command, Event, Op, Setup};
 use raibid::backend::ci::pool::PoolSpec;
 use raibid::backend::queue::contract::{Job, JobRecord, JobState, Trigger};
 use raibid::backend::queue::{Queue, QueueSettings, new_job_id};
@@ -251,7 +251,10 @@ async fn the_console_sees_the_labs_queue_through_the_forward_across_a_pod_restar
     console.commands.send(Command::Scale(1)).unwrap();
     let refused = console
         .wait_for(|event| match event {
-            Event::Failed { action, message } if action.contains("pool") => Some(message.clone()),
+            Event::Failed {
+                op: Op::ScalePool,
+                message,
+            } => Some(message.clone()),
             _ => None,
         })
         .await;
@@ -265,7 +268,7 @@ async fn the_console_sees_the_labs_queue_through_the_forward_across_a_pod_restar
     let done = console
         .wait_for(|event| match event {
             Event::Done { message } => Some(message.clone()),
-            Event::Failed { action, message } => panic!("{action}: {message}"),
+            Event::Failed { op, message } => panic!("{op}: {message}"),
             _ => None,
         })
         .await;

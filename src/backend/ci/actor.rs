@@ -5,6 +5,7 @@
 //! Nothing here polls on a tight loop: the lists refresh on queue events; the queue
 //! numbers are sampled every two seconds only while the Pool view is on screen.
 
+use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -82,9 +83,39 @@ pub enum Event {
         message: String,
     },
     Failed {
-        action: String,
+        op: Op,
         message: String,
     },
+}
+
+/// What the actor was doing when it failed; shown as "could not {op}".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Op {
+    ListJobs,
+    ListAgents,
+    Trigger,
+    Cancel,
+    Retry,
+    ScalePool,
+    /// Starting this local agent.
+    StartAgent(String),
+    FollowLog,
+}
+
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self {
+            Op::ListJobs => "list jobs",
+            Op::ListAgents => "list agents",
+            Op::Trigger => "trigger a build",
+            Op::Cancel => "cancel",
+            Op::Retry => "retry",
+            Op::ScalePool => "scale the local pool",
+            Op::StartAgent(name) => return write!(f, "start agent {name}"),
+            Op::FollowLog => "follow the log",
+        };
+        f.write_str(what)
+    }
 }
 
 pub struct Setup {
@@ -234,14 +265,14 @@ impl Worker {
         {
             Ok(jobs) => self.send(Event::Jobs(jobs)),
             Err(e) => self.send(Event::Failed {
-                action: "list jobs".into(),
+                op: Op::ListJobs,
                 message: e.to_string(),
             }),
         }
         match queue.agents().await {
             Ok(agents) => self.send(Event::Agents(agents)),
             Err(e) => self.send(Event::Failed {
-                action: "list agents".into(),
+                op: Op::ListAgents,
                 message: e.to_string(),
             }),
         }
@@ -276,7 +307,7 @@ impl Worker {
             Ok(job) => job,
             Err(message) => {
                 return self.send(Event::Failed {
-                    action: "trigger a build".into(),
+                    op: Op::Trigger,
                     message,
                 });
             }
@@ -290,7 +321,7 @@ impl Worker {
                 ),
             }),
             Err(e) => self.send(Event::Failed {
-                action: "trigger a build".into(),
+                op: Op::Trigger,
                 message: e.to_string(),
             }),
         }
@@ -309,7 +340,7 @@ impl Worker {
                 message: format!("{id} is already {}", state.as_str()),
             }),
             Err(e) => self.send(Event::Failed {
-                action: "cancel".into(),
+                op: Op::Cancel,
                 message: e.to_string(),
             }),
         }
@@ -322,7 +353,7 @@ impl Worker {
                 message: format!("queued {} (attempt {})", job.id, job.attempt),
             }),
             Err(e) => self.send(Event::Failed {
-                action: "retry".into(),
+                op: Op::Retry,
                 message: e.to_string(),
             }),
         }
@@ -332,7 +363,7 @@ impl Worker {
         if self.endpoint.as_ref().is_some_and(QueueEndpoint::is_lab) {
             // Local agents would read `ci.redis_url`, not this forward.
             return self.send(Event::Failed {
-                action: "scale the local pool".into(),
+                op: Op::ScalePool,
                 message: "this is the lab's queue: KEDA scales its agents".into(),
             });
         }
@@ -364,7 +395,7 @@ impl Worker {
         match event {
             PoolEvent::Size { wanted, running } => self.send(Event::Pool { wanted, running }),
             PoolEvent::Failed { name, message } => self.send(Event::Failed {
-                action: format!("start agent {name}"),
+                op: Op::StartAgent(name),
                 message,
             }),
             PoolEvent::Started { .. } | PoolEvent::Exited { .. } => {}
@@ -425,7 +456,7 @@ async fn follow_log(queue: Queue, id: String, events: Events<Event>) {
             Ok(lines) => lines,
             Err(e) => {
                 let _ = events.send(Event::Failed {
-                    action: "follow the log".into(),
+                    op: Op::FollowLog,
                     message: e.to_string(),
                 });
                 return;
