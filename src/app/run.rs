@@ -9,15 +9,16 @@ use crossterm::event::{Event as TermEvent, EventStream, KeyEventKind};
 use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
+use tokio::task::JoinSet;
 use tokio::time::{Instant, sleep_until};
 use tokio_stream::StreamExt as _;
-use tokio_util::sync::CancellationToken;
 
+use crate::backend::actor::{Actor, Commands, Events};
 use crate::backend::ci::actor as ci_actor;
 use crate::backend::ci::pool::PoolSpec;
 use crate::backend::cluster::actor as cluster_actor;
-use crate::backend::mirrors_actor;
-use crate::backend::sparky::actor::{self, Command, Places};
+use crate::backend::mirror::actor as mirror_actor;
+use crate::backend::sparky::actor::{self as sparky_actor, Places};
 use crate::backend::sparky::model::PeriodKind;
 use crate::backend::sparky::period;
 use crate::backend::sparky::pipeline::WriterChoice;
@@ -28,11 +29,12 @@ use super::keymap::Keymap;
 use super::state::{Mode, State};
 use super::terminal::{self, Tui};
 use super::theme::Themes;
-use super::update::{Cmd, Msg, Settings, update};
+use super::update::{Cmd, Msg, Settings, Worker, update};
 
 const SPIN_EVERY: Duration = Duration::from_millis(120);
-/// How long quitting waits for local agents to stop.
-const AGENTS_STOP: Duration = Duration::from_secs(15);
+/// How long quitting waits for the actors to stop: local agents finish their jobs as
+/// cancelled, publications going get their answers.
+const ACTORS_STOP: Duration = Duration::from_secs(15);
 
 pub struct Console {
     pub config: Arc<Config>,
@@ -79,32 +81,9 @@ async fn event_loop(tui: &mut Tui, console: Console) -> color_eyre::Result<()> {
     let frame_gap = Duration::from_secs(1) / config.ui.max_fps.max(1);
     let autosave_gap = Duration::from_secs(config.ui.autosave_secs.max(1));
 
-    let cancel = CancellationToken::new();
     let (events_tx, mut events) = mpsc::unbounded_channel();
-    let ci_setup = ci_actor::Setup {
-        config: Arc::clone(&config),
-        cwd: places.cwd.clone(),
-        pool,
-    };
-    let cluster_setup = cluster_actor::Setup {
-        config: Arc::clone(&config),
-        data_dir,
-    };
-    let mirrors_setup = mirrors_actor::Setup {
-        config: Arc::clone(&config),
-    };
-    let sparky = actor::spawn(Arc::clone(&config), places, events_tx, cancel.clone());
-    let (ci_tx, mut ci_events) = mpsc::unbounded_channel();
-    let (ci, ci_task) = ci_actor::spawn(ci_setup, ci_tx, cancel.clone());
-    // Idle until the Cluster view is shown: a machine without a cluster starts as fast.
-    let (cluster_tx, mut cluster_events) = mpsc::unbounded_channel();
-    let (cluster, cluster_task) = cluster_actor::spawn(cluster_setup, cluster_tx, cancel.clone());
-    // Likewise until the Mirrors view is shown: Gitea and GitHub are not asked before.
-    let (mirrors_tx, mut mirrors_events) = mpsc::unbounded_channel();
-    let (mirrors, mirrors_task) = mirrors_actor::spawn(mirrors_setup, mirrors_tx, cancel.clone());
-    if let Some(kind) = startup_period(&config.sparky.startup_digest) {
-        let _ = sparky.send(Command::DigestIfMissing(kind));
-    }
+    let (commands, mut running) = start_actors(config, places, pool, data_dir, &events_tx);
+    drop(events_tx);
 
     let mut input = EventStream::new();
     let mut terminate = signal(SignalKind::terminate())?;
@@ -113,10 +92,6 @@ async fn event_loop(tui: &mut Tui, console: Console) -> color_eyre::Result<()> {
     let mut last_draw: Option<Instant> = None;
     let mut last_spin = Instant::now();
     let mut last_autosave = Instant::now();
-    let mut sparky_alive = true;
-    let mut ci_alive = true;
-    let mut cluster_alive = true;
-    let mut mirrors_alive = true;
 
     loop {
         let now = Instant::now();
@@ -135,44 +110,15 @@ async fn event_loop(tui: &mut Tui, console: Console) -> color_eyre::Result<()> {
         let autosave_due = editing_dirty.then(|| last_autosave + autosave_gap);
 
         let mut msgs = Vec::new();
+        let mut stopped = None;
         tokio::select! {
             term = input.next() => match term {
                 Some(Ok(event)) => push_terminal(event, &mut msgs, &mut dirty),
                 Some(Err(e)) => return Err(e.into()),
                 None => break,
             },
-            event = events.recv(), if sparky_alive => match event {
-                Some(event) => msgs.push(Msg::Sparky(event)),
-                None => {
-                    sparky_alive = false;
-                    state.error("the Sparky worker stopped; see the log file for why");
-                    dirty = true;
-                }
-            },
-            event = ci_events.recv(), if ci_alive => match event {
-                Some(event) => msgs.push(Msg::Ci(event)),
-                None => {
-                    ci_alive = false;
-                    state.error("the CI worker stopped; see the log file for why");
-                    dirty = true;
-                }
-            },
-            event = cluster_events.recv(), if cluster_alive => match event {
-                Some(event) => msgs.push(Msg::Cluster(event)),
-                None => {
-                    cluster_alive = false;
-                    state.error("the cluster worker stopped; see the log file for why");
-                    dirty = true;
-                }
-            },
-            event = mirrors_events.recv(), if mirrors_alive => match event {
-                Some(event) => msgs.push(Msg::Mirrors(event)),
-                None => {
-                    mirrors_alive = false;
-                    state.error("the mirrors worker stopped; see the log file for why");
-                    dirty = true;
-                }
-            },
+            Some(msg) = events.recv() => msgs.push(msg),
+            Some(Ok(worker)) = running.join_next() => stopped = Some(worker),
             _ = sleep_until(frame_due.unwrap_or(now)), if frame_due.is_some() => {}
             _ = sleep_until(spin_due.unwrap_or(now)), if spin_due.is_some() => {
                 last_spin = Instant::now();
@@ -188,31 +134,18 @@ async fn event_loop(tui: &mut Tui, console: Console) -> color_eyre::Result<()> {
         // Drain the backend events already waiting, so a burst costs one frame. (Terminal
         // input is not drained: polling crossterm's EventStream outside the task loses its
         // wake-up; key bursts are coalesced by the frame limit instead.)
-        while let Ok(event) = events.try_recv() {
-            msgs.push(Msg::Sparky(event));
+        while let Ok(msg) = events.try_recv() {
+            msgs.push(msg);
         }
-        while let Ok(event) = ci_events.try_recv() {
-            msgs.push(Msg::Ci(event));
-        }
-        while let Ok(event) = cluster_events.try_recv() {
-            msgs.push(Msg::Cluster(event));
-        }
-        while let Ok(event) = mirrors_events.try_recv() {
-            msgs.push(Msg::Mirrors(event));
-        }
+        // After the events a stopped actor sent before it stopped.
+        msgs.extend(stopped.map(Msg::Stopped));
         for msg in msgs {
             if matches!(msg, Msg::Key(_)) && !matches!(state.mode, Mode::Editing(_)) {
                 last_autosave = Instant::now();
             }
             state.now = jiff::Timestamp::now();
             for command in update(&mut state, settings, msg) {
-                // A stopped actor was reported when its channel closed.
-                let _ = match command {
-                    Cmd::Sparky(command) => sparky.send(command).is_ok(),
-                    Cmd::Ci(command) => ci.send(command).is_ok(),
-                    Cmd::Cluster(command) => cluster.send(command).is_ok(),
-                    Cmd::Mirrors(command) => mirrors.send(command).is_ok(),
-                };
+                commands.send(command);
             }
             dirty = true;
         }
@@ -228,13 +161,83 @@ async fn event_loop(tui: &mut Tui, console: Console) -> color_eyre::Result<()> {
             .unwrap_or_else(|| themes.next_after(""));
         draw(tui, &state, theme)?;
     }
-    cancel.cancel();
-    let _ = tokio::time::timeout(AGENTS_STOP, ci_task).await;
-    // A run in progress is dropped with the token; this returns at once.
-    let _ = cluster_task.await;
-    // A sync in progress is dropped with the token too.
-    let _ = mirrors_task.await;
+    drop(commands);
+    let all_stopped = async { while running.join_next().await.is_some() {} };
+    let _ = tokio::time::timeout(ACTORS_STOP, all_stopped).await;
     Ok(())
+}
+
+/// Every actor's commands; dropping them stops the actors.
+struct ActorCommands {
+    sparky: Commands<sparky_actor::Command>,
+    ci: Commands<ci_actor::Command>,
+    cluster: Commands<cluster_actor::Command>,
+    mirrors: Commands<mirror_actor::Command>,
+}
+
+impl ActorCommands {
+    fn send(&self, command: Cmd) {
+        // A stopped actor was reported when it stopped.
+        let _ = match command {
+            Cmd::Sparky(command) => self.sparky.send(command).is_ok(),
+            Cmd::Ci(command) => self.ci.send(command).is_ok(),
+            Cmd::Cluster(command) => self.cluster.send(command).is_ok(),
+            Cmd::Mirrors(command) => self.mirrors.send(command).is_ok(),
+        };
+    }
+}
+
+/// Starts every actor, each reporting into `events`; their tasks are in the set, each
+/// ending with its actor's name once it has stopped. The cluster and mirrors actors idle
+/// until their view is shown: a machine without a cluster or Gitea starts as fast.
+fn start_actors(
+    config: Arc<Config>,
+    places: Places,
+    pool: PoolSpec,
+    data_dir: std::path::PathBuf,
+    events: &mpsc::UnboundedSender<Msg>,
+) -> (ActorCommands, JoinSet<Worker>) {
+    let ci = ci_actor::Setup {
+        config: Arc::clone(&config),
+        cwd: places.cwd.clone(),
+        pool,
+    };
+    let cluster = cluster_actor::Setup {
+        config: Arc::clone(&config),
+        data_dir,
+    };
+    let mirrors = mirror_actor::Setup {
+        config: Arc::clone(&config),
+    };
+    let startup = startup_period(&config.sparky.startup_digest);
+    let sparky = sparky_actor::Setup { config, places };
+    let sparky = sparky_actor::spawn(sparky, Events::wrapped(events.clone(), Msg::Sparky));
+    let ci = ci_actor::spawn(ci, Events::wrapped(events.clone(), Msg::Ci));
+    let cluster = cluster_actor::spawn(cluster, Events::wrapped(events.clone(), Msg::Cluster));
+    let mirrors = mirror_actor::spawn(mirrors, Events::wrapped(events.clone(), Msg::Mirrors));
+    let mut running = JoinSet::new();
+    let commands = ActorCommands {
+        sparky: watch(Worker::Sparky, sparky, &mut running),
+        ci: watch(Worker::Ci, ci, &mut running),
+        cluster: watch(Worker::Cluster, cluster, &mut running),
+        mirrors: watch(Worker::Mirrors, mirrors, &mut running),
+    };
+    if let Some(kind) = startup {
+        let _ = commands
+            .sparky
+            .send(sparky_actor::Command::DigestIfMissing(kind));
+    }
+    (commands, running)
+}
+
+/// `actor`'s commands; its task joins `running`, where it ends with `worker`.
+fn watch<C>(worker: Worker, actor: Actor<C>, running: &mut JoinSet<Worker>) -> Commands<C> {
+    let Actor { commands, handle } = actor;
+    running.spawn(async move {
+        let _ = handle.await;
+        worker
+    });
+    commands
 }
 
 fn startup_period(name: &str) -> Option<PeriodKind> {

@@ -190,8 +190,43 @@ pub struct Status {
 /// A backend job the console is waiting for; the spinner turns only while one runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Busy {
+    /// Which job: its end is found by this, never by its label.
+    pub key: BusyKey,
+    /// What the status bar shows while it runs.
     pub label: String,
     pub since: Timestamp,
+}
+
+/// The jobs the console waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BusyKey {
+    /// A digest being written.
+    Writing,
+    /// A draft being published.
+    Publishing,
+    /// A cluster bring-up or removal.
+    ClusterRun,
+    /// A mirror's sync.
+    MirrorSync,
+}
+
+impl State {
+    /// Turns the spinner while `key`'s job runs, showing `label`.
+    pub fn start_busy(&mut self, key: BusyKey, label: impl Into<String>) {
+        let (label, since) = (label.into(), self.now);
+        self.busy.push(Busy { key, label, since });
+    }
+
+    pub fn is_busy(&self, key: BusyKey) -> bool {
+        self.busy.iter().any(|b| b.key == key)
+    }
+
+    /// One of `key`'s jobs is over (two digests may be written at once).
+    pub fn end_busy(&mut self, key: BusyKey) {
+        if let Some(at) = self.busy.iter().position(|b| b.key == key) {
+            self.busy.remove(at);
+        }
+    }
 }
 
 pub struct State {

@@ -8,14 +8,15 @@ use std::process::Output;
 use std::sync::Arc;
 use std::time::Duration;
 
-use raibid::backend::cluster::actor::{ClusterCommand, ClusterEvent, Setup, spawn};
+use raibid::backend::cluster::actor::{
+    Command as ClusterCommand, Event as ClusterEvent, Setup, spawn,
+};
 use raibid::backend::cluster::report::Progress;
 use raibid::backend::cluster::{Component, Lab};
 use raibid::config::Config;
 use serde_json::Value;
 use support::cli::{command_in, described};
 use support::lab::{SimLab, coredns, node};
-use tokio_util::sync::CancellationToken;
 
 const CHECKS: [&str; 11] = [
     "kubeconfig",
@@ -481,8 +482,7 @@ async fn the_consoles_bring_up_runs_the_same_checks_first() {
         data_dir: sim.data_dir(),
     };
     let (events_tx, mut events) = tokio::sync::mpsc::unbounded_channel();
-    let cancel = CancellationToken::new();
-    let (commands, _task) = spawn(setup, events_tx, cancel.clone());
+    let commands = spawn(setup, events_tx.into()).commands;
     commands
         .send(ClusterCommand::Up {
             components: Component::ALL.to_vec(),
@@ -501,7 +501,7 @@ async fn the_consoles_bring_up_runs_the_same_checks_first() {
             _ => {}
         }
     };
-    cancel.cancel();
+    drop(commands);
     assert!(reason.contains("1 check failed: dns"), "{reason}");
     assert!(logged.iter().any(|l| l.starts_with("✗ dns")), "{logged:?}");
     assert!(

@@ -11,7 +11,8 @@ use std::time::Duration;
 use jiff::Timestamp;
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
-use raibid::backend::ci::actor::{self, Command, Event, Setup};
+use raibid::backend::actor::Commands;
+use raibid::backend::ci::actor::{self, Command, Event, Op, Setup};
 use raibid::backend::ci::pool::PoolSpec;
 use raibid::backend::queue::contract::{Job, JobRecord, JobState, Trigger};
 use raibid::backend::queue::{Queue, QueueSettings, new_job_id};
@@ -20,7 +21,6 @@ use serde_json::{Value, json};
 use support::kube_api::FakeKube;
 use support::redis::RedisServer;
 use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 
 const BIN: &str = env!("CARGO_BIN_EXE_raibid");
 const PASSWORD: &str = "5e3f0c1d9a7b";
@@ -184,15 +184,14 @@ async fn enqueue(url: &str, repo: &str) -> Job {
 }
 
 struct Console {
-    commands: mpsc::UnboundedSender<Command>,
+    /// Dropped with the console, which stops the actor.
+    commands: Commands<Command>,
     events: mpsc::UnboundedReceiver<Event>,
-    cancel: CancellationToken,
 }
 
 impl Console {
     fn start(config: Config, cwd: &Path) -> Console {
         let (events_tx, events) = mpsc::unbounded_channel();
-        let cancel = CancellationToken::new();
         let setup = Setup {
             config: Arc::new(config),
             cwd: cwd.into(),
@@ -202,12 +201,8 @@ impl Console {
                 name_prefix: "local".into(),
             },
         };
-        let (commands, _task) = actor::spawn(setup, events_tx, cancel.clone());
-        Console {
-            commands,
-            events,
-            cancel,
-        }
+        let commands = actor::spawn(setup, events_tx.into()).commands;
+        Console { commands, events }
     }
 
     /// Waits for an event `pick` accepts, failing on `Unavailable`.
@@ -237,12 +232,6 @@ impl Console {
     }
 }
 
-impl Drop for Console {
-    fn drop(&mut self) {
-        self.cancel.cancel();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_console_sees_the_labs_queue_through_the_forward_across_a_pod_restart() {
     let mut lab = LabRedis::start().await;
@@ -260,7 +249,10 @@ async fn the_console_sees_the_labs_queue_through_the_forward_across_a_pod_restar
     console.commands.send(Command::Scale(1)).unwrap();
     let refused = console
         .wait_for(|event| match event {
-            Event::Failed { action, message } if action.contains("pool") => Some(message.clone()),
+            Event::Failed {
+                op: Op::ScalePool,
+                message,
+            } => Some(message.clone()),
             _ => None,
         })
         .await;
@@ -274,7 +266,7 @@ async fn the_console_sees_the_labs_queue_through_the_forward_across_a_pod_restar
     let done = console
         .wait_for(|event| match event {
             Event::Done { message } => Some(message.clone()),
-            Event::Failed { action, message } => panic!("{action}: {message}"),
+            Event::Failed { op, message } => panic!("{op}: {message}"),
             _ => None,
         })
         .await;

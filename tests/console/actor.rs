@@ -4,7 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use raibid::backend::sparky::actor::{self, Command, Event, Places};
+use raibid::backend::actor::Commands;
+use raibid::backend::sparky::actor::{self, Command, Event, Op, Places, Setup};
 use raibid::backend::sparky::channels::ChannelName;
 use raibid::backend::sparky::model::{DraftKind, DraftState, FrontMatter, PeriodKind};
 use raibid::backend::sparky::pipeline::{DigestRequest, PeriodSpec, WriterChoice};
@@ -12,13 +13,12 @@ use raibid::backend::sparky::store::Store;
 use raibid::config::Config;
 use support::git::{git, git_with};
 use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 
 struct Harness {
     root: tempfile::TempDir,
-    commands: mpsc::UnboundedSender<Command>,
+    /// Dropped with the harness, which stops the actor.
+    commands: Commands<Command>,
     events: mpsc::UnboundedReceiver<Event>,
-    cancel: CancellationToken,
 }
 
 impl Harness {
@@ -44,13 +44,15 @@ impl Harness {
             cwd: repo,
         };
         let (events_tx, events) = mpsc::unbounded_channel();
-        let cancel = CancellationToken::new();
-        let commands = actor::spawn(Arc::new(config), places, events_tx, cancel.clone());
+        let setup = Setup {
+            config: Arc::new(config),
+            places,
+        };
+        let commands = actor::spawn(setup, events_tx.into()).commands;
         Harness {
             root,
             commands,
             events,
-            cancel,
         }
     }
 
@@ -79,12 +81,6 @@ impl Harness {
             }
             seen.push(event);
         }
-    }
-}
-
-impl Drop for Harness {
-    fn drop(&mut self) {
-        self.cancel.cancel();
     }
 }
 
@@ -214,7 +210,10 @@ async fn approving_a_draft_the_checker_faults_asks_and_a_published_draft_edited_
 fn published(e: &Event) -> Option<Result<String, String>> {
     match e {
         Event::Published { message, .. } => Some(Ok(message.clone())),
-        Event::Failed { action, message } if action == "publish" => Some(Err(message.clone())),
+        Event::Failed {
+            op: Op::Publish,
+            message,
+        } => Some(Err(message.clone())),
         _ => None,
     }
 }

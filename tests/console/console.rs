@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use raibid::app::keymap::Keymap;
-use raibid::app::state::{Mode, PublishStage, State, ViewId};
-use raibid::app::update::{Cmd, Msg, Settings, update};
-use raibid::backend::sparky::actor::{Command, Event};
+use raibid::app::state::{Level, Mode, PublishStage, State, ViewId};
+use raibid::app::update::{Cmd, Msg, Settings, Worker, update};
+use raibid::backend::sparky::actor::{Command, Event, Op};
 use raibid::backend::sparky::channels::ChannelName;
 use raibid::backend::sparky::model::{DraftState, PeriodKind};
 use raibid::backend::sparky::pipeline::{PeriodSpec, WriterChoice};
@@ -532,7 +532,7 @@ fn failures_stop_the_spinner_and_say_what_failed() {
     event(
         &mut state,
         Event::Failed {
-            action: "write the digest".into(),
+            op: Op::WriteDigest,
             message: "boom".into(),
         },
     );
@@ -540,6 +540,50 @@ fn failures_stop_the_spinner_and_say_what_failed() {
     assert_eq!(
         state.status.as_ref().unwrap().text,
         "could not write the digest: boom"
+    );
+}
+
+#[test]
+fn a_failure_ends_only_the_job_it_names() {
+    let mut state = opened();
+    event(
+        &mut state,
+        Event::Writing {
+            label: "2026-W47".into(),
+        },
+    );
+    for op in [Op::Publish, Op::List, Op::Regenerate] {
+        event(
+            &mut state,
+            Event::Failed {
+                op,
+                message: "boom".into(),
+            },
+        );
+        assert_eq!(state.busy.len(), 1, "{op:?}");
+        assert!(state.preview.streaming, "{op:?}");
+    }
+    event(
+        &mut state,
+        Event::Failed {
+            op: Op::StoreDigest,
+            message: "disk full".into(),
+        },
+    );
+    assert!(state.busy.is_empty());
+    assert!(!state.preview.streaming);
+}
+
+#[test]
+fn a_stopped_actor_is_reported() {
+    let mut state = support::state();
+    let commands = update(&mut state, SETTINGS, Msg::Stopped(Worker::Cluster));
+    assert!(sparky(commands).is_empty());
+    let status = state.status.unwrap();
+    assert_eq!(status.level, Level::Error);
+    assert_eq!(
+        status.text,
+        "the cluster worker stopped; see the log file for why"
     );
 }
 

@@ -8,7 +8,7 @@ use raibid::app::state::{
 use raibid::app::update::{Cmd, Msg, Settings, update};
 use raibid::backend::ci::actor::Command as CiCommand;
 use raibid::backend::cluster::Component;
-use raibid::backend::cluster::actor::{ClusterCommand, ClusterEvent};
+use raibid::backend::cluster::actor::{Command as ClusterCommand, Event as ClusterEvent};
 use raibid::backend::cluster::report::{Outcome, Progress};
 use raibid::backend::sparky::pipeline::WriterChoice;
 

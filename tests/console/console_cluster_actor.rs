@@ -4,14 +4,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use raibid::backend::actor::Actor;
 use raibid::backend::cluster::Component;
-use raibid::backend::cluster::actor::{ClusterCommand, ClusterEvent, Setup, spawn};
+use raibid::backend::cluster::actor::{
+    Command as ClusterCommand, Event as ClusterEvent, Setup, spawn,
+};
 use raibid::backend::cluster::report::{Outcome, Progress};
 use raibid::config::Config;
 use support::lab::SimLab;
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::time::timeout;
-use tokio_util::sync::CancellationToken;
 
 async fn next(events: &mut UnboundedReceiver<ClusterEvent>) -> ClusterEvent {
     timeout(Duration::from_secs(30), events.recv())
@@ -44,8 +46,7 @@ async fn a_missing_kubeconfig_is_reported_and_a_run_is_refused() {
         data_dir: dir.path().join("data"),
     };
     let (events_tx, mut events) = tokio::sync::mpsc::unbounded_channel();
-    let cancel = CancellationToken::new();
-    let (commands, task) = spawn(setup, events_tx, cancel.clone());
+    let Actor { commands, handle } = spawn(setup, events_tx.into());
 
     commands.send(ClusterCommand::Watch).unwrap();
     match next(&mut events).await {
@@ -84,10 +85,10 @@ async fn a_missing_kubeconfig_is_reported_and_a_run_is_refused() {
         }
     }
 
-    cancel.cancel();
-    timeout(Duration::from_secs(5), task)
+    drop(commands);
+    timeout(Duration::from_secs(5), handle)
         .await
-        .expect("stops when cancelled")
+        .expect("stops when its commands are dropped")
         .unwrap();
 }
 
@@ -99,8 +100,7 @@ async fn watching_reads_the_status_and_runs_go_one_at_a_time() {
         data_dir: sim.data_dir(),
     };
     let (events_tx, mut events) = tokio::sync::mpsc::unbounded_channel();
-    let cancel = CancellationToken::new();
-    let (commands, task) = spawn(setup, events_tx, cancel.clone());
+    let Actor { commands, handle } = spawn(setup, events_tx.into());
 
     commands.send(ClusterCommand::Watch).unwrap();
     assert!(matches!(
@@ -165,9 +165,9 @@ async fn watching_reads_the_status_and_runs_go_one_at_a_time() {
     // What the run changed is read right after it.
     assert!(matches!(next(&mut events).await, ClusterEvent::Status(_)));
 
-    cancel.cancel();
-    timeout(Duration::from_secs(5), task)
+    drop(commands);
+    timeout(Duration::from_secs(5), handle)
         .await
-        .expect("stops when cancelled")
+        .expect("stops when its commands are dropped")
         .unwrap();
 }

@@ -7,11 +7,13 @@ use std::time::Duration;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use raibid::app::state::{Level, MirrorsConnection, Mode, State, ViewId};
 use raibid::app::update::{Cmd, Msg, Settings, update};
-use raibid::backend::mirrors_actor::{MirrorsCommand, MirrorsEvent, Setup, spawn};
+use raibid::backend::actor::Actor;
+use raibid::backend::mirror::actor::{
+    Command as MirrorsCommand, Event as MirrorsEvent, Setup, spawn,
+};
 use raibid::backend::sparky::pipeline::WriterChoice;
 use raibid::config::{Config, Secret};
 use tokio::sync::mpsc::UnboundedReceiver;
-use tokio_util::sync::CancellationToken;
 
 const SETTINGS: Settings = Settings {
     writer: WriterChoice::Builtin,
@@ -320,8 +322,7 @@ async fn the_actor_says_which_key_is_missing_and_refuses_a_sync() {
         config: Arc::new(config),
     };
     let (events_tx, mut events) = tokio::sync::mpsc::unbounded_channel();
-    let cancel = CancellationToken::new();
-    let (commands, task) = spawn(setup, events_tx, cancel.clone());
+    let Actor { commands, handle } = spawn(setup, events_tx.into());
 
     commands.send(MirrorsCommand::Watch).unwrap();
     match next(&mut events).await {
@@ -344,8 +345,8 @@ async fn the_actor_says_which_key_is_missing_and_refuses_a_sync() {
         next(&mut events).await,
         MirrorsEvent::Synced(Err("the mirrors are unavailable".into()))
     );
-    cancel.cancel();
-    task.await.unwrap();
+    drop(commands);
+    handle.await.unwrap();
 }
 
 /// A config with Gitea only: no github.token, no webhook settings.
@@ -379,8 +380,7 @@ async fn the_actor_needs_only_gitea_and_takes_a_sync_right_after_the_last_one() 
         config: Arc::new(gitea_only(dir.path(), &gitea)),
     };
     let (events_tx, mut events) = tokio::sync::mpsc::unbounded_channel();
-    let cancel = CancellationToken::new();
-    let (commands, task) = spawn(setup, events_tx, cancel.clone());
+    let Actor { commands, handle } = spawn(setup, events_tx.into());
 
     commands.send(MirrorsCommand::Watch).unwrap();
     let MirrorsEvent::Listed(list) = next(&mut events).await else {
@@ -425,6 +425,6 @@ async fn the_actor_needs_only_gitea_and_takes_a_sync_right_after_the_last_one() 
         !dir.path().join("github").exists(),
         "nothing is kept for GitHub"
     );
-    cancel.cancel();
-    task.await.unwrap();
+    drop(commands);
+    handle.await.unwrap();
 }

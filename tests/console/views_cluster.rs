@@ -6,7 +6,7 @@ use raibid::app::state::State;
 use raibid::app::theme::Themes;
 use raibid::app::update::{Msg, Settings, update};
 use raibid::backend::cluster::Component;
-use raibid::backend::cluster::actor::ClusterEvent;
+use raibid::backend::cluster::actor::Event as ClusterEvent;
 use raibid::backend::cluster::report::{Outcome, Progress};
 use raibid::backend::sparky::pipeline::WriterChoice;
 use ratatui::Terminal;

@@ -5,7 +5,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use raibid::app::state::State;
 use raibid::app::theme::Themes;
 use raibid::app::update::{Msg, Settings, update};
-use raibid::backend::mirrors_actor::MirrorsEvent;
+use raibid::backend::mirror::actor::Event as MirrorsEvent;
 use raibid::backend::sparky::pipeline::WriterChoice;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;

@@ -739,13 +739,11 @@ async fn the_console_actor_writes_from_the_configured_source_and_tells_what_happ
         cwd: setup.clone_path(),
     };
     let (events_tx, mut events) = tokio::sync::mpsc::unbounded_channel();
-    let cancel = tokio_util::sync::CancellationToken::new();
-    let commands = actor::spawn(
-        std::sync::Arc::new(setup.config.clone()),
+    let actor_setup = actor::Setup {
+        config: std::sync::Arc::new(setup.config.clone()),
         places,
-        events_tx,
-        cancel.clone(),
-    );
+    };
+    let commands = actor::spawn(actor_setup, events_tx.into()).commands;
     commands.send(Command::Digest(setup.request())).unwrap();
     let mut notices = Vec::new();
     let (id, written_notices) = loop {
@@ -756,11 +754,11 @@ async fn the_console_actor_writes_from_the_configured_source_and_tells_what_happ
         match event {
             Event::Notice(notice) => notices.push(notice),
             Event::Written { id, notices } => break (id, notices),
-            Event::Failed { action, message } => panic!("could not {action}: {message}"),
+            Event::Failed { op, message } => panic!("could not {op}: {message}"),
             _ => {}
         }
     };
-    cancel.cancel();
+    drop(commands);
     assert!(
         notices.iter().any(|n| n.contains("rate limit")),
         "{notices:?}"

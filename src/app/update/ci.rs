@@ -179,7 +179,7 @@ pub(super) fn on_event(state: &mut State, event: Event) -> Vec<Cmd> {
         Event::Pool { wanted, running } => state.ci.pool = Some((wanted, running)),
         Event::LocalSandbox { sandboxed } => state.ci.local_sandboxed = Some(sandboxed),
         Event::Done { message } => state.info(message),
-        Event::Failed { action, message } => state.error(format!("could not {action}: {message}")),
+        Event::Failed { op, message } => state.error(format!("could not {op}: {message}")),
     }
     Vec::new()
 }

@@ -2,13 +2,13 @@
 //! confirmation, and the cluster actor's events.
 
 use crate::backend::cluster::Component;
-use crate::backend::cluster::actor::{ClusterCommand, ClusterEvent};
+use crate::backend::cluster::actor::{Command as ClusterCommand, Event as ClusterEvent};
 use crate::backend::cluster::report::Progress;
 
 use super::{Cmd, ask};
 use crate::app::keymap::Action;
 use crate::app::state::{
-    Busy, CLUSTER_LOG_CAPACITY, ClusterConnection, Pending, RunState, State, StepState,
+    BusyKey, CLUSTER_LOG_CAPACITY, ClusterConnection, Pending, RunState, State, StepState,
 };
 
 fn cluster(command: ClusterCommand) -> Vec<Cmd> {
@@ -130,10 +130,7 @@ fn begin(state: &mut State, what: String, order: Vec<Component>) {
     });
     state.cluster.log.clear();
     state.cluster.last_result = None;
-    state.busy.push(Busy {
-        label: what,
-        since: now,
-    });
+    state.start_busy(BusyKey::ClusterRun, what);
 }
 
 pub(super) fn on_event(state: &mut State, event: ClusterEvent) -> Vec<Cmd> {
@@ -205,9 +202,7 @@ fn finished(state: &mut State, result: Result<(), String>) {
         }
         None => "cluster run".into(),
     };
-    if let Some(at) = state.busy.iter().position(|b| b.label == what) {
-        state.busy.remove(at);
-    }
+    state.end_busy(BusyKey::ClusterRun);
     match &result {
         Ok(()) => state.info(format!("{what}: done")),
         // The reason names the component that failed.

@@ -4,16 +4,14 @@
 use crossterm::event::KeyEvent;
 use ratatui_textarea::TextArea;
 
-use crate::backend::sparky::actor::{Command, Event};
+use crate::backend::sparky::actor::{Command, Event, Op};
 use crate::backend::sparky::model::{DraftKind, DraftState, Period, PeriodKind};
 use crate::backend::sparky::period;
 use crate::backend::sparky::pipeline::{DigestRequest, PeriodSpec};
 
 use super::{Cmd, Settings, ask, publish};
 use crate::app::keymap::Action;
-use crate::app::state::{Busy, Confirm, Editor, Mode, Pending, State};
-
-const WRITING: &str = "writing";
+use crate::app::state::{BusyKey, Confirm, Editor, Mode, Pending, State};
 
 fn sparky(commands: impl IntoIterator<Item = Command>) -> Vec<Cmd> {
     commands.into_iter().map(Cmd::Sparky).collect()
@@ -47,7 +45,7 @@ pub(super) fn on_action(state: &mut State, settings: Settings, action: Action) -
         }
         Action::Reject => ask_about_selected(state, "Reject this draft? (y/n)", Pending::Reject),
         // One publication at a time: two at once could both miss what the other posts.
-        Action::Publish if state.busy.iter().any(|b| b.label == publish::PUBLISHING) => {
+        Action::Publish if state.is_busy(BusyKey::Publishing) => {
             state.warn("a draft is being published: wait for its answers");
         }
         Action::Publish => match (state.selected_state(), selected_id(state)) {
@@ -144,7 +142,7 @@ fn select_period(state: &mut State, period: Period) -> Vec<Cmd> {
 
 /// Writes the digest of the selected period.
 pub(super) fn digest(state: &mut State, settings: Settings) -> Vec<Cmd> {
-    if state.busy.iter().any(|b| b.label == WRITING) {
+    if state.is_busy(BusyKey::Writing) {
         state.warn("a digest is being written already");
         return Vec::new();
     }
@@ -364,10 +362,7 @@ pub(super) fn on_event(state: &mut State, event: Event) -> Vec<Cmd> {
             Vec::new()
         }
         Event::Writing { label } => {
-            state.busy.push(Busy {
-                label: WRITING.into(),
-                since: state.now,
-            });
+            state.start_busy(BusyKey::Writing, "writing");
             state.preview.id = None;
             state.preview.text.clear();
             state.preview.data = None;
@@ -388,7 +383,7 @@ pub(super) fn on_event(state: &mut State, event: Event) -> Vec<Cmd> {
             Vec::new()
         }
         Event::Written { id, notices } => {
-            done(state, WRITING);
+            state.end_busy(BusyKey::Writing);
             state.preview.streaming = false;
             match notices.first() {
                 Some(notice) => state.warn(format!("wrote {id}: {notice}")),
@@ -402,7 +397,7 @@ pub(super) fn on_event(state: &mut State, event: Event) -> Vec<Cmd> {
             sparky([Command::Open(id)])
         }
         Event::Skipped { label } => {
-            done(state, WRITING);
+            state.end_busy(BusyKey::Writing);
             state.preview.streaming = false;
             state.info(format!("no commits in {label}: no digest written"));
             state.preview.id = None;
@@ -469,23 +464,17 @@ pub(super) fn on_event(state: &mut State, event: Event) -> Vec<Cmd> {
             // The draft's state and publications changed.
             sparky([Command::Refresh])
         }
-        Event::Failed { action, message } => {
-            if action.contains("digest") {
-                done(state, WRITING);
+        Event::Failed { op, message } => {
+            if matches!(op, Op::WriteDigest | Op::StoreDigest) {
+                state.end_busy(BusyKey::Writing);
                 state.preview.streaming = false;
             }
-            if action == "publish" {
-                done(state, publish::PUBLISHING);
+            if op == Op::Publish {
+                state.end_busy(BusyKey::Publishing);
                 publish::failed(state);
             }
-            state.error(format!("could not {action}: {message}"));
+            state.error(format!("could not {op}: {message}"));
             Vec::new()
         }
-    }
-}
-
-fn done(state: &mut State, label: &str) {
-    if let Some(at) = state.busy.iter().position(|b| b.label == label) {
-        state.busy.remove(at);
     }
 }

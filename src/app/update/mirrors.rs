@@ -1,11 +1,11 @@
 //! The Mirrors view: one row per GitHub-to-Gitea mirror, a sync of the selected one, and
 //! the mirrors actor's events.
 
-use crate::backend::mirrors_actor::{MirrorsCommand, MirrorsEvent};
+use crate::backend::mirror::actor::{Command as MirrorsCommand, Event as MirrorsEvent};
 
 use super::Cmd;
 use crate::app::keymap::Action;
-use crate::app::state::{Busy, Level, MirrorsConnection, State, Status};
+use crate::app::state::{BusyKey, Level, MirrorsConnection, State, Status};
 
 fn mirrors(command: MirrorsCommand) -> Vec<Cmd> {
     vec![Cmd::Mirrors(command)]
@@ -73,15 +73,8 @@ fn sync(state: &mut State) -> Vec<Cmd> {
         return Vec::new();
     };
     state.mirrors.syncing = Some(repo.clone());
-    state.busy.push(Busy {
-        label: busy_label(&repo),
-        since: state.now,
-    });
+    state.start_busy(BusyKey::MirrorSync, format!("sync {repo}"));
     mirrors(MirrorsCommand::Sync(repo))
-}
-
-fn busy_label(repo: &str) -> String {
-    format!("sync {repo}")
 }
 
 pub(super) fn on_event(state: &mut State, event: MirrorsEvent) -> Vec<Cmd> {
@@ -109,10 +102,7 @@ pub(super) fn on_event(state: &mut State, event: MirrorsEvent) -> Vec<Cmd> {
         }
         MirrorsEvent::Synced(result) => {
             let repo = state.mirrors.syncing.take();
-            if let Some(repo) = &repo {
-                let label = busy_label(repo);
-                state.busy.retain(|b| b.label != label);
-            }
+            state.end_busy(BusyKey::MirrorSync);
             let (level, text) = match result {
                 Ok(name) => (Level::Info, format!("synced {name}")),
                 Err(reason) => (

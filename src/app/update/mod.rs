@@ -14,22 +14,25 @@ mod publish;
 use crossterm::event::{KeyCode, KeyEvent};
 
 use crate::backend::ci::actor as ci_actor;
-use crate::backend::cluster::actor::{ClusterCommand, ClusterEvent};
-use crate::backend::mirrors_actor::{MirrorsCommand, MirrorsEvent};
+use crate::backend::cluster::actor as cluster_actor;
+use crate::backend::mirror::actor as mirror_actor;
 use crate::backend::sparky::actor as sparky_actor;
 use crate::backend::sparky::pipeline::WriterChoice;
 
 use super::keymap::Action;
 use super::state::{Confirm, Mode, Pending, State, ViewId};
 
-/// Everything the loop feeds the reducer.
+/// Everything the loop feeds the reducer: input, each actor's events (the one channel
+/// from the actors carries these), and the loop's own timers.
 #[derive(Debug)]
 pub enum Msg {
     Key(KeyEvent),
     Sparky(sparky_actor::Event),
     Ci(ci_actor::Event),
-    Cluster(ClusterEvent),
-    Mirrors(MirrorsEvent),
+    Cluster(cluster_actor::Event),
+    Mirrors(mirror_actor::Event),
+    /// This actor stopped, after its last events; its log says why.
+    Stopped(Worker),
     /// The spinner's next frame; sent only while something is busy.
     Spin,
     /// The editor's autosave interval passed.
@@ -41,8 +44,28 @@ pub enum Msg {
 pub enum Cmd {
     Sparky(sparky_actor::Command),
     Ci(ci_actor::Command),
-    Cluster(ClusterCommand),
-    Mirrors(MirrorsCommand),
+    Cluster(cluster_actor::Command),
+    Mirrors(mirror_actor::Command),
+}
+
+/// One of the actors, as the console names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Worker {
+    Sparky,
+    Ci,
+    Cluster,
+    Mirrors,
+}
+
+impl Worker {
+    fn name(self) -> &'static str {
+        match self {
+            Worker::Sparky => "Sparky",
+            Worker::Ci => "CI",
+            Worker::Cluster => "cluster",
+            Worker::Mirrors => "mirrors",
+        }
+    }
 }
 
 /// The writer the console asks for; set from the config by the loop.
@@ -58,6 +81,13 @@ pub fn update(state: &mut State, settings: Settings, msg: Msg) -> Vec<Cmd> {
         Msg::Ci(event) => ci::on_event(state, event),
         Msg::Cluster(event) => cluster::on_event(state, event),
         Msg::Mirrors(event) => mirrors::on_event(state, event),
+        Msg::Stopped(worker) => {
+            let name = worker.name();
+            state.error(format!(
+                "the {name} worker stopped; see the log file for why"
+            ));
+            Vec::new()
+        }
         Msg::Spin => {
             state.spinner = state.spinner.wrapping_add(1);
             Vec::new()

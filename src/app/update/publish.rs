@@ -4,14 +4,14 @@
 use crossterm::event::{KeyCode, KeyEvent};
 
 use crate::app::keymap::Action;
-use crate::app::state::{Busy, Mode, PublishFlow, PublishStage, State};
+use crate::app::state::{BusyKey, Mode, PublishFlow, PublishStage, State};
 use crate::backend::sparky::actor::Command;
 use crate::backend::sparky::channels::ChannelName;
 use crate::backend::sparky::delivery::Plan;
 
 use super::Cmd;
 
-pub(super) const PUBLISHING: &str = "publishing";
+const PUBLISHING: &str = "publishing";
 
 /// A plan came back from the actor: the flow opens on the channel list, unless the user
 /// has moved on to something else meanwhile (an editor, a question).
@@ -104,10 +104,7 @@ fn step_preview(flow: &mut PublishFlow, forward: bool) {
 
 fn send(state: &mut State, flow: &mut PublishFlow) -> Cmd {
     flow.stage = PublishStage::Sending;
-    state.busy.push(Busy {
-        label: PUBLISHING.into(),
-        since: state.now,
-    });
+    state.start_busy(BusyKey::Publishing, PUBLISHING);
     let channels: Vec<ChannelName> = flow
         .chosen_indexes()
         .into_iter()
@@ -161,7 +158,5 @@ pub(super) fn finished(state: &mut State, id: &str) {
             flow.stage = PublishStage::Done;
         }
     }
-    if let Some(at) = state.busy.iter().position(|b| b.label == PUBLISHING) {
-        state.busy.remove(at);
-    }
+    state.end_busy(BusyKey::Publishing);
 }

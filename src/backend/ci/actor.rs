@@ -5,6 +5,7 @@
 //! Nothing here polls on a tight loop: the lists refresh on queue events; the queue
 //! numbers are sampled every two seconds only while the Pool view is on screen.
 
+use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,6 +19,7 @@ use super::endpoint::QueueEndpoint;
 use super::pool::{self, PoolCommand, PoolEvent, PoolSpec};
 use super::sandbox;
 use super::trigger::{local_job, whoami};
+use crate::backend::actor::{Actor, Events, Inbox, Poll};
 use crate::backend::queue::contract::{AgentStatus, JobRecord, LogLine, QueueStats};
 use crate::backend::queue::{CancelOutcome, JobFilter, Queue};
 use crate::config::Config;
@@ -81,9 +83,39 @@ pub enum Event {
         message: String,
     },
     Failed {
-        action: String,
+        op: Op,
         message: String,
     },
+}
+
+/// What the actor was doing when it failed; shown as "could not {op}".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Op {
+    ListJobs,
+    ListAgents,
+    Trigger,
+    Cancel,
+    Retry,
+    ScalePool,
+    /// Starting this local agent.
+    StartAgent(String),
+    FollowLog,
+}
+
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self {
+            Op::ListJobs => "list jobs",
+            Op::ListAgents => "list agents",
+            Op::Trigger => "trigger a build",
+            Op::Cancel => "cancel",
+            Op::Retry => "retry",
+            Op::ScalePool => "scale the local pool",
+            Op::StartAgent(name) => return write!(f, "start agent {name}"),
+            Op::FollowLog => "follow the log",
+        };
+        f.write_str(what)
+    }
 }
 
 pub struct Setup {
@@ -92,16 +124,10 @@ pub struct Setup {
     pub pool: PoolSpec,
 }
 
-/// Starts the actor. When `cancel` fires it stops its local agents and waits for them;
-/// the returned task ends after that.
-pub fn spawn(
-    setup: Setup,
-    events: mpsc::UnboundedSender<Event>,
-    cancel: CancellationToken,
-) -> (mpsc::UnboundedSender<Command>, JoinHandle<()>) {
-    let (commands, inbox) = mpsc::unbounded_channel();
-    let task = tokio::spawn(run(setup, inbox, events, cancel));
-    (commands, task)
+/// Starts the actor. Stopping it stops its local agents, and its handle finishes once
+/// they have exited.
+pub fn spawn(setup: Setup, events: Events<Event>) -> Actor<Command> {
+    Actor::spawn(|inbox| run(setup, inbox, events))
 }
 
 /// The local pool the console started.
@@ -117,64 +143,58 @@ enum Internal {
     Changed,
 }
 
-struct Actor {
+struct Worker {
     setup: Setup,
-    events: mpsc::UnboundedSender<Event>,
+    events: Events<Event>,
     queue: Option<Queue>,
     /// Where `queue` is; holds the port-forward to the lab's Redis open.
     endpoint: Option<QueueEndpoint>,
     internal: mpsc::UnboundedSender<Internal>,
-    cancel: CancellationToken,
+    /// The actor's stop: the local agents and the events follower watch it.
+    stop: CancellationToken,
     follower: Option<JoinHandle<()>>,
     log: Option<JoinHandle<()>>,
     pool: Option<Pool>,
-    watching: bool,
+    /// The Pool view's graphs, sampled while it is on screen.
+    sampling: Poll,
 }
 
-async fn run(
-    setup: Setup,
-    mut inbox: mpsc::UnboundedReceiver<Command>,
-    events: mpsc::UnboundedSender<Event>,
-    cancel: CancellationToken,
-) {
+async fn run(setup: Setup, mut inbox: Inbox<Command>, events: Events<Event>) {
     let (internal, mut changes) = mpsc::unbounded_channel();
     let (pool_tx, mut pool_events) = mpsc::unbounded_channel::<PoolEvent>();
     let sandboxed = sandbox::local_pool_sandboxed(&setup.config.ci).await;
     let _ = events.send(Event::LocalSandbox { sandboxed });
-    let mut actor = Actor {
+    let mut worker = Worker {
         setup,
         events,
         queue: None,
         endpoint: None,
         internal,
-        cancel: cancel.clone(),
+        stop: inbox.stop().clone(),
         follower: None,
         log: None,
         pool: None,
-        watching: false,
+        sampling: Poll::every(SAMPLE_EVERY),
     };
-    let mut sample = tokio::time::interval(SAMPLE_EVERY);
-    sample.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            _ = cancel.cancelled() => break,
             command = inbox.recv() => match command {
-                Some(command) => actor.handle(command, &pool_tx).await,
+                Some(command) => worker.handle(command, &pool_tx).await,
                 None => break,
             },
             Some(Internal::Changed) = changes.recv() => {
                 // Coalesce a burst of queue events into one refresh.
                 while changes.try_recv().is_ok() {}
-                actor.refresh().await;
+                worker.refresh().await;
             }
-            Some(event) = pool_events.recv() => actor.on_pool(event),
-            _ = sample.tick(), if actor.watching && actor.queue.is_some() => actor.sample().await,
+            Some(event) = pool_events.recv() => worker.on_pool(event),
+            _ = worker.sampling.due(worker.queue.is_some()) => worker.sample().await,
         }
     }
-    actor.stop().await;
+    worker.stop().await;
 }
 
-impl Actor {
+impl Worker {
     fn send(&self, event: Event) {
         let _ = self.events.send(event);
     }
@@ -188,7 +208,7 @@ impl Actor {
                     self.refresh().await;
                 }
             }
-            Command::Watch(on) => self.watching = on,
+            Command::Watch(on) => self.sampling.watch(on),
             Command::OpenLog(id) => self.open_log(id),
             Command::CloseLog => {
                 if let Some(task) = self.log.take() {
@@ -220,7 +240,7 @@ impl Actor {
                 self.follower = Some(tokio::spawn(follow_events(
                     queue.clone(),
                     self.internal.clone(),
-                    self.cancel.clone(),
+                    self.stop.clone(),
                 )));
                 self.queue = Some(queue);
                 self.refresh().await;
@@ -245,14 +265,14 @@ impl Actor {
         {
             Ok(jobs) => self.send(Event::Jobs(jobs)),
             Err(e) => self.send(Event::Failed {
-                action: "list jobs".into(),
+                op: Op::ListJobs,
                 message: e.to_string(),
             }),
         }
         match queue.agents().await {
             Ok(agents) => self.send(Event::Agents(agents)),
             Err(e) => self.send(Event::Failed {
-                action: "list agents".into(),
+                op: Op::ListAgents,
                 message: e.to_string(),
             }),
         }
@@ -287,7 +307,7 @@ impl Actor {
             Ok(job) => job,
             Err(message) => {
                 return self.send(Event::Failed {
-                    action: "trigger a build".into(),
+                    op: Op::Trigger,
                     message,
                 });
             }
@@ -301,7 +321,7 @@ impl Actor {
                 ),
             }),
             Err(e) => self.send(Event::Failed {
-                action: "trigger a build".into(),
+                op: Op::Trigger,
                 message: e.to_string(),
             }),
         }
@@ -320,7 +340,7 @@ impl Actor {
                 message: format!("{id} is already {}", state.as_str()),
             }),
             Err(e) => self.send(Event::Failed {
-                action: "cancel".into(),
+                op: Op::Cancel,
                 message: e.to_string(),
             }),
         }
@@ -333,7 +353,7 @@ impl Actor {
                 message: format!("queued {} (attempt {})", job.id, job.attempt),
             }),
             Err(e) => self.send(Event::Failed {
-                action: "retry".into(),
+                op: Op::Retry,
                 message: e.to_string(),
             }),
         }
@@ -343,7 +363,7 @@ impl Actor {
         if self.endpoint.as_ref().is_some_and(QueueEndpoint::is_lab) {
             // Local agents would read `ci.redis_url`, not this forward.
             return self.send(Event::Failed {
-                action: "scale the local pool".into(),
+                op: Op::ScalePool,
                 message: "this is the lab's queue: KEDA scales its agents".into(),
             });
         }
@@ -359,7 +379,7 @@ impl Actor {
                     self.setup.pool.clone(),
                     wanted,
                     pool_events.clone(),
-                    self.cancel.child_token(),
+                    self.stop.child_token(),
                 );
                 self.pool = Some(Pool {
                     commands,
@@ -375,7 +395,7 @@ impl Actor {
         match event {
             PoolEvent::Size { wanted, running } => self.send(Event::Pool { wanted, running }),
             PoolEvent::Failed { name, message } => self.send(Event::Failed {
-                action: format!("start agent {name}"),
+                op: Op::StartAgent(name),
                 message,
             }),
             PoolEvent::Started { .. } | PoolEvent::Exited { .. } => {}
@@ -383,7 +403,7 @@ impl Actor {
     }
 
     /// Stops the followers, then waits for the local agents (already told to stop by the
-    /// cancelled token) so none outlives the console.
+    /// actor's stop) so none outlives the console.
     async fn stop(&mut self) {
         for task in [self.follower.take(), self.log.take()]
             .into_iter()
@@ -421,7 +441,7 @@ async fn follow_events(
 }
 
 /// Sends the job's log so far, then new lines as they come, until the job is over.
-async fn follow_log(queue: Queue, id: String, events: mpsc::UnboundedSender<Event>) {
+async fn follow_log(queue: Queue, id: String, events: Events<Event>) {
     let mut after: Option<String> = None;
     loop {
         let lines = match after {
@@ -436,7 +456,7 @@ async fn follow_log(queue: Queue, id: String, events: mpsc::UnboundedSender<Even
             Ok(lines) => lines,
             Err(e) => {
                 let _ = events.send(Event::Failed {
-                    action: "follow the log".into(),
+                    op: Op::FollowLog,
                     message: e.to_string(),
                 });
                 return;

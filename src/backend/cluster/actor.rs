@@ -8,24 +8,23 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
-use tokio::time::{Interval, MissedTickBehavior};
+use tokio::task::{JoinError, JoinSet};
 use tokio_util::sync::CancellationToken;
 
 use super::lab::Lab;
 use super::report::{ClusterStatus, Progress};
 use super::{Component, doctor, k3s};
+use crate::backend::actor::{Actor, Events, Inbox, Poll};
 use crate::config::Config;
 
 /// How often the status is read while the Cluster view is on screen.
 const POLL_EVERY: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ClusterCommand {
+pub enum Command {
     /// The Cluster view is on screen: connect if needed, then read the status now and
     /// every few seconds.
     Watch,
@@ -46,7 +45,7 @@ pub enum ClusterCommand {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ClusterEvent {
+pub enum Event {
     /// Connected to this API server.
     Connected(String),
     /// The cluster cannot be reached, and why; the rest of the console keeps working.
@@ -63,85 +62,64 @@ pub struct Setup {
     pub data_dir: PathBuf,
 }
 
-/// Starts the actor; it stops, together with any run, when `cancel` fires or every
-/// command sender is gone.
-pub fn spawn(
-    setup: Setup,
-    events: mpsc::UnboundedSender<ClusterEvent>,
-    cancel: CancellationToken,
-) -> (mpsc::UnboundedSender<ClusterCommand>, JoinHandle<()>) {
-    let (commands, inbox) = mpsc::unbounded_channel();
-    let task = tokio::spawn(run(setup, inbox, events, cancel));
-    (commands, task)
+/// Starts the actor; stopping it drops a run in progress.
+pub fn spawn(setup: Setup, events: Events<Event>) -> Actor<Command> {
+    Actor::spawn(|inbox| run(setup, inbox, events))
 }
 
-struct Actor {
+/// How a run ended, and the lab it used (connected or installed by it), if any.
+type Ended = (Option<Lab>, Result<(), String>);
+
+struct Worker {
     setup: Setup,
-    events: mpsc::UnboundedSender<ClusterEvent>,
-    cancel: CancellationToken,
+    events: Events<Event>,
+    /// The actor's stop: a connection or a status read in progress is dropped with it.
+    stop: CancellationToken,
     lab: Option<Lab>,
-    watching: bool,
-    poll: Interval,
-    /// The last bring-up or removal, to stop it on exit.
-    run: Option<JoinHandle<()>>,
-    /// Set while a run works; cleared before its end is reported, so a run asked for
-    /// right after that report is never refused.
-    running: Arc<AtomicBool>,
+    poll: Poll,
+    /// The bring-up or removal going, if any: it runs while this is not empty.
+    run: JoinSet<Ended>,
 }
 
-async fn run(
-    setup: Setup,
-    mut inbox: mpsc::UnboundedReceiver<ClusterCommand>,
-    events: mpsc::UnboundedSender<ClusterEvent>,
-    cancel: CancellationToken,
-) {
-    let mut poll = tokio::time::interval(POLL_EVERY);
-    poll.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    let mut actor = Actor {
+async fn run(setup: Setup, mut inbox: Inbox<Command>, events: Events<Event>) {
+    let mut worker = Worker {
         setup,
         events,
-        cancel: cancel.clone(),
+        stop: inbox.stop().clone(),
         lab: None,
-        watching: false,
-        poll,
-        run: None,
-        running: Arc::new(AtomicBool::new(false)),
+        poll: Poll::every(POLL_EVERY),
+        run: JoinSet::new(),
     };
     loop {
-        // The tick is only polled while watching a connected cluster: no wake-ups otherwise.
-        let polling = actor.watching && actor.lab.is_some();
         tokio::select! {
-            _ = cancel.cancelled() => break,
             command = inbox.recv() => match command {
-                Some(command) => actor.handle(command).await,
+                Some(command) => worker.handle(command).await,
                 None => break,
             },
-            _ = actor.poll.tick(), if polling => actor.status().await,
+            Some(ended) = worker.run.join_next() => worker.finished(ended).await,
+            _ = worker.poll.due(worker.lab.is_some()) => worker.status().await,
         }
     }
-    if let Some(run) = actor.run.take() {
-        // The run watches the same token; this only makes sure it is gone.
-        run.abort();
-    }
+    worker.run.shutdown().await;
 }
 
-impl Actor {
-    fn send(&self, event: ClusterEvent) {
+impl Worker {
+    fn send(&self, event: Event) {
         let _ = self.events.send(event);
     }
 
-    async fn handle(&mut self, command: ClusterCommand) {
+    async fn handle(&mut self, command: Command) {
         match command {
-            ClusterCommand::Watch => {
-                self.watching = true;
+            Command::Watch => {
+                self.poll.watch(true);
                 self.refresh().await;
             }
-            ClusterCommand::Unwatch => self.watching = false,
-            ClusterCommand::Refresh => self.refresh().await,
-            ClusterCommand::Up { components, force } => {
+            Command::Unwatch => self.poll.watch(false),
+            Command::Refresh => self.refresh().await,
+            Command::Up { components, force } => {
                 self.start(Run::Up { components, force }).await;
             }
-            ClusterCommand::Down { components, purge } => {
+            Command::Down { components, purge } => {
                 self.start(Run::Down { components, purge }).await;
             }
         }
@@ -152,7 +130,7 @@ impl Actor {
     async fn refresh(&mut self) {
         if self.connect().await {
             self.status().await;
-            self.poll.reset();
+            self.poll.restart();
         }
     }
 
@@ -163,14 +141,14 @@ impl Actor {
         }
         let setup = &self.setup;
         let connecting = Lab::connect(&setup.config, &setup.data_dir);
-        match self.cancel.run_until_cancelled(connecting).await {
+        match self.stop.run_until_cancelled(connecting).await {
             Some(Ok(lab)) => {
-                self.send(ClusterEvent::Connected(lab.server().to_string()));
+                self.send(Event::Connected(lab.server().to_string()));
                 self.lab = Some(lab);
                 true
             }
             Some(Err(e)) => {
-                self.send(ClusterEvent::Unavailable(e.to_string()));
+                self.send(Event::Unavailable(e.to_string()));
                 false
             }
             None => false,
@@ -178,38 +156,47 @@ impl Actor {
     }
 
     async fn status(&self) {
-        let Some(lab) = &self.lab else { return };
-        if let Some(status) = self.cancel.run_until_cancelled(lab.status()).await {
-            self.send(ClusterEvent::Status(status));
+        if let Some(lab) = &self.lab {
+            self.status_of(lab).await;
+        }
+    }
+
+    async fn status_of(&self, lab: &Lab) {
+        if let Some(status) = self.stop.run_until_cancelled(lab.status()).await {
+            self.send(Event::Status(status));
         }
     }
 
     /// Starts a run unless one is going; it connects first, so a run asked for while the
     /// cluster was unavailable tries again.
     async fn start(&mut self, run: Run) {
-        if self.running.load(Ordering::SeqCst) {
-            return self.send(ClusterEvent::RunFinished(Err(
-                "a run is already going".into()
-            )));
+        if !self.run.is_empty() {
+            return self.send(Event::RunFinished(Err("a run is already going".into())));
         }
         // A bring-up that includes k3s may install it when there is no cluster yet.
         let may_install =
             matches!(&run, Run::Up { components, .. } if components.contains(&Component::K3s));
         if !self.connect().await && !may_install {
-            return self.send(ClusterEvent::RunFinished(Err(
-                "the cluster is unavailable".into()
-            )));
+            return self.send(Event::RunFinished(Err("the cluster is unavailable".into())));
         }
-        self.running.store(true, Ordering::SeqCst);
-        self.run = Some(tokio::spawn(carry_out(
+        self.run.spawn(carry_out(
             self.lab.clone(),
             Arc::clone(&self.setup.config),
             self.setup.data_dir.clone(),
             run,
             self.events.clone(),
-            Arc::clone(&self.running),
-            self.cancel.clone(),
-        )));
+        ));
+    }
+
+    /// The run is over: reports how it ended, then the status it left behind without
+    /// waiting for the next poll.
+    async fn finished(&self, ended: Result<Ended, JoinError>) {
+        let (lab, result) =
+            ended.unwrap_or_else(|e| (None, Err(format!("the run's task failed: {e}"))));
+        self.send(Event::RunFinished(result));
+        if let Some(lab) = &lab {
+            self.status_of(lab).await;
+        }
     }
 }
 
@@ -225,17 +212,14 @@ enum Run {
     },
 }
 
-/// Runs `run`, forwarding each step's progress, then reports how it ended and the status
-/// it left behind.
+/// Runs `run`, forwarding each step's progress; returns how it ended.
 async fn carry_out(
     lab: Option<Lab>,
     config: Arc<Config>,
     data_dir: PathBuf,
     run: Run,
-    events: mpsc::UnboundedSender<ClusterEvent>,
-    running: Arc<AtomicBool>,
-    cancel: CancellationToken,
-) {
+    events: Events<Event>,
+) -> Ended {
     let (progress, mut steps) = mpsc::unbounded_channel::<Progress>();
     let working = async {
         if let Run::Up { components, .. } = &run
@@ -262,23 +246,14 @@ async fn carry_out(
     let (lab, result) = loop {
         tokio::select! {
             biased;
-            _ = cancel.cancelled() => return,
             Some(step) = steps.recv() => {
-                let _ = events.send(ClusterEvent::Progress(step));
+                let _ = events.send(Event::Progress(step));
             }
             ended = &mut working => break ended,
         }
     };
     while let Ok(step) = steps.try_recv() {
-        let _ = events.send(ClusterEvent::Progress(step));
+        let _ = events.send(Event::Progress(step));
     }
-    running.store(false, Ordering::SeqCst);
-    let _ = events.send(ClusterEvent::RunFinished(
-        result.map_err(|failed| failed.to_string()),
-    ));
-    // Show what the run changed without waiting for the next poll.
-    let Some(lab) = lab else { return };
-    if let Some(status) = cancel.run_until_cancelled(lab.status()).await {
-        let _ = events.send(ClusterEvent::Status(status));
-    }
+    (lab, result.map_err(|failed| failed.to_string()))
 }

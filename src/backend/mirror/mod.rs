@@ -10,6 +10,7 @@
 //! [`Mirrors`] ties them to the config for `plan` and `sync`; [`GiteaMirrors`] is the
 //! Gitea-only part that listing, a single sync, the console and the server need.
 
+pub mod actor;
 pub mod gitea_api;
 pub mod hooks;
 pub mod plan;

@@ -2,8 +2,11 @@
 //!
 //! Store operations run one at a time on the blocking pool (git commits must not race);
 //! digests run as their own tasks so a slow model never holds up an approval, and hand
-//! their finished text back here to be stored.
+//! their finished text back here to be stored. Publications run as tasks too. The actor
+//! owns them all: stopping it drops the digests being written and waits for the
+//! publications going, so none is cut between a channel's answer and its record.
 
+use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -11,7 +14,7 @@ use notify::event::ModifyKind;
 use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher as _};
 
 use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
+use tokio::task::{JoinError, JoinSet};
 
 use super::approval::{self, ApproveError};
 use super::channels::{ChannelName, Delivery};
@@ -24,6 +27,7 @@ use super::pipeline::{
     self, Composed, DigestRequest, PeriodSpec, Prepared, Source, Sources, WriterChoice,
 };
 use super::store::{DraftSummary, Store};
+use crate::backend::actor::{Actor, Events, Inbox};
 use crate::config::Config;
 
 #[derive(Debug)]
@@ -134,9 +138,51 @@ pub enum Event {
         message: String,
     },
     Failed {
-        action: String,
+        op: Op,
         message: String,
     },
+}
+
+/// What the actor was doing when it failed: the console routes a failure by it, and
+/// shows it as "could not {op}".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    OpenStore,
+    List,
+    Open,
+    /// Collecting, analysing or writing a digest.
+    WriteDigest,
+    StoreDigest,
+    Regenerate,
+    Save,
+    Autosave,
+    DiscardRecovery,
+    Approve,
+    /// Marking a draft with this state.
+    Mark(DraftState),
+    PlanPublication,
+    Publish,
+}
+
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self {
+            Op::OpenStore => "open the drafts store",
+            Op::List => "list drafts",
+            Op::Open => "open the draft",
+            Op::WriteDigest => "write the digest",
+            Op::StoreDigest => "store the digest",
+            Op::Regenerate => "regenerate",
+            Op::Save => "save the draft",
+            Op::Autosave => "autosave",
+            Op::DiscardRecovery => "discard the recovery file",
+            Op::Approve => "approve the draft",
+            Op::Mark(state) => return write!(f, "mark the draft {}", state.as_str()),
+            Op::PlanPublication => "plan the publication",
+            Op::Publish => "publish",
+        };
+        f.write_str(what)
+    }
 }
 
 /// Where the actor keeps its files.
@@ -159,27 +205,23 @@ impl Places {
     }
 }
 
-/// Starts the actor; it stops when `cancel` fires or every command sender is gone.
-pub fn spawn(
-    config: Arc<Config>,
-    places: Places,
-    events: mpsc::UnboundedSender<Event>,
-    cancel: CancellationToken,
-) -> mpsc::UnboundedSender<Command> {
-    let (commands, inbox) = mpsc::unbounded_channel();
-    tokio::spawn(run(config, places, inbox, events, cancel));
-    commands
+pub struct Setup {
+    pub config: Arc<Config>,
+    pub places: Places,
 }
 
-type Finished = Result<(Prepared, Option<Composed>), String>;
+/// Starts the actor; stopping it drops the digests being written and waits for the
+/// publications going.
+pub fn spawn(setup: Setup, events: Events<Event>) -> Actor<Command> {
+    Actor::spawn(|inbox| run(setup, inbox, events))
+}
 
-async fn run(
-    config: Arc<Config>,
-    places: Places,
-    mut inbox: mpsc::UnboundedReceiver<Command>,
-    events: mpsc::UnboundedSender<Event>,
-    cancel: CancellationToken,
-) {
+/// A digest's task's result: nothing to store (the startup digest's draft exists or its
+/// period was empty), or what to store, or why it could not be written.
+type Finished = Option<Result<(Prepared, Option<Composed>), String>>;
+
+async fn run(setup: Setup, mut inbox: Inbox<Command>, events: Events<Event>) {
+    let Setup { config, places } = setup;
     let store = match blocking({
         let dir = places.drafts_dir.clone();
         move || Store::open(&dir).map_err(|e| e.to_string())
@@ -189,13 +231,12 @@ async fn run(
         Ok(store) => Arc::new(store),
         Err(message) => {
             let _ = events.send(Event::Failed {
-                action: "open the drafts store".into(),
+                op: Op::OpenStore,
                 message,
             });
             return;
         }
     };
-    let (finished_tx, mut finished) = mpsc::unbounded_channel::<Finished>();
     // Kept for the actor's life: dropping it stops the watch.
     let (changed_tx, mut changed) = mpsc::unbounded_channel();
     let _watcher = match watch(&places.drafts_dir, changed_tx) {
@@ -208,29 +249,32 @@ async fn run(
             None
         }
     };
-    let actor = Actor {
+    let mut worker = Worker {
         config,
         places,
         store,
         events,
-        finished: finished_tx,
+        digests: JoinSet::new(),
+        publications: JoinSet::new(),
     };
-    actor.list().await;
+    worker.list().await;
     loop {
         tokio::select! {
-            _ = cancel.cancelled() => break,
             command = inbox.recv() => match command {
-                Some(command) => actor.handle(command).await,
+                Some(command) => worker.handle(command).await,
                 None => break,
             },
-            Some(done) = finished.recv() => actor.store_digest(done).await,
+            Some(done) = worker.digests.join_next() => worker.store_digest(done).await,
+            Some(_) = worker.publications.join_next() => {}
             Some(()) = changed.recv() => {
                 // One listing for a burst of changes (a draft is two files and a commit).
                 while changed.try_recv().is_ok() {}
-                actor.list().await;
+                worker.list().await;
             }
         }
     }
+    worker.digests.shutdown().await;
+    while worker.publications.join_next().await.is_some() {}
 }
 
 /// Watches the store's directory (not below: git's own files change on every commit) and
@@ -265,25 +309,24 @@ fn is_draft_file(path: &Path) -> bool {
     draft && !hidden
 }
 
-struct Actor {
+struct Worker {
     config: Arc<Config>,
     places: Places,
     store: Arc<Store>,
-    events: mpsc::UnboundedSender<Event>,
-    finished: mpsc::UnboundedSender<Finished>,
+    events: Events<Event>,
+    digests: JoinSet<Finished>,
+    /// Each publication's task; it reports its results itself.
+    publications: JoinSet<()>,
 }
 
-impl Actor {
+impl Worker {
     fn send(&self, event: Event) {
         // The console may be gone while we finish; nothing to tell then.
         let _ = self.events.send(event);
     }
 
-    fn failed(&self, action: &str, message: String) {
-        self.send(Event::Failed {
-            action: action.into(),
-            message,
-        });
+    fn failed(&self, op: Op, message: String) {
+        self.send(Event::Failed { op, message });
     }
 
     /// Runs a store operation on the blocking pool.
@@ -304,11 +347,11 @@ impl Actor {
                 drafts: listing.drafts,
                 problems: listing.problems.iter().map(ToString::to_string).collect(),
             }),
-            Err(message) => self.failed("list drafts", message),
+            Err(message) => self.failed(Op::List, message),
         }
     }
 
-    async fn handle(&self, command: Command) {
+    async fn handle(&mut self, command: Command) {
         match command {
             Command::Refresh => self.list().await,
             Command::Open(id) => self.open(id).await,
@@ -333,7 +376,7 @@ impl Actor {
                         self.send(Event::Saved { id, unapproved });
                         self.list().await;
                     }
-                    Err(message) => self.failed("save the draft", message),
+                    Err(message) => self.failed(Op::Save, message),
                 }
             }
             Command::Autosave { id, body } => {
@@ -341,7 +384,7 @@ impl Actor {
                     .with_store(move |s| s.write_recovery(&id, &body).map_err(|e| e.to_string()))
                     .await
                 {
-                    self.failed("autosave", message);
+                    self.failed(Op::Autosave, message);
                 }
             }
             Command::ClearRecovery(id) => {
@@ -349,7 +392,7 @@ impl Actor {
                     .with_store(move |s| s.clear_recovery(&id).map_err(|e| e.to_string()))
                     .await
                 {
-                    self.failed("discard the recovery file", message);
+                    self.failed(Op::DiscardRecovery, message);
                 }
             }
             Command::Approve {
@@ -375,8 +418,8 @@ impl Actor {
                             findings: findings.len(),
                         })
                     }
-                    Ok(Err(e)) => self.failed("approve the draft", e.to_string()),
-                    Err(message) => self.failed("approve the draft", message),
+                    Ok(Err(e)) => self.failed(Op::Approve, e.to_string()),
+                    Err(message) => self.failed(Op::Approve, message),
                 }
             }
             Command::SetState { id, state } => self.set_state(id, state).await,
@@ -389,7 +432,7 @@ impl Actor {
                     .await
                 {
                     Ok(plan) => self.send(Event::PublishPlanned(Box::new(plan))),
-                    Err(message) => self.failed("plan the publication", message),
+                    Err(message) => self.failed(Op::PlanPublication, message),
                 }
             }
             Command::Publish { id, channels } => self.publish(id, channels),
@@ -403,7 +446,7 @@ impl Actor {
             .await
         {
             Ok(()) => self.state_changed(id, state).await,
-            Err(message) => self.failed(&format!("mark the draft {}", state.as_str()), message),
+            Err(message) => self.failed(Op::Mark(state), message),
         }
     }
 
@@ -432,11 +475,11 @@ impl Actor {
                 recovery,
                 findings,
             }),
-            Err(message) => self.failed("open the draft", message),
+            Err(message) => self.failed(Op::Open, message),
         }
     }
 
-    async fn regenerate(&self, id: String) {
+    async fn regenerate(&mut self, id: String) {
         let target = id.clone();
         let loaded = self
             .with_store(move |s| {
@@ -457,32 +500,27 @@ impl Actor {
                 };
                 self.start_digest(request, None);
             }
-            Err(message) => self.failed("regenerate", message),
+            Err(message) => self.failed(Op::Regenerate, message),
         }
     }
 
     /// Runs a digest in its own task, from the config's `sparky.source`. `startup` (the
     /// store) makes it the startup digest: a no-op when the draft exists, and no draft but
     /// [`Event::Empty`] when the period had no activity.
-    fn start_digest(&self, request: DigestRequest, startup: Option<Arc<Store>>) {
+    fn start_digest(&mut self, request: DigestRequest, startup: Option<Arc<Store>>) {
         let config = Arc::clone(&self.config);
         let cwd = self.places.cwd.clone();
         let data_dir = self.places.data_dir.clone();
         let events = self.events.clone();
-        let finished = self.finished.clone();
-        tokio::spawn(async move {
+        self.digests.spawn(async move {
             let writer = request.writer;
-            let prepared = prepare(&config, &cwd, &data_dir, &request, &events).await;
-            let prepared = match prepared {
+            let prepared = match prepare(&config, &cwd, &data_dir, &request, &events).await {
                 Ok(ready) => ready,
-                Err(message) => {
-                    let _ = finished.send(Err(message));
-                    return;
-                }
+                Err(message) => return Some(Err(message)),
             };
             if let Some(store) = startup {
                 if store.exists(&prepared.id) {
-                    return;
+                    return None;
                 }
                 if is_empty(&prepared.data) {
                     let label = prepared.data.period.label.clone();
@@ -491,7 +529,7 @@ impl Actor {
                         label,
                         last_active: last_active.ok().flatten(),
                     });
-                    return;
+                    return None;
                 }
             }
             let _ = events.send(Event::Writing {
@@ -509,14 +547,16 @@ impl Actor {
             let composed = pipeline::compose(&config, writer, &prepared, &tokens).await;
             drop(tokens);
             let _ = forward.await;
-            let _ = finished.send(composed.map(|c| (prepared, c)).map_err(|e| e.to_string()));
+            Some(composed.map(|c| (prepared, c)).map_err(|e| e.to_string()))
         });
     }
 
-    async fn store_digest(&self, done: Finished) {
+    async fn store_digest(&self, done: Result<Finished, JoinError>) {
+        let done = done.unwrap_or_else(|e| Some(Err(format!("background task failed: {e}"))));
         let (prepared, composed) = match done {
-            Ok(done) => done,
-            Err(message) => return self.failed("write the digest", message),
+            None => return,
+            Some(Ok(done)) => done,
+            Some(Err(message)) => return self.failed(Op::WriteDigest, message),
         };
         let Some(composed) = composed else {
             return self.send(Event::Skipped {
@@ -535,18 +575,18 @@ impl Actor {
                 self.list().await;
                 self.send(Event::Written { id, notices });
             }
-            Err(message) => self.failed("store the digest", message),
+            Err(message) => self.failed(Op::StoreDigest, message),
         }
     }
 
     /// Publishes in its own task, so a slow channel never holds up the store; the console
     /// lists the drafts again on [`Event::Published`].
-    fn publish(&self, id: String, channels: Vec<ChannelName>) {
+    fn publish(&mut self, id: String, channels: Vec<ChannelName>) {
         let config = Arc::clone(&self.config);
         let store = Arc::clone(&self.store);
         let places = self.places.delivery();
         let events = self.events.clone();
-        tokio::spawn(async move {
+        self.publications.spawn(async move {
             let planned = blocking({
                 let (store, config, id) = (Arc::clone(&store), Arc::clone(&config), id.clone());
                 move || delivery::plan(&store, &id, &config, &channels).map_err(|e| e.to_string())
@@ -556,7 +596,7 @@ impl Actor {
                 Ok(plan) => plan,
                 Err(message) => {
                     let _ = events.send(Event::Failed {
-                        action: "publish".into(),
+                        op: Op::Publish,
                         message,
                     });
                     return;
@@ -630,7 +670,7 @@ async fn prepare(
     cwd: &std::path::Path,
     data_dir: &std::path::Path,
     request: &DigestRequest,
-    events: &mpsc::UnboundedSender<Event>,
+    events: &Events<Event>,
 ) -> Result<Prepared, String> {
     let source = Source::from_config(&config.sparky.source);
     let github = if source.uses_github() {
