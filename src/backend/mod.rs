@@ -3,6 +3,8 @@
 pub mod ci;
 pub mod cluster;
 pub mod forge;
+pub mod git;
+pub mod http;
 pub mod image;
 pub mod llm;
 pub mod mirror;

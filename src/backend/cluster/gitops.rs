@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::backend::sparky::git::{Git, GitError};
+use crate::backend::git::{Git, GitError};
 
 use super::manifests::GITOPS_BRANCH;
 

@@ -1,13 +1,14 @@
 //! The HTTP side: octocrab's raw requests (no retry layer: the crate is built without
 //! octocrab's `retry` feature), at most `concurrency` in flight, waiting out rate limits,
-//! counting what was spent, and keeping the token out of every message.
+//! counting what was spent, and keeping the token out of every message. Reads are retried
+//! after network failures and 502/503/504; changes are sent once.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{self, HeaderMap, HeaderValue, header};
 use jiff::{SignedDuration, Timestamp};
 use octocrab::Octocrab;
 use tokio::sync::Semaphore;
@@ -20,15 +21,15 @@ use super::{GitHubError, Usage};
 const EXCHANGE_TIMEOUT: Duration = Duration::from_secs(120);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const READ_TIMEOUT: Duration = Duration::from_secs(60);
-/// Network failures and 502/503/504 answers are retried this many times (all requests
-/// sent are reads: GETs and GraphQL queries).
+/// Network failures and 502/503/504 answers to reads (GETs and GraphQL queries) are
+/// retried this many times.
 const RETRIES: u32 = 2;
 /// Rate-limit answers to one request after which it gives up.
 const MAX_WAITS: u32 = 5;
 
 /// One answer, body read.
 #[derive(Debug, Clone)]
-pub(super) struct Answer {
+pub struct Answer {
     pub status: u16,
     pub etag: Option<String>,
     /// The `Link` header's `rel="next"` URL.
@@ -47,8 +48,19 @@ impl Answer {
 }
 
 enum Method<'a> {
-    Get { etag: Option<&'a str> },
-    Post { body: &'a serde_json::Value },
+    Get {
+        etag: Option<&'a str>,
+    },
+    /// A GraphQL query: a read.
+    Query {
+        body: &'a serde_json::Value,
+    },
+    /// A REST change. Never retried after a network failure or a 5xx (a retried create
+    /// could happen twice); a rate-limit refusal changed nothing, so it is waited out.
+    Change {
+        method: http::Method,
+        body: &'a serde_json::Value,
+    },
 }
 
 /// A wait that every request to the resource honours; announced once.
@@ -152,7 +164,18 @@ impl Client {
     /// A GraphQL query; the answer's status and body are the caller's to read.
     pub async fn graphql(&self, body: &serde_json::Value) -> Result<Answer, GitHubError> {
         let url = self.graphql.clone();
-        self.send(&url, Method::Post { body }, "graphql").await
+        self.send(&url, Method::Query { body }, "graphql").await
+    }
+
+    /// A REST change (POST, PUT, PATCH, DELETE) with a JSON body, sent once.
+    pub async fn change(
+        &self,
+        method: http::Method,
+        url: &str,
+        body: &serde_json::Value,
+    ) -> Result<Answer, GitHubError> {
+        self.send(url, Method::Change { method, body }, "core")
+            .await
     }
 
     async fn send(
@@ -179,7 +202,7 @@ impl Client {
                 Err(message) => {
                     failures += 1;
                     let message = self.redact(&message);
-                    if failures > RETRIES {
+                    if failures > RETRIES || matches!(method, Method::Change { .. }) {
                         return Err(GitHubError::Network(format!("{url}: {message}")));
                     }
                     tracing::debug!(%url, %message, "github: retrying after a network failure");
@@ -194,7 +217,7 @@ impl Client {
             let now = Timestamp::now();
             let rate = RateInfo::from_headers(&headers);
             let graphql_limited =
-                matches!(method, Method::Post { .. }) && rate::graphql_rate_limited(&answer.body);
+                matches!(method, Method::Query { .. }) && rate::graphql_rate_limited(&answer.body);
             if let Some(wait) = rate::verdict(
                 answer.status,
                 &rate,
@@ -221,7 +244,7 @@ impl Client {
                     self.bad_token.store(true, Ordering::Relaxed);
                     return Err(GitHubError::BadToken);
                 }
-                502..=504 if failures < RETRIES => {
+                502..=504 if failures < RETRIES && !matches!(method, Method::Change { .. }) => {
                     failures += 1;
                     tracing::debug!(%url, status = answer.status, "github: retrying");
                     tokio::time::sleep(backoff(failures)).await;
@@ -238,21 +261,23 @@ impl Client {
     ) -> Result<(Answer, HeaderMap), String> {
         let response = match method {
             Method::Get { etag } => {
-                let mut headers = HeaderMap::new();
-                headers.insert(
-                    header::ACCEPT,
-                    HeaderValue::from_static("application/vnd.github+json"),
-                );
-                headers.insert(
-                    "x-github-api-version",
-                    HeaderValue::from_static("2022-11-28"),
-                );
+                let mut headers = rest_headers();
                 if let Some(etag) = etag.and_then(|etag| HeaderValue::from_str(etag).ok()) {
                     headers.insert(header::IF_NONE_MATCH, etag);
                 }
                 self.octocrab._get_with_headers(url, Some(headers)).await
             }
-            Method::Post { body } => self.octocrab._post(url, Some(*body)).await,
+            Method::Query { body } => self.octocrab._post(url, Some(*body)).await,
+            Method::Change { method, body } => {
+                let mut request = http::Request::builder().method(method.clone()).uri(url);
+                for (name, value) in &rest_headers() {
+                    request = request.header(name, value);
+                }
+                match self.octocrab.build_request(request, Some(*body)) {
+                    Ok(request) => self.octocrab.execute(request).await,
+                    Err(error) => Err(error),
+                }
+            }
         }
         .map_err(|error| error.to_string())?;
         let status = response.status().as_u16();
@@ -342,6 +367,20 @@ impl Client {
             let _ = notices.send(message);
         }
     }
+}
+
+/// The media type and API version GitHub's REST API asks for.
+fn rest_headers() -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::ACCEPT,
+        HeaderValue::from_static("application/vnd.github+json"),
+    );
+    headers.insert(
+        "x-github-api-version",
+        HeaderValue::from_static("2022-11-28"),
+    );
+    headers
 }
 
 fn backoff(failures: u32) -> Duration {
