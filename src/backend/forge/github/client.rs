@@ -31,6 +31,7 @@ const MAX_WAITS: u32 = 5;
 #[derive(Debug, Clone)]
 pub struct Answer {
     pub status: u16,
+    pub headers: HeaderMap,
     pub etag: Option<String>,
     /// The `Link` header's `rel="next"` URL.
     pub next: Option<String>,
@@ -59,7 +60,7 @@ enum Method<'a> {
     /// could happen twice); a rate-limit refusal changed nothing, so it is waited out.
     Change {
         method: http::Method,
-        body: &'a serde_json::Value,
+        body: Option<&'a serde_json::Value>,
     },
 }
 
@@ -77,7 +78,9 @@ struct Counters {
     rate_limit_waits: AtomicU64,
 }
 
-pub(super) struct Client {
+/// The one transport to GitHub: [`super::GitHub`] builds on it, and the channels that
+/// publish to GitHub use it directly ([`Client::once`]).
+pub struct Client {
     octocrab: Octocrab,
     /// Only to take it out of messages.
     token: String,
@@ -174,8 +177,32 @@ impl Client {
         url: &str,
         body: &serde_json::Value,
     ) -> Result<Answer, GitHubError> {
+        let body = Some(body);
         self.send(url, Method::Change { method, body }, "core")
             .await
+    }
+
+    /// One exchange as it comes: no retry and no rate-limit wait, for callers that read
+    /// every refusal themselves (publishing, where a person publishes again). A failure
+    /// to exchange is [`GitHubError::Network`].
+    pub async fn once(
+        &self,
+        method: http::Method,
+        url: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<Answer, GitHubError> {
+        let exchanged = {
+            let _permit = self.permits.acquire().await;
+            tokio::time::timeout(
+                EXCHANGE_TIMEOUT,
+                self.exchange(url, &Method::Change { method, body }),
+            )
+            .await
+            .unwrap_or_else(|_| Err(format!("no answer within {EXCHANGE_TIMEOUT:?}")))
+        };
+        let answer = exchanged.map_err(|message| GitHubError::Network(self.redact(&message)))?;
+        self.counters.requests.fetch_add(1, Ordering::Relaxed);
+        Ok(answer)
     }
 
     async fn send(
@@ -197,7 +224,7 @@ impl Client {
                     .await
                     .unwrap_or_else(|_| Err(format!("no answer within {EXCHANGE_TIMEOUT:?}")))
             };
-            let (answer, headers) = match exchanged {
+            let answer = match exchanged {
                 Ok(exchanged) => exchanged,
                 Err(message) => {
                     failures += 1;
@@ -215,7 +242,7 @@ impl Client {
                 self.counters.not_modified.fetch_add(1, Ordering::Relaxed);
             }
             let now = Timestamp::now();
-            let rate = RateInfo::from_headers(&headers);
+            let rate = RateInfo::from_headers(&answer.headers);
             let graphql_limited =
                 matches!(method, Method::Query { .. }) && rate::graphql_rate_limited(&answer.body);
             if let Some(wait) = rate::verdict(
@@ -254,11 +281,7 @@ impl Client {
         }
     }
 
-    async fn exchange(
-        &self,
-        url: &str,
-        method: &Method<'_>,
-    ) -> Result<(Answer, HeaderMap), String> {
+    async fn exchange(&self, url: &str, method: &Method<'_>) -> Result<Answer, String> {
         let response = match method {
             Method::Get { etag } => {
                 let mut headers = rest_headers();
@@ -273,7 +296,7 @@ impl Client {
                 for (name, value) in &rest_headers() {
                     request = request.header(name, value);
                 }
-                match self.octocrab.build_request(request, Some(*body)) {
+                match self.octocrab.build_request(request, *body) {
                     Ok(request) => self.octocrab.execute(request).await,
                     Err(error) => Err(error),
                 }
@@ -298,8 +321,9 @@ impl Client {
             etag: text(header::ETAG),
             next: text(header::LINK).and_then(|link| next_link(&link)),
             body,
+            headers,
         };
-        Ok((answer, headers))
+        Ok(answer)
     }
 
     /// Makes every request to `resource` wait (until the later of the current block and
@@ -369,9 +393,14 @@ impl Client {
     }
 }
 
-/// The media type and API version GitHub's REST API asks for.
+/// The media type and API version GitHub's REST API asks for, and a User-Agent naming
+/// raibid (octocrab adds its own after it).
 fn rest_headers() -> HeaderMap {
     let mut headers = HeaderMap::new();
+    headers.insert(
+        header::USER_AGENT,
+        HeaderValue::from_static(concat!("raibid/", env!("CARGO_PKG_VERSION"))),
+    );
     headers.insert(
         header::ACCEPT,
         HeaderValue::from_static("application/vnd.github+json"),

@@ -20,7 +20,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc::UnboundedSender;
 
-pub use client::Answer;
+pub use client::{Answer, Client};
 pub use select::select;
 // Shared with the channels that publish to GitHub.
 pub(crate) use client::{graphql_url, next_link};
@@ -37,7 +37,6 @@ pub fn cache_dir(config: &GithubConfig, data_dir: &std::path::Path) -> std::path
 
 use crate::config::{GithubConfig, Secret, SecretError};
 use cache::HttpCache;
-use client::Client;
 
 /// A repository as GitHub lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
