@@ -143,6 +143,37 @@ impl Gitea {
         }
     }
 
+    /// Creates a private repository of the signed-in user with a first commit on
+    /// `branch`; `false` when it exists already. Never retried: a rerun finds it (409).
+    pub async fn create_user_repo(
+        &self,
+        name: &str,
+        branch: &str,
+        description: &str,
+    ) -> Result<bool, GiteaError> {
+        let action = format!("create repository {name}");
+        let url = self.url(&["user", "repos"]);
+        let body = serde_json::json!({
+            "name": name,
+            "private": true,
+            "auto_init": true,
+            "default_branch": branch,
+            "description": description,
+        });
+        let response = self
+            .send(
+                &action,
+                || self.request(Method::POST, url.clone()).json(&body),
+                false,
+            )
+            .await?;
+        match response.status() {
+            StatusCode::CONFLICT => Ok(false),
+            status if status.is_success() => Ok(true),
+            _ => Err(self.refused(&action, response).await),
+        }
+    }
+
     /// Every repository of `org`, page by page; none when the organisation does not exist.
     pub async fn org_repos(&self, org: &str) -> Result<Vec<GiteaRepo>, GiteaError> {
         let action = format!("list the repositories of Gitea organisation {org}");
