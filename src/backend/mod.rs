@@ -2,6 +2,8 @@
 
 pub mod ci;
 pub mod cluster;
+#[cfg(test)]
+mod dependencies;
 pub mod forge;
 pub mod git;
 pub mod http;
