@@ -12,7 +12,8 @@
 use std::os::unix::fs::PermissionsExt;
 use std::time::Instant;
 
-use raibid::backend::forge::github::{GitHub, GitHubActivity};
+use raibid::backend::forge::github::GitHub;
+use raibid::backend::sparky::collect::github::{GitHubActivity, activity};
 use raibid::backend::sparky::model::Period;
 use raibid::config::{GithubConfig, Secret, SparkyConfig};
 use support::github::{FakeGitHub, day, week};
@@ -101,7 +102,7 @@ async fn scenario(label: &'static str, period: &Period) -> Vec<Row> {
         let github = GitHub::new(&config, &dir.path().join("cache")).unwrap();
         let started = Instant::now();
         let repos = github.selected_repos().await.unwrap();
-        let activity = github.activity(&repos, period, &bots).await;
+        let activity = activity(&github, &repos, period, &bots).await;
         let millis = started.elapsed().as_millis();
         assert!(activity.failures.is_empty(), "{:?}", activity.failures);
         let usage = github.usage();

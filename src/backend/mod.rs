@@ -3,7 +3,11 @@
 pub mod actor;
 pub mod ci;
 pub mod cluster;
+#[cfg(test)]
+mod dependencies;
 pub mod forge;
+pub mod git;
+pub mod http;
 pub mod image;
 pub mod llm;
 pub mod mirror;

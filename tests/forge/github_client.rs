@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use jiff::{SignedDuration, Timestamp};
 use raibid::backend::forge::github::{GitHub, GitHubError, RepoInfo};
+use raibid::backend::sparky::collect;
 use raibid::backend::sparky::model::Period;
 use raibid::config::{GithubConfig, Secret, SparkyConfig};
 use support::github::{FakeGitHub, Refusal, day, week};
@@ -124,7 +125,7 @@ async fn a_rerun_makes_304s_and_no_graphql_and_a_push_refetches_one_repo() {
     let config = config(&fake, dir.path());
     let github = client(&config, dir.path());
     let repos = github.selected_repos().await.unwrap();
-    let first = github.activity(&repos, &week(), &bots()).await;
+    let first = collect::github::activity(&github, &repos, &week(), &bots()).await;
     assert!(first.failures.is_empty(), "{:?}", first.failures);
     assert_eq!(first.repos.len(), 6);
     let spent = github.usage();
@@ -138,7 +139,7 @@ async fn a_rerun_makes_304s_and_no_graphql_and_a_push_refetches_one_repo() {
     let rerun = client(&config, dir.path());
     let same = rerun.selected_repos().await.unwrap();
     assert_eq!(same, repos);
-    let second = rerun.activity(&same, &week(), &bots()).await;
+    let second = collect::github::activity(&rerun, &same, &week(), &bots()).await;
     assert_eq!(second, first);
     assert_eq!((fake.requests(), fake.not_modified()), (1, 1));
     assert_eq!((fake.graphql_queries(), fake.points()), (0, 0));
@@ -154,7 +155,7 @@ async fn a_rerun_makes_304s_and_no_graphql_and_a_push_refetches_one_repo() {
     let third_run = client(&config, dir.path());
     let repos = third_run.selected_repos().await.unwrap();
     assert_eq!(fake.not_modified(), 0);
-    let third = third_run.activity(&repos, &week(), &bots()).await;
+    let third = collect::github::activity(&third_run, &repos, &week(), &bots()).await;
     assert_eq!(fake.graphql_queries(), 1);
     for (before, after) in first.repos.iter().zip(&third.repos) {
         if before.name == "acme/repo-02" {
@@ -166,7 +167,7 @@ async fn a_rerun_makes_304s_and_no_graphql_and_a_push_refetches_one_repo() {
     }
     // Another period is fetched, not taken from the week's.
     fake.reset_counts();
-    let days = third_run.activity(&repos, &day(), &bots()).await;
+    let days = collect::github::activity(&third_run, &repos, &day(), &bots()).await;
     assert_eq!(days.repos.len(), 6);
     assert_eq!(fake.graphql_queries(), 6);
 }
@@ -180,15 +181,15 @@ async fn two_periods_collected_at_once_are_both_remembered() {
     let repos = github.selected_repos().await.unwrap();
     let (day, week, bots) = (day(), week(), bots());
     let (days, weeks) = tokio::join!(
-        github.activity(&repos, &day, &bots),
-        github.activity(&repos, &week, &bots)
+        collect::github::activity(&github, &repos, &day, &bots),
+        collect::github::activity(&github, &repos, &week, &bots)
     );
     assert_eq!(fake.graphql_queries(), 10);
     fake.reset_counts();
     let rerun = client(&config, dir.path());
     let (days_again, weeks_again) = tokio::join!(
-        rerun.activity(&repos, &day, &bots),
-        rerun.activity(&repos, &week, &bots)
+        collect::github::activity(&rerun, &repos, &day, &bots),
+        collect::github::activity(&rerun, &repos, &week, &bots)
     );
     assert_eq!((days_again, weeks_again), (days, weeks));
     assert_eq!(fake.graphql_queries(), 0);
@@ -202,7 +203,7 @@ async fn activity_matches_the_data() {
     let github = client(&config(&fake, dir.path()), dir.path());
     let repos = github.selected_repos().await.unwrap();
     for period in [week(), day()] {
-        let activity = github.activity(&repos, &period, &bots()).await;
+        let activity = collect::github::activity(&github, &repos, &period, &bots()).await;
         assert!(activity.failures.is_empty());
         for (repo, found) in repos.iter().zip(&activity.repos) {
             check_repo(&fake, repo, found, &period);
@@ -336,7 +337,7 @@ async fn history_is_paged_beyond_a_hundred_commits() {
     let dir = tempfile::tempdir().unwrap();
     let github = client(&config(&fake, dir.path()), dir.path());
     let repos = github.selected_repos().await.unwrap();
-    let activity = github.activity(&repos[..1], &day(), &bots()).await;
+    let activity = collect::github::activity(&github, &repos[..1], &day(), &bots()).await;
     let truth = fake.truth("repo-00", &day());
     assert!(truth.commits.len() > 230);
     assert_eq!(activity.repos[0].commits.len(), truth.commits.len());
@@ -352,7 +353,7 @@ async fn activity_cut_short_is_reported_kept_in_the_result_and_not_remembered() 
     let config = config(&fake, dir.path());
     let github = client(&config, dir.path());
     let repos = github.selected_repos().await.unwrap();
-    let activity = github.activity(&repos, &day(), &bots()).await;
+    let activity = collect::github::activity(&github, &repos, &day(), &bots()).await;
     assert_eq!(fake.graphql_queries(), 100);
     assert_eq!(activity.failures.len(), 1, "{:?}", activity.failures);
     let failure = &activity.failures[0];
@@ -382,7 +383,7 @@ async fn activity_cut_short_is_reported_kept_in_the_result_and_not_remembered() 
     // Not kept as the period's activity: a rerun within minutes asks again.
     fake.reset_counts();
     let rerun = client(&config, dir.path());
-    let again = rerun.activity(&repos, &day(), &bots()).await;
+    let again = collect::github::activity(&rerun, &repos, &day(), &bots()).await;
     assert_eq!(fake.graphql_queries(), 100);
     assert_eq!(again, activity);
 }
@@ -415,7 +416,7 @@ async fn an_exhausted_rate_limit_is_waited_out_with_a_notice() {
     // GraphQL: 200 with a RATE_LIMITED error; every repository waits, one notice.
     fake.exhaust_until(Timestamp::now() + SignedDuration::from_secs(2));
     let started = Instant::now();
-    let activity = github.activity(&repos, &week(), &bots()).await;
+    let activity = collect::github::activity(&github, &repos, &week(), &bots()).await;
     assert!(activity.failures.is_empty(), "{:?}", activity.failures);
     assert_eq!(activity.repos.len(), 3);
     assert!(started.elapsed() >= Duration::from_secs(1));
@@ -479,7 +480,7 @@ async fn every_form_of_rate_limit_is_waited_out_and_the_activity_is_complete() {
             fake.refuse(form, 1);
             let repos = github.selected_repos().await.unwrap();
             assert_eq!(repos.len(), 2, "{form:?}");
-            let activity = github.activity(&repos, &week(), &bots()).await;
+            let activity = collect::github::activity(&github, &repos, &week(), &bots()).await;
             assert!(
                 activity.failures.is_empty(),
                 "{form:?}: {:?}",
@@ -513,7 +514,7 @@ async fn a_wait_beyond_the_maximum_reports_every_repository_not_collected() {
     let github = client(&config, dir.path()).with_notices(tx);
     let repos = github.selected_repos().await.unwrap();
     fake.exhaust_until(Timestamp::now() + SignedDuration::from_mins(10));
-    let activity = github.activity(&repos, &week(), &bots()).await;
+    let activity = collect::github::activity(&github, &repos, &week(), &bots()).await;
     assert!(activity.repos.is_empty());
     let failed: Vec<&str> = activity.failures.iter().map(|f| f.repo.as_str()).collect();
     assert_eq!(failed, ["acme/repo-00", "acme/repo-01", "acme/repo-02"]);
@@ -543,7 +544,7 @@ async fn the_history_is_asked_to_the_periods_end_which_is_exclusive() {
     let dir = tempfile::tempdir().unwrap();
     let github = client(&config(&fake, dir.path()), dir.path());
     let repos = github.selected_repos().await.unwrap();
-    let activity = github.activity(&repos, &week(), &bots()).await;
+    let activity = collect::github::activity(&github, &repos, &week(), &bots()).await;
     let shas: Vec<&str> = activity.repos[0]
         .commits
         .iter()
@@ -568,7 +569,7 @@ async fn a_commit_without_a_file_count_is_unknown_not_zero() {
     let dir = tempfile::tempdir().unwrap();
     let github = client(&config(&fake, dir.path()), dir.path());
     let repos = github.selected_repos().await.unwrap();
-    let activity = github.activity(&repos, &week(), &bots()).await;
+    let activity = collect::github::activity(&github, &repos, &week(), &bots()).await;
     assert_eq!(activity.repos[0].files_unknown, [large.oid.as_str()]);
     check_repo(&fake, &repos[0], &activity.repos[0], &week());
 }
@@ -580,7 +581,7 @@ async fn a_repo_answering_graphql_errors_fails_alone() {
     let dir = tempfile::tempdir().unwrap();
     let github = client(&config(&fake, dir.path()), dir.path());
     let repos = github.selected_repos().await.unwrap();
-    let activity = github.activity(&repos, &week(), &bots()).await;
+    let activity = collect::github::activity(&github, &repos, &week(), &bots()).await;
     assert_eq!(activity.repos.len(), 4);
     assert!(activity.repos.iter().all(|r| r.name != "acme/repo-01"));
     assert_eq!(activity.failures.len(), 1);
@@ -592,7 +593,7 @@ async fn a_repo_answering_graphql_errors_fails_alone() {
     );
     // A failure is not remembered: the next run asks again.
     fake.reset_counts();
-    let again = github.activity(&repos, &week(), &bots()).await;
+    let again = collect::github::activity(&github, &repos, &week(), &bots()).await;
     assert_eq!(again.failures.len(), 1);
     assert_eq!(fake.graphql_queries(), 1);
 }
@@ -604,7 +605,7 @@ async fn a_private_repo_without_access_is_no_access() {
     let github = client(&config(&fake, dir.path()), dir.path());
     let repos = github.selected_repos().await.unwrap();
     fake.hide("repo-03");
-    let activity = github.activity(&repos, &week(), &bots()).await;
+    let activity = collect::github::activity(&github, &repos, &week(), &bots()).await;
     assert_eq!(activity.repos.len(), 3);
     assert_eq!(activity.failures.len(), 1);
     assert_eq!(activity.failures[0].repo, "acme/repo-03");
@@ -651,7 +652,7 @@ async fn a_bad_token_is_a_clear_error_that_never_shows_the_token() {
         default_branch: "main".into(),
         pushed_at: None,
     };
-    let activity = github.activity(&[repo], &week(), &bots()).await;
+    let activity = collect::github::activity(&github, &[repo], &week(), &bots()).await;
     assert_eq!(activity.failures.len(), 1);
     assert!(activity.failures[0].reason.contains("401"));
     assert!(!activity.failures[0].reason.contains(wrong));
@@ -678,7 +679,7 @@ async fn the_token_never_appears_in_failures_or_notices() {
         full_name: "acme/repo-01".into(),
         ..repos[0].clone()
     });
-    let activity = github.activity(&all, &week(), &bots()).await;
+    let activity = collect::github::activity(&github, &all, &week(), &bots()).await;
     assert_eq!(activity.failures.len(), 2);
     let mut said = format!("{activity:?} {github:?}");
     while let Ok(notice) = notices.try_recv() {

@@ -8,13 +8,13 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use raibid::backend::sparky::analyze::analyze;
+use raibid::backend::sparky::channels::docs::{
+    DocsPost, PublishError, PublishOutcome, commit_post, render_post, target_path,
+};
 use raibid::backend::sparky::channels::{ChannelName, Delivery};
 use raibid::backend::sparky::delivery::{self, DeliveryError, Places};
 use raibid::backend::sparky::model::{
     Activity, DigestData, DraftKind, DraftState, FrontMatter, Period, PeriodKind,
-};
-use raibid::backend::sparky::publish::{
-    DocsPost, PublishError, PublishOutcome, commit_post, render_post, target_path,
 };
 use raibid::backend::sparky::store::{Draft, Store};
 use raibid::config::secret::Secret;

@@ -1,10 +1,11 @@
-//! The gitops repository in Gitea that Flux applies: created through Gitea's API, written
-//! with git (one folder per component, one file per object), compared for drift.
+//! The gitops repository in Gitea that Flux applies: created through the forge's Gitea
+//! client, written with git (one folder per component, one file per object), compared for drift.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::backend::sparky::git::{Git, GitError};
+use crate::backend::forge::gitea::{Gitea, GiteaAuth, GiteaError};
+use crate::backend::git::{Git, GitError};
 
 use super::manifests::GITOPS_BRANCH;
 
@@ -83,37 +84,24 @@ impl Gitops {
     /// Creates the private repository (with a first commit on the branch Flux follows);
     /// one that exists already is fine.
     pub async fn ensure_repository(&self) -> Result<(), GitopsError> {
-        let url = format!("{}/api/v1/user/repos", self.base_url);
-        let body = serde_json::json!({
-            "name": self.name,
-            "private": true,
-            "auto_init": true,
-            "default_branch": GITOPS_BRANCH,
-            "description": "Manifests Flux applies to the raibid lab (written by raibid up)",
-        });
-        let failed = |reason: String| GitopsError::Gitea {
+        let failed = |error: GiteaError| GitopsError::Gitea {
             url: self.base_url.clone(),
-            reason,
+            reason: error.to_string(),
         };
-        let response = reqwest::Client::new()
-            .post(&url)
-            .basic_auth(&self.owner, Some(&self.password))
-            .json(&body)
-            .send()
+        let auth = GiteaAuth::Basic {
+            user: self.owner.clone(),
+            password: self.password.clone(),
+        };
+        let gitea = Gitea::with_auth(&self.base_url, auth).map_err(failed)?;
+        gitea
+            .create_user_repo(
+                &self.name,
+                GITOPS_BRANCH,
+                "Manifests Flux applies to the raibid lab (written by raibid up)",
+            )
             .await
-            .map_err(|error| failed(super::connect::error_chain(&error)))?;
-        match response.status().as_u16() {
-            201 | 409 => Ok(()),
-            code => {
-                let text = response.text().await.unwrap_or_default();
-                Err(failed(format!(
-                    "creating repository {}/{} answered {code}: {}",
-                    self.owner,
-                    self.name,
-                    text.trim()
-                )))
-            }
-        }
+            .map_err(failed)?;
+        Ok(())
     }
 
     fn git(&self) -> Git {

@@ -10,8 +10,8 @@ use std::time::Duration;
 use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams};
 use sha2::{Digest, Sha256};
 
+use crate::backend::forge::gitea::{Gitea, GiteaAuth};
 use crate::backend::image::{self, Credentials};
-use crate::backend::mirror::gitea_api::{GiteaApi, GiteaAuth};
 use crate::backend::mirror::push_hook::{self, PushHook};
 use crate::backend::mirror::reader;
 use crate::config::Config;
@@ -274,12 +274,12 @@ impl Lab {
     }
 
     /// Gitea's API as its admin.
-    async fn gitea_admin(&self) -> Result<GiteaApi, Failure> {
+    async fn gitea_admin(&self) -> Result<Gitea, Failure> {
         let auth = GiteaAuth::Basic {
             user: self.config.cluster.gitea_admin.clone(),
             password: self.gitea_admin_password().await?,
         };
-        GiteaApi::with_auth(&gitea_url(&self.config), auth).map_err(|e| e.to_string())
+        Gitea::with_auth(&gitea_url(&self.config), auth).map_err(|e| e.to_string())
     }
 
     /// Gitea's push webhook on the mirrors organisation: to the in-cluster server, signed

@@ -3,7 +3,7 @@
 //! to date by itself every `mirror.interval`, or at once when GitHub's push webhook
 //! reaches `raibid server` (`POST /webhooks/github-sync`).
 //!
-//! [`plan`] is pure (what to create, remove, keep); [`gitea_api`] talks to Gitea;
+//! [`plan`] is pure (what to create, remove, keep); [`Gitea`] (the forge's client) talks to Gitea;
 //! [`sync`] carries a plan out; [`hooks`] registers the optional GitHub webhooks;
 //! [`push_hook`] keeps Gitea's push webhook on the organisation pointing at the server;
 //! [`reader`] keeps the read-only account agents clone with (for `raibid up`).
@@ -11,7 +11,6 @@
 //! Gitea-only part that listing, a single sync, the console and the server need.
 
 pub mod actor;
-pub mod gitea_api;
 pub mod hooks;
 pub mod plan;
 pub mod push_hook;
@@ -23,9 +22,9 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::backend::forge::gitea::{Gitea, GiteaError, GiteaRepo};
 use crate::backend::forge::github::{GitHub, GitHubError};
 use crate::config::{Config, Secret};
-use gitea_api::{GiteaApi, GiteaRepo};
 use hooks::Hooks;
 pub use plan::Plan;
 use push_hook::PushHook;
@@ -59,12 +58,8 @@ pub enum MirrorError {
     NothingSelected,
     #[error("no mirror of {repo:?} in {org}")]
     NotFound { repo: String, org: String },
-    #[error("could not {action}: Gitea answered {status}: {message}")]
-    Gitea {
-        action: String,
-        status: u16,
-        message: String,
-    },
+    #[error(transparent)]
+    Gitea(#[from] GiteaError),
     #[error("could not {action}: GitHub answered {status}: {message}")]
     GitHubApi {
         action: String,
@@ -92,6 +87,7 @@ impl MirrorError {
             | MirrorError::NothingSelected
             | MirrorError::NotFound { .. } => true,
             MirrorError::GitHub(error) => error.is_config_fault(),
+            MirrorError::Gitea(error) => error.is_config_fault(),
             _ => false,
         }
     }
@@ -111,7 +107,7 @@ fn required(key: &'static str, secret: &Secret, hint: &'static str) -> Result<St
 /// The Gitea side of the mirrors: list them, find one, sync one. All the server needs.
 #[derive(Debug, Clone)]
 pub struct GiteaMirrors {
-    gitea: GiteaApi,
+    gitea: Gitea,
     org: String,
     stale_hours: u64,
     /// Hosts whose repositories count as GitHub's (see [`plan::github_hosts`]).
@@ -140,7 +136,7 @@ impl GiteaMirrors {
             " (a Gitea API token that may create organisations and repositories)",
         )?;
         Ok(GiteaMirrors {
-            gitea: GiteaApi::new(config.gitea.url.trim(), token)?,
+            gitea: Gitea::new(config.gitea.url.trim(), token)?,
             org: config.mirror.gitea_org.clone(),
             stale_hours: config.mirror.stale_hours,
             hosts: plan::github_hosts(&config.github.api_url, []),
@@ -154,7 +150,7 @@ impl GiteaMirrors {
 
     /// Every repository of the organisation, ours or not.
     pub async fn repos(&self) -> Result<Vec<GiteaRepo>, MirrorError> {
-        self.gitea.org_repos(&self.org).await
+        Ok(self.gitea.org_repos(&self.org).await?)
     }
 
     fn ours(&self, repos: Vec<GiteaRepo>) -> Vec<Found> {
@@ -329,17 +325,13 @@ impl Mirrors {
                 &config.server.github_webhook_secret,
                 " (needed by mirror.register_webhooks: GitHub signs the pushes with it)",
             )?;
-            Some(Hooks::new(
-                &config.github.api_url,
-                github_token.clone(),
-                config.mirror.webhook_url.trim(),
-                secret,
-            )?)
+            Some((config.mirror.webhook_url.trim(), secret))
         } else {
             None
         };
         let cache_dir = crate::backend::forge::github::cache_dir(&config.github, data_dir);
         let github = GitHub::new(&config.github, &cache_dir)?;
+        let hooks = hooks.map(|(url, secret)| Hooks::new(github.clone(), url, secret));
         Ok(Mirrors {
             gitea,
             github,

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use reqwest::Url;
 use serde::Serialize;
 
-use super::gitea_api::GiteaRepo;
+use crate::backend::forge::gitea::GiteaRepo;
 use crate::backend::forge::github::RepoInfo;
 
 /// What a sync would do.

@@ -10,7 +10,7 @@
 use serde::Serialize;
 
 use super::MirrorError;
-use super::gitea_api::{GiteaApi, GiteaHook, HookOption};
+use crate::backend::forge::gitea::{Gitea, GiteaError, GiteaHook, HookOption};
 
 /// The server's route for Gitea's webhooks.
 pub const SERVER_PATH: &str = "/webhooks/gitea";
@@ -67,13 +67,13 @@ impl PushHook {
     }
 
     /// The secret out of an error, should Gitea ever quote it.
-    fn redacted(&self, error: MirrorError) -> MirrorError {
+    fn redacted(&self, error: GiteaError) -> GiteaError {
         match error {
-            MirrorError::Gitea {
+            GiteaError::Refused {
                 action,
                 status,
                 message,
-            } if !self.secret.is_empty() => MirrorError::Gitea {
+            } if !self.secret.is_empty() => GiteaError::Refused {
                 action,
                 status,
                 message: message.replace(&self.secret, "********"),
@@ -103,7 +103,7 @@ pub fn is_as_wanted(hook: &GiteaHook, url: &str) -> bool {
 }
 
 /// Makes sure `org` has the push hook; the organisation must exist.
-pub async fn ensure(api: &GiteaApi, org: &str, hook: &PushHook) -> Result<HookChange, MirrorError> {
+pub async fn ensure(api: &Gitea, org: &str, hook: &PushHook) -> Result<HookChange, MirrorError> {
     let hooks = api.org_hooks(org).await?;
     let option = hook.option();
     let change = match ours(&hooks, &hook.url) {
@@ -123,7 +123,7 @@ pub async fn ensure(api: &GiteaApi, org: &str, hook: &PushHook) -> Result<HookCh
 }
 
 /// Whether `org` has the hook at `url` as [`ensure`] leaves it (its secret cannot be seen).
-pub async fn in_place(api: &GiteaApi, org: &str, url: &str) -> Result<bool, MirrorError> {
+pub async fn in_place(api: &Gitea, org: &str, url: &str) -> Result<bool, MirrorError> {
     let hooks = api.org_hooks(org).await?;
     Ok(ours(&hooks, url).is_some_and(|hook| is_as_wanted(hook, url)))
 }
@@ -173,7 +173,7 @@ mod tests {
         let hook = PushHook::new(" http://s/webhooks/gitea ", "s3cret-value".into());
         assert_eq!(hook.url, "http://s/webhooks/gitea");
         assert!(!format!("{hook:?}").contains("s3cret-value"));
-        let error = hook.redacted(MirrorError::Gitea {
+        let error = hook.redacted(GiteaError::Refused {
             action: "add a webhook".into(),
             status: 422,
             message: "bad secret s3cret-value".into(),

@@ -7,7 +7,7 @@
 //! one made (Gitea shows a token's value only when it creates it).
 
 use super::MirrorError;
-use super::gitea_api::{GiteaApi, GiteaAuth};
+use crate::backend::forge::gitea::{Gitea, GiteaAuth};
 
 /// The Gitea user agents clone as.
 pub const READER: &str = "raibid-ci";
@@ -30,7 +30,7 @@ pub struct Ensured {
 /// credential; `held` is the one stored before. `admin` must be a Gitea admin's Basic
 /// credentials: Gitea creates users' tokens for nothing else.
 pub async fn ensure(
-    admin: &GiteaApi,
+    admin: &Gitea,
     orgs: &[&str],
     held: Option<&str>,
 ) -> Result<Ensured, MirrorError> {
@@ -69,7 +69,7 @@ pub async fn ensure(
 }
 
 /// Whether Gitea still accepts the reader's `user:token`.
-pub async fn works(admin: &GiteaApi, credential: &str) -> Result<bool, MirrorError> {
+pub async fn works(admin: &Gitea, credential: &str) -> Result<bool, MirrorError> {
     let Some((user, token)) = credential.trim().split_once(':') else {
         return Ok(false);
     };
@@ -80,5 +80,5 @@ pub async fn works(admin: &GiteaApi, credential: &str) -> Result<bool, MirrorErr
         user: user.to_string(),
         password: token.to_string(),
     });
-    reader.accepts_credentials().await
+    Ok(reader.accepts_credentials().await?)
 }

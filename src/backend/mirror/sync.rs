@@ -10,9 +10,9 @@
 
 use serde::Serialize;
 
-use super::gitea_api::Migrate;
 use super::push_hook::{self, HookChange};
 use super::{MirrorError, Mirrors, Plan};
+use crate::backend::forge::gitea::{GiteaError, Migrate};
 
 /// What a sync changed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -105,7 +105,7 @@ pub(super) async fn apply(
                         applied.created.push(full_name);
                         mirrored.push(repo.full_name.clone());
                     }
-                    Err(MirrorError::Gitea {
+                    Err(GiteaError::Refused {
                         status: 409,
                         action,
                         ..

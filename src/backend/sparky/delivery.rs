@@ -10,12 +10,12 @@ use std::sync::Arc;
 
 use super::channels::bluesky::Bluesky;
 use super::channels::devto::Devto;
+use super::channels::docs::{DocsPost, PublishOutcome, commit_post, post_url};
 use super::channels::docs_github::DocsGithub;
 use super::channels::github_comment::GithubComment;
 use super::channels::mastodon::Mastodon;
 use super::channels::{ChannelError, ChannelName, Delivery, Outgoing, Publication, content_hash};
 use super::model::{DraftKind, DraftState, LengthUnit};
-use super::publish::{self, DocsPost, PublishOutcome};
 use super::store::{Draft, Store, StoreError};
 use crate::config::Config;
 
@@ -164,7 +164,7 @@ pub fn plan(
     let previous = store.publications(id)?;
     let docs = DocsPost::new(&draft, &data, &config.publish);
     let canonical_url = (!config.publish.site_url.trim().is_empty())
-        .then(|| publish::post_url(&config.publish.site_url, &docs.relative));
+        .then(|| post_url(&config.publish.site_url, &docs.relative));
     let mut tags: Vec<String> = Vec::new();
     for tag in config
         .publish
@@ -297,7 +297,7 @@ async fn send_docs(
     let cfg = config.publish.clone();
     let post = post.clone();
     let docs_dir = places.default_docs_dir.clone();
-    let outcome = tokio::task::spawn_blocking(move || publish::commit_post(&post, &cfg, &docs_dir))
+    let outcome = tokio::task::spawn_blocking(move || commit_post(&post, &cfg, &docs_dir))
         .await
         .map_err(|e| ChannelError::Other {
             channel: ChannelName::Docs,

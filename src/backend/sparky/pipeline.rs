@@ -11,17 +11,18 @@ use serde::Serialize;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::analyze::{Metrics, SourceFailure, analyze};
+use super::channels::docs;
 use super::checker::{self, Finding, Rules};
 use super::collect;
+use super::collect::github::GitHubActivity;
 use super::merge::{self, GithubRepo, LocalRepo};
 use super::model::{
     Activity, DigestData, DraftKind, DraftState, FrontMatter, Period, PeriodKind, RepoActivity,
 };
 use super::period;
-use super::publish;
 use super::store::Store;
 use super::write::{self, BuiltinWriter, ModelWriter, TokenSink, WriteError, Writer};
-use crate::backend::forge::github::{GitHub, GitHubActivity, GitHubError, RepoInfo, Usage};
+use crate::backend::forge::github::{GitHub, GitHubError, RepoInfo, Usage};
 use crate::backend::llm::Backend;
 use crate::config::Config;
 
@@ -272,8 +273,8 @@ pub async fn prepare_from(
     }
     let bots = &config.sparky.bots;
     let (now_github, before_github) = tokio::join!(
-        github.activity(&selected, &current, bots),
-        github.activity(&selected, &previous, bots)
+        collect::github::activity(github, &selected, &current, bots),
+        collect::github::activity(github, &selected, &previous, bots)
     );
     let failures = failures(&now_github, &before_github);
     let left_out: Vec<&str> = failures
@@ -340,9 +341,9 @@ fn digest_url(site_url: &str, period: &Period) -> Option<String> {
         writer: String::new(),
         model: None,
     };
-    Some(publish::post_url(
+    Some(docs::post_url(
         site_url,
-        &publish::target_path(&digest, period),
+        &docs::target_path(&digest, period),
     ))
 }
 

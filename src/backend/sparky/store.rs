@@ -13,8 +13,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use super::channels::Publication;
-use super::git::{Git, GitError};
 use super::model::{DigestData, DraftKind, DraftState, FrontMatter};
+use crate::backend::git::{Git, GitError};
 
 /// What the store's `.gitignore` must contain: autosaves and half-written temp files.
 const IGNORED: [&str; 2] = ["/.recovery/", ".tmp-*"];

@@ -329,7 +329,7 @@ pub const ADMIN_PASSWORD: &str = "admin-pw";
 /// `mirrors/private`, and the read-only credential `raibid up` makes for agents (made by
 /// the same code), as `user:token` in a 0400 file under `root`.
 pub async fn private_repository(root: &Path, source: &Path) -> (FakeGitea, String, PathBuf) {
-    use raibid::backend::mirror::gitea_api::{GiteaApi, GiteaAuth};
+    use raibid::backend::forge::gitea::{Gitea, GiteaAuth};
     use raibid::backend::mirror::reader;
     use std::os::unix::fs::PermissionsExt;
     let gitea = FakeGitea::start("raibid", Arc::new(|| Some(ADMIN_PASSWORD.into()))).await;
@@ -349,7 +349,7 @@ pub async fn private_repository(root: &Path, source: &Path) -> (FakeGitea, Strin
         user: "raibid".into(),
         password: ADMIN_PASSWORD.into(),
     };
-    let admin = GiteaApi::with_auth(&gitea.url(), admin).unwrap();
+    let admin = Gitea::with_auth(&gitea.url(), admin).unwrap();
     let ensured = reader::ensure(&admin, &["mirrors"], None).await.unwrap();
     let credential = ensured.credential.expect("a new credential");
     let file = root.join("git-clone-credentials");

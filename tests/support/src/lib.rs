@@ -342,9 +342,9 @@ pub fn local_counts(data: &DigestData) -> std::collections::BTreeSet<u64> {
 /// measuring that many of its 500 chars.
 pub fn plan(post_length: Option<usize>) -> Box<raibid::backend::sparky::delivery::Plan> {
     use raibid::backend::sparky::channels::ChannelName;
+    use raibid::backend::sparky::channels::docs::DocsPost;
     use raibid::backend::sparky::delivery::{Length, Plan, Rendering};
     use raibid::backend::sparky::model::{FrontMatter, LengthUnit};
-    use raibid::backend::sparky::publish::DocsPost;
     use raibid::backend::sparky::store::Draft;
     let data = data();
     let (id, kind, body) = match post_length {

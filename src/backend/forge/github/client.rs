@@ -1,13 +1,14 @@
 //! The HTTP side: octocrab's raw requests (no retry layer: the crate is built without
 //! octocrab's `retry` feature), at most `concurrency` in flight, waiting out rate limits,
-//! counting what was spent, and keeping the token out of every message.
+//! counting what was spent, and keeping the token out of every message. Reads are retried
+//! after network failures and 502/503/504; changes are sent once.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{self, HeaderMap, HeaderValue, header};
 use jiff::{SignedDuration, Timestamp};
 use octocrab::Octocrab;
 use tokio::sync::Semaphore;
@@ -20,16 +21,17 @@ use super::{GitHubError, Usage};
 const EXCHANGE_TIMEOUT: Duration = Duration::from_secs(120);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const READ_TIMEOUT: Duration = Duration::from_secs(60);
-/// Network failures and 502/503/504 answers are retried this many times (all requests
-/// sent are reads: GETs and GraphQL queries).
+/// Network failures and 502/503/504 answers to reads (GETs and GraphQL queries) are
+/// retried this many times.
 const RETRIES: u32 = 2;
 /// Rate-limit answers to one request after which it gives up.
 const MAX_WAITS: u32 = 5;
 
 /// One answer, body read.
 #[derive(Debug, Clone)]
-pub(super) struct Answer {
+pub struct Answer {
     pub status: u16,
+    pub headers: HeaderMap,
     pub etag: Option<String>,
     /// The `Link` header's `rel="next"` URL.
     pub next: Option<String>,
@@ -47,8 +49,19 @@ impl Answer {
 }
 
 enum Method<'a> {
-    Get { etag: Option<&'a str> },
-    Post { body: &'a serde_json::Value },
+    Get {
+        etag: Option<&'a str>,
+    },
+    /// A GraphQL query: a read.
+    Query {
+        body: &'a serde_json::Value,
+    },
+    /// A REST change. Never retried after a network failure or a 5xx (a retried create
+    /// could happen twice); a rate-limit refusal changed nothing, so it is waited out.
+    Change {
+        method: http::Method,
+        body: Option<&'a serde_json::Value>,
+    },
 }
 
 /// A wait that every request to the resource honours; announced once.
@@ -65,7 +78,9 @@ struct Counters {
     rate_limit_waits: AtomicU64,
 }
 
-pub(super) struct Client {
+/// The one transport to GitHub: [`super::GitHub`] builds on it, and the channels that
+/// publish to GitHub use it directly ([`Client::once`]).
+pub struct Client {
     octocrab: Octocrab,
     /// Only to take it out of messages.
     token: String,
@@ -152,7 +167,42 @@ impl Client {
     /// A GraphQL query; the answer's status and body are the caller's to read.
     pub async fn graphql(&self, body: &serde_json::Value) -> Result<Answer, GitHubError> {
         let url = self.graphql.clone();
-        self.send(&url, Method::Post { body }, "graphql").await
+        self.send(&url, Method::Query { body }, "graphql").await
+    }
+
+    /// A REST change (POST, PUT, PATCH, DELETE) with a JSON body, sent once.
+    pub async fn change(
+        &self,
+        method: http::Method,
+        url: &str,
+        body: &serde_json::Value,
+    ) -> Result<Answer, GitHubError> {
+        let body = Some(body);
+        self.send(url, Method::Change { method, body }, "core")
+            .await
+    }
+
+    /// One exchange as it comes: no retry and no rate-limit wait, for callers that read
+    /// every refusal themselves (publishing, where a person publishes again). A failure
+    /// to exchange is [`GitHubError::Network`].
+    pub async fn once(
+        &self,
+        method: http::Method,
+        url: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<Answer, GitHubError> {
+        let exchanged = {
+            let _permit = self.permits.acquire().await;
+            tokio::time::timeout(
+                EXCHANGE_TIMEOUT,
+                self.exchange(url, &Method::Change { method, body }),
+            )
+            .await
+            .unwrap_or_else(|_| Err(format!("no answer within {EXCHANGE_TIMEOUT:?}")))
+        };
+        let answer = exchanged.map_err(|message| GitHubError::Network(self.redact(&message)))?;
+        self.counters.requests.fetch_add(1, Ordering::Relaxed);
+        Ok(answer)
     }
 
     async fn send(
@@ -174,12 +224,12 @@ impl Client {
                     .await
                     .unwrap_or_else(|_| Err(format!("no answer within {EXCHANGE_TIMEOUT:?}")))
             };
-            let (answer, headers) = match exchanged {
+            let answer = match exchanged {
                 Ok(exchanged) => exchanged,
                 Err(message) => {
                     failures += 1;
                     let message = self.redact(&message);
-                    if failures > RETRIES {
+                    if failures > RETRIES || matches!(method, Method::Change { .. }) {
                         return Err(GitHubError::Network(format!("{url}: {message}")));
                     }
                     tracing::debug!(%url, %message, "github: retrying after a network failure");
@@ -192,9 +242,9 @@ impl Client {
                 self.counters.not_modified.fetch_add(1, Ordering::Relaxed);
             }
             let now = Timestamp::now();
-            let rate = RateInfo::from_headers(&headers);
+            let rate = RateInfo::from_headers(&answer.headers);
             let graphql_limited =
-                matches!(method, Method::Post { .. }) && rate::graphql_rate_limited(&answer.body);
+                matches!(method, Method::Query { .. }) && rate::graphql_rate_limited(&answer.body);
             if let Some(wait) = rate::verdict(
                 answer.status,
                 &rate,
@@ -221,7 +271,7 @@ impl Client {
                     self.bad_token.store(true, Ordering::Relaxed);
                     return Err(GitHubError::BadToken);
                 }
-                502..=504 if failures < RETRIES => {
+                502..=504 if failures < RETRIES && !matches!(method, Method::Change { .. }) => {
                     failures += 1;
                     tracing::debug!(%url, status = answer.status, "github: retrying");
                     tokio::time::sleep(backoff(failures)).await;
@@ -231,28 +281,26 @@ impl Client {
         }
     }
 
-    async fn exchange(
-        &self,
-        url: &str,
-        method: &Method<'_>,
-    ) -> Result<(Answer, HeaderMap), String> {
+    async fn exchange(&self, url: &str, method: &Method<'_>) -> Result<Answer, String> {
         let response = match method {
             Method::Get { etag } => {
-                let mut headers = HeaderMap::new();
-                headers.insert(
-                    header::ACCEPT,
-                    HeaderValue::from_static("application/vnd.github+json"),
-                );
-                headers.insert(
-                    "x-github-api-version",
-                    HeaderValue::from_static("2022-11-28"),
-                );
+                let mut headers = rest_headers();
                 if let Some(etag) = etag.and_then(|etag| HeaderValue::from_str(etag).ok()) {
                     headers.insert(header::IF_NONE_MATCH, etag);
                 }
                 self.octocrab._get_with_headers(url, Some(headers)).await
             }
-            Method::Post { body } => self.octocrab._post(url, Some(*body)).await,
+            Method::Query { body } => self.octocrab._post(url, Some(*body)).await,
+            Method::Change { method, body } => {
+                let mut request = http::Request::builder().method(method.clone()).uri(url);
+                for (name, value) in &rest_headers() {
+                    request = request.header(name, value);
+                }
+                match self.octocrab.build_request(request, *body) {
+                    Ok(request) => self.octocrab.execute(request).await,
+                    Err(error) => Err(error),
+                }
+            }
         }
         .map_err(|error| error.to_string())?;
         let status = response.status().as_u16();
@@ -273,8 +321,9 @@ impl Client {
             etag: text(header::ETAG),
             next: text(header::LINK).and_then(|link| next_link(&link)),
             body,
+            headers,
         };
-        Ok((answer, headers))
+        Ok(answer)
     }
 
     /// Makes every request to `resource` wait (until the later of the current block and
@@ -342,6 +391,25 @@ impl Client {
             let _ = notices.send(message);
         }
     }
+}
+
+/// The media type and API version GitHub's REST API asks for, and a User-Agent naming
+/// raibid (octocrab adds its own after it).
+fn rest_headers() -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::USER_AGENT,
+        HeaderValue::from_static(concat!("raibid/", env!("CARGO_PKG_VERSION"))),
+    );
+    headers.insert(
+        header::ACCEPT,
+        HeaderValue::from_static("application/vnd.github+json"),
+    );
+    headers.insert(
+        "x-github-api-version",
+        HeaderValue::from_static("2022-11-28"),
+    );
+    headers
 }
 
 fn backoff(failures: u32) -> Duration {

@@ -1,16 +1,13 @@
 //! GitHub: the repositories `[github]` selects (REST, for Sparky and the mirrors) and
-//! their activity in a period (GraphQL, for Sparky).
+//! GraphQL queries (for Sparky's activity, which Sparky reads and caches itself).
 //!
 //! Quota is spent sparingly: repository listings are conditional requests whose `ETag`s
 //! and answers are cached on disk (an unchanged page comes back `304 Not Modified`, which
-//! GitHub does not count), and a repository's activity for a period is kept with its
-//! `pushed_at`, so an unchanged repository is not queried again. Rate limits are waited
-//! out (up to `github.max_wait_secs`, beyond which the request fails and its repository
-//! is not collected); [`GitHub::with_notices`] hears about every wait. The token never
-//! appears in an error, a notice or a log line.
+//! GitHub does not count). Rate limits are waited out (up to `github.max_wait_secs`,
+//! beyond which the request fails); [`GitHub::with_notices`] hears about every wait. The
+//! token never appears in an error, a notice or a log line.
 
-mod activity;
-mod cache;
+pub(crate) mod cache;
 mod client;
 mod rate;
 mod repos;
@@ -21,12 +18,11 @@ use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
-use tokio::sync::Semaphore;
 use tokio::sync::mpsc::UnboundedSender;
 
+pub use client::{Answer, Client};
 pub use select::select;
 // Shared with the channels that publish to GitHub.
-pub(crate) use activity::PageInfo;
 pub(crate) use client::{graphql_url, next_link};
 
 /// Where the conditional-request cache and incremental state live: `github.cache_dir`, or
@@ -39,18 +35,8 @@ pub fn cache_dir(config: &GithubConfig, data_dir: &std::path::Path) -> std::path
     }
 }
 
-use crate::backend::sparky::model::{Period, RepoActivity};
 use crate::config::{GithubConfig, Secret, SecretError};
-use activity::{Collector, Reply};
-use cache::{ACTIVITY_FORMAT, ActivityStore, HttpCache, StoredPeriod};
-use client::Client;
-
-/// Queries per repository and period at most (each brings up to 100 commits).
-const MAX_QUERIES: u32 = 200;
-/// Activity of a period that had not ended when it was fetched is reused this long when
-/// the repository's `pushed_at` is unchanged: issues and pull requests from forks do not
-/// change `pushed_at`.
-const FRESH_FOR: SignedDuration = SignedDuration::from_mins(10);
+use cache::HttpCache;
 
 /// A repository as GitHub lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,26 +55,6 @@ pub struct RepoInfo {
     pub default_branch: String,
     /// The last push to any branch; `None` before the first.
     pub pushed_at: Option<Timestamp>,
-}
-
-/// The activity of many repositories; one failing does not fail the others.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct GitHubActivity {
-    /// In the order the repositories were given; incomplete ones included.
-    pub repos: Vec<RepoActivity>,
-    pub failures: Vec<RepoFailure>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RepoFailure {
-    /// `owner/name`.
-    pub repo: String,
-    /// E.g. `no access: ...` for a repository the token cannot see, or `incomplete: ...`.
-    pub reason: String,
-    /// A warning, not a failure: collecting was cut short, and what was fetched is in
-    /// [`GitHubActivity::repos`] (but not kept for the next run).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub incomplete: bool,
 }
 
 /// What has been spent since the client was made.
@@ -179,7 +145,7 @@ pub struct GitHub {
 struct Inner {
     client: Client,
     http_cache: HttpCache,
-    store: ActivityStore,
+    cache_dir: PathBuf,
     orgs: Vec<String>,
     repos: Vec<String>,
     config: GithubConfig,
@@ -233,7 +199,7 @@ impl GitHub {
             inner: Arc::new(Inner {
                 client,
                 http_cache: HttpCache::new(cache_dir, api),
-                store: ActivityStore::new(cache_dir, api),
+                cache_dir: cache_dir.to_path_buf(),
                 orgs: config.orgs.clone(),
                 repos: config.repos.clone(),
                 config,
@@ -295,199 +261,77 @@ impl GitHub {
         Ok(select(all, &inner.config))
     }
 
-    /// Each repository's activity in `period`: commits with line counts (bots flagged
-    /// with `bots`), pull requests opened, merged or closed in it (reviewers, line counts),
-    /// issues (pull requests excluded) and releases. At most `concurrency` repositories at
-    /// a time; a repository that fails is in `failures`, never fails the run. A
-    /// repository whose `pushed_at` is unchanged since its activity for this period was
-    /// fetched (after the period ended, or within the last minutes) is not queried again.
-    /// Activity cut short (too many pages) is in `repos` with what was fetched, and in
-    /// `failures` as [`RepoFailure::incomplete`]; it is not remembered for the next run.
-    pub async fn activity(
-        &self,
-        repos: &[RepoInfo],
-        period: &Period,
-        bots: &[String],
-    ) -> GitHubActivity {
-        let mut unique: Vec<RepoInfo> = Vec::with_capacity(repos.len());
-        for repo in repos {
-            if !unique
-                .iter()
-                .any(|seen| seen.full_name.eq_ignore_ascii_case(&repo.full_name))
-            {
-                unique.push(repo.clone());
-            }
-        }
-        let limit = Arc::new(Semaphore::new(self.inner.concurrency));
-        let bots: Arc<[String]> = bots.into();
-        let mut tasks = tokio::task::JoinSet::new();
-        for (index, repo) in unique.iter().cloned().enumerate() {
-            let github = self.clone();
-            let limit = limit.clone();
-            let bots = bots.clone();
-            let (since, until) = (period.since, period.until);
-            tasks.spawn(async move {
-                let _permit = limit.acquire_owned().await;
-                let result = github.repo_activity(&repo, since, until, &bots).await;
-                (index, result)
-            });
-        }
-        let mut results: Vec<Option<Result<Fetched, String>>> = vec![None; unique.len()];
-        while let Some(joined) = tasks.join_next().await {
-            match joined {
-                Ok((index, result)) => results[index] = Some(result),
-                Err(error) => tracing::error!(%error, "github: an activity task stopped"),
-            }
-        }
-        let mut activity = GitHubActivity::default();
-        for (repo, result) in unique.iter().zip(results) {
-            match result.unwrap_or_else(|| Err("collecting stopped unexpectedly".into())) {
-                Ok(Fetched {
-                    activity: found,
-                    incomplete,
-                }) => {
-                    activity.repos.push(found);
-                    if let Some(reason) = incomplete {
-                        let reason = self.inner.client.redact(&reason);
-                        tracing::warn!(repo = %repo.full_name, %reason, "github: incomplete activity for this repository");
-                        activity.failures.push(RepoFailure {
-                            repo: repo.full_name.clone(),
-                            reason,
-                            incomplete: true,
-                        });
-                    }
-                }
-                Err(reason) => {
-                    let reason = self.inner.client.redact(&reason);
-                    tracing::warn!(repo = %repo.full_name, %reason, "github: no activity for this repository");
-                    activity.failures.push(RepoFailure {
-                        repo: repo.full_name.clone(),
-                        reason,
-                        incomplete: false,
-                    });
-                }
-            }
-        }
-        activity
-    }
-
     /// What has been spent so far.
     pub fn usage(&self) -> Usage {
         self.inner.client.usage()
     }
 
-    async fn repo_activity(
-        &self,
-        repo: &RepoInfo,
-        since: Timestamp,
-        until: Timestamp,
-        bots: &[String],
-    ) -> Result<Fetched, String> {
-        let inner = &self.inner;
-        let now = Timestamp::now();
-        if let Some(stored) = inner.store.load(&repo.full_name, since, until).await
-            && reusable(&stored, repo, now)
-        {
-            tracing::debug!(repo = %repo.full_name, "github: activity unchanged since the last run");
-            return Ok(Fetched {
-                activity: activity::flag_bots(stored.activity, bots),
-                incomplete: None,
-            });
-        }
-        let fetched_at = Timestamp::now();
-        let Fetched {
-            activity: fetched,
-            incomplete,
-        } = self.fetch_activity(repo, since, until).await?;
-        if incomplete.is_some() {
-            // Not kept: the next run asks again rather than taking part for the whole.
-            return Ok(Fetched {
-                activity: activity::flag_bots(fetched, bots),
-                incomplete,
-            });
-        }
-        let stored = StoredPeriod {
-            since,
-            until,
-            pushed_at: repo.pushed_at,
-            fetched_at,
-            format: ACTIVITY_FORMAT,
-            activity: fetched.clone(),
-        };
-        if let Err(error) = inner.store.save(&repo.full_name, stored).await {
-            tracing::warn!(repo = %repo.full_name, %error, "github: cannot write the activity state");
-        }
-        Ok(Fetched {
-            activity: activity::flag_bots(fetched, bots),
-            incomplete: None,
-        })
+    /// A REST GET of `url` (on the API, e.g. from [`GitHub::url`]); the answer's status
+    /// and body are the caller's to read.
+    pub async fn get(&self, url: &str) -> Result<Answer, GitHubError> {
+        self.inner.client.get(url, None).await
     }
 
-    async fn fetch_activity(
+    /// A REST change (POST, PUT, PATCH, DELETE) with a JSON body, sent once: never retried
+    /// after a network failure or a 5xx, so a create cannot happen twice.
+    pub async fn change(
         &self,
-        repo: &RepoInfo,
-        since: Timestamp,
-        until: Timestamp,
-    ) -> Result<Fetched, String> {
-        let client = &self.inner.client;
-        let mut collector = Collector::new(&repo.full_name, &repo.html_url, since, until);
-        let mut queries = 0;
-        while let Some(request) = collector.next_request() {
-            queries += 1;
-            if queries > MAX_QUERIES {
-                collector.cut_short(format!(
-                    "incomplete: more than {MAX_QUERIES} queries; the digest shows what was fetched"
-                ));
-                break;
-            }
-            let answer = client
-                .graphql(&request)
-                .await
-                .map_err(|error| error.to_string())?;
-            let (reply, cost) = activity::read_reply(&answer.body);
-            client.add_points(cost.unwrap_or(0));
-            match reply {
-                Reply::Data(repository) if answer.status == 200 => {
-                    collector.absorb(&repository)?;
-                }
-                Reply::NotFound => {
-                    return Err(
-                        "no access: the token cannot see this repository (404 Not Found)".into(),
-                    );
-                }
-                Reply::Errors(message) if answer.status == 200 => {
-                    return Err(format!("GitHub's GraphQL API answered: {message}"));
-                }
-                _ => {
-                    return Err(format!(
-                        "GitHub's GraphQL API answered {}: {}",
-                        answer.status,
-                        answer.message()
-                    ));
-                }
-            }
+        method: axum::http::Method,
+        url: &str,
+        body: &serde_json::Value,
+    ) -> Result<Answer, GitHubError> {
+        self.inner.client.change(method, url, body).await
+    }
+
+    /// `<api>/<segments…>`, each segment percent-encoded.
+    pub fn url(&self, segments: &[&str]) -> String {
+        let mut url = self.api().to_owned();
+        for part in segments {
+            url.push('/');
+            url.push_str(&repos::segment(part));
         }
-        let incomplete = collector.incomplete();
-        Ok(Fetched {
-            activity: collector.finish(),
-            incomplete,
-        })
+        url
+    }
+
+    /// A GraphQL query; the answer's status and body are the caller's to read, and the
+    /// points it cost the caller's to count ([`GitHub::add_points`]).
+    pub async fn graphql(&self, body: &serde_json::Value) -> Result<Answer, GitHubError> {
+        self.inner.client.graphql(body).await
+    }
+
+    /// Counts GraphQL points as a query's `rateLimit { cost }` reported them.
+    pub fn add_points(&self, points: u64) {
+        self.inner.client.add_points(points);
+    }
+
+    /// The text with the token replaced by `***`: for every message about a request.
+    pub fn redact(&self, text: &str) -> String {
+        self.inner.client.redact(text)
+    }
+
+    /// Requests in flight at most (`github.concurrency`).
+    pub fn concurrency(&self) -> usize {
+        self.inner.concurrency
+    }
+
+    /// The REST base URL, without a trailing slash.
+    pub fn api(&self) -> &str {
+        self.inner.client.api()
+    }
+
+    /// The cache dir the client was made with (created, mode 0700).
+    pub fn cache_dir(&self) -> &Path {
+        &self.inner.cache_dir
     }
 }
 
-/// One repository's activity for a period, and why it is incomplete when it is.
-#[derive(Debug, Clone)]
-struct Fetched {
-    activity: RepoActivity,
-    incomplete: Option<String>,
-}
-
-/// Whether stored activity still holds: in the current format, same `pushed_at`, fetched
-/// after the period ended or only minutes ago.
-fn reusable(stored: &StoredPeriod, repo: &RepoInfo, now: Timestamp) -> bool {
-    stored.format == ACTIVITY_FORMAT
-        && stored.pushed_at == repo.pushed_at
-        && (stored.fetched_at >= stored.until || now.duration_since(stored.fetched_at) < FRESH_FOR)
+/// A GraphQL connection's `pageInfo { hasNextPage endCursor }`: whether there is more,
+/// and where the next page starts.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PageInfo {
+    pub has_next_page: bool,
+    pub end_cursor: Option<String>,
 }
 
 fn no_token_hint(token: &Secret) -> String {
@@ -506,56 +350,6 @@ fn no_token_hint(token: &Secret) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn at(text: &str) -> Timestamp {
-        text.parse().unwrap()
-    }
-
-    fn repo(pushed: &str) -> RepoInfo {
-        RepoInfo {
-            full_name: "acme/web".into(),
-            owner: "acme".into(),
-            name: "web".into(),
-            private: false,
-            archived: false,
-            fork: false,
-            clone_url: String::new(),
-            html_url: String::new(),
-            default_branch: "main".into(),
-            pushed_at: Some(at(pushed)),
-        }
-    }
-
-    #[test]
-    fn stored_activity_is_reused_only_when_nothing_was_pushed_and_its_format_holds() {
-        let stored = StoredPeriod {
-            since: at("2026-11-02T00:00:00Z"),
-            until: at("2026-11-09T00:00:00Z"),
-            pushed_at: Some(at("2026-11-08T10:00:00Z")),
-            fetched_at: at("2026-11-10T00:00:00Z"),
-            format: ACTIVITY_FORMAT,
-            activity: RepoActivity::default(),
-        };
-        let later = at("2026-11-20T00:00:00Z");
-        assert!(reusable(&stored, &repo("2026-11-08T10:00:00Z"), later));
-        assert!(!reusable(&stored, &repo("2026-11-12T10:00:00Z"), later));
-        let without_labels = StoredPeriod {
-            format: 0,
-            ..stored.clone()
-        };
-        assert!(
-            !reusable(&without_labels, &repo("2026-11-08T10:00:00Z"), later),
-            "stored before pull requests carried labels"
-        );
-        // Fetched while the period ran: good for a few minutes only.
-        let running = StoredPeriod {
-            fetched_at: at("2026-11-05T00:00:00Z"),
-            ..stored
-        };
-        let repo = repo("2026-11-08T10:00:00Z");
-        assert!(reusable(&running, &repo, at("2026-11-05T00:05:00Z")));
-        assert!(!reusable(&running, &repo, at("2026-11-05T00:15:00Z")));
-    }
 
     #[test]
     fn config_faults_are_the_users_to_fix() {

@@ -190,7 +190,7 @@ fn parse_one(body: &str) -> Result<String, String> {
 }
 
 /// A path segment, percent-encoded beyond GitHub's name characters.
-fn segment(text: &str) -> String {
+pub(super) fn segment(text: &str) -> String {
     let mut encoded = String::with_capacity(text.len());
     for byte in text.bytes() {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.') {

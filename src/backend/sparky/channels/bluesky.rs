@@ -21,7 +21,7 @@ use tokio::io::AsyncWriteExt;
 
 use super::http::{self, Peer, Refusal};
 use super::{ChannelError, ChannelName, Delivery, Outgoing, Publication, content_hash};
-use crate::backend::mirror::gitea_api::describe;
+use crate::backend::http::describe;
 use crate::config::BlueskyConfig;
 
 const CHANNEL: ChannelName = ChannelName::Bluesky;

@@ -117,15 +117,11 @@ impl DocsGithub {
     async fn read(&self, path: &str) -> Result<Option<FileEntry>, ChannelError> {
         let mut url = self.contents_url(path);
         url.query_pairs_mut().append_pair("ref", &self.branch);
-        let response = self
-            .api
-            .peer
-            .send(self.api.request(Method::GET, url))
-            .await?;
-        if response.status() == reqwest::StatusCode::NOT_FOUND {
+        let reply = self.api.send(Method::GET, url, None).await?;
+        if reply.status == 404 {
             return Ok(None);
         }
-        self.api.peer.json(response).await.map(Some)
+        self.api.read(reply).map(Some)
     }
 
     /// Creates the file, or replaces `current` (refused when it changed since).
@@ -142,13 +138,12 @@ impl DocsGithub {
         if let Some(file) = current {
             body["sha"] = json!(file.sha);
         }
-        let request = self
+        let reply = self
             .api
-            .request(Method::PUT, self.contents_url(out.path))
-            .json(&body);
-        let response = self.api.peer.send(request).await?;
-        match (response.status(), current) {
-            (reqwest::StatusCode::CONFLICT, Some(file)) => Err(ChannelError::Rejected {
+            .send(Method::PUT, self.contents_url(out.path), Some(&body))
+            .await?;
+        match (reply.status, current) {
+            (409, Some(file)) => Err(ChannelError::Rejected {
                 channel: CHANNEL,
                 status: 409,
                 message: format!(
@@ -157,7 +152,7 @@ impl DocsGithub {
                     out.path, file.sha
                 ),
             }),
-            _ => self.api.peer.json(response).await,
+            _ => self.api.read(reply),
         }
     }
 
@@ -178,7 +173,7 @@ impl DocsGithub {
             .append_pair("path", out.path)
             .append_pair("sha", &self.branch)
             .append_pair("per_page", "1");
-        let commits: Vec<CommitEntry> = self.api.json(self.api.request(Method::GET, url)).await?;
+        let commits: Vec<CommitEntry> = self.api.json(Method::GET, url, None).await?;
         let last = commits
             .into_iter()
             .next()

@@ -1,30 +1,28 @@
 //! GitHub's API as the channels that publish there use it: `github.api_url` and
-//! `github.token`, the headers GitHub asks for, and the repository a config key names.
-//! Every request is sent once (see [`super::http`]).
+//! `github.token`, through the forge's GitHub [`Client`], and the repository a config key
+//! names. Every request is sent once ([`Client::once`]) and every refusal read here, as
+//! for the other channels (see [`super::http`]).
 
 use std::fmt;
 
-use jiff::Timestamp;
-use reqwest::header::{ACCEPT, HeaderMap, HeaderValue, LINK};
-use reqwest::{Method, RequestBuilder, Url};
+use jiff::{SignedDuration, Timestamp};
+use reqwest::header::{HeaderMap, LINK};
+use reqwest::{Method, Url};
 use serde::de::DeserializeOwned;
 
-use super::http::{self, Peer};
+use super::http::{self, Peer, Refusal, shown};
 use super::{ChannelError, ChannelName};
-use crate::backend::forge::github::{graphql_url, next_link};
+use crate::backend::forge::github::{Client, GitHubError, graphql_url, next_link};
 use crate::config::Config;
 
 const TOKEN_KEY: &str = "github.token";
 const API_URL_KEY: &str = "github.api_url";
-const MEDIA_TYPE: &str = "application/vnd.github+json";
-const API_VERSION: &str = "2022-11-28";
 
 pub(super) struct GithubApi {
     pub peer: Peer,
-    http: reqwest::Client,
+    client: Client,
     base: Url,
     graphql: Url,
-    token: String,
 }
 
 impl fmt::Debug for GithubApi {
@@ -34,6 +32,14 @@ impl fmt::Debug for GithubApi {
             .field("base", &self.base.as_str())
             .finish_non_exhaustive()
     }
+}
+
+/// An answer from GitHub and the URL it came from.
+pub(super) struct Reply {
+    pub url: Url,
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: String,
 }
 
 impl GithubApi {
@@ -51,19 +57,25 @@ impl GithubApi {
             credential: TOKEN_KEY,
         };
         let token = peer.reveal(&cfg.github.token)?;
-        if HeaderValue::from_str(&format!("Bearer {token}")).is_err() {
-            return Err(ChannelError::InvalidConfig {
-                channel,
-                key: TOKEN_KEY,
-                reason: "it holds characters an HTTP header cannot carry".into(),
-            });
-        }
+        let api = base.as_str().trim_end_matches('/');
+        // One request at a time; `once` never waits for a rate limit.
+        let client =
+            Client::new(api, token, 1, SignedDuration::ZERO).map_err(|error| match error {
+                GitHubError::InvalidToken => ChannelError::InvalidConfig {
+                    channel,
+                    key: TOKEN_KEY,
+                    reason: "it holds characters an HTTP header cannot carry".into(),
+                },
+                error => ChannelError::Other {
+                    channel,
+                    message: format!("cannot build the GitHub client: {error}"),
+                },
+            })?;
         Ok(GithubApi {
             peer,
-            http: http::client(channel)?,
+            client,
             base,
             graphql,
-            token,
         })
     }
 
@@ -91,28 +103,63 @@ impl GithubApi {
         }
     }
 
-    /// A request with GitHub's headers and the token.
-    pub fn request(&self, method: Method, url: Url) -> RequestBuilder {
-        self.http
-            .request(method, url)
-            .bearer_auth(&self.token)
-            .header(ACCEPT, MEDIA_TYPE)
-            .header("x-github-api-version", API_VERSION)
+    /// Sends once, with GitHub's headers, the token and the JSON `body`; a transport
+    /// failure names the URL.
+    pub async fn send(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&serde_json::Value>,
+    ) -> Result<Reply, ChannelError> {
+        let answer = self
+            .client
+            .once(method, url.as_str(), body)
+            .await
+            .map_err(|error| ChannelError::Request {
+                channel: self.peer.channel,
+                url: shown(&url),
+                message: match error {
+                    GitHubError::Network(message) => message,
+                    error => error.to_string(),
+                },
+            })?;
+        Ok(Reply {
+            url,
+            status: answer.status,
+            headers: answer.headers,
+            body: answer.body,
+        })
+    }
+
+    /// The JSON of a success, or the refusal as an error.
+    pub fn read<T: DeserializeOwned>(&self, reply: Reply) -> Result<T, ChannelError> {
+        if !(200..300).contains(&reply.status) {
+            return Err(self.peer.error(Refusal {
+                status: reply.status,
+                headers: reply.headers,
+                body: reply.body,
+            }));
+        }
+        serde_json::from_str(&reply.body).map_err(|error| ChannelError::Other {
+            channel: self.peer.channel,
+            message: format!("unexpected answer from {}: {error}", shown(&reply.url)),
+        })
     }
 
     /// Sends once: the JSON of a success, or the refusal as an error.
     pub async fn json<T: DeserializeOwned>(
         &self,
-        request: RequestBuilder,
+        method: Method,
+        url: Url,
+        body: Option<&serde_json::Value>,
     ) -> Result<T, ChannelError> {
-        let response = self.peer.send(request).await?;
-        self.peer.json(response).await
+        let reply = self.send(method, url, body).await?;
+        self.read(reply)
     }
 
     /// The login of the token's own account (`GET /user`).
     pub async fn login(&self) -> Result<String, ChannelError> {
-        let request = self.request(Method::GET, self.url(&["user"]));
-        let user: Account = self.json(request).await?;
+        let user: Account = self.json(Method::GET, self.url(&["user"]), None).await?;
         Ok(user.login)
     }
 
@@ -124,11 +171,12 @@ impl GithubApi {
         variables: serde_json::Value,
     ) -> Result<T, ChannelError> {
         let body = serde_json::json!({ "query": query, "variables": variables });
-        let request = self.request(Method::POST, self.graphql.clone()).json(&body);
-        let response = self.peer.send(request).await?;
+        let reply = self
+            .send(Method::POST, self.graphql.clone(), Some(&body))
+            .await?;
         // GitHub answers a spent GraphQL limit with 200 and the reset in the headers.
-        let headers = response.headers().clone();
-        let answer: GraphqlAnswer = self.peer.json(response).await?;
+        let headers = reply.headers.clone();
+        let answer: GraphqlAnswer = self.read(reply)?;
         let channel = self.peer.channel;
         if answer
             .errors

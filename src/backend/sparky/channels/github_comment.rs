@@ -223,13 +223,9 @@ impl GithubComment {
             .append_pair("page", "1");
         let mut page = Some(url);
         while let Some(url) = page {
-            let response = self
-                .api
-                .peer
-                .send(self.api.request(Method::GET, url))
-                .await?;
-            page = self.api.next_page(response.headers())?;
-            let comments: Vec<IssueComment> = self.api.peer.json(response).await?;
+            let reply = self.api.send(Method::GET, url, None).await?;
+            page = self.api.next_page(&reply.headers)?;
+            let comments: Vec<IssueComment> = self.api.read(reply)?;
             if let Some(found) = comments.into_iter().find(|c| {
                 let body = c.body.as_deref().unwrap_or_default();
                 is_ours(c.user.as_ref(), &login, body, marker)
@@ -327,8 +323,8 @@ impl GithubComment {
         url: Url,
         body: &str,
     ) -> Result<Posted, ChannelError> {
-        let request = self.api.request(method, url).json(&json!({ "body": body }));
-        let comment: IssueComment = self.api.json(request).await?;
+        let body = json!({ "body": body });
+        let comment: IssueComment = self.api.json(method, url, Some(&body)).await?;
         Ok(Posted {
             id: comment.id.to_string(),
             url: comment.html_url,

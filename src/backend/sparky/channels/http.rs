@@ -10,7 +10,7 @@ use reqwest::{RequestBuilder, Response, Url};
 use serde::de::DeserializeOwned;
 
 use super::{ChannelError, ChannelName};
-use crate::backend::mirror::gitea_api::describe;
+use crate::backend::http::describe;
 use crate::backend::sparky::model::DraftKind;
 use crate::config::Secret;
 

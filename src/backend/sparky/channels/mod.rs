@@ -8,6 +8,7 @@
 
 pub mod bluesky;
 pub mod devto;
+pub mod docs;
 pub mod docs_github;
 mod github_api;
 pub mod github_comment;

@@ -1,9 +1,10 @@
-//! Collecting commits from local repositories with gix.
+//! Collecting commits from local repositories with gix, and from GitHub ([`github`]).
 //!
 //! [`collect`] reports what `git log --numstat --since-as-filter=<since> --until=<until - 1s>`
 //! reports on HEAD: the same commits, mailmapped authors and line counts.
 
 mod cache;
+pub mod github;
 mod numstat;
 mod remote;
 mod renames;

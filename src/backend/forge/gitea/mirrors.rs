@@ -1,27 +1,20 @@
-//! The part of Gitea's API the mirrors need: the organisation, its repositories, pull
+//! What the mirrors and the lab ask of Gitea: the organisation, its repositories, pull
 //! mirrors (`POST /api/v1/repos/migrate` with `mirror: true`), `mirror-sync` and delete;
 //! the organisation's push webhook; and the read-only account agents clone with (a user,
 //! a team, an access token).
-//!
-//! Every request carries `Authorization: token <gitea.token>`, or Basic credentials where
-//! Gitea wants a password (creating access tokens); errors name the action and Gitea's
-//! answer, never a credential (or the GitHub token a migration sends).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use reqwest::{Method, StatusCode, Url};
+use reqwest::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
 
-use super::MirrorError;
+use super::{Gitea, GiteaError, json};
 
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Gitea clones the repository before it answers a migration.
 const MIGRATE_TIMEOUT: Duration = Duration::from_secs(600);
 /// Gitea's default `MAX_RESPONSE_ITEMS`.
 pub const PAGE_SIZE: usize = 50;
-/// Characters of an error body kept in a message.
-const BODY_CHARS: usize = 200;
 
 /// A repository as Gitea lists it (the fields the mirrors read).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -115,104 +108,10 @@ pub struct GiteaTeam {
     pub permission: String,
 }
 
-/// How requests authenticate.
-#[derive(Clone)]
-pub enum GiteaAuth {
-    /// An API token (`gitea.token`).
-    Token(String),
-    /// A user's password or access token: Gitea creates access tokens only for Basic auth.
-    Basic { user: String, password: String },
-}
-
-/// A Gitea API client for the mirror organisation's work.
-#[derive(Clone)]
-pub struct GiteaApi {
-    http: reqwest::Client,
-    base: Url,
-    auth: GiteaAuth,
-}
-
-impl std::fmt::Debug for GiteaApi {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GiteaApi")
-            .field("base", &self.base.as_str())
-            .finish_non_exhaustive()
-    }
-}
-
-impl GiteaApi {
-    pub fn new(url: &str, token: String) -> Result<GiteaApi, MirrorError> {
-        GiteaApi::with_auth(url, GiteaAuth::Token(token))
-    }
-
-    pub fn with_auth(url: &str, auth: GiteaAuth) -> Result<GiteaApi, MirrorError> {
-        let base = Url::parse(url)
-            .ok()
-            .filter(|base| !base.cannot_be_a_base() && base.scheme().starts_with("http"))
-            .ok_or_else(|| MirrorError::Config {
-                key: "gitea.url",
-                message: format!("`{url}` is not an http(s) URL"),
-            })?;
-        let http = reqwest::Client::builder()
-            .timeout(REQUEST_TIMEOUT)
-            .build()
-            .map_err(|error| MirrorError::Http {
-                action: "build the HTTP client".into(),
-                message: error.to_string(),
-            })?;
-        Ok(GiteaApi { http, base, auth })
-    }
-
-    /// The same Gitea with other credentials.
-    pub fn as_user(&self, auth: GiteaAuth) -> GiteaApi {
-        GiteaApi {
-            auth,
-            ..self.clone()
-        }
-    }
-
-    /// `<base>/api/v1/<segments…>`, each segment percent-encoded.
-    fn url(&self, segments: &[&str]) -> Url {
-        let mut url = self.base.clone();
-        if let Ok(mut path) = url.path_segments_mut() {
-            path.pop_if_empty().extend(["api", "v1"]).extend(segments);
-        }
-        url
-    }
-
-    fn request(&self, method: Method, url: Url) -> reqwest::RequestBuilder {
-        let request = self
-            .http
-            .request(method, url)
-            .header(reqwest::header::ACCEPT, "application/json");
-        match &self.auth {
-            GiteaAuth::Token(token) => {
-                request.header(reqwest::header::AUTHORIZATION, format!("token {token}"))
-            }
-            GiteaAuth::Basic { user, password } => request.basic_auth(user, Some(password)),
-        }
-    }
-
-    /// Sends, retrying once when Gitea could not be reached (only for idempotent requests).
-    async fn send(
-        &self,
-        action: &str,
-        build: impl Fn() -> reqwest::RequestBuilder,
-        retry: bool,
-    ) -> Result<reqwest::Response, MirrorError> {
-        let sent = match build().send().await {
-            Err(error) if retry && error.is_connect() => build().send().await,
-            sent => sent,
-        };
-        sent.map_err(|error| MirrorError::Http {
-            action: action.to_string(),
-            message: describe(&error),
-        })
-    }
-
+impl Gitea {
     /// The organisation exists afterwards: looked up, and created (public; each mirror
     /// keeps its GitHub repository's visibility) when missing.
-    pub async fn ensure_org(&self, org: &str) -> Result<bool, MirrorError> {
+    pub async fn ensure_org(&self, org: &str) -> Result<bool, GiteaError> {
         let action = format!("look up Gitea organisation {org}");
         let url = self.url(&["orgs", org]);
         let response = self
@@ -244,8 +143,39 @@ impl GiteaApi {
         }
     }
 
+    /// Creates a private repository of the signed-in user with a first commit on
+    /// `branch`; `false` when it exists already. Never retried: a rerun finds it (409).
+    pub async fn create_user_repo(
+        &self,
+        name: &str,
+        branch: &str,
+        description: &str,
+    ) -> Result<bool, GiteaError> {
+        let action = format!("create repository {name}");
+        let url = self.url(&["user", "repos"]);
+        let body = serde_json::json!({
+            "name": name,
+            "private": true,
+            "auto_init": true,
+            "default_branch": branch,
+            "description": description,
+        });
+        let response = self
+            .send(
+                &action,
+                || self.request(Method::POST, url.clone()).json(&body),
+                false,
+            )
+            .await?;
+        match response.status() {
+            StatusCode::CONFLICT => Ok(false),
+            status if status.is_success() => Ok(true),
+            _ => Err(self.refused(&action, response).await),
+        }
+    }
+
     /// Every repository of `org`, page by page; none when the organisation does not exist.
-    pub async fn org_repos(&self, org: &str) -> Result<Vec<GiteaRepo>, MirrorError> {
+    pub async fn org_repos(&self, org: &str) -> Result<Vec<GiteaRepo>, GiteaError> {
         let action = format!("list the repositories of Gitea organisation {org}");
         Ok(self
             .pages(&action, &["orgs", org, "repos"])
@@ -258,7 +188,7 @@ impl GiteaApi {
         &self,
         action: &str,
         segments: &[&str],
-    ) -> Result<Option<Vec<T>>, MirrorError> {
+    ) -> Result<Option<Vec<T>>, GiteaError> {
         let mut items = Vec::new();
         for page in 1.. {
             let mut url = self.url(segments);
@@ -295,7 +225,7 @@ impl GiteaApi {
     }
 
     /// One repository, or `None` when Gitea has none by that name.
-    pub async fn repo(&self, owner: &str, name: &str) -> Result<Option<GiteaRepo>, MirrorError> {
+    pub async fn repo(&self, owner: &str, name: &str) -> Result<Option<GiteaRepo>, GiteaError> {
         let action = format!("look up Gitea repository {owner}/{name}");
         let url = self.url(&["repos", owner, name]);
         let response = self
@@ -310,7 +240,7 @@ impl GiteaApi {
 
     /// Creates a pull mirror. Never retried: a migration that timed out may still finish,
     /// and the next plan then finds it (a second attempt would get 409).
-    pub async fn migrate(&self, migrate: &Migrate<'_>) -> Result<GiteaRepo, MirrorError> {
+    pub async fn migrate(&self, migrate: &Migrate<'_>) -> Result<GiteaRepo, GiteaError> {
         let action = format!(
             "create mirror {}/{} of {}",
             migrate.repo_owner, migrate.repo_name, migrate.clone_addr
@@ -335,7 +265,7 @@ impl GiteaApi {
     }
 
     /// Asks Gitea to pull the mirror now (it queues the pull and answers at once).
-    pub async fn mirror_sync(&self, owner: &str, name: &str) -> Result<(), MirrorError> {
+    pub async fn mirror_sync(&self, owner: &str, name: &str) -> Result<(), GiteaError> {
         let action = format!("sync mirror {owner}/{name}");
         let url = self.url(&["repos", owner, name, "mirror-sync"]);
         let response = self
@@ -349,7 +279,7 @@ impl GiteaApi {
     }
 
     /// Deletes a repository; one that is already gone counts as deleted.
-    pub async fn delete(&self, owner: &str, name: &str) -> Result<(), MirrorError> {
+    pub async fn delete(&self, owner: &str, name: &str) -> Result<(), GiteaError> {
         let action = format!("delete mirror {owner}/{name}");
         let url = self.url(&["repos", owner, name]);
         let response = self
@@ -363,7 +293,7 @@ impl GiteaApi {
     }
 
     /// The organisation's webhooks; none when it does not exist.
-    pub async fn org_hooks(&self, org: &str) -> Result<Vec<GiteaHook>, MirrorError> {
+    pub async fn org_hooks(&self, org: &str) -> Result<Vec<GiteaHook>, GiteaError> {
         let action = format!("list the webhooks of Gitea organisation {org}");
         Ok(self
             .pages(&action, &["orgs", org, "hooks"])
@@ -376,7 +306,7 @@ impl GiteaApi {
         &self,
         org: &str,
         hook: &HookOption<'_>,
-    ) -> Result<GiteaHook, MirrorError> {
+    ) -> Result<GiteaHook, GiteaError> {
         let action = format!("add a webhook to Gitea organisation {org}");
         let url = self.url(&["orgs", org, "hooks"]);
         let build = || self.request(Method::POST, url.clone()).json(hook);
@@ -389,7 +319,7 @@ impl GiteaApi {
         org: &str,
         id: i64,
         hook: &HookOption<'_>,
-    ) -> Result<GiteaHook, MirrorError> {
+    ) -> Result<GiteaHook, GiteaError> {
         let action = format!("update webhook {id} of Gitea organisation {org}");
         let url = self.url(&["orgs", org, "hooks", &id.to_string()]);
         let build = || self.request(Method::PATCH, url.clone()).json(hook);
@@ -397,7 +327,7 @@ impl GiteaApi {
     }
 
     /// Whether the user exists.
-    pub async fn user_exists(&self, user: &str) -> Result<bool, MirrorError> {
+    pub async fn user_exists(&self, user: &str) -> Result<bool, GiteaError> {
         let action = format!("look up Gitea user {user}");
         let url = self.url(&["users", user]);
         let response = self
@@ -412,7 +342,7 @@ impl GiteaApi {
 
     /// Creates a restricted, private user that signs in with no password of its own (a
     /// random one nobody keeps): it only ever uses access tokens. Needs an admin.
-    pub async fn create_user(&self, user: &str, email: &str) -> Result<(), MirrorError> {
+    pub async fn create_user(&self, user: &str, email: &str) -> Result<(), GiteaError> {
         let action = format!("create Gitea user {user}");
         let url = self.url(&["admin", "users"]);
         let password = format!(
@@ -434,7 +364,7 @@ impl GiteaApi {
     }
 
     /// The organisation's teams.
-    pub async fn org_teams(&self, org: &str) -> Result<Vec<GiteaTeam>, MirrorError> {
+    pub async fn org_teams(&self, org: &str) -> Result<Vec<GiteaTeam>, GiteaError> {
         let action = format!("list the teams of Gitea organisation {org}");
         Ok(self
             .pages(&action, &["orgs", org, "teams"])
@@ -448,7 +378,7 @@ impl GiteaApi {
         org: &str,
         name: &str,
         description: &str,
-    ) -> Result<GiteaTeam, MirrorError> {
+    ) -> Result<GiteaTeam, GiteaError> {
         let action = format!("create team {name} in Gitea organisation {org}");
         let url = self.url(&["orgs", org, "teams"]);
         let body = serde_json::json!({
@@ -465,7 +395,7 @@ impl GiteaApi {
     }
 
     /// Makes `user` a member of the team (a member already is one).
-    pub async fn add_team_member(&self, team: &GiteaTeam, user: &str) -> Result<(), MirrorError> {
+    pub async fn add_team_member(&self, team: &GiteaTeam, user: &str) -> Result<(), GiteaError> {
         let action = format!("add {user} to Gitea team {}", team.name);
         let url = self.url(&["teams", &team.id.to_string(), "members", user]);
         let build = || self.request(Method::PUT, url.clone());
@@ -473,7 +403,7 @@ impl GiteaApi {
     }
 
     /// Deletes `user`'s access token `name`; one that does not exist counts as deleted.
-    pub async fn delete_token(&self, user: &str, name: &str) -> Result<(), MirrorError> {
+    pub async fn delete_token(&self, user: &str, name: &str) -> Result<(), GiteaError> {
         let action = format!("delete access token {name} of Gitea user {user}");
         let url = self.url(&["users", user, "tokens", name]);
         let response = self
@@ -493,7 +423,7 @@ impl GiteaApi {
         user: &str,
         name: &str,
         scopes: &[&str],
-    ) -> Result<String, MirrorError> {
+    ) -> Result<String, GiteaError> {
         #[derive(Deserialize)]
         struct AccessToken {
             sha1: String,
@@ -508,7 +438,7 @@ impl GiteaApi {
 
     /// Whether Gitea accepts these credentials for reading repositories (a search, which
     /// a token scoped `read:repository` may do; Gitea answers 401 to a revoked one).
-    pub async fn accepts_credentials(&self) -> Result<bool, MirrorError> {
+    pub async fn accepts_credentials(&self) -> Result<bool, GiteaError> {
         let action = "search Gitea's repositories";
         let mut url = self.url(&["repos", "search"]);
         url.query_pairs_mut().append_pair("limit", "1");
@@ -521,118 +451,11 @@ impl GiteaApi {
             _ => Err(self.refused(action, response).await),
         }
     }
-
-    /// A refusal by Gitea, with what to check for the credentials.
-    async fn refused(&self, action: &str, response: reqwest::Response) -> MirrorError {
-        let (status, mut message) = refusal(response).await;
-        let credentials = match &self.auth {
-            GiteaAuth::Token(_) => "gitea.token".to_string(),
-            GiteaAuth::Basic { user, .. } => format!("the credentials of {user}"),
-        };
-        if status == 401 {
-            message = format!("Gitea refused {credentials} ({message})");
-        } else if status == 403 {
-            message = format!("{credentials} may not do this ({message})");
-        }
-        MirrorError::Gitea {
-            action: action.to_string(),
-            status,
-            message,
-        }
-    }
-
-    async fn expect_json<T: serde::de::DeserializeOwned>(
-        &self,
-        action: &str,
-        build: impl Fn() -> reqwest::RequestBuilder,
-        retry: bool,
-    ) -> Result<T, MirrorError> {
-        let response = self.send(action, build, retry).await?;
-        if response.status().is_success() {
-            json(action, response).await
-        } else {
-            Err(self.refused(action, response).await)
-        }
-    }
-
-    async fn expect_success(
-        &self,
-        action: &str,
-        build: impl Fn() -> reqwest::RequestBuilder,
-        retry: bool,
-    ) -> Result<(), MirrorError> {
-        let response = self.send(action, build, retry).await?;
-        if response.status().is_success() {
-            Ok(())
-        } else {
-            Err(self.refused(action, response).await)
-        }
-    }
-}
-
-/// A transport error without the URL's query (nothing secret is in our URLs, but keep
-/// the messages short) and with its cause.
-pub(crate) fn describe(error: &reqwest::Error) -> String {
-    let mut message = if error.is_timeout() {
-        "timed out".to_string()
-    } else if error.is_connect() {
-        "could not connect".to_string()
-    } else {
-        "request failed".to_string()
-    };
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    message
-}
-
-async fn json<T: serde::de::DeserializeOwned>(
-    action: &str,
-    response: reqwest::Response,
-) -> Result<T, MirrorError> {
-    let status = response.status().as_u16();
-    let bytes = response.bytes().await.map_err(|error| MirrorError::Http {
-        action: action.to_string(),
-        message: describe(&error),
-    })?;
-    serde_json::from_slice(&bytes).map_err(|error| MirrorError::Gitea {
-        action: action.to_string(),
-        status,
-        message: format!("unexpected answer: {error}"),
-    })
-}
-
-/// The status of a refusal and its `message` (Gitea and GitHub both answer
-/// `{"message": …}`), or the start of the body when it has none.
-pub(crate) async fn refusal(response: reqwest::Response) -> (u16, String) {
-    let status = response.status().as_u16();
-    let body = response.text().await.unwrap_or_default();
-    let message = serde_json::from_str::<serde_json::Value>(&body)
-        .ok()
-        .and_then(|value| value["message"].as_str().map(str::to_string))
-        .unwrap_or(body);
-    (status, message.trim().chars().take(BODY_CHARS).collect())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn urls_encode_segments_and_keep_a_base_path() {
-        let api = GiteaApi::new("http://gitea.local/sub/", "t".into()).unwrap();
-        assert_eq!(
-            api.url(&["repos", "mirrors", "a b", "mirror-sync"])
-                .as_str(),
-            "http://gitea.local/sub/api/v1/repos/mirrors/a%20b/mirror-sync"
-        );
-        assert!(GiteaApi::new("not a url", "t".into()).is_err());
-        assert!(GiteaApi::new("ftp://gitea.local", "t".into()).is_err());
-        assert!(!format!("{api:?}").contains("\"t\""));
-    }
 
     #[test]
     fn zero_mirror_times_are_no_sync() {

@@ -1,7 +1,7 @@
 //! One repository's activity in a period through GraphQL: one query brings the first
 //! page of the default branch's history, pull requests, issues and releases; further
 //! queries ask only for the connections that have more in the period. Building the
-//! queries and reading the answers is pure; [`super::GitHub`] sends them.
+//! queries and reading the answers is pure; [`super::activity`] sends them.
 //!
 //! - Commits: `history(since, until)` of the default branch (committer dates), asked up
 //!   to the period's end, which is exclusive: a commit at the end is dropped here.
@@ -21,6 +21,7 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::backend::forge::github::PageInfo;
 use crate::backend::sparky::collect::is_bot;
 use crate::backend::sparky::model::{
     CommitRecord, IssueRecord, PullRequestRecord, ReleaseRecord, RepoActivity,
@@ -538,15 +539,6 @@ struct Page<T> {
     page_info: PageInfo,
     #[serde(default = "Vec::new")]
     nodes: Vec<Option<T>>,
-}
-
-/// A GraphQL connection's `pageInfo` ([`PAGE_INFO`]): whether there is more, and where
-/// the next page starts.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct PageInfo {
-    pub has_next_page: bool,
-    pub end_cursor: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,4 +1,5 @@
-//! A small runner for the git CLI, shared by the drafts store and publishing.
+//! A small runner for the git CLI, shared by the drafts store, publishing and the gitops
+//! repository.
 //!
 //! Writing goes through the `git` binary users already have (gix cannot push). Every run
 //! is non-interactive and locale-independent, never signs, and reports the command, the

@@ -7,9 +7,10 @@
 
 use std::time::Duration;
 
-use reqwest::Url;
+use reqwest::{Method, Url};
 use serde::Serialize;
 
+use super::{Gitea, GiteaError};
 use crate::backend::queue::contract::{Job, JobState};
 use crate::config::GiteaConfig;
 
@@ -63,57 +64,7 @@ impl CreateStatus {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum GiteaError {
-    #[error("gitea.url {url:?} is not a valid base URL")]
-    InvalidUrl { url: String },
-    #[error("repository {repo:?} is not `owner/name`")]
-    InvalidRepo { repo: String },
-    #[error("could not read gitea.token: {0}")]
-    Token(#[from] crate::config::SecretError),
-    #[error("could not build the HTTP client: {0}")]
-    Client(reqwest::Error),
-    #[error("status request to {url} failed: {message}")]
-    Request { url: String, message: String },
-    #[error("Gitea answered {status} to {url}: {body}")]
-    Refused {
-        url: String,
-        status: u16,
-        body: String,
-    },
-}
-
-/// A Gitea API client for commit statuses.
-#[derive(Clone)]
-pub struct Gitea {
-    http: reqwest::Client,
-    base: Url,
-    token: String,
-}
-
-impl std::fmt::Debug for Gitea {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Gitea")
-            .field("base", &self.base.as_str())
-            .finish_non_exhaustive()
-    }
-}
-
 impl Gitea {
-    pub fn new(url: &str, token: String) -> Result<Gitea, GiteaError> {
-        let base = Url::parse(url)
-            .ok()
-            .filter(|base| !base.cannot_be_a_base())
-            .ok_or_else(|| GiteaError::InvalidUrl {
-                url: url.to_string(),
-            })?;
-        let http = reqwest::Client::builder()
-            .timeout(REQUEST_TIMEOUT)
-            .build()
-            .map_err(GiteaError::Client)?;
-        Ok(Gitea { http, base, token })
-    }
-
     /// Sets the status of `sha` in `repo` (`owner/name`); retried once when Gitea could
     /// not be reached.
     pub async fn create_status(
@@ -123,34 +74,13 @@ impl Gitea {
         status: &CreateStatus,
     ) -> Result<(), GiteaError> {
         let url = self.status_url(repo, sha)?;
-        let send = || {
-            self.http
-                .post(url.clone())
-                .header(
-                    reqwest::header::AUTHORIZATION,
-                    format!("token {}", self.token),
-                )
+        let action = format!("set the status of {sha} in {repo}");
+        let build = || {
+            self.request(Method::POST, url.clone())
+                .timeout(REQUEST_TIMEOUT)
                 .json(status)
-                .send()
         };
-        let response = match send().await {
-            Err(error) if error.is_connect() => send().await,
-            sent => sent,
-        }
-        .map_err(|error| GiteaError::Request {
-            url: url.to_string(),
-            message: error.without_url().to_string(),
-        })?;
-        let code = response.status();
-        if code.is_success() {
-            return Ok(());
-        }
-        let body = response.text().await.unwrap_or_default();
-        Err(GiteaError::Refused {
-            url: url.to_string(),
-            status: code.as_u16(),
-            body: body.chars().take(200).collect(),
-        })
+        self.expect_success(&action, build, true).await
     }
 
     fn status_url(&self, repo: &str, sha: &str) -> Result<Url, GiteaError> {
@@ -161,14 +91,7 @@ impl Gitea {
         if owner.is_empty() || name.is_empty() || name.contains('/') {
             return Err(invalid());
         }
-        let mut url = self.base.clone();
-        url.path_segments_mut()
-            .map_err(|()| GiteaError::InvalidUrl {
-                url: self.base.to_string(),
-            })?
-            .pop_if_empty()
-            .extend(["api", "v1", "repos", owner, name, "statuses", sha]);
-        Ok(url)
+        Ok(self.url(&["repos", owner, name, "statuses", sha]))
     }
 }
 
@@ -185,14 +108,14 @@ impl StatusReporter {
         if config.url.is_empty() {
             return StatusReporter::default();
         }
-        let gitea = config
-            .token
-            .reveal()
-            .map_err(GiteaError::from)
-            .and_then(|token| match token {
-                Some(token) => Gitea::new(&config.url, token).map(Some),
-                None => Ok(None),
-            });
+        let gitea = match config.token.reveal() {
+            Ok(Some(token)) => Gitea::new(&config.url, token).map(Some),
+            Ok(None) => Ok(None),
+            Err(error) => {
+                tracing::warn!(%error, "could not read gitea.token: commit statuses are not reported");
+                return StatusReporter::default();
+            }
+        };
         match gitea {
             Ok(None) => {
                 tracing::warn!(token = %config.token.status(), "gitea.token is not set: commit statuses are not reported");

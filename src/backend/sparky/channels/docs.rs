@@ -1,4 +1,6 @@
-//! Publishing approved drafts to a docs repository in the Quartz layout.
+//! The `docs` channel: approved drafts as posts in a docs repository in the Quartz
+//! layout, committed (and pushed) with git. The post ([`DocsPost`]: its path and front
+//! matter) is also what the `docs-github` channel writes through GitHub's contents API.
 //!
 //! The docs repository is the default one under the data dir, a local work tree, or a
 //! checkout of a remote URL that raibid keeps for itself. Nothing is written unless the
@@ -10,9 +12,9 @@ use std::path::{Path, PathBuf};
 
 use jiff::civil::Date;
 
-use super::git::{Git, GitError};
-use super::model::{DigestData, DraftKind, FrontMatter, Period};
-use super::store::{Draft, quote, write_atomic};
+use crate::backend::git::{Git, GitError};
+use crate::backend::sparky::model::{DigestData, DraftKind, FrontMatter, Period};
+use crate::backend::sparky::store::{Draft, quote, write_atomic};
 use crate::config::PublishConfig;
 use crate::config::secret::SecretError;
 
