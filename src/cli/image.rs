@@ -15,7 +15,9 @@ const PASSWORD_ENV: &str = "RAIBID_REGISTRY_PASSWORD";
 pub enum ImageCommand {
     /// Build this binary's image for this machine's platform and push it; prints the
     /// pushed reference (tag and digest). Credentials: RAIBID_REGISTRY_USERNAME and
-    /// RAIBID_REGISTRY_PASSWORD. With --json, the reference, size and counts.
+    /// RAIBID_REGISTRY_PASSWORD.
+    ///
+    /// With --json, the reference, size and counts.
     Build(BuildArgs),
 }
 

@@ -54,8 +54,9 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Write a digest of the repositories' activity as a draft; with --json, its id, path
-    /// and metrics.
+    /// Write a digest of the repositories' activity as a draft.
+    ///
+    /// With --json, the draft's id, path and metrics.
     Digest(DigestArgs),
     /// List, show, approve, reject or publish drafts.
     #[command(subcommand)]
@@ -97,8 +98,9 @@ pub enum Command {
     /// Remove the lab's components in reverse order; data volumes stay unless --purge.
     Down(cluster::DownArgs),
     /// Check that this machine and its cluster can run the lab: each failure with its fix.
-    /// Exit 0 when nothing fails, 1 when a check fails. With --json, an array of
-    /// {name, status, detail, fix}.
+    /// Exit 0 when nothing fails, 1 when a check fails.
+    ///
+    /// With --json, an array of {name, status, detail, fix}.
     Doctor {
         #[command(flatten)]
         output: Output,
@@ -112,10 +114,14 @@ pub enum Command {
     /// The image every role runs from: this binary on a base image.
     #[command(subcommand)]
     Image(image::ImageCommand),
-    /// Print the completion script for a shell, e.g. `raibid completions bash >
+    /// Print the completion script for a shell.
+    ///
+    /// For example `raibid completions bash >
     /// ~/.local/share/bash-completion/completions/raibid`.
     Completions { shell: clap_complete::Shell },
-    /// Print the man page as roff, e.g. `raibid man > ~/.local/share/man/man1/raibid.1`.
+    /// Print the man page as roff.
+    ///
+    /// For example `raibid man > ~/.local/share/man/man1/raibid.1`.
     Man,
 }
 
@@ -272,7 +278,9 @@ pub enum DraftsCommand {
         #[command(flatten)]
         output: Output,
     },
-    /// Print a draft's Markdown file; with --json, its front matter, publications and body.
+    /// Print a draft's Markdown file.
+    ///
+    /// With --json, its front matter, publications and body.
     Show {
         id: String,
         #[command(flatten)]
@@ -439,7 +447,7 @@ fn console(
 ) -> Result<(), Failure> {
     if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
         return Err(Failure::bad_input(
-            "the console needs a terminal (TTY). Headless commands: raibid digest, raibid drafts list|show|check|approve|reject|publish, raibid jobs list|show|logs|trigger|cancel|retry, raibid server, raibid agent, raibid pool, raibid up|status|down|doctor, raibid mirror plan|sync|list, raibid schedule run daily|weekly|monthly, raibid image build, raibid config show|path|check (see raibid --help)",
+            "the console needs a terminal (TTY). Headless commands: raibid digest, raibid drafts list|show|check|approve|reject|publish, raibid jobs list|show|logs|trigger|cancel|retry, raibid server, raibid agent, raibid pool, raibid up|status|down|doctor, raibid mirror plan|sync|list, raibid schedule run daily|weekly|monthly, raibid image build, raibid config show|path|check, raibid completions SHELL, raibid man (see raibid --help)",
         ));
     }
     if !color.colors(std::env::var_os("NO_COLOR")) {
