@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use ratatui::style::Color;
+use ratatui::style::{Color, Modifier, Style};
 use serde::{Deserialize, Deserializer};
 
 use crate::config::error_position;
@@ -26,6 +26,9 @@ pub struct Theme {
     /// The file's name without `.toml`; not a key in the file.
     #[serde(skip)]
     pub name: String,
+    /// Every colour the terminal's default ([`Theme::without_color`]); not a key either.
+    #[serde(skip)]
+    pub colorless: bool,
     #[serde(deserialize_with = "color")]
     pub bg: Color,
     #[serde(deserialize_with = "color")]
@@ -62,6 +65,45 @@ pub struct Theme {
     pub rejected: Color,
     #[serde(deserialize_with = "color")]
     pub chart: Color,
+}
+
+impl Theme {
+    /// The selected row: its colours, or reversed text when there are none.
+    pub fn selected(&self) -> Style {
+        if self.colorless {
+            Style::default().add_modifier(Modifier::REVERSED)
+        } else {
+            Style::default().bg(self.selection_bg).fg(self.selection_fg)
+        }
+    }
+
+    /// The same theme with no colour (NO_COLOR, `--color never`): bold and reversed text
+    /// still mark what colour marked.
+    pub fn without_color(&self) -> Theme {
+        let none = Color::Reset;
+        Theme {
+            name: self.name.clone(),
+            colorless: true,
+            bg: none,
+            fg: none,
+            muted: none,
+            accent: none,
+            border: none,
+            border_focus: none,
+            selection_bg: none,
+            selection_fg: none,
+            title: none,
+            ok: none,
+            warn: none,
+            error: none,
+            info: none,
+            draft: none,
+            approved: none,
+            published: none,
+            rejected: none,
+            chart: none,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -140,6 +182,13 @@ impl Themes {
             themes.insert(load_theme_file(&file)?);
         }
         Ok(themes)
+    }
+
+    /// Every theme without colour, names kept so the config and `t` work as before.
+    pub fn without_color(&self) -> Themes {
+        Themes {
+            themes: self.themes.iter().map(Theme::without_color).collect(),
+        }
     }
 
     pub fn get(&self, name: &str) -> Option<&Theme> {
@@ -397,6 +446,28 @@ mod tests {
         assert!(
             error.contains("short.toml:") && error.contains("`chart`"),
             "{error}"
+        );
+    }
+
+    #[test]
+    fn without_color_keeps_names_and_marks_the_selection_by_reversing() {
+        let themes = Themes::builtin().without_color();
+        assert_eq!(themes.names(), Themes::builtin().names());
+        for theme in &themes.themes {
+            let shown = format!("{theme:?}");
+            assert!(
+                !shown.contains("Rgb") && theme.accent == Color::Reset,
+                "{shown}"
+            );
+            assert_eq!(
+                theme.selected(),
+                Style::default().add_modifier(Modifier::REVERSED)
+            );
+        }
+        let dark = Themes::builtin().next_after("").clone();
+        assert_eq!(
+            dark.selected(),
+            Style::default().bg(dark.selection_bg).fg(dark.selection_fg)
         );
     }
 }

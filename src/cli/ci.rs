@@ -122,35 +122,30 @@ pub async fn jobs(context: &Context, command: JobsCommand) -> Result<(), Failure
             state,
             repo,
             limit,
-            json,
+            output,
         } => {
             let filter = JobFilter { state, repo };
             let records = queue
                 .jobs(&filter, 0, limit)
                 .await
                 .map_err(Failure::failed)?;
-            if json {
-                print_json(&records)?;
-            } else {
-                for record in &records {
+            output.print(&records, |records| {
+                for record in records {
                     println!("{}", job_line(record));
                 }
-            }
+            })?;
         }
-        JobsCommand::Show { id, json } => {
+        JobsCommand::Show { id, output } => {
             let record = queue.job(&id).await.map_err(Failure::failed)?;
             let record = record.ok_or_else(|| Failure::bad_input(format!("no job {id}")))?;
-            if json {
-                print_json(&record)?;
-            } else {
-                print_job(&record);
-            }
+            output.print(&record, print_job)?;
         }
         JobsCommand::Logs { id, follow } => logs(&queue, &id, follow).await?,
         JobsCommand::Trigger {
             path,
             git_ref,
             name,
+            output,
         } => {
             let dir = path.map_or_else(|| context.cwd.clone(), |p| context.cwd.join(p));
             let job = local_job(
@@ -162,30 +157,52 @@ pub async fn jobs(context: &Context, command: JobsCommand) -> Result<(), Failure
             )
             .map_err(Failure::bad_input)?;
             queue.enqueue(&job).await.map_err(Failure::failed)?;
-            println!("{}\tqueued\t{} {}", job.id, job.repo, head(&job.sha, 12));
+            output.print(&job, |job| {
+                println!("{}\tqueued\t{} {}", job.id, job.repo, head(&job.sha, 12))
+            })?;
         }
-        JobsCommand::Cancel { id } => match queue.cancel(&id).await.map_err(Failure::failed)? {
-            CancelOutcome::Cancelled => println!("{id}\tcancelled"),
-            CancelOutcome::Requested => println!("{id}\tcancel requested: the agent stops it"),
-            CancelOutcome::AlreadyFinal(state) => println!("{id}\talready {}", state.as_str()),
-        },
-        JobsCommand::Retry { id } => {
+        JobsCommand::Cancel { id, output } => {
+            let outcome = queue.cancel(&id).await.map_err(Failure::failed)?;
+            output.print(&Cancelled::new(&id, outcome), |_| match outcome {
+                CancelOutcome::Cancelled => println!("{id}\tcancelled"),
+                CancelOutcome::Requested => println!("{id}\tcancel requested: the agent stops it"),
+                CancelOutcome::AlreadyFinal(state) => {
+                    println!("{id}\talready {}", state.as_str())
+                }
+            })?;
+        }
+        JobsCommand::Retry { id, output } => {
             let job = queue.retry(&id, &whoami()).await.map_err(Failure::failed)?;
-            println!(
-                "{}\tqueued\tattempt {} of {}",
-                job.id, job.attempt, job.repo
-            );
+            output.print(&job, |job| {
+                println!(
+                    "{}\tqueued\tattempt {} of {}",
+                    job.id, job.attempt, job.repo
+                )
+            })?;
         }
     }
     Ok(())
 }
 
-fn print_json(value: &impl Serialize) -> Result<(), Failure> {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(value).map_err(Failure::failed)?
-    );
-    Ok(())
+/// `jobs cancel --json`: `cancelled`, `requested` (the agent stops it) or `already_final`
+/// with the job's state.
+#[derive(Serialize)]
+struct Cancelled<'a> {
+    id: &'a str,
+    outcome: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    state: Option<&'static str>,
+}
+
+impl<'a> Cancelled<'a> {
+    fn new(id: &'a str, outcome: CancelOutcome) -> Cancelled<'a> {
+        let (outcome, state) = match outcome {
+            CancelOutcome::Cancelled => ("cancelled", None),
+            CancelOutcome::Requested => ("requested", None),
+            CancelOutcome::AlreadyFinal(state) => ("already_final", Some(state.as_str())),
+        };
+        Cancelled { id, outcome, state }
+    }
 }
 
 /// One line per job: id, state, repo, short sha, when.

@@ -7,13 +7,14 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 
 use crate::backend::cluster::connect::ConnectError;
+use crate::backend::cluster::doctor::Check;
 use crate::backend::cluster::lab::rendered;
 use crate::backend::cluster::report::{Health, Outcome, Progress};
 use crate::backend::cluster::{Component, Lab, StepFailed, doctor, k3s};
 use crate::backend::queue::contract::QueueStats;
 use crate::config::Config;
 
-use super::{Context, Failure};
+use super::{Context, Failure, Output};
 
 #[derive(Debug, clap::Args)]
 pub struct UpArgs {
@@ -29,6 +30,8 @@ pub struct UpArgs {
     /// Apply even what the check finds in place.
     #[arg(long)]
     pub force: bool,
+    #[command(flatten)]
+    pub output: Output,
 }
 
 #[derive(Debug, clap::Args)]
@@ -39,6 +42,8 @@ pub struct DownArgs {
     /// Only these components (repeatable).
     #[arg(long = "only", value_name = "COMPONENT", value_parser = parse_component)]
     pub only: Vec<Component>,
+    #[command(flatten)]
+    pub output: Output,
 }
 
 pub fn parse_component(text: &str) -> Result<Component, String> {
@@ -63,24 +68,31 @@ pub async fn up(context: &Context, args: UpArgs) -> Result<(), Failure> {
         let mut config = Config::clone(&context.config);
         config.cluster.image =
             crate::backend::image::lab::rendered_image(&config, &context.paths.data_dir);
-        return render(&config, &components, dir);
+        return render(&config, &components, dir, args.output);
     }
     let config = &context.config;
     let data_dir = &context.paths.data_dir;
+    let output = args.output;
     if args.dry_run {
-        return dry_run(config, data_dir, &components).await;
+        return dry_run(config, data_dir, &components, output).await;
     }
     let installs_k3s = components.contains(&Component::K3s);
-    println!("==> preflight");
+    output.line("==> preflight");
     let checks = doctor::before_up(config, data_dir, installs_k3s).await;
-    super::doctor::print_table(&checks);
-    super::doctor::verdict(&checks).map_err(|failed| {
+    if !output.json {
+        super::doctor::print_table(&checks);
+    }
+    let preflight = super::doctor::verdict(&checks).map_err(|failed| {
         Failure::failed(format!(
             "{}; nothing was changed: fix them and run `raibid up` again",
             failed.message
         ))
-    })?;
-    let (progress, printer) = printer();
+    });
+    if let Err(failure) = preflight {
+        report_up(output, &checks, Vec::new())?;
+        return Err(failure);
+    }
+    let (progress, printer) = printer(output);
     let result = async {
         let lab = if installs_k3s {
             k3s::connect_or_install(config, data_dir, &progress).await?
@@ -96,7 +108,7 @@ pub async fn up(context: &Context, args: UpArgs) -> Result<(), Failure> {
     }
     .await;
     drop(progress);
-    let _ = printer.await;
+    report_up(output, &checks, printer.await.unwrap_or_default())?;
     result.map_err(|failed| {
         Failure::failed(format!(
             "{failed}\nfix the cause and run `raibid up` again: it resumes where this run stopped"
@@ -104,51 +116,94 @@ pub async fn up(context: &Context, args: UpArgs) -> Result<(), Failure> {
     })
 }
 
+/// `up --json`: the preflight checks and each step, also when one failed.
+fn report_up(output: Output, checks: &[Check], steps: Vec<Step>) -> Result<(), Failure> {
+    #[derive(Serialize)]
+    struct Up<'a> {
+        checks: &'a [Check],
+        steps: Vec<Step>,
+    }
+    if output.json {
+        super::output::print_json(&Up { checks, steps })?;
+    }
+    Ok(())
+}
+
+/// What `up --dry-run` finds: no cluster yet, or what each step would do.
+#[derive(Serialize)]
+#[serde(tag = "cluster", rename_all = "snake_case")]
+enum DryRun {
+    Absent { reason: String, install: String },
+    Present { steps: Vec<Planned> },
+}
+
+#[derive(Serialize)]
+struct Planned {
+    component: &'static str,
+    plan: String,
+}
+
 /// Says what each step would do, reading only.
 async fn dry_run(
     config: &Config,
     data_dir: &Path,
     components: &[Component],
+    output: Output,
 ) -> Result<(), Failure> {
-    let lab = match Lab::connect(config, data_dir).await {
-        Ok(lab) => lab,
-        Err(error) if error.is_absent() && components.contains(&Component::K3s) => {
-            println!(
-                "{error}\nwould install k3s with: {}\nthen bring up every component",
-                config.cluster.k3s_install
-            );
-            return Ok(());
+    let dry_run = match Lab::connect(config, data_dir).await {
+        Ok(lab) => {
+            let mut steps = Vec::new();
+            for &component in components {
+                let plan = lab.plan(component).await;
+                steps.push(Planned {
+                    component: component.name(),
+                    plan,
+                });
+            }
+            DryRun::Present { steps }
         }
+        Err(error) if error.is_absent() && components.contains(&Component::K3s) => DryRun::Absent {
+            reason: error.to_string(),
+            install: config.cluster.k3s_install.clone(),
+        },
         Err(error) => return Err(Failure::failed(error)),
     };
-    for &component in components {
-        println!("{:<11} {}", component.name(), lab.plan(component).await);
-    }
-    Ok(())
+    output.print(&dry_run, |dry_run| match dry_run {
+        DryRun::Absent { reason, install } => {
+            println!("{reason}\nwould install k3s with: {install}\nthen bring up every component")
+        }
+        DryRun::Present { steps } => {
+            for step in steps {
+                println!("{:<11} {}", step.component, step.plan);
+            }
+        }
+    })
 }
 
 pub async fn down(context: &Context, args: DownArgs) -> Result<(), Failure> {
     let lab = Lab::connect(&context.config, &context.paths.data_dir)
         .await
         .map_err(Failure::failed)?;
-    let (progress, printer) = printer();
+    let (progress, printer) = printer(args.output);
     let result = lab.down(&chosen(&args.only), args.purge, &progress).await;
     drop(progress);
-    let _ = printer.await;
+    let steps = printer.await.unwrap_or_default();
+    if args.output.json {
+        super::output::print_json(&serde_json::json!({ "steps": steps }))?;
+    }
     result.map_err(Failure::failed)
 }
 
-pub async fn status(context: &Context, json: bool) -> Result<(), Failure> {
+pub async fn status(context: &Context, output: Output) -> Result<(), Failure> {
     let lab = Lab::connect(&context.config, &context.paths.data_dir)
         .await
         .map_err(|error: ConnectError| Failure::failed(error))?;
     let status = lab.status().await;
     let queue = queue_summary(context).await;
-    if json {
+    if output.json {
         let mut value = serde_json::to_value(&status).map_err(Failure::failed)?;
         value["queue"] = serde_json::to_value(&queue).map_err(Failure::failed)?;
-        let text = serde_json::to_string_pretty(&value).map_err(Failure::failed)?;
-        println!("{text}");
+        super::output::print_json(&value)?;
     } else {
         println!("{} ({})", status.server, status.version);
         for row in &status.components {
@@ -240,41 +295,88 @@ fn node_line(node: &crate::backend::cluster::report::NodeUsage) -> String {
     )
 }
 
-/// Prints progress lines as they come, and logs each step's start and end; the task ends
-/// when every sender is dropped.
-fn printer() -> (mpsc::UnboundedSender<Progress>, tokio::task::JoinHandle<()>) {
+/// A step as `up --json` and `down --json` report it.
+#[derive(Debug, Serialize)]
+struct Step {
+    component: &'static str,
+    /// `in_place`, `applied`, `removed`, or `failed` with the reason.
+    outcome: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+    log: Vec<String>,
+}
+
+/// Prints progress lines as they come (with `--json`, keeps them as steps), and logs each
+/// step's start and end; the task ends, returning the steps, when every sender is dropped.
+fn printer(
+    output: Output,
+) -> (
+    mpsc::UnboundedSender<Progress>,
+    tokio::task::JoinHandle<Vec<Step>>,
+) {
     let (sender, mut receiver) = mpsc::unbounded_channel();
     let task = tokio::spawn(async move {
+        let mut steps = Vec::new();
         while let Some(progress) = receiver.recv().await {
             match progress {
                 Progress::Started(c) => {
                     tracing::info!(component = c.name(), "step started");
-                    println!("==> {}", c.title());
+                    output.line(format_args!("==> {}", c.title()));
+                    step(&mut steps, c);
                 }
-                Progress::Log(_, line) => println!("    {line}"),
+                Progress::Log(c, line) => {
+                    output.line(format_args!("    {line}"));
+                    step(&mut steps, c).log.push(line);
+                }
                 Progress::Finished(c, outcome) => {
-                    let how = match outcome {
-                        Outcome::AlreadyDone => "in place",
-                        Outcome::Applied => "applied and ready",
-                        Outcome::Removed => "removed",
+                    let (how, outcome) = match outcome {
+                        Outcome::AlreadyDone => ("in place", "in_place"),
+                        Outcome::Applied => ("applied and ready", "applied"),
+                        Outcome::Removed => ("removed", "removed"),
                     };
                     tracing::info!(component = c.name(), outcome = how, "step finished");
-                    println!("ok  {}: {how}", c.name());
+                    output.line(format_args!("ok  {}: {how}", c.name()));
+                    step(&mut steps, c).outcome = outcome;
                 }
                 Progress::Failed(c, reason) => {
                     tracing::error!(component = c.name(), %reason, "step failed");
                     eprintln!("FAILED {}: {reason}", c.name());
+                    let failed = step(&mut steps, c);
+                    failed.outcome = "failed";
+                    failed.reason = Some(reason);
                 }
             }
         }
+        steps
     });
     (sender, task)
 }
 
+/// The step of `component`: the last one, or a new one when it just started.
+fn step(steps: &mut Vec<Step>, component: Component) -> &mut Step {
+    if steps
+        .last()
+        .is_none_or(|last| last.component != component.name())
+    {
+        steps.push(Step {
+            component: component.name(),
+            outcome: "started",
+            reason: None,
+            log: Vec::new(),
+        });
+    }
+    steps.last_mut().expect("a step was just pushed")
+}
+
 /// Writes each component's manifests to `dir/<component>/`, each file through a temporary
 /// name so an interrupted run leaves no half-written file.
-fn render(config: &Config, components: &[Component], dir: &Path) -> Result<(), Failure> {
-    let mut written = 0;
+fn render(
+    config: &Config,
+    components: &[Component],
+    dir: &Path,
+    output: Output,
+) -> Result<(), Failure> {
+    let mut files = Vec::new();
     for &component in components {
         let manifests = rendered(component, config);
         if manifests.is_empty() {
@@ -289,9 +391,11 @@ fn render(config: &Config, components: &[Component], dir: &Path) -> Result<(), F
             std::fs::write(&partial, manifest.to_yaml())
                 .and_then(|()| std::fs::rename(&partial, &path))
                 .map_err(|e| Failure::failed(format!("cannot write {}: {e}", path.display())))?;
-            written += 1;
+            files.push(path);
         }
     }
-    println!("wrote {written} manifests under {}", dir.display());
-    Ok(())
+    let rendered = serde_json::json!({ "dir": dir, "files": files });
+    output.print(&rendered, |_| {
+        println!("wrote {} manifests under {}", files.len(), dir.display())
+    })
 }

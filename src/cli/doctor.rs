@@ -3,17 +3,12 @@
 
 use crate::backend::cluster::doctor::{self, Check, Stage, examine, judge};
 
-use super::{Context, Failure};
+use super::{Context, Failure, Output};
 
-pub async fn run(context: &Context, json: bool) -> Result<(), Failure> {
+pub async fn run(context: &Context, output: Output) -> Result<(), Failure> {
     let findings = examine(&context.config, &context.paths.data_dir, Stage::Doctor).await;
     let checks = judge(&findings, &context.config, Stage::Doctor);
-    if json {
-        let text = serde_json::to_string_pretty(&checks).map_err(Failure::failed)?;
-        println!("{text}");
-    } else {
-        print_table(&checks);
-    }
+    output.print(&checks, |checks| print_table(checks))?;
     verdict(&checks)
 }
 

@@ -5,6 +5,7 @@ use std::io::Write;
 use serde::Serialize;
 use tokio::sync::mpsc;
 
+use super::output::print_json;
 use super::{Context, DigestArgs, DraftsCommand, Failure, SourceArg};
 use crate::backend::sparky::approval::{self, ApproveError};
 use crate::backend::sparky::checker::Rules;
@@ -77,7 +78,7 @@ pub async fn digest(context: &Context, args: DigestArgs) -> Result<(), Failure> 
 
     // Without --json the model's tokens stream to stderr, so stdout stays the id and path.
     let (tokens, mut stream) = mpsc::unbounded_channel::<String>();
-    let show_tokens = !args.json;
+    let show_tokens = !args.output.json;
     let echo = tokio::spawn(async move {
         while let Some(token) = stream.recv().await {
             if show_tokens {
@@ -107,7 +108,7 @@ pub async fn digest(context: &Context, args: DigestArgs) -> Result<(), Failure> 
         .as_ref()
         .map(|c| c.notices.clone())
         .unwrap_or_default();
-    if args.json {
+    if args.output.json {
         let github_failures = prepared
             .data
             .metrics
@@ -129,11 +130,7 @@ pub async fn digest(context: &Context, args: DigestArgs) -> Result<(), Failure> 
                 .collect(),
             usage: prepared.usage,
         };
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).map_err(Failure::failed)?
-        );
-        return Ok(());
+        return print_json(&report);
     }
     for notice in &notices {
         eprintln!("note: {notice}");
@@ -201,15 +198,25 @@ struct ListedDraft<'a> {
     path: &'a std::path::Path,
 }
 
+/// `drafts show --json`: the front matter as stored, the publications and the body.
+#[derive(Serialize)]
+struct ShownDraft<'a> {
+    id: &'a str,
+    #[serde(flatten)]
+    front: &'a crate::backend::sparky::model::FrontMatter,
+    publications: &'a [crate::backend::sparky::channels::Publication],
+    body: &'a str,
+}
+
 pub async fn run(context: &Context, command: DraftsCommand) -> Result<(), Failure> {
     let store = context.store()?;
     match command {
-        DraftsCommand::List { json } => {
+        DraftsCommand::List { output } => {
             let listing = store.list().map_err(Failure::failed)?;
             for problem in &listing.problems {
                 eprintln!("warning: {problem}");
             }
-            if json {
+            if output.json {
                 let rows: Vec<ListedDraft> = listing
                     .drafts
                     .iter()
@@ -225,10 +232,7 @@ pub async fn run(context: &Context, command: DraftsCommand) -> Result<(), Failur
                         path: &d.path,
                     })
                     .collect();
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&rows).map_err(Failure::failed)?
-                );
+                print_json(&rows)?;
             } else {
                 for d in &listing.drafts {
                     println!(
@@ -241,9 +245,18 @@ pub async fn run(context: &Context, command: DraftsCommand) -> Result<(), Failur
                 }
             }
         }
-        DraftsCommand::Show { id } => {
+        DraftsCommand::Show { id, output } => {
             let draft = store.load(&id).map_err(Failure::bad_input)?;
             let front = &draft.front;
+            let publications = store.publications(&id).map_err(Failure::failed)?;
+            if output.json {
+                return print_json(&ShownDraft {
+                    id: &id,
+                    front,
+                    publications: &publications,
+                    body: &draft.body,
+                });
+            }
             println!("# {}\n", front.title);
             println!(
                 "state: {}  kind: {}  period: {}  writer: {}{}\n",
@@ -257,7 +270,6 @@ pub async fn run(context: &Context, command: DraftsCommand) -> Result<(), Failur
                     .map(|m| format!(" ({m})"))
                     .unwrap_or_default()
             );
-            let publications = store.publications(&id).map_err(Failure::failed)?;
             for p in &publications {
                 println!(
                     "published to {}: {} ({}, {})",
@@ -269,8 +281,8 @@ pub async fn run(context: &Context, command: DraftsCommand) -> Result<(), Failur
             }
             print!("{}", draft.body);
         }
-        DraftsCommand::Check { id, json } => {
-            super::drafts_check::check(context, &store, &id, json)?
+        DraftsCommand::Check { id, output } => {
+            super::drafts_check::check(context, &store, &id, output)?
         }
         DraftsCommand::Approve { id, force } => approve(context, &store, &id, force)?,
         DraftsCommand::Reject { id } => set_state(&store, &id, DraftState::Rejected)?,
@@ -278,7 +290,8 @@ pub async fn run(context: &Context, command: DraftsCommand) -> Result<(), Failur
             id,
             channels,
             dry_run,
-        } => super::publish::run(context, store, &id, &channels, dry_run).await?,
+            output,
+        } => super::publish::run(context, store, &id, &channels, dry_run, output).await?,
     }
     Ok(())
 }

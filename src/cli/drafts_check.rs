@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::{Context, Failure};
+use super::{Context, Failure, Output};
 use crate::backend::sparky::checker::{self, Finding, Rules};
 use crate::backend::sparky::store::Store;
 
@@ -13,27 +13,23 @@ struct Report<'a> {
     findings: &'a [Finding],
 }
 
-pub fn check(context: &Context, store: &Store, id: &str, json: bool) -> Result<(), Failure> {
+pub fn check(context: &Context, store: &Store, id: &str, output: Output) -> Result<(), Failure> {
     let draft = store.load(id).map_err(Failure::bad_input)?;
     let data = store.data(id).map_err(Failure::bad_input)?;
     let rules = Rules::of(&context.config);
     let findings = checker::check(&draft.body, draft.front.kind, &data, &rules);
-    if json {
-        let report = Report {
-            id,
-            findings: &findings,
-        };
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).map_err(Failure::failed)?
-        );
-    } else if findings.is_empty() {
-        println!("{id}: no findings");
-    } else {
-        for f in &findings {
+    let report = Report {
+        id,
+        findings: &findings,
+    };
+    output.print(&report, |report| {
+        if report.findings.is_empty() {
+            println!("{id}: no findings");
+        }
+        for f in report.findings {
             println!("{id}:{f}");
         }
-    }
+    })?;
     match findings.len() {
         0 => Ok(()),
         1 => Err(Failure::failed(format!("{id}: 1 finding"))),

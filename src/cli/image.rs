@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use crate::backend::image::{self, Credentials, Reference, Remote};
 
-use super::{Context, Failure};
+use super::{Context, Failure, Output};
 
 /// Registry credentials for `--push`, when the registry wants them.
 const USERNAME_ENV: &str = "RAIBID_REGISTRY_USERNAME";
@@ -16,6 +16,8 @@ pub enum ImageCommand {
     /// Build this binary's image for this machine's platform and push it; prints the
     /// pushed reference (tag and digest). Credentials: RAIBID_REGISTRY_USERNAME and
     /// RAIBID_REGISTRY_PASSWORD.
+    ///
+    /// With --json, the reference, size and counts.
     Build(BuildArgs),
 }
 
@@ -28,9 +30,8 @@ pub struct BuildArgs {
     /// version and the binary's hash.
     #[arg(long, value_name = "REF")]
     push: String,
-    /// Print the reference, size and counts as JSON.
-    #[arg(long)]
-    json: bool,
+    #[command(flatten)]
+    output: Output,
 }
 
 pub async fn run(context: &Context, command: ImageCommand) -> Result<(), Failure> {
@@ -74,19 +75,15 @@ pub async fn run(context: &Context, command: ImageCommand) -> Result<(), Failure
     )
     .await
     .map_err(Failure::failed)?;
-    if args.json {
-        let json = serde_json::json!({
-            "reference": pushed.reference.to_string(),
-            "tag": pushed.reference.tag,
-            "digest": pushed.reference.digest,
-            "size": pushed.size,
-            "uploaded": pushed.uploaded,
-            "pulled": pushed.pulled,
-            "seconds": started.elapsed().as_secs_f64(),
-        });
-        println!("{json}");
-    } else {
-        println!("{}", pushed.reference);
-    }
-    Ok(())
+    let report = serde_json::json!({
+        "reference": pushed.reference.to_string(),
+        "tag": pushed.reference.tag,
+        "digest": pushed.reference.digest,
+        "size": pushed.size,
+        "uploaded": pushed.uploaded,
+        "pulled": pushed.pulled,
+        "seconds": started.elapsed().as_secs_f64(),
+    });
+    args.output
+        .print(&report, |_| println!("{}", pushed.reference))
 }

@@ -3,7 +3,8 @@
 
 use serde::Serialize;
 
-use super::{Context, Failure, MirrorCommand};
+use super::output::print_json;
+use super::{Context, Failure, MirrorCommand, Output};
 use crate::backend::cluster::Lab;
 use crate::backend::cluster::connect::kubeconfig_path;
 use crate::backend::mirror::push_hook::{HookChange, PushHook};
@@ -11,18 +12,15 @@ use crate::backend::mirror::{Applied, GiteaMirrors, MirrorError, Mirrors, Plan};
 
 pub async fn run(context: &Context, command: MirrorCommand) -> Result<(), Failure> {
     match command {
-        MirrorCommand::Plan { json } => {
+        MirrorCommand::Plan { output } => {
             let mirrors = full(context)?;
             let plan = mirrors.plan().await.map_err(failure)?;
-            if json {
-                print_json(&plan)
-            } else {
-                print_plan(&plan, mirrors.gitea().org());
-                Ok(())
-            }
+            output.print(&plan, |plan| print_plan(plan, mirrors.gitea().org()))
         }
         MirrorCommand::Sync {
-            repo: Some(repo), ..
+            repo: Some(repo),
+            output,
+            ..
         } => {
             // Only the hooks need GitHub; without them Gitea alone syncs the mirror.
             let synced = if context.config.mirror.register_webhooks {
@@ -31,39 +29,41 @@ pub async fn run(context: &Context, command: MirrorCommand) -> Result<(), Failur
                 gitea_only(context)?.sync_repo(&repo).await
             }
             .map_err(failure)?;
-            println!("sync requested  {} (from {})", synced.gitea, synced.github);
-            match synced.hook_registered {
-                Some(true) => println!("hook registered {}", synced.github),
-                Some(false) => println!("hook present    {}", synced.github),
-                None => {}
-            }
-            Ok(())
+            output.print(&synced, |synced| {
+                println!("sync requested  {} (from {})", synced.gitea, synced.github);
+                match synced.hook_registered {
+                    Some(true) => println!("hook registered {}", synced.github),
+                    Some(false) => println!("hook present    {}", synced.github),
+                    None => {}
+                }
+            })
         }
-        MirrorCommand::Sync { repo: None, prune } => {
+        MirrorCommand::Sync {
+            repo: None,
+            prune,
+            output,
+        } => {
             let mut mirrors = full(context)?;
             if let Some(hook) = push_hook(context).await? {
                 mirrors = mirrors.with_push_hook(hook);
             }
             let plan = mirrors.plan().await.map_err(failure)?;
             match mirrors.apply(&plan, prune).await {
-                Ok(applied) => {
-                    print_applied(&applied, &plan, prune);
-                    Ok(())
-                }
+                Ok(applied) => report_applied(output, &applied, &plan, prune),
                 Err(error) => {
                     if let MirrorError::Partial { applied, .. } = &error {
-                        print_applied(applied, &plan, prune);
+                        report_applied(output, applied, &plan, prune)?;
                     }
                     Err(failure(error))
                 }
             }
         }
-        MirrorCommand::List { json } => {
+        MirrorCommand::List { output } => {
             let list = gitea_only(context)?
                 .list(jiff::Timestamp::now())
                 .await
                 .map_err(failure)?;
-            if json {
+            if output.json {
                 return print_json(&list);
             }
             for mirror in &list {
@@ -145,14 +145,6 @@ fn failure(error: MirrorError) -> Failure {
     }
 }
 
-fn print_json(value: &impl Serialize) -> Result<(), Failure> {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(value).map_err(Failure::failed)?
-    );
-    Ok(())
-}
-
 fn print_plan(plan: &Plan, org: &str) {
     for repo in &plan.create {
         println!("create  {}  -> {org}/{}", repo.full_name, repo.name);
@@ -169,6 +161,30 @@ fn print_plan(plan: &Plan, org: &str) {
         plan.remove.len(),
         plan.keep.len()
     );
+}
+
+/// What `sync` changed, with what it left: `sync --json` prints the changes and the
+/// names kept and left unmatched.
+fn report_applied(
+    output: Output,
+    applied: &Applied,
+    plan: &Plan,
+    prune: bool,
+) -> Result<(), Failure> {
+    #[derive(Serialize)]
+    struct Report<'a> {
+        #[serde(flatten)]
+        applied: &'a Applied,
+        kept: &'a [String],
+        unmatched: &'a [String],
+    }
+    let unmatched: &[String] = if prune { &[] } else { &plan.remove };
+    let report = Report {
+        applied,
+        kept: &plan.keep,
+        unmatched,
+    };
+    output.print(&report, |_| print_applied(applied, plan, prune))
 }
 
 fn print_applied(applied: &Applied, plan: &Plan, prune: bool) {

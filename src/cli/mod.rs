@@ -5,6 +5,7 @@
 
 mod ci;
 mod cluster;
+mod color;
 mod config_cmd;
 mod context;
 mod doctor;
@@ -13,21 +14,26 @@ mod drafts_check;
 mod image;
 mod logging;
 mod mirror;
+mod output;
 mod publish;
 mod schedule;
+mod shell;
 
+use std::ffi::OsString;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::backend::sparky::channels::ChannelName;
 use crate::backend::sparky::model::{DraftKind, PeriodKind};
 use crate::backend::sparky::pipeline::WriterChoice;
 use crate::backend::sparky::schedule::Cadence;
 
+pub use color::ColorWhen;
 pub use context::Context;
+pub use output::Output;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -39,6 +45,9 @@ pub struct Cli {
     /// Config file to use instead of <config dir>/raibid/config.toml (also RAIBID_CONFIG).
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// When to colour help, errors and the console; `auto` honours NO_COLOR.
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t)]
+    pub color: ColorWhen,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -46,6 +55,8 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Write a digest of the repositories' activity as a draft.
+    ///
+    /// With --json, the draft's id, path and metrics.
     Digest(DigestArgs),
     /// List, show, approve, reject or publish drafts.
     #[command(subcommand)]
@@ -81,17 +92,18 @@ pub enum Command {
     Up(cluster::UpArgs),
     /// Each component's health and the nodes' CPU, memory and GPU use.
     Status {
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        output: Output,
     },
     /// Remove the lab's components in reverse order; data volumes stay unless --purge.
     Down(cluster::DownArgs),
     /// Check that this machine and its cluster can run the lab: each failure with its fix.
     /// Exit 0 when nothing fails, 1 when a check fails.
+    ///
+    /// With --json, an array of {name, status, detail, fix}.
     Doctor {
-        /// An array of {name, status, detail, fix}.
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        output: Output,
     },
     /// Mirror the GitHub organisation's repositories into Gitea.
     #[command(subcommand)]
@@ -102,6 +114,15 @@ pub enum Command {
     /// The image every role runs from: this binary on a base image.
     #[command(subcommand)]
     Image(image::ImageCommand),
+    /// Print the completion script for a shell.
+    ///
+    /// For example `raibid completions bash >
+    /// ~/.local/share/bash-completion/completions/raibid`.
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page as roff.
+    ///
+    /// For example `raibid man > ~/.local/share/man/man1/raibid.1`.
+    Man,
 }
 
 #[derive(Debug, Subcommand)]
@@ -113,6 +134,8 @@ pub enum ScheduleCommand {
         /// Write about the period containing this date instead (a missed run).
         #[arg(long)]
         date: Option<jiff::civil::Date>,
+        #[command(flatten)]
+        output: Output,
     },
 }
 
@@ -120,8 +143,8 @@ pub enum ScheduleCommand {
 pub enum MirrorCommand {
     /// What a sync would create in Gitea, and which mirrors no longer match the config.
     Plan {
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        output: Output,
     },
     /// Create the missing mirrors (and with --prune remove the unmatched ones); with REPO,
     /// sync that one mirror now.
@@ -130,11 +153,13 @@ pub enum MirrorCommand {
         repo: Option<String>,
         #[arg(long, conflicts_with = "repo")]
         prune: bool,
+        #[command(flatten)]
+        output: Output,
     },
     /// Every mirror with its last sync; stale ones are marked.
     List {
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        output: Output,
     },
 }
 
@@ -149,14 +174,14 @@ pub enum JobsCommand {
         repo: Option<String>,
         #[arg(long, default_value_t = 50)]
         limit: usize,
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        output: Output,
     },
     /// A job's status and steps.
     Show {
         id: String,
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        output: Output,
     },
     /// A job's log; `--follow` keeps printing until the job is over.
     Logs {
@@ -174,11 +199,21 @@ pub enum JobsCommand {
         /// The job's repository name (default: the folder name).
         #[arg(long)]
         name: Option<String>,
+        #[command(flatten)]
+        output: Output,
     },
     /// Cancel a queued or running job.
-    Cancel { id: String },
+    Cancel {
+        id: String,
+        #[command(flatten)]
+        output: Output,
+    },
     /// Queue a finished job again as a new job.
-    Retry { id: String },
+    Retry {
+        id: String,
+        #[command(flatten)]
+        output: Output,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -208,9 +243,8 @@ pub struct DigestArgs {
     /// or x (a digest kind must be the period's own).
     #[arg(long, value_enum, value_name = "KIND")]
     pub kind: Option<DraftKind>,
-    /// Print the draft id, path and metrics as JSON.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: Output,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -241,12 +275,16 @@ impl From<PeriodArg> for PeriodKind {
 pub enum DraftsCommand {
     /// Every draft with its state, newest first.
     List {
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        output: Output,
     },
     /// Print a draft's Markdown file.
+    ///
+    /// With --json, its front matter, publications and body.
     Show {
         id: String,
+        #[command(flatten)]
+        output: Output,
     },
     /// Approve a draft the checker finds nothing in. Exit 1 naming the findings, unless
     /// --force.
@@ -263,8 +301,8 @@ pub enum DraftsCommand {
     /// and things told more than once. Exit 0 when clean, 1 with findings.
     Check {
         id: String,
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        output: Output,
     },
     /// Publish an approved draft to its channels (`publish.channels`), or to those named.
     Publish {
@@ -275,17 +313,28 @@ pub enum DraftsCommand {
         /// Print what each channel would receive; change nothing.
         #[arg(long)]
         dry_run: bool,
+        #[command(flatten)]
+        output: Output,
     },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// The effective config, secrets masked.
-    Show,
+    Show {
+        #[command(flatten)]
+        output: Output,
+    },
     /// Where the config, data and log files are.
-    Path,
+    Path {
+        #[command(flatten)]
+        output: Output,
+    },
     /// Check the config and exit 0, or print what is wrong and exit 2.
-    Check,
+    Check {
+        #[command(flatten)]
+        output: Output,
+    },
 }
 
 /// A failure and its exit code.
@@ -314,7 +363,12 @@ impl Failure {
 }
 
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let args: Vec<OsString> = std::env::args_os().collect();
+    let color = ColorWhen::before_parsing(&args);
+    let matches = Cli::command()
+        .color(color.for_clap())
+        .get_matches_from(args);
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
@@ -329,15 +383,20 @@ fn run(cli: Cli) -> Result<(), Failure> {
         end_quietly_when_output_closes();
     }
     let config_override = cli.config.as_deref();
-    // Where the files are is worth knowing even when the config is broken.
+    // Where the files are is worth knowing even when the config is broken; completions
+    // and the man page need no config at all.
     let command = match cli.command {
-        Some(Command::Config(ConfigCommand::Path)) => return config_cmd::path(config_override),
+        Some(Command::Config(ConfigCommand::Path { output })) => {
+            return config_cmd::path(config_override, output);
+        }
+        Some(Command::Completions { shell }) => return shell::completions(shell),
+        Some(Command::Man) => return shell::man(),
         command => command,
     };
     let context = Context::load(config_override)?;
     let runtime = tokio::runtime::Runtime::new().map_err(Failure::failed)?;
     match command {
-        None => console(&runtime, context),
+        None => console(&runtime, context, cli.color),
         Some(Command::Digest(args)) => runtime.block_on(drafts::digest(&context, args)),
         Some(Command::Drafts(command)) => runtime.block_on(drafts::run(&context, command)),
         Some(Command::Config(command)) => config_cmd::run(&context, command),
@@ -346,14 +405,17 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Some(Command::Pool { agents }) => runtime.block_on(ci::pool(&context, agents)),
         Some(Command::Jobs(command)) => runtime.block_on(ci::jobs(&context, command)),
         Some(Command::Up(args)) => runtime.block_on(cluster::up(&context, args)),
-        Some(Command::Status { json }) => runtime.block_on(cluster::status(&context, json)),
+        Some(Command::Status { output }) => runtime.block_on(cluster::status(&context, output)),
         Some(Command::Down(args)) => runtime.block_on(cluster::down(&context, args)),
-        Some(Command::Doctor { json }) => runtime.block_on(doctor::run(&context, json)),
+        Some(Command::Doctor { output }) => runtime.block_on(doctor::run(&context, output)),
         Some(Command::Mirror(command)) => runtime.block_on(mirror::run(&context, command)),
         Some(Command::Image(command)) => runtime.block_on(image::run(&context, command)),
-        Some(Command::Schedule(ScheduleCommand::Run { cadence, date })) => {
-            runtime.block_on(schedule::run(&context, cadence, date))
-        }
+        Some(Command::Schedule(ScheduleCommand::Run {
+            cadence,
+            date,
+            output,
+        })) => runtime.block_on(schedule::run(&context, cadence, date, output)),
+        Some(Command::Completions { .. } | Command::Man) => unreachable!("answered above"),
     }
 }
 
@@ -378,12 +440,22 @@ fn end_quietly_when_output_closes() {
     }
 }
 
-fn console(runtime: &tokio::runtime::Runtime, context: Context) -> Result<(), Failure> {
+fn console(
+    runtime: &tokio::runtime::Runtime,
+    mut context: Context,
+    color: ColorWhen,
+) -> Result<(), Failure> {
     if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
         return Err(Failure::bad_input(
-            "the console needs a terminal (TTY). Headless commands: raibid digest, raibid drafts list|show|check|approve|reject|publish, raibid jobs list|show|logs|trigger|cancel|retry, raibid server, raibid agent, raibid pool, raibid up|status|down|doctor, raibid mirror plan|sync|list, raibid schedule run daily|weekly|monthly, raibid image build, raibid config show|path|check (see raibid --help)",
+            "the console needs a terminal (TTY). Headless commands: raibid digest, raibid drafts list|show|check|approve|reject|publish, raibid jobs list|show|logs|trigger|cancel|retry, raibid server, raibid agent, raibid pool, raibid up|status|down|doctor, raibid mirror plan|sync|list, raibid schedule run daily|weekly|monthly, raibid image build, raibid config show|path|check, raibid completions SHELL, raibid man (see raibid --help)",
         ));
     }
+    if !color.colors(std::env::var_os("NO_COLOR")) {
+        context.themes = context.themes.without_color();
+    }
+    // The choice is made here, in the theme: crossterm's own NO_COLOR handling would also
+    // reset bold and reversed text with every colour change.
+    crossterm::style::force_color_output(true);
     let console = context.console()?;
     runtime
         .block_on(crate::app::run(console))

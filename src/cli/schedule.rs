@@ -6,9 +6,11 @@
 
 use std::sync::Arc;
 
+use serde::Serialize;
 use tokio::sync::mpsc;
 
-use super::{Context, Failure};
+use super::publish::Sent;
+use super::{Context, Failure, Output};
 use crate::backend::sparky::approval::{self, ApproveError};
 use crate::backend::sparky::channels::ChannelName;
 use crate::backend::sparky::checker::Rules;
@@ -26,6 +28,7 @@ pub async fn run(
     context: &Context,
     cadence: Cadence,
     date: Option<jiff::civil::Date>,
+    output: Output,
 ) -> Result<(), Failure> {
     let config = &context.config;
     let tz = period::time_zone(&config.sparky.time_zone).map_err(Failure::bad_input)?;
@@ -63,15 +66,33 @@ pub async fn run(
     tracing::info!(?cadence, period = %collected.data.period.label, "scheduled run");
     let store = Arc::new(context.store()?);
     let mut failed = Vec::new();
+    let mut drafts = Vec::new();
     let kinds = cadence.kinds(config);
     for &kind in &kinds {
         let prepared = pipeline::as_kind(collected.clone(), Some(kind), config);
-        let written = write_and_publish(context, &store, &prepared, &collected.id, request.writer);
+        let mut report = Scheduled::new(&prepared.id, output);
+        let written = write_and_publish(
+            context,
+            &store,
+            &prepared,
+            &collected.id,
+            request.writer,
+            &mut report,
+        );
         if let Err(message) = written.await {
             tracing::error!(draft = %prepared.id, %message, "scheduled draft failed");
             eprintln!("{}\t{message}", prepared.id);
+            report.outcome = "failed";
+            report.error = Some(message);
             failed.push(prepared.id);
         }
+        drafts.push(report);
+    }
+    if output.json {
+        super::output::print_json(&serde_json::json!({
+            "period": collected.data.period.label,
+            "drafts": drafts,
+        }))?;
     }
     if failed.is_empty() {
         Ok(())
@@ -85,6 +106,50 @@ pub async fn run(
     }
 }
 
+/// What became of one draft of the run, as `--json` reports it; each step is also said as
+/// a line (without `--json`).
+#[derive(Debug, Serialize)]
+struct Scheduled {
+    id: String,
+    /// `exists` (left as it is), `empty` (no commits), `awaits_approval`, `held` (the
+    /// checker found something), `waits_for_digest`, `published` or `failed`.
+    outcome: &'static str,
+    /// The state of a draft that existed before the run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    state: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    writer: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    findings: Option<usize>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    channels: Vec<Sent>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    #[serde(skip)]
+    output: Output,
+}
+
+impl Scheduled {
+    fn new(id: &str, output: Output) -> Scheduled {
+        Scheduled {
+            id: id.to_owned(),
+            outcome: "failed",
+            state: None,
+            writer: None,
+            findings: None,
+            channels: Vec::new(),
+            error: None,
+            output,
+        }
+    }
+
+    /// Records the outcome so far, and says it as the line `{id}\t{line}`.
+    fn says(&mut self, outcome: &'static str, line: impl std::fmt::Display) {
+        self.outcome = outcome;
+        self.output.line(format_args!("{}\t{line}", self.id));
+    }
+}
+
 /// One kind of the run: written unless it exists, checked, published if its policy says
 /// so. An auto-published draft left approved by a channel that failed is sent again.
 async fn write_and_publish(
@@ -93,6 +158,7 @@ async fn write_and_publish(
     prepared: &Prepared,
     digest_id: &str,
     writer: WriterChoice,
+    report: &mut Scheduled,
 ) -> Result<(), String> {
     let config = &context.config;
     let id = &prepared.id;
@@ -101,27 +167,41 @@ async fn write_and_publish(
         let state = store.load(id).map_err(|e| e.to_string())?.front.state;
         let missing = missing_channels(store, id, config, prepared.kind)?;
         let out = matches!(state, DraftState::Approved | DraftState::Published);
+        report.state = Some(state.as_str());
         if !(auto && out && !missing.is_empty()) {
-            println!("{id}\texists ({}): left as it is", state.as_str());
+            report.says(
+                "exists",
+                format_args!("exists ({}): left as it is", state.as_str()),
+            );
             return Ok(());
         }
-        println!(
+        report.output.line(format_args!(
             "{id}\texists ({}): publishing to the channels that lack it",
             state.as_str()
-        );
+        ));
         missing
-    } else if write_checked(config, store, prepared, writer, auto).await? {
+    } else if write_checked(config, store, prepared, writer, auto, report).await? {
         Vec::new()
     } else {
         return Ok(());
     };
     // A post that links to the period's digest waits until the digest is out.
     if prepared.data.link.is_some() && !on_the_site(store, digest_id)? {
-        println!("{id}\twaits: the digest it links to ({digest_id}) is not published yet");
+        report.says(
+            "waits_for_digest",
+            format_args!("waits: the digest it links to ({digest_id}) is not published yet"),
+        );
         return Ok(());
     }
     let plan = delivery::plan(store, id, config, &channels).map_err(|e| e.to_string())?;
-    super::publish::deliver_printing(context, &plan, Arc::clone(store), &format!("{id}\t")).await
+    let prefix = format!("{id}\t");
+    let (sent, delivered) =
+        super::publish::deliver_printing(context, &plan, Arc::clone(store), &prefix, report.output)
+            .await;
+    report.channels = sent;
+    delivered?;
+    report.outcome = "published";
+    Ok(())
 }
 
 /// The channels configured for the draft's kind that have no publication of it yet.
@@ -158,6 +238,7 @@ async fn write_checked(
     prepared: &Prepared,
     writer: WriterChoice,
     auto: bool,
+    report: &mut Scheduled,
 ) -> Result<bool, String> {
     let id = &prepared.id;
     // Nobody watches the tokens of a scheduled run.
@@ -166,9 +247,12 @@ async fn write_checked(
         .await
         .map_err(|e| e.to_string())?;
     let Some(composed) = composed else {
-        println!(
-            "{id}\tno commits in {}: no draft written",
-            prepared.data.period.label
+        report.says(
+            "empty",
+            format_args!(
+                "no commits in {}: no draft written",
+                prepared.data.period.label
+            ),
         );
         return Ok(false);
     };
@@ -178,20 +262,27 @@ async fn write_checked(
     pipeline::save(store, prepared, &composed).map_err(|e| e.to_string())?;
     let findings = &composed.findings;
     tracing::info!(draft = %id, writer = %composed.front.writer, findings = findings.len(), "draft written");
-    println!(
+    report.writer = Some(composed.front.writer.clone());
+    report.findings = Some(findings.len());
+    report.output.line(format_args!(
         "{id}\twritten by {}, {} findings",
         composed.front.writer,
         findings.len()
-    );
+    ));
     if !auto {
-        println!("{id}\twaits for a person to approve it");
+        report.says("awaits_approval", "waits for a person to approve it");
         return Ok(false);
     }
     // The approval rule a person follows, never forced: findings keep the draft for them.
     match approval::approve(store, id, false, &Rules::of(config)) {
         Ok(_) => Ok(true),
         Err(ApproveError::Findings { .. }) => {
-            println!("{id}\tnot published: the checker found something (raibid drafts check {id})");
+            report.says(
+                "held",
+                format_args!(
+                    "not published: the checker found something (raibid drafts check {id})"
+                ),
+            );
             Ok(false)
         }
         Err(e) => Err(e.to_string()),

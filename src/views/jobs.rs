@@ -134,7 +134,7 @@ fn draw_log(frame: &mut Frame, area: Rect, state: &State, log: &LogView, theme: 
                 LogStream::System => Style::default().fg(theme.accent),
             };
             if !search.is_empty() && line.line.to_lowercase().contains(&search) {
-                style = style.bg(theme.selection_bg).fg(theme.selection_fg);
+                style = style.patch(theme.selected());
             }
             Line::from(vec![
                 Span::styled(

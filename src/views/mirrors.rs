@@ -204,10 +204,7 @@ impl Columns {
             (false, false) => ("ok", theme.ok),
         };
         let base = if selected {
-            Style::default()
-                .bg(theme.selection_bg)
-                .fg(theme.selection_fg)
-                .add_modifier(Modifier::BOLD)
+            theme.selected().add_modifier(Modifier::BOLD)
         } else if mirror.stale {
             Style::default().fg(theme.warn)
         } else {

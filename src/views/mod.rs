@@ -217,10 +217,7 @@ fn list_row(
     theme: &Theme,
 ) -> Line<'static> {
     let base = if selected {
-        Style::default()
-            .bg(theme.selection_bg)
-            .fg(theme.selection_fg)
-            .add_modifier(Modifier::BOLD)
+        theme.selected().add_modifier(Modifier::BOLD)
     } else {
         Style::default()
     };

@@ -6,3 +6,4 @@
 mod cli;
 mod closed_output;
 mod config;
+mod conventions;

@@ -257,3 +257,57 @@ async fn config_check_refuses_gitea_pins_older_than_their_fixes() {
         assert!(said.contains(says), "{said}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn up_dry_runs_and_down_report_as_json() {
+    let sim = SimLab::start().await;
+    let root = sim.data.path();
+    let config = sim_config(&sim, sim.kubeconfig(), "");
+    let json = |output: &Output| -> serde_json::Value {
+        assert!(output.status.success(), "{}", text(output));
+        serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(output)))
+    };
+
+    let up = json(&raibid(root, &config, &["up", "--json"]).await);
+    assert!(
+        up["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["name"] == "api")
+    );
+    let steps = up["steps"].as_array().unwrap();
+    assert_eq!(steps[0]["component"], "k3s");
+    assert_eq!(steps[0]["outcome"], "in_place");
+    let redis = steps.iter().find(|s| s["component"] == "redis").unwrap();
+    assert_eq!(redis["outcome"], "applied", "{up}");
+
+    let planned = json(&raibid(root, &config, &["up", "--dry-run", "--json"]).await);
+    assert_eq!(planned["cluster"], "present");
+    let steps = planned["steps"].as_array().unwrap();
+    let redis = steps.iter().find(|s| s["component"] == "redis").unwrap();
+    assert!(
+        redis["plan"].as_str().unwrap().contains("in place"),
+        "{planned}"
+    );
+
+    let down = json(&raibid(root, &config, &["down", "--only", "sparky", "--json"]).await);
+    assert_eq!(down["steps"][0]["component"], "sparky");
+    assert_eq!(down["steps"][0]["outcome"], "removed");
+
+    let nowhere = format!(
+        "[cluster]\nkubeconfig = \"{}/nowhere.yaml\"\n",
+        root.display()
+    );
+    let absent = json(&raibid(root, &nowhere, &["up", "--dry-run", "--json"]).await);
+    assert_eq!(absent["cluster"], "absent", "{absent}");
+    assert!(absent["install"].is_string());
+    let dir = root.join("rendered");
+    let args = ["up", "--render", dir.to_str().unwrap(), "--json"];
+    let rendered = json(&raibid(root, &nowhere, &args).await);
+    assert_eq!(rendered["dir"], dir.to_str().unwrap());
+    assert!(
+        rendered["files"].as_array().unwrap().len() > 20,
+        "{rendered}"
+    );
+}

@@ -848,10 +848,10 @@ fn chart_problems(chart: &Manifest) -> Vec<String> {
     let source = chart_source(&name);
     let mut found = Vec::new();
     misfits(&values, &source.values, free_form(&name), "", &mut found);
-    if let Some(tag) = values["image"]["tag"].as_str() {
-        if let Err(why) = tag_fits_app_version(tag, &source.app_version) {
-            found.push(why);
-        }
+    if let Some(tag) = values["image"]["tag"].as_str()
+        && let Err(why) = tag_fits_app_version(tag, &source.app_version)
+    {
+        found.push(why);
     }
     found
 }

@@ -356,3 +356,41 @@ fn local_pool_builds_a_triggered_job() {
         "the pool's agents stop with the console"
     );
 }
+
+/// The colour parameters of every SGR sequence on `screen` (tmux's `capture-pane -e`):
+/// 30–49 and 90–107, 38 and 48 included.
+fn colors(screen: &str) -> Vec<String> {
+    screen
+        .split("\x1b[")
+        .skip(1)
+        .filter_map(|rest| rest.split_once('m').map(|(params, _)| params))
+        .flat_map(|params| params.split(';'))
+        .filter(|p| {
+            p.parse::<u32>()
+                .is_ok_and(|n| ((30..=49).contains(&n) && n != 39 && n != 49) || n >= 90)
+        })
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn color_never_draws_the_console_without_colour_and_the_selection_reversed() {
+    let (root, repo, config) = fixture();
+    let home = root.path().join("home");
+    let args = |color: &str| format!("--config {} --color {color}", config.display());
+    let plain = Tmux::start("plain", &repo, &home, &args("never"));
+    plain.wait_for("feat: first light");
+    let screen = plain.tmux(&["capture-pane", "-p", "-e"]);
+    assert_eq!(colors(&screen), Vec::<String>::new(), "{screen:?}");
+    assert!(
+        screen.contains("\x1b[7m") || screen.contains(";7m"),
+        "{screen:?}"
+    );
+    drop(plain);
+
+    let colored = Tmux::start("colored", &repo, &home, &args("always"));
+    colored.wait_for("feat: first light");
+    let screen = colored.tmux(&["capture-pane", "-p", "-e"]);
+    assert!(!colors(&screen).is_empty(), "{screen:?}");
+    drop(root);
+}

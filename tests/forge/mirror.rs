@@ -1125,3 +1125,26 @@ async fn cli_sync_registers_giteas_push_webhook_once() {
     );
     assert!(!text(&out).contains(GITEA_HOOK_SECRET) && !text(&out2).contains(GITEA_HOOK_SECRET));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sync_reports_as_json() {
+    let lab = Lab::start(2).await;
+    let config = write_config(&lab, true);
+    let all = lab.selected(&lab.config()).await;
+    let out = raibid(&lab, &config, &["mirror", "sync", "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let synced: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(synced["created"].as_array().unwrap().len(), 2, "{synced}");
+    assert_eq!(synced["kept"], json!([]));
+    assert_eq!(synced["unmatched"], json!([]));
+
+    let args = ["mirror", "sync", &all[0].full_name, "--json"];
+    let out = raibid(&lab, &config, &args);
+    assert!(out.status.success(), "{}", text(&out));
+    let one: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(one["github"], all[0].full_name.as_str());
+    assert!(
+        one["gitea"].as_str().unwrap().starts_with("mirrors/"),
+        "{one}"
+    );
+}

@@ -427,10 +427,10 @@ pub(super) fn on_event(state: &mut State, event: Event) -> Vec<Cmd> {
             } else {
                 state.info(format!("saved {id}"));
             }
-            if let Mode::Editing(editor) = &state.mode {
-                if editor.id == id {
-                    state.preview.text = editor.saved.clone();
-                }
+            if let Mode::Editing(editor) = &state.mode
+                && editor.id == id
+            {
+                state.preview.text = editor.saved.clone();
             }
             Vec::new()
         }

@@ -129,11 +129,11 @@ pub(super) fn delivered(
             .renderings
             .iter()
             .position(|r| r.channel == channel);
-        if flow.plan.id == id {
-            if let Some(at) = at {
-                flow.results[at] = Some(result);
-                return;
-            }
+        if flow.plan.id == id
+            && let Some(at) = at
+        {
+            flow.results[at] = Some(result);
+            return;
         }
     }
     match result {
@@ -144,19 +144,19 @@ pub(super) fn delivered(
 
 /// Publishing stopped before any channel was asked (the draft changed meanwhile, say).
 pub(super) fn failed(state: &mut State) {
-    if let Mode::Publishing(flow) = &mut state.mode {
-        if flow.stage == PublishStage::Sending {
-            flow.stage = PublishStage::Done;
-        }
+    if let Mode::Publishing(flow) = &mut state.mode
+        && flow.stage == PublishStage::Sending
+    {
+        flow.stage = PublishStage::Done;
     }
 }
 
 /// Every channel answered.
 pub(super) fn finished(state: &mut State, id: &str) {
-    if let Mode::Publishing(flow) = &mut state.mode {
-        if flow.plan.id == id {
-            flow.stage = PublishStage::Done;
-        }
+    if let Mode::Publishing(flow) = &mut state.mode
+        && flow.plan.id == id
+    {
+        flow.stage = PublishStage::Done;
     }
     state.end_busy(BusyKey::Publishing);
 }

@@ -102,10 +102,10 @@ async fn supervise(
             }
         }
         while slots.len() > wanted as usize {
-            if let Some(slot) = slots.pop() {
-                if let Some(pid) = slot.pid {
-                    terminate(pid);
-                }
+            if let Some(slot) = slots.pop()
+                && let Some(pid) = slot.pid
+            {
+                terminate(pid);
             }
         }
         let running = slots.iter().filter(|s| s.pid.is_some()).count() as u32;

@@ -177,10 +177,10 @@ fn controllers(cluster: &FakeCluster, write: &Write, gitops: &Path) {
             reconcile_flux(cluster, &write.object, gitops)
         }
         (api_version, plural) => {
-            if let Some(status) = ready_status(plural, &write.object) {
-                if write.object.get("status") != Some(&status) {
-                    cluster.set_status(api_version, plural, namespace, &write.name, status);
-                }
+            if let Some(status) = ready_status(plural, &write.object)
+                && write.object.get("status") != Some(&status)
+            {
+                cluster.set_status(api_version, plural, namespace, &write.name, status);
             }
         }
     }

@@ -270,7 +270,7 @@ pub fn jobs() -> Vec<raibid::backend::queue::contract::JobRecord> {
         JobRecord {
             job: Job {
                 id: format!("job-{n}"),
-                repo: if n % 2 == 0 {
+                repo: if n.is_multiple_of(2) {
                     "raibid-labs/raibid".into()
                 } else {
                     "raibid-labs/docs".into()

@@ -108,10 +108,10 @@ impl Devto {
             Some(canonical) => self.find(canonical).await?,
             None => None,
         };
-        if let Some(found) = found {
-            if let Some(updated) = self.update(&found.id.to_string(), &update).await? {
-                return Ok(Delivery::Updated(publication(updated, hash)));
-            }
+        if let Some(found) = found
+            && let Some(updated) = self.update(&found.id.to_string(), &update).await?
+        {
+            return Ok(Delivery::Updated(publication(updated, hash)));
         }
         let created = self
             .request(Method::POST, &["api", "articles"])
@@ -167,10 +167,8 @@ impl Devto {
 /// one published by hand on Dev.to stays published.
 fn update_fields(article: &Value, publish: bool) -> Value {
     let mut fields = article.clone();
-    if !publish {
-        if let Some(map) = fields.as_object_mut() {
-            map.remove("published");
-        }
+    if !publish && let Some(map) = fields.as_object_mut() {
+        map.remove("published");
     }
     fields
 }

@@ -335,11 +335,12 @@ fn select(
             });
         }
     }
-    if !reached_boundary && walked.cut_short.is_none() {
-        if let Some((seconds, root)) = first_root {
-            walked.first_commit = Timestamp::from_second(seconds).ok();
-            walked.root = Some(root);
-        }
+    if !reached_boundary
+        && walked.cut_short.is_none()
+        && let Some((seconds, root)) = first_root
+    {
+        walked.first_commit = Timestamp::from_second(seconds).ok();
+        walked.root = Some(root);
     }
     Ok(walked)
 }

@@ -37,10 +37,10 @@ fn totals_sentence(m: &Metrics) -> String {
     let changed = lines(t.insertions, t.deletions);
     let commits = count(t.commits, "commit", "commits");
     let people: Vec<&Contributor> = humans(m).collect();
-    if let [only] = people.as_slice() {
-        if only.commits == t.commits {
-            return format!("{} made all {commits} {place}, {changed} lines.", only.name);
-        }
+    if let [only] = people.as_slice()
+        && only.commits == t.commits
+    {
+        return format!("{} made all {commits} {place}, {changed} lines.", only.name);
     }
     let totals = format!(
         "{commits} by {} {place}, {changed} lines",

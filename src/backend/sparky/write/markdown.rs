@@ -34,7 +34,7 @@ pub(crate) fn text(text: &str) -> String {
 /// [`text`]; all of it as [`text`] unless its backticks pair simply.
 fn with_code_spans(title: &str) -> String {
     let parts: Vec<&str> = title.split('`').collect();
-    if parts.len() % 2 == 0 || title.contains("``") {
+    if parts.len().is_multiple_of(2) || title.contains("``") {
         return text(title);
     }
     let shown: Vec<String> = parts

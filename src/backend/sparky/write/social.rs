@@ -178,15 +178,15 @@ fn key_numbers(data: &DigestData) -> Vec<String> {
                 .map(|r| format!("{} {} released", r.repo, r.tag)),
         );
     }
-    if let Some(trend) = &m.trend {
-        if let Some(pct) = trend.commits_change_pct {
-            out.push(format!(
-                "commits {} {} in {}",
-                change(pct),
-                number(trend.previous.commits),
-                trend.previous_label
-            ));
-        }
+    if let Some(trend) = &m.trend
+        && let Some(pct) = trend.commits_change_pct
+    {
+        out.push(format!(
+            "commits {} {} in {}",
+            change(pct),
+            number(trend.previous.commits),
+            trend.previous_label
+        ));
     }
     out
 }
