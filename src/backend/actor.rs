@@ -1,7 +1,8 @@
 //! The one shape of the console's actors (sparky, ci, cluster, mirror): each module's
 //! `spawn(setup, events)` returns an [`Actor`], reads its `Command`s from an [`Inbox`] and
 //! reports its `Event`s through [`Events`]; the actors of views that are read only while
-//! on screen repeat their reads with a [`Poll`].
+//! on screen repeat their reads with a [`Poll`], and those that also run one long job at a
+//! time (cluster, mirror) are a [`Watcher`] run by [`run_watcher`].
 //!
 //! An actor stops when its [`Commands`] is dropped: its inbox ends at once (commands still
 //! queued are dropped), what it awaits in place is cancelled through [`Inbox::stop`], and
@@ -14,7 +15,7 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::SendError;
-use tokio::task::JoinHandle;
+use tokio::task::{JoinError, JoinHandle, JoinSet};
 use tokio::time::{Interval, MissedTickBehavior};
 use tokio_util::sync::{CancellationToken, DropGuard};
 
@@ -117,6 +118,89 @@ impl Poll {
             std::future::pending().await
         }
     }
+}
+
+/// What a [`Watcher`] reads and runs: its source, set up when first needed, read every
+/// period while its view is on screen, and one long job at a time.
+pub struct Watched<S, J> {
+    /// `None` until set up, and while setting up fails.
+    pub source: Option<S>,
+    pub poll: Poll,
+    /// The long job going, if any: one runs while this is not empty.
+    pub job: JoinSet<J>,
+}
+
+impl<S, J: 'static> Watched<S, J> {
+    pub fn every(period: Duration) -> Watched<S, J> {
+        Watched {
+            source: None,
+            poll: Poll::every(period),
+            job: JoinSet::new(),
+        }
+    }
+
+    /// The job ended, or a read is due.
+    async fn next(&mut self) -> Option<Result<J, JoinError>> {
+        tokio::select! {
+            Some(ended) = self.job.join_next() => Some(ended),
+            () = self.poll.due(self.source.is_some()) => None,
+        }
+    }
+}
+
+/// The actor of a view read only while on screen, which also runs one long job at a
+/// time: the cluster's bring-ups and removals, a mirror's sync.
+pub trait Watcher: Send {
+    type Command: Send;
+    type Source: Send;
+    type Job: Send + 'static;
+
+    fn watched(&mut self) -> &mut Watched<Self::Source, Self::Job>;
+    /// Sets the source up unless it is (a failure is reported); whether there is one.
+    fn set_up(&mut self) -> impl Future<Output = bool> + Send;
+    /// Reads the source and reports what it read.
+    fn read(&mut self) -> impl Future<Output = ()> + Send;
+    /// The job ended: reports how.
+    fn ended(&mut self, ended: Result<Self::Job, JoinError>) -> impl Future<Output = ()> + Send;
+    fn handle(&mut self, command: Self::Command) -> impl Future<Output = ()> + Send;
+
+    /// The view is shown (read now and every period) or left (no reads).
+    fn watch(&mut self, on: bool) -> impl Future<Output = ()> + Send {
+        async move {
+            self.watched().poll.watch(on);
+            if on {
+                self.refresh().await;
+            }
+        }
+    }
+
+    /// Sets up if needed (a failed set-up is retried here), then reads and restarts the
+    /// poll from now.
+    fn refresh(&mut self) -> impl Future<Output = ()> + Send {
+        async move {
+            if self.set_up().await {
+                self.read().await;
+                self.watched().poll.restart();
+            }
+        }
+    }
+}
+
+/// A [`Watcher`]'s loop, until its inbox ends; a job still going is dropped then.
+pub async fn run_watcher<W: Watcher>(mut watcher: W, mut inbox: Inbox<W::Command>) {
+    loop {
+        tokio::select! {
+            command = inbox.recv() => match command {
+                Some(command) => watcher.handle(command).await,
+                None => break,
+            },
+            next = watcher.watched().next() => match next {
+                Some(ended) => watcher.ended(ended).await,
+                None => watcher.read().await,
+            },
+        }
+    }
+    watcher.watched().job.shutdown().await;
 }
 
 /// Where an actor sends its events: a channel of their own (tests), or the console's one

@@ -11,13 +11,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
-use tokio::task::{JoinError, JoinSet};
+use tokio::task::JoinError;
 use tokio_util::sync::CancellationToken;
 
 use super::lab::Lab;
 use super::report::{ClusterStatus, Progress};
 use super::{Component, doctor, k3s};
-use crate::backend::actor::{Actor, Events, Inbox, Poll};
+use crate::backend::actor::{Actor, Events, Watched, Watcher, run_watcher};
 use crate::config::Config;
 
 /// How often the status is read while the Cluster view is on screen.
@@ -64,7 +64,15 @@ pub struct Setup {
 
 /// Starts the actor; stopping it drops a run in progress.
 pub fn spawn(setup: Setup, events: Events<Event>) -> Actor<Command> {
-    Actor::spawn(|inbox| run(setup, inbox, events))
+    Actor::spawn(|inbox| {
+        let worker = Worker {
+            setup,
+            events,
+            stop: inbox.stop().clone(),
+            watched: Watched::every(POLL_EVERY),
+        };
+        run_watcher(worker, inbox)
+    })
 }
 
 /// How a run ended, and the lab it used (connected or installed by it), if any.
@@ -75,68 +83,22 @@ struct Worker {
     events: Events<Event>,
     /// The actor's stop: a connection or a status read in progress is dropped with it.
     stop: CancellationToken,
-    lab: Option<Lab>,
-    poll: Poll,
-    /// The bring-up or removal going, if any: it runs while this is not empty.
-    run: JoinSet<Ended>,
+    /// The connected lab, and the bring-up or removal going if any.
+    watched: Watched<Lab, Ended>,
 }
 
-async fn run(setup: Setup, mut inbox: Inbox<Command>, events: Events<Event>) {
-    let mut worker = Worker {
-        setup,
-        events,
-        stop: inbox.stop().clone(),
-        lab: None,
-        poll: Poll::every(POLL_EVERY),
-        run: JoinSet::new(),
-    };
-    loop {
-        tokio::select! {
-            command = inbox.recv() => match command {
-                Some(command) => worker.handle(command).await,
-                None => break,
-            },
-            Some(ended) = worker.run.join_next() => worker.finished(ended).await,
-            _ = worker.poll.due(worker.lab.is_some()) => worker.status().await,
-        }
-    }
-    worker.run.shutdown().await;
-}
+impl Watcher for Worker {
+    type Command = Command;
+    type Source = Lab;
+    type Job = Ended;
 
-impl Worker {
-    fn send(&self, event: Event) {
-        let _ = self.events.send(event);
+    fn watched(&mut self) -> &mut Watched<Lab, Ended> {
+        &mut self.watched
     }
 
-    async fn handle(&mut self, command: Command) {
-        match command {
-            Command::Watch => {
-                self.poll.watch(true);
-                self.refresh().await;
-            }
-            Command::Unwatch => self.poll.watch(false),
-            Command::Refresh => self.refresh().await,
-            Command::Up { components, force } => {
-                self.start(Run::Up { components, force }).await;
-            }
-            Command::Down { components, purge } => {
-                self.start(Run::Down { components, purge }).await;
-            }
-        }
-    }
-
-    /// Connects if not connected (a failed connection is retried here), then reads the
-    /// status and restarts the poll interval from now.
-    async fn refresh(&mut self) {
-        if self.connect().await {
-            self.status().await;
-            self.poll.restart();
-        }
-    }
-
-    /// Whether there is a connected lab, connecting first if needed.
-    async fn connect(&mut self) -> bool {
-        if self.lab.is_some() {
+    /// Connects unless connected.
+    async fn set_up(&mut self) -> bool {
+        if self.watched.source.is_some() {
             return true;
         }
         let setup = &self.setup;
@@ -144,7 +106,7 @@ impl Worker {
         match self.stop.run_until_cancelled(connecting).await {
             Some(Ok(lab)) => {
                 self.send(Event::Connected(lab.server().to_string()));
-                self.lab = Some(lab);
+                self.watched.source = Some(lab);
                 true
             }
             Some(Err(e)) => {
@@ -155,10 +117,41 @@ impl Worker {
         }
     }
 
-    async fn status(&self) {
-        if let Some(lab) = &self.lab {
+    async fn read(&mut self) {
+        if let Some(lab) = &self.watched.source {
             self.status_of(lab).await;
         }
+    }
+
+    /// Reports how the run ended, then the status it left behind without waiting for
+    /// the next poll.
+    async fn ended(&mut self, ended: Result<Ended, JoinError>) {
+        let (lab, result) =
+            ended.unwrap_or_else(|e| (None, Err(format!("the run's task failed: {e}"))));
+        self.send(Event::RunFinished(result));
+        if let Some(lab) = &lab {
+            self.status_of(lab).await;
+        }
+    }
+
+    async fn handle(&mut self, command: Command) {
+        match command {
+            Command::Watch => self.watch(true).await,
+            Command::Unwatch => self.watch(false).await,
+            Command::Refresh => self.refresh().await,
+            Command::Up { components, force } => {
+                self.start(Run::Up { components, force }).await;
+            }
+            Command::Down { components, purge } => {
+                self.start(Run::Down { components, purge }).await;
+            }
+        }
+    }
+}
+
+impl Worker {
+    fn send(&self, event: Event) {
+        let _ = self.events.send(event);
     }
 
     async fn status_of(&self, lab: &Lab) {
@@ -170,33 +163,22 @@ impl Worker {
     /// Starts a run unless one is going; it connects first, so a run asked for while the
     /// cluster was unavailable tries again.
     async fn start(&mut self, run: Run) {
-        if !self.run.is_empty() {
+        if !self.watched.job.is_empty() {
             return self.send(Event::RunFinished(Err("a run is already going".into())));
         }
         // A bring-up that includes k3s may install it when there is no cluster yet.
         let may_install =
             matches!(&run, Run::Up { components, .. } if components.contains(&Component::K3s));
-        if !self.connect().await && !may_install {
+        if !self.set_up().await && !may_install {
             return self.send(Event::RunFinished(Err("the cluster is unavailable".into())));
         }
-        self.run.spawn(carry_out(
-            self.lab.clone(),
+        self.watched.job.spawn(carry_out(
+            self.watched.source.clone(),
             Arc::clone(&self.setup.config),
             self.setup.data_dir.clone(),
             run,
             self.events.clone(),
         ));
-    }
-
-    /// The run is over: reports how it ended, then the status it left behind without
-    /// waiting for the next poll.
-    async fn finished(&self, ended: Result<Ended, JoinError>) {
-        let (lab, result) =
-            ended.unwrap_or_else(|e| (None, Err(format!("the run's task failed: {e}"))));
-        self.send(Event::RunFinished(result));
-        if let Some(lab) = &lab {
-            self.status_of(lab).await;
-        }
     }
 }
 

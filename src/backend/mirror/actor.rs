@@ -11,11 +11,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::task::{JoinError, JoinSet};
+use tokio::task::JoinError;
 use tokio_util::sync::CancellationToken;
 
 use super::{GiteaMirrors, MirrorStatus};
-use crate::backend::actor::{Actor, Events, Inbox, Poll};
+use crate::backend::actor::{Actor, Events, Watched, Watcher, run_watcher};
 use crate::config::Config;
 
 /// How often the mirrors are listed while the Mirrors view is on screen.
@@ -52,7 +52,15 @@ pub struct Setup {
 
 /// Starts the actor; stopping it drops a sync in progress.
 pub fn spawn(setup: Setup, events: Events<Event>) -> Actor<Command> {
-    Actor::spawn(|inbox| run(setup, inbox, events))
+    Actor::spawn(|inbox| {
+        let worker = Worker {
+            setup,
+            events,
+            stop: inbox.stop().clone(),
+            watched: Watched::every(POLL_EVERY),
+        };
+        run_watcher(worker, inbox)
+    })
 }
 
 struct Worker {
@@ -60,69 +68,28 @@ struct Worker {
     events: Events<Event>,
     /// The actor's stop: a listing in progress is dropped with it.
     stop: CancellationToken,
-    mirrors: Option<GiteaMirrors>,
-    poll: Poll,
-    /// The sync going, if any: it runs while this is not empty.
-    sync: JoinSet<Result<String, String>>,
+    /// The mirrors, and the sync going if any.
+    watched: Watched<GiteaMirrors, Result<String, String>>,
 }
 
-async fn run(setup: Setup, mut inbox: Inbox<Command>, events: Events<Event>) {
-    let mut worker = Worker {
-        setup,
-        events,
-        stop: inbox.stop().clone(),
-        mirrors: None,
-        poll: Poll::every(POLL_EVERY),
-        sync: JoinSet::new(),
-    };
-    loop {
-        tokio::select! {
-            command = inbox.recv() => match command {
-                Some(command) => worker.handle(command).await,
-                None => break,
-            },
-            Some(synced) = worker.sync.join_next() => worker.synced(synced).await,
-            _ = worker.poll.due(worker.mirrors.is_some()) => worker.list().await,
-        }
-    }
-    worker.sync.shutdown().await;
-}
+impl Watcher for Worker {
+    type Command = Command;
+    type Source = GiteaMirrors;
+    type Job = Result<String, String>;
 
-impl Worker {
-    fn send(&self, event: Event) {
-        let _ = self.events.send(event);
+    fn watched(&mut self) -> &mut Watched<GiteaMirrors, Result<String, String>> {
+        &mut self.watched
     }
 
-    async fn handle(&mut self, command: Command) {
-        match command {
-            Command::Watch => {
-                self.poll.watch(true);
-                self.refresh().await;
-            }
-            Command::Unwatch => self.poll.watch(false),
-            Command::Refresh => self.refresh().await,
-            Command::Sync(repo) => self.start_sync(repo),
-        }
-    }
-
-    /// Sets up if needed (a failed setup is retried here), then lists and restarts the
-    /// poll interval from now.
-    async fn refresh(&mut self) {
-        if self.set_up() {
-            self.list().await;
-            self.poll.restart();
-        }
-    }
-
-    /// Whether there are mirrors to work with, building them from the config (Gitea's
-    /// keys only) first if needed; a missing key is reported as `Unavailable`.
-    fn set_up(&mut self) -> bool {
-        if self.mirrors.is_some() {
+    /// Builds the mirrors from the config (Gitea's keys only) unless built; a missing key
+    /// is reported as `Unavailable`.
+    async fn set_up(&mut self) -> bool {
+        if self.watched.source.is_some() {
             return true;
         }
         match GiteaMirrors::from_config(&self.setup.config) {
             Ok(mirrors) => {
-                self.mirrors = Some(mirrors);
+                self.watched.source = Some(mirrors);
                 true
             }
             Err(e) => {
@@ -132,8 +99,10 @@ impl Worker {
         }
     }
 
-    async fn list(&self) {
-        let Some(mirrors) = &self.mirrors else { return };
+    async fn read(&mut self) {
+        let Some(mirrors) = &self.watched.source else {
+            return;
+        };
         let listing = mirrors.list(jiff::Timestamp::now());
         let Some(result) = self.stop.run_until_cancelled(listing).await else {
             return;
@@ -144,25 +113,41 @@ impl Worker {
         });
     }
 
-    fn start_sync(&mut self, repo: String) {
-        if !self.sync.is_empty() {
-            return self.send(Event::Synced(Err("a sync is already going".into())));
-        }
-        if !self.set_up() {
-            return self.send(Event::Synced(Err("the mirrors are unavailable".into())));
-        }
-        let Some(mirrors) = self.mirrors.clone() else {
-            return;
-        };
-        self.sync
-            .spawn(async move { mirrors.sync_now(&repo).await.map_err(|e| e.to_string()) });
-    }
-
-    /// A sync ended: reports it, then lists to show the new sync time without waiting
-    /// for the next poll.
-    async fn synced(&self, synced: Result<Result<String, String>, JoinError>) {
+    /// Reports the sync, then lists to show the new sync time without waiting for the
+    /// next poll.
+    async fn ended(&mut self, synced: Result<Result<String, String>, JoinError>) {
         let result = synced.unwrap_or_else(|e| Err(format!("the sync task failed: {e}")));
         self.send(Event::Synced(result));
-        self.list().await;
+        self.read().await;
+    }
+
+    async fn handle(&mut self, command: Command) {
+        match command {
+            Command::Watch => self.watch(true).await,
+            Command::Unwatch => self.watch(false).await,
+            Command::Refresh => self.refresh().await,
+            Command::Sync(repo) => self.start_sync(repo).await,
+        }
+    }
+}
+
+impl Worker {
+    fn send(&self, event: Event) {
+        let _ = self.events.send(event);
+    }
+
+    async fn start_sync(&mut self, repo: String) {
+        if !self.watched.job.is_empty() {
+            return self.send(Event::Synced(Err("a sync is already going".into())));
+        }
+        if !self.set_up().await {
+            return self.send(Event::Synced(Err("the mirrors are unavailable".into())));
+        }
+        let Some(mirrors) = self.watched.source.clone() else {
+            return;
+        };
+        self.watched
+            .job
+            .spawn(async move { mirrors.sync_now(&repo).await.map_err(|e| e.to_string()) });
     }
 }
