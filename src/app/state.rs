@@ -16,6 +16,7 @@ use crate::backend::sparky::period;
 use crate::backend::sparky::store::DraftSummary;
 
 use super::keymap::Keymap;
+use crate::views::list::{FilteredList, Item};
 
 /// The views that Tab and the digit keys switch between, in that order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -203,12 +204,10 @@ pub struct State {
     pub theme_names: Vec<String>,
     /// The injected clock: set by the loop, fixed in tests.
     pub now: Timestamp,
-    pub drafts: Vec<DraftSummary>,
+    /// Filtered on id, title, state and kind.
+    pub drafts: FilteredList<DraftSummary>,
     /// Drafts that could not be read, each as a message naming the file.
     pub problems: Vec<String>,
-    pub filter: String,
-    /// Index into `visible_drafts()`.
-    pub selected: usize,
     pub preview: Preview,
     /// The calendar period the digest action writes; `[` and `]` move it.
     pub period: Period,
@@ -234,10 +233,8 @@ impl State {
             theme,
             theme_names,
             now,
-            drafts: Vec::new(),
+            drafts: FilteredList::default(),
             problems: Vec::new(),
-            filter: String::new(),
-            selected: 0,
             preview: Preview::default(),
             period: current_week(now, &time_zone),
             time_zone,
@@ -263,31 +260,8 @@ impl State {
         self.now.to_zoned(self.time_zone.clone()).date()
     }
 
-    /// The drafts that match the filter (case-insensitive, on id, title, state and kind).
-    pub fn visible_drafts(&self) -> Vec<&DraftSummary> {
-        let needle = self.filter.to_lowercase();
-        self.drafts
-            .iter()
-            .filter(|d| {
-                needle.is_empty()
-                    || [
-                        d.id.as_str(),
-                        d.front.title.as_str(),
-                        d.front.state.as_str(),
-                        d.front.kind.as_str(),
-                    ]
-                    .iter()
-                    .any(|field| field.to_lowercase().contains(&needle))
-            })
-            .collect()
-    }
-
-    pub fn selected_draft(&self) -> Option<&DraftSummary> {
-        self.visible_drafts().get(self.selected).copied()
-    }
-
     pub fn selected_state(&self) -> Option<DraftState> {
-        self.selected_draft().map(|d| d.front.state)
+        self.drafts.selected_item().map(|d| d.front.state)
     }
 
     pub fn info(&mut self, text: impl Into<String>) {
@@ -312,6 +286,26 @@ impl State {
     }
 }
 
+impl Item for DraftSummary {
+    type Key = String;
+    type Order = ();
+
+    fn key(&self) -> String {
+        self.id.clone()
+    }
+
+    fn matches(&self, needle: &str) -> bool {
+        [
+            self.id.as_str(),
+            self.front.title.as_str(),
+            self.front.state.as_str(),
+            self.front.kind.as_str(),
+        ]
+        .iter()
+        .any(|field| field.to_lowercase().contains(needle))
+    }
+}
+
 fn current_week(now: Timestamp, time_zone: &jiff::tz::TimeZone) -> Period {
     let today = now.to_zoned(time_zone.clone()).date();
     period::calendar(PeriodKind::Week, today, time_zone)
@@ -320,16 +314,14 @@ fn current_week(now: Timestamp, time_zone: &jiff::tz::TimeZone) -> Period {
 /// The CI queue as the Pool and Jobs views show it.
 #[derive(Debug, Default)]
 pub struct CiState {
+    /// Which queue: `lab (raibid/redis-0 via port-forward)` or its URL without a password.
     pub connection: Connection,
     pub stats: Option<QueueStats>,
     /// Queue numbers over the last [`HISTORY`], oldest first, for the graphs.
     pub history: VecDeque<(Timestamp, QueueStats)>,
-    pub jobs: Vec<JobRecord>,
+    /// Filtered on id, repo, state, sha and who asked; sorted as `s` chooses.
+    pub jobs: FilteredList<JobRecord>,
     pub agents: Vec<AgentStatus>,
-    pub filter: String,
-    pub sort: JobSort,
-    /// Index into `visible_jobs()`.
-    pub selected: usize,
     pub log: Option<LogView>,
     /// The local pool the console runs: agents wanted and running.
     pub pool: Option<(u32, u32)>,
@@ -340,14 +332,26 @@ pub struct CiState {
 /// How far back the Pool view's graphs reach.
 pub const HISTORY: jiff::SignedDuration = jiff::SignedDuration::from_secs(10 * 60);
 
+/// How a view's backend is reached: each view connects the first time it is shown.
+/// `Up` holds what it reached, if the view names it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum Connection {
+pub enum Connection<To = String> {
+    /// The view was never shown.
     #[default]
     NotYet,
     Connecting,
-    /// Which queue: `lab (raibid/redis-0 via port-forward)` or its URL without a password.
-    Up(String),
+    Up(To),
+    /// Why the backend cannot be reached.
     Down(String),
+}
+
+impl<To> Connection<To> {
+    /// Connecting again unless up: what a view does on being shown or refreshed.
+    pub fn reconnect(&mut self) {
+        if !matches!(self, Connection::Up(_)) {
+            *self = Connection::Connecting;
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -396,38 +400,34 @@ pub struct LogView {
 /// Log lines the console keeps per open job.
 pub const LOG_CAPACITY: usize = 5_000;
 
-impl CiState {
-    /// The jobs that match the filter (id, repo, state, sha, who), in the chosen order.
-    pub fn visible_jobs(&self) -> Vec<&JobRecord> {
-        let needle = self.filter.to_lowercase();
-        let mut jobs: Vec<&JobRecord> = self
-            .jobs
-            .iter()
-            .filter(|r| {
-                needle.is_empty()
-                    || [&r.job.id, &r.job.repo, &r.job.sha, &r.job.requested_by]
-                        .iter()
-                        .any(|f| f.to_lowercase().contains(&needle))
-                    || r.status.state.as_str().contains(&needle)
-            })
-            .collect();
-        match self.sort {
-            JobSort::Newest => jobs.sort_by_key(|r| std::cmp::Reverse(r.job.created_at)),
-            JobSort::State => {
-                jobs.sort_by_key(|r| (r.status.state.as_str(), std::cmp::Reverse(r.job.created_at)))
-            }
-            JobSort::Repo => jobs.sort_by(|a, b| {
-                a.job
-                    .repo
-                    .cmp(&b.job.repo)
-                    .then(b.job.created_at.cmp(&a.job.created_at))
-            }),
-        }
-        jobs
+impl Item for JobRecord {
+    type Key = String;
+    type Order = JobSort;
+
+    fn key(&self) -> String {
+        self.job.id.clone()
     }
 
-    pub fn selected_job(&self) -> Option<&JobRecord> {
-        self.visible_jobs().get(self.selected).copied()
+    fn matches(&self, needle: &str) -> bool {
+        let job = &self.job;
+        [&job.id, &job.repo, &job.sha, &job.requested_by]
+            .iter()
+            .any(|f| f.to_lowercase().contains(needle))
+            || self.status.state.as_str().contains(needle)
+    }
+
+    fn compare(&self, other: &Self, order: JobSort) -> std::cmp::Ordering {
+        let newest_first = other.job.created_at.cmp(&self.job.created_at);
+        match order {
+            JobSort::Newest => newest_first,
+            JobSort::State => self
+                .status
+                .state
+                .as_str()
+                .cmp(other.status.state.as_str())
+                .then(newest_first),
+            JobSort::Repo => self.job.repo.cmp(&other.job.repo).then(newest_first),
+        }
     }
 }
 
@@ -435,7 +435,8 @@ impl CiState {
 /// first shown, so the console starts fast on a machine without one.
 #[derive(Debug, Default)]
 pub struct ClusterState {
-    pub connection: ClusterConnection,
+    /// The API server's URL once connected.
+    pub connection: Connection,
     pub status: Option<ClusterStatus>,
     /// Index into `Component::ALL`: the rows are always every component, in order.
     pub selected: usize,
@@ -461,18 +462,6 @@ impl ClusterState {
 /// Log lines of a cluster step the console keeps.
 pub const CLUSTER_LOG_CAPACITY: usize = 1_000;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum ClusterConnection {
-    /// The Cluster view was never shown.
-    #[default]
-    Unknown,
-    Connecting,
-    /// The API server's URL.
-    Connected(String),
-    /// Why the cluster cannot be reached.
-    Unavailable(String),
-}
-
 /// One bring-up or removal, step by step.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunState {
@@ -496,13 +485,10 @@ pub enum StepState {
 /// contacted before the view is first shown.
 #[derive(Debug, Default)]
 pub struct MirrorsState {
-    pub connection: MirrorsConnection,
-    /// As last listed, in the backend's order.
-    pub mirrors: Vec<MirrorStatus>,
-    /// Case-insensitive, on the GitHub and Gitea names.
-    pub filter: String,
-    /// Index into `visible_mirrors()`.
-    pub selected: usize,
+    /// Up once listed; down with a missing config key, named.
+    pub connection: Connection<()>,
+    /// As last listed, in the backend's order; filtered on the GitHub and Gitea names.
+    pub mirrors: FilteredList<MirrorStatus>,
     /// The mirror a sync was asked for and has not finished yet (its GitHub name).
     pub syncing: Option<String>,
     /// How the last sync ended, or why the last list failed.
@@ -510,37 +496,20 @@ pub struct MirrorsState {
 }
 
 impl MirrorsState {
-    /// The mirrors that match the filter.
-    pub fn visible_mirrors(&self) -> Vec<&MirrorStatus> {
-        let needle = self.filter.to_lowercase();
-        self.mirrors
-            .iter()
-            .filter(|m| {
-                needle.is_empty()
-                    || m.github.to_lowercase().contains(&needle)
-                    || m.gitea.to_lowercase().contains(&needle)
-            })
-            .collect()
-    }
-
-    pub fn selected_mirror(&self) -> Option<&MirrorStatus> {
-        self.visible_mirrors().get(self.selected).copied()
-    }
-
     pub fn stale_count(&self) -> usize {
-        self.mirrors.iter().filter(|m| m.stale).count()
+        self.mirrors.items.iter().filter(|m| m.stale).count()
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum MirrorsConnection {
-    /// The Mirrors view was never shown.
-    #[default]
-    Unknown,
-    /// Waiting for the first list.
-    Loading,
-    /// Listed at least once.
-    Ready,
-    /// Why the mirrors cannot be read (a missing config key, named).
-    Unavailable(String),
+impl Item for MirrorStatus {
+    type Key = String;
+    type Order = ();
+
+    fn key(&self) -> String {
+        self.github.clone()
+    }
+
+    fn matches(&self, needle: &str) -> bool {
+        self.github.to_lowercase().contains(needle) || self.gitea.to_lowercase().contains(needle)
+    }
 }

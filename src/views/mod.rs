@@ -4,6 +4,7 @@ mod activity;
 mod cluster;
 mod digests;
 mod jobs;
+pub mod list;
 mod markdown;
 mod mirrors;
 mod overlays;
@@ -232,13 +233,6 @@ fn list_row(
         Span::styled(text, base),
         Span::styled(" ".repeat(width.saturating_sub(used)), base),
     ])
-}
-
-/// The items a list of `rows` lines shows, with their indices: only those are built, and
-/// the window follows `selected`.
-fn windowed<T>(items: &[T], selected: usize, rows: usize) -> impl Iterator<Item = (usize, &T)> {
-    let first = selected.saturating_sub(rows.saturating_sub(1));
-    items.iter().enumerate().skip(first).take(rows)
 }
 
 fn job_state_color(state: JobState, theme: &Theme) -> ratatui::style::Color {

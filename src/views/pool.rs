@@ -92,6 +92,7 @@ fn recent_results(state: &State) -> (usize, usize) {
     let finished: Vec<JobState> = state
         .ci
         .jobs
+        .items
         .iter()
         .filter(|r| {
             r.status

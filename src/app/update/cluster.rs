@@ -8,7 +8,7 @@ use crate::backend::cluster::report::Progress;
 use super::{Cmd, ask};
 use crate::app::keymap::Action;
 use crate::app::state::{
-    Busy, CLUSTER_LOG_CAPACITY, ClusterConnection, Pending, RunState, State, StepState,
+    Busy, CLUSTER_LOG_CAPACITY, Connection, Pending, RunState, State, StepState,
 };
 
 fn cluster(command: ClusterCommand) -> Vec<Cmd> {
@@ -21,21 +21,14 @@ pub(super) fn watch(state: &mut State, on: bool) -> Vec<Cmd> {
     if !on {
         return cluster(ClusterCommand::Unwatch);
     }
-    connecting(state);
+    state.cluster.connection.reconnect();
     cluster(ClusterCommand::Watch)
 }
 
 /// Reads the status now; an unavailable cluster is tried again.
 pub(super) fn refresh(state: &mut State) -> Vec<Cmd> {
-    connecting(state);
+    state.cluster.connection.reconnect();
     cluster(ClusterCommand::Refresh)
-}
-
-/// The actor connects on `Watch` and `Refresh` unless it already is.
-fn connecting(state: &mut State) {
-    if !matches!(state.cluster.connection, ClusterConnection::Connected(_)) {
-        state.cluster.connection = ClusterConnection::Connecting;
-    }
 }
 
 pub(super) fn on_action(state: &mut State, action: Action) -> Vec<Cmd> {
@@ -139,15 +132,15 @@ fn begin(state: &mut State, what: String, order: Vec<Component>) {
 pub(super) fn on_event(state: &mut State, event: ClusterEvent) -> Vec<Cmd> {
     match event {
         ClusterEvent::Connected(server) => {
-            state.cluster.connection = ClusterConnection::Connected(server);
+            state.cluster.connection = Connection::Up(server);
         }
         ClusterEvent::Unavailable(reason) => {
-            state.cluster.connection = ClusterConnection::Unavailable(reason.clone());
+            state.cluster.connection = Connection::Down(reason.clone());
             state.warn(format!("cluster unavailable: {reason}"));
         }
         ClusterEvent::Status(status) => {
-            if !matches!(state.cluster.connection, ClusterConnection::Connected(_)) {
-                state.cluster.connection = ClusterConnection::Connected(status.server.clone());
+            if !matches!(state.cluster.connection, Connection::Up(_)) {
+                state.cluster.connection = Connection::Up(status.server.clone());
             }
             state.cluster.status = Some(status);
         }

@@ -112,23 +112,18 @@ fn on_key(state: &mut State, settings: Settings, key: KeyEvent) -> Vec<Cmd> {
 fn set_filter(state: &mut State, text: String) -> Vec<Cmd> {
     match state.view {
         ViewId::Digests | ViewId::Activity => {
-            state.filter = text;
-            state.selected = 0;
+            state.drafts.set_filter(text);
             digests::open_selected(state)
         }
         ViewId::Pool | ViewId::Jobs => {
             match &mut state.ci.log {
                 Some(log) => log.search = text,
-                None => {
-                    state.ci.filter = text;
-                    state.ci.selected = 0;
-                }
+                None => state.ci.jobs.set_filter(text),
             }
             Vec::new()
         }
         ViewId::Mirrors => {
-            state.mirrors.filter = text;
-            state.mirrors.selected = 0;
+            state.mirrors.mirrors.set_filter(text);
             Vec::new()
         }
         // Filtering is not offered there (see `on_action`).
@@ -138,12 +133,12 @@ fn set_filter(state: &mut State, text: String) -> Vec<Cmd> {
 
 fn current_filter(state: &State) -> String {
     if state.view == ViewId::Mirrors {
-        return state.mirrors.filter.clone();
+        return state.mirrors.mirrors.filter.clone();
     }
     match (state.view.is_ci(), &state.ci.log) {
-        (false, _) => state.filter.clone(),
+        (false, _) => state.drafts.filter.clone(),
         (true, Some(log)) => log.search.clone(),
-        (true, None) => state.ci.filter.clone(),
+        (true, None) => state.ci.jobs.filter.clone(),
     }
 }
 
