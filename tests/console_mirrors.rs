@@ -188,9 +188,9 @@ fn shift_s_syncs_the_selected_mirror_and_reports_how_it_went() {
     assert_eq!(message.text, "synced mirrors/docs");
     assert_eq!(state.status.as_ref().unwrap().text, "synced mirrors/docs");
 
-    // A failure names the mirror and the reason.
+    // A failure names the mirror and the reason; `s` syncs too, as in k9s.
     assert_eq!(
-        key(&mut state, KeyCode::Char('S')),
+        key(&mut state, KeyCode::Char('s')),
         [MirrorsCommand::Sync("raibid-labs/sparky-prompts".into())]
     );
     event(
@@ -207,10 +207,16 @@ fn shift_s_syncs_the_selected_mirror_and_reports_how_it_went() {
 }
 
 #[test]
-fn lowercase_s_stays_the_jobs_sort_and_does_nothing_here() {
+fn s_syncs_here_and_still_sorts_the_jobs_in_their_view() {
     let mut state = listed();
-    assert!(key(&mut state, KeyCode::Char('s')).is_empty());
-    assert_eq!(state.mirrors.syncing, None);
+    assert_eq!(
+        key(&mut state, KeyCode::Char('s')),
+        [MirrorsCommand::Sync("raibid-labs/raibid".into())]
+    );
+    press(&mut state, KeyCode::Char('4'), KeyModifiers::NONE);
+    press(&mut state, KeyCode::Char('s'), KeyModifiers::NONE);
+    assert_eq!(state.status.as_ref().unwrap().text, "jobs sorted by state");
+    assert_eq!(state.mirrors.syncing.as_deref(), Some("raibid-labs/raibid"));
 }
 
 #[test]
@@ -292,7 +298,7 @@ fn the_sync_key_is_in_the_keymap_and_the_help() {
     let state = support::state();
     assert_eq!(
         state.keymap.label(raibid::app::keymap::Action::SyncMirror),
-        "S"
+        "s/S"
     );
     assert_eq!(
         raibid::app::keymap::Action::from_name("sync-mirror"),

@@ -19,7 +19,7 @@ use super::keymap::Keymap;
 use crate::views::list::{FilteredList, Item};
 
 /// The views that Tab and the digit keys switch between, in that order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ViewId {
     Digests,
     Activity,

@@ -21,6 +21,7 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use crate::app::keymap::Action;
 use crate::app::state::{Level, Mode, State, ViewId};
 use crate::app::theme::Theme;
+use crate::app::update::status_hints;
 use crate::backend::queue::contract::JobState;
 use crate::backend::sparky::model::DraftState;
 
@@ -105,64 +106,9 @@ fn draw_status(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             ))
         }
         (Mode::Editing(_), None) => hints(state, theme, &[Action::Save, Action::Back], area.width),
-        _ => hints(state, theme, view_hints(state), area.width),
+        _ => hints(state, theme, &status_hints(state), area.width),
     };
     frame.render_widget(Paragraph::new(line), area);
-}
-
-/// The keys worth showing in the status line for what is on screen.
-fn view_hints(state: &State) -> &'static [Action] {
-    match (state.view, &state.ci.log) {
-        (ViewId::Digests | ViewId::Activity, _) => &[
-            Action::Help,
-            Action::Edit,
-            Action::Approve,
-            Action::Publish,
-            Action::NewDigest,
-            Action::PrevPeriod,
-            Action::NextPeriod,
-            Action::Palette,
-            Action::Quit,
-        ],
-        (ViewId::Pool, _) => &[
-            Action::Help,
-            Action::ScaleUp,
-            Action::ScaleDown,
-            Action::Trigger,
-            Action::Quit,
-        ],
-        (ViewId::Jobs, None) => &[
-            Action::Help,
-            Action::Open,
-            Action::CancelJob,
-            Action::RetryJob,
-            Action::Trigger,
-            Action::Sort,
-            Action::Quit,
-        ],
-        (ViewId::Jobs, Some(_)) => &[
-            Action::Back,
-            Action::Follow,
-            Action::Filter,
-            Action::CancelJob,
-            Action::RetryJob,
-        ],
-        // Quit is left out to fit 80 columns; `q` is everywhere the same.
-        (ViewId::Cluster, _) => &[
-            Action::Help,
-            Action::ClusterInstall,
-            Action::ClusterUpgrade,
-            Action::ClusterRemove,
-            Action::Refresh,
-        ],
-        (ViewId::Mirrors, _) => &[
-            Action::Help,
-            Action::SyncMirror,
-            Action::Refresh,
-            Action::Filter,
-            Action::Quit,
-        ],
-    }
 }
 
 /// `? help  e edit ...` from the live keymap, so remapped keys show as they are; as many

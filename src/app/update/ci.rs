@@ -3,8 +3,38 @@
 use crate::backend::ci::actor::{Command, Event};
 
 use super::{Cmd, ask};
-use crate::app::keymap::Action;
-use crate::app::state::{Connection, HISTORY, LOG_CAPACITY, LogView, Pending, State};
+use crate::app::keymap::{Action, Binding};
+use crate::app::state::{Connection, HISTORY, LOG_CAPACITY, LogView, Pending, State, ViewId};
+
+const TRIGGER: Binding = Binding::new(Action::Trigger, &["T"], "build this repo's HEAD").hinted();
+
+/// The Pool view's keys.
+pub(super) const POOL_BINDINGS: &[Binding] = &[
+    Binding::new(Action::ScaleUp, &["+"], "one more local agent").hinted(),
+    Binding::new(Action::ScaleDown, &["-"], "one local agent less").hinted(),
+    TRIGGER,
+];
+
+/// The Jobs view's keys, in the list and in an open log.
+pub(super) const JOBS_BINDINGS: &[Binding] = &[
+    Binding::new(Action::Open, &["enter"], "open the job's log").hinted(),
+    Binding::new(Action::CancelJob, &["c"], "cancel the job").hinted(),
+    Binding::new(Action::RetryJob, &["R"], "retry the job").hinted(),
+    TRIGGER,
+    Binding::new(Action::Sort, &["s"], "sort the jobs").hinted(),
+    Binding::new(Action::Follow, &["f"], "follow the log"),
+];
+
+/// An open log shows what works in it instead of the list's keys.
+pub(super) fn log_hints(state: &State) -> Option<&'static [Action]> {
+    (state.view == ViewId::Jobs && state.ci.log.is_some()).then_some(&[
+        Action::Back,
+        Action::Follow,
+        Action::Filter,
+        Action::CancelJob,
+        Action::RetryJob,
+    ])
+}
 
 fn ci(command: Command) -> Vec<Cmd> {
     vec![Cmd::Ci(command)]

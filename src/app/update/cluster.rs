@@ -6,10 +6,18 @@ use crate::backend::cluster::actor::{ClusterCommand, ClusterEvent};
 use crate::backend::cluster::report::Progress;
 
 use super::{Cmd, ask};
-use crate::app::keymap::Action;
+use crate::app::keymap::{Action, Binding};
 use crate::app::state::{
     Busy, CLUSTER_LOG_CAPACITY, Connection, Pending, RunState, State, StepState,
 };
+
+/// The Cluster view's keys. Removing is destructive: a plain shifted key behind a
+/// confirmation, never a ctrl chord.
+pub(super) const BINDINGS: &[Binding] = &[
+    Binding::new(Action::ClusterInstall, &["i"], "bring up the lab to here").hinted(),
+    Binding::new(Action::ClusterUpgrade, &["u"], "re-apply the component").hinted(),
+    Binding::new(Action::ClusterRemove, &["D"], "remove, keeping its data").hinted(),
+];
 
 fn cluster(command: ClusterCommand) -> Vec<Cmd> {
     vec![Cmd::Cluster(command)]

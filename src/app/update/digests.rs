@@ -10,10 +10,27 @@ use crate::backend::sparky::period;
 use crate::backend::sparky::pipeline::{DigestRequest, PeriodSpec};
 
 use super::{Cmd, Settings, ask, publish};
-use crate::app::keymap::Action;
+use crate::app::keymap::{Action, Binding};
 use crate::app::state::{Busy, Confirm, Editor, Mode, Pending, State};
 
 const WRITING: &str = "writing";
+
+/// The keys of the Digests and Activity views and of the editor.
+pub(super) const BINDINGS: &[Binding] = &[
+    Binding::new(Action::Edit, &["e"], "edit the selected draft").hinted(),
+    Binding::new(Action::Approve, &["a"], "approve the selected draft").hinted(),
+    Binding::new(Action::Publish, &["p"], "publish the selected draft").hinted(),
+    Binding::new(Action::NewDigest, &["n"], "write the period's digest").hinted(),
+    Binding::new(Action::PrevPeriod, &["["], "previous period").hinted(),
+    Binding::new(Action::NextPeriod, &["]"], "next period").hinted(),
+    // `p` publishes; the shifted key picks the period's kind.
+    Binding::new(Action::CyclePeriodKind, &["P"], "days, weeks or months"),
+    Binding::new(Action::Regenerate, &["r"], "write the draft again"),
+    Binding::new(Action::Reject, &["x"], "reject the selected draft"),
+    Binding::new(Action::ScrollPreviewUp, &["K"], "scroll the preview up"),
+    Binding::new(Action::ScrollPreviewDown, &["J"], "scroll the preview down"),
+    Binding::new(Action::Save, &["ctrl-s"], "save the edited draft"),
+];
 
 fn sparky(commands: impl IntoIterator<Item = Command>) -> Vec<Cmd> {
     commands.into_iter().map(Cmd::Sparky).collect()

@@ -4,8 +4,12 @@
 use crate::backend::mirrors_actor::{MirrorsCommand, MirrorsEvent};
 
 use super::Cmd;
-use crate::app::keymap::Action;
+use crate::app::keymap::{Action, Binding};
 use crate::app::state::{Busy, Connection, Level, State, Status};
+
+/// The Mirrors view's keys; `S` was the sync key while one map served every view.
+pub(super) const BINDINGS: &[Binding] =
+    &[Binding::new(Action::SyncMirror, &["s", "S"], "sync the mirror now").hinted()];
 
 fn mirrors(command: MirrorsCommand) -> Vec<Cmd> {
     vec![Cmd::Mirrors(command)]

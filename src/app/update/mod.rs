@@ -19,8 +19,63 @@ use crate::backend::mirrors_actor::{MirrorsCommand, MirrorsEvent};
 use crate::backend::sparky::actor as sparky_actor;
 use crate::backend::sparky::pipeline::WriterChoice;
 
-use super::keymap::Action;
+use super::keymap::{Action, Binding};
 use super::state::{Confirm, Mode, Pending, State, ViewId};
+
+/// The keys every view shares, handled here (the moves and `back` by each view).
+pub const GLOBAL_BINDINGS: &[Binding] = &[
+    Binding::new(Action::Help, &["?"], "show this help"),
+    Binding::new(Action::Palette, &[":"], "open the command palette").hinted(),
+    Binding::new(Action::Filter, &["/"], "filter the list"),
+    Binding::new(Action::Back, &["esc"], "close, cancel or unfilter"),
+    Binding::new(Action::NextView, &["tab"], "next view"),
+    Binding::new(Action::PrevView, &["shift-tab"], "previous view"),
+    Binding::new(Action::Up, &["k", "up"], "move up"),
+    Binding::new(Action::Down, &["j", "down"], "move down"),
+    Binding::new(Action::PageUp, &["pageup"], "page up"),
+    Binding::new(Action::PageDown, &["pagedown"], "page down"),
+    Binding::new(Action::Top, &["g", "home"], "first item"),
+    Binding::new(Action::Bottom, &["G", "end"], "last item"),
+    Binding::new(Action::CycleTheme, &["t"], "next theme"),
+    // `r` writes a draft again in the Digests view.
+    Binding::new(Action::Refresh, &["ctrl-r"], "refresh the view"),
+    Binding::new(Action::Quit, &["q"], "quit raibid").hinted(),
+    Binding::new(Action::View1, &["1"], "show that view"),
+    Binding::new(Action::View2, &["2"], "show that view"),
+    Binding::new(Action::View3, &["3"], "show that view"),
+    Binding::new(Action::View4, &["4"], "show that view"),
+    Binding::new(Action::View5, &["5"], "show that view"),
+    Binding::new(Action::View6, &["6"], "show that view"),
+];
+
+/// The keys `view` offers besides the global ones, declared by the module handling them.
+pub fn view_bindings(view: ViewId) -> &'static [Binding] {
+    match view {
+        ViewId::Digests | ViewId::Activity => digests::BINDINGS,
+        ViewId::Pool => ci::POOL_BINDINGS,
+        ViewId::Jobs => ci::JOBS_BINDINGS,
+        ViewId::Cluster => cluster::BINDINGS,
+        ViewId::Mirrors => mirrors::BINDINGS,
+    }
+}
+
+/// What the status line offers for what is on screen: help, the view's keys marked for it,
+/// then the global ones marked for it.
+pub fn status_hints(state: &State) -> Vec<Action> {
+    if let Some(hints) = ci::log_hints(state) {
+        return hints.to_vec();
+    }
+    let hinted = |bindings: &'static [Binding]| {
+        bindings
+            .iter()
+            .filter(|binding| binding.hint)
+            .map(|binding| binding.action)
+    };
+    std::iter::once(Action::Help)
+        .chain(hinted(view_bindings(state.view)))
+        .chain(hinted(GLOBAL_BINDINGS))
+        .collect()
+}
 
 /// Everything the loop feeds the reducer.
 #[derive(Debug)]
@@ -67,7 +122,7 @@ pub fn update(state: &mut State, settings: Settings, msg: Msg) -> Vec<Cmd> {
 }
 
 fn on_key(state: &mut State, settings: Settings, key: KeyEvent) -> Vec<Cmd> {
-    let action = state.keymap.action(&key);
+    let action = state.keymap.action(state.view, &key);
     match std::mem::take(&mut state.mode) {
         Mode::Normal => on_action(state, settings, action),
         Mode::Help => {
@@ -271,7 +326,8 @@ fn edit_line(mut input: String, key: &KeyEvent) -> LineEdit {
     }
 }
 
-/// What the palette offers: every action by name, plus commands with an argument.
+/// What the palette offers: the current view's actions and the global ones by name, plus
+/// commands with an argument.
 pub fn palette_entries(state: &State) -> Vec<String> {
     // `refresh` is an action, listed below with the others.
     let mut entries: Vec<String> = ["digest day", "digest week", "digest month"]
@@ -285,10 +341,11 @@ pub fn palette_entries(state: &State) -> Vec<String> {
     );
     entries.extend(state.theme_names.iter().map(|t| format!("theme {t}")));
     entries.extend(
-        Action::ALL
+        view_bindings(state.view)
             .iter()
-            .filter(|a| a.view_index().is_none())
-            .map(|a| a.name().to_string()),
+            .chain(GLOBAL_BINDINGS)
+            .filter(|binding| binding.action.view_index().is_none())
+            .map(|binding| binding.action.name().to_string()),
     );
     entries
 }
