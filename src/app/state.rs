@@ -7,7 +7,6 @@ use std::collections::VecDeque;
 
 use crate::backend::cluster::Component;
 use crate::backend::cluster::report::{ClusterStatus, Outcome};
-use crate::backend::mirror::MirrorStatus;
 use crate::backend::queue::contract::{AgentStatus, JobRecord, LogLine, QueueStats};
 use crate::backend::sparky::checker::Finding;
 use crate::backend::sparky::delivery::Plan;
@@ -17,6 +16,7 @@ use crate::backend::sparky::store::DraftSummary;
 
 use super::keymap::Keymap;
 use crate::views::list::{FilteredList, Item};
+use crate::views::mirrors::MirrorsState;
 
 /// The views that Tab and the digit keys switch between, in that order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -479,37 +479,4 @@ pub enum StepState {
     Running,
     Done(Outcome),
     Failed(String),
-}
-
-/// The GitHub-to-Gitea mirrors as the Mirrors view shows them. Gitea and GitHub are not
-/// contacted before the view is first shown.
-#[derive(Debug, Default)]
-pub struct MirrorsState {
-    /// Up once listed; down with a missing config key, named.
-    pub connection: Connection<()>,
-    /// As last listed, in the backend's order; filtered on the GitHub and Gitea names.
-    pub mirrors: FilteredList<MirrorStatus>,
-    /// The mirror a sync was asked for and has not finished yet (its GitHub name).
-    pub syncing: Option<String>,
-    /// How the last sync ended, or why the last list failed.
-    pub last_message: Option<Status>,
-}
-
-impl MirrorsState {
-    pub fn stale_count(&self) -> usize {
-        self.mirrors.items.iter().filter(|m| m.stale).count()
-    }
-}
-
-impl Item for MirrorStatus {
-    type Key = String;
-    type Order = ();
-
-    fn key(&self) -> String {
-        self.github.clone()
-    }
-
-    fn matches(&self, needle: &str) -> bool {
-        self.github.to_lowercase().contains(needle) || self.gitea.to_lowercase().contains(needle)
-    }
 }

@@ -6,7 +6,7 @@ mod digests;
 mod jobs;
 pub mod list;
 mod markdown;
-mod mirrors;
+pub mod mirrors;
 mod overlays;
 mod pool;
 mod publish;

@@ -8,7 +8,6 @@
 mod ci;
 mod cluster;
 mod digests;
-mod mirrors;
 mod publish;
 
 use crossterm::event::{KeyCode, KeyEvent};
@@ -21,6 +20,7 @@ use crate::backend::sparky::pipeline::WriterChoice;
 
 use super::keymap::{Action, Binding};
 use super::state::{Confirm, Mode, Pending, State, ViewId};
+use crate::views::mirrors::update as mirrors;
 
 /// The keys every view shares, handled here (the moves and `back` by each view).
 pub const GLOBAL_BINDINGS: &[Binding] = &[

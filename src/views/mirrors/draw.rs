@@ -7,14 +7,15 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
+use super::MirrorsState;
 use crate::app::keymap::Action;
-use crate::app::state::{Connection, Level, MirrorsState, State};
+use crate::app::state::{Connection, Level, State};
 use crate::app::theme::Theme;
 use crate::backend::mirror::MirrorStatus;
 
-use super::list::windowed;
-use super::pool::short_duration;
-use super::{clean, panel, truncate};
+use crate::views::list::windowed;
+use crate::views::pool::short_duration;
+use crate::views::{clean, panel, truncate};
 
 const BADGE: usize = 6;
 const LAST_SYNC: usize = 9;

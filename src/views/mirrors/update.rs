@@ -3,12 +3,12 @@
 
 use crate::backend::mirrors_actor::{MirrorsCommand, MirrorsEvent};
 
-use super::Cmd;
 use crate::app::keymap::{Action, Binding};
 use crate::app::state::{Busy, Connection, Level, State, Status};
+use crate::app::update::Cmd;
 
 /// The Mirrors view's keys; `S` was the sync key while one map served every view.
-pub(super) const BINDINGS: &[Binding] =
+pub(crate) const BINDINGS: &[Binding] =
     &[Binding::new(Action::SyncMirror, &["s", "S"], "sync the mirror now").hinted()];
 
 fn mirrors(command: MirrorsCommand) -> Vec<Cmd> {
@@ -17,7 +17,7 @@ fn mirrors(command: MirrorsCommand) -> Vec<Cmd> {
 
 /// Entering the view starts watching (and sets up the first time, or after a failure);
 /// leaving it stops the listing.
-pub(super) fn watch(state: &mut State, on: bool) -> Vec<Cmd> {
+pub(crate) fn watch(state: &mut State, on: bool) -> Vec<Cmd> {
     if !on {
         return mirrors(MirrorsCommand::Unwatch);
     }
@@ -26,12 +26,12 @@ pub(super) fn watch(state: &mut State, on: bool) -> Vec<Cmd> {
 }
 
 /// Lists now; unavailable mirrors are tried again.
-pub(super) fn refresh(state: &mut State) -> Vec<Cmd> {
+pub(crate) fn refresh(state: &mut State) -> Vec<Cmd> {
     state.mirrors.connection.reconnect();
     mirrors(MirrorsCommand::Refresh)
 }
 
-pub(super) fn on_action(state: &mut State, action: Action) -> Vec<Cmd> {
+pub(crate) fn on_action(state: &mut State, action: Action) -> Vec<Cmd> {
     let list = &mut state.mirrors.mirrors;
     match action {
         Action::Back => {
@@ -77,7 +77,7 @@ fn busy_label(repo: &str) -> String {
     format!("sync {repo}")
 }
 
-pub(super) fn on_event(state: &mut State, event: MirrorsEvent) -> Vec<Cmd> {
+pub(crate) fn on_event(state: &mut State, event: MirrorsEvent) -> Vec<Cmd> {
     match event {
         MirrorsEvent::Listed(list) => {
             state.mirrors.connection = Connection::Up(());
