@@ -4,13 +4,14 @@
 mod support;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use raibid::app::state::{CLUSTER_LOG_CAPACITY, Connection, Level, Mode, State, StepState, ViewId};
+use raibid::app::state::{Connection, Level, Mode, State, ViewId};
 use raibid::app::update::{Cmd, Msg, Settings, update};
 use raibid::backend::ci::actor::Command as CiCommand;
 use raibid::backend::cluster::Component;
 use raibid::backend::cluster::actor::{ClusterCommand, ClusterEvent};
 use raibid::backend::cluster::report::{Outcome, Progress};
 use raibid::backend::sparky::pipeline::WriterChoice;
+use raibid::views::cluster::{CLUSTER_LOG_CAPACITY, StepState};
 
 const SETTINGS: Settings = Settings {
     writer: WriterChoice::Builtin,

@@ -1,7 +1,7 @@
 //! Pure drawing of the console state: `fn(frame, area, &State, &Theme)`, no I/O.
 
 mod activity;
-mod cluster;
+pub mod cluster;
 mod digests;
 mod jobs;
 pub mod list;

@@ -6,7 +6,6 @@
 //! and their actors' events.
 
 mod ci;
-mod cluster;
 mod digests;
 mod publish;
 
@@ -20,6 +19,7 @@ use crate::backend::sparky::pipeline::WriterChoice;
 
 use super::keymap::{Action, Binding};
 use super::state::{Confirm, Mode, Pending, State, ViewId};
+use crate::views::cluster::update as cluster;
 use crate::views::mirrors::update as mirrors;
 
 /// The keys every view shares, handled here (the moves and `back` by each view).
@@ -279,7 +279,7 @@ fn cycle_theme(state: &mut State) {
 }
 
 /// Asks before `pending` runs.
-fn ask(state: &mut State, question: String, pending: Pending) {
+pub(crate) fn ask(state: &mut State, question: String, pending: Pending) {
     state.mode = Mode::Confirm(Confirm {
         question,
         on_yes: pending,

@@ -7,15 +7,16 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
+use super::{ClusterState, RunState, StepState};
 use crate::app::keymap::Action;
-use crate::app::state::{ClusterState, Connection, RunState, State, StepState};
+use crate::app::state::{Connection, State};
 use crate::app::theme::Theme;
 use crate::backend::cluster::Component;
 use crate::backend::cluster::report::{ClusterStatus, Health, NodeUsage, Outcome};
 
-use super::list::windowed;
-use super::pool::short_duration;
-use super::{list_row, panel, shown_url, truncate};
+use crate::views::list::windowed;
+use crate::views::pool::short_duration;
+use crate::views::{list_row, panel, shown_url, truncate};
 
 /// Nodes listed before the rest of the view gets the space.
 const NODES_SHOWN: usize = 4;

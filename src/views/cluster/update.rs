@@ -5,15 +5,14 @@ use crate::backend::cluster::Component;
 use crate::backend::cluster::actor::{ClusterCommand, ClusterEvent};
 use crate::backend::cluster::report::Progress;
 
-use super::{Cmd, ask};
+use super::{CLUSTER_LOG_CAPACITY, RunState, StepState};
 use crate::app::keymap::{Action, Binding};
-use crate::app::state::{
-    Busy, CLUSTER_LOG_CAPACITY, Connection, Pending, RunState, State, StepState,
-};
+use crate::app::state::{Busy, Connection, Pending, State};
+use crate::app::update::{Cmd, ask};
 
 /// The Cluster view's keys. Removing is destructive: a plain shifted key behind a
 /// confirmation, never a ctrl chord.
-pub(super) const BINDINGS: &[Binding] = &[
+pub(crate) const BINDINGS: &[Binding] = &[
     Binding::new(Action::ClusterInstall, &["i"], "bring up the lab to here").hinted(),
     Binding::new(Action::ClusterUpgrade, &["u"], "re-apply the component").hinted(),
     Binding::new(Action::ClusterRemove, &["D"], "remove, keeping its data").hinted(),
@@ -25,7 +24,7 @@ fn cluster(command: ClusterCommand) -> Vec<Cmd> {
 
 /// Entering the view starts watching (and connects the first time, or after a failure);
 /// leaving it stops the polling.
-pub(super) fn watch(state: &mut State, on: bool) -> Vec<Cmd> {
+pub(crate) fn watch(state: &mut State, on: bool) -> Vec<Cmd> {
     if !on {
         return cluster(ClusterCommand::Unwatch);
     }
@@ -34,12 +33,12 @@ pub(super) fn watch(state: &mut State, on: bool) -> Vec<Cmd> {
 }
 
 /// Reads the status now; an unavailable cluster is tried again.
-pub(super) fn refresh(state: &mut State) -> Vec<Cmd> {
+pub(crate) fn refresh(state: &mut State) -> Vec<Cmd> {
     state.cluster.connection.reconnect();
     cluster(ClusterCommand::Refresh)
 }
 
-pub(super) fn on_action(state: &mut State, action: Action) -> Vec<Cmd> {
+pub(crate) fn on_action(state: &mut State, action: Action) -> Vec<Cmd> {
     let last = Component::ALL.len() - 1;
     let selected = state.cluster.selected;
     match action {
@@ -91,7 +90,7 @@ pub(super) fn on_action(state: &mut State, action: Action) -> Vec<Cmd> {
     Vec::new()
 }
 
-pub(super) fn confirmed(state: &mut State, pending: Pending) -> Vec<Cmd> {
+pub(crate) fn confirmed(state: &mut State, pending: Pending) -> Vec<Cmd> {
     match pending {
         Pending::ClusterUp { components, force } => {
             let what = match (force, components.as_slice()) {
@@ -137,7 +136,7 @@ fn begin(state: &mut State, what: String, order: Vec<Component>) {
     });
 }
 
-pub(super) fn on_event(state: &mut State, event: ClusterEvent) -> Vec<Cmd> {
+pub(crate) fn on_event(state: &mut State, event: ClusterEvent) -> Vec<Cmd> {
     match event {
         ClusterEvent::Connected(server) => {
             state.cluster.connection = Connection::Up(server);
