@@ -3,10 +3,7 @@
 use jiff::Timestamp;
 use ratatui_textarea::TextArea;
 
-use std::collections::VecDeque;
-
 use crate::backend::cluster::Component;
-use crate::backend::queue::contract::{AgentStatus, JobRecord, LogLine, QueueStats};
 use crate::backend::sparky::checker::Finding;
 use crate::backend::sparky::delivery::Plan;
 use crate::backend::sparky::model::{DigestData, DraftState, Period, PeriodKind};
@@ -14,6 +11,7 @@ use crate::backend::sparky::period;
 use crate::backend::sparky::store::DraftSummary;
 
 use super::keymap::Keymap;
+use crate::views::ci::CiState;
 use crate::views::cluster::ClusterState;
 use crate::views::list::{FilteredList, Item};
 use crate::views::mirrors::MirrorsState;
@@ -311,27 +309,6 @@ fn current_week(now: Timestamp, time_zone: &jiff::tz::TimeZone) -> Period {
     period::calendar(PeriodKind::Week, today, time_zone)
 }
 
-/// The CI queue as the Pool and Jobs views show it.
-#[derive(Debug, Default)]
-pub struct CiState {
-    /// Which queue: `lab (raibid/redis-0 via port-forward)` or its URL without a password.
-    pub connection: Connection,
-    pub stats: Option<QueueStats>,
-    /// Queue numbers over the last [`HISTORY`], oldest first, for the graphs.
-    pub history: VecDeque<(Timestamp, QueueStats)>,
-    /// Filtered on id, repo, state, sha and who asked; sorted as `s` chooses.
-    pub jobs: FilteredList<JobRecord>,
-    pub agents: Vec<AgentStatus>,
-    pub log: Option<LogView>,
-    /// The local pool the console runs: agents wanted and running.
-    pub pool: Option<(u32, u32)>,
-    /// Whether local agents sandbox their steps; `None` until checked.
-    pub local_sandboxed: Option<bool>,
-}
-
-/// How far back the Pool view's graphs reach.
-pub const HISTORY: jiff::SignedDuration = jiff::SignedDuration::from_secs(10 * 60);
-
 /// How a view's backend is reached: each view connects the first time it is shown.
 /// `Up` holds what it reached, if the view names it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -350,83 +327,6 @@ impl<To> Connection<To> {
     pub fn reconnect(&mut self) {
         if !matches!(self, Connection::Up(_)) {
             *self = Connection::Connecting;
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum JobSort {
-    #[default]
-    Newest,
-    State,
-    Repo,
-}
-
-impl JobSort {
-    pub fn next(self) -> JobSort {
-        match self {
-            JobSort::Newest => JobSort::State,
-            JobSort::State => JobSort::Repo,
-            JobSort::Repo => JobSort::Newest,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            JobSort::Newest => "newest",
-            JobSort::State => "state",
-            JobSort::Repo => "repo",
-        }
-    }
-}
-
-/// One job's log, in a bounded buffer: the oldest lines go first.
-#[derive(Debug, Clone, Default)]
-pub struct LogView {
-    pub id: String,
-    pub lines: VecDeque<LogLine>,
-    /// Lines dropped from the front to stay within [`LOG_CAPACITY`].
-    pub dropped: usize,
-    /// Keep the newest line in view as lines arrive.
-    pub follow: bool,
-    /// First line shown when not following.
-    pub top: usize,
-    /// The job is over and its log complete.
-    pub done: bool,
-    /// Highlighted text; `n`-style jumps are the filter key again.
-    pub search: String,
-}
-
-/// Log lines the console keeps per open job.
-pub const LOG_CAPACITY: usize = 5_000;
-
-impl Item for JobRecord {
-    type Key = String;
-    type Order = JobSort;
-
-    fn key(&self) -> String {
-        self.job.id.clone()
-    }
-
-    fn matches(&self, needle: &str) -> bool {
-        let job = &self.job;
-        [&job.id, &job.repo, &job.sha, &job.requested_by]
-            .iter()
-            .any(|f| f.to_lowercase().contains(needle))
-            || self.status.state.as_str().contains(needle)
-    }
-
-    fn compare(&self, other: &Self, order: JobSort) -> std::cmp::Ordering {
-        let newest_first = other.job.created_at.cmp(&self.job.created_at);
-        match order {
-            JobSort::Newest => newest_first,
-            JobSort::State => self
-                .status
-                .state
-                .as_str()
-                .cmp(other.status.state.as_str())
-                .then(newest_first),
-            JobSort::Repo => self.job.repo.cmp(&other.job.repo).then(newest_first),
         }
     }
 }

@@ -1,14 +1,13 @@
 //! Pure drawing of the console state: `fn(frame, area, &State, &Theme)`, no I/O.
 
 mod activity;
+pub mod ci;
 pub mod cluster;
 mod digests;
-mod jobs;
 pub mod list;
 mod markdown;
 pub mod mirrors;
 mod overlays;
-mod pool;
 mod publish;
 pub mod text;
 
@@ -46,8 +45,8 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
     match state.view {
         ViewId::Digests => digests::draw(frame, body, state, theme),
         ViewId::Activity => activity::draw(frame, body, state, theme),
-        ViewId::Pool => pool::draw(frame, body, state, theme),
-        ViewId::Jobs => jobs::draw(frame, body, state, theme),
+        ViewId::Pool => ci::draw_pool(frame, body, state, theme),
+        ViewId::Jobs => ci::draw_jobs(frame, body, state, theme),
         ViewId::Cluster => cluster::draw(frame, body, state, theme),
         ViewId::Mirrors => mirrors::draw(frame, body, state, theme),
     }

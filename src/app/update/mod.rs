@@ -5,7 +5,6 @@
 //! every view shares; `digests`, `ci`, `cluster` and `mirrors` handle their views' actions
 //! and their actors' events.
 
-mod ci;
 mod digests;
 mod publish;
 
@@ -19,6 +18,7 @@ use crate::backend::sparky::pipeline::WriterChoice;
 
 use super::keymap::{Action, Binding};
 use super::state::{Confirm, Mode, Pending, State, ViewId};
+use crate::views::ci::update as ci;
 use crate::views::cluster::update as cluster;
 use crate::views::mirrors::update as mirrors;
 

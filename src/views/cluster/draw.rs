@@ -14,8 +14,8 @@ use crate::app::theme::Theme;
 use crate::backend::cluster::Component;
 use crate::backend::cluster::report::{ClusterStatus, Health, NodeUsage, Outcome};
 
+use crate::views::ci::short_duration;
 use crate::views::list::windowed;
-use crate::views::pool::short_duration;
 use crate::views::{list_row, panel, shown_url, truncate};
 
 /// Nodes listed before the rest of the view gets the space.

@@ -13,8 +13,8 @@ use crate::app::state::{Connection, Level, State};
 use crate::app::theme::Theme;
 use crate::backend::mirror::MirrorStatus;
 
+use crate::views::ci::short_duration;
 use crate::views::list::windowed;
-use crate::views::pool::short_duration;
 use crate::views::{clean, panel, truncate};
 
 const BADGE: usize = 6;

@@ -7,13 +7,14 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::app::state::{CiState, Connection, LogView, State};
+use super::{CiState, LogView};
+use crate::app::state::{Connection, State};
 use crate::app::theme::Theme;
 use crate::backend::queue::contract::LogStream;
 
-use super::list::windowed;
 use super::pool::short_duration;
-use super::{clean, head, job_state_color, list_row, panel, shown_url, truncate};
+use crate::views::list::windowed;
+use crate::views::{clean, head, job_state_color, list_row, panel, shown_url, truncate};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     match &state.ci.log {

@@ -2,21 +2,22 @@
 
 use crate::backend::ci::actor::{Command, Event};
 
-use super::{Cmd, ask};
+use super::{HISTORY, LOG_CAPACITY, LogView};
 use crate::app::keymap::{Action, Binding};
-use crate::app::state::{Connection, HISTORY, LOG_CAPACITY, LogView, Pending, State, ViewId};
+use crate::app::state::{Connection, Pending, State, ViewId};
+use crate::app::update::{Cmd, ask};
 
 const TRIGGER: Binding = Binding::new(Action::Trigger, &["T"], "build this repo's HEAD").hinted();
 
 /// The Pool view's keys.
-pub(super) const POOL_BINDINGS: &[Binding] = &[
+pub(crate) const POOL_BINDINGS: &[Binding] = &[
     Binding::new(Action::ScaleUp, &["+"], "one more local agent").hinted(),
     Binding::new(Action::ScaleDown, &["-"], "one local agent less").hinted(),
     TRIGGER,
 ];
 
 /// The Jobs view's keys, in the list and in an open log.
-pub(super) const JOBS_BINDINGS: &[Binding] = &[
+pub(crate) const JOBS_BINDINGS: &[Binding] = &[
     Binding::new(Action::Open, &["enter"], "open the job's log").hinted(),
     Binding::new(Action::CancelJob, &["c"], "cancel the job").hinted(),
     Binding::new(Action::RetryJob, &["R"], "retry the job").hinted(),
@@ -26,7 +27,7 @@ pub(super) const JOBS_BINDINGS: &[Binding] = &[
 ];
 
 /// An open log shows what works in it instead of the list's keys.
-pub(super) fn log_hints(state: &State) -> Option<&'static [Action]> {
+pub(crate) fn log_hints(state: &State) -> Option<&'static [Action]> {
     (state.view == ViewId::Jobs && state.ci.log.is_some()).then_some(&[
         Action::Back,
         Action::Follow,
@@ -40,7 +41,7 @@ fn ci(command: Command) -> Vec<Cmd> {
     vec![Cmd::Ci(command)]
 }
 
-pub(super) fn on_action(state: &mut State, action: Action) -> Vec<Cmd> {
+pub(crate) fn on_action(state: &mut State, action: Action) -> Vec<Cmd> {
     if state.ci.log.is_some() {
         return on_log_action(state, action);
     }
@@ -145,7 +146,7 @@ fn selected_job_id(state: &State) -> Option<String> {
     state.ci.jobs.selected_item().map(|r| r.job.id.clone())
 }
 
-pub(super) fn confirmed(_state: &mut State, pending: Pending) -> Vec<Cmd> {
+pub(crate) fn confirmed(_state: &mut State, pending: Pending) -> Vec<Cmd> {
     match pending {
         Pending::CancelJob(id) => ci(Command::Cancel(id)),
         Pending::RetryJob(id) => ci(Command::Retry(id)),
@@ -155,7 +156,7 @@ pub(super) fn confirmed(_state: &mut State, pending: Pending) -> Vec<Cmd> {
     }
 }
 
-pub(super) fn on_event(state: &mut State, event: Event) -> Vec<Cmd> {
+pub(crate) fn on_event(state: &mut State, event: Event) -> Vec<Cmd> {
     match event {
         Event::Connected { queue } => state.ci.connection = Connection::Up(queue),
         Event::Unavailable { message } => {
