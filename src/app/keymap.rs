@@ -1,10 +1,14 @@
-//! Actions and the keys bound to them. Defaults live here; `[keys]` in the config
-//! replaces the keys of any action, and the help screen is generated from the live map.
+//! Actions and the keys bound to them. Each view declares its bindings where it handles
+//! them (`update::view_bindings`), the keys every view shares on top; `[keys]` in the
+//! config replaces the keys of any action, and the help is generated from the live map.
 
 use std::collections::BTreeMap;
 use std::fmt;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::state::ViewId;
+use super::update::{GLOBAL_BINDINGS, view_bindings};
 
 /// Everything a key can do outside of text input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -156,56 +160,6 @@ impl Action {
         }
     }
 
-    pub fn description(self) -> &'static str {
-        match self {
-            Action::Quit => "quit raibid",
-            Action::Help => "show this help",
-            Action::Palette => "open the command palette",
-            Action::Filter => "filter the list",
-            Action::Back => "close, cancel or unfilter",
-            Action::NextView => "next view",
-            Action::PrevView => "previous view",
-            Action::Up => "move up",
-            Action::Down => "move down",
-            Action::PageUp => "page up",
-            Action::PageDown => "page down",
-            Action::Top => "first item",
-            Action::Bottom => "last item",
-            Action::ScrollPreviewUp => "scroll the preview up",
-            Action::ScrollPreviewDown => "scroll the preview down",
-            Action::Edit => "edit the selected draft",
-            Action::Regenerate => "write the draft again",
-            Action::Approve => "approve the selected draft",
-            Action::Reject => "reject the selected draft",
-            Action::Publish => "publish the selected draft",
-            Action::NewDigest => "write the period's digest",
-            Action::PrevPeriod => "previous period",
-            Action::NextPeriod => "next period",
-            Action::CyclePeriodKind => "days, weeks or months",
-            Action::CycleTheme => "next theme",
-            Action::Save => "save the edited draft",
-            Action::Open => "open the job's log",
-            Action::Follow => "follow the log",
-            Action::Sort => "sort the jobs",
-            Action::Trigger => "build this repo's HEAD",
-            Action::CancelJob => "cancel the job",
-            Action::RetryJob => "retry the job",
-            Action::ScaleUp => "one more local agent",
-            Action::ScaleDown => "one local agent less",
-            Action::Refresh => "refresh the view",
-            Action::ClusterInstall => "bring up the lab to here",
-            Action::ClusterUpgrade => "re-apply the component",
-            Action::ClusterRemove => "remove, keeping its data",
-            Action::SyncMirror => "sync the mirror now",
-            Action::View1
-            | Action::View2
-            | Action::View3
-            | Action::View4
-            | Action::View5
-            | Action::View6 => "show that view",
-        }
-    }
-
     /// The position of the view a `view-N` action shows.
     pub fn view_index(self) -> Option<usize> {
         [
@@ -223,59 +177,34 @@ impl Action {
     pub fn from_name(name: &str) -> Option<Action> {
         Action::ALL.into_iter().find(|a| a.name() == name)
     }
+}
 
-    fn default_keys(self) -> &'static [&'static str] {
-        match self {
-            Action::Quit => &["q"],
-            Action::Help => &["?"],
-            Action::Palette => &[":"],
-            Action::Filter => &["/"],
-            Action::Back => &["esc"],
-            Action::NextView => &["tab"],
-            Action::PrevView => &["shift-tab"],
-            Action::Up => &["k", "up"],
-            Action::Down => &["j", "down"],
-            Action::PageUp => &["pageup"],
-            Action::PageDown => &["pagedown"],
-            Action::Top => &["g", "home"],
-            Action::Bottom => &["G", "end"],
-            Action::ScrollPreviewUp => &["K"],
-            Action::ScrollPreviewDown => &["J"],
-            Action::Edit => &["e"],
-            Action::Regenerate => &["r"],
-            Action::Approve => &["a"],
-            Action::Reject => &["x"],
-            Action::Publish => &["p"],
-            Action::NewDigest => &["n"],
-            Action::PrevPeriod => &["["],
-            Action::NextPeriod => &["]"],
-            // `p` publishes; the shifted key picks the period's kind.
-            Action::CyclePeriodKind => &["P"],
-            Action::CycleTheme => &["t"],
-            Action::Save => &["ctrl-s"],
-            Action::Open => &["enter"],
-            Action::Follow => &["f"],
-            Action::Sort => &["s"],
-            Action::Trigger => &["T"],
-            Action::CancelJob => &["c"],
-            Action::RetryJob => &["R"],
-            Action::ScaleUp => &["+"],
-            Action::ScaleDown => &["-"],
-            // `r` is taken by Regenerate: bindings are one map for every view.
-            Action::Refresh => &["ctrl-r"],
-            Action::ClusterInstall => &["i"],
-            Action::ClusterUpgrade => &["u"],
-            // Destructive: a plain shifted key behind a confirmation, never a ctrl chord.
-            Action::ClusterRemove => &["D"],
-            // `s` sorts the jobs, and bindings are one map for every view.
-            Action::SyncMirror => &["S"],
-            Action::View1 => &["1"],
-            Action::View2 => &["2"],
-            Action::View3 => &["3"],
-            Action::View4 => &["4"],
-            Action::View5 => &["5"],
-            Action::View6 => &["6"],
+/// One command a part of the console offers, declared next to the code that handles it:
+/// the help, the palette and the status line are made from these.
+#[derive(Debug, Clone, Copy)]
+pub struct Binding {
+    pub action: Action,
+    /// Its keys unless `[keys]` rebinds them.
+    pub keys: &'static [&'static str],
+    /// What the help says it does.
+    pub about: &'static str,
+    /// Shown in the status line.
+    pub hint: bool,
+}
+
+impl Binding {
+    pub const fn new(action: Action, keys: &'static [&'static str], about: &'static str) -> Self {
+        Binding {
+            action,
+            keys,
+            about,
+            hint: false,
         }
+    }
+
+    /// The same, shown in the status line.
+    pub const fn hinted(self) -> Self {
+        Binding { hint: true, ..self }
     }
 }
 
@@ -433,11 +362,12 @@ pub struct KeymapError {
     pub message: String,
 }
 
-/// The live bindings.
+/// The live bindings: an action's keys are the same in every view that offers it, and a
+/// key means one action per view.
 #[derive(Debug, Clone)]
 pub struct Keymap {
-    by_key: BTreeMap<Key, Action>,
     by_action: BTreeMap<Action, Vec<Key>>,
+    by_view: BTreeMap<ViewId, BTreeMap<Key, Action>>,
 }
 
 impl Default for Keymap {
@@ -449,27 +379,33 @@ impl Default for Keymap {
 impl Keymap {
     /// The defaults, with each action named in `overrides` bound to exactly the keys given.
     pub fn new(overrides: &BTreeMap<String, Vec<String>>) -> Result<Keymap, KeymapError> {
+        let every_binding = GLOBAL_BINDINGS
+            .iter()
+            .chain(ViewId::ALL.iter().flat_map(|view| view_bindings(*view)));
         let mut by_action = BTreeMap::new();
-        for action in Action::ALL {
-            let keys: Vec<Key> = action
-                .default_keys()
-                .iter()
-                .map(|k| Key::parse(k).expect("default key parses"))
-                .collect();
-            by_action.insert(action, keys);
+        for binding in every_binding {
+            by_action.entry(binding.action).or_insert_with(|| {
+                binding
+                    .keys
+                    .iter()
+                    .map(|k| Key::parse(k).expect("default key parses"))
+                    .collect::<Vec<Key>>()
+            });
         }
         for (name, keys) in overrides {
             let error = |message: String| KeymapError {
                 action: name.clone(),
                 message,
             };
-            let action = Action::from_name(name).ok_or_else(|| {
-                let known: Vec<&str> = Action::ALL.iter().map(|a| a.name()).collect();
-                error(format!(
-                    "unknown action `{name}`; actions: {}",
-                    known.join(", ")
-                ))
-            })?;
+            let action = Action::from_name(name)
+                .filter(|action| by_action.contains_key(action))
+                .ok_or_else(|| {
+                    let known: Vec<&str> = by_action.keys().map(|a| a.name()).collect();
+                    error(format!(
+                        "unknown action `{name}`; actions: {}",
+                        known.join(", ")
+                    ))
+                })?;
             let parsed = keys
                 .iter()
                 .map(|k| Key::parse(k))
@@ -477,26 +413,36 @@ impl Keymap {
                 .map_err(error)?;
             by_action.insert(action, parsed);
         }
-        let mut by_key = BTreeMap::new();
-        for (action, keys) in &by_action {
-            for key in keys {
-                if let Some(other) = by_key.insert(*key, *action) {
-                    return Err(KeymapError {
-                        action: action.name().into(),
-                        message: format!(
-                            "`{key}` is bound to both `{}` and `{}`",
-                            other.name(),
-                            action.name()
-                        ),
-                    });
+        let mut by_view = BTreeMap::new();
+        for view in ViewId::ALL {
+            let mut by_key = BTreeMap::new();
+            for binding in GLOBAL_BINDINGS.iter().chain(view_bindings(view)) {
+                for key in &by_action[&binding.action] {
+                    match by_key.insert(*key, binding.action) {
+                        Some(other) if other != binding.action => {
+                            return Err(KeymapError {
+                                action: binding.action.name().into(),
+                                message: format!(
+                                    "`{key}` is bound to both `{}` and `{}` in the {} view",
+                                    other.name(),
+                                    binding.action.name(),
+                                    view.title()
+                                ),
+                            });
+                        }
+                        _ => {}
+                    }
                 }
             }
+            by_view.insert(view, by_key);
         }
-        Ok(Keymap { by_key, by_action })
+        Ok(Keymap { by_action, by_view })
     }
 
-    pub fn action(&self, event: &KeyEvent) -> Option<Action> {
-        Key::from_event(event).and_then(|key| self.by_key.get(&key).copied())
+    /// What `event` does in `view`.
+    pub fn action(&self, view: ViewId, event: &KeyEvent) -> Option<Action> {
+        let key = Key::from_event(event)?;
+        self.by_view.get(&view)?.get(&key).copied()
     }
 
     pub fn keys(&self, action: Action) -> &[Key] {
@@ -525,23 +471,38 @@ mod tests {
     fn defaults_resolve_events() {
         let keymap = Keymap::default();
         assert_eq!(
-            keymap.action(&event(KeyCode::Char('q'), KeyModifiers::NONE)),
+            keymap.action(
+                ViewId::Digests,
+                &event(KeyCode::Char('q'), KeyModifiers::NONE)
+            ),
             Some(Action::Quit)
         );
         assert_eq!(
-            keymap.action(&event(KeyCode::Char('G'), KeyModifiers::SHIFT)),
+            keymap.action(
+                ViewId::Digests,
+                &event(KeyCode::Char('G'), KeyModifiers::SHIFT)
+            ),
             Some(Action::Bottom)
         );
         assert_eq!(
-            keymap.action(&event(KeyCode::Char('s'), KeyModifiers::CONTROL)),
+            keymap.action(
+                ViewId::Digests,
+                &event(KeyCode::Char('s'), KeyModifiers::CONTROL)
+            ),
             Some(Action::Save)
         );
         assert_eq!(
-            keymap.action(&event(KeyCode::BackTab, KeyModifiers::SHIFT)),
+            keymap.action(
+                ViewId::Digests,
+                &event(KeyCode::BackTab, KeyModifiers::SHIFT)
+            ),
             Some(Action::PrevView)
         );
         assert_eq!(
-            keymap.action(&event(KeyCode::Char('z'), KeyModifiers::NONE)),
+            keymap.action(
+                ViewId::Digests,
+                &event(KeyCode::Char('z'), KeyModifiers::NONE)
+            ),
             None
         );
         assert_eq!(keymap.label(Action::Up), "k/up");
@@ -555,15 +516,21 @@ mod tests {
         )]);
         let keymap = Keymap::new(&overrides).unwrap();
         assert_eq!(
-            keymap.action(&event(KeyCode::Char('q'), KeyModifiers::NONE)),
+            keymap.action(
+                ViewId::Digests,
+                &event(KeyCode::Char('q'), KeyModifiers::NONE)
+            ),
             None
         );
         assert_eq!(
-            keymap.action(&event(KeyCode::Char('q'), KeyModifiers::CONTROL)),
+            keymap.action(
+                ViewId::Digests,
+                &event(KeyCode::Char('q'), KeyModifiers::CONTROL)
+            ),
             Some(Action::Quit)
         );
         assert_eq!(
-            keymap.action(&event(KeyCode::F(10), KeyModifiers::NONE)),
+            keymap.action(ViewId::Digests, &event(KeyCode::F(10), KeyModifiers::NONE)),
             Some(Action::Quit)
         );
         assert_eq!(keymap.label(Action::Quit), "ctrl-q/f10");
@@ -591,6 +558,33 @@ mod tests {
             err.message.contains("`j` is bound to both"),
             "{}",
             err.message
+        );
+        // Keys clash only within a view: `e` edits drafts, and may sort the jobs.
+        let other_view = BTreeMap::from([("sort".to_string(), vec!["e".to_string()])]);
+        assert!(Keymap::new(&other_view).is_ok());
+        let same_view = BTreeMap::from([("sort".to_string(), vec!["c".to_string()])]);
+        let err = Keymap::new(&same_view).unwrap_err();
+        assert!(
+            err.message.contains("`c` is bound to both")
+                && err.message.ends_with("in the Jobs view"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn a_key_means_the_natural_thing_in_each_view() {
+        let keymap = Keymap::default();
+        let s = event(KeyCode::Char('s'), KeyModifiers::NONE);
+        assert_eq!(keymap.action(ViewId::Jobs, &s), Some(Action::Sort));
+        assert_eq!(keymap.action(ViewId::Mirrors, &s), Some(Action::SyncMirror));
+        assert_eq!(keymap.action(ViewId::Cluster, &s), None);
+        // The keys every view shares are bound everywhere.
+        let q = event(KeyCode::Char('q'), KeyModifiers::NONE);
+        assert!(
+            ViewId::ALL
+                .iter()
+                .all(|view| keymap.action(*view, &q) == Some(Action::Quit))
         );
     }
 

@@ -3,12 +3,7 @@
 use jiff::Timestamp;
 use ratatui_textarea::TextArea;
 
-use std::collections::VecDeque;
-
 use crate::backend::cluster::Component;
-use crate::backend::cluster::report::{ClusterStatus, Outcome};
-use crate::backend::mirror::MirrorStatus;
-use crate::backend::queue::contract::{AgentStatus, JobRecord, LogLine, QueueStats};
 use crate::backend::sparky::checker::Finding;
 use crate::backend::sparky::delivery::Plan;
 use crate::backend::sparky::model::{DigestData, DraftState, Period, PeriodKind};
@@ -16,9 +11,13 @@ use crate::backend::sparky::period;
 use crate::backend::sparky::store::DraftSummary;
 
 use super::keymap::Keymap;
+use crate::views::ci::CiState;
+use crate::views::cluster::ClusterState;
+use crate::views::list::{FilteredList, Item};
+use crate::views::mirrors::MirrorsState;
 
 /// The views that Tab and the digit keys switch between, in that order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ViewId {
     Digests,
     Activity,
@@ -238,12 +237,10 @@ pub struct State {
     pub theme_names: Vec<String>,
     /// The injected clock: set by the loop, fixed in tests.
     pub now: Timestamp,
-    pub drafts: Vec<DraftSummary>,
+    /// Filtered on id, title, state and kind.
+    pub drafts: FilteredList<DraftSummary>,
     /// Drafts that could not be read, each as a message naming the file.
     pub problems: Vec<String>,
-    pub filter: String,
-    /// Index into `visible_drafts()`.
-    pub selected: usize,
     pub preview: Preview,
     /// The calendar period the digest action writes; `[` and `]` move it.
     pub period: Period,
@@ -269,10 +266,8 @@ impl State {
             theme,
             theme_names,
             now,
-            drafts: Vec::new(),
+            drafts: FilteredList::default(),
             problems: Vec::new(),
-            filter: String::new(),
-            selected: 0,
             preview: Preview::default(),
             period: current_week(now, &time_zone),
             time_zone,
@@ -298,31 +293,8 @@ impl State {
         self.now.to_zoned(self.time_zone.clone()).date()
     }
 
-    /// The drafts that match the filter (case-insensitive, on id, title, state and kind).
-    pub fn visible_drafts(&self) -> Vec<&DraftSummary> {
-        let needle = self.filter.to_lowercase();
-        self.drafts
-            .iter()
-            .filter(|d| {
-                needle.is_empty()
-                    || [
-                        d.id.as_str(),
-                        d.front.title.as_str(),
-                        d.front.state.as_str(),
-                        d.front.kind.as_str(),
-                    ]
-                    .iter()
-                    .any(|field| field.to_lowercase().contains(&needle))
-            })
-            .collect()
-    }
-
-    pub fn selected_draft(&self) -> Option<&DraftSummary> {
-        self.visible_drafts().get(self.selected).copied()
-    }
-
     pub fn selected_state(&self) -> Option<DraftState> {
-        self.selected_draft().map(|d| d.front.state)
+        self.drafts.selected_item().map(|d| d.front.state)
     }
 
     pub fn info(&mut self, text: impl Into<String>) {
@@ -347,235 +319,49 @@ impl State {
     }
 }
 
+impl Item for DraftSummary {
+    type Key = String;
+    type Order = ();
+
+    fn key(&self) -> String {
+        self.id.clone()
+    }
+
+    fn matches(&self, needle: &str) -> bool {
+        [
+            self.id.as_str(),
+            self.front.title.as_str(),
+            self.front.state.as_str(),
+            self.front.kind.as_str(),
+        ]
+        .iter()
+        .any(|field| field.to_lowercase().contains(needle))
+    }
+}
+
 fn current_week(now: Timestamp, time_zone: &jiff::tz::TimeZone) -> Period {
     let today = now.to_zoned(time_zone.clone()).date();
     period::calendar(PeriodKind::Week, today, time_zone)
 }
 
-/// The CI queue as the Pool and Jobs views show it.
-#[derive(Debug, Default)]
-pub struct CiState {
-    pub connection: Connection,
-    pub stats: Option<QueueStats>,
-    /// Queue numbers over the last [`HISTORY`], oldest first, for the graphs.
-    pub history: VecDeque<(Timestamp, QueueStats)>,
-    pub jobs: Vec<JobRecord>,
-    pub agents: Vec<AgentStatus>,
-    pub filter: String,
-    pub sort: JobSort,
-    /// Index into `visible_jobs()`.
-    pub selected: usize,
-    pub log: Option<LogView>,
-    /// The local pool the console runs: agents wanted and running.
-    pub pool: Option<(u32, u32)>,
-    /// Whether local agents sandbox their steps; `None` until checked.
-    pub local_sandboxed: Option<bool>,
-}
-
-/// How far back the Pool view's graphs reach.
-pub const HISTORY: jiff::SignedDuration = jiff::SignedDuration::from_secs(10 * 60);
-
+/// How a view's backend is reached: each view connects the first time it is shown.
+/// `Up` holds what it reached, if the view names it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum Connection {
+pub enum Connection<To = String> {
+    /// The view was never shown.
     #[default]
     NotYet,
     Connecting,
-    /// Which queue: `lab (raibid/redis-0 via port-forward)` or its URL without a password.
-    Up(String),
+    Up(To),
+    /// Why the backend cannot be reached.
     Down(String),
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum JobSort {
-    #[default]
-    Newest,
-    State,
-    Repo,
-}
-
-impl JobSort {
-    pub fn next(self) -> JobSort {
-        match self {
-            JobSort::Newest => JobSort::State,
-            JobSort::State => JobSort::Repo,
-            JobSort::Repo => JobSort::Newest,
+impl<To> Connection<To> {
+    /// Connecting again unless up: what a view does on being shown or refreshed.
+    pub fn reconnect(&mut self) {
+        if !matches!(self, Connection::Up(_)) {
+            *self = Connection::Connecting;
         }
     }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            JobSort::Newest => "newest",
-            JobSort::State => "state",
-            JobSort::Repo => "repo",
-        }
-    }
-}
-
-/// One job's log, in a bounded buffer: the oldest lines go first.
-#[derive(Debug, Clone, Default)]
-pub struct LogView {
-    pub id: String,
-    pub lines: VecDeque<LogLine>,
-    /// Lines dropped from the front to stay within [`LOG_CAPACITY`].
-    pub dropped: usize,
-    /// Keep the newest line in view as lines arrive.
-    pub follow: bool,
-    /// First line shown when not following.
-    pub top: usize,
-    /// The job is over and its log complete.
-    pub done: bool,
-    /// Highlighted text; `n`-style jumps are the filter key again.
-    pub search: String,
-}
-
-/// Log lines the console keeps per open job.
-pub const LOG_CAPACITY: usize = 5_000;
-
-impl CiState {
-    /// The jobs that match the filter (id, repo, state, sha, who), in the chosen order.
-    pub fn visible_jobs(&self) -> Vec<&JobRecord> {
-        let needle = self.filter.to_lowercase();
-        let mut jobs: Vec<&JobRecord> = self
-            .jobs
-            .iter()
-            .filter(|r| {
-                needle.is_empty()
-                    || [&r.job.id, &r.job.repo, &r.job.sha, &r.job.requested_by]
-                        .iter()
-                        .any(|f| f.to_lowercase().contains(&needle))
-                    || r.status.state.as_str().contains(&needle)
-            })
-            .collect();
-        match self.sort {
-            JobSort::Newest => jobs.sort_by_key(|r| std::cmp::Reverse(r.job.created_at)),
-            JobSort::State => {
-                jobs.sort_by_key(|r| (r.status.state.as_str(), std::cmp::Reverse(r.job.created_at)))
-            }
-            JobSort::Repo => jobs.sort_by(|a, b| {
-                a.job
-                    .repo
-                    .cmp(&b.job.repo)
-                    .then(b.job.created_at.cmp(&a.job.created_at))
-            }),
-        }
-        jobs
-    }
-
-    pub fn selected_job(&self) -> Option<&JobRecord> {
-        self.visible_jobs().get(self.selected).copied()
-    }
-}
-
-/// The lab as the Cluster view shows it. The cluster is not contacted before the view is
-/// first shown, so the console starts fast on a machine without one.
-#[derive(Debug, Default)]
-pub struct ClusterState {
-    pub connection: ClusterConnection,
-    pub status: Option<ClusterStatus>,
-    /// Index into `Component::ALL`: the rows are always every component, in order.
-    pub selected: usize,
-    /// The run going on, or the last one (kept so its steps stay readable).
-    pub run: Option<RunState>,
-    /// The running (or last) step's log, oldest first, at most [`CLUSTER_LOG_CAPACITY`].
-    pub log: VecDeque<String>,
-    /// How the last run ended; `None` while one is going or before any.
-    pub last_result: Option<Result<(), String>>,
-}
-
-impl ClusterState {
-    pub fn selected_component(&self) -> Component {
-        Component::ALL[self.selected.min(Component::ALL.len() - 1)]
-    }
-
-    /// A run was started and has not finished yet.
-    pub fn is_running(&self) -> bool {
-        self.run.is_some() && self.last_result.is_none()
-    }
-}
-
-/// Log lines of a cluster step the console keeps.
-pub const CLUSTER_LOG_CAPACITY: usize = 1_000;
-
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum ClusterConnection {
-    /// The Cluster view was never shown.
-    #[default]
-    Unknown,
-    Connecting,
-    /// The API server's URL.
-    Connected(String),
-    /// Why the cluster cannot be reached.
-    Unavailable(String),
-}
-
-/// One bring-up or removal, step by step.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RunState {
-    /// What the user asked for, e.g. `bring up the lab through Gitea (git + registry)`.
-    pub what: String,
-    pub started: Timestamp,
-    pub current: Option<Component>,
-    /// Every step of the run in the order it runs, waiting ones included.
-    pub steps: Vec<(Component, StepState)>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StepState {
-    Waiting,
-    Running,
-    Done(Outcome),
-    Failed(String),
-}
-
-/// The GitHub-to-Gitea mirrors as the Mirrors view shows them. Gitea and GitHub are not
-/// contacted before the view is first shown.
-#[derive(Debug, Default)]
-pub struct MirrorsState {
-    pub connection: MirrorsConnection,
-    /// As last listed, in the backend's order.
-    pub mirrors: Vec<MirrorStatus>,
-    /// Case-insensitive, on the GitHub and Gitea names.
-    pub filter: String,
-    /// Index into `visible_mirrors()`.
-    pub selected: usize,
-    /// The mirror a sync was asked for and has not finished yet (its GitHub name).
-    pub syncing: Option<String>,
-    /// How the last sync ended, or why the last list failed.
-    pub last_message: Option<Status>,
-}
-
-impl MirrorsState {
-    /// The mirrors that match the filter.
-    pub fn visible_mirrors(&self) -> Vec<&MirrorStatus> {
-        let needle = self.filter.to_lowercase();
-        self.mirrors
-            .iter()
-            .filter(|m| {
-                needle.is_empty()
-                    || m.github.to_lowercase().contains(&needle)
-                    || m.gitea.to_lowercase().contains(&needle)
-            })
-            .collect()
-    }
-
-    pub fn selected_mirror(&self) -> Option<&MirrorStatus> {
-        self.visible_mirrors().get(self.selected).copied()
-    }
-
-    pub fn stale_count(&self) -> usize {
-        self.mirrors.iter().filter(|m| m.stale).count()
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum MirrorsConnection {
-    /// The Mirrors view was never shown.
-    #[default]
-    Unknown,
-    /// Waiting for the first list.
-    Loading,
-    /// Listed at least once.
-    Ready,
-    /// Why the mirrors cannot be read (a missing config key, named).
-    Unavailable(String),
 }

@@ -12,7 +12,8 @@ use crate::app::state::{Mode, Pending, State};
 use crate::app::theme::Theme;
 use crate::backend::sparky::checker::Finding;
 
-use super::{clean, list_row, markdown, panel, state_color, windowed};
+use super::list::windowed;
+use super::{clean, list_row, markdown, panel, state_color};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let list_width = (area.width / 3).clamp(28, 48);
@@ -30,15 +31,16 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 }
 
 fn draw_list(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let visible = state.visible_drafts();
-    let title = if state.filter.is_empty() {
+    let drafts = &state.drafts;
+    let visible = drafts.visible();
+    let title = if drafts.filter.is_empty() {
         format!(" Drafts ({}) ", visible.len())
     } else {
         format!(
             " Drafts ({}/{}) /{} ",
             visible.len(),
-            state.drafts.len(),
-            state.filter
+            drafts.items.len(),
+            drafts.filter
         )
     };
     let block = panel(title, !matches!(state.mode, Mode::Editing(_)), theme)
@@ -46,7 +48,7 @@ fn draw_list(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if visible.is_empty() {
-        let hint = if state.drafts.is_empty() {
+        let hint = if drafts.items.is_empty() {
             format!(
                 "No drafts yet. Press {} to write the digest of {}.",
                 state.keymap.label(Action::NewDigest),
@@ -64,7 +66,7 @@ fn draw_list(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         return;
     }
     let width = usize::from(inner.width);
-    let lines: Vec<Line> = windowed(&visible, state.selected, usize::from(inner.height))
+    let lines: Vec<Line> = windowed(&visible, drafts.selected, usize::from(inner.height))
         .map(|(index, draft)| {
             let state_of = draft.front.state;
             let badge = format!("{:<10}", state_of.as_str());
@@ -72,7 +74,7 @@ fn draw_list(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 badge,
                 state_color(state_of, theme),
                 &draft.id,
-                index == state.selected,
+                index == drafts.selected,
                 width,
                 theme,
             )
@@ -116,7 +118,7 @@ fn draw_preview(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     };
     let title = match (&preview.id, preview.streaming) {
         (_, true) => " Writing… ".to_string(),
-        (Some(id), false) => match state.drafts.iter().find(|d| &d.id == id) {
+        (Some(id), false) => match state.drafts.items.iter().find(|d| &d.id == id) {
             Some(draft) => format!(
                 " {} · {} · {} words · {} ",
                 id,

@@ -1,13 +1,13 @@
 //! Pure drawing of the console state: `fn(frame, area, &State, &Theme)`, no I/O.
 
 mod activity;
-mod cluster;
+pub mod ci;
+pub mod cluster;
 mod digests;
-mod jobs;
+pub mod list;
 mod markdown;
-mod mirrors;
+pub mod mirrors;
 mod overlays;
-mod pool;
 mod publish;
 pub mod text;
 
@@ -20,6 +20,7 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use crate::app::keymap::Action;
 use crate::app::state::{Level, Mode, State, ViewId};
 use crate::app::theme::Theme;
+use crate::app::update::status_hints;
 use crate::backend::queue::contract::JobState;
 use crate::backend::sparky::model::DraftState;
 
@@ -44,8 +45,8 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
     match state.view {
         ViewId::Digests => digests::draw(frame, body, state, theme),
         ViewId::Activity => activity::draw(frame, body, state, theme),
-        ViewId::Pool => pool::draw(frame, body, state, theme),
-        ViewId::Jobs => jobs::draw(frame, body, state, theme),
+        ViewId::Pool => ci::draw_pool(frame, body, state, theme),
+        ViewId::Jobs => ci::draw_jobs(frame, body, state, theme),
         ViewId::Cluster => cluster::draw(frame, body, state, theme),
         ViewId::Mirrors => mirrors::draw(frame, body, state, theme),
     }
@@ -104,64 +105,9 @@ fn draw_status(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             ))
         }
         (Mode::Editing(_), None) => hints(state, theme, &[Action::Save, Action::Back], area.width),
-        _ => hints(state, theme, view_hints(state), area.width),
+        _ => hints(state, theme, &status_hints(state), area.width),
     };
     frame.render_widget(Paragraph::new(line), area);
-}
-
-/// The keys worth showing in the status line for what is on screen.
-fn view_hints(state: &State) -> &'static [Action] {
-    match (state.view, &state.ci.log) {
-        (ViewId::Digests | ViewId::Activity, _) => &[
-            Action::Help,
-            Action::Edit,
-            Action::Approve,
-            Action::Publish,
-            Action::NewDigest,
-            Action::PrevPeriod,
-            Action::NextPeriod,
-            Action::Palette,
-            Action::Quit,
-        ],
-        (ViewId::Pool, _) => &[
-            Action::Help,
-            Action::ScaleUp,
-            Action::ScaleDown,
-            Action::Trigger,
-            Action::Quit,
-        ],
-        (ViewId::Jobs, None) => &[
-            Action::Help,
-            Action::Open,
-            Action::CancelJob,
-            Action::RetryJob,
-            Action::Trigger,
-            Action::Sort,
-            Action::Quit,
-        ],
-        (ViewId::Jobs, Some(_)) => &[
-            Action::Back,
-            Action::Follow,
-            Action::Filter,
-            Action::CancelJob,
-            Action::RetryJob,
-        ],
-        // Quit is left out to fit 80 columns; `q` is everywhere the same.
-        (ViewId::Cluster, _) => &[
-            Action::Help,
-            Action::ClusterInstall,
-            Action::ClusterUpgrade,
-            Action::ClusterRemove,
-            Action::Refresh,
-        ],
-        (ViewId::Mirrors, _) => &[
-            Action::Help,
-            Action::SyncMirror,
-            Action::Refresh,
-            Action::Filter,
-            Action::Quit,
-        ],
-    }
 }
 
 /// `? help  e edit ...` from the live keymap, so remapped keys show as they are; as many
@@ -229,13 +175,6 @@ fn list_row(
         Span::styled(text, base),
         Span::styled(" ".repeat(width.saturating_sub(used)), base),
     ])
-}
-
-/// The items a list of `rows` lines shows, with their indices: only those are built, and
-/// the window follows `selected`.
-fn windowed<T>(items: &[T], selected: usize, rows: usize) -> impl Iterator<Item = (usize, &T)> {
-    let first = selected.saturating_sub(rows.saturating_sub(1));
-    items.iter().enumerate().skip(first).take(rows)
 }
 
 fn job_state_color(state: JobState, theme: &Theme) -> ratatui::style::Color {

@@ -6,10 +6,10 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Wrap};
 
-use crate::app::keymap::Action;
+use crate::app::keymap::Binding;
 use crate::app::state::{Mode, State, ViewId};
 use crate::app::theme::Theme;
-use crate::app::update::palette_entries;
+use crate::app::update::{GLOBAL_BINDINGS, palette_entries, view_bindings};
 
 use super::{clean, panel};
 
@@ -36,16 +36,19 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     }
 }
 
-/// Generated from the live keymap: what the user bound is what the help says. The entries
-/// flow into as many columns as the height needs, so 80x24 shows them all.
+/// Generated from the live keymap: what the user bound is what the help says. The current
+/// view's keys come first, then those of every view; the entries flow into as many columns
+/// as the height needs, so 80x24 shows them all.
 fn help(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let key_style = Style::default()
         .fg(theme.accent)
         .add_modifier(Modifier::BOLD);
-    let mut entries: Vec<(String, &str)> = Action::ALL
+    let entry = |binding: &Binding| (state.keymap.label(binding.action), binding.about);
+    let mut entries: Vec<(String, &str)> = view_bindings(state.view)
         .iter()
-        .filter(|a| a.view_index().is_none())
-        .map(|a| (state.keymap.label(*a), a.description()))
+        .chain(GLOBAL_BINDINGS)
+        .filter(|binding| binding.action.view_index().is_none())
+        .map(entry)
         .collect();
     let views: Vec<String> = (1..=ViewId::ALL.len()).map(|n| n.to_string()).collect();
     entries.push((views.join("/"), "switch to that view"));

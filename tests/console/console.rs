@@ -81,7 +81,7 @@ fn opens(commands: &[Command]) -> Vec<&str> {
 #[test]
 fn listing_selects_and_opens_the_first_draft() {
     let mut state = support::state();
-    state.drafts.clear();
+    state.drafts.items.clear();
     let commands = event(
         &mut state,
         Event::Listed {
@@ -90,7 +90,7 @@ fn listing_selects_and_opens_the_first_draft() {
         },
     );
     assert_eq!(opens(&commands), ["2026-W47-raibid"]);
-    assert_eq!(state.selected, 0);
+    assert_eq!(state.drafts.selected, 0);
 }
 
 #[test]
@@ -116,7 +116,7 @@ fn moving_the_selection_opens_each_draft_once() {
         opens(&key(&mut state, KeyCode::Char('g'))),
         ["2026-W47-raibid"]
     );
-    assert_eq!(state.selected, 0);
+    assert_eq!(state.drafts.selected, 0);
 }
 
 #[test]
@@ -403,13 +403,13 @@ fn filter_narrows_the_list_and_esc_clears_it() {
     let mut state = opened();
     key(&mut state, KeyCode::Char('/'));
     let commands = typed(&mut state, "daily");
-    assert_eq!(state.visible_drafts().len(), 2);
+    assert_eq!(state.drafts.visible().len(), 2);
     assert!(opens(&commands).contains(&"2026-11-19-raibid"));
     key(&mut state, KeyCode::Enter);
     assert!(matches!(state.mode, Mode::Normal));
-    assert_eq!(state.filter, "daily");
+    assert_eq!(state.drafts.filter, "daily");
     key(&mut state, KeyCode::Esc);
-    assert_eq!(state.visible_drafts().len(), 4);
+    assert_eq!(state.drafts.visible().len(), 4);
 }
 
 #[test]
@@ -507,7 +507,7 @@ fn a_written_digest_streams_into_the_preview_then_opens() {
         },
     );
     assert_eq!(opens(&commands), ["2026-11-19-raibid"]);
-    assert_eq!(state.selected, 1);
+    assert_eq!(state.drafts.selected, 1);
     assert!(!state.preview.streaming);
     assert!(state.busy.is_empty());
     assert!(
@@ -635,7 +635,7 @@ fn brackets_move_through_periods_and_the_digest_key_writes_the_selected_one() {
     let commands = key(&mut state, KeyCode::Char('['));
     assert_eq!(state.period.label, "2026-10");
     assert_eq!(opens(&commands), ["2026-10-raibid"]);
-    assert_eq!(state.selected_draft().unwrap().id, "2026-10-raibid");
+    assert_eq!(state.drafts.selected_item().unwrap().id, "2026-10-raibid");
     key(&mut state, KeyCode::Char('P'));
     assert_eq!(state.period.label, "2026-10-01");
     key(&mut state, KeyCode::Char('P'));
@@ -752,6 +752,9 @@ fn a_draft_listed_by_the_store_watch_joins_the_list_and_the_selection_stays() {
         },
     );
     assert!(commands.is_empty(), "the preview stays: {commands:?}");
-    assert_eq!(state.drafts[0].id, "2026-W48-raibid");
-    assert_eq!(state.selected_draft().unwrap().id, "2026-11-19-raibid");
+    assert_eq!(state.drafts.items[0].id, "2026-W48-raibid");
+    assert_eq!(
+        state.drafts.selected_item().unwrap().id,
+        "2026-11-19-raibid"
+    );
 }

@@ -113,7 +113,8 @@ fn jobs_are_listed_newest_first_filtered_and_sorted() {
     let mut state = jobs_view();
     let ids: Vec<&str> = state
         .ci
-        .visible_jobs()
+        .jobs
+        .visible()
         .iter()
         .map(|r| r.job.id.as_str())
         .collect();
@@ -121,7 +122,8 @@ fn jobs_are_listed_newest_first_filtered_and_sorted() {
     key(&mut state, KeyCode::Char('s'));
     let states: Vec<JobState> = state
         .ci
-        .visible_jobs()
+        .jobs
+        .visible()
         .iter()
         .map(|r| r.status.state)
         .collect();
@@ -139,23 +141,23 @@ fn jobs_are_listed_newest_first_filtered_and_sorted() {
         key(&mut state, KeyCode::Char(c));
     }
     key(&mut state, KeyCode::Enter);
-    assert_eq!(state.ci.visible_jobs().len(), 1);
+    assert_eq!(state.ci.jobs.visible().len(), 1);
     key(&mut state, KeyCode::Esc);
-    assert_eq!(state.ci.visible_jobs().len(), 4);
+    assert_eq!(state.ci.jobs.visible().len(), 4);
 }
 
 #[test]
 fn the_selection_stays_on_its_job_when_the_list_refreshes() {
     let mut state = jobs_view();
     key(&mut state, KeyCode::Char('j'));
-    assert_eq!(state.ci.selected_job().unwrap().job.id, "job-3");
+    assert_eq!(state.ci.jobs.selected_item().unwrap().job.id, "job-3");
     let mut jobs = support::jobs();
     let mut newer = jobs[3].clone();
     newer.job.id = "job-5".into();
     newer.job.created_at = "2026-11-20T09:29:00Z".parse().unwrap();
     jobs.push(newer);
     event(&mut state, Event::Jobs(jobs));
-    assert_eq!(state.ci.selected_job().unwrap().job.id, "job-3");
+    assert_eq!(state.ci.jobs.selected_item().unwrap().job.id, "job-3");
 }
 
 #[test]
@@ -266,7 +268,7 @@ fn a_log_follows_scrolls_searches_and_stays_bounded() {
     key(&mut state, KeyCode::Enter);
     assert_eq!(state.ci.log.as_ref().unwrap().search, "x");
     assert_eq!(
-        state.ci.filter, "",
+        state.ci.jobs.filter, "",
         "the search is the log's, not the list's"
     );
 

@@ -2,15 +2,14 @@
 //! cluster actor commands out.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use raibid::app::state::{
-    CLUSTER_LOG_CAPACITY, ClusterConnection, Level, Mode, State, StepState, ViewId,
-};
+use raibid::app::state::{Connection, Level, Mode, State, ViewId};
 use raibid::app::update::{Cmd, Msg, Settings, update};
 use raibid::backend::ci::actor::Command as CiCommand;
 use raibid::backend::cluster::Component;
 use raibid::backend::cluster::actor::{Command as ClusterCommand, Event as ClusterEvent};
 use raibid::backend::cluster::report::{Outcome, Progress};
 use raibid::backend::sparky::pipeline::WriterChoice;
+use raibid::views::cluster::{CLUSTER_LOG_CAPACITY, StepState};
 
 const SETTINGS: Settings = Settings {
     writer: WriterChoice::Builtin,
@@ -64,7 +63,7 @@ fn question(state: &State) -> &str {
 #[test]
 fn the_cluster_is_watched_only_while_its_view_is_shown() {
     let mut state = support::state();
-    assert_eq!(state.cluster.connection, ClusterConnection::Unknown);
+    assert_eq!(state.cluster.connection, Connection::NotYet);
     let commands = press(&mut state, KeyCode::Char('3'), KeyModifiers::NONE);
     assert!(
         !commands.iter().any(|c| matches!(c, Cmd::Cluster(_))),
@@ -85,7 +84,7 @@ fn the_cluster_is_watched_only_while_its_view_is_shown() {
         "{commands:?}"
     );
     assert_eq!(state.view, ViewId::Cluster);
-    assert_eq!(state.cluster.connection, ClusterConnection::Connecting);
+    assert_eq!(state.cluster.connection, Connection::Connecting);
     assert!(
         key(&mut state, KeyCode::Char('5')).is_empty(),
         "showing it again changes nothing"
@@ -105,7 +104,7 @@ fn the_status_fills_the_rows_and_the_selection_stays_on_them() {
     let mut state = cluster_view();
     assert_eq!(
         state.cluster.connection,
-        ClusterConnection::Connected(support::cluster_status::SERVER.into())
+        Connection::Up(support::cluster_status::SERVER.into())
     );
     let status = state.cluster.status.as_ref().expect("status read");
     assert_eq!(status.components.len(), Component::ALL.len());
@@ -134,7 +133,7 @@ fn a_status_without_a_connected_event_still_counts_as_connected() {
     );
     assert_eq!(
         state.cluster.connection,
-        ClusterConnection::Connected(support::cluster_status::SERVER.into())
+        Connection::Up(support::cluster_status::SERVER.into())
     );
 }
 
@@ -338,10 +337,7 @@ fn an_unavailable_cluster_is_shown_and_the_console_goes_on() {
     key(&mut state, KeyCode::Char('5'));
     let reason = "no kubeconfig found (tried /home/me/.kube/config, /etc/rancher/k3s/k3s.yaml)";
     event(&mut state, ClusterEvent::Unavailable(reason.into()));
-    assert_eq!(
-        state.cluster.connection,
-        ClusterConnection::Unavailable(reason.into())
-    );
+    assert_eq!(state.cluster.connection, Connection::Down(reason.into()));
     let status = state.status.as_ref().unwrap();
     assert_eq!(status.level, Level::Warn);
     assert!(status.text.contains("cluster unavailable"));
@@ -351,7 +347,7 @@ fn an_unavailable_cluster_is_shown_and_the_console_goes_on() {
     assert!(commands.is_empty(), "`r` regenerates drafts, not here");
     let commands = cluster(press(&mut state, KeyCode::Char('r'), KeyModifiers::CONTROL));
     assert_eq!(commands, [ClusterCommand::Refresh]);
-    assert_eq!(state.cluster.connection, ClusterConnection::Connecting);
+    assert_eq!(state.cluster.connection, Connection::Connecting);
 
     // The other views work as ever.
     assert_eq!(
@@ -360,7 +356,7 @@ fn an_unavailable_cluster_is_shown_and_the_console_goes_on() {
     );
     assert_eq!(state.view, ViewId::Digests);
     press(&mut state, KeyCode::Char('j'), KeyModifiers::NONE);
-    assert_eq!(state.selected, 1);
+    assert_eq!(state.drafts.selected, 1);
     let commands = press(&mut state, KeyCode::Char('4'), KeyModifiers::NONE);
     assert!(
         matches!(&commands[..], [Cmd::Ci(CiCommand::Connect)]),
@@ -380,7 +376,7 @@ fn the_palette_refreshes_the_cluster_and_there_is_no_filter() {
     assert_eq!(key(&mut state, KeyCode::Enter), [ClusterCommand::Refresh]);
     assert_eq!(
         state.cluster.connection,
-        ClusterConnection::Connected(support::cluster_status::SERVER.into()),
+        Connection::Up(support::cluster_status::SERVER.into()),
         "a connected cluster stays connected while it is read again"
     );
 }

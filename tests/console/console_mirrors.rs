@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use raibid::app::state::{Level, MirrorsConnection, Mode, State, ViewId};
+use raibid::app::state::{Connection, Level, Mode, State, ViewId};
 use raibid::app::update::{Cmd, Msg, Settings, update};
 use raibid::backend::actor::Actor;
 use raibid::backend::mirror::actor::{
@@ -54,13 +54,18 @@ fn listed() -> State {
 }
 
 fn selected(state: &State) -> &str {
-    &state.mirrors.selected_mirror().expect("a selection").github
+    &state
+        .mirrors
+        .mirrors
+        .selected_item()
+        .expect("a selection")
+        .github
 }
 
 #[test]
 fn the_mirrors_are_watched_only_while_their_view_is_shown() {
     let mut state = support::state();
-    assert_eq!(state.mirrors.connection, MirrorsConnection::Unknown);
+    assert_eq!(state.mirrors.connection, Connection::NotYet);
     for digit in ['2', '5', '1'] {
         let commands = press(&mut state, KeyCode::Char(digit), KeyModifiers::NONE);
         assert!(
@@ -71,7 +76,7 @@ fn the_mirrors_are_watched_only_while_their_view_is_shown() {
     assert_eq!(key(&mut state, KeyCode::Char('6')), [MirrorsCommand::Watch]);
     assert_eq!(state.view, ViewId::Mirrors);
     assert_eq!(state.view.title(), "Mirrors");
-    assert_eq!(state.mirrors.connection, MirrorsConnection::Loading);
+    assert_eq!(state.mirrors.connection, Connection::Connecting);
     assert!(
         key(&mut state, KeyCode::Char('6')).is_empty(),
         "showing it again changes nothing"
@@ -112,8 +117,8 @@ fn the_palette_shows_the_view_by_name() {
 #[test]
 fn a_list_fills_the_rows_and_the_selection_moves_over_them() {
     let mut state = listed();
-    assert_eq!(state.mirrors.connection, MirrorsConnection::Ready);
-    assert_eq!(state.mirrors.mirrors.len(), 5);
+    assert_eq!(state.mirrors.connection, Connection::Up(()));
+    assert_eq!(state.mirrors.mirrors.items.len(), 5);
     assert_eq!(state.mirrors.stale_count(), 2);
     assert_eq!(selected(&state), "raibid-labs/raibid");
     key(&mut state, KeyCode::Char('j'));
@@ -129,9 +134,9 @@ fn a_list_fills_the_rows_and_the_selection_moves_over_them() {
         "raibid-labs/legacy-website-with-a-rather-long-name"
     );
     key(&mut state, KeyCode::Char('g'));
-    assert_eq!(state.mirrors.selected, 0);
+    assert_eq!(state.mirrors.mirrors.selected, 0);
     key(&mut state, KeyCode::Char('G'));
-    assert_eq!(state.mirrors.selected, 4);
+    assert_eq!(state.mirrors.mirrors.selected, 4);
 }
 
 #[test]
@@ -151,9 +156,9 @@ fn a_new_list_keeps_the_selection_on_the_same_mirror() {
     let mut shorter = support::mirror_status::mirrors();
     shorter.truncate(2);
     event(&mut state, MirrorsEvent::Listed(shorter));
-    assert_eq!(state.mirrors.selected, 1);
+    assert_eq!(state.mirrors.mirrors.selected, 1);
     event(&mut state, MirrorsEvent::Listed(Vec::new()));
-    assert_eq!(state.mirrors.selected, 0);
+    assert_eq!(state.mirrors.mirrors.selected, 0);
     assert!(
         key(&mut state, KeyCode::Char('S')).is_empty(),
         "no row to sync"
@@ -183,9 +188,9 @@ fn shift_s_syncs_the_selected_mirror_and_reports_how_it_went() {
     assert_eq!(message.text, "synced mirrors/docs");
     assert_eq!(state.status.as_ref().unwrap().text, "synced mirrors/docs");
 
-    // A failure names the mirror and the reason.
+    // A failure names the mirror and the reason; `s` syncs too, as in k9s.
     assert_eq!(
-        key(&mut state, KeyCode::Char('S')),
+        key(&mut state, KeyCode::Char('s')),
         [MirrorsCommand::Sync("raibid-labs/sparky-prompts".into())]
     );
     event(
@@ -202,10 +207,16 @@ fn shift_s_syncs_the_selected_mirror_and_reports_how_it_went() {
 }
 
 #[test]
-fn lowercase_s_stays_the_jobs_sort_and_does_nothing_here() {
+fn s_syncs_here_and_still_sorts_the_jobs_in_their_view() {
     let mut state = listed();
-    assert!(key(&mut state, KeyCode::Char('s')).is_empty());
-    assert_eq!(state.mirrors.syncing, None);
+    assert_eq!(
+        key(&mut state, KeyCode::Char('s')),
+        [MirrorsCommand::Sync("raibid-labs/raibid".into())]
+    );
+    press(&mut state, KeyCode::Char('4'), KeyModifiers::NONE);
+    press(&mut state, KeyCode::Char('s'), KeyModifiers::NONE);
+    assert_eq!(state.status.as_ref().unwrap().text, "jobs sorted by state");
+    assert_eq!(state.mirrors.syncing.as_deref(), Some("raibid-labs/raibid"));
 }
 
 #[test]
@@ -213,7 +224,7 @@ fn ctrl_r_lists_again_and_retries_when_unavailable() {
     let mut state = listed();
     let commands = mirrors(press(&mut state, KeyCode::Char('r'), KeyModifiers::CONTROL));
     assert_eq!(commands, [MirrorsCommand::Refresh]);
-    assert_eq!(state.mirrors.connection, MirrorsConnection::Ready);
+    assert_eq!(state.mirrors.connection, Connection::Up(()));
 
     event(
         &mut state,
@@ -221,7 +232,7 @@ fn ctrl_r_lists_again_and_retries_when_unavailable() {
     );
     let commands = mirrors(press(&mut state, KeyCode::Char('r'), KeyModifiers::CONTROL));
     assert_eq!(commands, [MirrorsCommand::Refresh]);
-    assert_eq!(state.mirrors.connection, MirrorsConnection::Loading);
+    assert_eq!(state.mirrors.connection, Connection::Connecting);
 }
 
 #[test]
@@ -233,7 +244,7 @@ fn the_filter_matches_github_and_gitea_names() {
     }
     key(&mut state, KeyCode::Enter);
     assert!(matches!(state.mode, Mode::Normal));
-    let visible = state.mirrors.visible_mirrors();
+    let visible = state.mirrors.mirrors.visible();
     assert_eq!(visible.len(), 1);
     assert_eq!(visible[0].github, "raibid-labs/sparky-prompts");
     assert_eq!(
@@ -242,10 +253,10 @@ fn the_filter_matches_github_and_gitea_names() {
         "the sync is of the row selected in the filtered list"
     );
     key(&mut state, KeyCode::Esc);
-    assert!(state.mirrors.filter.is_empty());
-    assert_eq!(state.mirrors.visible_mirrors().len(), 5);
+    assert!(state.mirrors.mirrors.filter.is_empty());
+    assert_eq!(state.mirrors.mirrors.visible().len(), 5);
     // The drafts' filter is left alone.
-    assert!(state.filter.is_empty());
+    assert!(state.drafts.filter.is_empty());
 }
 
 #[test]
@@ -254,10 +265,7 @@ fn unavailable_mirrors_are_shown_and_the_other_views_go_on() {
     key(&mut state, KeyCode::Char('6'));
     let reason = "gitea.token is not set (RAIBID_GITEA_TOKEN)";
     event(&mut state, MirrorsEvent::Unavailable(reason.into()));
-    assert_eq!(
-        state.mirrors.connection,
-        MirrorsConnection::Unavailable(reason.into())
-    );
+    assert_eq!(state.mirrors.connection, Connection::Down(reason.into()));
     let status = state.status.as_ref().expect("a status");
     assert_eq!(status.level, Level::Warn);
     assert!(status.text.contains(reason), "{}", status.text);
@@ -267,7 +275,7 @@ fn unavailable_mirrors_are_shown_and_the_other_views_go_on() {
     key(&mut state, KeyCode::Char('1'));
     assert_eq!(state.view, ViewId::Digests);
     let commands = press(&mut state, KeyCode::Char('j'), KeyModifiers::NONE);
-    assert_eq!(state.selected, 1);
+    assert_eq!(state.drafts.selected, 1);
     assert!(!commands.iter().any(|c| matches!(c, Cmd::Mirrors(_))));
 }
 
@@ -278,8 +286,8 @@ fn a_failed_list_keeps_the_rows_and_says_why() {
         &mut state,
         MirrorsEvent::Failed("GET /api/v1/orgs/mirrors/repos: connection refused".into()),
     );
-    assert_eq!(state.mirrors.mirrors.len(), 5);
-    assert_eq!(state.mirrors.connection, MirrorsConnection::Ready);
+    assert_eq!(state.mirrors.mirrors.items.len(), 5);
+    assert_eq!(state.mirrors.connection, Connection::Up(()));
     let message = state.mirrors.last_message.as_ref().unwrap();
     assert_eq!(message.level, Level::Error);
     assert!(message.text.contains("connection refused"));
@@ -290,7 +298,7 @@ fn the_sync_key_is_in_the_keymap_and_the_help() {
     let state = support::state();
     assert_eq!(
         state.keymap.label(raibid::app::keymap::Action::SyncMirror),
-        "S"
+        "s/S"
     );
     assert_eq!(
         raibid::app::keymap::Action::from_name("sync-mirror"),

@@ -140,7 +140,7 @@ fn publish_flow_shows_answers_as_they_come() {
 #[test]
 fn digests_view_empty() {
     let mut state = support::state();
-    state.drafts.clear();
+    state.drafts.items.clear();
     snapshot("digests_empty", &state);
 }
 

@@ -10,26 +10,36 @@ use crate::backend::sparky::period;
 use crate::backend::sparky::pipeline::{DigestRequest, PeriodSpec};
 
 use super::{Cmd, Settings, ask, publish};
-use crate::app::keymap::Action;
+use crate::app::keymap::{Action, Binding};
 use crate::app::state::{BusyKey, Confirm, Editor, Mode, Pending, State};
+
+/// The keys of the Digests and Activity views and of the editor.
+pub(super) const BINDINGS: &[Binding] = &[
+    Binding::new(Action::Edit, &["e"], "edit the selected draft").hinted(),
+    Binding::new(Action::Approve, &["a"], "approve the selected draft").hinted(),
+    Binding::new(Action::Publish, &["p"], "publish the selected draft").hinted(),
+    Binding::new(Action::NewDigest, &["n"], "write the period's digest").hinted(),
+    Binding::new(Action::PrevPeriod, &["["], "previous period").hinted(),
+    Binding::new(Action::NextPeriod, &["]"], "next period").hinted(),
+    // `p` publishes; the shifted key picks the period's kind.
+    Binding::new(Action::CyclePeriodKind, &["P"], "days, weeks or months"),
+    Binding::new(Action::Regenerate, &["r"], "write the draft again"),
+    Binding::new(Action::Reject, &["x"], "reject the selected draft"),
+    Binding::new(Action::ScrollPreviewUp, &["K"], "scroll the preview up"),
+    Binding::new(Action::ScrollPreviewDown, &["J"], "scroll the preview down"),
+    Binding::new(Action::Save, &["ctrl-s"], "save the edited draft"),
+];
 
 fn sparky(commands: impl IntoIterator<Item = Command>) -> Vec<Cmd> {
     commands.into_iter().map(Cmd::Sparky).collect()
 }
 
 pub(super) fn on_action(state: &mut State, settings: Settings, action: Action) -> Vec<Cmd> {
+    if state.drafts.move_selection(action) {
+        return open_selected(state);
+    }
     match action {
-        Action::Back if !state.filter.is_empty() => {
-            state.filter.clear();
-            state.selected = 0;
-            return open_selected(state);
-        }
-        Action::Up => return select(state, |at, _| at.saturating_sub(1)),
-        Action::Down => return select(state, |at, len| (at + 1).min(len.saturating_sub(1))),
-        Action::PageUp => return select(state, |at, _| at.saturating_sub(10)),
-        Action::PageDown => return select(state, |at, len| (at + 10).min(len.saturating_sub(1))),
-        Action::Top => return select(state, |_, _| 0),
-        Action::Bottom => return select(state, |_, len| len.saturating_sub(1)),
+        Action::Back if state.drafts.clear_filter() => return open_selected(state),
         Action::ScrollPreviewUp => state.preview.scroll = state.preview.scroll.saturating_sub(3),
         Action::ScrollPreviewDown => state.preview.scroll = state.preview.scroll.saturating_add(3),
         Action::Edit => start_editing(state),
@@ -92,19 +102,13 @@ fn approve(id: String, despite_findings: bool) -> Vec<Cmd> {
 }
 
 fn selected_id(state: &State) -> Option<String> {
-    state.selected_draft().map(|d| d.id.clone())
+    state.drafts.selected_item().map(|d| d.id.clone())
 }
 
 fn ask_about_selected(state: &mut State, question: &str, pending: fn(String) -> Pending) {
     if let Some(id) = selected_id(state) {
         ask(state, format!("{id}: {question}"), pending(id));
     }
-}
-
-fn select(state: &mut State, to: impl Fn(usize, usize) -> usize) -> Vec<Cmd> {
-    let len = state.visible_drafts().len();
-    state.selected = to(state.selected, len);
-    open_selected(state)
 }
 
 /// Loads the selected draft into the preview unless it is already there.
@@ -127,13 +131,14 @@ fn first_day(state: &State) -> jiff::civil::Date {
 fn select_period(state: &mut State, period: Period) -> Vec<Cmd> {
     let kind = DraftKind::for_period(period.kind);
     let listed = state
-        .visible_drafts()
+        .drafts
+        .visible()
         .iter()
         .position(|d| d.front.period == period.label && d.front.kind == kind);
     state.period = period;
     match listed {
         Some(at) => {
-            state.selected = at;
+            state.drafts.selected = at;
             open_selected(state)
         }
         None => Vec::new(),
@@ -323,18 +328,11 @@ pub(super) fn declined(state: &mut State, pending: Pending) -> Vec<Cmd> {
 pub(super) fn on_event(state: &mut State, event: Event) -> Vec<Cmd> {
     match event {
         Event::Listed { drafts, problems } => {
-            let selected = selected_id(state);
-            state.drafts = drafts;
+            state.drafts.replace(drafts);
             state.problems = problems;
             if let Some(first) = state.problems.first().cloned() {
                 state.warn(first);
             }
-            // Keep the same draft selected when the list changes around it.
-            let visible = state.visible_drafts();
-            state.selected = selected
-                .and_then(|id| visible.iter().position(|d| d.id == id))
-                .unwrap_or(0)
-                .min(visible.len().saturating_sub(1));
             if state.preview.id.is_none() {
                 return open_selected(state);
             }
@@ -389,10 +387,8 @@ pub(super) fn on_event(state: &mut State, event: Event) -> Vec<Cmd> {
                 Some(notice) => state.warn(format!("wrote {id}: {notice}")),
                 None => state.info(format!("wrote {id}")),
             }
-            state.filter.clear();
-            if let Some(at) = state.visible_drafts().iter().position(|d| d.id == id) {
-                state.selected = at;
-            }
+            state.drafts.filter.clear();
+            state.drafts.select(&id);
             state.preview.id = Some(id.clone());
             sparky([Command::Open(id)])
         }

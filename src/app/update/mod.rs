@@ -5,10 +5,7 @@
 //! every view shares; `digests`, `ci`, `cluster` and `mirrors` handle their views' actions
 //! and their actors' events.
 
-mod ci;
-mod cluster;
 mod digests;
-mod mirrors;
 mod publish;
 
 use crossterm::event::{KeyCode, KeyEvent};
@@ -19,8 +16,66 @@ use crate::backend::mirror::actor as mirror_actor;
 use crate::backend::sparky::actor as sparky_actor;
 use crate::backend::sparky::pipeline::WriterChoice;
 
-use super::keymap::Action;
+use super::keymap::{Action, Binding};
 use super::state::{Confirm, Mode, Pending, State, ViewId};
+use crate::views::ci::update as ci;
+use crate::views::cluster::update as cluster;
+use crate::views::mirrors::update as mirrors;
+
+/// The keys every view shares, handled here (the moves and `back` by each view).
+pub const GLOBAL_BINDINGS: &[Binding] = &[
+    Binding::new(Action::Help, &["?"], "show this help"),
+    Binding::new(Action::Palette, &[":"], "open the command palette").hinted(),
+    Binding::new(Action::Filter, &["/"], "filter the list"),
+    Binding::new(Action::Back, &["esc"], "close, cancel or unfilter"),
+    Binding::new(Action::NextView, &["tab"], "next view"),
+    Binding::new(Action::PrevView, &["shift-tab"], "previous view"),
+    Binding::new(Action::Up, &["k", "up"], "move up"),
+    Binding::new(Action::Down, &["j", "down"], "move down"),
+    Binding::new(Action::PageUp, &["pageup"], "page up"),
+    Binding::new(Action::PageDown, &["pagedown"], "page down"),
+    Binding::new(Action::Top, &["g", "home"], "first item"),
+    Binding::new(Action::Bottom, &["G", "end"], "last item"),
+    Binding::new(Action::CycleTheme, &["t"], "next theme"),
+    // `r` writes a draft again in the Digests view.
+    Binding::new(Action::Refresh, &["ctrl-r"], "refresh the view"),
+    Binding::new(Action::Quit, &["q"], "quit raibid").hinted(),
+    Binding::new(Action::View1, &["1"], "show that view"),
+    Binding::new(Action::View2, &["2"], "show that view"),
+    Binding::new(Action::View3, &["3"], "show that view"),
+    Binding::new(Action::View4, &["4"], "show that view"),
+    Binding::new(Action::View5, &["5"], "show that view"),
+    Binding::new(Action::View6, &["6"], "show that view"),
+];
+
+/// The keys `view` offers besides the global ones, declared by the module handling them.
+pub fn view_bindings(view: ViewId) -> &'static [Binding] {
+    match view {
+        ViewId::Digests | ViewId::Activity => digests::BINDINGS,
+        ViewId::Pool => ci::POOL_BINDINGS,
+        ViewId::Jobs => ci::JOBS_BINDINGS,
+        ViewId::Cluster => cluster::BINDINGS,
+        ViewId::Mirrors => mirrors::BINDINGS,
+    }
+}
+
+/// What the status line offers for what is on screen: help, the view's keys marked for it,
+/// then the global ones marked for it.
+pub fn status_hints(state: &State) -> Vec<Action> {
+    if let Some(hints) = ci::log_hints(state) {
+        return hints.to_vec();
+    }
+    let hinted = |bindings: &'static [Binding]| {
+        bindings
+            .iter()
+            .filter(|binding| binding.hint)
+            .map(|binding| binding.action)
+    };
+    std::iter::once(Action::Help)
+        .chain(hinted(view_bindings(state.view)))
+        .chain(hinted(GLOBAL_BINDINGS))
+        .collect()
+}
 
 /// Everything the loop feeds the reducer: input, each actor's events (the one channel
 /// from the actors carries these), and the loop's own timers.
@@ -97,7 +152,7 @@ pub fn update(state: &mut State, settings: Settings, msg: Msg) -> Vec<Cmd> {
 }
 
 fn on_key(state: &mut State, settings: Settings, key: KeyEvent) -> Vec<Cmd> {
-    let action = state.keymap.action(&key);
+    let action = state.keymap.action(state.view, &key);
     match std::mem::take(&mut state.mode) {
         Mode::Normal => on_action(state, settings, action),
         Mode::Help => {
@@ -142,23 +197,18 @@ fn on_key(state: &mut State, settings: Settings, key: KeyEvent) -> Vec<Cmd> {
 fn set_filter(state: &mut State, text: String) -> Vec<Cmd> {
     match state.view {
         ViewId::Digests | ViewId::Activity => {
-            state.filter = text;
-            state.selected = 0;
+            state.drafts.set_filter(text);
             digests::open_selected(state)
         }
         ViewId::Pool | ViewId::Jobs => {
             match &mut state.ci.log {
                 Some(log) => log.search = text,
-                None => {
-                    state.ci.filter = text;
-                    state.ci.selected = 0;
-                }
+                None => state.ci.jobs.set_filter(text),
             }
             Vec::new()
         }
         ViewId::Mirrors => {
-            state.mirrors.filter = text;
-            state.mirrors.selected = 0;
+            state.mirrors.mirrors.set_filter(text);
             Vec::new()
         }
         // Filtering is not offered there (see `on_action`).
@@ -168,12 +218,12 @@ fn set_filter(state: &mut State, text: String) -> Vec<Cmd> {
 
 fn current_filter(state: &State) -> String {
     if state.view == ViewId::Mirrors {
-        return state.mirrors.filter.clone();
+        return state.mirrors.mirrors.filter.clone();
     }
     match (state.view.is_ci(), &state.ci.log) {
-        (false, _) => state.filter.clone(),
+        (false, _) => state.drafts.filter.clone(),
         (true, Some(log)) => log.search.clone(),
-        (true, None) => state.ci.filter.clone(),
+        (true, None) => state.ci.jobs.filter.clone(),
     }
 }
 
@@ -259,7 +309,7 @@ fn cycle_theme(state: &mut State) {
 }
 
 /// Asks before `pending` runs.
-fn ask(state: &mut State, question: String, pending: Pending) {
+pub(crate) fn ask(state: &mut State, question: String, pending: Pending) {
     state.mode = Mode::Confirm(Confirm {
         question,
         on_yes: pending,
@@ -306,7 +356,8 @@ fn edit_line(mut input: String, key: &KeyEvent) -> LineEdit {
     }
 }
 
-/// What the palette offers: every action by name, plus commands with an argument.
+/// What the palette offers: the current view's actions and the global ones by name, plus
+/// commands with an argument.
 pub fn palette_entries(state: &State) -> Vec<String> {
     // `refresh` is an action, listed below with the others.
     let mut entries: Vec<String> = ["digest day", "digest week", "digest month"]
@@ -320,10 +371,11 @@ pub fn palette_entries(state: &State) -> Vec<String> {
     );
     entries.extend(state.theme_names.iter().map(|t| format!("theme {t}")));
     entries.extend(
-        Action::ALL
+        view_bindings(state.view)
             .iter()
-            .filter(|a| a.view_index().is_none())
-            .map(|a| a.name().to_string()),
+            .chain(GLOBAL_BINDINGS)
+            .filter(|binding| binding.action.view_index().is_none())
+            .map(|binding| binding.action.name().to_string()),
     );
     entries
 }

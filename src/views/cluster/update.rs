@@ -5,11 +5,18 @@ use crate::backend::cluster::Component;
 use crate::backend::cluster::actor::{Command as ClusterCommand, Event as ClusterEvent};
 use crate::backend::cluster::report::Progress;
 
-use super::{Cmd, ask};
-use crate::app::keymap::Action;
-use crate::app::state::{
-    BusyKey, CLUSTER_LOG_CAPACITY, ClusterConnection, Pending, RunState, State, StepState,
-};
+use super::{CLUSTER_LOG_CAPACITY, RunState, StepState};
+use crate::app::keymap::{Action, Binding};
+use crate::app::state::{BusyKey, Connection, Pending, State};
+use crate::app::update::{Cmd, ask};
+
+/// The Cluster view's keys. Removing is destructive: a plain shifted key behind a
+/// confirmation, never a ctrl chord.
+pub(crate) const BINDINGS: &[Binding] = &[
+    Binding::new(Action::ClusterInstall, &["i"], "bring up the lab to here").hinted(),
+    Binding::new(Action::ClusterUpgrade, &["u"], "re-apply the component").hinted(),
+    Binding::new(Action::ClusterRemove, &["D"], "remove, keeping its data").hinted(),
+];
 
 fn cluster(command: ClusterCommand) -> Vec<Cmd> {
     vec![Cmd::Cluster(command)]
@@ -17,28 +24,21 @@ fn cluster(command: ClusterCommand) -> Vec<Cmd> {
 
 /// Entering the view starts watching (and connects the first time, or after a failure);
 /// leaving it stops the polling.
-pub(super) fn watch(state: &mut State, on: bool) -> Vec<Cmd> {
+pub(crate) fn watch(state: &mut State, on: bool) -> Vec<Cmd> {
     if !on {
         return cluster(ClusterCommand::Unwatch);
     }
-    connecting(state);
+    state.cluster.connection.reconnect();
     cluster(ClusterCommand::Watch)
 }
 
 /// Reads the status now; an unavailable cluster is tried again.
-pub(super) fn refresh(state: &mut State) -> Vec<Cmd> {
-    connecting(state);
+pub(crate) fn refresh(state: &mut State) -> Vec<Cmd> {
+    state.cluster.connection.reconnect();
     cluster(ClusterCommand::Refresh)
 }
 
-/// The actor connects on `Watch` and `Refresh` unless it already is.
-fn connecting(state: &mut State) {
-    if !matches!(state.cluster.connection, ClusterConnection::Connected(_)) {
-        state.cluster.connection = ClusterConnection::Connecting;
-    }
-}
-
-pub(super) fn on_action(state: &mut State, action: Action) -> Vec<Cmd> {
+pub(crate) fn on_action(state: &mut State, action: Action) -> Vec<Cmd> {
     let last = Component::ALL.len() - 1;
     let selected = state.cluster.selected;
     match action {
@@ -90,7 +90,7 @@ pub(super) fn on_action(state: &mut State, action: Action) -> Vec<Cmd> {
     Vec::new()
 }
 
-pub(super) fn confirmed(state: &mut State, pending: Pending) -> Vec<Cmd> {
+pub(crate) fn confirmed(state: &mut State, pending: Pending) -> Vec<Cmd> {
     match pending {
         Pending::ClusterUp { components, force } => {
             let what = match (force, components.as_slice()) {
@@ -133,18 +133,18 @@ fn begin(state: &mut State, what: String, order: Vec<Component>) {
     state.start_busy(BusyKey::ClusterRun, what);
 }
 
-pub(super) fn on_event(state: &mut State, event: ClusterEvent) -> Vec<Cmd> {
+pub(crate) fn on_event(state: &mut State, event: ClusterEvent) -> Vec<Cmd> {
     match event {
         ClusterEvent::Connected(server) => {
-            state.cluster.connection = ClusterConnection::Connected(server);
+            state.cluster.connection = Connection::Up(server);
         }
         ClusterEvent::Unavailable(reason) => {
-            state.cluster.connection = ClusterConnection::Unavailable(reason.clone());
+            state.cluster.connection = Connection::Down(reason.clone());
             state.warn(format!("cluster unavailable: {reason}"));
         }
         ClusterEvent::Status(status) => {
-            if !matches!(state.cluster.connection, ClusterConnection::Connected(_)) {
-                state.cluster.connection = ClusterConnection::Connected(status.server.clone());
+            if !matches!(state.cluster.connection, Connection::Up(_)) {
+                state.cluster.connection = Connection::Up(status.server.clone());
             }
             state.cluster.status = Some(status);
         }

@@ -3,9 +3,13 @@
 
 use crate::backend::mirror::actor::{Command as MirrorsCommand, Event as MirrorsEvent};
 
-use super::Cmd;
-use crate::app::keymap::Action;
-use crate::app::state::{BusyKey, Level, MirrorsConnection, State, Status};
+use crate::app::keymap::{Action, Binding};
+use crate::app::state::{BusyKey, Connection, Level, State, Status};
+use crate::app::update::Cmd;
+
+/// The Mirrors view's keys; `S` was the sync key while one map served every view.
+pub(crate) const BINDINGS: &[Binding] =
+    &[Binding::new(Action::SyncMirror, &["s", "S"], "sync the mirror now").hinted()];
 
 fn mirrors(command: MirrorsCommand) -> Vec<Cmd> {
     vec![Cmd::Mirrors(command)]
@@ -13,48 +17,32 @@ fn mirrors(command: MirrorsCommand) -> Vec<Cmd> {
 
 /// Entering the view starts watching (and sets up the first time, or after a failure);
 /// leaving it stops the listing.
-pub(super) fn watch(state: &mut State, on: bool) -> Vec<Cmd> {
+pub(crate) fn watch(state: &mut State, on: bool) -> Vec<Cmd> {
     if !on {
         return mirrors(MirrorsCommand::Unwatch);
     }
-    loading(state);
+    state.mirrors.connection.reconnect();
     mirrors(MirrorsCommand::Watch)
 }
 
 /// Lists now; unavailable mirrors are tried again.
-pub(super) fn refresh(state: &mut State) -> Vec<Cmd> {
-    loading(state);
+pub(crate) fn refresh(state: &mut State) -> Vec<Cmd> {
+    state.mirrors.connection.reconnect();
     mirrors(MirrorsCommand::Refresh)
 }
 
-/// The actor sets up on `Watch` and `Refresh` unless it already has.
-fn loading(state: &mut State) {
-    if state.mirrors.connection != MirrorsConnection::Ready {
-        state.mirrors.connection = MirrorsConnection::Loading;
-    }
-}
-
-pub(super) fn on_action(state: &mut State, action: Action) -> Vec<Cmd> {
+pub(crate) fn on_action(state: &mut State, action: Action) -> Vec<Cmd> {
+    let list = &mut state.mirrors.mirrors;
     match action {
-        Action::Back if !state.mirrors.filter.is_empty() => {
-            state.mirrors.filter.clear();
-            state.mirrors.selected = 0;
+        Action::Back => {
+            list.clear_filter();
         }
-        Action::Up => select(state, |at, _| at.saturating_sub(1)),
-        Action::Down => select(state, |at, len| (at + 1).min(len.saturating_sub(1))),
-        Action::PageUp => select(state, |at, _| at.saturating_sub(10)),
-        Action::PageDown => select(state, |at, len| (at + 10).min(len.saturating_sub(1))),
-        Action::Top => select(state, |_, _| 0),
-        Action::Bottom => select(state, |_, len| len.saturating_sub(1)),
         Action::SyncMirror => return sync(state),
-        _ => {}
+        _ => {
+            list.move_selection(action);
+        }
     }
     Vec::new()
-}
-
-fn select(state: &mut State, to: impl Fn(usize, usize) -> usize) {
-    let len = state.mirrors.visible_mirrors().len();
-    state.mirrors.selected = to(state.mirrors.selected, len);
 }
 
 /// Syncs the selected mirror; one sync at a time.
@@ -64,12 +52,17 @@ fn sync(state: &mut State) -> Vec<Cmd> {
         state.warn(format!("{going} is syncing; wait for it to finish"));
         return Vec::new();
     }
-    if let MirrorsConnection::Unavailable(reason) = &state.mirrors.connection {
+    if let Connection::Down(reason) = &state.mirrors.connection {
         let reason = reason.clone();
         state.warn(format!("mirrors unavailable: {reason}"));
         return Vec::new();
     }
-    let Some(repo) = state.mirrors.selected_mirror().map(|m| m.github.clone()) else {
+    let Some(repo) = state
+        .mirrors
+        .mirrors
+        .selected_item()
+        .map(|m| m.github.clone())
+    else {
         return Vec::new();
     };
     state.mirrors.syncing = Some(repo.clone());
@@ -77,22 +70,14 @@ fn sync(state: &mut State) -> Vec<Cmd> {
     mirrors(MirrorsCommand::Sync(repo))
 }
 
-pub(super) fn on_event(state: &mut State, event: MirrorsEvent) -> Vec<Cmd> {
+pub(crate) fn on_event(state: &mut State, event: MirrorsEvent) -> Vec<Cmd> {
     match event {
         MirrorsEvent::Listed(list) => {
-            let mirrors = &mut state.mirrors;
-            // The selection stays on the same mirror when the list changes under it.
-            let selected = mirrors.selected_mirror().map(|m| m.github.clone());
-            mirrors.connection = MirrorsConnection::Ready;
-            mirrors.mirrors = list;
-            let visible = mirrors.visible_mirrors();
-            mirrors.selected = selected
-                .and_then(|github| visible.iter().position(|m| m.github == github))
-                .unwrap_or(mirrors.selected)
-                .min(visible.len().saturating_sub(1));
+            state.mirrors.connection = Connection::Up(());
+            state.mirrors.mirrors.replace(list);
         }
         MirrorsEvent::Unavailable(reason) => {
-            state.mirrors.connection = MirrorsConnection::Unavailable(reason.clone());
+            state.mirrors.connection = Connection::Down(reason.clone());
             state.warn(format!("mirrors unavailable: {reason}"));
         }
         MirrorsEvent::Failed(reason) => {

@@ -2,33 +2,61 @@
 
 use crate::backend::ci::actor::{Command, Event};
 
-use super::{Cmd, ask};
-use crate::app::keymap::Action;
-use crate::app::state::{Connection, HISTORY, LOG_CAPACITY, LogView, Pending, State};
+use super::{HISTORY, LOG_CAPACITY, LogView};
+use crate::app::keymap::{Action, Binding};
+use crate::app::state::{Connection, Pending, State, ViewId};
+use crate::app::update::{Cmd, ask};
+
+const TRIGGER: Binding = Binding::new(Action::Trigger, &["T"], "build this repo's HEAD").hinted();
+
+/// The Pool view's keys.
+pub(crate) const POOL_BINDINGS: &[Binding] = &[
+    Binding::new(Action::ScaleUp, &["+"], "one more local agent").hinted(),
+    Binding::new(Action::ScaleDown, &["-"], "one local agent less").hinted(),
+    TRIGGER,
+];
+
+/// The Jobs view's keys, in the list and in an open log.
+pub(crate) const JOBS_BINDINGS: &[Binding] = &[
+    Binding::new(Action::Open, &["enter"], "open the job's log").hinted(),
+    Binding::new(Action::CancelJob, &["c"], "cancel the job").hinted(),
+    Binding::new(Action::RetryJob, &["R"], "retry the job").hinted(),
+    TRIGGER,
+    Binding::new(Action::Sort, &["s"], "sort the jobs").hinted(),
+    Binding::new(Action::Follow, &["f"], "follow the log"),
+];
+
+/// An open log shows what works in it instead of the list's keys.
+pub(crate) fn log_hints(state: &State) -> Option<&'static [Action]> {
+    (state.view == ViewId::Jobs && state.ci.log.is_some()).then_some(&[
+        Action::Back,
+        Action::Follow,
+        Action::Filter,
+        Action::CancelJob,
+        Action::RetryJob,
+    ])
+}
 
 fn ci(command: Command) -> Vec<Cmd> {
     vec![Cmd::Ci(command)]
 }
 
-pub(super) fn on_action(state: &mut State, action: Action) -> Vec<Cmd> {
+pub(crate) fn on_action(state: &mut State, action: Action) -> Vec<Cmd> {
     if state.ci.log.is_some() {
         return on_log_action(state, action);
     }
+    let jobs = &mut state.ci.jobs;
+    if jobs.move_selection(action) {
+        return Vec::new();
+    }
     match action {
-        Action::Back if !state.ci.filter.is_empty() => {
-            state.ci.filter.clear();
-            state.ci.selected = 0;
+        Action::Back => {
+            jobs.clear_filter();
         }
-        Action::Up => select(state, |at, _| at.saturating_sub(1)),
-        Action::Down => select(state, |at, len| (at + 1).min(len.saturating_sub(1))),
-        Action::PageUp => select(state, |at, _| at.saturating_sub(10)),
-        Action::PageDown => select(state, |at, len| (at + 10).min(len.saturating_sub(1))),
-        Action::Top => select(state, |_, _| 0),
-        Action::Bottom => select(state, |_, len| len.saturating_sub(1)),
         Action::Sort => {
-            state.ci.sort = state.ci.sort.next();
-            state.ci.selected = 0;
-            let sort = state.ci.sort.name();
+            jobs.order = jobs.order.next();
+            jobs.selected = 0;
+            let sort = jobs.order.name();
             state.info(format!("jobs sorted by {sort}"));
         }
         Action::Open => {
@@ -114,16 +142,11 @@ fn scroll(log: &mut LogView, to: impl Fn(usize) -> usize) {
     log.top = to(log.top).min(log.lines.len().saturating_sub(1));
 }
 
-fn select(state: &mut State, to: impl Fn(usize, usize) -> usize) {
-    let len = state.ci.visible_jobs().len();
-    state.ci.selected = to(state.ci.selected, len);
-}
-
 fn selected_job_id(state: &State) -> Option<String> {
-    state.ci.selected_job().map(|r| r.job.id.clone())
+    state.ci.jobs.selected_item().map(|r| r.job.id.clone())
 }
 
-pub(super) fn confirmed(_state: &mut State, pending: Pending) -> Vec<Cmd> {
+pub(crate) fn confirmed(_state: &mut State, pending: Pending) -> Vec<Cmd> {
     match pending {
         Pending::CancelJob(id) => ci(Command::Cancel(id)),
         Pending::RetryJob(id) => ci(Command::Retry(id)),
@@ -133,7 +156,7 @@ pub(super) fn confirmed(_state: &mut State, pending: Pending) -> Vec<Cmd> {
     }
 }
 
-pub(super) fn on_event(state: &mut State, event: Event) -> Vec<Cmd> {
+pub(crate) fn on_event(state: &mut State, event: Event) -> Vec<Cmd> {
     match event {
         Event::Connected { queue } => state.ci.connection = Connection::Up(queue),
         Event::Unavailable { message } => {
@@ -152,16 +175,7 @@ pub(super) fn on_event(state: &mut State, event: Event) -> Vec<Cmd> {
                 state.ci.history.pop_front();
             }
         }
-        Event::Jobs(jobs) => {
-            // Keep the same job selected when the list changes around it.
-            let selected = selected_job_id(state);
-            state.ci.jobs = jobs;
-            let visible = state.ci.visible_jobs();
-            state.ci.selected = selected
-                .and_then(|id| visible.iter().position(|r| r.job.id == id))
-                .unwrap_or(0)
-                .min(visible.len().saturating_sub(1));
-        }
+        Event::Jobs(jobs) => state.ci.jobs.replace(jobs),
         Event::Agents(agents) => state.ci.agents = agents,
         Event::Log { id, lines, done } => {
             if let Some(log) = state.ci.log.as_mut().filter(|l| l.id == id) {

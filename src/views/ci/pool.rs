@@ -7,11 +7,12 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Sparkline};
 
-use crate::app::state::{CiState, Connection, HISTORY, State};
+use super::{CiState, HISTORY};
+use crate::app::state::{Connection, State};
 use crate::app::theme::Theme;
 use crate::backend::queue::contract::{AgentState, JobState, QueueStats};
 
-use super::{clean, head, panel, shown_url};
+use crate::views::{clean, head, panel, shown_url};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let ci = &state.ci;
@@ -92,6 +93,7 @@ fn recent_results(state: &State) -> (usize, usize) {
     let finished: Vec<JobState> = state
         .ci
         .jobs
+        .items
         .iter()
         .filter(|r| {
             r.status

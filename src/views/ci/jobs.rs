@@ -7,12 +7,14 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::app::state::{CiState, Connection, LogView, State};
+use super::{CiState, LogView};
+use crate::app::state::{Connection, State};
 use crate::app::theme::Theme;
 use crate::backend::queue::contract::LogStream;
 
 use super::pool::short_duration;
-use super::{clean, head, job_state_color, list_row, panel, shown_url, truncate, windowed};
+use crate::views::list::windowed;
+use crate::views::{clean, head, job_state_color, list_row, panel, shown_url, truncate};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     match &state.ci.log {
@@ -23,11 +25,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 
 fn draw_list(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let ci: &CiState = &state.ci;
-    let visible = ci.visible_jobs();
-    let filter = if ci.filter.is_empty() {
+    let visible = ci.jobs.visible();
+    let filter = if ci.jobs.filter.is_empty() {
         String::new()
     } else {
-        format!(" /{}", ci.filter)
+        format!(" /{}", ci.jobs.filter)
     };
     let queue = match &ci.connection {
         Connection::Up(queue) => format!(" · queue: {}", shown_url(queue)),
@@ -36,7 +38,7 @@ fn draw_list(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let title = format!(
         " Jobs ({}) by {}{filter}{queue} ",
         visible.len(),
-        ci.sort.name()
+        ci.jobs.order.name()
     );
     let block = panel(title, true, theme);
     let inner = block.inner(area);
@@ -44,7 +46,9 @@ fn draw_list(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     if visible.is_empty() {
         let hint = match &ci.connection {
             Connection::Down(message) => format!("The queue is unavailable: {}", clean(message)),
-            _ if ci.jobs.is_empty() => "No jobs yet. T builds this repository's HEAD.".to_string(),
+            _ if ci.jobs.items.is_empty() => {
+                "No jobs yet. T builds this repository's HEAD.".to_string()
+            }
             _ => "Nothing matches the filter.".to_string(),
         };
         frame.render_widget(
@@ -54,7 +58,7 @@ fn draw_list(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         return;
     }
     let width = usize::from(inner.width);
-    let lines: Vec<Line> = windowed(&visible, ci.selected, usize::from(inner.height))
+    let lines: Vec<Line> = windowed(&visible, ci.jobs.selected, usize::from(inner.height))
         .map(|(index, record)| {
             let (job, status) = (&record.job, &record.status);
             let since =
@@ -77,14 +81,14 @@ fn draw_list(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             );
             let badge = format!("{:<10}", status.state.as_str());
             let color = job_state_color(status.state, theme);
-            list_row(badge, color, &text, index == ci.selected, width, theme)
+            list_row(badge, color, &text, index == ci.jobs.selected, width, theme)
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
 fn draw_log(frame: &mut Frame, area: Rect, state: &State, log: &LogView, theme: &Theme) {
-    let record = state.ci.jobs.iter().find(|r| r.job.id == log.id);
+    let record = state.ci.jobs.items.iter().find(|r| r.job.id == log.id);
     let job_state = record.map(|r| r.status.state);
     let mode = if log.done {
         "complete"

@@ -7,13 +7,15 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
+use super::MirrorsState;
 use crate::app::keymap::Action;
-use crate::app::state::{Level, MirrorsConnection, MirrorsState, State};
+use crate::app::state::{Connection, Level, State};
 use crate::app::theme::Theme;
 use crate::backend::mirror::MirrorStatus;
 
-use super::pool::short_duration;
-use super::{clean, panel, truncate, windowed};
+use crate::views::ci::short_duration;
+use crate::views::list::windowed;
+use crate::views::{clean, panel, truncate};
 
 const BADGE: usize = 6;
 const LAST_SYNC: usize = 9;
@@ -25,11 +27,11 @@ const URL_MIN: usize = 20;
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let mirrors = &state.mirrors;
-    let visible = mirrors.visible_mirrors();
-    let filter = if mirrors.filter.is_empty() {
+    let visible = mirrors.mirrors.visible();
+    let filter = if mirrors.mirrors.filter.is_empty() {
         String::new()
     } else {
-        format!(" /{}", mirrors.filter)
+        format!(" /{}", mirrors.mirrors.filter)
     };
     let block = panel(
         format!(" Mirrors ({}){filter} ", visible.len()),
@@ -39,7 +41,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let muted = Style::default().fg(theme.muted);
-    if let MirrorsConnection::Unavailable(reason) = &mirrors.connection {
+    if let Connection::Down(reason) = &mirrors.connection {
         let keys = state.keymap.label(Action::Refresh);
         let lines = vec![
             Line::styled(
@@ -61,8 +63,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     }
     if visible.is_empty() {
         // While loading, the summary line already says so.
-        if mirrors.connection == MirrorsConnection::Ready {
-            let hint = if mirrors.mirrors.is_empty() {
+        if mirrors.connection == Connection::Up(()) {
+            let hint = if mirrors.mirrors.items.is_empty() {
                 "No mirrors yet. `raibid mirror sync` creates those the config selects."
             } else {
                 "Nothing matches the filter."
@@ -76,13 +78,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     lines.push(columns.header(theme));
     let rows = usize::from(inner.height).saturating_sub(lines.len());
     lines.extend(
-        windowed(&visible, mirrors.selected, rows).map(|(index, mirror)| {
+        windowed(&visible, mirrors.mirrors.selected, rows).map(|(index, mirror)| {
             let syncing = mirrors.syncing.as_deref() == Some(mirror.github.as_str());
             columns.row(
                 mirror,
                 last_sync(mirror, state),
                 syncing,
-                index == mirrors.selected,
+                index == mirrors.mirrors.selected,
                 theme,
             )
         }),
@@ -93,10 +95,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 /// `12 mirrors, 3 stale`, the stale count in the warning colour when there are any; or
 /// that the first list is still coming.
 fn summary_line(mirrors: &MirrorsState, theme: &Theme) -> Line<'static> {
-    if mirrors.connection != MirrorsConnection::Ready {
+    if mirrors.connection != Connection::Up(()) {
         return Line::styled("reading the mirrors…", Style::default().fg(theme.muted));
     }
-    let total = mirrors.mirrors.len();
+    let total = mirrors.mirrors.items.len();
     let stale = mirrors.stale_count();
     let plural = if total == 1 { "" } else { "s" };
     let stale_color = if stale > 0 { theme.warn } else { theme.ok };

@@ -7,14 +7,16 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
+use super::{ClusterState, RunState, StepState};
 use crate::app::keymap::Action;
-use crate::app::state::{ClusterConnection, ClusterState, RunState, State, StepState};
+use crate::app::state::{Connection, State};
 use crate::app::theme::Theme;
 use crate::backend::cluster::Component;
 use crate::backend::cluster::report::{ClusterStatus, Health, NodeUsage, Outcome};
 
-use super::pool::short_duration;
-use super::{list_row, panel, shown_url, truncate, windowed};
+use crate::views::ci::short_duration;
+use crate::views::list::windowed;
+use crate::views::{list_row, panel, shown_url, truncate};
 
 /// Nodes listed before the rest of the view gets the space.
 const NODES_SHOWN: usize = 4;
@@ -46,10 +48,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 fn header_lines(cluster: &ClusterState, width: usize, theme: &Theme) -> Vec<Line<'static>> {
     let muted = Style::default().fg(theme.muted);
     match &cluster.connection {
-        ClusterConnection::Unknown | ClusterConnection::Connecting => {
+        Connection::NotYet | Connection::Connecting => {
             vec![Line::styled("connecting to the cluster…", muted)]
         }
-        ClusterConnection::Connected(server) => {
+        Connection::Up(server) => {
             let mut spans = vec![Span::styled(
                 shown_url(server),
                 Style::default().fg(theme.ok),
@@ -68,7 +70,7 @@ fn header_lines(cluster: &ClusterState, width: usize, theme: &Theme) -> Vec<Line
             }
             vec![Line::from(spans)]
         }
-        ClusterConnection::Unavailable(reason) => {
+        Connection::Down(reason) => {
             let error = Style::default().fg(theme.error);
             let mut lines: Vec<Line> = wrap(&format!("cluster unavailable: {reason}"), width, 2)
                 .into_iter()
