@@ -1,6 +1,6 @@
 //! Blobs read for line counts, remembered for a while.
 //!
-//! Most blobs are read twice: a file's version is the new side of the commit that wrote
+//! Many blobs are read twice: a file's version is the new side of the commit that wrote
 //! it and the old side of the next commit that changed it, and rename detection reads the
 //! blobs it compares before their lines are counted. Reading a blob (inflating it, resolving
 //! its delta chain) is most of a diff's cost, so the last blobs read are kept, up to a
@@ -24,8 +24,7 @@ pub(super) struct BlobMemo {
 }
 
 /// Blobs written one after another into one buffer, wrapping around at its end, each
-/// overwriting the oldest: one allocation, where a buffer per blob cost more in the
-/// allocator and page faults than it saved.
+/// overwriting the oldest: memory is the budget, allocated once, not a buffer per blob.
 struct Kept {
     ring: Vec<u8>,
     budget: usize,
