@@ -583,6 +583,27 @@ fn two_threads_collect_what_one_thread_and_git_do() {
     assert_eq!(ours, theirs);
 }
 
+/// Blobs read once are remembered by id across files and commits; whether a file is text
+/// still follows its own path's attributes, as in git.
+#[test]
+fn one_blob_at_paths_with_other_diff_attributes_counts_per_path() {
+    let repo = Fixture::new();
+    repo.write(".gitattributes", "*.dat -diff\n");
+    repo.write("notes.txt", numbered("shared", 3));
+    repo.commit(ALICE, "2026-11-02T10:00:00+00:00", "Notes");
+    repo.write("copy.dat", numbered("shared", 3));
+    let copied = repo.commit(ALICE, "2026-11-03T10:00:00+00:00", "The notes as data");
+    repo.write("notes.txt", numbered("shared", 4));
+    repo.write("copy.dat", numbered("shared", 5));
+    let grown = repo.commit(ALICE, "2026-11-04T10:00:00+00:00", "Both grow");
+    let everything =
+        period::custom(Timestamp::UNIX_EPOCH, Timestamp::MAX, &TimeZone::UTC).expect("range");
+    let commits = assert_same_as_git(repo.path(), &everything);
+    let counts = |sha: &str| (commits[sha].files_changed, commits[sha].insertions);
+    assert_eq!(counts(&copied), (1, 0), "binary by its attributes");
+    assert_eq!(counts(&grown), (2, 1), "the text file's line only");
+}
+
 /// A remembered count is what the next run reports: changed by hand in the cache, the
 /// change shows (so the cache is read), until other diff settings make it count again.
 #[test]

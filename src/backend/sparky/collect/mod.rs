@@ -3,6 +3,7 @@
 //! [`collect`] reports what `git log --numstat --since-as-filter=<since> --until=<until - 1s>`
 //! reports on HEAD: the same commits, mailmapped authors and line counts.
 
+mod blobs;
 mod cache;
 pub mod github;
 mod numstat;
@@ -483,7 +484,10 @@ fn committed(selected: &Selected) -> Timestamp {
     Timestamp::from_second(selected.committed).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
-/// Threads take chunks of neighbouring commits in turn; records come back in walk order.
+/// Threads take chunks of neighbouring commits, the first thread from the newest end, the
+/// second from the oldest (the others alternate), until they meet: each thread reads a
+/// contiguous run of history, where a blob one commit writes is the one its successor
+/// changes (see [`blobs`]). Records come back in walk order.
 fn in_parallel(
     repo: gix::ThreadSafeRepository,
     context: &Context<'_>,
@@ -491,20 +495,29 @@ fn in_parallel(
     threads: usize,
 ) -> Result<Vec<Read>, CollectError> {
     let chunks: Vec<&[Selected]> = selected.chunks(CHUNK).collect();
-    let next = AtomicUsize::new(0);
-    let work = || -> Result<Vec<(usize, Vec<Read>)>, CollectError> {
+    let left = std::sync::Mutex::new(0..chunks.len());
+    let work = |thread: usize| -> Result<Vec<(usize, Vec<Read>)>, CollectError> {
         let mut worker = Worker::new(repo.to_thread_local(), context)?;
         let mut done = Vec::new();
         loop {
-            let index = next.fetch_add(1, Ordering::Relaxed);
-            let Some(chunk) = chunks.get(index) else {
+            let next = {
+                let mut left = left.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                if thread % 2 == 0 {
+                    left.next()
+                } else {
+                    left.next_back()
+                }
+            };
+            let Some(index) = next else {
                 return Ok(done);
             };
-            done.push((index, worker.records(chunk)));
+            done.push((index, worker.records(chunks[index])));
         }
     };
     let results: Vec<_> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads).map(|_| scope.spawn(work)).collect();
+        let handles: Vec<_> = (0..threads)
+            .map(|thread| scope.spawn(move || work(thread)))
+            .collect();
         handles.into_iter().map(|handle| handle.join()).collect()
     });
     let mut done = Vec::with_capacity(chunks.len());

@@ -9,6 +9,7 @@ use gix::diff::tree_with_rewrites::{ChangeRef, Options};
 use gix::objs::TreeRefIter;
 use gix::objs::tree::{EntryKind, EntryMode};
 
+use super::blobs::BlobMemo;
 use super::renames::{self, File};
 use crate::backend::sparky::model::CommitRecord;
 
@@ -56,9 +57,11 @@ fn rename_limit(repo: &gix::Repository) -> Result<Option<usize>, gix::Error> {
 }
 
 /// Diffs trees and counts lines, reusing its caches across commits: building a resource
-/// cache reads attributes and configuration, which costs more than most diffs.
+/// cache reads attributes and configuration, which costs more than most diffs, and most
+/// blobs are read again by a later commit.
 pub(super) struct LineCounter {
     lines: gix::diff::blob::Platform,
+    blobs: BlobMemo,
     tree_state: gix::diff::tree::State,
     /// `diff.renameLimit` when rename detection is on (`diff.renames`, default true).
     rename_limit: Option<usize>,
@@ -75,6 +78,7 @@ impl LineCounter {
     pub fn new(repo: &gix::Repository) -> Result<Self, gix::Error> {
         Ok(Self {
             lines: repo.diff_resource_cache_for_tree_diff()?,
+            blobs: BlobMemo::new(),
             tree_state: Default::default(),
             rename_limit: rename_limit(repo)?,
         })
@@ -113,7 +117,8 @@ impl LineCounter {
                     };
                 let sources = files(&deleted, |change| change.old);
                 let destinations = files(&added, |change| change.new);
-                renames::detect(&sources, &destinations, limit, repo)?
+                let objects = self.blobs.over(&repo.objects);
+                renames::detect(&sources, &destinations, limit, &objects)?
             }
             None => Vec::new(),
         };
@@ -223,8 +228,16 @@ impl LineCounter {
             _ => return Ok((new.submodule_line(), old.submodule_line())),
         };
         let cache = &mut self.lines;
-        set_side(cache, old, path, ResourceKind::OldOrSource, repo)?;
-        set_side(cache, new, path, ResourceKind::NewOrDestination, repo)?;
+        let objects = self.blobs.over(&repo.objects);
+        set_side(cache, old, path, ResourceKind::OldOrSource, repo, &objects)?;
+        set_side(
+            cache,
+            new,
+            path,
+            ResourceKind::NewOrDestination,
+            repo,
+            &objects,
+        )?;
         let prepared = cache.prepare_diff()?;
         let counts = match prepared.operation {
             Operation::InternalDiff { algorithm } => {
@@ -276,13 +289,15 @@ impl<'a> Side<'a> {
     }
 }
 
-/// Puts one side into the cache; a side without a blob becomes an empty resource.
+/// Puts one side into the cache, its blob read from `objects`; a side without a blob
+/// becomes an empty resource.
 fn set_side(
     cache: &mut gix::diff::blob::Platform,
     side: Side<'_>,
     other_path: &BStr,
     which: ResourceKind,
     repo: &gix::Repository,
+    objects: &impl gix::objs::FindObjectOrHeader,
 ) -> Result<(), gix::Error> {
     let (id, kind, path) = match side {
         Side::Blob { id, kind, path } => (id, kind, path),
@@ -292,6 +307,6 @@ fn set_side(
             other_path,
         ),
     };
-    cache.set_resource(id, kind, path, which, &repo.objects)?;
+    cache.set_resource(id, kind, path, which, objects)?;
     Ok(())
 }

@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use gix::ObjectId;
 use gix::bstr::{BStr, ByteSlice};
 use gix::objs::tree::{EntryKind, EntryMode};
+use gix::objs::{Find, FindExt};
 
 /// git's similarity scale: 60000 is identical.
 const MAX_SCORE: f64 = 60000.0;
@@ -42,7 +43,7 @@ pub(super) fn detect(
     sources: &[File<'_>],
     destinations: &[File<'_>],
     limit: usize,
-    repo: &gix::Repository,
+    objects: &impl Find,
 ) -> Result<Vec<(usize, usize)>, gix::Error> {
     let mut state = Pairing {
         source_used: vec![false; sources.len()],
@@ -53,14 +54,14 @@ pub(super) fn detect(
     }
     exact_renames(sources, destinations, &mut state);
     let mut similarity = Similarity::new(sources.len(), destinations.len());
-    basename_renames(sources, destinations, &mut state, &mut similarity, repo)?;
+    basename_renames(sources, destinations, &mut state, &mut similarity, objects)?;
     matrix_renames(
         sources,
         destinations,
         limit,
         &mut state,
         &mut similarity,
-        repo,
+        objects,
     )?;
     Ok(state
         .destination_source
@@ -156,7 +157,7 @@ fn basename_renames(
     destinations: &[File<'_>],
     state: &mut Pairing,
     similarity: &mut Similarity,
-    repo: &gix::Repository,
+    objects: &impl Find,
 ) -> Result<(), gix::Error> {
     let unique = |indices: Vec<usize>, files: &[File<'_>]| {
         let mut by_name: HashMap<Vec<u8>, Option<usize>> = HashMap::new();
@@ -187,7 +188,7 @@ fn basename_renames(
             source_index,
             *destination_index,
             MINIMUM_BASENAME_SCORE,
-            repo,
+            objects,
         )?;
         if score >= MINIMUM_BASENAME_SCORE {
             state.pair(source_index, *destination_index);
@@ -231,7 +232,7 @@ fn matrix_renames(
     limit: usize,
     state: &mut Pairing,
     similarity: &mut Similarity,
-    repo: &gix::Repository,
+    objects: &impl Find,
 ) -> Result<(), gix::Error> {
     let free_sources = state.free_sources();
     let free_destinations = state.free_destinations();
@@ -256,7 +257,7 @@ fn matrix_renames(
                     source_index,
                     destination_index,
                     MINIMUM_SCORE,
-                    repo,
+                    objects,
                 )?,
                 same_name: same_basename(&sources[source_index], &destinations[destination_index]),
             };
@@ -322,17 +323,17 @@ impl Similarity {
         source_index: usize,
         destination_index: usize,
         minimum: u32,
-        repo: &gix::Repository,
+        objects: &impl Find,
     ) -> Result<u32, gix::Error> {
         let (source, destination) = (&sources[source_index], &destinations[destination_index]);
         if !is_regular(source.mode) || !is_regular(destination.mode) {
             return Ok(0);
         }
-        let source = fingerprint(&mut self.sources[source_index], source.id, repo)?;
+        let source = fingerprint(&mut self.sources[source_index], source.id, objects)?;
         let destination = fingerprint(
             &mut self.destinations[destination_index],
             destination.id,
-            repo,
+            objects,
         )?;
         let max_size = source.size.max(destination.size);
         let delta_size = max_size - source.size.min(destination.size);
@@ -350,15 +351,16 @@ impl Similarity {
 fn fingerprint<'a>(
     slot: &'a mut Option<Fingerprint>,
     id: ObjectId,
-    repo: &gix::Repository,
+    objects: &impl Find,
 ) -> Result<&'a Fingerprint, gix::Error> {
     let fingerprint = match slot.take() {
         Some(fingerprint) => fingerprint,
         None => {
-            let blob = repo.find_blob(id)?;
+            let mut buffer = Vec::new();
+            let blob = objects.find_blob(&id, &mut buffer)?;
             Fingerprint {
                 size: blob.data.len() as u64,
-                chunks: chunks(&blob.data),
+                chunks: chunks(blob.data),
             }
         }
     };
