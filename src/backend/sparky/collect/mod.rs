@@ -502,7 +502,7 @@ fn in_parallel(
         loop {
             let next = {
                 let mut left = left.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-                if thread % 2 == 0 {
+                if thread.is_multiple_of(2) {
                     left.next()
                 } else {
                     left.next_back()
