@@ -2,7 +2,7 @@
 //! `spawn(setup, events)` returns an [`Actor`], reads its `Command`s from an [`Inbox`] and
 //! reports its `Event`s through [`Events`]; the actors of views that are read only while
 //! on screen repeat their reads with a [`Poll`], and those that also run one long job at a
-//! time (cluster, mirror) are a [`Watcher`] run by [`run_watcher`].
+//! time (cluster, mirror) are a [`Watcher`] started by [`spawn_watcher`].
 //!
 //! An actor stops when its [`Commands`] is dropped: its inbox ends at once (commands still
 //! queued are dropped), what it awaits in place is cancelled through [`Inbox::stop`], and
@@ -123,6 +123,8 @@ impl Poll {
 /// What a [`Watcher`] reads and runs: its source, set up when first needed, read every
 /// period while its view is on screen, and one long job at a time.
 pub struct Watched<S, J> {
+    /// The actor's stop: a set-up or read in progress is dropped with it.
+    pub stop: CancellationToken,
     /// `None` until set up, and while setting up fails.
     pub source: Option<S>,
     pub poll: Poll,
@@ -131,8 +133,9 @@ pub struct Watched<S, J> {
 }
 
 impl<S, J: 'static> Watched<S, J> {
-    pub fn every(period: Duration) -> Watched<S, J> {
+    fn new(period: Duration, stop: CancellationToken) -> Watched<S, J> {
         Watched {
+            stop,
             source: None,
             poll: Poll::every(period),
             job: JoinSet::new(),
@@ -186,8 +189,20 @@ pub trait Watcher: Send {
     }
 }
 
+/// Starts the [`Watcher`] `make` builds around its [`Watched`], read every `period` while
+/// its view is on screen.
+pub fn spawn_watcher<W: Watcher + 'static>(
+    period: Duration,
+    make: impl FnOnce(Watched<W::Source, W::Job>) -> W,
+) -> Actor<W::Command> {
+    Actor::spawn(|inbox| {
+        let watcher = make(Watched::new(period, inbox.stop().clone()));
+        run_watcher(watcher, inbox)
+    })
+}
+
 /// A [`Watcher`]'s loop, until its inbox ends; a job still going is dropped then.
-pub async fn run_watcher<W: Watcher>(mut watcher: W, mut inbox: Inbox<W::Command>) {
+async fn run_watcher<W: Watcher>(mut watcher: W, mut inbox: Inbox<W::Command>) {
     loop {
         tokio::select! {
             command = inbox.recv() => match command {

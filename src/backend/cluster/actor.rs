@@ -12,12 +12,11 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio::task::JoinError;
-use tokio_util::sync::CancellationToken;
 
 use super::lab::Lab;
 use super::report::{ClusterStatus, Progress};
 use super::{Component, doctor, k3s};
-use crate::backend::actor::{Actor, Events, Watched, Watcher, run_watcher};
+use crate::backend::actor::{Actor, Events, Watched, Watcher, spawn_watcher};
 use crate::config::Config;
 
 /// How often the status is read while the Cluster view is on screen.
@@ -64,14 +63,10 @@ pub struct Setup {
 
 /// Starts the actor; stopping it drops a run in progress.
 pub fn spawn(setup: Setup, events: Events<Event>) -> Actor<Command> {
-    Actor::spawn(|inbox| {
-        let worker = Worker {
-            setup,
-            events,
-            stop: inbox.stop().clone(),
-            watched: Watched::every(POLL_EVERY),
-        };
-        run_watcher(worker, inbox)
+    spawn_watcher(POLL_EVERY, |watched| Worker {
+        setup,
+        events,
+        watched,
     })
 }
 
@@ -81,8 +76,6 @@ type Ended = (Option<Lab>, Result<(), String>);
 struct Worker {
     setup: Setup,
     events: Events<Event>,
-    /// The actor's stop: a connection or a status read in progress is dropped with it.
-    stop: CancellationToken,
     /// The connected lab, and the bring-up or removal going if any.
     watched: Watched<Lab, Ended>,
 }
@@ -103,7 +96,7 @@ impl Watcher for Worker {
         }
         let setup = &self.setup;
         let connecting = Lab::connect(&setup.config, &setup.data_dir);
-        match self.stop.run_until_cancelled(connecting).await {
+        match self.watched.stop.run_until_cancelled(connecting).await {
             Some(Ok(lab)) => {
                 self.send(Event::Connected(lab.server().to_string()));
                 self.watched.source = Some(lab);
@@ -155,7 +148,7 @@ impl Worker {
     }
 
     async fn status_of(&self, lab: &Lab) {
-        if let Some(status) = self.stop.run_until_cancelled(lab.status()).await {
+        if let Some(status) = self.watched.stop.run_until_cancelled(lab.status()).await {
             self.send(Event::Status(status));
         }
     }

@@ -12,10 +12,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::task::JoinError;
-use tokio_util::sync::CancellationToken;
 
 use super::{GiteaMirrors, MirrorStatus};
-use crate::backend::actor::{Actor, Events, Watched, Watcher, run_watcher};
+use crate::backend::actor::{Actor, Events, Watched, Watcher, spawn_watcher};
 use crate::config::Config;
 
 /// How often the mirrors are listed while the Mirrors view is on screen.
@@ -52,22 +51,16 @@ pub struct Setup {
 
 /// Starts the actor; stopping it drops a sync in progress.
 pub fn spawn(setup: Setup, events: Events<Event>) -> Actor<Command> {
-    Actor::spawn(|inbox| {
-        let worker = Worker {
-            setup,
-            events,
-            stop: inbox.stop().clone(),
-            watched: Watched::every(POLL_EVERY),
-        };
-        run_watcher(worker, inbox)
+    spawn_watcher(POLL_EVERY, |watched| Worker {
+        setup,
+        events,
+        watched,
     })
 }
 
 struct Worker {
     setup: Setup,
     events: Events<Event>,
-    /// The actor's stop: a listing in progress is dropped with it.
-    stop: CancellationToken,
     /// The mirrors, and the sync going if any.
     watched: Watched<GiteaMirrors, Result<String, String>>,
 }
@@ -104,7 +97,7 @@ impl Watcher for Worker {
             return;
         };
         let listing = mirrors.list(jiff::Timestamp::now());
-        let Some(result) = self.stop.run_until_cancelled(listing).await else {
+        let Some(result) = self.watched.stop.run_until_cancelled(listing).await else {
             return;
         };
         self.send(match result {
