@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use raibid::backend::cluster::actor::{
-    Command as ClusterCommand, Event as ClusterEvent, Setup, spawn,
+    Command as ClusterCommand, Event as ClusterEvent, Run, Setup, spawn,
 };
 use raibid::backend::cluster::report::Progress;
 use raibid::backend::cluster::{Component, Lab};
@@ -484,10 +484,10 @@ async fn the_consoles_bring_up_runs_the_same_checks_first() {
     let (events_tx, mut events) = tokio::sync::mpsc::unbounded_channel();
     let commands = spawn(setup, events_tx.into()).commands;
     commands
-        .send(ClusterCommand::Up {
+        .send(ClusterCommand::Run(Run::Up {
             components: Component::ALL.to_vec(),
             force: false,
-        })
+        }))
         .unwrap();
     let mut logged = Vec::new();
     let reason = loop {

@@ -6,7 +6,7 @@ use raibid::app::state::{Connection, Level, Mode, State, ViewId};
 use raibid::app::update::{Cmd, Msg, Settings, update};
 use raibid::backend::ci::actor::Command as CiCommand;
 use raibid::backend::cluster::Component;
-use raibid::backend::cluster::actor::{Command as ClusterCommand, Event as ClusterEvent};
+use raibid::backend::cluster::actor::{Command as ClusterCommand, Event as ClusterEvent, Run};
 use raibid::backend::cluster::report::{Outcome, Progress};
 use raibid::backend::sparky::pipeline::WriterChoice;
 use raibid::views::cluster::{CLUSTER_LOG_CAPACITY, StepState};
@@ -156,7 +156,7 @@ fn install_asks_first_and_brings_up_everything_through_the_selected_row() {
     let commands = key(&mut state, KeyCode::Char('y'));
     assert_eq!(
         commands,
-        [ClusterCommand::Up {
+        [ClusterCommand::Run(Run::Up {
             components: vec![
                 Component::K3s,
                 Component::Namespaces,
@@ -164,7 +164,7 @@ fn install_asks_first_and_brings_up_everything_through_the_selected_row() {
                 Component::Gitea
             ],
             force: false,
-        }]
+        })]
     );
     let run = state.cluster.run.as_ref().expect("a run");
     assert_eq!(run.what, "bring up the lab through Gitea (git + registry)");
@@ -189,10 +189,10 @@ fn upgrade_re_applies_only_the_selected_component() {
     let commands = key(&mut state, KeyCode::Enter);
     assert_eq!(
         commands,
-        [ClusterCommand::Up {
+        [ClusterCommand::Run(Run::Up {
             components: vec![Component::Redis],
             force: true,
-        }]
+        })]
     );
 }
 
@@ -212,10 +212,10 @@ fn remove_asks_first_and_keeps_the_data() {
     let commands = key(&mut state, KeyCode::Char('y'));
     assert_eq!(
         commands,
-        [ClusterCommand::Down {
+        [ClusterCommand::Run(Run::Down {
             components: vec![Component::Sparky],
             purge: false,
-        }]
+        })]
     );
     assert_eq!(
         state.cluster.run.as_ref().unwrap().what,

@@ -7,7 +7,7 @@ use std::time::Duration;
 use raibid::backend::actor::Actor;
 use raibid::backend::cluster::Component;
 use raibid::backend::cluster::actor::{
-    Command as ClusterCommand, Event as ClusterEvent, Setup, spawn,
+    Command as ClusterCommand, Event as ClusterEvent, Run, Setup, spawn,
 };
 use raibid::backend::cluster::report::{Outcome, Progress};
 use raibid::config::Config;
@@ -54,10 +54,10 @@ async fn a_missing_kubeconfig_is_reported_and_a_run_is_refused() {
         other => panic!("expected Unavailable, got {other:?}"),
     }
     commands
-        .send(ClusterCommand::Up {
+        .send(ClusterCommand::Run(Run::Up {
             components: vec![Component::Redis],
             force: false,
-        })
+        }))
         .unwrap();
     assert!(matches!(
         next(&mut events).await,
@@ -69,10 +69,10 @@ async fn a_missing_kubeconfig_is_reported_and_a_run_is_refused() {
     );
     // A bring-up that includes k3s tries to install it, and says why it cannot.
     commands
-        .send(ClusterCommand::Up {
+        .send(ClusterCommand::Run(Run::Up {
             components: vec![Component::K3s, Component::Redis],
             force: false,
-        })
+        }))
         .unwrap();
     loop {
         match next(&mut events).await {
@@ -117,10 +117,10 @@ async fn watching_reads_the_status_and_runs_go_one_at_a_time() {
     commands.send(ClusterCommand::Unwatch).unwrap();
 
     // The second run is asked for before the first can finish.
-    let up = ClusterCommand::Up {
+    let up = ClusterCommand::Run(Run::Up {
         components: vec![Component::K3s, Component::Namespaces],
         force: false,
-    };
+    });
     commands.send(up.clone()).unwrap();
     commands.send(up).unwrap();
     let refused = |e: &ClusterEvent| matches!(e, ClusterEvent::RunFinished(Err(reason)) if reason == "a run is already going");

@@ -31,6 +31,12 @@ pub enum Command {
     Unwatch,
     /// Read the status now, connecting first if the cluster was unavailable.
     Refresh,
+    /// A bring-up or a removal, one at a time.
+    Run(Run),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Run {
     /// Bring up `components` in order; `force` re-applies what is already in place.
     Up {
         components: Vec<Component>,
@@ -132,12 +138,7 @@ impl Watcher for Worker {
             Command::Watch => self.watch(true).await,
             Command::Unwatch => self.watch(false).await,
             Command::Refresh => self.refresh().await,
-            Command::Up { components, force } => {
-                self.start(Run::Up { components, force }).await;
-            }
-            Command::Down { components, purge } => {
-                self.start(Run::Down { components, purge }).await;
-            }
+            Command::Run(run) => self.start(run).await,
         }
     }
 }
@@ -173,18 +174,6 @@ impl Worker {
             self.events.clone(),
         ));
     }
-}
-
-/// A bring-up or a removal, as the run task carries it out.
-enum Run {
-    Up {
-        components: Vec<Component>,
-        force: bool,
-    },
-    Down {
-        components: Vec<Component>,
-        purge: bool,
-    },
 }
 
 /// Runs `run`, forwarding each step's progress; returns how it ended.

@@ -2,7 +2,7 @@
 //! confirmation, and the cluster actor's events.
 
 use crate::backend::cluster::Component;
-use crate::backend::cluster::actor::{Command as ClusterCommand, Event as ClusterEvent};
+use crate::backend::cluster::actor::{Command as ClusterCommand, Event as ClusterEvent, Run};
 use crate::backend::cluster::report::Progress;
 
 use super::{CLUSTER_LOG_CAPACITY, RunState, StepState};
@@ -101,7 +101,7 @@ pub(crate) fn confirmed(state: &mut State, pending: Pending) -> Vec<Cmd> {
                 ),
             };
             begin(state, what, components.clone());
-            cluster(ClusterCommand::Up { components, force })
+            cluster(ClusterCommand::Run(Run::Up { components, force }))
         }
         Pending::ClusterDown(components) => {
             let what = match components.as_slice() {
@@ -110,10 +110,10 @@ pub(crate) fn confirmed(state: &mut State, pending: Pending) -> Vec<Cmd> {
             };
             // Removal runs in reverse order, and the steps are listed as they run.
             begin(state, what, components.iter().rev().copied().collect());
-            cluster(ClusterCommand::Down {
+            cluster(ClusterCommand::Run(Run::Down {
                 components,
                 purge: false,
-            })
+            }))
         }
         _ => Vec::new(),
     }
