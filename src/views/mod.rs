@@ -1,14 +1,12 @@
 //! Pure drawing of the console state: `fn(frame, area, &State, &Theme)`, no I/O.
 
-mod activity;
 pub mod ci;
 pub mod cluster;
-mod digests;
+pub mod digests;
 pub mod list;
 mod markdown;
 pub mod mirrors;
 mod overlays;
-mod publish;
 pub mod text;
 
 use ratatui::Frame;
@@ -44,7 +42,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
     draw_tabs(frame, tabs, state, theme);
     match state.view {
         ViewId::Digests => digests::draw(frame, body, state, theme),
-        ViewId::Activity => activity::draw(frame, body, state, theme),
+        ViewId::Activity => digests::draw_activity(frame, body, state, theme),
         ViewId::Pool => ci::draw_pool(frame, body, state, theme),
         ViewId::Jobs => ci::draw_jobs(frame, body, state, theme),
         ViewId::Cluster => cluster::draw(frame, body, state, theme),

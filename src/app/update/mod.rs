@@ -5,9 +5,6 @@
 //! every view shares; `digests`, `ci`, `cluster` and `mirrors` handle their views' actions
 //! and their actors' events.
 
-mod digests;
-mod publish;
-
 use crossterm::event::{KeyCode, KeyEvent};
 
 use crate::backend::ci::actor as ci_actor;
@@ -20,6 +17,8 @@ use super::keymap::{Action, Binding};
 use super::state::{Confirm, Mode, Pending, State, ViewId};
 use crate::views::ci::update as ci;
 use crate::views::cluster::update as cluster;
+use crate::views::digests::publish;
+use crate::views::digests::update as digests;
 use crate::views::mirrors::update as mirrors;
 
 /// The keys every view shares, handled here (the moves and `back` by each view).

@@ -11,7 +11,7 @@ use crate::app::state::State;
 use crate::app::theme::Theme;
 use crate::backend::sparky::model::DigestData;
 
-use super::{clean, head, panel};
+use crate::views::{clean, head, panel};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let Some(data) = &state.preview.data else {

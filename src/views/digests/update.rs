@@ -9,12 +9,13 @@ use crate::backend::sparky::model::{DraftKind, DraftState, Period, PeriodKind};
 use crate::backend::sparky::period;
 use crate::backend::sparky::pipeline::{DigestRequest, PeriodSpec};
 
-use super::{Cmd, Settings, ask, publish};
+use super::publish;
 use crate::app::keymap::{Action, Binding};
 use crate::app::state::{BusyKey, Confirm, Editor, Mode, Pending, State};
+use crate::app::update::{Cmd, Settings, ask};
 
 /// The keys of the Digests and Activity views and of the editor.
-pub(super) const BINDINGS: &[Binding] = &[
+pub(crate) const BINDINGS: &[Binding] = &[
     Binding::new(Action::Edit, &["e"], "edit the selected draft").hinted(),
     Binding::new(Action::Approve, &["a"], "approve the selected draft").hinted(),
     Binding::new(Action::Publish, &["p"], "publish the selected draft").hinted(),
@@ -34,7 +35,7 @@ fn sparky(commands: impl IntoIterator<Item = Command>) -> Vec<Cmd> {
     commands.into_iter().map(Cmd::Sparky).collect()
 }
 
-pub(super) fn on_action(state: &mut State, settings: Settings, action: Action) -> Vec<Cmd> {
+pub(crate) fn on_action(state: &mut State, settings: Settings, action: Action) -> Vec<Cmd> {
     if state.drafts.move_selection(action) {
         return open_selected(state);
     }
@@ -112,7 +113,7 @@ fn ask_about_selected(state: &mut State, question: &str, pending: fn(String) -> 
 }
 
 /// Loads the selected draft into the preview unless it is already there.
-pub(super) fn open_selected(state: &mut State) -> Vec<Cmd> {
+pub(crate) fn open_selected(state: &mut State) -> Vec<Cmd> {
     match selected_id(state) {
         Some(id) if state.preview.id.as_deref() != Some(&id) && !state.preview.streaming => {
             state.preview.id = Some(id.clone());
@@ -146,7 +147,7 @@ fn select_period(state: &mut State, period: Period) -> Vec<Cmd> {
 }
 
 /// Writes the digest of the selected period.
-pub(super) fn digest(state: &mut State, settings: Settings) -> Vec<Cmd> {
+pub(crate) fn digest(state: &mut State, settings: Settings) -> Vec<Cmd> {
     if state.is_busy(BusyKey::Writing) {
         state.warn("a digest is being written already");
         return Vec::new();
@@ -164,7 +165,7 @@ pub(super) fn digest(state: &mut State, settings: Settings) -> Vec<Cmd> {
 
 /// The palette's `digest KIND [WHEN]`: selects the period `WHEN` names (the current one
 /// when empty) and writes its digest.
-pub(super) fn palette_digest(
+pub(crate) fn palette_digest(
     state: &mut State,
     settings: Settings,
     kind: &str,
@@ -234,7 +235,7 @@ fn close_editor(state: &mut State, id: String) -> Vec<Cmd> {
 }
 
 /// Keys while the editor is open: save, close, or text for the editor.
-pub(super) fn on_editor_key(
+pub(crate) fn on_editor_key(
     state: &mut State,
     mut editor: Box<Editor>,
     action: Option<Action>,
@@ -265,7 +266,7 @@ pub(super) fn on_editor_key(
     }
 }
 
-pub(super) fn autosave(state: &mut State) -> Vec<Cmd> {
+pub(crate) fn autosave(state: &mut State) -> Vec<Cmd> {
     let now = state.now;
     match &mut state.mode {
         Mode::Editing(editor) if editor.is_dirty() => {
@@ -279,7 +280,7 @@ pub(super) fn autosave(state: &mut State) -> Vec<Cmd> {
     }
 }
 
-pub(super) fn confirmed(state: &mut State, pending: Pending) -> Vec<Cmd> {
+pub(crate) fn confirmed(state: &mut State, pending: Pending) -> Vec<Cmd> {
     match pending {
         Pending::Approve(id) => approve(id, true),
         Pending::Reject(id) => sparky([Command::SetState {
@@ -306,7 +307,7 @@ pub(super) fn confirmed(state: &mut State, pending: Pending) -> Vec<Cmd> {
     }
 }
 
-pub(super) fn declined(state: &mut State, pending: Pending) -> Vec<Cmd> {
+pub(crate) fn declined(state: &mut State, pending: Pending) -> Vec<Cmd> {
     match pending {
         Pending::DiscardEdits(editor) => {
             state.mode = Mode::Editing(editor);
@@ -325,7 +326,7 @@ pub(super) fn declined(state: &mut State, pending: Pending) -> Vec<Cmd> {
     }
 }
 
-pub(super) fn on_event(state: &mut State, event: Event) -> Vec<Cmd> {
+pub(crate) fn on_event(state: &mut State, event: Event) -> Vec<Cmd> {
     match event {
         Event::Listed { drafts, problems } => {
             state.drafts.replace(drafts);

@@ -12,8 +12,8 @@ use crate::app::state::{Mode, Pending, State};
 use crate::app::theme::Theme;
 use crate::backend::sparky::checker::Finding;
 
-use super::list::windowed;
-use super::{clean, list_row, markdown, panel, state_color};
+use crate::views::list::windowed;
+use crate::views::{clean, list_row, markdown, panel, state_color};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let list_width = (area.width / 3).clamp(28, 48);
