@@ -4,16 +4,12 @@ use jiff::Timestamp;
 use ratatui_textarea::TextArea;
 
 use crate::backend::cluster::Component;
-use crate::backend::sparky::checker::Finding;
 use crate::backend::sparky::delivery::Plan;
-use crate::backend::sparky::model::{DigestData, DraftState, Period, PeriodKind};
-use crate::backend::sparky::period;
-use crate::backend::sparky::store::DraftSummary;
 
 use super::keymap::Keymap;
 use crate::views::ci::CiState;
 use crate::views::cluster::ClusterState;
-use crate::views::list::{FilteredList, Item};
+use crate::views::digests::DigestsState;
 use crate::views::mirrors::MirrorsState;
 
 /// The views that Tab and the digit keys switch between, in that order.
@@ -158,21 +154,6 @@ impl Editor {
     }
 }
 
-/// The draft shown in the preview, or the digest being written into it.
-#[derive(Debug, Default)]
-pub struct Preview {
-    pub id: Option<String>,
-    pub text: String,
-    pub data: Option<Box<DigestData>>,
-    pub scroll: u16,
-    /// Tokens are arriving from a writer.
-    pub streaming: bool,
-    /// Autosaved edits of this draft left by an editor that did not close cleanly.
-    pub recovery: Option<String>,
-    /// What the checker found in the draft shown.
-    pub findings: Vec<Finding>,
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
     Info,
@@ -237,18 +218,10 @@ pub struct State {
     pub theme_names: Vec<String>,
     /// The injected clock: set by the loop, fixed in tests.
     pub now: Timestamp,
-    /// Filtered on id, title, state and kind.
-    pub drafts: FilteredList<DraftSummary>,
-    /// Drafts that could not be read, each as a message naming the file.
-    pub problems: Vec<String>,
-    pub preview: Preview,
-    /// The calendar period the digest action writes; `[` and `]` move it.
-    pub period: Period,
-    /// Sparky's time zone (`sparky.time_zone`): where periods are cut.
-    pub time_zone: jiff::tz::TimeZone,
     pub status: Option<Status>,
     pub busy: Vec<Busy>,
     pub spinner: usize,
+    pub digests: DigestsState,
     pub ci: CiState,
     pub cluster: ClusterState,
     pub mirrors: MirrorsState,
@@ -258,7 +231,6 @@ pub struct State {
 impl State {
     /// A state in UTC whose selected period is the current week; see [`State::in_time_zone`].
     pub fn new(keymap: Keymap, theme: String, theme_names: Vec<String>, now: Timestamp) -> State {
-        let time_zone = jiff::tz::TimeZone::UTC;
         State {
             view: ViewId::Digests,
             mode: Mode::Normal,
@@ -266,14 +238,10 @@ impl State {
             theme,
             theme_names,
             now,
-            drafts: FilteredList::default(),
-            problems: Vec::new(),
-            preview: Preview::default(),
-            period: current_week(now, &time_zone),
-            time_zone,
             status: None,
             busy: Vec::new(),
             spinner: 0,
+            digests: DigestsState::new(now, jiff::tz::TimeZone::UTC),
             ci: CiState::default(),
             cluster: ClusterState::default(),
             mirrors: MirrorsState::default(),
@@ -283,18 +251,8 @@ impl State {
 
     /// The state with periods cut in `time_zone`, the current week selected.
     pub fn in_time_zone(mut self, time_zone: jiff::tz::TimeZone) -> State {
-        self.period = current_week(self.now, &time_zone);
-        self.time_zone = time_zone;
+        self.digests = DigestsState::new(self.now, time_zone);
         self
-    }
-
-    /// The current day in Sparky's time zone.
-    pub fn today(&self) -> jiff::civil::Date {
-        self.now.to_zoned(self.time_zone.clone()).date()
-    }
-
-    pub fn selected_state(&self) -> Option<DraftState> {
-        self.drafts.selected_item().map(|d| d.front.state)
     }
 
     pub fn info(&mut self, text: impl Into<String>) {
@@ -317,31 +275,6 @@ impl State {
             text: text.into(),
         });
     }
-}
-
-impl Item for DraftSummary {
-    type Key = String;
-    type Order = ();
-
-    fn key(&self) -> String {
-        self.id.clone()
-    }
-
-    fn matches(&self, needle: &str) -> bool {
-        [
-            self.id.as_str(),
-            self.front.title.as_str(),
-            self.front.state.as_str(),
-            self.front.kind.as_str(),
-        ]
-        .iter()
-        .any(|field| field.to_lowercase().contains(needle))
-    }
-}
-
-fn current_week(now: Timestamp, time_zone: &jiff::tz::TimeZone) -> Period {
-    let today = now.to_zoned(time_zone.clone()).date();
-    period::calendar(PeriodKind::Week, today, time_zone)
 }
 
 /// How a view's backend is reached: each view connects the first time it is shown.

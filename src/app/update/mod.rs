@@ -196,7 +196,7 @@ fn on_key(state: &mut State, settings: Settings, key: KeyEvent) -> Vec<Cmd> {
 fn set_filter(state: &mut State, text: String) -> Vec<Cmd> {
     match state.view {
         ViewId::Digests | ViewId::Activity => {
-            state.drafts.set_filter(text);
+            state.digests.drafts.set_filter(text);
             digests::open_selected(state)
         }
         ViewId::Pool | ViewId::Jobs => {
@@ -220,7 +220,7 @@ fn current_filter(state: &State) -> String {
         return state.mirrors.mirrors.filter.clone();
     }
     match (state.view.is_ci(), &state.ci.log) {
-        (false, _) => state.drafts.filter.clone(),
+        (false, _) => state.digests.drafts.filter.clone(),
         (true, Some(log)) => log.search.clone(),
         (true, None) => state.ci.jobs.filter.clone(),
     }

@@ -14,7 +14,7 @@ use crate::backend::sparky::model::DigestData;
 use crate::views::{clean, head, panel};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let Some(data) = &state.preview.data else {
+    let Some(data) = &state.digests.preview.data else {
         let block = panel(" Activity ", false, theme);
         frame.render_widget(
             Paragraph::new("Select a draft in Digests to see the activity it was written from.")

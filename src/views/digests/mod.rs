@@ -5,8 +5,10 @@ mod activity;
 mod draw;
 pub(crate) mod publish;
 mod publish_popup;
+mod state;
 pub(crate) mod update;
 
 pub(crate) use activity::draw as draw_activity;
 pub(crate) use draw::draw;
 pub(crate) use publish_popup::draw as draw_publish;
+pub use state::{DigestsState, Preview};

@@ -36,13 +36,17 @@ fn sparky(commands: impl IntoIterator<Item = Command>) -> Vec<Cmd> {
 }
 
 pub(crate) fn on_action(state: &mut State, settings: Settings, action: Action) -> Vec<Cmd> {
-    if state.drafts.move_selection(action) {
+    if state.digests.drafts.move_selection(action) {
         return open_selected(state);
     }
     match action {
-        Action::Back if state.drafts.clear_filter() => return open_selected(state),
-        Action::ScrollPreviewUp => state.preview.scroll = state.preview.scroll.saturating_sub(3),
-        Action::ScrollPreviewDown => state.preview.scroll = state.preview.scroll.saturating_add(3),
+        Action::Back if state.digests.drafts.clear_filter() => return open_selected(state),
+        Action::ScrollPreviewUp => {
+            state.digests.preview.scroll = state.digests.preview.scroll.saturating_sub(3)
+        }
+        Action::ScrollPreviewDown => {
+            state.digests.preview.scroll = state.digests.preview.scroll.saturating_add(3)
+        }
         Action::Edit => start_editing(state),
         Action::Regenerate => ask_about_selected(
             state,
@@ -59,7 +63,7 @@ pub(crate) fn on_action(state: &mut State, settings: Settings, action: Action) -
         Action::Publish if state.is_busy(BusyKey::Publishing) => {
             state.warn("a draft is being published: wait for its answers");
         }
-        Action::Publish => match (state.selected_state(), selected_id(state)) {
+        Action::Publish => match (state.digests.selected_state(), selected_id(state)) {
             (Some(DraftState::Approved | DraftState::Published), Some(id)) => {
                 return sparky([Command::PlanPublish {
                     id,
@@ -70,22 +74,23 @@ pub(crate) fn on_action(state: &mut State, settings: Settings, action: Action) -
             _ => {}
         },
         Action::NewDigest => return digest(state, settings),
-        Action::PrevPeriod => return select_period(state, period::previous(&state.period)),
-        Action::NextPeriod => return select_period(state, period::next(&state.period)),
+        Action::PrevPeriod => return select_period(state, period::previous(&state.digests.period)),
+        Action::NextPeriod => return select_period(state, period::next(&state.digests.period)),
         Action::CyclePeriodKind => {
-            let kind = match state.period.kind {
+            let kind = match state.digests.period.kind {
                 PeriodKind::Day => PeriodKind::Week,
                 PeriodKind::Week => PeriodKind::Month,
                 PeriodKind::Month | PeriodKind::Custom => PeriodKind::Day,
             };
             // Today while the period holds it, else the period's first day.
-            let holds_now = state.period.since <= state.now && state.now < state.period.until;
+            let holds_now =
+                state.digests.period.since <= state.now && state.now < state.digests.period.until;
             let day = if holds_now {
-                state.today()
+                state.digests.today(state.now)
             } else {
                 first_day(state)
             };
-            let next = period::calendar(kind, day, &state.time_zone);
+            let next = period::calendar(kind, day, &state.digests.time_zone);
             return select_period(state, next);
         }
         _ => {}
@@ -103,7 +108,7 @@ fn approve(id: String, despite_findings: bool) -> Vec<Cmd> {
 }
 
 fn selected_id(state: &State) -> Option<String> {
-    state.drafts.selected_item().map(|d| d.id.clone())
+    state.digests.drafts.selected_item().map(|d| d.id.clone())
 }
 
 fn ask_about_selected(state: &mut State, question: &str, pending: fn(String) -> Pending) {
@@ -115,9 +120,12 @@ fn ask_about_selected(state: &mut State, question: &str, pending: fn(String) -> 
 /// Loads the selected draft into the preview unless it is already there.
 pub(crate) fn open_selected(state: &mut State) -> Vec<Cmd> {
     match selected_id(state) {
-        Some(id) if state.preview.id.as_deref() != Some(&id) && !state.preview.streaming => {
-            state.preview.id = Some(id.clone());
-            state.preview.scroll = 0;
+        Some(id)
+            if state.digests.preview.id.as_deref() != Some(&id)
+                && !state.digests.preview.streaming =>
+        {
+            state.digests.preview.id = Some(id.clone());
+            state.digests.preview.scroll = 0;
             sparky([Command::Open(id)])
         }
         _ => Vec::new(),
@@ -125,21 +133,27 @@ pub(crate) fn open_selected(state: &mut State) -> Vec<Cmd> {
 }
 
 fn first_day(state: &State) -> jiff::civil::Date {
-    state.period.since.to_zoned(state.time_zone.clone()).date()
+    state
+        .digests
+        .period
+        .since
+        .to_zoned(state.digests.time_zone.clone())
+        .date()
 }
 
 /// Makes `period` the one the digest action writes, and selects its digest when listed.
 fn select_period(state: &mut State, period: Period) -> Vec<Cmd> {
     let kind = DraftKind::for_period(period.kind);
     let listed = state
+        .digests
         .drafts
         .visible()
         .iter()
         .position(|d| d.front.period == period.label && d.front.kind == kind);
-    state.period = period;
+    state.digests.period = period;
     match listed {
         Some(at) => {
-            state.drafts.selected = at;
+            state.digests.drafts.selected = at;
             open_selected(state)
         }
         None => Vec::new(),
@@ -154,7 +168,7 @@ pub(crate) fn digest(state: &mut State, settings: Settings) -> Vec<Cmd> {
     }
     sparky([Command::Digest(DigestRequest {
         period: PeriodSpec::Calendar {
-            kind: state.period.kind,
+            kind: state.digests.period.kind,
             date: Some(first_day(state)),
         },
         repos: Vec::new(),
@@ -180,7 +194,12 @@ pub(crate) fn palette_digest(
             return Vec::new();
         }
     };
-    match period::named(kind, when, state.today(), &state.time_zone) {
+    match period::named(
+        kind,
+        when,
+        state.digests.today(state.now),
+        &state.digests.time_zone,
+    ) {
         Ok(named) => {
             let mut commands = select_period(state, named);
             commands.extend(digest(state, settings));
@@ -195,21 +214,22 @@ pub(crate) fn palette_digest(
 
 fn start_editing(state: &mut State) {
     let Some(id) = state
+        .digests
         .preview
         .id
         .clone()
-        .filter(|_| !state.preview.streaming)
+        .filter(|_| !state.digests.preview.streaming)
     else {
         return;
     };
-    if state.preview.recovery.is_some() {
+    if state.digests.preview.recovery.is_some() {
         state.mode = Mode::Confirm(Confirm {
             question: format!("{id}: recover the unsaved edits of an earlier session? (y/n)"),
             on_yes: Pending::RecoverEdits,
         });
         return;
     }
-    let body = state.preview.text.clone();
+    let body = state.digests.preview.text.clone();
     open_editor(state, id, &body, body.clone());
 }
 
@@ -228,9 +248,9 @@ fn open_editor(state: &mut State, id: String, text: &str, saved: String) {
 
 fn close_editor(state: &mut State, id: String) -> Vec<Cmd> {
     state.mode = Mode::Normal;
-    state.preview.recovery = None;
+    state.digests.preview.recovery = None;
     // Reload what is stored: the preview shows the saved text, not the abandoned one.
-    state.preview.id = Some(id.clone());
+    state.digests.preview.id = Some(id.clone());
     sparky([Command::ClearRecovery(id.clone()), Command::Open(id)])
 }
 
@@ -290,11 +310,13 @@ pub(crate) fn confirmed(state: &mut State, pending: Pending) -> Vec<Cmd> {
         Pending::Regenerate(id) => sparky([Command::Regenerate(id)]),
         Pending::DiscardEdits(editor) => close_editor(state, editor.id),
         Pending::RecoverEdits => {
-            let (Some(id), Some(text)) = (state.preview.id.clone(), state.preview.recovery.take())
-            else {
+            let (Some(id), Some(text)) = (
+                state.digests.preview.id.clone(),
+                state.digests.preview.recovery.take(),
+            ) else {
                 return Vec::new();
             };
-            let saved = state.preview.text.clone();
+            let saved = state.digests.preview.text.clone();
             open_editor(state, id, &text, saved);
             Vec::new()
         }
@@ -314,11 +336,11 @@ pub(crate) fn declined(state: &mut State, pending: Pending) -> Vec<Cmd> {
             Vec::new()
         }
         Pending::RecoverEdits => {
-            let Some(id) = state.preview.id.clone() else {
+            let Some(id) = state.digests.preview.id.clone() else {
                 return Vec::new();
             };
-            state.preview.recovery = None;
-            let body = state.preview.text.clone();
+            state.digests.preview.recovery = None;
+            let body = state.digests.preview.text.clone();
             open_editor(state, id.clone(), &body, body.clone());
             sparky([Command::ClearRecovery(id)])
         }
@@ -329,12 +351,12 @@ pub(crate) fn declined(state: &mut State, pending: Pending) -> Vec<Cmd> {
 pub(crate) fn on_event(state: &mut State, event: Event) -> Vec<Cmd> {
     match event {
         Event::Listed { drafts, problems } => {
-            state.drafts.replace(drafts);
-            state.problems = problems;
-            if let Some(first) = state.problems.first().cloned() {
+            state.digests.drafts.replace(drafts);
+            state.digests.problems = problems;
+            if let Some(first) = state.digests.problems.first().cloned() {
                 state.warn(first);
             }
-            if state.preview.id.is_none() {
+            if state.digests.preview.id.is_none() {
                 return open_selected(state);
             }
             // A changed state shows in the list; reload the preview only when its draft changed.
@@ -347,27 +369,28 @@ pub(crate) fn on_event(state: &mut State, event: Event) -> Vec<Cmd> {
             recovery,
             findings,
         } => {
-            if state.preview.id.as_deref() == Some(&id) && !state.preview.streaming {
-                state.preview.text = body;
-                state.preview.data = data;
-                state.preview.findings = findings;
+            if state.digests.preview.id.as_deref() == Some(&id) && !state.digests.preview.streaming
+            {
+                state.digests.preview.text = body;
+                state.digests.preview.data = data;
+                state.digests.preview.findings = findings;
                 if recovery.is_some() {
                     state.warn(format!(
                         "{id} has unsaved edits from an earlier session: press e to recover them"
                     ));
                 }
-                state.preview.recovery = recovery;
+                state.digests.preview.recovery = recovery;
             }
             Vec::new()
         }
         Event::Writing { label } => {
             state.start_busy(BusyKey::Writing, "writing");
-            state.preview.id = None;
-            state.preview.text.clear();
-            state.preview.data = None;
-            state.preview.findings.clear();
-            state.preview.scroll = 0;
-            state.preview.streaming = true;
+            state.digests.preview.id = None;
+            state.digests.preview.text.clear();
+            state.digests.preview.data = None;
+            state.digests.preview.findings.clear();
+            state.digests.preview.scroll = 0;
+            state.digests.preview.streaming = true;
             state.info(format!("writing the digest of {label}…"));
             Vec::new()
         }
@@ -376,28 +399,28 @@ pub(crate) fn on_event(state: &mut State, event: Event) -> Vec<Cmd> {
             Vec::new()
         }
         Event::Token(token) => {
-            if state.preview.streaming {
-                state.preview.text.push_str(&token);
+            if state.digests.preview.streaming {
+                state.digests.preview.text.push_str(&token);
             }
             Vec::new()
         }
         Event::Written { id, notices } => {
             state.end_busy(BusyKey::Writing);
-            state.preview.streaming = false;
+            state.digests.preview.streaming = false;
             match notices.first() {
                 Some(notice) => state.warn(format!("wrote {id}: {notice}")),
                 None => state.info(format!("wrote {id}")),
             }
-            state.drafts.filter.clear();
-            state.drafts.select(&id);
-            state.preview.id = Some(id.clone());
+            state.digests.drafts.filter.clear();
+            state.digests.drafts.select(&id);
+            state.digests.preview.id = Some(id.clone());
             sparky([Command::Open(id)])
         }
         Event::Skipped { label } => {
             state.end_busy(BusyKey::Writing);
-            state.preview.streaming = false;
+            state.digests.preview.streaming = false;
             state.info(format!("no commits in {label}: no digest written"));
-            state.preview.id = None;
+            state.digests.preview.id = None;
             open_selected(state)
         }
         Event::Empty { label, last_active } => match last_active {
@@ -427,7 +450,7 @@ pub(crate) fn on_event(state: &mut State, event: Event) -> Vec<Cmd> {
             if let Mode::Editing(editor) = &state.mode
                 && editor.id == id
             {
-                state.preview.text = editor.saved.clone();
+                state.digests.preview.text = editor.saved.clone();
             }
             Vec::new()
         }
@@ -464,7 +487,7 @@ pub(crate) fn on_event(state: &mut State, event: Event) -> Vec<Cmd> {
         Event::Failed { op, message } => {
             if matches!(op, Op::WriteDigest | Op::StoreDigest) {
                 state.end_busy(BusyKey::Writing);
-                state.preview.streaming = false;
+                state.digests.preview.streaming = false;
             }
             if op == Op::Publish {
                 state.end_busy(BusyKey::Publishing);
