@@ -1,15 +1,13 @@
 //! The console's state: owned by the app loop, read by the views.
 
 use jiff::Timestamp;
-use ratatui_textarea::TextArea;
 
 use crate::backend::cluster::Component;
-use crate::backend::sparky::delivery::Plan;
 
 use super::keymap::Keymap;
 use crate::views::ci::CiState;
 use crate::views::cluster::ClusterState;
-use crate::views::digests::DigestsState;
+use crate::views::digests::{DigestsState, Editor, PublishFlow};
 use crate::views::mirrors::MirrorsState;
 
 /// The views that Tab and the digit keys switch between, in that order.
@@ -63,48 +61,6 @@ pub enum Mode {
     Publishing(Box<PublishFlow>),
 }
 
-/// Publishing a draft: choose channels, preview each rendering, confirm, watch results.
-#[derive(Debug)]
-pub struct PublishFlow {
-    pub plan: Box<Plan>,
-    /// Per rendering of the plan: whether it goes out.
-    pub chosen: Vec<bool>,
-    /// The rendering under the cursor (in the list, or shown in the preview).
-    pub cursor: usize,
-    pub scroll: u16,
-    pub stage: PublishStage,
-    /// Per rendering: its channel's answer once it came.
-    pub results: Vec<Option<Result<String, String>>>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PublishStage {
-    Choose,
-    Preview,
-    /// Sent; results arrive one channel at a time.
-    Sending,
-    Done,
-}
-
-impl PublishFlow {
-    pub fn new(plan: Box<Plan>) -> PublishFlow {
-        let n = plan.renderings.len();
-        PublishFlow {
-            plan,
-            chosen: vec![true; n],
-            cursor: 0,
-            scroll: 0,
-            stage: PublishStage::Choose,
-            results: vec![None; n],
-        }
-    }
-
-    /// The indexes of the chosen renderings, in order.
-    pub fn chosen_indexes(&self) -> Vec<usize> {
-        (0..self.chosen.len()).filter(|&i| self.chosen[i]).collect()
-    }
-}
-
 /// A destructive action waiting for `y`.
 #[derive(Debug)]
 pub struct Confirm {
@@ -132,26 +88,6 @@ pub enum Pending {
     },
     /// Remove these components, keeping their data volumes.
     ClusterDown(Vec<Component>),
-}
-
-#[derive(Debug)]
-pub struct Editor {
-    pub id: String,
-    pub textarea: TextArea<'static>,
-    /// The body as last saved, to tell whether there is anything to lose.
-    pub saved: String,
-    /// When the last autosave to the recovery file happened (or the editor opened).
-    pub autosaved: Timestamp,
-}
-
-impl Editor {
-    pub fn text(&self) -> String {
-        self.textarea.lines().join("\n")
-    }
-
-    pub fn is_dirty(&self) -> bool {
-        self.text() != self.saved
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,12 +4,13 @@ use std::collections::BTreeMap;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use raibid::app::keymap::Keymap;
-use raibid::app::state::{Level, Mode, PublishStage, State, ViewId};
+use raibid::app::state::{Level, Mode, State, ViewId};
 use raibid::app::update::{Cmd, Msg, Settings, Worker, update};
 use raibid::backend::sparky::actor::{Command, Event, Op};
 use raibid::backend::sparky::channels::ChannelName;
 use raibid::backend::sparky::model::{DraftState, PeriodKind};
 use raibid::backend::sparky::pipeline::{PeriodSpec, WriterChoice};
+use raibid::views::digests::PublishStage;
 
 const SETTINGS: Settings = Settings {
     writer: WriterChoice::Builtin,

@@ -182,7 +182,7 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-fn draw_editor(frame: &mut Frame, area: Rect, editor: &crate::app::state::Editor, theme: &Theme) {
+fn draw_editor(frame: &mut Frame, area: Rect, editor: &super::Editor, theme: &Theme) {
     let marker = if editor.is_dirty() { " [modified]" } else { "" };
     let block = panel(format!(" Editing {}{} ", editor.id, marker), true, theme);
     let inner = block.inner(area);

@@ -11,4 +11,4 @@ pub(crate) mod update;
 pub(crate) use activity::draw as draw_activity;
 pub(crate) use draw::draw;
 pub(crate) use publish_popup::draw as draw_publish;
-pub use state::{DigestsState, Preview};
+pub use state::{DigestsState, Editor, Preview, PublishFlow, PublishStage};

@@ -3,8 +3,9 @@
 
 use crossterm::event::{KeyCode, KeyEvent};
 
+use super::{PublishFlow, PublishStage};
 use crate::app::keymap::Action;
-use crate::app::state::{BusyKey, Mode, PublishFlow, PublishStage, State};
+use crate::app::state::{BusyKey, Mode, State};
 use crate::backend::sparky::actor::Command;
 use crate::backend::sparky::channels::ChannelName;
 use crate::backend::sparky::delivery::Plan;

@@ -7,7 +7,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Wrap};
 
-use crate::app::state::{PublishFlow, PublishStage};
+use super::{PublishFlow, PublishStage};
 use crate::app::theme::Theme;
 use crate::backend::sparky::delivery::Rendering;
 

@@ -2,8 +2,10 @@
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
+use ratatui_textarea::TextArea;
 
 use crate::backend::sparky::checker::Finding;
+use crate::backend::sparky::delivery::Plan;
 use crate::backend::sparky::model::{DigestData, DraftState, Period, PeriodKind};
 use crate::backend::sparky::period;
 use crate::backend::sparky::store::DraftSummary;
@@ -78,5 +80,67 @@ impl Item for DraftSummary {
         ]
         .iter()
         .any(|field| field.to_lowercase().contains(needle))
+    }
+}
+
+#[derive(Debug)]
+pub struct Editor {
+    pub id: String,
+    pub textarea: TextArea<'static>,
+    /// The body as last saved, to tell whether there is anything to lose.
+    pub saved: String,
+    /// When the last autosave to the recovery file happened (or the editor opened).
+    pub autosaved: Timestamp,
+}
+
+impl Editor {
+    pub fn text(&self) -> String {
+        self.textarea.lines().join("\n")
+    }
+
+    pub fn is_dirty(&self) -> bool {
+        self.text() != self.saved
+    }
+}
+
+/// Publishing a draft: choose channels, preview each rendering, confirm, watch results.
+#[derive(Debug)]
+pub struct PublishFlow {
+    pub plan: Box<Plan>,
+    /// Per rendering of the plan: whether it goes out.
+    pub chosen: Vec<bool>,
+    /// The rendering under the cursor (in the list, or shown in the preview).
+    pub cursor: usize,
+    pub scroll: u16,
+    pub stage: PublishStage,
+    /// Per rendering: its channel's answer once it came.
+    pub results: Vec<Option<Result<String, String>>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PublishStage {
+    Choose,
+    Preview,
+    /// Sent; results arrive one channel at a time.
+    Sending,
+    Done,
+}
+
+impl PublishFlow {
+    pub fn new(plan: Box<Plan>) -> PublishFlow {
+        let n = plan.renderings.len();
+        PublishFlow {
+            plan,
+            chosen: vec![true; n],
+            cursor: 0,
+            scroll: 0,
+            stage: PublishStage::Choose,
+            results: vec![None; n],
+        }
+    }
+
+    /// The indexes of the chosen renderings, in order.
+    pub fn chosen_indexes(&self) -> Vec<usize> {
+        (0..self.chosen.len()).filter(|&i| self.chosen[i]).collect()
     }
 }

@@ -9,9 +9,10 @@ use crate::backend::sparky::model::{DraftKind, DraftState, Period, PeriodKind};
 use crate::backend::sparky::period;
 use crate::backend::sparky::pipeline::{DigestRequest, PeriodSpec};
 
+use super::Editor;
 use super::publish;
 use crate::app::keymap::{Action, Binding};
-use crate::app::state::{BusyKey, Confirm, Editor, Mode, Pending, State};
+use crate::app::state::{BusyKey, Confirm, Mode, Pending, State};
 use crate::app::update::{Cmd, Settings, ask};
 
 /// The keys of the Digests and Activity views and of the editor.
