@@ -32,19 +32,7 @@ impl ViewId {
     ];
 
     pub fn title(self) -> &'static str {
-        match self {
-            ViewId::Digests => "Digests",
-            ViewId::Activity => "Activity",
-            ViewId::Pool => "Pool",
-            ViewId::Jobs => "Jobs",
-            ViewId::Cluster => "Cluster",
-            ViewId::Mirrors => "Mirrors",
-        }
-    }
-
-    /// Views that show the CI queue: the first one shown connects to it.
-    pub fn is_ci(self) -> bool {
-        matches!(self, ViewId::Pool | ViewId::Jobs)
+        crate::views::view(self).title
     }
 }
 

@@ -8,7 +8,27 @@ mod publish_popup;
 mod state;
 pub(crate) mod update;
 
-pub(crate) use activity::draw as draw_activity;
-pub(crate) use draw::draw;
 pub(crate) use publish_popup::draw as draw_publish;
 pub use state::{DigestsState, Editor, Preview, PublishFlow, PublishStage};
+
+use super::{Filter, View, unwatched};
+
+pub(crate) const DIGESTS: View = View {
+    title: "Digests",
+    bindings: update::BINDINGS,
+    draw: draw::draw,
+    on_action: update::on_action,
+    refresh: update::refresh,
+    watch: unwatched,
+    filter: Some(Filter {
+        current: |state| state.digests.drafts.filter.clone(),
+        set: update::set_filter,
+    }),
+};
+
+/// The draft's numbers, with the Digests view's keys.
+pub(crate) const ACTIVITY: View = View {
+    title: "Activity",
+    draw: activity::draw,
+    ..DIGESTS
+};

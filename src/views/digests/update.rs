@@ -118,6 +118,16 @@ fn ask_about_selected(state: &mut State, question: &str, pending: fn(String) -> 
     }
 }
 
+/// Lists the drafts again.
+pub(crate) fn refresh(_: &mut State) -> Vec<Cmd> {
+    sparky([Command::Refresh])
+}
+
+pub(crate) fn set_filter(state: &mut State, text: String) -> Vec<Cmd> {
+    state.digests.drafts.set_filter(text);
+    open_selected(state)
+}
+
 /// Loads the selected draft into the preview unless it is already there.
 pub(crate) fn open_selected(state: &mut State) -> Vec<Cmd> {
     match selected_id(state) {
