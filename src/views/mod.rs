@@ -1,4 +1,5 @@
-//! Pure drawing of the console state: `fn(frame, area, &State, &Theme)`, no I/O.
+//! The console's views, one module each, found through `view`; and the pure drawing of
+//! what they share (tabs, status line, overlays): `fn(frame, area, &State, &Theme)`, no I/O.
 
 pub mod ci;
 pub mod cluster;

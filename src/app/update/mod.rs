@@ -219,15 +219,10 @@ fn on_action(state: &mut State, settings: Settings, action: Option<Action>) -> V
             return switch_view(state, ViewId::ALL[(at + step) % n]);
         }
         Action::CycleTheme => cycle_theme(state),
-        Action::Refresh => return refresh(state),
+        Action::Refresh => return (views::view(state.view).refresh)(state),
         _ => return (views::view(state.view).on_action)(state, settings, action),
     }
     Vec::new()
-}
-
-/// Reads what the current view shows again.
-fn refresh(state: &mut State) -> Vec<Cmd> {
-    (views::view(state.view).refresh)(state)
 }
 
 /// Shows `view`: the view left stops watching, the view shown starts (the first CI view
