@@ -40,7 +40,7 @@ fn state_with_drafts(count: usize) -> State {
         DraftState::Published,
         DraftState::Rejected,
     ];
-    state.drafts.items = (0..count)
+    state.digests.drafts.items = (0..count)
         .map(|i| DraftSummary {
             id: format!("2026-11-{:02}-repo-{i:04}", i % 28 + 1),
             front: FrontMatter {
@@ -56,8 +56,8 @@ fn state_with_drafts(count: usize) -> State {
             words: 250,
         })
         .collect();
-    state.preview.id = Some(state.drafts.items[0].id.clone());
-    state.preview.text = (0..60)
+    state.digests.preview.id = Some(state.digests.drafts.items[0].id.clone());
+    state.digests.preview.text = (0..60)
         .map(|i| format!("- `abc{i:04}` change number {i} touched the queue and the agent (Ann)\n"))
         .collect();
     state

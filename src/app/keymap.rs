@@ -10,156 +10,77 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::state::ViewId;
 use super::update::{GLOBAL_BINDINGS, view_bindings};
 
-/// Everything a key can do outside of text input.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Action {
-    Quit,
-    Help,
-    Palette,
-    Filter,
-    Back,
-    NextView,
-    PrevView,
-    Up,
-    Down,
-    PageUp,
-    PageDown,
-    Top,
-    Bottom,
-    ScrollPreviewUp,
-    ScrollPreviewDown,
-    Edit,
-    Regenerate,
-    Approve,
-    Reject,
-    Publish,
-    NewDigest,
-    PrevPeriod,
-    NextPeriod,
-    CyclePeriodKind,
-    CycleTheme,
-    Save,
-    Open,
-    Follow,
-    Sort,
-    Trigger,
-    CancelJob,
-    RetryJob,
-    ScaleUp,
-    ScaleDown,
-    Refresh,
-    ClusterInstall,
-    ClusterUpgrade,
-    ClusterRemove,
-    SyncMirror,
-    View1,
-    View2,
-    View3,
-    View4,
-    View5,
-    View6,
+/// Declares the actions once: the enum, every action in order, and each one's name.
+macro_rules! actions {
+    ($($action:ident => $name:literal,)*) => {
+        /// Everything a key can do outside of text input.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Action {
+            $($action,)*
+        }
+
+        impl Action {
+            pub const ALL: &[Action] = &[$(Action::$action,)*];
+
+            /// The name used in `[keys]` and in the command palette.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Action::$action => $name,)*
+                }
+            }
+        }
+    };
+}
+
+actions! {
+    Quit => "quit",
+    Help => "help",
+    Palette => "palette",
+    Filter => "filter",
+    Back => "back",
+    NextView => "next-view",
+    PrevView => "prev-view",
+    Up => "up",
+    Down => "down",
+    PageUp => "page-up",
+    PageDown => "page-down",
+    Top => "top",
+    Bottom => "bottom",
+    ScrollPreviewUp => "scroll-preview-up",
+    ScrollPreviewDown => "scroll-preview-down",
+    Edit => "edit",
+    Regenerate => "regenerate",
+    Approve => "approve",
+    Reject => "reject",
+    Publish => "publish",
+    NewDigest => "new-digest",
+    PrevPeriod => "prev-period",
+    NextPeriod => "next-period",
+    CyclePeriodKind => "period-kind",
+    CycleTheme => "cycle-theme",
+    Save => "save",
+    Open => "open",
+    Follow => "follow",
+    Sort => "sort",
+    Trigger => "trigger",
+    CancelJob => "cancel-job",
+    RetryJob => "retry-job",
+    ScaleUp => "scale-up",
+    ScaleDown => "scale-down",
+    Refresh => "refresh",
+    ClusterInstall => "cluster-install",
+    ClusterUpgrade => "cluster-upgrade",
+    ClusterRemove => "cluster-remove",
+    SyncMirror => "sync-mirror",
+    View1 => "view-1",
+    View2 => "view-2",
+    View3 => "view-3",
+    View4 => "view-4",
+    View5 => "view-5",
+    View6 => "view-6",
 }
 
 impl Action {
-    pub const ALL: [Action; 45] = [
-        Action::Quit,
-        Action::Help,
-        Action::Palette,
-        Action::Filter,
-        Action::Back,
-        Action::NextView,
-        Action::PrevView,
-        Action::Up,
-        Action::Down,
-        Action::PageUp,
-        Action::PageDown,
-        Action::Top,
-        Action::Bottom,
-        Action::ScrollPreviewUp,
-        Action::ScrollPreviewDown,
-        Action::Edit,
-        Action::Regenerate,
-        Action::Approve,
-        Action::Reject,
-        Action::Publish,
-        Action::NewDigest,
-        Action::PrevPeriod,
-        Action::NextPeriod,
-        Action::CyclePeriodKind,
-        Action::CycleTheme,
-        Action::Save,
-        Action::Open,
-        Action::Follow,
-        Action::Sort,
-        Action::Trigger,
-        Action::CancelJob,
-        Action::RetryJob,
-        Action::ScaleUp,
-        Action::ScaleDown,
-        Action::Refresh,
-        Action::ClusterInstall,
-        Action::ClusterUpgrade,
-        Action::ClusterRemove,
-        Action::SyncMirror,
-        Action::View1,
-        Action::View2,
-        Action::View3,
-        Action::View4,
-        Action::View5,
-        Action::View6,
-    ];
-
-    /// The name used in `[keys]` and in the command palette.
-    pub fn name(self) -> &'static str {
-        match self {
-            Action::Quit => "quit",
-            Action::Help => "help",
-            Action::Palette => "palette",
-            Action::Filter => "filter",
-            Action::Back => "back",
-            Action::NextView => "next-view",
-            Action::PrevView => "prev-view",
-            Action::Up => "up",
-            Action::Down => "down",
-            Action::PageUp => "page-up",
-            Action::PageDown => "page-down",
-            Action::Top => "top",
-            Action::Bottom => "bottom",
-            Action::ScrollPreviewUp => "scroll-preview-up",
-            Action::ScrollPreviewDown => "scroll-preview-down",
-            Action::Edit => "edit",
-            Action::Regenerate => "regenerate",
-            Action::Approve => "approve",
-            Action::Reject => "reject",
-            Action::Publish => "publish",
-            Action::NewDigest => "new-digest",
-            Action::PrevPeriod => "prev-period",
-            Action::NextPeriod => "next-period",
-            Action::CyclePeriodKind => "period-kind",
-            Action::CycleTheme => "cycle-theme",
-            Action::Save => "save",
-            Action::Open => "open",
-            Action::Follow => "follow",
-            Action::Sort => "sort",
-            Action::Trigger => "trigger",
-            Action::CancelJob => "cancel-job",
-            Action::RetryJob => "retry-job",
-            Action::ScaleUp => "scale-up",
-            Action::ScaleDown => "scale-down",
-            Action::Refresh => "refresh",
-            Action::ClusterInstall => "cluster-install",
-            Action::ClusterUpgrade => "cluster-upgrade",
-            Action::ClusterRemove => "cluster-remove",
-            Action::SyncMirror => "sync-mirror",
-            Action::View1 => "view-1",
-            Action::View2 => "view-2",
-            Action::View3 => "view-3",
-            Action::View4 => "view-4",
-            Action::View5 => "view-5",
-            Action::View6 => "view-6",
-        }
-    }
-
     /// The position of the view a `view-N` action shows.
     pub fn view_index(self) -> Option<usize> {
         [
@@ -175,7 +96,7 @@ impl Action {
     }
 
     pub fn from_name(name: &str) -> Option<Action> {
-        Action::ALL.into_iter().find(|a| a.name() == name)
+        Action::ALL.iter().copied().find(|a| a.name() == name)
     }
 }
 

@@ -1,19 +1,13 @@
 //! The console's state: owned by the app loop, read by the views.
 
 use jiff::Timestamp;
-use ratatui_textarea::TextArea;
 
 use crate::backend::cluster::Component;
-use crate::backend::sparky::checker::Finding;
-use crate::backend::sparky::delivery::Plan;
-use crate::backend::sparky::model::{DigestData, DraftState, Period, PeriodKind};
-use crate::backend::sparky::period;
-use crate::backend::sparky::store::DraftSummary;
 
 use super::keymap::Keymap;
 use crate::views::ci::CiState;
 use crate::views::cluster::ClusterState;
-use crate::views::list::{FilteredList, Item};
+use crate::views::digests::{DigestsState, Editor, PublishFlow};
 use crate::views::mirrors::MirrorsState;
 
 /// The views that Tab and the digit keys switch between, in that order.
@@ -38,19 +32,7 @@ impl ViewId {
     ];
 
     pub fn title(self) -> &'static str {
-        match self {
-            ViewId::Digests => "Digests",
-            ViewId::Activity => "Activity",
-            ViewId::Pool => "Pool",
-            ViewId::Jobs => "Jobs",
-            ViewId::Cluster => "Cluster",
-            ViewId::Mirrors => "Mirrors",
-        }
-    }
-
-    /// Views that show the CI queue: the first one shown connects to it.
-    pub fn is_ci(self) -> bool {
-        matches!(self, ViewId::Pool | ViewId::Jobs)
+        crate::views::view(self).title
     }
 }
 
@@ -65,48 +47,6 @@ pub enum Mode {
     Confirm(Confirm),
     Editing(Box<Editor>),
     Publishing(Box<PublishFlow>),
-}
-
-/// Publishing a draft: choose channels, preview each rendering, confirm, watch results.
-#[derive(Debug)]
-pub struct PublishFlow {
-    pub plan: Box<Plan>,
-    /// Per rendering of the plan: whether it goes out.
-    pub chosen: Vec<bool>,
-    /// The rendering under the cursor (in the list, or shown in the preview).
-    pub cursor: usize,
-    pub scroll: u16,
-    pub stage: PublishStage,
-    /// Per rendering: its channel's answer once it came.
-    pub results: Vec<Option<Result<String, String>>>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PublishStage {
-    Choose,
-    Preview,
-    /// Sent; results arrive one channel at a time.
-    Sending,
-    Done,
-}
-
-impl PublishFlow {
-    pub fn new(plan: Box<Plan>) -> PublishFlow {
-        let n = plan.renderings.len();
-        PublishFlow {
-            plan,
-            chosen: vec![true; n],
-            cursor: 0,
-            scroll: 0,
-            stage: PublishStage::Choose,
-            results: vec![None; n],
-        }
-    }
-
-    /// The indexes of the chosen renderings, in order.
-    pub fn chosen_indexes(&self) -> Vec<usize> {
-        (0..self.chosen.len()).filter(|&i| self.chosen[i]).collect()
-    }
 }
 
 /// A destructive action waiting for `y`.
@@ -136,41 +76,6 @@ pub enum Pending {
     },
     /// Remove these components, keeping their data volumes.
     ClusterDown(Vec<Component>),
-}
-
-#[derive(Debug)]
-pub struct Editor {
-    pub id: String,
-    pub textarea: TextArea<'static>,
-    /// The body as last saved, to tell whether there is anything to lose.
-    pub saved: String,
-    /// When the last autosave to the recovery file happened (or the editor opened).
-    pub autosaved: Timestamp,
-}
-
-impl Editor {
-    pub fn text(&self) -> String {
-        self.textarea.lines().join("\n")
-    }
-
-    pub fn is_dirty(&self) -> bool {
-        self.text() != self.saved
-    }
-}
-
-/// The draft shown in the preview, or the digest being written into it.
-#[derive(Debug, Default)]
-pub struct Preview {
-    pub id: Option<String>,
-    pub text: String,
-    pub data: Option<Box<DigestData>>,
-    pub scroll: u16,
-    /// Tokens are arriving from a writer.
-    pub streaming: bool,
-    /// Autosaved edits of this draft left by an editor that did not close cleanly.
-    pub recovery: Option<String>,
-    /// What the checker found in the draft shown.
-    pub findings: Vec<Finding>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -237,18 +142,10 @@ pub struct State {
     pub theme_names: Vec<String>,
     /// The injected clock: set by the loop, fixed in tests.
     pub now: Timestamp,
-    /// Filtered on id, title, state and kind.
-    pub drafts: FilteredList<DraftSummary>,
-    /// Drafts that could not be read, each as a message naming the file.
-    pub problems: Vec<String>,
-    pub preview: Preview,
-    /// The calendar period the digest action writes; `[` and `]` move it.
-    pub period: Period,
-    /// Sparky's time zone (`sparky.time_zone`): where periods are cut.
-    pub time_zone: jiff::tz::TimeZone,
     pub status: Option<Status>,
     pub busy: Vec<Busy>,
     pub spinner: usize,
+    pub digests: DigestsState,
     pub ci: CiState,
     pub cluster: ClusterState,
     pub mirrors: MirrorsState,
@@ -258,7 +155,6 @@ pub struct State {
 impl State {
     /// A state in UTC whose selected period is the current week; see [`State::in_time_zone`].
     pub fn new(keymap: Keymap, theme: String, theme_names: Vec<String>, now: Timestamp) -> State {
-        let time_zone = jiff::tz::TimeZone::UTC;
         State {
             view: ViewId::Digests,
             mode: Mode::Normal,
@@ -266,14 +162,10 @@ impl State {
             theme,
             theme_names,
             now,
-            drafts: FilteredList::default(),
-            problems: Vec::new(),
-            preview: Preview::default(),
-            period: current_week(now, &time_zone),
-            time_zone,
             status: None,
             busy: Vec::new(),
             spinner: 0,
+            digests: DigestsState::new(now, jiff::tz::TimeZone::UTC),
             ci: CiState::default(),
             cluster: ClusterState::default(),
             mirrors: MirrorsState::default(),
@@ -283,18 +175,8 @@ impl State {
 
     /// The state with periods cut in `time_zone`, the current week selected.
     pub fn in_time_zone(mut self, time_zone: jiff::tz::TimeZone) -> State {
-        self.period = current_week(self.now, &time_zone);
-        self.time_zone = time_zone;
+        self.digests = DigestsState::new(self.now, time_zone);
         self
-    }
-
-    /// The current day in Sparky's time zone.
-    pub fn today(&self) -> jiff::civil::Date {
-        self.now.to_zoned(self.time_zone.clone()).date()
-    }
-
-    pub fn selected_state(&self) -> Option<DraftState> {
-        self.drafts.selected_item().map(|d| d.front.state)
     }
 
     pub fn info(&mut self, text: impl Into<String>) {
@@ -317,31 +199,6 @@ impl State {
             text: text.into(),
         });
     }
-}
-
-impl Item for DraftSummary {
-    type Key = String;
-    type Order = ();
-
-    fn key(&self) -> String {
-        self.id.clone()
-    }
-
-    fn matches(&self, needle: &str) -> bool {
-        [
-            self.id.as_str(),
-            self.front.title.as_str(),
-            self.front.state.as_str(),
-            self.front.kind.as_str(),
-        ]
-        .iter()
-        .any(|field| field.to_lowercase().contains(needle))
-    }
-}
-
-fn current_week(now: Timestamp, time_zone: &jiff::tz::TimeZone) -> Period {
-    let today = now.to_zoned(time_zone.clone()).date();
-    period::calendar(PeriodKind::Week, today, time_zone)
 }
 
 /// How a view's backend is reached: each view connects the first time it is shown.

@@ -1,14 +1,13 @@
-//! Pure drawing of the console state: `fn(frame, area, &State, &Theme)`, no I/O.
+//! The console's views, one module each, found through `view`; and the pure drawing of
+//! what they share (tabs, status line, overlays): `fn(frame, area, &State, &Theme)`, no I/O.
 
-mod activity;
 pub mod ci;
 pub mod cluster;
-mod digests;
+pub mod digests;
 pub mod list;
 mod markdown;
 pub mod mirrors;
 mod overlays;
-mod publish;
 pub mod text;
 
 use ratatui::Frame;
@@ -17,14 +16,53 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
-use crate::app::keymap::Action;
+use crate::app::keymap::{Action, Binding};
 use crate::app::state::{Level, Mode, State, ViewId};
 use crate::app::theme::Theme;
-use crate::app::update::status_hints;
+use crate::app::update::{Cmd, Settings, status_hints};
 use crate::backend::queue::contract::JobState;
 use crate::backend::sparky::model::DraftState;
 
 use text::{clean, head, shown_url, truncate};
+
+/// What the reducer and the screen need of a view, declared by the view's module.
+pub(crate) struct View {
+    pub title: &'static str,
+    /// The keys it offers besides the global ones.
+    pub bindings: &'static [Binding],
+    pub draw: fn(&mut Frame, Rect, &State, &Theme),
+    /// Its own actions; the global ones are handled before.
+    pub on_action: fn(&mut State, Settings, Action) -> Vec<Cmd>,
+    /// Reads what it shows again.
+    pub refresh: fn(&mut State) -> Vec<Cmd>,
+    /// It is shown (`true`) or left: what is read only while it is on screen.
+    pub watch: fn(&mut State, bool) -> Vec<Cmd>,
+    /// Its filter, when it offers one.
+    pub filter: Option<Filter>,
+}
+
+/// A view's filter: what it is now, and setting it as it is typed.
+pub(crate) struct Filter {
+    pub current: fn(&State) -> String,
+    pub set: fn(&mut State, String) -> Vec<Cmd>,
+}
+
+/// The one place that maps each view to its module.
+pub(crate) fn view(id: ViewId) -> &'static View {
+    match id {
+        ViewId::Digests => &digests::DIGESTS,
+        ViewId::Activity => &digests::ACTIVITY,
+        ViewId::Pool => &ci::POOL,
+        ViewId::Jobs => &ci::JOBS,
+        ViewId::Cluster => &cluster::VIEW,
+        ViewId::Mirrors => &mirrors::VIEW,
+    }
+}
+
+/// Watches nothing: the view's actor reports on its own.
+fn unwatched(_: &mut State, _: bool) -> Vec<Cmd> {
+    Vec::new()
+}
 
 const SPINNER: [&str; 8] = ["⣾", "⣽", "⣻", "⢿", "⡿", "⣟", "⣯", "⣷"];
 
@@ -42,14 +80,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
     ])
     .areas(area);
     draw_tabs(frame, tabs, state, theme);
-    match state.view {
-        ViewId::Digests => digests::draw(frame, body, state, theme),
-        ViewId::Activity => activity::draw(frame, body, state, theme),
-        ViewId::Pool => ci::draw_pool(frame, body, state, theme),
-        ViewId::Jobs => ci::draw_jobs(frame, body, state, theme),
-        ViewId::Cluster => cluster::draw(frame, body, state, theme),
-        ViewId::Mirrors => mirrors::draw(frame, body, state, theme),
-    }
+    (view(state.view).draw)(frame, body, state, theme);
     draw_status(frame, status, state, theme);
     overlays::draw(frame, area, state, theme);
 }

@@ -31,7 +31,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 popup,
             );
         }
-        Mode::Publishing(flow) => super::publish::draw(frame, area, flow, theme),
+        Mode::Publishing(flow) => super::digests::draw_publish(frame, area, flow, theme),
         Mode::Normal | Mode::Filter(_) | Mode::Editing(_) => {}
     }
 }

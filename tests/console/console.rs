@@ -4,12 +4,13 @@ use std::collections::BTreeMap;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use raibid::app::keymap::Keymap;
-use raibid::app::state::{Level, Mode, PublishStage, State, ViewId};
+use raibid::app::state::{Level, Mode, State, ViewId};
 use raibid::app::update::{Cmd, Msg, Settings, Worker, update};
 use raibid::backend::sparky::actor::{Command, Event, Op};
 use raibid::backend::sparky::channels::ChannelName;
 use raibid::backend::sparky::model::{DraftState, PeriodKind};
 use raibid::backend::sparky::pipeline::{PeriodSpec, WriterChoice};
+use raibid::views::digests::PublishStage;
 
 const SETTINGS: Settings = Settings {
     writer: WriterChoice::Builtin,
@@ -51,7 +52,7 @@ fn event(state: &mut State, event: Event) -> Vec<Command> {
 /// A state whose first draft is open in the preview.
 fn opened() -> State {
     let mut state = support::state();
-    state.preview.id = Some("2026-W47-raibid".into());
+    state.digests.preview.id = Some("2026-W47-raibid".into());
     event(
         &mut state,
         Event::Opened {
@@ -81,7 +82,7 @@ fn opens(commands: &[Command]) -> Vec<&str> {
 #[test]
 fn listing_selects_and_opens_the_first_draft() {
     let mut state = support::state();
-    state.drafts.items.clear();
+    state.digests.drafts.items.clear();
     let commands = event(
         &mut state,
         Event::Listed {
@@ -90,7 +91,7 @@ fn listing_selects_and_opens_the_first_draft() {
         },
     );
     assert_eq!(opens(&commands), ["2026-W47-raibid"]);
-    assert_eq!(state.drafts.selected, 0);
+    assert_eq!(state.digests.drafts.selected, 0);
 }
 
 #[test]
@@ -116,7 +117,7 @@ fn moving_the_selection_opens_each_draft_once() {
         opens(&key(&mut state, KeyCode::Char('g'))),
         ["2026-W47-raibid"]
     );
-    assert_eq!(state.drafts.selected, 0);
+    assert_eq!(state.digests.drafts.selected, 0);
 }
 
 #[test]
@@ -134,7 +135,7 @@ fn the_preview_follows_only_the_selected_draft() {
         },
     );
     assert_ne!(
-        state.preview.text, "stale",
+        state.digests.preview.text, "stale",
         "a late answer for another draft is ignored"
     );
 }
@@ -334,7 +335,7 @@ fn autosave_sends_the_dirty_text_only() {
 #[test]
 fn recovered_edits_are_offered_back() {
     let mut state = support::state();
-    state.preview.id = Some("2026-W47-raibid".into());
+    state.digests.preview.id = Some("2026-W47-raibid".into());
     event(
         &mut state,
         Event::Opened {
@@ -368,7 +369,7 @@ fn recovered_edits_are_offered_back() {
 #[test]
 fn declining_recovery_discards_it() {
     let mut state = support::state();
-    state.preview.id = Some("2026-W47-raibid".into());
+    state.digests.preview.id = Some("2026-W47-raibid".into());
     event(
         &mut state,
         Event::Opened {
@@ -403,13 +404,13 @@ fn filter_narrows_the_list_and_esc_clears_it() {
     let mut state = opened();
     key(&mut state, KeyCode::Char('/'));
     let commands = typed(&mut state, "daily");
-    assert_eq!(state.drafts.visible().len(), 2);
+    assert_eq!(state.digests.drafts.visible().len(), 2);
     assert!(opens(&commands).contains(&"2026-11-19-raibid"));
     key(&mut state, KeyCode::Enter);
     assert!(matches!(state.mode, Mode::Normal));
-    assert_eq!(state.drafts.filter, "daily");
+    assert_eq!(state.digests.drafts.filter, "daily");
     key(&mut state, KeyCode::Esc);
-    assert_eq!(state.drafts.visible().len(), 4);
+    assert_eq!(state.digests.drafts.visible().len(), 4);
 }
 
 #[test]
@@ -485,7 +486,7 @@ fn a_written_digest_streams_into_the_preview_then_opens() {
             label: "2026-W47".into(),
         },
     );
-    assert!(state.preview.streaming);
+    assert!(state.digests.preview.streaming);
     assert_eq!(state.busy.len(), 1);
     assert!(
         key(&mut state, KeyCode::Char('n')).is_empty(),
@@ -493,7 +494,7 @@ fn a_written_digest_streams_into_the_preview_then_opens() {
     );
     event(&mut state, Event::Token("## Sum".into()));
     event(&mut state, Event::Token("mary".into()));
-    assert_eq!(state.preview.text, "## Summary");
+    assert_eq!(state.digests.preview.text, "## Summary");
     assert!(key(&mut state, KeyCode::Char('e')).is_empty());
     assert!(
         matches!(state.mode, Mode::Normal),
@@ -507,8 +508,8 @@ fn a_written_digest_streams_into_the_preview_then_opens() {
         },
     );
     assert_eq!(opens(&commands), ["2026-11-19-raibid"]);
-    assert_eq!(state.drafts.selected, 1);
-    assert!(!state.preview.streaming);
+    assert_eq!(state.digests.drafts.selected, 1);
+    assert!(!state.digests.preview.streaming);
     assert!(state.busy.is_empty());
     assert!(
         state
@@ -561,7 +562,7 @@ fn a_failure_ends_only_the_job_it_names() {
             },
         );
         assert_eq!(state.busy.len(), 1, "{op:?}");
-        assert!(state.preview.streaming, "{op:?}");
+        assert!(state.digests.preview.streaming, "{op:?}");
     }
     event(
         &mut state,
@@ -571,7 +572,7 @@ fn a_failure_ends_only_the_job_it_names() {
         },
     );
     assert!(state.busy.is_empty());
-    assert!(!state.preview.streaming);
+    assert!(!state.digests.preview.streaming);
 }
 
 #[test]
@@ -616,13 +617,16 @@ fn digest_of(commands: &[Command]) -> &PeriodSpec {
 #[test]
 fn brackets_move_through_periods_and_the_digest_key_writes_the_selected_one() {
     let mut state = opened();
-    assert_eq!(state.period.label, "2026-W47", "the current week first");
+    assert_eq!(
+        state.digests.period.label, "2026-W47",
+        "the current week first"
+    );
     assert!(key(&mut state, KeyCode::Char('[')).is_empty());
-    assert_eq!(state.period.label, "2026-W46");
+    assert_eq!(state.digests.period.label, "2026-W46");
     for _ in 0..3 {
         key(&mut state, KeyCode::Char(']'));
     }
-    assert_eq!(state.period.label, "2026-W49");
+    assert_eq!(state.digests.period.label, "2026-W49");
     assert_eq!(
         digest_of(&key(&mut state, KeyCode::Char('n'))),
         &calendar(PeriodKind::Week, "2026-11-30")
@@ -630,16 +634,19 @@ fn brackets_move_through_periods_and_the_digest_key_writes_the_selected_one() {
 
     // Days, weeks or months: from a period without today, its first day's.
     key(&mut state, KeyCode::Char('P'));
-    assert_eq!(state.period.label, "2026-11");
+    assert_eq!(state.digests.period.label, "2026-11");
     // A period with a listed digest selects and opens it.
     let commands = key(&mut state, KeyCode::Char('['));
-    assert_eq!(state.period.label, "2026-10");
+    assert_eq!(state.digests.period.label, "2026-10");
     assert_eq!(opens(&commands), ["2026-10-raibid"]);
-    assert_eq!(state.drafts.selected_item().unwrap().id, "2026-10-raibid");
+    assert_eq!(
+        state.digests.drafts.selected_item().unwrap().id,
+        "2026-10-raibid"
+    );
     key(&mut state, KeyCode::Char('P'));
-    assert_eq!(state.period.label, "2026-10-01");
+    assert_eq!(state.digests.period.label, "2026-10-01");
     key(&mut state, KeyCode::Char('P'));
-    assert_eq!(state.period.label, "2026-W40");
+    assert_eq!(state.digests.period.label, "2026-W40");
     assert_eq!(
         digest_of(&key(&mut state, KeyCode::Char('n'))),
         &calendar(PeriodKind::Week, "2026-09-28")
@@ -648,7 +655,7 @@ fn brackets_move_through_periods_and_the_digest_key_writes_the_selected_one() {
     let mut state = opened();
     key(&mut state, KeyCode::Char('P'));
     key(&mut state, KeyCode::Char('P'));
-    assert_eq!(state.period.label, "2026-11-20");
+    assert_eq!(state.digests.period.label, "2026-11-20");
 }
 
 #[test]
@@ -665,9 +672,9 @@ fn the_palette_writes_the_period_it_names() {
         key(&mut state, KeyCode::Char(':'));
         typed(&mut state, input);
         let commands = key(&mut state, KeyCode::Enter);
-        let kind = state.period.kind;
+        let kind = state.digests.period.kind;
         assert_eq!(digest_of(&commands), &calendar(kind, first_day), "{input}");
-        assert_eq!(state.period.label, label, "{input}");
+        assert_eq!(state.digests.period.label, label, "{input}");
     }
     // The month digest listed is selected on the way.
     key(&mut state, KeyCode::Char(':'));
@@ -686,7 +693,10 @@ fn the_palette_writes_the_period_it_names() {
         let status = state.status.as_ref().unwrap();
         assert!(status.text.contains(named), "{input}: {}", status.text);
     }
-    assert_eq!(state.period.label, "2026-10", "a bad date changes nothing");
+    assert_eq!(
+        state.digests.period.label, "2026-10",
+        "a bad date changes nothing"
+    );
 }
 
 #[test]
@@ -705,7 +715,7 @@ fn an_empty_startup_period_offers_the_last_active_one() {
             last_active: Some(october),
         },
     );
-    assert_eq!(state.period.label, "2026-10");
+    assert_eq!(state.digests.period.label, "2026-10");
     assert_eq!(opens(&commands), ["2026-10-raibid"], "its digest is listed");
     let status = state.status.clone().unwrap().text;
     assert!(
@@ -726,7 +736,10 @@ fn an_empty_startup_period_offers_the_last_active_one() {
     );
     let status = state.status.clone().unwrap().text;
     assert!(status.contains("2026-W47 has no commits"), "{status}");
-    assert_eq!(state.period.label, "2026-10", "nothing else to offer");
+    assert_eq!(
+        state.digests.period.label, "2026-10",
+        "nothing else to offer"
+    );
 }
 
 #[test]
@@ -752,9 +765,9 @@ fn a_draft_listed_by_the_store_watch_joins_the_list_and_the_selection_stays() {
         },
     );
     assert!(commands.is_empty(), "the preview stays: {commands:?}");
-    assert_eq!(state.drafts.items[0].id, "2026-W48-raibid");
+    assert_eq!(state.digests.drafts.items[0].id, "2026-W48-raibid");
     assert_eq!(
-        state.drafts.selected_item().unwrap().id,
+        state.digests.drafts.selected_item().unwrap().id,
         "2026-11-19-raibid"
     );
 }

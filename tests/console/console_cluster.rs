@@ -356,7 +356,7 @@ fn an_unavailable_cluster_is_shown_and_the_console_goes_on() {
     );
     assert_eq!(state.view, ViewId::Digests);
     press(&mut state, KeyCode::Char('j'), KeyModifiers::NONE);
-    assert_eq!(state.drafts.selected, 1);
+    assert_eq!(state.digests.drafts.selected, 1);
     let commands = press(&mut state, KeyCode::Char('4'), KeyModifiers::NONE);
     assert!(
         matches!(&commands[..], [Cmd::Ci(CiCommand::Connect)]),

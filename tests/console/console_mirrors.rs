@@ -256,7 +256,7 @@ fn the_filter_matches_github_and_gitea_names() {
     assert!(state.mirrors.mirrors.filter.is_empty());
     assert_eq!(state.mirrors.mirrors.visible().len(), 5);
     // The drafts' filter is left alone.
-    assert!(state.drafts.filter.is_empty());
+    assert!(state.digests.drafts.filter.is_empty());
 }
 
 #[test]
@@ -275,7 +275,7 @@ fn unavailable_mirrors_are_shown_and_the_other_views_go_on() {
     key(&mut state, KeyCode::Char('1'));
     assert_eq!(state.view, ViewId::Digests);
     let commands = press(&mut state, KeyCode::Char('j'), KeyModifiers::NONE);
-    assert_eq!(state.drafts.selected, 1);
+    assert_eq!(state.digests.drafts.selected, 1);
     assert!(!commands.iter().any(|c| matches!(c, Cmd::Mirrors(_))));
 }
 

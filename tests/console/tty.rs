@@ -379,7 +379,8 @@ fn color_never_draws_the_console_without_colour_and_the_selection_reversed() {
     let home = root.path().join("home");
     let args = |color: &str| format!("--config {} --color {color}", config.display());
     let plain = Tmux::start("plain", &repo, &home, &args("never"));
-    plain.wait_for("feat: first light");
+    // Listed, so the selection bar is drawn: the digest streams in before that.
+    plain.wait_for("Drafts (1)");
     let screen = plain.tmux(&["capture-pane", "-p", "-e"]);
     assert_eq!(colors(&screen), Vec::<String>::new(), "{screen:?}");
     assert!(

@@ -44,7 +44,7 @@ fn opened() -> State {
 /// The first draft open in the preview with `body`, and what the checker finds in it.
 fn opened_with(body: &str) -> State {
     let mut state = support::state();
-    state.preview.id = Some("2026-W47-raibid".into());
+    state.digests.preview.id = Some("2026-W47-raibid".into());
     let data = support::data();
     let config = Config::default();
     let rules = Rules::of(&config);
@@ -140,7 +140,7 @@ fn publish_flow_shows_answers_as_they_come() {
 #[test]
 fn digests_view_empty() {
     let mut state = support::state();
-    state.drafts.items.clear();
+    state.digests.drafts.items.clear();
     snapshot("digests_empty", &state);
 }
 
@@ -195,7 +195,7 @@ fn activity_view() {
 #[test]
 fn activity_view_of_a_month() {
     let mut state = opened();
-    let data = state.preview.data.as_mut().unwrap();
+    let data = state.digests.preview.data.as_mut().unwrap();
     data.period = period::calendar(
         PeriodKind::Month,
         "2026-11-01".parse().unwrap(),

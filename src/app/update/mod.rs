@@ -2,11 +2,8 @@
 //! to send to the actors. No I/O here, so every behaviour is a plain test.
 //!
 //! This module handles the modes (help, palette, filter, confirm, editor) and the keys
-//! every view shares; `digests`, `ci`, `cluster` and `mirrors` handle their views' actions
-//! and their actors' events.
-
-mod digests;
-mod publish;
+//! every view shares; each view's module handles its actions (found through
+//! `views::view`) and its actor's events.
 
 use crossterm::event::{KeyCode, KeyEvent};
 
@@ -18,8 +15,11 @@ use crate::backend::sparky::pipeline::WriterChoice;
 
 use super::keymap::{Action, Binding};
 use super::state::{Confirm, Mode, Pending, State, ViewId};
+use crate::views;
 use crate::views::ci::update as ci;
 use crate::views::cluster::update as cluster;
+use crate::views::digests::publish;
+use crate::views::digests::update as digests;
 use crate::views::mirrors::update as mirrors;
 
 /// The keys every view shares, handled here (the moves and `back` by each view).
@@ -50,13 +50,7 @@ pub const GLOBAL_BINDINGS: &[Binding] = &[
 
 /// The keys `view` offers besides the global ones, declared by the module handling them.
 pub fn view_bindings(view: ViewId) -> &'static [Binding] {
-    match view {
-        ViewId::Digests | ViewId::Activity => digests::BINDINGS,
-        ViewId::Pool => ci::POOL_BINDINGS,
-        ViewId::Jobs => ci::JOBS_BINDINGS,
-        ViewId::Cluster => cluster::BINDINGS,
-        ViewId::Mirrors => mirrors::BINDINGS,
-    }
+    views::view(view).bindings
 }
 
 /// What the status line offers for what is on screen: help, the view's keys marked for it,
@@ -178,7 +172,10 @@ fn on_key(state: &mut State, settings: Settings, key: KeyEvent) -> Vec<Cmd> {
                 LineEdit::Done(input) => input,
                 LineEdit::Cancelled => String::new(),
             };
-            set_filter(state, text)
+            match &views::view(state.view).filter {
+                Some(filter) => (filter.set)(state, text),
+                None => Vec::new(),
+            }
         }
         Mode::Confirm(confirm) => match key.code {
             KeyCode::Char('y') | KeyCode::Enter => confirmed(state, confirm.on_yes),
@@ -190,40 +187,6 @@ fn on_key(state: &mut State, settings: Settings, key: KeyEvent) -> Vec<Cmd> {
         },
         Mode::Editing(editor) => digests::on_editor_key(state, editor, action, key),
         Mode::Publishing(flow) => publish::on_key(state, flow, action, key),
-    }
-}
-
-/// The filter of the current view: drafts, jobs, mirrors, or the search in an open log.
-fn set_filter(state: &mut State, text: String) -> Vec<Cmd> {
-    match state.view {
-        ViewId::Digests | ViewId::Activity => {
-            state.drafts.set_filter(text);
-            digests::open_selected(state)
-        }
-        ViewId::Pool | ViewId::Jobs => {
-            match &mut state.ci.log {
-                Some(log) => log.search = text,
-                None => state.ci.jobs.set_filter(text),
-            }
-            Vec::new()
-        }
-        ViewId::Mirrors => {
-            state.mirrors.mirrors.set_filter(text);
-            Vec::new()
-        }
-        // Filtering is not offered there (see `on_action`).
-        ViewId::Cluster => Vec::new(),
-    }
-}
-
-fn current_filter(state: &State) -> String {
-    if state.view == ViewId::Mirrors {
-        return state.mirrors.mirrors.filter.clone();
-    }
-    match (state.view.is_ci(), &state.ci.log) {
-        (false, _) => state.drafts.filter.clone(),
-        (true, Some(log)) => log.search.clone(),
-        (true, None) => state.ci.jobs.filter.clone(),
     }
 }
 
@@ -241,9 +204,11 @@ fn on_action(state: &mut State, settings: Settings, action: Option<Action>) -> V
         Action::Quit => state.quit = true,
         Action::Help => state.mode = Mode::Help,
         Action::Palette => state.mode = Mode::Palette(String::new()),
-        // Eight fixed rows need no filter.
-        Action::Filter if state.view == ViewId::Cluster => {}
-        Action::Filter => state.mode = Mode::Filter(current_filter(state)),
+        Action::Filter => {
+            if let Some(filter) = &views::view(state.view).filter {
+                state.mode = Mode::Filter((filter.current)(state));
+            }
+        }
         Action::NextView | Action::PrevView => {
             let n = ViewId::ALL.len();
             let at = ViewId::ALL
@@ -254,46 +219,21 @@ fn on_action(state: &mut State, settings: Settings, action: Option<Action>) -> V
             return switch_view(state, ViewId::ALL[(at + step) % n]);
         }
         Action::CycleTheme => cycle_theme(state),
-        Action::Refresh => return refresh(state),
-        _ if state.view == ViewId::Cluster => return cluster::on_action(state, action),
-        _ if state.view == ViewId::Mirrors => return mirrors::on_action(state, action),
-        _ if state.view.is_ci() => return ci::on_action(state, action),
-        _ => return digests::on_action(state, settings, action),
+        Action::Refresh => return (views::view(state.view).refresh)(state),
+        _ => return (views::view(state.view).on_action)(state, settings, action),
     }
     Vec::new()
 }
 
-/// Reads what the current view shows again.
-fn refresh(state: &mut State) -> Vec<Cmd> {
-    match state.view {
-        ViewId::Digests | ViewId::Activity => vec![Cmd::Sparky(sparky_actor::Command::Refresh)],
-        ViewId::Pool | ViewId::Jobs => vec![Cmd::Ci(ci_actor::Command::Connect)],
-        ViewId::Cluster => cluster::refresh(state),
-        ViewId::Mirrors => mirrors::refresh(state),
-    }
-}
-
-/// Shows `view`; the first CI view connects to the queue, and the Pool view's graphs, the
-/// cluster's status and the mirrors are read only while their view is on screen.
+/// Shows `view`: the view left stops watching, the view shown starts (the first CI view
+/// shown connects to the queue).
 fn switch_view(state: &mut State, view: ViewId) -> Vec<Cmd> {
-    let was_pool = state.view == ViewId::Pool;
-    let was_cluster = state.view == ViewId::Cluster;
-    let was_mirrors = state.view == ViewId::Mirrors;
-    state.view = view;
-    let mut commands = Vec::new();
-    if was_cluster != (view == ViewId::Cluster) {
-        commands.extend(cluster::watch(state, view == ViewId::Cluster));
+    let left = std::mem::replace(&mut state.view, view);
+    if left == view {
+        return Vec::new();
     }
-    if was_mirrors != (view == ViewId::Mirrors) {
-        commands.extend(mirrors::watch(state, view == ViewId::Mirrors));
-    }
-    if view.is_ci() && state.ci.connection == super::state::Connection::NotYet {
-        state.ci.connection = super::state::Connection::Connecting;
-        commands.push(Cmd::Ci(ci_actor::Command::Connect));
-    }
-    if was_pool != (view == ViewId::Pool) {
-        commands.push(Cmd::Ci(ci_actor::Command::Watch(view == ViewId::Pool)));
-    }
+    let mut commands = (views::view(left).watch)(state, false);
+    commands.extend((views::view(view).watch)(state, true));
     commands
 }
 

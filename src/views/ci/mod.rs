@@ -6,6 +6,28 @@ mod pool;
 mod state;
 pub(crate) mod update;
 
-pub(crate) use jobs::draw as draw_jobs;
-pub(crate) use pool::{draw as draw_pool, short_duration};
+pub(crate) use pool::short_duration;
 pub use state::{CiState, HISTORY, JobSort, LOG_CAPACITY, LogView};
+
+use super::{Filter, View};
+
+pub(crate) const POOL: View = View {
+    title: "Pool",
+    bindings: update::POOL_BINDINGS,
+    draw: pool::draw,
+    on_action: |state, _, action| update::on_action(state, action),
+    refresh: update::refresh,
+    watch: update::watch_pool,
+    filter: Some(Filter {
+        current: update::filter,
+        set: update::set_filter,
+    }),
+};
+
+pub(crate) const JOBS: View = View {
+    title: "Jobs",
+    bindings: update::JOBS_BINDINGS,
+    draw: jobs::draw,
+    watch: update::watch_jobs,
+    ..POOL
+};

@@ -41,6 +41,43 @@ fn ci(command: Command) -> Vec<Cmd> {
     vec![Cmd::Ci(command)]
 }
 
+/// Connects to the queue the first time a CI view is shown.
+pub(crate) fn watch_jobs(state: &mut State, on: bool) -> Vec<Cmd> {
+    if on && state.ci.connection == Connection::NotYet {
+        state.ci.connection = Connection::Connecting;
+        return ci(Command::Connect);
+    }
+    Vec::new()
+}
+
+/// The Pool view's graphs are read only while it is on screen.
+pub(crate) fn watch_pool(state: &mut State, on: bool) -> Vec<Cmd> {
+    let mut commands = watch_jobs(state, on);
+    commands.push(Cmd::Ci(Command::Watch(on)));
+    commands
+}
+
+/// Connects again, reading the queue anew.
+pub(crate) fn refresh(_: &mut State) -> Vec<Cmd> {
+    ci(Command::Connect)
+}
+
+/// The search in an open log, else the jobs' filter.
+pub(crate) fn filter(state: &State) -> String {
+    match &state.ci.log {
+        Some(log) => log.search.clone(),
+        None => state.ci.jobs.filter.clone(),
+    }
+}
+
+pub(crate) fn set_filter(state: &mut State, text: String) -> Vec<Cmd> {
+    match &mut state.ci.log {
+        Some(log) => log.search = text,
+        None => state.ci.jobs.set_filter(text),
+    }
+    Vec::new()
+}
+
 pub(crate) fn on_action(state: &mut State, action: Action) -> Vec<Cmd> {
     if state.ci.log.is_some() {
         return on_log_action(state, action);

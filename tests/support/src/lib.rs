@@ -89,7 +89,7 @@ pub fn state() -> State {
         vec!["dark".into(), "light".into(), "high-contrast".into()],
         now(),
     );
-    state.drafts.items = drafts();
+    state.digests.drafts.items = drafts();
     state
 }
 

@@ -7,11 +7,11 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Wrap};
 
-use crate::app::state::{PublishFlow, PublishStage};
+use super::{PublishFlow, PublishStage};
 use crate::app::theme::Theme;
 use crate::backend::sparky::delivery::Rendering;
 
-use super::{clean, panel};
+use crate::views::{clean, panel};
 
 pub fn draw(frame: &mut Frame, area: Rect, flow: &PublishFlow, theme: &Theme) {
     let popup = Rect {

@@ -11,10 +11,10 @@ use crate::app::state::State;
 use crate::app::theme::Theme;
 use crate::backend::sparky::model::DigestData;
 
-use super::{clean, head, panel};
+use crate::views::{clean, head, panel};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let Some(data) = &state.preview.data else {
+    let Some(data) = &state.digests.preview.data else {
         let block = panel(" Activity ", false, theme);
         frame.render_widget(
             Paragraph::new("Select a draft in Digests to see the activity it was written from.")

@@ -12,8 +12,8 @@ use crate::app::state::{Mode, Pending, State};
 use crate::app::theme::Theme;
 use crate::backend::sparky::checker::Finding;
 
-use super::list::windowed;
-use super::{clean, list_row, markdown, panel, state_color};
+use crate::views::list::windowed;
+use crate::views::{clean, list_row, markdown, panel, state_color};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let list_width = (area.width / 3).clamp(28, 48);
@@ -31,7 +31,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 }
 
 fn draw_list(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let drafts = &state.drafts;
+    let drafts = &state.digests.drafts;
     let visible = drafts.visible();
     let title = if drafts.filter.is_empty() {
         format!(" Drafts ({}) ", visible.len())
@@ -52,7 +52,7 @@ fn draw_list(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             format!(
                 "No drafts yet. Press {} to write the digest of {}.",
                 state.keymap.label(Action::NewDigest),
-                state.period.label
+                state.digests.period.label
             )
         } else {
             "Nothing matches the filter.".to_string()
@@ -94,7 +94,7 @@ fn period_line(state: &State, theme: &Theme) -> Line<'static> {
     Line::from(vec![
         key(Action::PrevPeriod),
         Span::styled(
-            state.period.label.clone(),
+            state.digests.period.label.clone(),
             Style::default()
                 .fg(theme.title)
                 .add_modifier(Modifier::BOLD),
@@ -104,7 +104,7 @@ fn period_line(state: &State, theme: &Theme) -> Line<'static> {
 }
 
 fn draw_preview(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let preview = &state.preview;
+    let preview = &state.digests.preview;
     let area = if preview.findings.is_empty() || preview.streaming {
         area
     } else {
@@ -118,7 +118,7 @@ fn draw_preview(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     };
     let title = match (&preview.id, preview.streaming) {
         (_, true) => " Writing… ".to_string(),
-        (Some(id), false) => match state.drafts.items.iter().find(|d| &d.id == id) {
+        (Some(id), false) => match state.digests.drafts.items.iter().find(|d| &d.id == id) {
             Some(draft) => format!(
                 " {} · {} · {} words · {} ",
                 id,
@@ -182,7 +182,7 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-fn draw_editor(frame: &mut Frame, area: Rect, editor: &crate::app::state::Editor, theme: &Theme) {
+fn draw_editor(frame: &mut Frame, area: Rect, editor: &super::Editor, theme: &Theme) {
     let marker = if editor.is_dirty() { " [modified]" } else { "" };
     let block = panel(format!(" Editing {}{} ", editor.id, marker), true, theme);
     let inner = block.inner(area);

@@ -3,13 +3,14 @@
 
 use crossterm::event::{KeyCode, KeyEvent};
 
+use super::{PublishFlow, PublishStage};
 use crate::app::keymap::Action;
-use crate::app::state::{BusyKey, Mode, PublishFlow, PublishStage, State};
+use crate::app::state::{BusyKey, Mode, State};
 use crate::backend::sparky::actor::Command;
 use crate::backend::sparky::channels::ChannelName;
 use crate::backend::sparky::delivery::Plan;
 
-use super::Cmd;
+use crate::app::update::Cmd;
 
 const PUBLISHING: &str = "publishing";
 
@@ -21,7 +22,7 @@ pub(super) fn planned(state: &mut State, plan: Box<Plan>) {
     }
 }
 
-pub(super) fn on_key(
+pub(crate) fn on_key(
     state: &mut State,
     mut flow: Box<PublishFlow>,
     action: Option<Action>,

@@ -9,12 +9,14 @@ use crate::backend::sparky::model::{DraftKind, DraftState, Period, PeriodKind};
 use crate::backend::sparky::period;
 use crate::backend::sparky::pipeline::{DigestRequest, PeriodSpec};
 
-use super::{Cmd, Settings, ask, publish};
+use super::Editor;
+use super::publish;
 use crate::app::keymap::{Action, Binding};
-use crate::app::state::{BusyKey, Confirm, Editor, Mode, Pending, State};
+use crate::app::state::{BusyKey, Confirm, Mode, Pending, State};
+use crate::app::update::{Cmd, Settings, ask};
 
 /// The keys of the Digests and Activity views and of the editor.
-pub(super) const BINDINGS: &[Binding] = &[
+pub(crate) const BINDINGS: &[Binding] = &[
     Binding::new(Action::Edit, &["e"], "edit the selected draft").hinted(),
     Binding::new(Action::Approve, &["a"], "approve the selected draft").hinted(),
     Binding::new(Action::Publish, &["p"], "publish the selected draft").hinted(),
@@ -34,14 +36,18 @@ fn sparky(commands: impl IntoIterator<Item = Command>) -> Vec<Cmd> {
     commands.into_iter().map(Cmd::Sparky).collect()
 }
 
-pub(super) fn on_action(state: &mut State, settings: Settings, action: Action) -> Vec<Cmd> {
-    if state.drafts.move_selection(action) {
+pub(crate) fn on_action(state: &mut State, settings: Settings, action: Action) -> Vec<Cmd> {
+    if state.digests.drafts.move_selection(action) {
         return open_selected(state);
     }
     match action {
-        Action::Back if state.drafts.clear_filter() => return open_selected(state),
-        Action::ScrollPreviewUp => state.preview.scroll = state.preview.scroll.saturating_sub(3),
-        Action::ScrollPreviewDown => state.preview.scroll = state.preview.scroll.saturating_add(3),
+        Action::Back if state.digests.drafts.clear_filter() => return open_selected(state),
+        Action::ScrollPreviewUp => {
+            state.digests.preview.scroll = state.digests.preview.scroll.saturating_sub(3)
+        }
+        Action::ScrollPreviewDown => {
+            state.digests.preview.scroll = state.digests.preview.scroll.saturating_add(3)
+        }
         Action::Edit => start_editing(state),
         Action::Regenerate => ask_about_selected(
             state,
@@ -58,7 +64,7 @@ pub(super) fn on_action(state: &mut State, settings: Settings, action: Action) -
         Action::Publish if state.is_busy(BusyKey::Publishing) => {
             state.warn("a draft is being published: wait for its answers");
         }
-        Action::Publish => match (state.selected_state(), selected_id(state)) {
+        Action::Publish => match (state.digests.selected_state(), selected_id(state)) {
             (Some(DraftState::Approved | DraftState::Published), Some(id)) => {
                 return sparky([Command::PlanPublish {
                     id,
@@ -69,22 +75,23 @@ pub(super) fn on_action(state: &mut State, settings: Settings, action: Action) -
             _ => {}
         },
         Action::NewDigest => return digest(state, settings),
-        Action::PrevPeriod => return select_period(state, period::previous(&state.period)),
-        Action::NextPeriod => return select_period(state, period::next(&state.period)),
+        Action::PrevPeriod => return select_period(state, period::previous(&state.digests.period)),
+        Action::NextPeriod => return select_period(state, period::next(&state.digests.period)),
         Action::CyclePeriodKind => {
-            let kind = match state.period.kind {
+            let kind = match state.digests.period.kind {
                 PeriodKind::Day => PeriodKind::Week,
                 PeriodKind::Week => PeriodKind::Month,
                 PeriodKind::Month | PeriodKind::Custom => PeriodKind::Day,
             };
             // Today while the period holds it, else the period's first day.
-            let holds_now = state.period.since <= state.now && state.now < state.period.until;
+            let holds_now =
+                state.digests.period.since <= state.now && state.now < state.digests.period.until;
             let day = if holds_now {
-                state.today()
+                state.digests.today(state.now)
             } else {
                 first_day(state)
             };
-            let next = period::calendar(kind, day, &state.time_zone);
+            let next = period::calendar(kind, day, &state.digests.time_zone);
             return select_period(state, next);
         }
         _ => {}
@@ -102,7 +109,7 @@ fn approve(id: String, despite_findings: bool) -> Vec<Cmd> {
 }
 
 fn selected_id(state: &State) -> Option<String> {
-    state.drafts.selected_item().map(|d| d.id.clone())
+    state.digests.drafts.selected_item().map(|d| d.id.clone())
 }
 
 fn ask_about_selected(state: &mut State, question: &str, pending: fn(String) -> Pending) {
@@ -111,12 +118,25 @@ fn ask_about_selected(state: &mut State, question: &str, pending: fn(String) -> 
     }
 }
 
+/// Lists the drafts again.
+pub(crate) fn refresh(_: &mut State) -> Vec<Cmd> {
+    sparky([Command::Refresh])
+}
+
+pub(crate) fn set_filter(state: &mut State, text: String) -> Vec<Cmd> {
+    state.digests.drafts.set_filter(text);
+    open_selected(state)
+}
+
 /// Loads the selected draft into the preview unless it is already there.
-pub(super) fn open_selected(state: &mut State) -> Vec<Cmd> {
+pub(crate) fn open_selected(state: &mut State) -> Vec<Cmd> {
     match selected_id(state) {
-        Some(id) if state.preview.id.as_deref() != Some(&id) && !state.preview.streaming => {
-            state.preview.id = Some(id.clone());
-            state.preview.scroll = 0;
+        Some(id)
+            if state.digests.preview.id.as_deref() != Some(&id)
+                && !state.digests.preview.streaming =>
+        {
+            state.digests.preview.id = Some(id.clone());
+            state.digests.preview.scroll = 0;
             sparky([Command::Open(id)])
         }
         _ => Vec::new(),
@@ -124,21 +144,27 @@ pub(super) fn open_selected(state: &mut State) -> Vec<Cmd> {
 }
 
 fn first_day(state: &State) -> jiff::civil::Date {
-    state.period.since.to_zoned(state.time_zone.clone()).date()
+    state
+        .digests
+        .period
+        .since
+        .to_zoned(state.digests.time_zone.clone())
+        .date()
 }
 
 /// Makes `period` the one the digest action writes, and selects its digest when listed.
 fn select_period(state: &mut State, period: Period) -> Vec<Cmd> {
     let kind = DraftKind::for_period(period.kind);
     let listed = state
+        .digests
         .drafts
         .visible()
         .iter()
         .position(|d| d.front.period == period.label && d.front.kind == kind);
-    state.period = period;
+    state.digests.period = period;
     match listed {
         Some(at) => {
-            state.drafts.selected = at;
+            state.digests.drafts.selected = at;
             open_selected(state)
         }
         None => Vec::new(),
@@ -146,14 +172,14 @@ fn select_period(state: &mut State, period: Period) -> Vec<Cmd> {
 }
 
 /// Writes the digest of the selected period.
-pub(super) fn digest(state: &mut State, settings: Settings) -> Vec<Cmd> {
+pub(crate) fn digest(state: &mut State, settings: Settings) -> Vec<Cmd> {
     if state.is_busy(BusyKey::Writing) {
         state.warn("a digest is being written already");
         return Vec::new();
     }
     sparky([Command::Digest(DigestRequest {
         period: PeriodSpec::Calendar {
-            kind: state.period.kind,
+            kind: state.digests.period.kind,
             date: Some(first_day(state)),
         },
         repos: Vec::new(),
@@ -164,7 +190,7 @@ pub(super) fn digest(state: &mut State, settings: Settings) -> Vec<Cmd> {
 
 /// The palette's `digest KIND [WHEN]`: selects the period `WHEN` names (the current one
 /// when empty) and writes its digest.
-pub(super) fn palette_digest(
+pub(crate) fn palette_digest(
     state: &mut State,
     settings: Settings,
     kind: &str,
@@ -179,7 +205,12 @@ pub(super) fn palette_digest(
             return Vec::new();
         }
     };
-    match period::named(kind, when, state.today(), &state.time_zone) {
+    match period::named(
+        kind,
+        when,
+        state.digests.today(state.now),
+        &state.digests.time_zone,
+    ) {
         Ok(named) => {
             let mut commands = select_period(state, named);
             commands.extend(digest(state, settings));
@@ -194,21 +225,22 @@ pub(super) fn palette_digest(
 
 fn start_editing(state: &mut State) {
     let Some(id) = state
+        .digests
         .preview
         .id
         .clone()
-        .filter(|_| !state.preview.streaming)
+        .filter(|_| !state.digests.preview.streaming)
     else {
         return;
     };
-    if state.preview.recovery.is_some() {
+    if state.digests.preview.recovery.is_some() {
         state.mode = Mode::Confirm(Confirm {
             question: format!("{id}: recover the unsaved edits of an earlier session? (y/n)"),
             on_yes: Pending::RecoverEdits,
         });
         return;
     }
-    let body = state.preview.text.clone();
+    let body = state.digests.preview.text.clone();
     open_editor(state, id, &body, body.clone());
 }
 
@@ -227,14 +259,14 @@ fn open_editor(state: &mut State, id: String, text: &str, saved: String) {
 
 fn close_editor(state: &mut State, id: String) -> Vec<Cmd> {
     state.mode = Mode::Normal;
-    state.preview.recovery = None;
+    state.digests.preview.recovery = None;
     // Reload what is stored: the preview shows the saved text, not the abandoned one.
-    state.preview.id = Some(id.clone());
+    state.digests.preview.id = Some(id.clone());
     sparky([Command::ClearRecovery(id.clone()), Command::Open(id)])
 }
 
 /// Keys while the editor is open: save, close, or text for the editor.
-pub(super) fn on_editor_key(
+pub(crate) fn on_editor_key(
     state: &mut State,
     mut editor: Box<Editor>,
     action: Option<Action>,
@@ -265,7 +297,7 @@ pub(super) fn on_editor_key(
     }
 }
 
-pub(super) fn autosave(state: &mut State) -> Vec<Cmd> {
+pub(crate) fn autosave(state: &mut State) -> Vec<Cmd> {
     let now = state.now;
     match &mut state.mode {
         Mode::Editing(editor) if editor.is_dirty() => {
@@ -279,7 +311,7 @@ pub(super) fn autosave(state: &mut State) -> Vec<Cmd> {
     }
 }
 
-pub(super) fn confirmed(state: &mut State, pending: Pending) -> Vec<Cmd> {
+pub(crate) fn confirmed(state: &mut State, pending: Pending) -> Vec<Cmd> {
     match pending {
         Pending::Approve(id) => approve(id, true),
         Pending::Reject(id) => sparky([Command::SetState {
@@ -289,11 +321,13 @@ pub(super) fn confirmed(state: &mut State, pending: Pending) -> Vec<Cmd> {
         Pending::Regenerate(id) => sparky([Command::Regenerate(id)]),
         Pending::DiscardEdits(editor) => close_editor(state, editor.id),
         Pending::RecoverEdits => {
-            let (Some(id), Some(text)) = (state.preview.id.clone(), state.preview.recovery.take())
-            else {
+            let (Some(id), Some(text)) = (
+                state.digests.preview.id.clone(),
+                state.digests.preview.recovery.take(),
+            ) else {
                 return Vec::new();
             };
-            let saved = state.preview.text.clone();
+            let saved = state.digests.preview.text.clone();
             open_editor(state, id, &text, saved);
             Vec::new()
         }
@@ -306,18 +340,18 @@ pub(super) fn confirmed(state: &mut State, pending: Pending) -> Vec<Cmd> {
     }
 }
 
-pub(super) fn declined(state: &mut State, pending: Pending) -> Vec<Cmd> {
+pub(crate) fn declined(state: &mut State, pending: Pending) -> Vec<Cmd> {
     match pending {
         Pending::DiscardEdits(editor) => {
             state.mode = Mode::Editing(editor);
             Vec::new()
         }
         Pending::RecoverEdits => {
-            let Some(id) = state.preview.id.clone() else {
+            let Some(id) = state.digests.preview.id.clone() else {
                 return Vec::new();
             };
-            state.preview.recovery = None;
-            let body = state.preview.text.clone();
+            state.digests.preview.recovery = None;
+            let body = state.digests.preview.text.clone();
             open_editor(state, id.clone(), &body, body.clone());
             sparky([Command::ClearRecovery(id)])
         }
@@ -325,15 +359,15 @@ pub(super) fn declined(state: &mut State, pending: Pending) -> Vec<Cmd> {
     }
 }
 
-pub(super) fn on_event(state: &mut State, event: Event) -> Vec<Cmd> {
+pub(crate) fn on_event(state: &mut State, event: Event) -> Vec<Cmd> {
     match event {
         Event::Listed { drafts, problems } => {
-            state.drafts.replace(drafts);
-            state.problems = problems;
-            if let Some(first) = state.problems.first().cloned() {
+            state.digests.drafts.replace(drafts);
+            state.digests.problems = problems;
+            if let Some(first) = state.digests.problems.first().cloned() {
                 state.warn(first);
             }
-            if state.preview.id.is_none() {
+            if state.digests.preview.id.is_none() {
                 return open_selected(state);
             }
             // A changed state shows in the list; reload the preview only when its draft changed.
@@ -346,27 +380,28 @@ pub(super) fn on_event(state: &mut State, event: Event) -> Vec<Cmd> {
             recovery,
             findings,
         } => {
-            if state.preview.id.as_deref() == Some(&id) && !state.preview.streaming {
-                state.preview.text = body;
-                state.preview.data = data;
-                state.preview.findings = findings;
+            if state.digests.preview.id.as_deref() == Some(&id) && !state.digests.preview.streaming
+            {
+                state.digests.preview.text = body;
+                state.digests.preview.data = data;
+                state.digests.preview.findings = findings;
                 if recovery.is_some() {
                     state.warn(format!(
                         "{id} has unsaved edits from an earlier session: press e to recover them"
                     ));
                 }
-                state.preview.recovery = recovery;
+                state.digests.preview.recovery = recovery;
             }
             Vec::new()
         }
         Event::Writing { label } => {
             state.start_busy(BusyKey::Writing, "writing");
-            state.preview.id = None;
-            state.preview.text.clear();
-            state.preview.data = None;
-            state.preview.findings.clear();
-            state.preview.scroll = 0;
-            state.preview.streaming = true;
+            state.digests.preview.id = None;
+            state.digests.preview.text.clear();
+            state.digests.preview.data = None;
+            state.digests.preview.findings.clear();
+            state.digests.preview.scroll = 0;
+            state.digests.preview.streaming = true;
             state.info(format!("writing the digest of {label}…"));
             Vec::new()
         }
@@ -375,28 +410,28 @@ pub(super) fn on_event(state: &mut State, event: Event) -> Vec<Cmd> {
             Vec::new()
         }
         Event::Token(token) => {
-            if state.preview.streaming {
-                state.preview.text.push_str(&token);
+            if state.digests.preview.streaming {
+                state.digests.preview.text.push_str(&token);
             }
             Vec::new()
         }
         Event::Written { id, notices } => {
             state.end_busy(BusyKey::Writing);
-            state.preview.streaming = false;
+            state.digests.preview.streaming = false;
             match notices.first() {
                 Some(notice) => state.warn(format!("wrote {id}: {notice}")),
                 None => state.info(format!("wrote {id}")),
             }
-            state.drafts.filter.clear();
-            state.drafts.select(&id);
-            state.preview.id = Some(id.clone());
+            state.digests.drafts.filter.clear();
+            state.digests.drafts.select(&id);
+            state.digests.preview.id = Some(id.clone());
             sparky([Command::Open(id)])
         }
         Event::Skipped { label } => {
             state.end_busy(BusyKey::Writing);
-            state.preview.streaming = false;
+            state.digests.preview.streaming = false;
             state.info(format!("no commits in {label}: no digest written"));
-            state.preview.id = None;
+            state.digests.preview.id = None;
             open_selected(state)
         }
         Event::Empty { label, last_active } => match last_active {
@@ -426,7 +461,7 @@ pub(super) fn on_event(state: &mut State, event: Event) -> Vec<Cmd> {
             if let Mode::Editing(editor) = &state.mode
                 && editor.id == id
             {
-                state.preview.text = editor.saved.clone();
+                state.digests.preview.text = editor.saved.clone();
             }
             Vec::new()
         }
@@ -463,7 +498,7 @@ pub(super) fn on_event(state: &mut State, event: Event) -> Vec<Cmd> {
         Event::Failed { op, message } => {
             if matches!(op, Op::WriteDigest | Op::StoreDigest) {
                 state.end_busy(BusyKey::Writing);
-                state.preview.streaming = false;
+                state.digests.preview.streaming = false;
             }
             if op == Op::Publish {
                 state.end_busy(BusyKey::Publishing);
