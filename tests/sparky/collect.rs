@@ -583,6 +583,62 @@ fn two_threads_collect_what_one_thread_and_git_do() {
     assert_eq!(ours, theirs);
 }
 
+/// In a pack most versions of a file are deltas of another, in chains: reading them base
+/// first through the kept entries gives the bytes git reads.
+#[test]
+fn a_packed_history_with_delta_chains_counts_as_git_does() {
+    let repo = Fixture::new();
+    let mut lines: Vec<String> = (0..300)
+        .map(|n| format!("let value_{n} = {n};\n"))
+        .collect();
+    for n in 0..90 {
+        match n % 3 {
+            0 => lines[(n * 7) % 300] = format!("let changed_{n} = {n};\n"),
+            1 => lines.insert((n * 13) % 300, format!("// note {n}\n")),
+            _ => {
+                lines.remove((n * 5) % 290);
+            }
+        }
+        repo.write("src/main.rs", lines.concat());
+        repo.write(
+            "src/other.rs",
+            numbered(&format!("other {}", n / 4), 40 + n),
+        );
+        if n == 45 {
+            repo.git(&["mv", "src/other.rs", "src/moved.rs"]);
+            repo.write("src/other.rs", numbered("new other", 10));
+        }
+        let when = format!("2026-10-{:02}T{:02}:00:00+00:00", 1 + n / 24, n % 24);
+        repo.commit(ALICE, &when, &format!("Edit {n}"));
+    }
+    repo.git(&["gc", "-q", "--aggressive"]);
+    let packs = repo.path().join(".git/objects/pack");
+    let index = std::fs::read_dir(&packs)
+        .expect("packs")
+        .map(|entry| entry.expect("entry").path())
+        .find(|path| path.extension().is_some_and(|e| e == "idx"))
+        .expect("a pack");
+    let verified = repo.git(&["verify-pack", "-v", &index.display().to_string()]);
+    assert!(
+        verified.contains("chain length = 3"),
+        "the fixture has delta chains: {verified}"
+    );
+    let everything =
+        period::custom(Timestamp::UNIX_EPOCH, Timestamp::MAX, &TimeZone::UTC).expect("range");
+    assert_same_as_git(repo.path(), &everything);
+    let one = collect::collect_on_threads(
+        repo.path(),
+        everything.since,
+        everything.until,
+        &[],
+        None,
+        1,
+    )
+    .expect("one thread");
+    assert_eq!(one.activity.commits.len(), 90);
+    assert_eq!(one.unread(), None);
+}
+
 /// Blobs read once are remembered by id across files and commits; whether a file is text
 /// still follows its own path's attributes, as in git.
 #[test]

@@ -3,7 +3,7 @@
 //! the sums and rounded percentages the renderer derives, line changes, dates, pull
 //! request and issue numbers, logins, repositories, versions, links and commits.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
@@ -71,7 +71,7 @@ impl<'a> Known<'a> {
         }
         known.add_names(data);
         if let Ok(json) = serde_json::to_value(data) {
-            known.walk(&json, None, &tz);
+            known.walk(&json, None, &tz, &mut Seen::default());
         }
         let counted: Vec<String> = known.counts.values().flatten().cloned().collect();
         known.numbers.extend(counted);
@@ -361,7 +361,13 @@ impl<'a> Known<'a> {
 
     /// Every number, date, link, reference and version in the data's JSON, keys included
     /// (`p90_hours_to_merge` holds the 90 of "90th percentile").
-    fn walk(&mut self, value: &Value, key: Option<&str>, tz: &TimeZone) {
+    fn walk<'v>(
+        &mut self,
+        value: &'v Value,
+        key: Option<&str>,
+        tz: &TimeZone,
+        seen: &mut Seen<'v>,
+    ) {
         match value {
             Value::Number(n) => {
                 if let Some(u) = n.as_u64() {
@@ -376,13 +382,19 @@ impl<'a> Known<'a> {
                     }
                 }
             }
-            Value::String(text) => self.strings(text, tz),
-            Value::Array(items) => items.iter().for_each(|v| self.walk(v, key, tz)),
+            Value::String(text) => {
+                if seen.strings.insert(text) {
+                    self.strings(text, tz);
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|v| self.walk(v, key, tz, seen)),
             Value::Object(fields) => {
                 // A sha's digits are no numbers a text could state: shas are judged whole.
                 for (name, v) in fields.iter().filter(|(name, _)| name.as_str() != "sha") {
-                    self.strings_in_key(name);
-                    self.walk(v, Some(name), tz);
+                    if seen.keys.insert(name) {
+                        self.strings_in_key(name);
+                    }
+                    self.walk(v, Some(name), tz, seen);
                 }
             }
             Value::Bool(_) | Value::Null => {}
@@ -438,6 +450,14 @@ impl<'a> Known<'a> {
         let numbers = PULL.captures_iter(text).filter_map(|c| c[1].parse().ok());
         self.pull_numbers.extend(numbers.collect::<Vec<u64>>());
     }
+}
+
+/// Strings and keys already walked: the data repeats them (a path for every commit that
+/// changed it, a field name for every record), and what one holds is known once.
+#[derive(Default)]
+struct Seen<'v> {
+    strings: HashSet<&'v str>,
+    keys: HashSet<&'v str>,
 }
 
 /// `https://github.com/o/n/pull/12` (or `/issues/12`): repository `o/n`, number 12.

@@ -3,16 +3,15 @@
 //! [`collect`] reports what `git log --numstat --since-as-filter=<since> --until=<until - 1s>`
 //! reports on HEAD: the same commits, mailmapped authors and line counts.
 
-mod blobs;
 mod cache;
 pub mod github;
 mod numstat;
+mod packs;
 mod remote;
 mod renames;
 mod repos;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use gix::ObjectId;
 use jiff::Timestamp;
@@ -130,7 +129,10 @@ pub fn collect(
 }
 
 /// [`collect`] of each of `repos`, in their order. Repositories are read on up to two
-/// threads, each taking the next repository; a single repository gets both for its commits.
+/// threads: each walks the next repository's history, then each diffs the next walked
+/// repository, the one with the most commits in the period first, so that one large
+/// repository does not leave a thread idle at the end. A single repository gets both
+/// threads for its commits.
 pub fn collect_each(
     repos: &[PathBuf],
     since: Timestamp,
@@ -145,27 +147,69 @@ pub fn collect_each(
             .map(|repo| collect(repo, since, until, bots, cache_dir))
             .collect();
     }
-    let next = AtomicUsize::new(0);
+    let walks = on_threads(
+        threads,
+        repos.iter().map(|repo| (repo.as_path(), ())).collect(),
+        |repo, ()| walk(repo, since, until).map(|(opened, walked)| (opened.into_sync(), walked)),
+    );
+    let mut largest_first: Vec<_> = walks.into_iter().enumerate().collect();
+    largest_first.sort_by_key(|(_, walk)| {
+        std::cmp::Reverse(walk.as_ref().map_or(0, |(_, walked)| walked.selected.len()))
+    });
+    let (order, walks): (Vec<usize>, Vec<_>) = largest_first.into_iter().unzip();
+    let items = order.iter().map(|&at| repos[at].as_path()).zip(walks);
+    let read = on_threads(threads, items.collect(), |repo, walk| {
+        let (opened, walked) = walk?;
+        read(repo, opened.to_thread_local(), walked, bots, cache_dir, 1)
+    });
+    let mut collected: Vec<_> = order.into_iter().zip(read).collect();
+    collected.sort_unstable_by_key(|(at, _)| *at);
+    collected
+        .into_iter()
+        .map(|(_, collected)| collected)
+        .collect()
+}
+
+/// `job` of each of `items` on `threads` threads, each taking the next item; the results in
+/// the items' order. An item whose thread stopped unexpectedly is a [`CollectError::Worker`].
+fn on_threads<X: Send, T: Send>(
+    threads: usize,
+    items: Vec<(&Path, X)>,
+    job: impl Fn(&Path, X) -> Result<T, CollectError> + Sync,
+) -> Vec<Result<T, CollectError>> {
+    let paths: Vec<&Path> = items.iter().map(|(path, _)| *path).collect();
+    let left = std::sync::Mutex::new(items.into_iter().enumerate());
     let work = || {
         let mut done = Vec::new();
-        while let Some(repo) = repos.get(next.fetch_add(1, Ordering::Relaxed)) {
-            let collected = collect_on_threads(repo, since, until, bots, cache_dir, 1);
-            done.push((repo, collected));
+        loop {
+            let next = left
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .next();
+            let Some((at, (path, item))) = next else {
+                return done;
+            };
+            done.push((at, job(path, item)));
         }
-        done
     };
-    let mut done: Vec<_> = std::thread::scope(|scope| {
+    let mut results: Vec<Option<Result<T, CollectError>>> = paths.iter().map(|_| None).collect();
+    std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads).map(|_| scope.spawn(work)).collect();
-        handles
-            .into_iter()
-            .flat_map(|handle| handle.join().unwrap_or_default())
-            .collect()
+        for handle in handles {
+            for (at, result) in handle.join().unwrap_or_default() {
+                results[at] = Some(result);
+            }
+        }
     });
-    repos
-        .iter()
-        .map(|repo| match done.iter().position(|(r, _)| *r == repo) {
-            Some(at) => done.swap_remove(at).1,
-            None => Err(CollectError::Worker { repo: repo.clone() }),
+    results
+        .into_iter()
+        .zip(paths)
+        .map(|(result, path)| {
+            result.unwrap_or_else(|| {
+                Err(CollectError::Worker {
+                    repo: path.to_path_buf(),
+                })
+            })
         })
         .collect()
 }
@@ -184,6 +228,16 @@ pub fn collect_on_threads(
     cache_dir: Option<&Path>,
     threads: usize,
 ) -> Result<Collected, CollectError> {
+    let (repo, walked) = walk(repo_path, since, until)?;
+    read(repo_path, repo, walked, bots, cache_dir, threads)
+}
+
+/// Opens the repository and walks its history from HEAD.
+fn walk(
+    repo_path: &Path,
+    since: Timestamp,
+    until: Timestamp,
+) -> Result<(gix::Repository, Walked), CollectError> {
     let repo = gix::open(repo_path).map_err(|source| CollectError::Open {
         path: repo_path.to_path_buf(),
         source,
@@ -192,6 +246,18 @@ pub fn collect_on_threads(
         repo: repo_path.to_path_buf(),
         source,
     })?;
+    Ok((repo, walked))
+}
+
+/// Reads the commits `walked` selected, on up to `threads` threads.
+fn read(
+    repo_path: &Path,
+    repo: gix::Repository,
+    walked: Walked,
+    bots: &[String],
+    cache_dir: Option<&Path>,
+    threads: usize,
+) -> Result<Collected, CollectError> {
     let open_error = |source| CollectError::Open {
         path: repo_path.to_path_buf(),
         source,
@@ -259,6 +325,8 @@ fn short(sha: &str) -> &str {
 
 /// A second thread sets up its own repository handle and caches: not worth it for few commits.
 const PARALLEL_FROM: usize = 64;
+/// Bytes of decoded commits the walk keeps: a commit is about a kilobyte.
+const WALK_CACHE: usize = 4 << 20;
 /// Commits a thread takes at a time.
 const CHUNK: usize = 16;
 
@@ -293,6 +361,10 @@ fn select(
     let Some(head) = repo.head()?.try_into_peeled_id()? else {
         return Ok(walked);
     };
+    // Without a commit-graph file the walk reads each commit twice: for its date when its
+    // child queues it, and for its parents when it is next. Kept for the second read.
+    let mut repo = repo.clone();
+    repo.object_cache_size(WALK_CACHE);
     let in_period = |seconds: i64| {
         let nanos = i128::from(seconds) * 1_000_000_000;
         since.as_nanosecond() <= nanos && nanos < until.as_nanosecond()
@@ -487,7 +559,7 @@ fn committed(selected: &Selected) -> Timestamp {
 /// Threads take chunks of neighbouring commits, the first thread from the newest end, the
 /// second from the oldest (the others alternate), until they meet: each thread reads a
 /// contiguous run of history, where a blob one commit writes is the one its successor
-/// changes (see [`blobs`]). Records come back in walk order.
+/// changes (see [`packs`]). Records come back in walk order.
 fn in_parallel(
     repo: gix::ThreadSafeRepository,
     context: &Context<'_>,
