@@ -533,6 +533,14 @@ fn collect_equals_git_log_numstat() {
     assert_same_as_git(repo.path(), &period::previous(&week));
 }
 
+/// All of `repo`'s history, collected on `threads` threads.
+fn whole_history(repo: &Path, threads: usize) -> collect::Collected {
+    let everything =
+        period::custom(Timestamp::UNIX_EPOCH, Timestamp::MAX, &TimeZone::UTC).expect("range");
+    collect::collect_on_threads(repo, everything.since, everything.until, &[], None, threads)
+        .expect("collect succeeds")
+}
+
 #[test]
 fn two_threads_collect_what_one_thread_and_git_do() {
     let repo = Fixture::new();
@@ -545,26 +553,8 @@ fn two_threads_collect_what_one_thread_and_git_do() {
         let when = format!("2026-11-{:02}T{:02}:00:00+00:00", 1 + n / 24, n % 24);
         repo.commit(authors[n % 3], &when, &format!("Change {n}"));
     }
-    let everything =
-        period::custom(Timestamp::UNIX_EPOCH, Timestamp::MAX, &TimeZone::UTC).expect("range");
-    let one = collect::collect_on_threads(
-        repo.path(),
-        everything.since,
-        everything.until,
-        &[],
-        None,
-        1,
-    )
-    .expect("one thread");
-    let two = collect::collect_on_threads(
-        repo.path(),
-        everything.since,
-        everything.until,
-        &[],
-        None,
-        2,
-    )
-    .expect("two threads");
+    let one = whole_history(repo.path(), 1);
+    let two = whole_history(repo.path(), 2);
     assert_eq!(one.activity.commits.len(), 80);
     assert_eq!(one, two, "same records in the same order");
     let first_day = period::calendar(PeriodKind::Day, date(2026, 11, 1), &TimeZone::UTC);
@@ -626,15 +616,7 @@ fn a_packed_history_with_delta_chains_counts_as_git_does() {
     let everything =
         period::custom(Timestamp::UNIX_EPOCH, Timestamp::MAX, &TimeZone::UTC).expect("range");
     assert_same_as_git(repo.path(), &everything);
-    let one = collect::collect_on_threads(
-        repo.path(),
-        everything.since,
-        everything.until,
-        &[],
-        None,
-        1,
-    )
-    .expect("one thread");
+    let one = whole_history(repo.path(), 1);
     assert_eq!(one.activity.commits.len(), 90);
     assert_eq!(one.unread(), None);
 }
